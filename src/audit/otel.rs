@@ -1,0 +1,171 @@
+//! OpenTelemetry export of decision events over OTLP (HTTP/protobuf), configured by the
+//! standard `OTEL_*` environment variables.
+//!
+//! Each event becomes a span `{gen_ai.operation.name} {gen_ai.request.model}` with a
+//! child `apply_guardrail` span carrying the `gen_ai.security.*` attributes and one
+//! `gen_ai.security.finding` event per data class (class, count, severity), plus a log
+//! record `customs.decision` whose body is the whole event as JSON.
+//!
+//! The exporters batch on their own threads and drop when their queue is full or the
+//! collector is away; the structured log is the record of last resort until the durable
+//! audit log lands.
+
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+
+use super::{DecisionEvent, Outcome};
+
+/// The OTLP exporters and their providers.
+#[derive(Debug)]
+pub struct OtelExport {
+    tracer_provider: SdkTracerProvider,
+    logger_provider: SdkLoggerProvider,
+    tracer: SdkTracer,
+    logger: SdkLogger,
+}
+
+/// Whether the environment asks for OTLP export.
+pub fn configured_by_env() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    ]
+    .iter()
+    .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()))
+}
+
+impl OtelExport {
+    /// Builds the exporters from the `OTEL_*` environment. Call it outside an async
+    /// context (the HTTP exporter owns a blocking client).
+    pub fn from_env(service_name: &str) -> anyhow::Result<OtelExport> {
+        if let Ok(protocol) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL") {
+            if !protocol.is_empty() && protocol != "http/protobuf" {
+                anyhow::bail!(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported by this build; use http/protobuf"
+                );
+            }
+        }
+        let service_name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
+        let resource = Resource::builder().with_service_name(service_name).build();
+        let span_exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
+        let log_exporter = opentelemetry_otlp::LogExporter::builder().with_http().build()?;
+        let tracer_provider = SdkTracerProvider::builder()
+            .with_batch_exporter(span_exporter)
+            .with_resource(resource.clone())
+            .build();
+        let logger_provider = SdkLoggerProvider::builder()
+            .with_batch_exporter(log_exporter)
+            .with_resource(resource)
+            .build();
+        let tracer = tracer_provider.tracer("customs");
+        let logger = logger_provider.logger("customs");
+        Ok(OtelExport {
+            tracer_provider,
+            logger_provider,
+            tracer,
+            logger,
+        })
+    }
+
+    /// Exports one event as spans and a log record.
+    pub fn export(&self, event: &DecisionEvent) {
+        let now = SystemTime::now();
+        let total_us: u64 = event.phase_timings_us.values().sum();
+        let start = now.checked_sub(Duration::from_micros(total_us)).unwrap_or(now);
+        let operation = event.operation.map_or("unknown", |o| o.gen_ai_name());
+        let model = event.requested_model.as_deref().unwrap_or("unknown");
+        let provider = event.deployment.as_ref().map_or("", |d| d.provider.as_str());
+
+        let mut attributes = vec![
+            KeyValue::new("gen_ai.operation.name", operation),
+            KeyValue::new("gen_ai.request.model", model.to_owned()),
+            KeyValue::new("customs.decision_id", event.decision_id.clone()),
+            KeyValue::new("customs.outcome", event.outcome.as_str()),
+            KeyValue::new("http.response.status_code", i64::from(event.status)),
+        ];
+        if !provider.is_empty() {
+            attributes.push(KeyValue::new("gen_ai.provider.name", provider.to_owned()));
+        }
+        if let Some(d) = &event.deployment {
+            attributes.push(KeyValue::new("customs.deployment.id", d.id.clone()));
+            attributes.push(KeyValue::new("customs.deployment.region", d.region.clone()));
+            attributes.push(KeyValue::new("customs.deployment.jurisdiction", d.jurisdiction.clone()));
+        }
+        if let Some(p) = &event.principal {
+            attributes.push(KeyValue::new("enduser.id", p.id.clone()));
+            attributes.push(KeyValue::new("customs.tenant", p.tenant.clone()));
+        }
+        let request_span = self
+            .tracer
+            .span_builder(format!("{operation} {model}"))
+            .with_kind(SpanKind::Server)
+            .with_start_time(start)
+            .with_attributes(attributes)
+            .start(&self.tracer);
+        let parent = Context::current_with_span(request_span);
+
+        let mut guardrail = self
+            .tracer
+            .span_builder("apply_guardrail")
+            .with_kind(SpanKind::Internal)
+            .with_start_time(start)
+            .with_attributes(vec![
+                KeyValue::new("gen_ai.security.decision.type", event.outcome.security_decision_type()),
+                KeyValue::new("gen_ai.security.target.type", "llm_input"),
+                KeyValue::new("gen_ai.security.policy.id", event.policy_ids.join(",")),
+                KeyValue::new(
+                    "gen_ai.security.policy.version",
+                    event.policy_version.clone().unwrap_or_default(),
+                ),
+                KeyValue::new("gen_ai.security.content.redacted", event.redactions > 0),
+            ])
+            .start_with_context(&self.tracer, &parent);
+        for class in &event.classes {
+            guardrail.add_event(
+                "gen_ai.security.finding",
+                vec![
+                    KeyValue::new("gen_ai.security.finding.class", class.class.clone()),
+                    KeyValue::new("gen_ai.security.finding.count", class.count as i64),
+                    KeyValue::new("gen_ai.security.finding.severity", format!("{:?}", class.severity).to_lowercase()),
+                    KeyValue::new("customs.finding.action", class.action),
+                ],
+            );
+        }
+        guardrail.end_with_timestamp(now);
+        parent.span().end_with_timestamp(now);
+
+        let mut record = self.logger.create_log_record();
+        record.set_event_name("customs.decision");
+        record.set_timestamp(now);
+        let (severity, text) = match event.outcome {
+            Outcome::Allow | Outcome::Modify => (Severity::Info, "INFO"),
+            Outcome::Deny | Outcome::Unauthenticated | Outcome::Invalid => (Severity::Warn, "WARN"),
+            Outcome::Error => (Severity::Error, "ERROR"),
+        };
+        record.set_severity_number(severity);
+        record.set_severity_text(text);
+        record.set_body(AnyValue::from(serde_json::to_string(event).unwrap_or_default()));
+        record.add_attribute("customs.decision_id", event.decision_id.clone());
+        record.add_attribute("customs.outcome", event.outcome.as_str());
+        self.logger.emit(record);
+    }
+
+    /// Exports what is queued. Blocking: call from a blocking context.
+    pub fn flush(&self) {
+        let _ = self.tracer_provider.force_flush();
+        let _ = self.logger_provider.force_flush();
+    }
+
+    /// Flushes and stops the exporters. Blocking: call from a blocking context.
+    pub fn shutdown(&self) {
+        let _ = self.tracer_provider.shutdown();
+        let _ = self.logger_provider.shutdown();
+    }
+}

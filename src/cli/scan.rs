@@ -1,0 +1,152 @@
+//! `customs scan [FILE] [--format json|text] [--redact] [--classifiers DIR] [--show-values]`.
+//!
+//! The scanner on the command line, for policy authors and for CI pipelines that want
+//! to check a file before it goes anywhere. Exit codes follow grep: 0 when nothing was
+//! found, 1 when something was, 2 on error (returned as `Err`, mapped in `cli::main`).
+//! Output carries offsets and labels only; values appear solely with the explicit
+//! `--show-values` flag, meant for a person at a local terminal.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::scan::redact::Redactor;
+use crate::scan::{Classifier, Finding, Scanner};
+
+/// Output format of `customs scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// `{"findings":[{"type","class","start","end","confidence","severity"}]}`.
+    Json,
+    /// One line per finding: `start..end TYPE class severity confidence`.
+    Text,
+}
+
+/// Arguments of `customs scan`.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// File to scan; standard input when absent.
+    pub file: Option<PathBuf>,
+
+    /// Output format. Defaults to `json`; with `--redact`, defaults to the redacted
+    /// text alone (`--format json` then prints `{"text": ..., "findings": [...]}`).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Print the input with every finding replaced by a numbered placeholder.
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Directory of custom classifier files (`*.toml`, see policies/classifiers/README.md).
+    #[arg(long, value_name = "DIR")]
+    pub classifiers: Option<PathBuf>,
+
+    /// Also print the matched values. For local use only: never in logs or CI output.
+    #[arg(long)]
+    pub show_values: bool,
+}
+
+/// Runs `customs scan`.
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let classifiers = match &args.classifiers {
+        Some(dir) => Classifier::load_dir(dir)?,
+        None => Vec::new(),
+    };
+    let scanner = Scanner::new(classifiers)?;
+    let text = read_input(args.file.as_ref())?;
+    let findings = scanner.scan(&text)?;
+
+    let mut out = std::io::stdout().lock();
+    match (args.redact, args.format) {
+        (true, None | Some(OutputFormat::Text)) => {
+            let redacted = Redactor::new().redact(&text, &findings);
+            out.write_all(redacted.as_bytes())?;
+        }
+        (true, Some(OutputFormat::Json)) => {
+            let redacted = Redactor::new().redact(&text, &findings);
+            let doc = serde_json::json!({
+                "text": redacted,
+                "findings": findings_json(&text, &findings, args.show_values),
+            });
+            writeln!(out, "{doc}")?;
+        }
+        (false, None | Some(OutputFormat::Json)) => {
+            let doc = serde_json::json!({
+                "findings": findings_json(&text, &findings, args.show_values),
+            });
+            writeln!(out, "{doc}")?;
+        }
+        (false, Some(OutputFormat::Text)) => {
+            for f in &findings {
+                write!(
+                    out,
+                    "{}..{}\t{}\t{}\t{}\t{:.2}",
+                    f.start,
+                    f.end,
+                    f.entity,
+                    f.class,
+                    severity_name(f),
+                    f.confidence
+                )?;
+                if args.show_values {
+                    write!(out, "\t{:?}", text.get(f.start..f.end).unwrap_or_default())?;
+                }
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads the whole input as UTF-8; offsets in the output are byte offsets into it, so
+/// invalid UTF-8 is an error rather than silently replaced (which would shift offsets).
+fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    match file {
+        Some(path) => {
+            bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        None => {
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+        }
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "input is not valid UTF-8 (first invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn findings_json(text: &str, findings: &[Finding], show_values: bool) -> serde_json::Value {
+    findings
+        .iter()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or(serde_json::Value::Null);
+            if show_values && let Some(obj) = v.as_object_mut() {
+                obj.insert(
+                    "value".to_owned(),
+                    serde_json::Value::from(text.get(f.start..f.end).unwrap_or_default()),
+                );
+            }
+            v
+        })
+        .collect()
+}
+
+fn severity_name(f: &Finding) -> String {
+    serde_json::to_value(f.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

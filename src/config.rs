@@ -1,0 +1,179 @@
+//! Typed configuration: one TOML file, every table and field documented, unknown fields
+//! refused, and an embedded default so that `customs serve` runs with no file at all.
+//!
+//! Secrets never live in the file: upstream keys are read from the environment variables
+//! the catalog names (`credential_env`), the fingerprint key from `CUSTOMS_HMAC_KEY`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::identity::AuthConfig;
+
+/// The embedded default configuration text.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listener, limits and timeouts.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Token verification and claim mapping.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Where the policies, catalog and classifiers come from.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// Upstream overrides that belong to the platform, not the policy repository.
+    #[serde(default)]
+    pub upstream: UpstreamConfig,
+    /// Logs and OpenTelemetry.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+/// `[server]`: the accept phase.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Largest request body accepted; larger is 413.
+    pub max_body_bytes: usize,
+    /// Deepest JSON nesting accepted; deeper is 400.
+    pub max_json_depth: usize,
+    /// Time allowed to receive the request body; slower is 408.
+    pub body_timeout_secs: u64,
+    /// Time allowed to connect to an upstream.
+    pub upstream_connect_timeout_secs: u64,
+    /// Time allowed for an upstream to answer with headers; slower is 504.
+    pub upstream_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, time given to in-flight requests to finish.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_json_depth: 64,
+            body_timeout_secs: 30,
+            upstream_connect_timeout_secs: 10,
+            upstream_timeout_secs: 300,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// `[policy]`: the decide phase's inputs.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// A policy directory (`*.cedar`, `catalog.toml`, `classifiers/*.toml`). Absent: the
+    /// bundle compiled into the binary.
+    pub dir: Option<PathBuf>,
+}
+
+/// `[upstream]`: platform-side overrides of the catalog.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    /// Deployment id → base URL, replacing the catalog's (private endpoints, staging).
+    pub base_urls: BTreeMap<String, String>,
+    /// Deployment id → environment variable holding its key, replacing the catalog's.
+    pub credential_envs: BTreeMap<String, String>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (for collectors).
+    #[default]
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// `[telemetry]`: the record phase's outputs. OTLP export is configured by the standard
+/// `OTEL_*` environment variables and is on when `OTEL_EXPORTER_OTLP_ENDPOINT` (or a
+/// signal-specific endpoint) is set.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryConfig {
+    /// Log format on stderr.
+    pub log_format: LogFormat,
+    /// `service.name` of the OpenTelemetry resource (`OTEL_SERVICE_NAME` wins).
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            log_format: LogFormat::Json,
+            service_name: "customs".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The embedded default: bundled policies, loopback listener, development key trusted.
+    pub fn embedded() -> anyhow::Result<Config> {
+        let mut config = Config::parse(EMBEDDED_DEFAULT).context("embedded default config")?;
+        config.auth.trust_dev_key = true;
+        Ok(config)
+    }
+
+    /// Parses a configuration text. The development key is never trusted from a file.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)?;
+        Ok(config)
+    }
+
+    /// Reads and parses a configuration file; the error names the file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        let mut config =
+            Config::parse(&text).with_context(|| format!("config {}", path.display()))?;
+        if let Some(dir) = &config.policy.dir {
+            if dir.is_relative() {
+                let base = path.parent().unwrap_or_else(|| Path::new("."));
+                config.policy.dir = Some(base.join(dir));
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses_and_trusts_dev_key() {
+        let config = Config::embedded().unwrap();
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.auth.trust_dev_key);
+        assert!(config.policy.dir.is_none());
+    }
+
+    #[test]
+    fn a_file_can_never_trust_the_dev_key() {
+        let config = Config::parse(EMBEDDED_DEFAULT).unwrap();
+        assert!(!config.auth.trust_dev_key);
+        assert!(Config::parse("[auth]\ntrust_dev_key = true\n").is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = Config::parse("[server]\nlisten_addr = \"127.0.0.1:1\"\n").unwrap_err();
+        assert!(err.to_string().contains("listen_addr"), "{err}");
+    }
+}

@@ -1,0 +1,164 @@
+//! The per-request context: what the phases learn, gathered into the decision event.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::audit::{ClassCount, DecisionEvent, DeploymentFacts, Outcome, PrincipalFacts, Refused};
+use crate::error::{Cause, GatewayError};
+use crate::identity::Principal;
+use crate::policy::{Deployment, Operation, Refusal};
+use crate::scan::Severity;
+
+/// Everything known about one request so far. Holds no prompt text.
+#[derive(Debug)]
+pub struct RequestContext {
+    pub(crate) decision_id: String,
+    timestamp: String,
+    phase_started: Instant,
+    pub(crate) operation: Operation,
+    pub(crate) client_address: Option<String>,
+    pub(crate) timings: BTreeMap<&'static str, u64>,
+    pub(crate) principal: Option<PrincipalFacts>,
+    pub(crate) requested_model: Option<String>,
+    pub(crate) stream: bool,
+    pub(crate) deployment: Option<DeploymentFacts>,
+    pub(crate) policy_version: Option<String>,
+    pub(crate) policy_ids: Vec<String>,
+    pub(crate) refused: Vec<Refused>,
+    /// class → (count, severity)
+    pub(crate) found: BTreeMap<String, (usize, Severity)>,
+    pub(crate) disclosed: BTreeSet<String>,
+    pub(crate) denied: bool,
+    pub(crate) redactions: usize,
+    pub(crate) segments: usize,
+    pub(crate) prompt_bytes: usize,
+    pub(crate) prompt_fingerprint: Option<String>,
+    pub(crate) upstream_status: Option<u16>,
+}
+
+impl RequestContext {
+    /// A new request: decision id (UUIDv7, time-ordered) and accept time.
+    pub fn new(operation: Operation, client_address: Option<String>) -> RequestContext {
+        let timestamp = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+        RequestContext {
+            decision_id: uuid::Uuid::now_v7().to_string(),
+            timestamp,
+            phase_started: Instant::now(),
+            operation,
+            client_address,
+            timings: BTreeMap::new(),
+            principal: None,
+            requested_model: None,
+            stream: false,
+            deployment: None,
+            policy_version: None,
+            policy_ids: Vec::new(),
+            refused: Vec::new(),
+            found: BTreeMap::new(),
+            disclosed: BTreeSet::new(),
+            denied: false,
+            redactions: 0,
+            segments: 0,
+            prompt_bytes: 0,
+            prompt_fingerprint: None,
+            upstream_status: None,
+        }
+    }
+
+    /// The decision id.
+    pub fn decision_id(&self) -> &str {
+        &self.decision_id
+    }
+
+    /// Closes the current phase under `name` and starts the next.
+    pub(crate) fn phase_done(&mut self, name: &'static str) {
+        let now = Instant::now();
+        let micros = now.duration_since(self.phase_started).as_micros();
+        *self.timings.entry(name).or_insert(0) += u64::try_from(micros).unwrap_or(u64::MAX);
+        self.phase_started = now;
+    }
+
+    pub(crate) fn set_principal(&mut self, principal: &Principal) {
+        self.principal = Some(PrincipalFacts {
+            id: principal.id.clone(),
+            kind: format!("{:?}", principal.kind),
+            tenant: principal.attributes.get("tenant").cloned().unwrap_or_default(),
+            groups: principal.groups.clone(),
+        });
+    }
+
+    pub(crate) fn set_deployment(&mut self, deployment: &Deployment) {
+        self.deployment = Some(DeploymentFacts {
+            id: deployment.id.clone(),
+            provider: deployment.provider.as_str().to_owned(),
+            model: deployment.model.clone(),
+            region: deployment.region.clone(),
+            jurisdiction: deployment.jurisdiction.clone(),
+        });
+    }
+
+    pub(crate) fn set_refused(&mut self, refused: &[Refusal]) {
+        self.refused = refused
+            .iter()
+            .map(|r| Refused {
+                deployment_id: r.deployment_id.clone(),
+                policy_ids: r.forbidden_by.iter().map(|p| p.id.clone()).collect(),
+                evaluation_errors: r.errors.len(),
+            })
+            .collect();
+    }
+
+    /// The event for this request, given how it ended.
+    pub fn into_event(self, status: u16, error: Option<&GatewayError>) -> DecisionEvent {
+        let outcome = match error.map(GatewayError::cause) {
+            None if self.redactions > 0 => Outcome::Modify,
+            None => Outcome::Allow,
+            Some(Cause::Policy) => Outcome::Deny,
+            Some(Cause::Authentication) => Outcome::Unauthenticated,
+            Some(Cause::Client) => Outcome::Invalid,
+            Some(Cause::Upstream | Cause::Internal) => Outcome::Error,
+        };
+        let denied = self.denied;
+        let classes = self
+            .found
+            .iter()
+            .map(|(class, (count, severity))| ClassCount {
+                class: class.clone(),
+                count: *count,
+                severity: *severity,
+                action: if denied {
+                    "refused"
+                } else if self.disclosed.contains(class) {
+                    "disclosed"
+                } else {
+                    "redacted"
+                },
+            })
+            .collect();
+        DecisionEvent {
+            decision_id: self.decision_id,
+            timestamp: self.timestamp,
+            outcome,
+            status,
+            code: error.map(|e| e.code().to_owned()),
+            operation: Some(self.operation),
+            requested_model: self.requested_model,
+            deployment: self.deployment,
+            principal: self.principal,
+            policy_version: self.policy_version,
+            policy_ids: self.policy_ids,
+            refused: self.refused,
+            classes,
+            redactions: self.redactions,
+            segments: self.segments,
+            stream: self.stream,
+            prompt_fingerprint: self.prompt_fingerprint,
+            client_address: self.client_address,
+            upstream_status: self.upstream_status,
+            phase_timings_us: self.timings,
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! The request path: the phases of one request, in order, over one [`RequestContext`].
+//!
+//! ```text
+//! accept → authenticate → parse → inspect → decide → redact → forward → record
+//! ```
+//!
+//! Each phase is one function below, named after it. [`handle`] runs them and records
+//! exactly one decision event whatever happens; [`Gateway`] is the state they share. The
+//! policy bundle is taken once at the start, so a request finishes on the policy set it
+//! started with.
+//!
+//! `authenticate` runs on the headers before the body is read: an unauthenticated caller
+//! cannot make Customs buffer a body.
+
+mod context;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::Response;
+use serde_json::Value;
+
+pub use context::RequestContext;
+
+use crate::audit::{Fingerprinter, Recorder};
+use crate::config::Config;
+use crate::error::GatewayError;
+use crate::identity::{Authenticator, Principal};
+use crate::metrics::Metrics;
+use crate::policy::catalog::check_base_url;
+use crate::policy::{Bundle, DecideInput, Decision, Operation, PolicySource, ProviderKind, Route};
+use crate::providers::openai_api::{self, RequestFacts};
+use crate::providers::{echo, upstream::Upstreams};
+use crate::scan::Finding;
+use crate::scan::redact::Redactor;
+
+/// Response header carrying the decision id.
+pub const DECISION_ID_HEADER: &str = "x-customs-decision-id";
+/// Response header naming the deployment a request was routed to.
+pub const DEPLOYMENT_HEADER: &str = "x-customs-deployment";
+
+/// The state every request shares.
+#[derive(Debug)]
+pub struct Gateway {
+    config: Config,
+    authenticator: Authenticator,
+    bundle: RwLock<Arc<Bundle>>,
+    upstreams: Upstreams,
+    recorder: Recorder,
+    metrics: Arc<Metrics>,
+    fingerprinter: Fingerprinter,
+}
+
+impl Gateway {
+    /// Loads the policy bundle, prepares the verifier and the upstream client. Refuses
+    /// to build on an invalid policy bundle or configuration.
+    pub async fn build(
+        config: Config,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+        fingerprinter: Fingerprinter,
+    ) -> anyhow::Result<Gateway> {
+        let source = match &config.policy.dir {
+            Some(dir) => PolicySource::from_dir(dir)?,
+            None => PolicySource::bundled(),
+        };
+        let bundle = Bundle::load(&source)?;
+        for (id, url) in &config.upstream.base_urls {
+            check_base_url(url).map_err(|e| anyhow::anyhow!("[upstream.base_urls] {id}: {e}"))?;
+        }
+        let authenticator = Authenticator::new(&config.auth).await?;
+        let upstreams = Upstreams::new(&config.server, &config.upstream)?;
+        Ok(Gateway {
+            config,
+            authenticator,
+            bundle: RwLock::new(Arc::new(bundle)),
+            upstreams,
+            recorder,
+            metrics,
+            fingerprinter,
+        })
+    }
+
+    /// The policy bundle in force.
+    pub fn bundle(&self) -> Option<Arc<Bundle>> {
+        self.bundle.read().ok().map(|b| Arc::clone(&b))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The recorder.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// The token verifier.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.authenticator
+    }
+}
+
+/// Runs one request through every phase and records its decision event.
+pub async fn handle(gateway: Arc<Gateway>, operation: Operation, request: Request<Body>) -> Response {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.to_string());
+    let mut ctx = RequestContext::new(operation, client);
+    let result = run(&gateway, &mut ctx, request).await;
+    let decision_id = ctx.decision_id.clone();
+    let (mut response, error) = match result {
+        Ok(response) => (response, None),
+        Err(err) => (err.clone().into_response_with(&decision_id), Some(err)),
+    };
+    if let Ok(value) = HeaderValue::from_str(&decision_id) {
+        response.headers_mut().insert(DECISION_ID_HEADER, value);
+    }
+    if error.is_none() {
+        if let Some(deployment) = &ctx.deployment {
+            if let Ok(value) = HeaderValue::from_str(&deployment.id) {
+                response.headers_mut().insert(DEPLOYMENT_HEADER, value);
+            }
+        }
+    }
+    ctx.phase_done("record");
+    let status = response.status().as_u16();
+    gateway.recorder.record(ctx.into_event(status, error.as_ref()));
+    response
+}
+
+async fn run(gateway: &Gateway, ctx: &mut RequestContext, request: Request<Body>) -> Result<Response, GatewayError> {
+    let (parts, body) = request.into_parts();
+    let bundle = gateway
+        .bundle()
+        .ok_or_else(|| GatewayError::unavailable("policy_unavailable", "No policy set is loaded."))?;
+    ctx.policy_version = Some(bundle.version().to_owned());
+
+    let principal = authenticate(gateway, ctx, parts.headers.get(header::AUTHORIZATION)).await?;
+    let bytes = accept(gateway, ctx, &parts.headers, body).await?;
+    let (mut body, facts) = parse(gateway, ctx, &bytes)?;
+    let findings = inspect(gateway, ctx, &bundle, &mut body)?;
+    let route = decide(ctx, &bundle, &principal, &facts, &findings)?;
+    let outgoing = redact_segments(ctx, &route, &mut body, &findings)?;
+    forward(gateway, ctx, &route, &body, outgoing, facts.stream).await
+}
+
+/// authenticate: the bearer token → principal; 401 otherwise, never forwarded.
+async fn authenticate(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    authorization: Option<&HeaderValue>,
+) -> Result<Principal, GatewayError> {
+    let header = authorization.and_then(|v| v.to_str().ok());
+    let result = gateway.authenticator.authenticate(header).await;
+    ctx.phase_done("authenticate");
+    match result {
+        Ok(principal) => {
+            ctx.set_principal(&principal);
+            Ok(principal)
+        }
+        Err(err) => Err(GatewayError::unauthenticated(err.code(), &err.to_string(), err.www_authenticate())),
+    }
+}
+
+/// accept: the body, within the size limit and the time limit.
+async fn accept(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    headers: &axum::http::HeaderMap,
+    body: Body,
+) -> Result<Bytes, GatewayError> {
+    let limit = gateway.config.server.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(GatewayError::payload_too_large(limit));
+    }
+    let timeout = Duration::from_secs(gateway.config.server.body_timeout_secs);
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await;
+    ctx.phase_done("accept");
+    match read {
+        Err(_) => Err(GatewayError::body_timeout()),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(err)) => {
+            if is_length_limit(&err) {
+                Err(GatewayError::payload_too_large(limit))
+            } else {
+                Err(GatewayError::bad_request("body_unreadable", "The request body could not be read."))
+            }
+        }
+    }
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// parse: JSON within the depth limit, and the fields the operation needs.
+fn parse(gateway: &Gateway, ctx: &mut RequestContext, bytes: &[u8]) -> Result<(Value, RequestFacts), GatewayError> {
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| {
+        // serde_json's message names a line and column, never the content.
+        GatewayError::bad_request(
+            "invalid_json",
+            format!("The request body is not valid JSON (line {}, column {}).", e.line(), e.column()),
+        )
+    })?;
+    let max_depth = gateway.config.server.max_json_depth;
+    if openai_api::json_depth(&body) > max_depth {
+        return Err(GatewayError::bad_request(
+            "json_too_deep",
+            format!("The request body nests deeper than {max_depth} levels."),
+        ));
+    }
+    let facts = openai_api::request_facts(ctx.operation, &body)?;
+    ctx.requested_model = Some(facts.model.chars().take(128).collect());
+    ctx.stream = facts.stream;
+    ctx.phase_done("parse");
+    Ok((body, facts))
+}
+
+/// inspect: every segment through the scanner; any scanner error refuses the request.
+fn inspect(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    bundle: &Bundle,
+    body: &mut Value,
+) -> Result<Vec<Vec<Finding>>, GatewayError> {
+    let scanner = bundle.scanner();
+    let mut findings = Vec::new();
+    let mut failed = false;
+    let mut texts: Vec<String> = Vec::new();
+    openai_api::visit_segments(ctx.operation, body, &mut |_, text| {
+        match scanner.scan(text) {
+            Ok(found) => findings.push(found),
+            Err(_) => {
+                failed = true;
+                findings.push(Vec::new());
+            }
+        }
+        texts.push(text.clone());
+        false
+    });
+    if failed {
+        ctx.phase_done("inspect");
+        return Err(GatewayError::internal(
+            "scanner_error",
+            "The request could not be inspected and was refused.",
+        ));
+    }
+    ctx.segments = findings.len();
+    ctx.prompt_bytes = texts.iter().map(String::len).sum();
+    ctx.prompt_fingerprint = Some(gateway.fingerprinter.fingerprint(texts.iter().map(String::as_str)));
+    for finding in findings.iter().flatten() {
+        let entry = ctx.found.entry(finding.class.to_string()).or_insert((0, finding.severity));
+        entry.0 += 1;
+    }
+    ctx.phase_done("inspect");
+    Ok(findings)
+}
+
+/// decide: Cedar over the classes found; the first permitted deployment.
+fn decide(
+    ctx: &mut RequestContext,
+    bundle: &Bundle,
+    principal: &Principal,
+    facts: &RequestFacts,
+    findings: &[Vec<Finding>],
+) -> Result<Route, GatewayError> {
+    let detected: BTreeSet<Arc<str>> = findings.iter().flatten().map(|f| Arc::clone(&f.class)).collect();
+    let input = DecideInput {
+        principal,
+        operation: ctx.operation,
+        requested_model: &facts.model,
+        detected: &detected,
+        stream: facts.stream,
+        tools_present: facts.tools_present,
+        token_estimate: i64::try_from(ctx.prompt_bytes.div_ceil(4)).unwrap_or(i64::MAX),
+    };
+    let decision = bundle.decide(&input);
+    ctx.phase_done("decide");
+    let decision = decision.map_err(|_| {
+        GatewayError::internal("policy_error", "The policy decision failed and the request was refused.")
+    })?;
+    match decision {
+        Decision::UnknownModel => Err(GatewayError::model_not_found(&facts.model)),
+        Decision::Deny { refused } => {
+            ctx.denied = true;
+            ctx.set_refused(&refused);
+            let policy_ids = Decision::deny_policy_ids(&refused);
+            ctx.policy_ids = policy_ids.clone();
+            Err(deny_error(&refused, policy_ids))
+        }
+        Decision::Allow { route, refused } => {
+            ctx.set_refused(&refused);
+            ctx.set_deployment(&route.deployment);
+            ctx.policy_ids = route.permitted_by.iter().map(|p| p.id.clone()).collect();
+            ctx.disclosed = route.disclosed.iter().map(|c| c.to_string()).collect();
+            Ok(route)
+        }
+    }
+}
+
+fn deny_error(refused: &[crate::policy::Refusal], policy_ids: Vec<String>) -> GatewayError {
+    let mut reasons: Vec<String> = Vec::new();
+    for refusal in refused {
+        if refusal.forbidden_by.is_empty() {
+            reasons.push(format!(
+                "no policy permits this request to deployment `{}`",
+                refusal.deployment_id
+            ));
+        }
+        for policy in &refusal.forbidden_by {
+            let reason = format!("{} [{}]", policy.reason, policy.id);
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+        }
+    }
+    let code = if policy_ids.is_empty() { "not_permitted" } else { "denied_by_policy" };
+    GatewayError::policy_violation(code, format!("Refused by policy: {}.", reasons.join("; ")), policy_ids)
+}
+
+/// redact: rewrites the redacted classes in place with numbered placeholders, and the
+/// `model` field with the deployment's. Returns the body as it will leave.
+fn redact_segments(
+    ctx: &mut RequestContext,
+    route: &Route,
+    body: &mut Value,
+    findings: &[Vec<Finding>],
+) -> Result<Vec<u8>, GatewayError> {
+    let mut redactor = Redactor::new();
+    let mut index = 0;
+    openai_api::visit_segments(ctx.operation, body, &mut |_, text| {
+        let Some(found) = findings.get(index) else {
+            return false;
+        };
+        index += 1;
+        let to_redact: Vec<Finding> = found
+            .iter()
+            .filter(|f| route.redacted.contains(&f.class))
+            .cloned()
+            .collect();
+        if to_redact.is_empty() {
+            return false;
+        }
+        *text = redactor.redact(text, &to_redact);
+        true
+    });
+    ctx.redactions = redactor.replacements();
+    if let Some(object) = body.as_object_mut() {
+        object.insert("model".to_owned(), Value::String(route.deployment.model.clone()));
+    }
+    let bytes = serde_json::to_vec(body)
+        .map_err(|_| GatewayError::internal("encode_error", "The request could not be re-encoded."))?;
+    ctx.phase_done("redact");
+    Ok(bytes)
+}
+
+/// forward: to the local echo model or the upstream, streamed back.
+async fn forward(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    route: &Route,
+    body: &Value,
+    outgoing: Vec<u8>,
+    stream: bool,
+) -> Result<Response, GatewayError> {
+    let response = match route.deployment.provider {
+        ProviderKind::Local => Ok(echo::answer(ctx.operation, body, &ctx.decision_id, stream)),
+        ProviderKind::OpenAi | ProviderKind::AzureOpenAi => {
+            gateway.upstreams.forward(&route.deployment, ctx.operation, outgoing).await
+        }
+    };
+    ctx.phase_done("forward");
+    let response = response?;
+    ctx.upstream_status = Some(response.status().as_u16());
+    Ok(response)
+}

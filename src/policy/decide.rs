@@ -1,0 +1,433 @@
+//! decide: two Cedar questions per candidate deployment, and the first deployment the
+//! policies permit wins.
+//!
+//! 1. `disclose` for every data class found: permitted means the values may leave in
+//!    clear to this deployment; not permitted (or an evaluation error) means redacted.
+//! 2. `invoke` (as `chat`, `responses` or `embeddings`) on the deployment, with the
+//!    found, outgoing and redacted classes in context.
+//!
+//! Candidates come from the catalog in preference order (an alias lists several), so
+//! residency-aware routing is the same two questions asked again. An evaluation error on
+//! `invoke` denies (fail closed): Cedar skips an erroring policy, and a skipped forbid
+//! must not turn into an allow.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Request,
+    RestrictedExpression,
+};
+
+use super::entities::{class_entities, principal_entities, uid};
+use super::{Bundle, Deployment};
+use crate::identity::Principal;
+use crate::scan::class_ancestors;
+
+/// The API operation, which is the Cedar action (all grouped under `invoke`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// `POST /v1/chat/completions`.
+    Chat,
+    /// `POST /v1/responses`.
+    Responses,
+    /// `POST /v1/embeddings`.
+    Embeddings,
+}
+
+impl Operation {
+    /// The Cedar action id.
+    pub fn action(self) -> &'static str {
+        match self {
+            Operation::Chat => "chat",
+            Operation::Responses => "responses",
+            Operation::Embeddings => "embeddings",
+        }
+    }
+
+    /// `gen_ai.operation.name` of the OpenTelemetry GenAI conventions.
+    pub fn gen_ai_name(self) -> &'static str {
+        match self {
+            Operation::Chat | Operation::Responses => "chat",
+            Operation::Embeddings => "embeddings",
+        }
+    }
+}
+
+/// What a decision is about. Carries classes, never values.
+#[derive(Debug, Clone)]
+pub struct DecideInput<'a> {
+    /// The verified caller.
+    pub principal: &'a Principal,
+    /// The API operation.
+    pub operation: Operation,
+    /// The model name the caller sent.
+    pub requested_model: &'a str,
+    /// Every distinct class found in the request.
+    pub detected: &'a BTreeSet<Arc<str>>,
+    /// Whether the caller asked for a stream.
+    pub stream: bool,
+    /// Whether the request carries tool definitions or tool calls.
+    pub tools_present: bool,
+    /// Rough prompt size in tokens.
+    pub token_estimate: i64,
+}
+
+/// A policy that determined an answer, with its annotations.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PolicyRef {
+    /// `@id`.
+    pub id: String,
+    /// `@reason`.
+    pub reason: String,
+    /// `@severity`.
+    pub severity: String,
+}
+
+/// The permitted deployment and what leaves in clear.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The deployment the request goes to.
+    pub deployment: Arc<Deployment>,
+    /// Classes that may leave in clear.
+    pub disclosed: BTreeSet<Arc<str>>,
+    /// Classes that are redacted.
+    pub redacted: BTreeSet<Arc<str>>,
+    /// The permits that allowed `invoke`.
+    pub permitted_by: Vec<PolicyRef>,
+}
+
+/// Why one candidate deployment was refused.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Refusal {
+    /// The candidate deployment.
+    pub deployment_id: String,
+    /// The forbids that refused it; empty when no permit applied.
+    pub forbidden_by: Vec<PolicyRef>,
+    /// Evaluation errors (policy ids and messages; never request content).
+    pub errors: Vec<String>,
+}
+
+/// The outcome of the decide phase.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Forward to `route`; `refused` lists preferred candidates that were refused first.
+    Allow {
+        /// The chosen deployment.
+        route: Route,
+        /// Candidates refused before it.
+        refused: Vec<Refusal>,
+    },
+    /// No candidate is permitted.
+    Deny {
+        /// One refusal per candidate, in preference order.
+        refused: Vec<Refusal>,
+    },
+    /// The requested model is not in the catalog.
+    UnknownModel,
+}
+
+impl Decision {
+    /// Every determining policy id of a deny, deduplicated in order.
+    pub fn deny_policy_ids(refused: &[Refusal]) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for policy in refused.iter().flat_map(|r| &r.forbidden_by) {
+            if !ids.contains(&policy.id) {
+                ids.push(policy.id.clone());
+            }
+        }
+        ids
+    }
+}
+
+/// A failure to even ask Cedar; the pipeline refuses the request (fail closed).
+#[derive(Debug, thiserror::Error)]
+#[error("policy evaluation failed: {0}")]
+pub struct DecideError(String);
+
+impl Bundle {
+    /// Decides one request: the first candidate deployment whose `invoke` is permitted.
+    pub fn decide(&self, input: &DecideInput<'_>) -> Result<Decision, DecideError> {
+        let Some(candidates) = self.catalog.resolve(input.requested_model) else {
+            return Ok(Decision::UnknownModel);
+        };
+        let (principal, mut request_entities) =
+            principal_entities(input.principal).map_err(DecideError)?;
+        // A class the registry does not list (a newer scanner, a test) still nests by
+        // its dotted name, so `in DataClass::"PHI"` holds for `PHI.NPI`.
+        for class in input.detected {
+            request_entities.extend(
+                class_entities(&self.static_entities, class).map_err(DecideError)?,
+            );
+        }
+        let entities = self
+            .static_entities
+            .clone()
+            .add_entities(request_entities, None)
+            .map_err(|e| DecideError(e.to_string()))?;
+        let mut refused = Vec::new();
+        for deployment in candidates {
+            let (route, refusal) = self.decide_deployment(input, &principal, &entities, deployment)?;
+            match route {
+                Some(route) => return Ok(Decision::Allow { route, refused }),
+                None => refused.extend(refusal),
+            }
+        }
+        Ok(Decision::Deny { refused })
+    }
+
+    fn decide_deployment(
+        &self,
+        input: &DecideInput<'_>,
+        principal: &EntityUid,
+        entities: &Entities,
+        deployment: Arc<Deployment>,
+    ) -> Result<(Option<Route>, Option<Refusal>), DecideError> {
+        let authorizer = Authorizer::new();
+        let model = uid("Model", &deployment.id).map_err(DecideError)?;
+        let mut errors = Vec::new();
+
+        // 1. disclose, per class.
+        let disclose = uid("Action", "disclose").map_err(DecideError)?;
+        let mut disclosed = BTreeSet::new();
+        let mut redacted = BTreeSet::new();
+        for class in input.detected {
+            let context = Context::from_pairs([(
+                "model".to_owned(),
+                RestrictedExpression::new_entity_uid(model.clone()),
+            )])
+            .map_err(|e| DecideError(e.to_string()))?;
+            let request = Request::new(
+                principal.clone(),
+                disclose.clone(),
+                uid("DataClass", class).map_err(DecideError)?,
+                context,
+                Some(&self.schema),
+            )
+            .map_err(|e| DecideError(e.to_string()))?;
+            let response = authorizer.is_authorized(&request, &self.policies, entities);
+            let clean = response.diagnostics().errors().next().is_none();
+            for err in response.diagnostics().errors() {
+                errors.push(format!("disclose {class}: {err}"));
+            }
+            if clean && response.decision() == CedarDecision::Allow {
+                disclosed.insert(Arc::clone(class));
+            } else {
+                redacted.insert(Arc::clone(class));
+            }
+        }
+
+        // 2. invoke, with what remains.
+        let context = Context::from_pairs([
+            ("detected_classes".to_owned(), class_set(input.detected.iter())),
+            ("outgoing_classes".to_owned(), class_set(disclosed.iter())),
+            ("redacted_classes".to_owned(), class_set(redacted.iter())),
+            ("token_estimate".to_owned(), RestrictedExpression::new_long(input.token_estimate)),
+            ("stream".to_owned(), RestrictedExpression::new_bool(input.stream)),
+            ("tools_present".to_owned(), RestrictedExpression::new_bool(input.tools_present)),
+            (
+                "requested_model".to_owned(),
+                RestrictedExpression::new_string(input.requested_model.to_owned()),
+            ),
+        ])
+        .map_err(|e| DecideError(e.to_string()))?;
+        let action = uid("Action", input.operation.action()).map_err(DecideError)?;
+        let request = Request::new(principal.clone(), action, model, context, Some(&self.schema))
+            .map_err(|e| DecideError(e.to_string()))?;
+        let response = authorizer.is_authorized(&request, &self.policies, entities);
+        for err in response.diagnostics().errors() {
+            errors.push(format!("invoke: {err}"));
+        }
+        let determining: Vec<PolicyRef> = response
+            .diagnostics()
+            .reason()
+            .map(|id| self.policy_ref(id.as_ref()))
+            .collect();
+        if response.decision() == CedarDecision::Allow && errors.is_empty() {
+            return Ok((
+                Some(Route {
+                    deployment,
+                    disclosed,
+                    redacted,
+                    permitted_by: determining,
+                }),
+                None,
+            ));
+        }
+        let forbidden_by = if response.decision() == CedarDecision::Deny {
+            determining
+        } else {
+            Vec::new()
+        };
+        Ok((
+            None,
+            Some(Refusal {
+                deployment_id: deployment.id.clone(),
+                forbidden_by,
+                errors,
+            }),
+        ))
+    }
+
+    fn policy_ref(&self, id: &str) -> PolicyRef {
+        match self.policy_meta(id) {
+            Some(meta) => PolicyRef {
+                id: meta.id.clone(),
+                reason: meta.reason.clone(),
+                severity: meta.severity.clone(),
+            },
+            None => PolicyRef {
+                id: id.to_owned(),
+                reason: String::new(),
+                severity: String::new(),
+            },
+        }
+    }
+}
+
+/// A set of class names with every ancestor added (`PII.EMAIL` also counts as `PII`).
+fn class_set<'a>(classes: impl Iterator<Item = &'a Arc<str>>) -> RestrictedExpression {
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for class in classes {
+        names.insert(class.to_string());
+        names.extend(class_ancestors(class).map(str::to_owned));
+    }
+    RestrictedExpression::new_set(names.into_iter().map(RestrictedExpression::new_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::identity::PrincipalKind;
+    use crate::policy::PolicySource;
+
+    fn bundle() -> Bundle {
+        Bundle::load(&PolicySource::bundled()).unwrap()
+    }
+
+    fn principal(groups: &[&str], residency: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::User,
+            id: "alice".into(),
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            attributes: BTreeMap::from([
+                ("residency".into(), residency.into()),
+                ("department".into(), String::new()),
+                ("tenant".into(), String::new()),
+            ]),
+        }
+    }
+
+    fn classes(names: &[&str]) -> BTreeSet<Arc<str>> {
+        names.iter().map(|c| Arc::from(*c)).collect()
+    }
+
+    fn decide(bundle: &Bundle, who: &Principal, model: &str, found: &[&str]) -> Decision {
+        let detected = classes(found);
+        bundle
+            .decide(&DecideInput {
+                principal: who,
+                operation: Operation::Chat,
+                requested_model: model,
+                detected: &detected,
+                stream: false,
+                tools_present: false,
+                token_estimate: 10,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn echo_is_open_to_any_caller_and_redacts_pii() {
+        let bundle = bundle();
+        let who = principal(&[], "");
+        let Decision::Allow { route, .. } =
+            decide(&bundle, &who, "customs-echo", &["PII.EMAIL", "PCI.CARD_NUMBER"])
+        else {
+            panic!("echo must be allowed");
+        };
+        assert!(route.disclosed.is_empty());
+        assert_eq!(route.redacted.len(), 2);
+        assert_eq!(route.permitted_by[0].id, "echo.any-authenticated-caller");
+    }
+
+    #[test]
+    fn eu_resident_is_routed_to_the_eu_deployment() {
+        let bundle = bundle();
+        let who = principal(&["engineering"], "EU");
+        let Decision::Allow { route, .. } = decide(&bundle, &who, "gpt-4o", &[]) else {
+            panic!("an EU deployment exists");
+        };
+        assert_eq!(route.deployment.id, "gpt-4o-azure-swedencentral");
+    }
+
+    #[test]
+    fn eu_resident_is_refused_a_us_only_model_with_the_policy_id() {
+        let bundle = bundle();
+        let who = principal(&["engineering"], "EU");
+        let Decision::Deny { refused } = decide(&bundle, &who, "gpt-4o-us", &[]) else {
+            panic!("must deny");
+        };
+        assert_eq!(Decision::deny_policy_ids(&refused), vec!["residency.eu-stays-in-eu"]);
+    }
+
+    #[test]
+    fn secrets_deny_even_to_echo() {
+        let bundle = bundle();
+        let who = principal(&["engineering"], "US");
+        let Decision::Deny { refused } =
+            decide(&bundle, &who, "customs-echo", &["SECRET.AWS_ACCESS_KEY_ID"])
+        else {
+            panic!("must deny");
+        };
+        assert_eq!(Decision::deny_policy_ids(&refused), vec!["secrets.never-leave"]);
+    }
+
+    #[test]
+    fn no_permit_is_a_deny_without_policy_ids() {
+        let bundle = bundle();
+        let who = principal(&["marketing"], "US");
+        let Decision::Deny { refused } = decide(&bundle, &who, "gpt-4o-us", &[]) else {
+            panic!("must deny");
+        };
+        assert!(refused[0].forbidden_by.is_empty());
+    }
+
+    #[test]
+    fn phi_is_disclosed_only_to_hipaa_for_clinical_staff() {
+        let bundle = bundle();
+        let clinical = principal(&["clinical"], "US");
+        let Decision::Allow { route, .. } = decide(&bundle, &clinical, "gpt-4o", &["PHI.NPI"]) else {
+            panic!("clinical may use the HIPAA Azure deployment");
+        };
+        assert!(route.disclosed.contains("PHI.NPI"));
+        let engineer = principal(&["engineering"], "US");
+        let Decision::Allow { route, .. } = decide(&bundle, &engineer, "gpt-4o-us", &["PHI.NPI"]) else {
+            panic!("redacted PHI may go anywhere permitted");
+        };
+        assert!(route.redacted.contains("PHI.NPI"));
+    }
+
+    #[test]
+    fn card_numbers_are_redacted_even_for_support() {
+        let bundle = bundle();
+        let support = principal(&["support"], "US");
+        let Decision::Allow { route, .. } =
+            decide(&bundle, &support, "customs-echo", &["PCI.CARD_NUMBER", "PII.EMAIL"])
+        else {
+            panic!("echo is open");
+        };
+        assert!(route.redacted.contains("PCI.CARD_NUMBER"));
+        assert!(route.disclosed.contains("PII.EMAIL"));
+    }
+
+    #[test]
+    fn unknown_model_is_reported() {
+        let bundle = bundle();
+        let who = principal(&[], "");
+        assert!(matches!(decide(&bundle, &who, "nope", &[]), Decision::UnknownModel));
+    }
+}

@@ -1,0 +1,234 @@
+//! The built-in `customs-echo` model (provider `local`): answers in OpenAI's shape with
+//! exactly what it received after redaction, and sends nothing anywhere.
+//!
+//! Chat answers carry the received `messages` as JSON text in the assistant message;
+//! Responses answers carry the received `instructions` and `input`; embeddings answers
+//! carry a deterministic vector per input plus a `customs_echo` field with the inputs as
+//! received. Streams use the same server-sent-event framing as OpenAI.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::policy::Operation;
+
+/// Dimensions of an echo embedding.
+const EMBEDDING_DIMENSIONS: usize = 8;
+
+/// Answers `body` (as it would have left) in the shape `operation` expects.
+pub fn answer(operation: Operation, body: &Value, response_id: &str, stream: bool) -> Response {
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match operation {
+        Operation::Chat => {
+            let text = body.get("messages").map(Value::to_string).unwrap_or_default();
+            if stream {
+                chat_stream(&text, response_id, created)
+            } else {
+                json_response(&chat_completion(&text, response_id, created))
+            }
+        }
+        Operation::Responses => {
+            let text = json!({
+                "instructions": body.get("instructions").cloned().unwrap_or(Value::Null),
+                "input": body.get("input").cloned().unwrap_or(Value::Null),
+            })
+            .to_string();
+            let response = responses_object(&text, response_id, created);
+            if stream {
+                responses_stream(&text, response)
+            } else {
+                json_response(&response)
+            }
+        }
+        Operation::Embeddings => json_response(&embeddings(body)),
+    }
+}
+
+fn usage_tokens(text: &str) -> u64 {
+    (text.len() as u64).div_ceil(4)
+}
+
+fn chat_completion(text: &str, id: &str, created: u64) -> Value {
+    json!({
+        "id": format!("chatcmpl-{id}"),
+        "object": "chat.completion",
+        "created": created,
+        "model": "customs-echo",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": text, "refusal": null},
+            "logprobs": null,
+            "finish_reason": "stop"
+        }],
+        "usage": {"prompt_tokens": usage_tokens(text), "completion_tokens": usage_tokens(text), "total_tokens": 2 * usage_tokens(text)}
+    })
+}
+
+fn chat_stream(text: &str, id: &str, created: u64) -> Response {
+    let chunk = |delta: Value, finish: Value| {
+        json!({
+            "id": format!("chatcmpl-{id}"),
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": "customs-echo",
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
+        })
+    };
+    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    for piece in split_chunks(text, 64) {
+        events.push(chunk(json!({"content": piece}), Value::Null));
+    }
+    events.push(chunk(json!({}), json!("stop")));
+    let mut out = String::new();
+    for event in events {
+        out.push_str("data: ");
+        out.push_str(&event.to_string());
+        out.push_str("\n\n");
+    }
+    out.push_str("data: [DONE]\n\n");
+    sse_response(out)
+}
+
+fn responses_object(text: &str, id: &str, created: u64) -> Value {
+    json!({
+        "id": format!("resp_{id}"),
+        "object": "response",
+        "created_at": created,
+        "status": "completed",
+        "model": "customs-echo",
+        "output": [{
+            "type": "message",
+            "id": format!("msg_{id}"),
+            "status": "completed",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]
+        }],
+        "parallel_tool_calls": false,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": usage_tokens(text),
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": usage_tokens(text),
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 2 * usage_tokens(text)
+        }
+    })
+}
+
+fn responses_stream(text: &str, completed: Value) -> Response {
+    let mut in_progress = completed.clone();
+    in_progress["status"] = json!("in_progress");
+    in_progress["output"] = json!([]);
+    let item_id = completed.pointer("/output/0/id").cloned().unwrap_or(Value::Null);
+    let mut events = vec![("response.created", json!({"type": "response.created", "response": in_progress}))];
+    for piece in split_chunks(text, 64) {
+        events.push((
+            "response.output_text.delta",
+            json!({"type": "response.output_text.delta", "item_id": item_id, "output_index": 0, "content_index": 0, "delta": piece}),
+        ));
+    }
+    events.push((
+        "response.output_text.done",
+        json!({"type": "response.output_text.done", "item_id": item_id, "output_index": 0, "content_index": 0, "text": text}),
+    ));
+    events.push(("response.completed", json!({"type": "response.completed", "response": completed})));
+    let mut out = String::new();
+    for (sequence, (name, mut event)) in events.into_iter().enumerate() {
+        event["sequence_number"] = json!(sequence);
+        out.push_str(&format!("event: {name}\ndata: {event}\n\n"));
+    }
+    sse_response(out)
+}
+
+fn embeddings(body: &Value) -> Value {
+    let inputs: Vec<Value> = match body.get("input") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(other) => vec![other.clone()],
+        None => Vec::new(),
+    };
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let digest = Sha256::digest(input.as_str().unwrap_or_default().as_bytes());
+            let vector: Vec<f64> = digest
+                .iter()
+                .take(EMBEDDING_DIMENSIONS)
+                .map(|b| f64::from(*b) / 255.0 - 0.5)
+                .collect();
+            json!({"object": "embedding", "index": index, "embedding": vector})
+        })
+        .collect();
+    let tokens: u64 = inputs.iter().map(|i| usage_tokens(i.as_str().unwrap_or_default())).sum();
+    json!({
+        "object": "list",
+        "data": data,
+        "model": "customs-echo",
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        "customs_echo": {"input": inputs}
+    })
+}
+
+/// Splits text into pieces of about `size` bytes on char boundaries.
+fn split_chunks(text: &str, size: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = size.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
+}
+
+fn json_response(value: &Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    *response.status_mut() = StatusCode::OK;
+    response
+}
+
+fn sse_response(text: String) -> Response {
+    let mut response = Response::new(Body::from(text));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/event-stream"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_char_boundaries_and_rejoin() {
+        let text = "héllo wörld ".repeat(20);
+        let pieces = split_chunks(&text, 7);
+        assert!(pieces.len() > 10);
+        assert_eq!(pieces.concat(), text);
+    }
+
+    #[test]
+    fn embeddings_are_deterministic_per_input() {
+        let a = embeddings(&json!({"input": ["x", "y", "x"]}));
+        assert_eq!(a["data"][0]["embedding"], a["data"][2]["embedding"]);
+        assert_ne!(a["data"][0]["embedding"], a["data"][1]["embedding"]);
+        assert_eq!(a["data"][0]["embedding"].as_array().unwrap().len(), EMBEDDING_DIMENSIONS);
+    }
+}

@@ -1,0 +1,115 @@
+//! IBAN (`FIN.IBAN`): International Bank Account Numbers.
+//!
+//! An IBAN opens with a country code and two check digits, so candidates come from the
+//! shared digit groups: a group preceded by two letters at a word start. From there the
+//! detector reads exactly the registered length for that country
+//! ([`validators::iban_length`](crate::scan::validators::iban_length)), letters and
+//! digits, allowing one space only between groups of four as IBANs are printed
+//! (`DE89 3704 0044 0532 0130 00`), then requires a word boundary and the ISO 7064
+//! mod-97 check. Letters are accepted in either case.
+
+use super::{Detector, Input, class_info};
+use crate::scan::validators::{iban_length, iban_mod97_valid};
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Detects IBANs.
+#[derive(Debug)]
+pub(crate) struct IbanDetector {
+    info: ClassInfo,
+}
+
+impl IbanDetector {
+    pub(crate) fn new() -> Self {
+        IbanDetector {
+            info: class_info("FIN.IBAN", "IBAN", Severity::High),
+        }
+    }
+}
+
+impl Detector for IbanDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![self.info.clone()]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let mut compact: Vec<u8> = Vec::with_capacity(34);
+        for g in input.digit_groups() {
+            if g.len() < 2 {
+                continue;
+            }
+            let Some(start) = g.start.checked_sub(2) else {
+                continue;
+            };
+            let (Some(c0), Some(c1)) = (input.byte(start), input.byte(start + 1)) else {
+                continue;
+            };
+            if !c0.is_ascii_alphabetic()
+                || !c1.is_ascii_alphabetic()
+                || !input.word_boundary_before(start)
+            {
+                continue;
+            }
+            let Some(len) = iban_length([c0, c1]) else {
+                continue;
+            };
+            if let Some(end) = read_iban(input.bytes, start, len, &mut compact)
+                && input.word_boundary_after(end)
+                && iban_mod97_valid(&compact)
+                && let Some(f) = input.finding(&self.info, start, end, 0.99)
+            {
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// Reads `len` alphanumeric characters from `start` into `compact`, allowing a single
+/// space after every fourth one; returns the end offset.
+fn read_iban(bytes: &[u8], start: usize, len: usize, compact: &mut Vec<u8>) -> Option<usize> {
+    compact.clear();
+    let mut i = start;
+    while compact.len() < len {
+        match bytes.get(i).copied() {
+            Some(b) if b.is_ascii_alphanumeric() => compact.push(b),
+            Some(b' ')
+                if compact.len() % 4 == 0
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => {}
+            _ => return None,
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        IbanDetector::new().detect(&Input::new(text), &mut out);
+        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+    }
+
+    #[test]
+    fn finds_printed_and_compact() {
+        assert_eq!(
+            spans("IBAN DE89 3704 0044 0532 0130 00, thanks"),
+            ["DE89 3704 0044 0532 0130 00"]
+        );
+        assert_eq!(spans("GB82WEST12345698765432"), ["GB82WEST12345698765432"]);
+        assert_eq!(
+            spans("to FR14 2004 1010 0505 0001 3M02 606."),
+            ["FR14 2004 1010 0505 0001 3M02 606"]
+        );
+    }
+
+    #[test]
+    fn rejects_wrong_check_length_or_spacing() {
+        assert!(spans("DE88 3704 0044 0532 0130 00").is_empty());
+        assert!(spans("DE89 3704 0044 0532 0130 001").is_empty());
+        assert!(spans("DE89 370 40044 0532 0130 00").is_empty());
+        assert!(spans("XDE89370400440532013000").is_empty());
+        assert!(spans("US89370400440532013000").is_empty());
+    }
+}

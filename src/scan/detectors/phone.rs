@@ -1,0 +1,233 @@
+//! PHONE (`PII.PHONE`): telephone numbers by digit-group shape, not by "any long number".
+//!
+//! A text is full of numbers that are not phones (order ids, amounts, dates, versions,
+//! IP addresses), so a candidate must have at least nine digits *and* one of the shapes
+//! people write phones in:
+//!
+//! - international: `+<cc> ...` or `00<cc> ...`, 9–15 digits (E.164), `+1` is NANP
+//!   and must have 11 digits;
+//! - NANP: `(555) 123-4567`, `555-123-4567`, `555.123.4567`, `1-800-555-0199` (the
+//!   area code starts with 2–9);
+//! - national with a trunk `0` (UK, DE, FR, ...): `020 7946 0958`, `030/12345678`,
+//!   `06 12 34 56 78`: 10–12 digits in 2–5 groups of at least two digits;
+//! - a bare run of 10–11 digits only after a phone word (`phone`, `tel`, `call`, ...).
+//!
+//! Groups may be joined by one or two of ` -./()`. The detector starts from the shared
+//! digit groups, chains the groups that follow, and keeps the longest chain prefix that
+//! has a phone shape and ends on a boundary.
+
+use super::{DigitGroup, Detector, Input, class_info};
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Bytes that may join the digit groups of one phone number.
+const SEPARATORS: &[u8] = b" -./()";
+/// Bytes that, between two digit groups, make them one number (so a phone cannot start
+/// or end next to them).
+const NUMBER_JOINERS: &[u8] = b"-./";
+/// Words that make a bare digit run a phone.
+const PHONE_WORDS: &[&str] = &[
+    "phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "text me",
+];
+const MAX_DIGITS: usize = 17;
+const MAX_GROUPS: usize = 7;
+
+/// Detects phone numbers.
+#[derive(Debug)]
+pub(crate) struct PhoneDetector {
+    info: ClassInfo,
+}
+
+impl PhoneDetector {
+    pub(crate) fn new() -> Self {
+        PhoneDetector {
+            info: class_info("PII.PHONE", "PHONE", Severity::Medium),
+        }
+    }
+}
+
+/// How the candidate opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    Plus,
+    Paren,
+    Digit,
+}
+
+impl Detector for PhoneDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![self.info.clone()]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let groups = input.digit_groups();
+        for (i, first) in groups.iter().enumerate() {
+            let (opening, start) = match input.byte_before(first.start) {
+                Some(b'+') => (Opening::Plus, first.start - 1),
+                Some(b'(') => (Opening::Paren, first.start - 1),
+                _ => (Opening::Digit, first.start),
+            };
+            if !left_boundary(input, start) {
+                continue;
+            }
+            let chain = chain_from(input, groups, i);
+            // Longest prefix of the chain that is phone-shaped and ends on a boundary.
+            for n in (1..=chain.len()).rev() {
+                let Some(shape) = chain.get(..n) else {
+                    continue;
+                };
+                let Some(last) = shape.last() else {
+                    continue;
+                };
+                if !right_boundary(input, last.end) {
+                    continue;
+                }
+                if let Some(confidence) = classify(input, shape, opening, start)
+                    && let Some(f) = input.finding(&self.info, start, last.end, confidence)
+                {
+                    out.push(f);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The groups from `groups[i]` on that are joined by one or two separator bytes,
+/// bounded by the digit and group limits.
+fn chain_from(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Vec<DigitGroup> {
+    let mut chain: Vec<DigitGroup> = Vec::with_capacity(4);
+    let mut digits = 0;
+    for g in groups.iter().skip(i) {
+        if let Some(prev) = chain.last() {
+            let gap = input.bytes.get(prev.end..g.start).unwrap_or_default();
+            if gap.is_empty() || gap.len() > 2 || !gap.iter().all(|b| SEPARATORS.contains(b)) {
+                break;
+            }
+        }
+        digits += g.len();
+        if digits > MAX_DIGITS || chain.len() == MAX_GROUPS {
+            break;
+        }
+        chain.push(*g);
+    }
+    chain
+}
+
+/// A phone may not start inside a word or in the middle of a longer number.
+fn left_boundary(input: &Input<'_>, start: usize) -> bool {
+    if !input.word_boundary_before(start) {
+        return false;
+    }
+    let joined = input
+        .byte_before(start)
+        .is_some_and(|b| NUMBER_JOINERS.contains(&b) || b == b'+');
+    let digit_before = start
+        .checked_sub(1)
+        .and_then(|j| input.byte_before(j))
+        .is_some_and(|b| b.is_ascii_digit());
+    !(joined && digit_before)
+}
+
+/// A phone may not end inside a word or in the middle of a longer number.
+fn right_boundary(input: &Input<'_>, end: usize) -> bool {
+    if !input.word_boundary_after(end) {
+        return false;
+    }
+    let joined = input.byte(end).is_some_and(|b| NUMBER_JOINERS.contains(&b));
+    let digit_after = input.byte(end + 1).is_some_and(|b| b.is_ascii_digit());
+    !(joined && digit_after)
+}
+
+/// The confidence of `shape` as a phone number, or `None` if it is not phone-shaped.
+fn classify(input: &Input<'_>, shape: &[DigitGroup], opening: Opening, start: usize) -> Option<f32> {
+    let digits: usize = shape.iter().map(DigitGroup::len).sum();
+    let first = shape.first()?;
+    let last = shape.last()?;
+    let d0 = input.byte(first.start)?;
+    let d1 = input.byte(first.start + 1)?;
+    let lens: Vec<usize> = shape.iter().map(DigitGroup::len).collect();
+    let short_groups_ok = lens.iter().skip(2).all(|&l| l >= 2) && last.len() >= 2;
+
+    // After "(": the group must be closed right away, as in "(555) 123-4567".
+    if opening == Opening::Paren && input.byte(first.end) != Some(b')') {
+        return None;
+    }
+
+    match opening {
+        Opening::Plus => {
+            let nanp_ok = d0 != b'1' || digits == 11;
+            ((9..=15).contains(&digits) && d0 != b'0' && nanp_ok && short_groups_ok)
+                .then_some(0.85)
+        }
+        Opening::Paren | Opening::Digit => {
+            if d0 == b'0' && d1 == b'0' {
+                // "00" international call prefix.
+                return ((11..=17).contains(&digits) && shape.len() >= 2 && short_groups_ok)
+                    .then_some(0.75);
+            }
+            if is_nanp(input, &lens, shape) {
+                return Some(0.8);
+            }
+            if d0 == b'0'
+                && (10..=12).contains(&digits)
+                && (2..=5).contains(&shape.len())
+                && (2..=5).contains(&first.len())
+                && lens.iter().all(|&l| l >= 2)
+            {
+                return Some(0.7);
+            }
+            if opening == Opening::Digit
+                && shape.len() == 1
+                && (10..=11).contains(&digits)
+                && input.context_before(start, 32, PHONE_WORDS)
+            {
+                return Some(0.6);
+            }
+            None
+        }
+    }
+}
+
+/// NANP shapes: `[1] AAA EEE LLLL` where the area code starts with 2–9 (the exchange
+/// rule is not enforced: fictional `555-123-4567` numbers are what people paste).
+fn is_nanp(input: &Input<'_>, lens: &[usize], shape: &[DigitGroup]) -> bool {
+    let area = match (lens, shape) {
+        ([3, 3, 4], [a, _, _]) => a,
+        ([1, 3, 3, 4], [one, a, _, _]) if input.byte(one.start) == Some(b'1') => a,
+        _ => return false,
+    };
+    input
+        .byte(area.start)
+        .is_some_and(|b| (b'2'..=b'9').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        PhoneDetector::new().detect(&Input::new(text), &mut out);
+        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+    }
+
+    #[test]
+    fn finds_common_shapes() {
+        assert_eq!(spans("call +1 (415) 555-2671 now"), ["+1 (415) 555-2671", "(415) 555-2671"]);
+        assert_eq!(spans("+447700900123"), ["+447700900123"]);
+        assert_eq!(spans("office 020 7946 0958."), ["020 7946 0958"]);
+        assert_eq!(spans("Tel. 030/12345678"), ["030/12345678"]);
+        assert_eq!(spans("06.12.34.56.78"), ["06.12.34.56.78"]);
+        assert_eq!(spans("phone: 4155552671"), ["4155552671"]);
+    }
+
+    #[test]
+    fn ignores_other_numbers() {
+        assert!(spans("order 4155552671").is_empty());
+        assert!(spans("2024-01-15 and 192.168.100.200 and v1.2.3").is_empty());
+        assert!(spans("+1 555 0100").is_empty());
+        assert!(spans("123-45-6789").is_empty());
+        assert!(spans("0.1234567891").is_empty());
+        assert!(spans("555-123-4567-89").is_empty());
+    }
+}

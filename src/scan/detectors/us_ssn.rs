@@ -1,0 +1,145 @@
+//! US_SSN (`GOVID.US.SSN`): US Social Security numbers.
+//!
+//! Two shapes: `AAA-GG-SSSS` (or with spaces, `AAA GG SSSS`) anywhere, and a bare run of
+//! nine digits only when an SSN word (`ssn`, `social security`, ...) precedes it, since
+//! nine digits alone are as likely an order or account number. Both must pass the SSA
+//! allocation rules in [`validators::ssn_valid`](crate::scan::validators::ssn_valid).
+//! A formatted SSN may not be one piece of a longer dash- or dot-joined number
+//! (`555-123-45-6789`), nor of a longer space-separated digit sequence when its own
+//! separator is a space.
+
+use super::{DigitGroup, Detector, Input, class_info};
+use crate::scan::validators::ssn_valid;
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Words that make nine digits an SSN (and raise the confidence of a formatted one).
+const SSN_WORDS: &[&str] = &["ssn", "social security", "ss#", "ss #", "ss no", "soc sec"];
+/// How far before a candidate the SSN words are looked for, in bytes.
+const CONTEXT_WINDOW: usize = 40;
+
+/// Detects US Social Security numbers.
+#[derive(Debug)]
+pub(crate) struct UsSsnDetector {
+    info: ClassInfo,
+}
+
+impl UsSsnDetector {
+    pub(crate) fn new() -> Self {
+        UsSsnDetector {
+            info: class_info("GOVID.US.SSN", "US_SSN", Severity::High),
+        }
+    }
+}
+
+impl Detector for UsSsnDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![self.info.clone()]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let groups = input.digit_groups();
+        for (i, area) in groups.iter().enumerate() {
+            let candidate = match area.len() {
+                3 => formatted(input, groups, i),
+                9 => bare(input, *area),
+                _ => None,
+            };
+            if let Some((end, confidence)) = candidate
+                && let Some(f) = input.finding(&self.info, area.start, end, confidence)
+            {
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// `AAA-GG-SSSS` / `AAA GG SSSS` starting at `groups[i]`: its end and confidence.
+fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f32)> {
+    let area = *groups.get(i)?;
+    let group = *groups.get(i + 1)?;
+    let serial = *groups.get(i + 2)?;
+    if group.len() != 2 || serial.len() != 4 {
+        return None;
+    }
+    let sep = input.joiner(area, group, b"- ")?;
+    if input.joiner(group, serial, &[sep]).is_none() {
+        return None;
+    }
+    let joins_number = |b: Option<u8>, digit: Option<u8>| {
+        let digit = digit.is_some_and(|d| d.is_ascii_digit());
+        let b = b.unwrap_or(b'\n');
+        digit && (b == sep || matches!(b, b'-' | b'.' | b'/'))
+    };
+    let before = input.byte_before(area.start);
+    let before2 = area.start.checked_sub(1).and_then(|j| input.byte_before(j));
+    if !input.word_boundary_before(area.start)
+        || !input.word_boundary_after(serial.end)
+        || joins_number(before, before2)
+        || joins_number(input.byte(serial.end), input.byte(serial.end + 1))
+    {
+        return None;
+    }
+    let bytes = input.bytes;
+    if !ssn_valid(
+        bytes.get(area.start..area.end)?,
+        bytes.get(group.start..group.end)?,
+        bytes.get(serial.start..serial.end)?,
+    ) {
+        return None;
+    }
+    let context = input.context_before(area.start, CONTEXT_WINDOW, SSN_WORDS);
+    let confidence = match (sep, context) {
+        (_, true) => 0.95,
+        (b'-', false) => 0.85,
+        _ => 0.7,
+    };
+    Some((serial.end, confidence))
+}
+
+/// Nine bare digits after an SSN word.
+fn bare(input: &Input<'_>, run: DigitGroup) -> Option<(usize, f32)> {
+    if !input.word_boundary_before(run.start) || !input.word_boundary_after(run.end) {
+        return None;
+    }
+    let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'.' | b'/' | b','));
+    let digit = |b: Option<u8>| b.is_some_and(|d| d.is_ascii_digit());
+    if (joined(input.byte_before(run.start)) && digit(run.start.checked_sub(1).and_then(|j| input.byte_before(j))))
+        || (joined(input.byte(run.end)) && digit(input.byte(run.end + 1)))
+    {
+        return None;
+    }
+    let d = input.bytes.get(run.start..run.end)?;
+    let (area, rest) = d.split_at_checked(3)?;
+    let (group, serial) = rest.split_at_checked(2)?;
+    if !ssn_valid(area, group, serial) || !input.context_before(run.start, CONTEXT_WINDOW, SSN_WORDS) {
+        return None;
+    }
+    Some((run.end, 0.75))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        UsSsnDetector::new().detect(&Input::new(text), &mut out);
+        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+    }
+
+    #[test]
+    fn finds_formatted_and_contextual() {
+        assert_eq!(spans("id 123-45-6789."), ["123-45-6789"]);
+        assert_eq!(spans("SSN: 123 45 6789"), ["123 45 6789"]);
+        assert_eq!(spans("my social security number is 123456789"), ["123456789"]);
+    }
+
+    #[test]
+    fn rejects_invalid_and_embedded() {
+        assert!(spans("000-12-3456 666-12-3456 912-12-3456 123-00-4567 123-45-0000").is_empty());
+        assert!(spans("order 123456789").is_empty());
+        assert!(spans("555-123-45-6789 and 123-45-6789-0 and 1.123-45-6789").is_empty());
+        assert!(spans("2 123 45 6789").is_empty());
+        assert!(spans("ssn 123-45-6789x").is_empty());
+    }
+}

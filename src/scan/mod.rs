@@ -1,0 +1,214 @@
+//! inspect: finds regulated data in the text segments of a request.
+//!
+//! The scanner sits in the `inspect` phase, between `parse` (which hands it every text
+//! segment a model would read) and `decide` (which turns its findings' data classes
+//! into Cedar requests); `redact` then rewrites the segments from the same findings.
+//!
+//! CONTRACT (kept stable for the rest of the crate; internals are free to change):
+//! `Scanner::new(classifiers)`, `Scanner::scan(text) -> Result<Vec<Finding>, ScanError>`,
+//! `Scanner::classes()`, `Classifier::from_toml(source, text)`, `class_ancestors(class)`,
+//! `redact::Redactor`.
+//!
+//! How it is built: [`detectors`] holds one file per detector family behind one small
+//! trait, each with a cheap prefilter (a byte, a literal, a digit group) before its
+//! shape check; [`validators`] holds the checksums (Luhn, mod-97, SSA ranges) that turn
+//! a shape into a finding. Detectors emit overlapping *candidates*; [`Scanner::scan`]
+//! resolves overlaps once, for all of them, keeping the best finding (severity, then
+//! confidence, then length), so a detector never has to know about the others.
+//! Findings carry only offsets and labels, never the matched value, so they can be
+//! logged and counted without leaking what they point at.
+
+mod classifier;
+mod detectors;
+pub mod redact;
+pub mod validators;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use classifier::{CUSTOM_CLASS_PREFIX, Classifier};
+use detectors::Detector;
+
+use serde::Serialize;
+
+/// How bad it is when a value of this class leaves the building.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+/// One piece of regulated data found in a text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Entity type in upper snake case (`EMAIL`, `CARD_NUMBER`); also the placeholder label.
+    #[serde(rename = "type")]
+    pub entity: Arc<str>,
+    /// Dotted data class (`PII.EMAIL`, `GOVID.US.SSN`).
+    pub class: Arc<str>,
+    /// Byte offset of the first byte in the scanned text.
+    pub start: usize,
+    /// Byte offset one past the last byte in the scanned text.
+    pub end: usize,
+    /// Confidence in 0..=1.
+    pub confidence: f32,
+    /// Severity of the class.
+    pub severity: Severity,
+}
+
+/// A data class the scanner can emit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassInfo {
+    /// Dotted data class.
+    pub class: Arc<str>,
+    /// Entity type label.
+    pub entity: Arc<str>,
+    /// Severity.
+    pub severity: Severity,
+}
+
+/// Scanner failures. Any of them denies the request (fail closed).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A classifier file is not valid.
+    #[error("classifier {source_name}: {message}")]
+    Classifier {
+        /// File name.
+        source_name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The compiled detectors: built-in families plus the custom classifiers. Cheap to
+/// share across requests (`Send + Sync`, no interior mutability).
+#[derive(Debug)]
+pub struct Scanner {
+    detectors: Vec<Box<dyn Detector>>,
+    classes: Vec<ClassInfo>,
+}
+
+impl Scanner {
+    /// Builds the scanner from the built-in detectors plus custom classifiers.
+    ///
+    /// Fails with [`ScanError::Classifier`] when two classifiers share an id, when a
+    /// classifier reuses a built-in entity label, or when one class or entity label is
+    /// declared with different entity, class or severity in two files.
+    pub fn new(classifiers: Vec<Classifier>) -> Result<Self, ScanError> {
+        let mut detectors = detectors::builtin();
+        let mut classes: Vec<ClassInfo> = detectors.iter().flat_map(|d| d.classes()).collect();
+
+        let mut ids: HashMap<&str, &str> = HashMap::new();
+        for c in &classifiers {
+            let fail = |message: String| ScanError::Classifier {
+                source_name: c.source_name().to_owned(),
+                message,
+            };
+            if let Some(first) = ids.insert(c.id(), c.source_name()) {
+                return Err(fail(format!(
+                    "duplicate classifier id {:?} (already defined in {first})",
+                    c.id()
+                )));
+            }
+            let info = c.class_info();
+            for known in &classes {
+                let same_class = known.class == info.class;
+                let same_entity = known.entity == info.entity;
+                if same_class && same_entity && known.severity == info.severity {
+                    continue;
+                }
+                if same_entity && !known.class.starts_with(CUSTOM_CLASS_PREFIX) {
+                    return Err(fail(format!(
+                        "entity {:?} is a built-in entity label; choose another",
+                        &*info.entity
+                    )));
+                }
+                if same_class || same_entity {
+                    return Err(fail(format!(
+                        "class {:?} / entity {:?} / severity {:?} conflicts with class {:?} / entity {:?} / severity {:?} declared by another classifier; one class has one entity label and one severity",
+                        &*info.class,
+                        &*info.entity,
+                        info.severity,
+                        &*known.class,
+                        &*known.entity,
+                        known.severity
+                    )));
+                }
+            }
+            if !classes.contains(info) {
+                classes.push(info.clone());
+            }
+        }
+
+        if !classifiers.is_empty() {
+            detectors.push(Box::new(detectors::dictionary::DictionaryDetector::new(
+                &classifiers,
+            )?));
+        }
+        Ok(Scanner { detectors, classes })
+    }
+
+    /// Scans one decoded text segment. Findings are sorted by start and do not overlap;
+    /// where candidates overlap, the one with the highest severity, then confidence,
+    /// then length wins. Offsets are byte offsets on char boundaries of `text`.
+    pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
+        let input = detectors::Input::new(text);
+        let mut candidates = Vec::new();
+        for detector in &self.detectors {
+            detector.detect(&input, &mut candidates);
+        }
+        Ok(resolve_overlaps(text, candidates))
+    }
+
+    /// Every class this scanner can emit (built-in and custom), each once.
+    pub fn classes(&self) -> Vec<ClassInfo> {
+        self.classes.clone()
+    }
+}
+
+/// Keeps the best of overlapping candidates and returns the survivors sorted by start.
+///
+/// Greedy by rank: candidates are visited best first and kept when they overlap no
+/// finding already kept. Candidates with spans that are not valid for `text` are
+/// dropped (defence against a buggy detector; never a panic downstream).
+fn resolve_overlaps(text: &str, mut candidates: Vec<Finding>) -> Vec<Finding> {
+    candidates.retain(|f| f.start < f.end && text.get(f.start..f.end).is_some());
+    if candidates.len() <= 1 {
+        return candidates;
+    }
+    candidates.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let at = kept.partition_point(|k| k.start < candidate.start);
+        let clear_before = at
+            .checked_sub(1)
+            .and_then(|i| kept.get(i))
+            .is_none_or(|k| k.end <= candidate.start);
+        let clear_after = kept.get(at).is_none_or(|k| candidate.end <= k.start);
+        if clear_before && clear_after {
+            kept.insert(at, candidate);
+        }
+    }
+    kept
+}
+
+/// The ancestors of a dotted class, nearest first: `GOVID.US.SSN` → `GOVID.US`, `GOVID`.
+pub fn class_ancestors(class: &str) -> impl Iterator<Item = &str> {
+    class.rmatch_indices('.').map(move |(i, _)| &class[..i])
+}

@@ -1,0 +1,253 @@
+//! Scanner-level tests: the detector cases in `testdata/cases.toml` (data, not code),
+//! the scanner's own guarantees (sorted, non-overlapping, classes listed, classifier
+//! validation across files), and property tests for the invariants the gateway relies
+//! on: the scanner never panics, and redacted text no longer contains what was found.
+
+use proptest::prelude::*;
+use serde::Deserialize;
+
+use super::redact::Redactor;
+use super::*;
+
+const EXAMPLE_CLASSIFIER: &str = include_str!("../../policies/classifiers/project-codenames.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    case: Vec<Case>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    text: String,
+    expect: Vec<Expected>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    #[serde(rename = "type")]
+    entity: String,
+    value: String,
+}
+
+fn scanner() -> Result<Scanner, ScanError> {
+    Scanner::new(vec![Classifier::from_toml(
+        "project-codenames.toml",
+        EXAMPLE_CLASSIFIER,
+    )?])
+}
+
+/// Checks what every `scan` result must satisfy, whatever the input.
+fn assert_well_formed(text: &str, findings: &[Finding]) {
+    let mut last_end = 0;
+    for f in findings {
+        assert!(f.start < f.end, "empty span {f:?}");
+        assert!(f.start >= last_end, "overlap or unsorted at {f:?}");
+        assert!(text.get(f.start..f.end).is_some(), "bad span {f:?}");
+        assert!((0.0..=1.0).contains(&f.confidence), "confidence {f:?}");
+        last_end = f.end;
+    }
+}
+
+#[test]
+fn detector_cases() -> Result<(), Box<dyn std::error::Error>> {
+    let cases: CaseFile = toml::from_str(include_str!("testdata/cases.toml"))?;
+    assert!(cases.case.len() >= 50, "the case file lost cases");
+    let scanner = scanner()?;
+    let mut failures = Vec::new();
+    for case in &cases.case {
+        let findings = scanner.scan(&case.text)?;
+        assert_well_formed(&case.text, &findings);
+        let got: Vec<Expected> = findings
+            .iter()
+            .map(|f| Expected {
+                entity: f.entity.to_string(),
+                value: case.text.get(f.start..f.end).unwrap_or_default().to_owned(),
+            })
+            .collect();
+        if got != case.expect {
+            failures.push(format!(
+                "{}\n    expected {:?}\n    got      {:?}",
+                case.name, case.expect, got
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    Ok(())
+}
+
+#[test]
+fn classes_cover_builtins_and_custom_classifiers() -> Result<(), ScanError> {
+    let classes = scanner()?.classes();
+    let names: Vec<&str> = classes.iter().map(|c| &*c.class).collect();
+    for expected in [
+        "PII.EMAIL",
+        "PII.PHONE",
+        "GOVID.US.SSN",
+        "PCI.CARD_NUMBER",
+        "FIN.IBAN",
+        "SECRET.AWS_ACCESS_KEY_ID",
+        "SECRET.PRIVATE_KEY",
+        "CONFIDENTIAL.PROJECT",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    let card = classes.iter().find(|c| &*c.class == "PCI.CARD_NUMBER");
+    assert_eq!(card.map(|c| c.severity), Some(Severity::Critical));
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "a class is listed twice");
+    Ok(())
+}
+
+#[test]
+fn findings_serialise_with_type_and_without_values() -> Result<(), Box<dyn std::error::Error>> {
+    let text = "mail jane@example.com";
+    let findings = scanner()?.scan(text)?;
+    let json = serde_json::to_value(&findings)?;
+    assert_eq!(
+        json,
+        serde_json::json!([{
+            "type": "EMAIL", "class": "PII.EMAIL", "start": 5, "end": 21,
+            "confidence": 0.95f32, "severity": "medium"
+        }])
+    );
+    Ok(())
+}
+
+#[test]
+fn overlaps_keep_the_most_severe_then_longest() -> Result<(), ScanError> {
+    // A card (critical) beats the overlapping phone-shaped prefix; the private key block
+    // (longer, more confident) beats the AWS key inside it.
+    let scanner = scanner()?;
+    let text = "+1 4111 1111 1111 1111";
+    let findings = scanner.scan(text)?;
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings.first().map(|f| &*f.entity), Some("CARD_NUMBER"));
+    Ok(())
+}
+
+fn codenames(id: &str, class: &str, entity: &str, severity: &str) -> String {
+    format!(
+        "id = \"{id}\"\nclass = \"{class}\"\nentity = \"{entity}\"\nseverity = \"{severity}\"\nterms = [\"x\"]\n"
+    )
+}
+
+#[test]
+fn scanner_rejects_conflicting_classifiers() -> Result<(), ScanError> {
+    let load = |name: &str, text: String| Classifier::from_toml(name, &text);
+    let a = load("a.toml", codenames("a", "CONFIDENTIAL.A", "A_TERM", "high"))?;
+    let cases = [
+        (load("b.toml", codenames("a", "CONFIDENTIAL.B", "B_TERM", "high"))?, "duplicate classifier id \"a\" (already defined in a.toml)"),
+        (load("b.toml", codenames("b", "CONFIDENTIAL.B", "EMAIL", "high"))?, "built-in entity label"),
+        (load("b.toml", codenames("b", "CONFIDENTIAL.A", "A_TERM", "low"))?, "conflicts"),
+        (load("b.toml", codenames("b", "CONFIDENTIAL.A", "B_TERM", "high"))?, "conflicts"),
+        (load("b.toml", codenames("b", "CONFIDENTIAL.B", "A_TERM", "high"))?, "conflicts"),
+    ];
+    for (b, expected) in cases {
+        let err = Scanner::new(vec![a.clone(), b]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("classifier b.toml: "), "{err}");
+        assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+    }
+    // Two files may feed the same class with the same label and severity.
+    let same = load("b.toml", codenames("b", "CONFIDENTIAL.A", "A_TERM", "high"))?;
+    let classes = Scanner::new(vec![a, same])?.classes();
+    assert_eq!(classes.iter().filter(|c| &*c.class == "CONFIDENTIAL.A").count(), 1);
+    Ok(())
+}
+
+#[test]
+fn scanner_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scanner>();
+}
+
+#[test]
+fn resolve_overlaps_drops_invalid_spans() {
+    let f = |start, end, severity| Finding {
+        entity: Arc::from("X"),
+        class: Arc::from("X"),
+        start,
+        end,
+        confidence: 0.5,
+        severity,
+    };
+    let kept = resolve_overlaps(
+        "héllo world",
+        vec![
+            f(0, 2, Severity::Critical),
+            f(0, 99, Severity::Critical),
+            f(3, 3, Severity::Critical),
+            f(0, 6, Severity::Low),
+            f(4, 9, Severity::Medium),
+            f(7, 12, Severity::Low),
+        ],
+    );
+    let spans: Vec<(usize, usize)> = kept.iter().map(|k| (k.start, k.end)).collect();
+    assert_eq!(spans, [(4, 9)]);
+}
+
+/// Fragments that make realistic text for the property tests: findings of every kind,
+/// near misses, separators and noise.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("jane.doe@example.com".to_owned()),
+        Just("+1 415 555 2671".to_owned()),
+        Just("(415) 555-2671".to_owned()),
+        Just("020 7946 0958".to_owned()),
+        Just("123-45-6789".to_owned()),
+        Just("SSN 123456789".to_owned()),
+        Just("4111 1111 1111 1111".to_owned()),
+        Just("2026".to_owned()),
+        Just("DE89 3704 0044 0532 0130 00".to_owned()),
+        Just("AKIAIOSFODNN7EXAMPLE".to_owned()),
+        Just("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----".to_owned()),
+        Just("Nightjar".to_owned()),
+        Just("[EMAIL_1]".to_owned()),
+        Just(" ".to_owned()),
+        Just("-".to_owned()),
+        Just("\n".to_owned()),
+        Just("é".to_owned()),
+        "[0-9 +().-]{0,12}",
+        "[a-zA-Z@.]{0,8}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn scan_never_panics_and_is_well_formed(text in any::<String>()) {
+        let scanner = scanner().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let findings = scanner.scan(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        assert_well_formed(&text, &findings);
+    }
+
+    #[test]
+    fn redacted_text_holds_no_finding(parts in prop::collection::vec(fragment(), 0..12)) {
+        let text = parts.concat();
+        let scanner = scanner().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let findings = scanner.scan(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        assert_well_formed(&text, &findings);
+        let values: Vec<&str> = findings.iter().filter_map(|f| text.get(f.start..f.end)).collect();
+
+        let mut redactor = Redactor::new();
+        let redacted = redactor.redact(&text, &findings);
+        prop_assert_eq!(redactor.replacements(), findings.len());
+        let rescan = scanner.scan(&redacted).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for f in &rescan {
+            let value = redacted.get(f.start..f.end).unwrap_or_default();
+            prop_assert!(!values.contains(&value), "{:?} survived redaction", f.entity);
+        }
+        // Restoring the placeholders gives back the original text, unless the
+        // original already contained placeholder-like text.
+        if !text.contains('[') {
+            prop_assert_eq!(redactor.restore(&redacted), text);
+        }
+    }
+}
