@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
@@ -53,9 +54,25 @@ impl OtelExport {
             }
         }
         let service_name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
-        let resource = Resource::builder().with_service_name(service_name).build();
-        let span_exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
-        let log_exporter = opentelemetry_otlp::LogExporter::builder().with_http().build()?;
+        OtelExport::build(&service_name, None)
+    }
+
+    /// Builds the exporters for an explicit OTLP/HTTP base URL (`http://host:4318`),
+    /// other settings from the environment.
+    pub fn with_endpoint(service_name: &str, base_url: &str) -> anyhow::Result<OtelExport> {
+        OtelExport::build(service_name, Some(base_url.trim_end_matches('/')))
+    }
+
+    fn build(service_name: &str, base_url: Option<&str>) -> anyhow::Result<OtelExport> {
+        let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
+        let mut span_exporter = opentelemetry_otlp::SpanExporter::builder().with_http();
+        let mut log_exporter = opentelemetry_otlp::LogExporter::builder().with_http();
+        if let Some(base) = base_url {
+            span_exporter = span_exporter.with_endpoint(format!("{base}/v1/traces"));
+            log_exporter = log_exporter.with_endpoint(format!("{base}/v1/logs"));
+        }
+        let span_exporter = span_exporter.build()?;
+        let log_exporter = log_exporter.build()?;
         let tracer_provider = SdkTracerProvider::builder()
             .with_batch_exporter(span_exporter)
             .with_resource(resource.clone())

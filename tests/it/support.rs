@@ -1,0 +1,333 @@
+//! Test doubles and helpers: a mock upstream provider that records what arrived, a mock
+//! OTLP collector, an in-process gateway on a loopback port, and token minting.
+//!
+//! Everything listens on 127.0.0.1 with an OS-assigned port and stops with the test.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use customs::audit::{DecisionEvent, Fingerprinter, Recorder, otel::OtelExport};
+use customs::config::Config;
+use customs::identity::{Algorithm, mint_dev_token, sign_token};
+use customs::metrics::Metrics;
+use customs::pipeline::Gateway;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, oneshot};
+
+/// The environment variable every test process has (cargo and nextest set it), used as
+/// the upstream credential source so that tests need not change the environment.
+pub const CREDENTIAL_ENV: &str = "CARGO_PKG_NAME";
+/// The upstream key the mock expects: the value of [`CREDENTIAL_ENV`].
+pub const UPSTREAM_KEY: &str = env!("CARGO_PKG_NAME");
+
+/// One request as the mock upstream received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+#[derive(Clone, Default)]
+struct MockState {
+    received: Arc<Mutex<Vec<Received>>>,
+    release: Arc<Notify>,
+}
+
+/// A stand-in for an OpenAI-compatible provider.
+pub struct MockUpstream {
+    pub addr: SocketAddr,
+    state: MockState,
+    _stop: oneshot::Sender<()>,
+}
+
+impl MockUpstream {
+    pub async fn start() -> MockUpstream {
+        let state = MockState::default();
+        let app = Router::new()
+            .route("/v1/chat/completions", post(mock_chat))
+            .route("/v1/embeddings", post(mock_embeddings))
+            .route("/v1/responses", post(mock_chat))
+            .route("/openai/deployments/{name}/chat/completions", post(mock_chat))
+            .route("/slow/v1/chat/completions", post(mock_slow))
+            .with_state(state.clone());
+        let (addr, stop) = serve(app).await;
+        MockUpstream {
+            addr,
+            state,
+            _stop: stop,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Lets a held stream finish.
+    pub fn release_stream(&self) {
+        self.state.release.notify_one();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+async fn serve(app: Router) -> (SocketAddr, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (addr, stop)
+}
+
+fn record(state: &MockState, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
+    state.received.lock().unwrap().push(Received {
+        path: uri.to_string(),
+        headers: headers.clone(),
+        body: String::from_utf8_lossy(body).into_owned(),
+    });
+}
+
+async fn mock_chat(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    record(&state, &uri, &headers, &body);
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if request["stream"] == json!(true) {
+        let release = Arc::clone(&state.release);
+        let stream = async_stream(release);
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(stream))
+            .unwrap();
+    }
+    axum::Json(json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "created": 1,
+        "model": request["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "mock says hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
+    }))
+    .into_response()
+}
+
+/// The first chunk at once; the rest only after [`MockUpstream::release_stream`] (or
+/// after 10 s, so that a failing test still ends).
+fn async_stream(release: Arc<Notify>) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    let chunk = |content: &str| {
+        let event = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]});
+        Bytes::from(format!("data: {event}\n\n"))
+    };
+    let first = chunk("first");
+    let rest = [chunk("second"), Bytes::from_static(b"data: [DONE]\n\n")];
+    futures_util::stream::unfold(0u8, move |step| {
+        let release = Arc::clone(&release);
+        let first = first.clone();
+        let rest = rest.clone();
+        async move {
+            match step {
+                0 => Some((Ok(first), 1)),
+                1 => {
+                    let _ = tokio::time::timeout(Duration::from_secs(10), release.notified()).await;
+                    Some((Ok(rest[0].clone()), 2))
+                }
+                2 => Some((Ok(rest[1].clone()), 3)),
+                _ => None,
+            }
+        }
+    })
+}
+
+async fn mock_embeddings(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    record(&state, &uri, &headers, &body);
+    axum::Json(json!({
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 2, "total_tokens": 2}
+    }))
+    .into_response()
+}
+
+async fn mock_slow(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    record(&state, &uri, &headers, &body);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    axum::Json(json!({})).into_response()
+}
+
+/// A stand-in OTLP/HTTP collector that keeps every body it receives.
+pub struct MockCollector {
+    pub addr: SocketAddr,
+    bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl MockCollector {
+    pub async fn start() -> MockCollector {
+        let bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+        let app = Router::new().fallback({
+            let bodies = Arc::clone(&bodies);
+            move |uri: Uri, body: Bytes| {
+                let bodies = Arc::clone(&bodies);
+                async move {
+                    bodies.lock().unwrap().push((uri.path().to_owned(), body.to_vec()));
+                    ([("content-type", "application/x-protobuf")], Bytes::new())
+                }
+            }
+        });
+        let (addr, stop) = serve(app).await;
+        MockCollector {
+            addr,
+            bodies,
+            _stop: stop,
+        }
+    }
+
+    pub fn bodies(&self, path: &str) -> Vec<Vec<u8>> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}
+
+/// A gateway serving on a loopback port, keeping its decision events in memory.
+pub struct TestGateway {
+    pub addr: SocketAddr,
+    pub events: Arc<Mutex<Vec<DecisionEvent>>>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestGateway {
+    pub async fn start(config: Config) -> TestGateway {
+        TestGateway::start_with(config, None).await
+    }
+
+    pub async fn start_with(config: Config, otel: Option<Arc<OtelExport>>) -> TestGateway {
+        let metrics = Arc::new(Metrics::new());
+        let (recorder, events) = Recorder::new(Arc::clone(&metrics), otel).with_memory();
+        let gateway = Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"test-key"))
+            .await
+            .unwrap();
+        let gateway = Arc::new(gateway);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = gateway;
+        tokio::spawn(async move {
+            let _ = customs::server::serve(
+                listener,
+                serving,
+                async move {
+                    let _ = stopped.await;
+                },
+                Duration::from_secs(1),
+            )
+            .await;
+        });
+        TestGateway {
+            addr,
+            events,
+            _stop: stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn events(&self) -> Vec<DecisionEvent> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// POSTs JSON with a bearer token.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        client()
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+}
+
+/// The embedded default, with the catalog's remote deployments pointed at `mock`.
+pub fn config_with_mock(mock: &MockUpstream) -> Config {
+    let mut config = Config::embedded().unwrap();
+    for (id, base) in [
+        ("gpt-4o-openai-us", mock.url("/v1")),
+        ("text-embedding-3-small-openai-us", mock.url("/v1")),
+        ("gpt-4o-azure-swedencentral", mock.url("")),
+    ] {
+        config.upstream.base_urls.insert(id.into(), base);
+        config.upstream.credential_envs.insert(id.into(), CREDENTIAL_ENV.into());
+    }
+    config
+}
+
+/// A development token (trusted by the embedded default only).
+pub fn dev_token(sub: &str, claims: Value) -> String {
+    let Value::Object(claims) = claims else {
+        panic!("claims must be an object")
+    };
+    mint_dev_token(sub, claims, Duration::from_secs(600)).unwrap()
+}
+
+pub fn keys_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/keys")
+}
+
+pub const RSA_ISSUER: &str = "https://idp.example.test";
+pub const RSA_AUDIENCE: &str = "customs-test";
+pub const RSA_KID: &str = "test-rsa-1";
+
+/// A configuration that trusts only the RSA test key from a JWKS file.
+pub fn rsa_config() -> Config {
+    let mut config = Config::embedded().unwrap();
+    config.auth.trust_dev_key = false;
+    config.auth.issuer = RSA_ISSUER.into();
+    config.auth.audience = RSA_AUDIENCE.into();
+    config.auth.jwks_file = Some(keys_dir().join("jwks.json"));
+    config.auth.algorithms = vec!["RS256".into()];
+    config
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Signs claims with the RSA test key.
+pub fn rsa_token(claims: Value) -> String {
+    let pem = std::fs::read(keys_dir().join("rsa_test.pem")).unwrap();
+    sign_token(Algorithm::RS256, &pem, Some(RSA_KID), &claims).unwrap()
+}
+
+pub fn rsa_claims() -> Value {
+    json!({"sub": "carol", "iss": RSA_ISSUER, "aud": RSA_AUDIENCE, "exp": now() + 600, "nbf": now() - 5, "iat": now(), "groups": ["engineering"]})
+}
