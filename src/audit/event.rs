@@ -145,3 +145,48 @@ pub struct DecisionEvent {
     /// Microseconds spent in each phase.
     pub phase_timings_us: BTreeMap<&'static str, u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The documented schema and the emitted event must name the same fields.
+    #[test]
+    fn schema_documents_every_field() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schemas/decision-event.schema.json")).unwrap();
+        let mut documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        let event = DecisionEvent {
+            decision_id: "d".into(),
+            timestamp: "t".into(),
+            outcome: Outcome::Allow,
+            status: 200,
+            code: None,
+            operation: None,
+            requested_model: None,
+            deployment: None,
+            principal: None,
+            policy_version: None,
+            policy_ids: Vec::new(),
+            refused: Vec::new(),
+            classes: Vec::new(),
+            redactions: 0,
+            segments: 0,
+            stream: false,
+            prompt_fingerprint: None,
+            client_address: None,
+            upstream_status: None,
+            phase_timings_us: BTreeMap::new(),
+        };
+        let emitted = serde_json::to_value(&event).unwrap();
+        let mut emitted: Vec<&String> = emitted.as_object().unwrap().keys().collect();
+        documented.sort();
+        emitted.sort();
+        assert_eq!(documented, emitted);
+        for required in schema["required"].as_array().unwrap() {
+            assert!(emitted.iter().any(|k| *k == required.as_str().unwrap()));
+        }
+    }
+}

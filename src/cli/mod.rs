@@ -1,5 +1,7 @@
 //! The command line: one file per subcommand, this file only dispatches.
 
+mod check;
+mod policy;
 mod scan;
 mod serve;
 mod token;
@@ -24,6 +26,11 @@ enum Command {
     Token(token::TokenArgs),
     /// Scan text for regulated data (stdin by default).
     Scan(scan::ScanArgs),
+    /// Explain offline what Customs would decide for one prompt, caller and model.
+    Check(check::CheckArgs),
+    /// Policy authoring tools.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// Entry point of the `customs` binary.
@@ -33,6 +40,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Token(args) => token::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Policy(command) => policy::run(command),
     };
     match result {
         Ok(code) => code,

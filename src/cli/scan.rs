@@ -111,7 +111,8 @@ fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
     let mut bytes = Vec::new();
     match file {
         Some(path) => {
-            bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         }
         None => {
             std::io::stdin()

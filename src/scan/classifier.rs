@@ -182,9 +182,10 @@ impl Classifier {
         paths
             .iter()
             .map(|path| {
-                let name = path
-                    .file_name()
-                    .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+                let name = path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
                 let text = std::fs::read_to_string(path).map_err(|e| ScanError::Classifier {
                     source_name: name.clone(),
                     message: format!("cannot read file: {e}"),
@@ -307,10 +308,22 @@ terms = ["Project Bluebird", " Nightjar "]
     #[test]
     fn rejects_with_file_name_and_reason() {
         let cases = [
-            (GOOD.replace("terms =", "case_sensitve = true\nterms ="), "unknown field"),
-            (GOOD.replace("CONFIDENTIAL.PROJECT", "PII.PROJECT"), "must start with"),
-            (GOOD.replace("CONFIDENTIAL.PROJECT", "CONFIDENTIAL."), "must start with"),
-            (GOOD.replace("CONFIDENTIAL.PROJECT", "CONFIDENTIAL.project"), "must start with"),
+            (
+                GOOD.replace("terms =", "case_sensitve = true\nterms ="),
+                "unknown field",
+            ),
+            (
+                GOOD.replace("CONFIDENTIAL.PROJECT", "PII.PROJECT"),
+                "must start with",
+            ),
+            (
+                GOOD.replace("CONFIDENTIAL.PROJECT", "CONFIDENTIAL."),
+                "must start with",
+            ),
+            (
+                GOOD.replace("CONFIDENTIAL.PROJECT", "CONFIDENTIAL.project"),
+                "must start with",
+            ),
             (GOOD.replace("PROJECT_CODENAME", "project"), "entity"),
             (GOOD.replace("\"codenames\"", "\"Code Names\""), "id"),
             (GOOD.replace("\"high\"", "\"severe\""), "invalid TOML"),
@@ -327,7 +340,10 @@ terms = ["Project Bluebird", " Nightjar "]
                 "term #2 duplicates",
             ),
             (GOOD.replace("severity = \"high\"\n", ""), "missing field"),
-            (GOOD.replace("terms =", "confidence = 1.5\nterms ="), "confidence"),
+            (
+                GOOD.replace("terms =", "confidence = 1.5\nterms ="),
+                "confidence",
+            ),
             ("not toml at all".to_owned(), "invalid TOML"),
         ];
         for (text, expected) in cases {
@@ -349,7 +365,9 @@ terms = ["Project Bluebird", " Nightjar "]
             .collect();
         assert_eq!(ids, ["a", "b"]);
         std::fs::write(dir.path().join("c.toml"), "id = 1")?;
-        let err = Classifier::load_dir(dir.path()).err().map(|e| e.to_string());
+        let err = Classifier::load_dir(dir.path())
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.starts_with("classifier c.toml:")));
         Ok(())
     }

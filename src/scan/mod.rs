@@ -35,7 +35,9 @@ use detectors::Detector;
 use serde::Serialize;
 
 /// How bad it is when a value of this class leaves the building.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Low.
@@ -52,15 +54,17 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     /// Entity type in upper snake case (`EMAIL`, `CARD_NUMBER`); also the placeholder label.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", serialize_with = "serialize_arc_str")]
     pub entity: Arc<str>,
     /// Dotted data class (`PII.EMAIL`, `GOVID.US.SSN`).
+    #[serde(serialize_with = "serialize_arc_str")]
     pub class: Arc<str>,
     /// Byte offset of the first byte in the scanned text.
     pub start: usize,
     /// Byte offset one past the last byte in the scanned text.
     pub end: usize,
     /// Confidence in 0..=1.
+    #[serde(serialize_with = "serialize_confidence")]
     pub confidence: f32,
     /// Severity of the class.
     pub severity: Severity,
@@ -70,11 +74,33 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassInfo {
     /// Dotted data class.
+    #[serde(serialize_with = "serialize_arc_str")]
     pub class: Arc<str>,
     /// Entity type label.
+    #[serde(serialize_with = "serialize_arc_str")]
     pub entity: Arc<str>,
     /// Severity.
     pub severity: Severity,
+}
+
+/// `Arc<str>` as a plain string, without depending on serde's `rc` feature.
+fn serialize_arc_str<S: serde::Serializer>(
+    value: &Arc<str>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
+}
+
+/// An `f32` as the `f64` of its shortest decimal form: `0.95`, not `0.949999988079071`.
+fn serialize_confidence<S: serde::Serializer>(
+    value: &f32,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let wide = value
+        .to_string()
+        .parse::<f64>()
+        .unwrap_or(f64::from(*value));
+    serializer.serialize_f64(wide)
 }
 
 /// Scanner failures. Any of them denies the request (fail closed).
@@ -167,13 +193,54 @@ impl Scanner {
         for detector in &self.detectors {
             detector.detect(&input, &mut candidates);
         }
-        Ok(resolve_overlaps(text, candidates))
+        let findings = resolve_overlaps(text, candidates);
+        Ok(propagate_values(text, findings))
     }
 
     /// Every class this scanner can emit (built-in and custom), each once.
     pub fn classes(&self) -> Vec<ClassInfo> {
         self.classes.clone()
     }
+}
+
+/// Marks every other occurrence of a found value too, where it overlaps no finding.
+///
+/// A value found once must not stay in clear elsewhere in the same text just because
+/// that occurrence sits in a worse context (`(415) 555-2671(415) 555-2671`: the second
+/// copy is glued to a digit and fails the phone's boundary check). Without this, the
+/// redacted text could still contain a value the scanner had found, and a re-scan
+/// after redaction would find it, since its neighbour became a placeholder.
+fn propagate_values(text: &str, findings: Vec<Finding>) -> Vec<Finding> {
+    let mut extra: Vec<Finding> = Vec::new();
+    let mut seen: Vec<&str> = Vec::with_capacity(findings.len());
+    for f in &findings {
+        let Some(value) = text.get(f.start..f.end) else {
+            continue;
+        };
+        if seen.contains(&value) {
+            continue;
+        }
+        seen.push(value);
+        for (start, _) in text.match_indices(value) {
+            let end = start + value.len();
+            let free = |k: &Finding| k.end <= start || end <= k.start;
+            let at = findings.partition_point(|k| k.end <= start);
+            if findings.get(at).is_none_or(free) && extra.iter().all(free) {
+                extra.push(Finding {
+                    start,
+                    end,
+                    ..f.clone()
+                });
+            }
+        }
+    }
+    if extra.is_empty() {
+        return findings;
+    }
+    let mut all = findings;
+    all.extend(extra);
+    all.sort_by_key(|f| f.start);
+    all
 }
 
 /// Keeps the best of overlapping candidates and returns the survivors sorted by start.

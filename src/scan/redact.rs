@@ -162,7 +162,10 @@ mod tests {
         let a = "mail a@x.io or b@x.io";
         let out_a = r.redact(
             a,
-            &[finding("EMAIL", a, "a@x.io", 0), finding("EMAIL", a, "b@x.io", 0)],
+            &[
+                finding("EMAIL", a, "a@x.io", 0),
+                finding("EMAIL", a, "b@x.io", 0),
+            ],
         );
         assert_eq!(out_a, "mail [EMAIL_1] or [EMAIL_2]");
         let b = "again b@x.io, card 4111111111111111";

@@ -75,7 +75,12 @@ fn detector_cases() -> Result<(), Box<dyn std::error::Error>> {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     Ok(())
 }
 
@@ -93,7 +98,10 @@ fn classes_cover_builtins_and_custom_classifiers() -> Result<(), ScanError> {
         "SECRET.PRIVATE_KEY",
         "CONFIDENTIAL.PROJECT",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     let card = classes.iter().find(|c| &*c.class == "PCI.CARD_NUMBER");
     assert_eq!(card.map(|c| c.severity), Some(Severity::Critical));
@@ -113,7 +121,7 @@ fn findings_serialise_with_type_and_without_values() -> Result<(), Box<dyn std::
         json,
         serde_json::json!([{
             "type": "EMAIL", "class": "PII.EMAIL", "start": 5, "end": 21,
-            "confidence": 0.95f32, "severity": "medium"
+            "confidence": 0.95, "severity": "medium"
         }])
     );
     Ok(())
@@ -142,21 +150,45 @@ fn scanner_rejects_conflicting_classifiers() -> Result<(), ScanError> {
     let load = |name: &str, text: String| Classifier::from_toml(name, &text);
     let a = load("a.toml", codenames("a", "CONFIDENTIAL.A", "A_TERM", "high"))?;
     let cases = [
-        (load("b.toml", codenames("a", "CONFIDENTIAL.B", "B_TERM", "high"))?, "duplicate classifier id \"a\" (already defined in a.toml)"),
-        (load("b.toml", codenames("b", "CONFIDENTIAL.B", "EMAIL", "high"))?, "built-in entity label"),
-        (load("b.toml", codenames("b", "CONFIDENTIAL.A", "A_TERM", "low"))?, "conflicts"),
-        (load("b.toml", codenames("b", "CONFIDENTIAL.A", "B_TERM", "high"))?, "conflicts"),
-        (load("b.toml", codenames("b", "CONFIDENTIAL.B", "A_TERM", "high"))?, "conflicts"),
+        (
+            load("b.toml", codenames("a", "CONFIDENTIAL.B", "B_TERM", "high"))?,
+            "duplicate classifier id \"a\" (already defined in a.toml)",
+        ),
+        (
+            load("b.toml", codenames("b", "CONFIDENTIAL.B", "EMAIL", "high"))?,
+            "built-in entity label",
+        ),
+        (
+            load("b.toml", codenames("b", "CONFIDENTIAL.A", "A_TERM", "low"))?,
+            "conflicts",
+        ),
+        (
+            load("b.toml", codenames("b", "CONFIDENTIAL.A", "B_TERM", "high"))?,
+            "conflicts",
+        ),
+        (
+            load("b.toml", codenames("b", "CONFIDENTIAL.B", "A_TERM", "high"))?,
+            "conflicts",
+        ),
     ];
     for (b, expected) in cases {
-        let err = Scanner::new(vec![a.clone(), b]).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = Scanner::new(vec![a.clone(), b])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.starts_with("classifier b.toml: "), "{err}");
         assert!(err.contains(expected), "expected {expected:?} in {err:?}");
     }
     // Two files may feed the same class with the same label and severity.
     let same = load("b.toml", codenames("b", "CONFIDENTIAL.A", "A_TERM", "high"))?;
     let classes = Scanner::new(vec![a, same])?.classes();
-    assert_eq!(classes.iter().filter(|c| &*c.class == "CONFIDENTIAL.A").count(), 1);
+    assert_eq!(
+        classes
+            .iter()
+            .filter(|c| &*c.class == "CONFIDENTIAL.A")
+            .count(),
+        1
+    );
     Ok(())
 }
 

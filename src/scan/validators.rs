@@ -26,7 +26,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         }
         sum += d;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The payment-card brand implied by the issuer prefix (IIN) and length, if any.
@@ -128,8 +128,7 @@ pub fn iban_length(country: [u8; 2]) -> Option<usize> {
         b"CH" | b"HR" | b"LI" | b"LV" => 21,
         b"BG" | b"BH" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" | b"VA" => 22,
         b"AE" | b"GI" | b"IL" | b"TL" => 23,
-        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN"
-        | b"VG" => 24,
+        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
         b"PT" | b"ST" => 25,
         b"IS" | b"TR" => 26,
         b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" => 27,

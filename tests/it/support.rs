@@ -58,6 +58,7 @@ impl MockUpstream {
             .route("/v1/responses", post(mock_chat))
             .route("/openai/deployments/{name}/chat/completions", post(mock_chat))
             .route("/slow/v1/chat/completions", post(mock_slow))
+            .route("/hold/v1/chat/completions", post(mock_hold))
             .with_state(state.clone());
         let (addr, stop) = serve(app).await;
         MockUpstream {
@@ -168,6 +169,12 @@ async fn mock_slow(State(state): State<MockState>, uri: Uri, headers: HeaderMap,
     record(&state, &uri, &headers, &body);
     tokio::time::sleep(Duration::from_secs(5)).await;
     axum::Json(json!({})).into_response()
+}
+
+/// Answers after 1.5 s: long enough to be in flight when the gateway is told to stop.
+async fn mock_hold(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    mock_chat(State(state), uri, headers, body).await
 }
 
 /// A stand-in OTLP/HTTP collector that keeps every body it receives.

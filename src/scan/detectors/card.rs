@@ -47,7 +47,11 @@ impl Detector for CardDetector {
             let mut prev = *first;
             for (k, g) in groups.iter().enumerate().skip(i) {
                 if k > i {
-                    let Some(joined) = input.joiner(prev, *g, sep.as_ref().map_or(SEPARATORS, std::slice::from_ref)) else {
+                    let Some(joined) = input.joiner(
+                        prev,
+                        *g,
+                        sep.as_ref().map_or(SEPARATORS, std::slice::from_ref),
+                    ) else {
                         break;
                     };
                     sep = Some(joined);
@@ -92,7 +96,8 @@ fn edge_ok_before(input: &Input<'_>, start: usize) -> bool {
 
 /// A card may not end inside a word or right before a dot-joined digit.
 fn edge_ok_after(input: &Input<'_>, end: usize) -> bool {
-    let dotted = input.byte(end) == Some(b'.') && input.byte(end + 1).is_some_and(|b| b.is_ascii_digit());
+    let dotted =
+        input.byte(end) == Some(b'.') && input.byte(end + 1).is_some_and(|b| b.is_ascii_digit());
     input.word_boundary_after(end) && !dotted
 }
 
@@ -103,7 +108,9 @@ mod tests {
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         CardDetector::new().detect(&Input::new(text), &mut out);
-        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+        out.iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
     }
 
     #[test]

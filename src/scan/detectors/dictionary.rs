@@ -53,8 +53,11 @@ impl DictionaryDetector {
                 patterns.push(term.clone());
                 owner.push(idx);
                 if !c.case_sensitive() && !term.is_ascii() {
+                    let mut forms: Vec<String> = vec![term.clone()];
                     for variant in [term.to_lowercase(), term.to_uppercase()] {
-                        if &variant != term {
+                        // Skip forms the ASCII-folding automaton already matches.
+                        if !forms.iter().any(|f| f.eq_ignore_ascii_case(&variant)) {
+                            forms.push(variant.clone());
                             patterns.push(variant);
                             owner.push(idx);
                         }
@@ -143,7 +146,10 @@ mod tests {
     fn spans(c: Classifier, text: &str) -> Result<Vec<&str>, ScanError> {
         let mut out = Vec::new();
         DictionaryDetector::new(&[c])?.detect(&Input::new(text), &mut out);
-        Ok(out.iter().filter_map(|f| text.get(f.start..f.end)).collect())
+        Ok(out
+            .iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect())
     }
 
     #[test]

@@ -71,11 +71,7 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
     }
     let local = before.get(start..)?.trim_start_matches(['.', '\'']);
     let start = at - local.len();
-    if local.is_empty()
-        || local.len() > 64
-        || local.ends_with('.')
-        || local.contains("..")
-    {
+    if local.is_empty() || local.len() > 64 || local.ends_with('.') || local.contains("..") {
         return None;
     }
 
@@ -114,12 +110,17 @@ mod tests {
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         EmailDetector::new().detect(&Input::new(text), &mut out);
-        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+        out.iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
     }
 
     #[test]
     fn finds_addresses_and_trims_punctuation() {
-        assert_eq!(spans("mail jane.doe+x@example.co.uk."), ["jane.doe+x@example.co.uk"]);
+        assert_eq!(
+            spans("mail jane.doe+x@example.co.uk."),
+            ["jane.doe+x@example.co.uk"]
+        );
         assert_eq!(spans("<a@b.io>, c_d@e-f.com"), ["a@b.io", "c_d@e-f.com"]);
         assert_eq!(spans("mailto:ops@corp.example"), ["ops@corp.example"]);
     }

@@ -72,7 +72,7 @@ fn read_iban(bytes: &[u8], start: usize, len: usize, compact: &mut Vec<u8>) -> O
         match bytes.get(i).copied() {
             Some(b) if b.is_ascii_alphanumeric() => compact.push(b),
             Some(b' ')
-                if compact.len() % 4 == 0
+                if compact.len().is_multiple_of(4)
                     && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => {}
             _ => return None,
         }
@@ -88,7 +88,9 @@ mod tests {
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         IbanDetector::new().detect(&Input::new(text), &mut out);
-        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+        out.iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! digit groups, chains the groups that follow, and keeps the longest chain prefix that
 //! has a phone shape and ends on a boundary.
 
-use super::{DigitGroup, Detector, Input, class_info};
+use super::{Detector, DigitGroup, Input, class_info};
 use crate::scan::{ClassInfo, Finding, Severity};
 
 /// Bytes that may join the digit groups of one phone number.
@@ -61,12 +61,14 @@ impl Detector for PhoneDetector {
     fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
         let groups = input.digit_groups();
         for (i, first) in groups.iter().enumerate() {
+            // "+" and "(" are boundaries themselves; only a phone's first digit needs
+            // a check of what precedes it.
             let (opening, start) = match input.byte_before(first.start) {
-                Some(b'+') => (Opening::Plus, first.start - 1),
+                Some(b'+') if plus_ok(input, first.start - 1) => (Opening::Plus, first.start - 1),
                 Some(b'(') => (Opening::Paren, first.start - 1),
                 _ => (Opening::Digit, first.start),
             };
-            if !left_boundary(input, start) {
+            if opening == Opening::Digit && !left_boundary(input, start) {
                 continue;
             }
             let chain = chain_from(input, groups, i);
@@ -113,19 +115,28 @@ fn chain_from(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Vec<DigitGr
     chain
 }
 
-/// A phone may not start inside a word or in the middle of a longer number.
+/// A phone may not start inside a word or in the middle of a longer number: not after
+/// a digit joined by `-./+`, nor after a digit and a single space (the tail of a
+/// space-grouped number such as an IBAN or a card is not a phone).
 fn left_boundary(input: &Input<'_>, start: usize) -> bool {
     if !input.word_boundary_before(start) {
         return false;
     }
     let joined = input
         .byte_before(start)
-        .is_some_and(|b| NUMBER_JOINERS.contains(&b) || b == b'+');
+        .is_some_and(|b| NUMBER_JOINERS.contains(&b) || b == b'+' || b == b' ');
     let digit_before = start
         .checked_sub(1)
         .and_then(|j| input.byte_before(j))
         .is_some_and(|b| b.is_ascii_digit());
     !(joined && digit_before)
+}
+
+/// A `+` opens a phone unless it continues a word or an arithmetic expression (`2+3`).
+fn plus_ok(input: &Input<'_>, plus: usize) -> bool {
+    !input
+        .byte_before(plus)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// A phone may not end inside a word or in the middle of a longer number.
@@ -139,7 +150,12 @@ fn right_boundary(input: &Input<'_>, end: usize) -> bool {
 }
 
 /// The confidence of `shape` as a phone number, or `None` if it is not phone-shaped.
-fn classify(input: &Input<'_>, shape: &[DigitGroup], opening: Opening, start: usize) -> Option<f32> {
+fn classify(
+    input: &Input<'_>,
+    shape: &[DigitGroup],
+    opening: Opening,
+    start: usize,
+) -> Option<f32> {
     let digits: usize = shape.iter().map(DigitGroup::len).sum();
     let first = shape.first()?;
     let last = shape.last()?;
@@ -156,13 +172,19 @@ fn classify(input: &Input<'_>, shape: &[DigitGroup], opening: Opening, start: us
     match opening {
         Opening::Plus => {
             let nanp_ok = d0 != b'1' || digits == 11;
-            ((9..=15).contains(&digits) && d0 != b'0' && nanp_ok && short_groups_ok)
-                .then_some(0.85)
+            ((9..=15).contains(&digits) && d0 != b'0' && nanp_ok && short_groups_ok).then_some(0.85)
         }
         Opening::Paren | Opening::Digit => {
             if d0 == b'0' && d1 == b'0' {
-                // "00" international call prefix.
-                return ((11..=17).contains(&digits) && shape.len() >= 2 && short_groups_ok)
+                // "00" international call prefix, then a country code (never 0).
+                let cc_ok = input
+                    .byte(first.start + 2)
+                    .is_some_and(|b| (b'1'..=b'9').contains(&b));
+                return ((11..=17).contains(&digits)
+                    && first.len() >= 3
+                    && cc_ok
+                    && shape.len() >= 2
+                    && short_groups_ok)
                     .then_some(0.75);
             }
             if is_nanp(input, &lens, shape) {
@@ -208,12 +230,19 @@ mod tests {
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         PhoneDetector::new().detect(&Input::new(text), &mut out);
-        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+        out.iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
     }
 
     #[test]
     fn finds_common_shapes() {
-        assert_eq!(spans("call +1 (415) 555-2671 now"), ["+1 (415) 555-2671", "(415) 555-2671"]);
+        // The inner "(415) 555-2671" is a weaker candidate; the scanner keeps the longer.
+        assert_eq!(
+            spans("call +1 (415) 555-2671 now"),
+            ["+1 (415) 555-2671", "(415) 555-2671"]
+        );
+        assert_eq!(spans("(415) 555-2671"), ["(415) 555-2671"]);
         assert_eq!(spans("+447700900123"), ["+447700900123"]);
         assert_eq!(spans("office 020 7946 0958."), ["020 7946 0958"]);
         assert_eq!(spans("Tel. 030/12345678"), ["030/12345678"]);
@@ -229,5 +258,7 @@ mod tests {
         assert!(spans("123-45-6789").is_empty());
         assert!(spans("0.1234567891").is_empty());
         assert!(spans("555-123-4567-89").is_empty());
+        assert!(spans("0000 0000 0000 0000").is_empty());
+        assert!(spans("DE88 3704 0044 0532 0130 00").is_empty());
     }
 }

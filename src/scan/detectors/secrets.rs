@@ -127,7 +127,9 @@ mod tests {
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         SecretsDetector::new().detect(&Input::new(text), &mut out);
-        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+        out.iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! (`555-123-45-6789`), nor of a longer space-separated digit sequence when its own
 //! separator is a space.
 
-use super::{DigitGroup, Detector, Input, class_info};
+use super::{Detector, DigitGroup, Input, class_info};
 use crate::scan::validators::ssn_valid;
 use crate::scan::{ClassInfo, Finding, Severity};
 
@@ -62,9 +62,7 @@ fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usiz
         return None;
     }
     let sep = input.joiner(area, group, b"- ")?;
-    if input.joiner(group, serial, &[sep]).is_none() {
-        return None;
-    }
+    input.joiner(group, serial, &[sep])?;
     let joins_number = |b: Option<u8>, digit: Option<u8>| {
         let digit = digit.is_some_and(|d| d.is_ascii_digit());
         let b = b.unwrap_or(b'\n');
@@ -103,7 +101,8 @@ fn bare(input: &Input<'_>, run: DigitGroup) -> Option<(usize, f32)> {
     }
     let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'.' | b'/' | b','));
     let digit = |b: Option<u8>| b.is_some_and(|d| d.is_ascii_digit());
-    if (joined(input.byte_before(run.start)) && digit(run.start.checked_sub(1).and_then(|j| input.byte_before(j))))
+    if (joined(input.byte_before(run.start))
+        && digit(run.start.checked_sub(1).and_then(|j| input.byte_before(j))))
         || (joined(input.byte(run.end)) && digit(input.byte(run.end + 1)))
     {
         return None;
@@ -111,7 +110,9 @@ fn bare(input: &Input<'_>, run: DigitGroup) -> Option<(usize, f32)> {
     let d = input.bytes.get(run.start..run.end)?;
     let (area, rest) = d.split_at_checked(3)?;
     let (group, serial) = rest.split_at_checked(2)?;
-    if !ssn_valid(area, group, serial) || !input.context_before(run.start, CONTEXT_WINDOW, SSN_WORDS) {
+    if !ssn_valid(area, group, serial)
+        || !input.context_before(run.start, CONTEXT_WINDOW, SSN_WORDS)
+    {
         return None;
     }
     Some((run.end, 0.75))
@@ -124,14 +125,19 @@ mod tests {
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         UsSsnDetector::new().detect(&Input::new(text), &mut out);
-        out.iter().filter_map(|f| text.get(f.start..f.end)).collect()
+        out.iter()
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
     }
 
     #[test]
     fn finds_formatted_and_contextual() {
         assert_eq!(spans("id 123-45-6789."), ["123-45-6789"]);
         assert_eq!(spans("SSN: 123 45 6789"), ["123 45 6789"]);
-        assert_eq!(spans("my social security number is 123456789"), ["123456789"]);
+        assert_eq!(
+            spans("my social security number is 123456789"),
+            ["123456789"]
+        );
     }
 
     #[test]
