@@ -42,10 +42,11 @@ fn prompt_4kb() -> String {
 fn bench(c: &mut Criterion) {
     let bundle = Bundle::load(&PolicySource::bundled()).expect("bundled policies load");
     let who = principal("EU");
-    let detected: BTreeSet<Arc<str>> = ["PII.EMAIL", "PII.PHONE", "PCI.CARD_NUMBER", "GOVID.US.SSN"]
-        .into_iter()
-        .map(Arc::from)
-        .collect();
+    let detected: BTreeSet<Arc<str>> =
+        ["PII.EMAIL", "PII.PHONE", "PCI.CARD_NUMBER", "GOVID.US.SSN"]
+            .into_iter()
+            .map(Arc::from)
+            .collect();
     let input = DecideInput {
         principal: &who,
         operation: Operation::Chat,
@@ -71,7 +72,8 @@ fn bench(c: &mut Criterion) {
     c.bench_function("inspect+decide/4kb-prompt-with-pii", |b| {
         b.iter(|| {
             let findings = bundle.scanner().scan(black_box(&prompt)).expect("scans");
-            let detected: BTreeSet<Arc<str>> = findings.iter().map(|f| Arc::clone(&f.class)).collect();
+            let detected: BTreeSet<Arc<str>> =
+                findings.iter().map(|f| Arc::clone(&f.class)).collect();
             let input = DecideInput {
                 detected: &detected,
                 ..input.clone()

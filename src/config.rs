@@ -142,11 +142,11 @@ impl Config {
             .with_context(|| format!("reading config {}", path.display()))?;
         let mut config =
             Config::parse(&text).with_context(|| format!("config {}", path.display()))?;
-        if let Some(dir) = &config.policy.dir {
-            if dir.is_relative() {
-                let base = path.parent().unwrap_or_else(|| Path::new("."));
-                config.policy.dir = Some(base.join(dir));
-            }
+        if let Some(dir) = &config.policy.dir
+            && dir.is_relative()
+        {
+            let base = path.parent().unwrap_or_else(|| Path::new("."));
+            config.policy.dir = Some(base.join(dir));
         }
         Ok(config)
     }

@@ -37,7 +37,12 @@ pub struct GatewayError {
 }
 
 impl GatewayError {
-    fn new(cause: Cause, status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(
+        cause: Cause,
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         GatewayError {
             cause,
             status,
@@ -122,12 +127,22 @@ impl GatewayError {
 
     /// 500: Customs failed and refused the request rather than let it through.
     pub fn internal(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Cause::Internal, StatusCode::INTERNAL_SERVER_ERROR, code, message)
+        Self::new(
+            Cause::Internal,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code,
+            message,
+        )
     }
 
     /// 503: Customs is not ready (no policy set loaded).
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(Cause::Internal, StatusCode::SERVICE_UNAVAILABLE, code, message)
+        Self::new(
+            Cause::Internal,
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            message,
+        )
     }
 
     /// Who caused it.
@@ -181,10 +196,12 @@ impl GatewayError {
             body["error"]["policy_ids"] = json!(self.policy_ids);
         }
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(challenge) = self.www_authenticate {
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-            }
+        if let Some(challenge) = self.www_authenticate
+            && let Ok(value) = HeaderValue::from_str(&challenge)
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }
@@ -192,7 +209,13 @@ impl GatewayError {
 
 impl std::fmt::Display for GatewayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.code, self.status.as_u16(), self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.message
+        )
     }
 }
 

@@ -54,11 +54,24 @@ impl Metrics {
         let mut registry = Registry::with_prefix("customs");
         let decisions = Family::<DecisionLabels, Counter>::default();
         let findings = Family::<ClassLabels, Counter>::default();
-        let phase_seconds =
-            Family::<PhaseLabels, Histogram>::new_with_constructor(phase_histogram as fn() -> Histogram);
-        registry.register("decisions", "Decisions by outcome, provider and operation", decisions.clone());
-        registry.register("findings", "Values found, by data class and what was done", findings.clone());
-        registry.register("phase_seconds", "Time spent in each request phase", phase_seconds.clone());
+        let phase_seconds = Family::<PhaseLabels, Histogram>::new_with_constructor(
+            phase_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "decisions",
+            "Decisions by outcome, provider and operation",
+            decisions.clone(),
+        );
+        registry.register(
+            "findings",
+            "Values found, by data class and what was done",
+            findings.clone(),
+        );
+        registry.register(
+            "phase_seconds",
+            "Time spent in each request phase",
+            phase_seconds.clone(),
+        );
         Metrics {
             registry,
             decisions,
@@ -72,7 +85,11 @@ impl Metrics {
         self.decisions
             .get_or_create(&DecisionLabels {
                 outcome: event.outcome.as_str(),
-                provider: event.deployment.as_ref().map(|d| d.provider.clone()).unwrap_or_default(),
+                provider: event
+                    .deployment
+                    .as_ref()
+                    .map(|d| d.provider.clone())
+                    .unwrap_or_default(),
                 operation: event.operation.map_or("", |o| o.action()),
             })
             .inc();

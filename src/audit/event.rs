@@ -157,7 +157,8 @@ mod tests {
     fn schema_documents_every_field() {
         let schema: Value =
             serde_json::from_str(include_str!("../../schemas/decision-event.schema.json")).unwrap();
-        let mut documented: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        let mut documented: Vec<&String> =
+            schema["properties"].as_object().unwrap().keys().collect();
         let event = DecisionEvent {
             decision_id: "d".into(),
             timestamp: "t".into(),

@@ -36,9 +36,18 @@ impl Fingerprinter {
     /// correlate within one process lifetime only).
     pub fn from_env() -> (Fingerprinter, bool) {
         match std::env::var("CUSTOMS_HMAC_KEY") {
-            Ok(key) if !key.is_empty() => (Fingerprinter { key: key.into_bytes() }, true),
+            Ok(key) if !key.is_empty() => (
+                Fingerprinter {
+                    key: key.into_bytes(),
+                },
+                true,
+            ),
             _ => {
-                let key = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat();
+                let key = [
+                    uuid::Uuid::new_v4().into_bytes(),
+                    uuid::Uuid::new_v4().into_bytes(),
+                ]
+                .concat();
                 (Fingerprinter { key }, false)
             }
         }
@@ -96,10 +105,10 @@ impl Recorder {
         if let Some(otel) = &self.otel {
             otel.export(&event);
         }
-        if let Some(memory) = &self.memory {
-            if let Ok(mut events) = memory.lock() {
-                events.push(event);
-            }
+        if let Some(memory) = &self.memory
+            && let Ok(mut events) = memory.lock()
+        {
+            events.push(event);
         }
     }
 
@@ -119,7 +128,12 @@ fn log_event(event: &DecisionEvent) {
         .join(",");
     let policy_ids = event.policy_ids.join(",");
     let (deployment, provider, region, jurisdiction) = match &event.deployment {
-        Some(d) => (d.id.as_str(), d.provider.as_str(), d.region.as_str(), d.jurisdiction.as_str()),
+        Some(d) => (
+            d.id.as_str(),
+            d.provider.as_str(),
+            d.region.as_str(),
+            d.jurisdiction.as_str(),
+        ),
         None => ("", "", "", ""),
     };
     let (principal, tenant) = match &event.principal {

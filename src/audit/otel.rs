@@ -13,7 +13,9 @@
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
-use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
@@ -46,14 +48,16 @@ impl OtelExport {
     /// Builds the exporters from the `OTEL_*` environment. Call it outside an async
     /// context (the HTTP exporter owns a blocking client).
     pub fn from_env(service_name: &str) -> anyhow::Result<OtelExport> {
-        if let Ok(protocol) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL") {
-            if !protocol.is_empty() && protocol != "http/protobuf" {
-                anyhow::bail!(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported by this build; use http/protobuf"
-                );
-            }
+        if let Ok(protocol) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL")
+            && !protocol.is_empty()
+            && protocol != "http/protobuf"
+        {
+            anyhow::bail!(
+                "OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported by this build; use http/protobuf"
+            );
         }
-        let service_name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
+        let service_name =
+            std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
         OtelExport::build(&service_name, None)
     }
 
@@ -64,7 +68,9 @@ impl OtelExport {
     }
 
     fn build(service_name: &str, base_url: Option<&str>) -> anyhow::Result<OtelExport> {
-        let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
+        let resource = Resource::builder()
+            .with_service_name(service_name.to_owned())
+            .build();
         let mut span_exporter = opentelemetry_otlp::SpanExporter::builder().with_http();
         let mut log_exporter = opentelemetry_otlp::LogExporter::builder().with_http();
         if let Some(base) = base_url {
@@ -95,10 +101,15 @@ impl OtelExport {
     pub fn export(&self, event: &DecisionEvent) {
         let now = SystemTime::now();
         let total_us: u64 = event.phase_timings_us.values().sum();
-        let start = now.checked_sub(Duration::from_micros(total_us)).unwrap_or(now);
+        let start = now
+            .checked_sub(Duration::from_micros(total_us))
+            .unwrap_or(now);
         let operation = event.operation.map_or("unknown", |o| o.gen_ai_name());
         let model = event.requested_model.as_deref().unwrap_or("unknown");
-        let provider = event.deployment.as_ref().map_or("", |d| d.provider.as_str());
+        let provider = event
+            .deployment
+            .as_ref()
+            .map_or("", |d| d.provider.as_str());
 
         let mut attributes = vec![
             KeyValue::new("gen_ai.operation.name", operation),
@@ -113,7 +124,10 @@ impl OtelExport {
         if let Some(d) = &event.deployment {
             attributes.push(KeyValue::new("customs.deployment.id", d.id.clone()));
             attributes.push(KeyValue::new("customs.deployment.region", d.region.clone()));
-            attributes.push(KeyValue::new("customs.deployment.jurisdiction", d.jurisdiction.clone()));
+            attributes.push(KeyValue::new(
+                "customs.deployment.jurisdiction",
+                d.jurisdiction.clone(),
+            ));
         }
         if let Some(p) = &event.principal {
             attributes.push(KeyValue::new("enduser.id", p.id.clone()));
@@ -134,7 +148,10 @@ impl OtelExport {
             .with_kind(SpanKind::Internal)
             .with_start_time(start)
             .with_attributes(vec![
-                KeyValue::new("gen_ai.security.decision.type", event.outcome.security_decision_type()),
+                KeyValue::new(
+                    "gen_ai.security.decision.type",
+                    event.outcome.security_decision_type(),
+                ),
                 KeyValue::new("gen_ai.security.target.type", "llm_input"),
                 KeyValue::new("gen_ai.security.policy.id", event.policy_ids.join(",")),
                 KeyValue::new(
@@ -150,7 +167,10 @@ impl OtelExport {
                 vec![
                     KeyValue::new("gen_ai.security.finding.class", class.class.clone()),
                     KeyValue::new("gen_ai.security.finding.count", class.count as i64),
-                    KeyValue::new("gen_ai.security.finding.severity", format!("{:?}", class.severity).to_lowercase()),
+                    KeyValue::new(
+                        "gen_ai.security.finding.severity",
+                        format!("{:?}", class.severity).to_lowercase(),
+                    ),
                     KeyValue::new("customs.finding.action", class.action),
                 ],
             );
@@ -168,7 +188,9 @@ impl OtelExport {
         };
         record.set_severity_number(severity);
         record.set_severity_text(text);
-        record.set_body(AnyValue::from(serde_json::to_string(event).unwrap_or_default()));
+        record.set_body(AnyValue::from(
+            serde_json::to_string(event).unwrap_or_default(),
+        ));
         record.add_attribute("customs.decision_id", event.decision_id.clone());
         record.add_attribute("customs.outcome", event.outcome.as_str());
         self.logger.emit(record);

@@ -42,14 +42,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let bundle = Bundle::load(&source)?;
     let text = match &args.file {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
         None => {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text)?;
             text
         }
     };
-    let claims: Value = serde_json::from_str(&args.claims).context("--claims must be a JSON object")?;
+    let claims: Value =
+        serde_json::from_str(&args.claims).context("--claims must be a JSON object")?;
     let principal = principal_from_claims(&claims);
     let operation = match args.operation.as_str() {
         "chat" => Operation::Chat,
@@ -101,19 +104,38 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, &out)?;
     std::io::Write::write_all(&mut stdout, b"\n")?;
-    Ok(if verdict == "allow" { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if verdict == "allow" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn principal_from_claims(claims: &Value) -> Principal {
-    let text = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let groups = claims
         .get("groups")
         .and_then(Value::as_array)
-        .map(|g| g.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|g| {
+            g.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     Principal {
         kind: PrincipalKind::User,
-        id: claims.get("sub").and_then(Value::as_str).unwrap_or("check").to_owned(),
+        id: claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or("check")
+            .to_owned(),
         groups,
         attributes: ["residency", "department", "tenant"]
             .iter()

@@ -38,7 +38,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
     // The OTLP HTTP exporter owns a blocking client: build it before the runtime.
     let otel = if configured_by_env() {
-        Some(Arc::new(OtelExport::from_env(&config.telemetry.service_name).context("OpenTelemetry export")?))
+        Some(Arc::new(
+            OtelExport::from_env(&config.telemetry.service_name).context("OpenTelemetry export")?,
+        ))
     } else {
         None
     };
@@ -46,8 +48,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if !keyed {
         tracing::warn!("CUSTOMS_HMAC_KEY is not set: fingerprints use a random per-process key");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let result = runtime.block_on(serve(config, args.config.is_none(), otel.clone(), fingerprinter));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(serve(
+        config,
+        args.config.is_none(),
+        otel.clone(),
+        fingerprinter,
+    ));
     drop(runtime);
     if let Some(otel) = otel {
         otel.shutdown();
@@ -112,9 +121,15 @@ async fn shutdown_signal() {
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

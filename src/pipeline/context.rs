@@ -42,7 +42,9 @@ pub struct RequestContext {
 impl RequestContext {
     /// A new request: decision id (UUIDv7, time-ordered) and accept time.
     pub fn new(operation: Operation, client_address: Option<String>) -> RequestContext {
-        let timestamp = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+        let timestamp = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .unwrap_or_default();
         RequestContext {
             decision_id: uuid::Uuid::now_v7().to_string(),
             timestamp,
@@ -85,7 +87,11 @@ impl RequestContext {
         self.principal = Some(PrincipalFacts {
             id: principal.id.clone(),
             kind: format!("{:?}", principal.kind),
-            tenant: principal.attributes.get("tenant").cloned().unwrap_or_default(),
+            tenant: principal
+                .attributes
+                .get("tenant")
+                .cloned()
+                .unwrap_or_default(),
             groups: principal.groups.clone(),
         });
     }

@@ -113,7 +113,11 @@ impl Gateway {
 }
 
 /// Runs one request through every phase and records its decision event.
-pub async fn handle(gateway: Arc<Gateway>, operation: Operation, request: Request<Body>) -> Response {
+pub async fn handle(
+    gateway: Arc<Gateway>,
+    operation: Operation,
+    request: Request<Body>,
+) -> Response {
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -128,24 +132,29 @@ pub async fn handle(gateway: Arc<Gateway>, operation: Operation, request: Reques
     if let Ok(value) = HeaderValue::from_str(&decision_id) {
         response.headers_mut().insert(DECISION_ID_HEADER, value);
     }
-    if error.is_none() {
-        if let Some(deployment) = &ctx.deployment {
-            if let Ok(value) = HeaderValue::from_str(&deployment.id) {
-                response.headers_mut().insert(DEPLOYMENT_HEADER, value);
-            }
-        }
+    if error.is_none()
+        && let Some(deployment) = &ctx.deployment
+        && let Ok(value) = HeaderValue::from_str(&deployment.id)
+    {
+        response.headers_mut().insert(DEPLOYMENT_HEADER, value);
     }
     ctx.phase_done("record");
     let status = response.status().as_u16();
-    gateway.recorder.record(ctx.into_event(status, error.as_ref()));
+    gateway
+        .recorder
+        .record(ctx.into_event(status, error.as_ref()));
     response
 }
 
-async fn run(gateway: &Gateway, ctx: &mut RequestContext, request: Request<Body>) -> Result<Response, GatewayError> {
+async fn run(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    request: Request<Body>,
+) -> Result<Response, GatewayError> {
     let (parts, body) = request.into_parts();
-    let bundle = gateway
-        .bundle()
-        .ok_or_else(|| GatewayError::unavailable("policy_unavailable", "No policy set is loaded."))?;
+    let bundle = gateway.bundle().ok_or_else(|| {
+        GatewayError::unavailable("policy_unavailable", "No policy set is loaded.")
+    })?;
     ctx.policy_version = Some(bundle.version().to_owned());
 
     let principal = authenticate(gateway, ctx, parts.headers.get(header::AUTHORIZATION)).await?;
@@ -171,7 +180,11 @@ async fn authenticate(
             ctx.set_principal(&principal);
             Ok(principal)
         }
-        Err(err) => Err(GatewayError::unauthenticated(err.code(), &err.to_string(), err.www_authenticate())),
+        Err(err) => Err(GatewayError::unauthenticated(
+            err.code(),
+            &err.to_string(),
+            err.www_authenticate(),
+        )),
     }
 }
 
@@ -200,7 +213,10 @@ async fn accept(
             if is_length_limit(&err) {
                 Err(GatewayError::payload_too_large(limit))
             } else {
-                Err(GatewayError::bad_request("body_unreadable", "The request body could not be read."))
+                Err(GatewayError::bad_request(
+                    "body_unreadable",
+                    "The request body could not be read.",
+                ))
             }
         }
     }
@@ -218,12 +234,20 @@ fn is_length_limit(err: &axum::Error) -> bool {
 }
 
 /// parse: JSON within the depth limit, and the fields the operation needs.
-fn parse(gateway: &Gateway, ctx: &mut RequestContext, bytes: &[u8]) -> Result<(Value, RequestFacts), GatewayError> {
+fn parse(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    bytes: &[u8],
+) -> Result<(Value, RequestFacts), GatewayError> {
     let body: Value = serde_json::from_slice(bytes).map_err(|e| {
         // serde_json's message names a line and column, never the content.
         GatewayError::bad_request(
             "invalid_json",
-            format!("The request body is not valid JSON (line {}, column {}).", e.line(), e.column()),
+            format!(
+                "The request body is not valid JSON (line {}, column {}).",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     let max_depth = gateway.config.server.max_json_depth;
@@ -271,9 +295,16 @@ fn inspect(
     }
     ctx.segments = findings.len();
     ctx.prompt_bytes = texts.iter().map(String::len).sum();
-    ctx.prompt_fingerprint = Some(gateway.fingerprinter.fingerprint(texts.iter().map(String::as_str)));
+    ctx.prompt_fingerprint = Some(
+        gateway
+            .fingerprinter
+            .fingerprint(texts.iter().map(String::as_str)),
+    );
     for finding in findings.iter().flatten() {
-        let entry = ctx.found.entry(finding.class.to_string()).or_insert((0, finding.severity));
+        let entry = ctx
+            .found
+            .entry(finding.class.to_string())
+            .or_insert((0, finding.severity));
         entry.0 += 1;
     }
     ctx.phase_done("inspect");
@@ -288,7 +319,11 @@ fn decide(
     facts: &RequestFacts,
     findings: &[Vec<Finding>],
 ) -> Result<Route, GatewayError> {
-    let detected: BTreeSet<Arc<str>> = findings.iter().flatten().map(|f| Arc::clone(&f.class)).collect();
+    let detected: BTreeSet<Arc<str>> = findings
+        .iter()
+        .flatten()
+        .map(|f| Arc::clone(&f.class))
+        .collect();
     let input = DecideInput {
         principal,
         operation: ctx.operation,
@@ -301,7 +336,10 @@ fn decide(
     let decision = bundle.decide(&input);
     ctx.phase_done("decide");
     let decision = decision.map_err(|_| {
-        GatewayError::internal("policy_error", "The policy decision failed and the request was refused.")
+        GatewayError::internal(
+            "policy_error",
+            "The policy decision failed and the request was refused.",
+        )
     })?;
     match decision {
         Decision::UnknownModel => Err(GatewayError::model_not_found(&facts.model)),
@@ -338,8 +376,16 @@ fn deny_error(refused: &[crate::policy::Refusal], policy_ids: Vec<String>) -> Ga
             }
         }
     }
-    let code = if policy_ids.is_empty() { "not_permitted" } else { "denied_by_policy" };
-    GatewayError::policy_violation(code, format!("Refused by policy: {}.", reasons.join("; ")), policy_ids)
+    let code = if policy_ids.is_empty() {
+        "not_permitted"
+    } else {
+        "denied_by_policy"
+    };
+    GatewayError::policy_violation(
+        code,
+        format!("Refused by policy: {}.", reasons.join("; ")),
+        policy_ids,
+    )
 }
 
 /// redact: rewrites the redacted classes in place with numbered placeholders, and the
@@ -370,10 +416,14 @@ fn redact_segments(
     });
     ctx.redactions = redactor.replacements();
     if let Some(object) = body.as_object_mut() {
-        object.insert("model".to_owned(), Value::String(route.deployment.model.clone()));
+        object.insert(
+            "model".to_owned(),
+            Value::String(route.deployment.model.clone()),
+        );
     }
-    let bytes = serde_json::to_vec(body)
-        .map_err(|_| GatewayError::internal("encode_error", "The request could not be re-encoded."))?;
+    let bytes = serde_json::to_vec(body).map_err(|_| {
+        GatewayError::internal("encode_error", "The request could not be re-encoded.")
+    })?;
     ctx.phase_done("redact");
     Ok(bytes)
 }
@@ -390,7 +440,10 @@ async fn forward(
     let response = match route.deployment.provider {
         ProviderKind::Local => Ok(echo::answer(ctx.operation, body, &ctx.decision_id, stream)),
         ProviderKind::OpenAi | ProviderKind::AzureOpenAi => {
-            gateway.upstreams.forward(&route.deployment, ctx.operation, outgoing).await
+            gateway
+                .upstreams
+                .forward(&route.deployment, ctx.operation, outgoing)
+                .await
         }
     };
     ctx.phase_done("forward");

@@ -138,7 +138,11 @@ impl ModelCatalog {
                 };
                 targets.push(Arc::clone(deployment));
             }
-            if catalog.aliases.insert(alias.name.clone(), targets).is_some() {
+            if catalog
+                .aliases
+                .insert(alias.name.clone(), targets)
+                .is_some()
+            {
                 return Err(format!("alias `{}` is defined twice", alias.name));
             }
         }
@@ -233,14 +237,17 @@ mod tests {
         let targets = catalog.resolve("gpt-4o").unwrap();
         assert_eq!(targets[0].id, "gpt-4o-azure-swedencentral");
         assert_eq!(targets[1].id, "gpt-4o-openai-us");
-        assert_eq!(catalog.resolve("customs-echo").unwrap()[0].provider, ProviderKind::Local);
+        assert_eq!(
+            catalog.resolve("customs-echo").unwrap()[0].provider,
+            ProviderKind::Local
+        );
         assert!(catalog.resolve("gpt-5-unknown").is_none());
     }
 
     #[test]
     fn alias_to_missing_deployment_is_refused() {
-        let err = ModelCatalog::parse("[[alias]]\nname = \"x\"\ndeployments = [\"nope\"]\n")
-            .unwrap_err();
+        let err =
+            ModelCatalog::parse("[[alias]]\nname = \"x\"\ndeployments = [\"nope\"]\n").unwrap_err();
         assert!(err.contains("nope"), "{err}");
     }
 

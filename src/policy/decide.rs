@@ -157,9 +157,8 @@ impl Bundle {
         // A class the registry does not list (a newer scanner, a test) still nests by
         // its dotted name, so `in DataClass::"PHI"` holds for `PHI.NPI`.
         for class in input.detected {
-            request_entities.extend(
-                class_entities(&self.static_entities, class).map_err(DecideError)?,
-            );
+            request_entities
+                .extend(class_entities(&self.static_entities, class).map_err(DecideError)?);
         }
         let entities = self
             .static_entities
@@ -168,7 +167,8 @@ impl Bundle {
             .map_err(|e| DecideError(e.to_string()))?;
         let mut refused = Vec::new();
         for deployment in candidates {
-            let (route, refusal) = self.decide_deployment(input, &principal, &entities, deployment)?;
+            let (route, refusal) =
+                self.decide_deployment(input, &principal, &entities, deployment)?;
             match route {
                 Some(route) => return Ok(Decision::Allow { route, refused }),
                 None => refused.extend(refusal),
@@ -220,12 +220,24 @@ impl Bundle {
 
         // 2. invoke, with what remains.
         let context = Context::from_pairs([
-            ("detected_classes".to_owned(), class_set(input.detected.iter())),
+            (
+                "detected_classes".to_owned(),
+                class_set(input.detected.iter()),
+            ),
             ("outgoing_classes".to_owned(), class_set(disclosed.iter())),
             ("redacted_classes".to_owned(), class_set(redacted.iter())),
-            ("token_estimate".to_owned(), RestrictedExpression::new_long(input.token_estimate)),
-            ("stream".to_owned(), RestrictedExpression::new_bool(input.stream)),
-            ("tools_present".to_owned(), RestrictedExpression::new_bool(input.tools_present)),
+            (
+                "token_estimate".to_owned(),
+                RestrictedExpression::new_long(input.token_estimate),
+            ),
+            (
+                "stream".to_owned(),
+                RestrictedExpression::new_bool(input.stream),
+            ),
+            (
+                "tools_present".to_owned(),
+                RestrictedExpression::new_bool(input.tools_present),
+            ),
             (
                 "requested_model".to_owned(),
                 RestrictedExpression::new_string(input.requested_model.to_owned()),
@@ -233,8 +245,14 @@ impl Bundle {
         ])
         .map_err(|e| DecideError(e.to_string()))?;
         let action = uid("Action", input.operation.action()).map_err(DecideError)?;
-        let request = Request::new(principal.clone(), action, model, context, Some(&self.schema))
-            .map_err(|e| DecideError(e.to_string()))?;
+        let request = Request::new(
+            principal.clone(),
+            action,
+            model,
+            context,
+            Some(&self.schema),
+        )
+        .map_err(|e| DecideError(e.to_string()))?;
         let response = authorizer.is_authorized(&request, &self.policies, entities);
         for err in response.diagnostics().errors() {
             errors.push(format!("invoke: {err}"));
@@ -344,9 +362,12 @@ mod tests {
     fn echo_is_open_to_any_caller_and_redacts_pii() {
         let bundle = bundle();
         let who = principal(&[], "");
-        let Decision::Allow { route, .. } =
-            decide(&bundle, &who, "customs-echo", &["PII.EMAIL", "PCI.CARD_NUMBER"])
-        else {
+        let Decision::Allow { route, .. } = decide(
+            &bundle,
+            &who,
+            "customs-echo",
+            &["PII.EMAIL", "PCI.CARD_NUMBER"],
+        ) else {
             panic!("echo must be allowed");
         };
         assert!(route.disclosed.is_empty());
@@ -371,7 +392,10 @@ mod tests {
         let Decision::Deny { refused } = decide(&bundle, &who, "gpt-4o-us", &[]) else {
             panic!("must deny");
         };
-        assert_eq!(Decision::deny_policy_ids(&refused), vec!["residency.eu-stays-in-eu"]);
+        assert_eq!(
+            Decision::deny_policy_ids(&refused),
+            vec!["residency.eu-stays-in-eu"]
+        );
     }
 
     #[test]
@@ -383,7 +407,10 @@ mod tests {
         else {
             panic!("must deny");
         };
-        assert_eq!(Decision::deny_policy_ids(&refused), vec!["secrets.never-leave"]);
+        assert_eq!(
+            Decision::deny_policy_ids(&refused),
+            vec!["secrets.never-leave"]
+        );
     }
 
     #[test]
@@ -400,12 +427,14 @@ mod tests {
     fn phi_is_disclosed_only_to_hipaa_for_clinical_staff() {
         let bundle = bundle();
         let clinical = principal(&["clinical"], "US");
-        let Decision::Allow { route, .. } = decide(&bundle, &clinical, "gpt-4o", &["PHI.NPI"]) else {
+        let Decision::Allow { route, .. } = decide(&bundle, &clinical, "gpt-4o", &["PHI.NPI"])
+        else {
             panic!("clinical may use the HIPAA Azure deployment");
         };
         assert!(route.disclosed.contains("PHI.NPI"));
         let engineer = principal(&["engineering"], "US");
-        let Decision::Allow { route, .. } = decide(&bundle, &engineer, "gpt-4o-us", &["PHI.NPI"]) else {
+        let Decision::Allow { route, .. } = decide(&bundle, &engineer, "gpt-4o-us", &["PHI.NPI"])
+        else {
             panic!("redacted PHI may go anywhere permitted");
         };
         assert!(route.redacted.contains("PHI.NPI"));
@@ -415,9 +444,12 @@ mod tests {
     fn card_numbers_are_redacted_even_for_support() {
         let bundle = bundle();
         let support = principal(&["support"], "US");
-        let Decision::Allow { route, .. } =
-            decide(&bundle, &support, "customs-echo", &["PCI.CARD_NUMBER", "PII.EMAIL"])
-        else {
+        let Decision::Allow { route, .. } = decide(
+            &bundle,
+            &support,
+            "customs-echo",
+            &["PCI.CARD_NUMBER", "PII.EMAIL"],
+        ) else {
             panic!("echo is open");
         };
         assert!(route.redacted.contains("PCI.CARD_NUMBER"));
@@ -428,6 +460,9 @@ mod tests {
     fn unknown_model_is_reported() {
         let bundle = bundle();
         let who = principal(&[], "");
-        assert!(matches!(decide(&bundle, &who, "nope", &[]), Decision::UnknownModel));
+        assert!(matches!(
+            decide(&bundle, &who, "nope", &[]),
+            Decision::UnknownModel
+        ));
     }
 }

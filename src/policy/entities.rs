@@ -4,7 +4,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
-use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
+use cedar_policy::{
+    Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema,
+};
 
 use super::catalog::{Deployment, ModelCatalog};
 use crate::identity::{Principal, PrincipalKind};
@@ -12,13 +14,24 @@ use crate::scan::{Scanner, class_ancestors};
 
 /// The data-class families that always exist, so policies may name them before the
 /// scanner emits any class of the family.
-pub const CLASS_FAMILIES: [&str; 7] = ["PII", "PHI", "PCI", "FIN", "GOVID", "SECRET", "CONFIDENTIAL"];
+pub const CLASS_FAMILIES: [&str; 7] = [
+    "PII",
+    "PHI",
+    "PCI",
+    "FIN",
+    "GOVID",
+    "SECRET",
+    "CONFIDENTIAL",
+];
 
 /// `Customs::<kind>::"<id>"`.
 pub fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     let type_name = EntityTypeName::from_str(&format!("Customs::{kind}"))
         .map_err(|e| format!("entity type {kind}: {e}"))?;
-    Ok(EntityUid::from_type_name_and_id(type_name, EntityId::new(id)))
+    Ok(EntityUid::from_type_name_and_id(
+        type_name,
+        EntityId::new(id),
+    ))
 }
 
 /// Providers, models and data classes, validated against the schema.
@@ -34,7 +47,10 @@ pub fn static_entities(
         entities.push(model_entity(deployment)?);
     }
     for provider in providers {
-        entities.push(Entity::new_no_attrs(uid("Provider", provider)?, HashSet::new()));
+        entities.push(Entity::new_no_attrs(
+            uid("Provider", provider)?,
+            HashSet::new(),
+        ));
     }
     let mut classes: BTreeSet<String> = CLASS_FAMILIES.iter().map(|c| (*c).to_owned()).collect();
     for info in scanner.classes() {
@@ -53,10 +69,22 @@ pub fn static_entities(
 
 fn model_entity(d: &Deployment) -> Result<Entity, String> {
     let attrs: HashMap<String, RestrictedExpression> = HashMap::from([
-        ("provider".into(), RestrictedExpression::new_string(d.provider.as_str().into())),
-        ("model".into(), RestrictedExpression::new_string(d.model.clone())),
-        ("region".into(), RestrictedExpression::new_string(d.region.clone())),
-        ("jurisdiction".into(), RestrictedExpression::new_string(d.jurisdiction.clone())),
+        (
+            "provider".into(),
+            RestrictedExpression::new_string(d.provider.as_str().into()),
+        ),
+        (
+            "model".into(),
+            RestrictedExpression::new_string(d.model.clone()),
+        ),
+        (
+            "region".into(),
+            RestrictedExpression::new_string(d.region.clone()),
+        ),
+        (
+            "jurisdiction".into(),
+            RestrictedExpression::new_string(d.jurisdiction.clone()),
+        ),
         (
             "certifications".into(),
             RestrictedExpression::new_set(
@@ -65,8 +93,14 @@ fn model_entity(d: &Deployment) -> Result<Entity, String> {
                     .map(|c| RestrictedExpression::new_string(c.clone())),
             ),
         ),
-        ("retention_days".into(), RestrictedExpression::new_long(d.retention_days)),
-        ("trains_on_data".into(), RestrictedExpression::new_bool(d.trains_on_data)),
+        (
+            "retention_days".into(),
+            RestrictedExpression::new_long(d.retention_days),
+        ),
+        (
+            "trains_on_data".into(),
+            RestrictedExpression::new_bool(d.trains_on_data),
+        ),
     ]);
     let parents = HashSet::from([uid("Provider", d.provider.as_str())?]);
     Entity::new(uid("Model", &d.id)?, attrs, parents).map_err(|e| e.to_string())
@@ -105,7 +139,9 @@ pub fn principal_entities(principal: &Principal) -> Result<(EntityUid, Vec<Entit
         entities.push(Entity::new_no_attrs(group_uid, HashSet::new()));
     }
     let attribute = |name: &str| {
-        RestrictedExpression::new_string(principal.attributes.get(name).cloned().unwrap_or_default())
+        RestrictedExpression::new_string(
+            principal.attributes.get(name).cloned().unwrap_or_default(),
+        )
     };
     let attrs = HashMap::from([
         ("residency".to_owned(), attribute("residency")),

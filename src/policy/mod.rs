@@ -63,7 +63,11 @@ impl PolicySource {
     pub fn from_dir(dir: &Path) -> Result<PolicySource, LoadError> {
         let read = |path: &Path| -> Result<SourceFile, LoadError> {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                LoadError::at(path.display().to_string(), None, format!("cannot read: {e}"))
+                LoadError::at(
+                    path.display().to_string(),
+                    None,
+                    format!("cannot read: {e}"),
+                )
             })?;
             let name = path
                 .strip_prefix(dir)
@@ -187,7 +191,11 @@ pub struct LoadErrors(pub Vec<LoadError>);
 impl fmt::Display for LoadErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
-        write!(f, "policy bundle is invalid ({n} error{})", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "policy bundle is invalid ({n} error{})",
+            if n == 1 { "" } else { "s" }
+        )?;
         for err in &self.0 {
             write!(f, "\n  {err}")?;
         }
@@ -428,11 +436,7 @@ fn diagnostic_error(file: &str, text: &str, err: &dyn miette::Diagnostic) -> Loa
     if let Some(help) = err.help() {
         message.push_str(&format!(" (help: {help})"));
     }
-    LoadError::at(
-        file.to_owned(),
-        offset.map(|o| line_col(text, o)),
-        message,
-    )
+    LoadError::at(file.to_owned(), offset.map(|o| line_col(text, o)), message)
 }
 
 /// 1-based line and column of a byte offset.
@@ -509,7 +513,10 @@ mod tests {
 
     #[test]
     fn parse_error_names_file_line_and_column() {
-        let errs = Bundle::load(&bundled_with("\n\n@id(\"x\")\npermit (principal, action, resource) when { ;")).unwrap_err();
+        let errs = Bundle::load(&bundled_with(
+            "\n\n@id(\"x\")\npermit (principal, action, resource) when { ;",
+        ))
+        .unwrap_err();
         let err = &errs.0[0];
         assert_eq!(err.file(), "extra.cedar");
         let (line, _col) = err.position().unwrap();

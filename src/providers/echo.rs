@@ -26,7 +26,10 @@ pub fn answer(operation: Operation, body: &Value, response_id: &str, stream: boo
         .map_or(0, |d| d.as_secs());
     match operation {
         Operation::Chat => {
-            let text = body.get("messages").map(Value::to_string).unwrap_or_default();
+            let text = body
+                .get("messages")
+                .map(Value::to_string)
+                .unwrap_or_default();
             if stream {
                 chat_stream(&text, response_id, created)
             } else {
@@ -80,7 +83,10 @@ fn chat_stream(text: &str, id: &str, created: u64) -> Response {
             "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
         })
     };
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     for piece in split_chunks(text, 64) {
         events.push(chunk(json!({"content": piece}), Value::Null));
     }
@@ -126,8 +132,14 @@ fn responses_stream(text: &str, completed: Value) -> Response {
     let mut in_progress = completed.clone();
     in_progress["status"] = json!("in_progress");
     in_progress["output"] = json!([]);
-    let item_id = completed.pointer("/output/0/id").cloned().unwrap_or(Value::Null);
-    let mut events = vec![("response.created", json!({"type": "response.created", "response": in_progress}))];
+    let item_id = completed
+        .pointer("/output/0/id")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut events = vec![(
+        "response.created",
+        json!({"type": "response.created", "response": in_progress}),
+    )];
     for piece in split_chunks(text, 64) {
         events.push((
             "response.output_text.delta",
@@ -138,7 +150,10 @@ fn responses_stream(text: &str, completed: Value) -> Response {
         "response.output_text.done",
         json!({"type": "response.output_text.done", "item_id": item_id, "output_index": 0, "content_index": 0, "text": text}),
     ));
-    events.push(("response.completed", json!({"type": "response.completed", "response": completed})));
+    events.push((
+        "response.completed",
+        json!({"type": "response.completed", "response": completed}),
+    ));
     let mut out = String::new();
     for (sequence, (name, mut event)) in events.into_iter().enumerate() {
         event["sequence_number"] = json!(sequence);
@@ -166,7 +181,10 @@ fn embeddings(body: &Value) -> Value {
             json!({"object": "embedding", "index": index, "embedding": vector})
         })
         .collect();
-    let tokens: u64 = inputs.iter().map(|i| usage_tokens(i.as_str().unwrap_or_default())).sum();
+    let tokens: u64 = inputs
+        .iter()
+        .map(|i| usage_tokens(i.as_str().unwrap_or_default()))
+        .sum();
     json!({
         "object": "list",
         "data": data,
@@ -194,21 +212,24 @@ fn split_chunks(text: &str, size: usize) -> Vec<&str> {
 
 fn json_response(value: &Value) -> Response {
     let mut response = Response::new(Body::from(value.to_string()));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     *response.status_mut() = StatusCode::OK;
     response
 }
 
 fn sse_response(text: String) -> Response {
     let mut response = Response::new(Body::from(text));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/event-stream"));
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
     response
 }
 
@@ -229,6 +250,9 @@ mod tests {
         let a = embeddings(&json!({"input": ["x", "y", "x"]}));
         assert_eq!(a["data"][0]["embedding"], a["data"][2]["embedding"]);
         assert_ne!(a["data"][0]["embedding"], a["data"][1]["embedding"]);
-        assert_eq!(a["data"][0]["embedding"].as_array().unwrap().len(), EMBEDDING_DIMENSIONS);
+        assert_eq!(
+            a["data"][0]["embedding"].as_array().unwrap().len(),
+            EMBEDDING_DIMENSIONS
+        );
     }
 }

@@ -80,7 +80,10 @@ pub fn request_facts(operation: Operation, body: &Value) -> Result<RequestFacts,
             }
         }
         Operation::Responses => {
-            if !matches!(object.get("input"), Some(Value::String(_) | Value::Array(_))) {
+            if !matches!(
+                object.get("input"),
+                Some(Value::String(_) | Value::Array(_))
+            ) {
                 return Err(GatewayError::bad_request(
                     "invalid_input",
                     "`input` must be a string or an array of items.",
@@ -105,14 +108,25 @@ pub fn request_facts(operation: Operation, body: &Value) -> Result<RequestFacts,
         },
     }
     let tools_present = object.get("tools").is_some_and(|t| !t.is_null())
-        || object.get("messages").and_then(Value::as_array).is_some_and(|messages| {
-            messages.iter().any(|m| m.get("tool_calls").is_some() || m.get("role") == Some(&Value::from("tool")))
-        })
-        || object.get("input").and_then(Value::as_array).is_some_and(|items| {
-            items.iter().any(|i| {
-                matches!(i.get("type").and_then(Value::as_str), Some("function_call" | "function_call_output"))
+        || object
+            .get("messages")
+            .and_then(Value::as_array)
+            .is_some_and(|messages| {
+                messages.iter().any(|m| {
+                    m.get("tool_calls").is_some() || m.get("role") == Some(&Value::from("tool"))
+                })
             })
-        });
+        || object
+            .get("input")
+            .and_then(Value::as_array)
+            .is_some_and(|items| {
+                items.iter().any(|i| {
+                    matches!(
+                        i.get("type").and_then(Value::as_str),
+                        Some("function_call" | "function_call_output")
+                    )
+                })
+            });
     Ok(RequestFacts {
         model,
         stream,
@@ -186,7 +200,10 @@ pub fn visit_segments(
     }
 }
 
-fn visit_chat_message(message: &mut Value, visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool) {
+fn visit_chat_message(
+    message: &mut Value,
+    visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool,
+) {
     let Some(message) = message.as_object_mut() else {
         return;
     };
@@ -208,13 +225,20 @@ fn visit_chat_message(message: &mut Value, visit: &mut dyn FnMut(SegmentKind, &m
             }
         }
     }
-    if let Some(Value::String(arguments)) = message.get_mut("function_call").and_then(|f| f.get_mut("arguments")) {
+    if let Some(Value::String(arguments)) = message
+        .get_mut("function_call")
+        .and_then(|f| f.get_mut("arguments"))
+    {
         visit_arguments(arguments, visit);
     }
 }
 
 /// Message content: a string, or an array of parts whose text parts are read.
-fn visit_content(kind: SegmentKind, content: &mut Value, visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool) {
+fn visit_content(
+    kind: SegmentKind,
+    content: &mut Value,
+    visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool,
+) {
     match content {
         Value::String(text) => {
             visit(kind, text);
@@ -242,7 +266,11 @@ fn visit_content(kind: SegmentKind, content: &mut Value, visit: &mut dyn FnMut(S
 }
 
 fn visit_response_item(item: &mut Value, visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool) {
-    let item_type = item.get("type").and_then(Value::as_str).unwrap_or("message").to_owned();
+    let item_type = item
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("message")
+        .to_owned();
     match item_type.as_str() {
         "function_call" | "custom_tool_call" => {
             if let Some(Value::String(arguments)) = item.get_mut("arguments") {
@@ -269,7 +297,10 @@ fn visit_response_item(item: &mut Value, visit: &mut dyn FnMut(SegmentKind, &mut
     }
 }
 
-fn visit_tool_definitions(tools: Option<&mut Value>, visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool) {
+fn visit_tool_definitions(
+    tools: Option<&mut Value>,
+    visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool,
+) {
     let Some(Value::Array(tools)) = tools else {
         return;
     };
@@ -285,17 +316,18 @@ fn visit_tool_definitions(tools: Option<&mut Value>, visit: &mut dyn FnMut(Segme
 /// Tool-call arguments: JSON in a string. Each inner string is a segment; the string is
 /// re-encoded only when an inner string changed. Arguments that are not JSON are one
 /// segment as they stand.
-fn visit_arguments(arguments: &mut String, visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool) {
+fn visit_arguments(
+    arguments: &mut String,
+    visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool,
+) {
     match serde_json::from_str::<Value>(arguments) {
         Ok(mut inner) => {
             let mut changed = false;
             visit_all_strings(&mut inner, &mut |text| {
                 changed |= visit(SegmentKind::ToolArguments, text);
             });
-            if changed {
-                if let Ok(encoded) = serde_json::to_string(&inner) {
-                    *arguments = encoded;
-                }
+            if changed && let Ok(encoded) = serde_json::to_string(&inner) {
+                *arguments = encoded;
             }
         }
         Err(_) => {
@@ -377,7 +409,10 @@ mod tests {
                 {"type": "function_call_output", "call_id": "c", "output": "out"}
             ]
         });
-        let texts: Vec<String> = segments(Operation::Responses, body).into_iter().map(|(_, t)| t).collect();
+        let texts: Vec<String> = segments(Operation::Responses, body)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
         assert_eq!(texts, ["ins", "hello", "arg", "out"]);
     }
 
@@ -388,23 +423,53 @@ mod tests {
             *text = "[X_1]".into();
             true
         });
-        let args = body.pointer("/messages/0/tool_calls/0/function/arguments").unwrap().as_str().unwrap();
-        assert_eq!(serde_json::from_str::<Value>(args).unwrap(), json!({"to": "[X_1]"}));
+        let args = body
+            .pointer("/messages/0/tool_calls/0/function/arguments")
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(args).unwrap(),
+            json!({"to": "[X_1]"})
+        );
     }
 
     #[test]
     fn embeddings_token_arrays_are_refused() {
-        let err = request_facts(Operation::Embeddings, &json!({"model": "m", "input": [[1, 2, 3]]})).unwrap_err();
+        let err = request_facts(
+            Operation::Embeddings,
+            &json!({"model": "m", "input": [[1, 2, 3]]}),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "unsupported_input");
-        let facts = request_facts(Operation::Embeddings, &json!({"model": "m", "input": ["a", "b"]})).unwrap();
+        let facts = request_facts(
+            Operation::Embeddings,
+            &json!({"model": "m", "input": ["a", "b"]}),
+        )
+        .unwrap();
         assert_eq!(facts.model, "m");
     }
 
     #[test]
     fn missing_model_and_messages_are_client_errors() {
-        assert_eq!(request_facts(Operation::Chat, &json!({"messages": []})).unwrap_err().code(), "missing_model");
-        assert_eq!(request_facts(Operation::Chat, &json!({"model": "m", "messages": []})).unwrap_err().code(), "invalid_messages");
-        assert_eq!(request_facts(Operation::Chat, &json!([1])).unwrap_err().code(), "invalid_body");
+        assert_eq!(
+            request_facts(Operation::Chat, &json!({"messages": []}))
+                .unwrap_err()
+                .code(),
+            "missing_model"
+        );
+        assert_eq!(
+            request_facts(Operation::Chat, &json!({"model": "m", "messages": []}))
+                .unwrap_err()
+                .code(),
+            "invalid_messages"
+        );
+        assert_eq!(
+            request_facts(Operation::Chat, &json!([1]))
+                .unwrap_err()
+                .code(),
+            "invalid_body"
+        );
     }
 
     #[test]

@@ -51,13 +51,22 @@ impl Upstreams {
     }
 
     /// The URL a request for this deployment and operation goes to.
-    pub fn url(&self, deployment: &Deployment, operation: Operation) -> Result<String, GatewayError> {
+    pub fn url(
+        &self,
+        deployment: &Deployment,
+        operation: Operation,
+    ) -> Result<String, GatewayError> {
         let base = self
             .overrides
             .base_urls
             .get(&deployment.id)
             .or(deployment.base_url.as_ref())
-            .ok_or_else(|| GatewayError::bad_gateway("upstream_not_configured", "The deployment has no base URL."))?;
+            .ok_or_else(|| {
+                GatewayError::bad_gateway(
+                    "upstream_not_configured",
+                    "The deployment has no base URL.",
+                )
+            })?;
         let base = base.trim_end_matches('/');
         let path = match operation {
             Operation::Chat => "chat/completions",
@@ -66,10 +75,18 @@ impl Upstreams {
         };
         Ok(match deployment.provider {
             ProviderKind::AzureOpenAi => {
-                let name = deployment.azure_deployment.as_deref().unwrap_or(&deployment.model);
-                let version = deployment.azure_api_version.as_deref().unwrap_or("2024-10-21");
+                let name = deployment
+                    .azure_deployment
+                    .as_deref()
+                    .unwrap_or(&deployment.model);
+                let version = deployment
+                    .azure_api_version
+                    .as_deref()
+                    .unwrap_or("2024-10-21");
                 match operation {
-                    Operation::Responses => format!("{base}/openai/responses?api-version={version}"),
+                    Operation::Responses => {
+                        format!("{base}/openai/responses?api-version={version}")
+                    }
                     _ => format!("{base}/openai/deployments/{name}/{path}?api-version={version}"),
                 }
             }
@@ -91,13 +108,24 @@ impl Upstreams {
             .credential_envs
             .get(&deployment.id)
             .or(deployment.credential_env.as_ref())
-            .ok_or_else(|| GatewayError::bad_gateway("upstream_not_configured", "The deployment names no credential."))?;
-        let key = std::env::var(env).ok().filter(|k| !k.is_empty()).ok_or_else(|| {
-            GatewayError::bad_gateway(
-                "upstream_credential_missing",
-                format!("The upstream credential for deployment `{}` is not configured.", deployment.id),
-            )
-        })?;
+            .ok_or_else(|| {
+                GatewayError::bad_gateway(
+                    "upstream_not_configured",
+                    "The deployment names no credential.",
+                )
+            })?;
+        let key = std::env::var(env)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| {
+                GatewayError::bad_gateway(
+                    "upstream_credential_missing",
+                    format!(
+                        "The upstream credential for deployment `{}` is not configured.",
+                        deployment.id
+                    ),
+                )
+            })?;
         let mut request = self
             .client
             .post(url)
@@ -130,13 +158,17 @@ impl Upstreams {
 
 /// The upstream's status, its safe headers, and its body as a stream.
 fn stream_back(upstream: reqwest::Response) -> Response {
-    let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let status =
+        StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut headers = HeaderMap::new();
     for name in PASSED_RESPONSE_HEADERS {
-        if let Some(value) = upstream.headers().get(name) {
-            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_bytes(value.as_bytes())) {
-                headers.insert(name, value);
-            }
+        if let Some(value) = upstream.headers().get(name)
+            && let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_bytes(value.as_bytes()),
+            )
+        {
+            headers.insert(name, value);
         }
     }
     let stream = upstream.bytes_stream().map_err(std::io::Error::other);
@@ -164,7 +196,10 @@ mod tests {
             "https://contoso-se.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
         );
         let openai = catalog.deployment("gpt-4o-openai-us").unwrap();
-        assert_eq!(upstreams().url(openai, Operation::Embeddings).unwrap(), "https://api.openai.com/v1/embeddings");
+        assert_eq!(
+            upstreams().url(openai, Operation::Embeddings).unwrap(),
+            "https://api.openai.com/v1/embeddings"
+        );
     }
 
     #[test]
@@ -172,8 +207,13 @@ mod tests {
         let catalog = ModelCatalog::parse(include_str!("../../policies/catalog.toml")).unwrap();
         let openai = catalog.deployment("gpt-4o-openai-us").unwrap();
         let mut overrides = UpstreamConfig::default();
-        overrides.base_urls.insert(openai.id.clone(), "http://127.0.0.1:9/v1/".into());
+        overrides
+            .base_urls
+            .insert(openai.id.clone(), "http://127.0.0.1:9/v1/".into());
         let upstreams = Upstreams::new(&ServerConfig::default(), &overrides).unwrap();
-        assert_eq!(upstreams.url(openai, Operation::Chat).unwrap(), "http://127.0.0.1:9/v1/chat/completions");
+        assert_eq!(
+            upstreams.url(openai, Operation::Chat).unwrap(),
+            "http://127.0.0.1:9/v1/chat/completions"
+        );
     }
 }

@@ -64,13 +64,16 @@ async fn embeddings(State(gateway): State<Arc<Gateway>>, request: Request<Body>)
 }
 
 async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     if let Err(err) = gateway.authenticator().authenticate(authorization).await {
         return GatewayError::unauthenticated(err.code(), &err.to_string(), err.www_authenticate())
             .into_response_with("");
     }
     let Some(bundle) = gateway.bundle() else {
-        return GatewayError::unavailable("policy_unavailable", "No policy set is loaded.").into_response_with("");
+        return GatewayError::unavailable("policy_unavailable", "No policy set is loaded.")
+            .into_response_with("");
     };
     let catalog = bundle.catalog();
     let mut data: Vec<Value> = Vec::new();
@@ -128,20 +131,28 @@ async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
             "policies": bundle.policy_count(),
         }))
         .into_response(),
-        None => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "no policy set"}))).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "no policy set"})),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         gateway.metrics().encode(),
     )
         .into_response()
 }
 
 async fn not_found() -> Response {
-    let mut err = GatewayError::bad_request("not_found", "There is no such endpoint on Customs.").into_response_with("");
+    let mut err = GatewayError::bad_request("not_found", "There is no such endpoint on Customs.")
+        .into_response_with("");
     *err.status_mut() = StatusCode::NOT_FOUND;
     err
 }

@@ -16,19 +16,26 @@ async fn decision_events_reach_an_otlp_collector_without_content() {
     let collector = MockCollector::start().await;
     let endpoint = format!("http://{}", collector.addr);
     // The HTTP exporter owns a blocking client: build and flush it off the runtime.
-    let otel = std::thread::spawn(move || OtelExport::with_endpoint("customs-test", &endpoint).unwrap())
-        .join()
-        .unwrap();
+    let otel =
+        std::thread::spawn(move || OtelExport::with_endpoint("customs-test", &endpoint).unwrap())
+            .join()
+            .unwrap();
     let otel = Arc::new(otel);
-    let gateway = TestGateway::start_with(Config::embedded().unwrap(), Some(Arc::clone(&otel))).await;
+    let gateway =
+        TestGateway::start_with(Config::embedded().unwrap(), Some(Arc::clone(&otel))).await;
     let token = dev_token("alice", json!({}));
     let response = gateway
         .post("/v1/chat/completions", &token, &json!({"model": "customs-echo", "messages": [{"role": "user", "content": format!("hi {EMAIL}")}]}))
         .await;
     assert_eq!(response.status(), 200);
-    let decision_id = response.headers()["x-customs-decision-id"].to_str().unwrap().to_owned();
+    let decision_id = response.headers()["x-customs-decision-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let flushing = Arc::clone(&otel);
-    tokio::task::spawn_blocking(move || flushing.flush()).await.unwrap();
+    tokio::task::spawn_blocking(move || flushing.flush())
+        .await
+        .unwrap();
 
     let mut logs = Vec::new();
     let mut traces = Vec::new();
@@ -40,17 +47,29 @@ async fn decision_events_reach_an_otlp_collector_without_content() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let contains = |haystack: &[u8], needle: &str| haystack.windows(needle.len()).any(|w| w == needle.as_bytes());
-    assert!(contains(&logs, &decision_id), "the log record carries the decision id");
+    let contains = |haystack: &[u8], needle: &str| {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    };
+    assert!(
+        contains(&logs, &decision_id),
+        "the log record carries the decision id"
+    );
     assert!(contains(&logs, "customs.decision"));
     assert!(contains(&traces, "apply_guardrail"));
     assert!(contains(&traces, "gen_ai.security.decision.type"));
     assert!(contains(&traces, "gen_ai.security.finding"));
     assert!(contains(&traces, "PII.EMAIL"));
     for leak in [EMAIL, token.as_str()] {
-        assert!(!contains(&logs, leak) && !contains(&traces, leak), "OTLP export carries content");
+        assert!(
+            !contains(&logs, leak) && !contains(&traces, leak),
+            "OTLP export carries content"
+        );
     }
-    tokio::task::spawn_blocking(move || otel.shutdown()).await.unwrap();
+    tokio::task::spawn_blocking(move || otel.shutdown())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -58,17 +77,47 @@ async fn health_readiness_and_metrics() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
     let health = client().get(gateway.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready: Value = client().get(gateway.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    let ready: Value = client()
+        .get(gateway.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["status"], "ready");
-    assert!(ready["policy_version"].as_str().unwrap().starts_with("sha256:"));
+    assert!(
+        ready["policy_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
 
     let token = dev_token("alice", json!({}));
     gateway
         .post("/v1/chat/completions", &token, &json!({"model": "customs-echo", "messages": [{"role": "user", "content": format!("hi {EMAIL}")}]}))
         .await;
-    let metrics = client().get(gateway.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("customs_decisions_total{outcome=\"modify\",provider=\"local\",operation=\"chat\"} 1"), "{metrics}");
-    assert!(metrics.contains("customs_findings_total{class=\"PII.EMAIL\",action=\"redacted\"} 1"), "{metrics}");
-    assert!(metrics.contains("customs_phase_seconds_count{phase=\"inspect\"} 1"), "{metrics}");
+    let metrics = client()
+        .get(gateway.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "customs_decisions_total{outcome=\"modify\",provider=\"local\",operation=\"chat\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("customs_findings_total{class=\"PII.EMAIL\",action=\"redacted\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("customs_phase_seconds_count{phase=\"inspect\"} 1"),
+        "{metrics}"
+    );
     assert!(!metrics.contains(EMAIL));
 }

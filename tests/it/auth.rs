@@ -23,18 +23,26 @@ fn chat() -> Value {
 async fn assert_unauthenticated(gateway: &TestGateway, token: &str, expected_code: &str) {
     let response = gateway.post("/v1/chat/completions", token, &chat()).await;
     assert_eq!(response.status(), 401, "{expected_code}");
-    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(challenge.starts_with("Bearer"), "{challenge}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["type"], "authentication_error");
     assert_eq!(body["error"]["code"], expected_code, "{body}");
-    assert!(!body.to_string().contains(token), "the error body echoes the token");
+    assert!(
+        !body.to_string().contains(token),
+        "the error body echoes the token"
+    );
 }
 
 #[tokio::test]
 async fn a_valid_rs256_token_is_accepted() {
     let (mock, gateway) = gateway_with_mock().await;
-    let response = gateway.post("/v1/chat/completions", &rsa_token(rsa_claims()), &chat()).await;
+    let response = gateway
+        .post("/v1/chat/completions", &rsa_token(rsa_claims()), &chat())
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(mock.received().len(), 1);
     let events = gateway.events();
@@ -58,13 +66,24 @@ async fn every_token_failure_is_401_and_nothing_is_forwarded() {
     assert_unauthenticated(&gateway, &rsa_token(wrong_issuer), "wrong_issuer").await;
 
     let pem = std::fs::read(keys_dir().join("rsa_test.pem")).unwrap();
-    let unknown_kid = sign_token(Algorithm::RS256, &pem, Some("not-a-known-key"), &rsa_claims()).unwrap();
+    let unknown_kid = sign_token(
+        Algorithm::RS256,
+        &pem,
+        Some("not-a-known-key"),
+        &rsa_claims(),
+    )
+    .unwrap();
     assert_unauthenticated(&gateway, &unknown_kid, "unknown_key").await;
 
     // alg: none, hand-built.
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT","kid":"test-rsa-1"}"#);
     let payload = URL_SAFE_NO_PAD.encode(rsa_claims().to_string());
-    assert_unauthenticated(&gateway, &format!("{header}.{payload}."), "unsupported_algorithm").await;
+    assert_unauthenticated(
+        &gateway,
+        &format!("{header}.{payload}."),
+        "unsupported_algorithm",
+    )
+    .await;
 
     // The RSA public key used as an HMAC secret (algorithm confusion).
     let public_pem = std::fs::read(keys_dir().join("rsa_test.pub.pem")).unwrap();
@@ -78,13 +97,31 @@ async fn every_token_failure_is_401_and_nothing_is_forwarded() {
     assert_eq!(response.status(), 401);
 
     // No token at all, and a development token this configuration does not trust.
-    let response = client().post(gateway.url("/v1/chat/completions")).json(&chat()).send().await.unwrap();
+    let response = client()
+        .post(gateway.url("/v1/chat/completions"))
+        .json(&chat())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
-    let response = gateway.post("/v1/chat/completions", &dev_token("alice", json!({})), &chat()).await;
+    let response = gateway
+        .post(
+            "/v1/chat/completions",
+            &dev_token("alice", json!({})),
+            &chat(),
+        )
+        .await;
     assert_eq!(response.status(), 401);
 
-    assert!(mock.received().is_empty(), "an unauthenticated request was forwarded");
+    assert!(
+        mock.received().is_empty(),
+        "an unauthenticated request was forwarded"
+    );
     let events = gateway.events();
     assert_eq!(events.len(), 9, "one decision event per request");
-    assert!(events.iter().all(|e| e.outcome == customs::audit::Outcome::Unauthenticated && e.status == 401));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.outcome == customs::audit::Outcome::Unauthenticated && e.status == 401)
+    );
 }

@@ -12,18 +12,33 @@ const BIN: &str = env!("CARGO_BIN_EXE_customs");
 
 #[test]
 fn policy_validate_accepts_the_bundle_and_names_the_line_of_an_error() {
-    let ok = Command::new(BIN).args(["policy", "validate"]).output().unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let ok = Command::new(BIN)
+        .args(["policy", "validate"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let policies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    std::fs::copy(policies.join("catalog.toml"), dir.path().join("catalog.toml")).unwrap();
+    std::fs::copy(
+        policies.join("catalog.toml"),
+        dir.path().join("catalog.toml"),
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("broken.cedar"),
         "@id(\"broken\")\n@reason(\"r\")\npermit (principal, action, resource)\nwhen { principal.clearance > 3 };\n",
     )
     .unwrap();
-    let bad = Command::new(BIN).args(["policy", "validate"]).arg(dir.path()).output().unwrap();
+    let bad = Command::new(BIN)
+        .args(["policy", "validate"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("broken.cedar:4:"), "{stderr}");
@@ -33,9 +48,17 @@ fn policy_validate_accepts_the_bundle_and_names_the_line_of_an_error() {
 fn serve_refuses_to_start_on_an_invalid_policy_directory() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("catalog.toml"), "").unwrap();
-    std::fs::write(dir.path().join("bad.cedar"), "permit (principal, action, resource) when {").unwrap();
+    std::fs::write(
+        dir.path().join("bad.cedar"),
+        "permit (principal, action, resource) when {",
+    )
+    .unwrap();
     let config = dir.path().join("customs.toml");
-    std::fs::write(&config, format!("[policy]\ndir = {:?}\n", dir.path().display().to_string())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[policy]\ndir = {:?}\n", dir.path().display().to_string()),
+    )
+    .unwrap();
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
@@ -49,7 +72,13 @@ fn serve_refuses_to_start_on_an_invalid_policy_directory() {
 #[test]
 fn check_explains_a_residency_denial_without_printing_the_prompt() {
     let mut child = Command::new(BIN)
-        .args(["check", "--model", "gpt-4o-us", "--claims", r#"{"groups":["engineering"],"residency":"EU"}"#])
+        .args([
+            "check",
+            "--model",
+            "gpt-4o-us",
+            "--claims",
+            r#"{"groups":["engineering"],"residency":"EU"}"#,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -59,7 +88,10 @@ fn check_explains_a_residency_denial_without_printing_the_prompt() {
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["decision"], "deny");
-    assert_eq!(report["detail"]["policy_ids"], json!(["residency.eu-stays-in-eu"]));
+    assert_eq!(
+        report["detail"]["policy_ids"],
+        json!(["residency.eu-stays-in-eu"])
+    );
     assert_eq!(report["classes"]["PII.EMAIL"], 1);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("jane@example.com"));
 }
@@ -67,7 +99,11 @@ fn check_explains_a_residency_denial_without_printing_the_prompt() {
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_request_finish() {
     let mock = MockUpstream::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("customs.toml");
     std::fs::write(
@@ -92,7 +128,12 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
     )
     .unwrap();
     let mut server = tokio::process::Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--config"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+        ])
         .arg(&config)
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -101,7 +142,10 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     while client().get(format!("{base}/readyz")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "customs serve did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "customs serve did not start"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let request = tokio::spawn({
@@ -110,7 +154,9 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
             client()
                 .post(format!("{base}/v1/chat/completions"))
                 .bearer_auth(rsa_token(rsa_claims()))
-                .json(&json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]}))
+                .json(
+                    &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]}),
+                )
                 .send()
                 .await
         }
@@ -118,17 +164,35 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
     // Let the request reach the upstream, then ask the server to stop.
     let waited = Instant::now();
     while mock.received().is_empty() {
-        assert!(waited.elapsed() < Duration::from_secs(10), "request never reached the upstream");
+        assert!(
+            waited.elapsed() < Duration::from_secs(10),
+            "request never reached the upstream"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let pid = server.id().unwrap().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let response = request.await.unwrap().unwrap();
     assert_eq!(response.status(), 200, "the in-flight request was cut off");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["choices"][0]["message"]["content"], "mock says hi");
-    let status = tokio::time::timeout(Duration::from_secs(15), server.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(status.success(), "customs serve exited with {status}");
     // New connections are refused once it has stopped.
-    assert!(client().get(format!("{base}/healthz")).send().await.is_err());
+    assert!(
+        client()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_err()
+    );
 }

@@ -19,7 +19,10 @@ fn pii_prompt() -> String {
 #[tokio::test]
 async fn echo_shows_placeholders_and_none_of_the_values() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
-    let token = dev_token("alice", json!({"groups": ["engineering"], "residency": "US"}));
+    let token = dev_token(
+        "alice",
+        json!({"groups": ["engineering"], "residency": "US"}),
+    );
     let response = gateway
         .post(
             "/v1/chat/completions",
@@ -28,12 +31,18 @@ async fn echo_shows_placeholders_and_none_of_the_values() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let decision_id = response.headers()["x-customs-decision-id"].to_str().unwrap().to_owned();
+    let decision_id = response.headers()["x-customs-decision-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(response.headers()["x-customs-deployment"], "customs-echo");
     let body: Value = response.json().await.unwrap();
     let content = body["choices"][0]["message"]["content"].as_str().unwrap();
     for value in [EMAIL, CARD, SSN] {
-        assert!(!content.contains(value), "{value} left the building: {content}");
+        assert!(
+            !content.contains(value),
+            "{value} left the building: {content}"
+        );
     }
     assert!(content.contains("[EMAIL_1]"), "{content}");
     assert!(content.contains("[CARD_NUMBER_1]"), "{content}");
@@ -72,20 +81,34 @@ async fn pii_never_reaches_the_upstream_and_placeholders_do() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-customs-deployment"], "gpt-4o-openai-us");
+    assert_eq!(
+        response.headers()["x-customs-deployment"],
+        "gpt-4o-openai-us"
+    );
     let received = mock.received();
     assert_eq!(received.len(), 1);
     let arrived = &received[0];
     assert_eq!(arrived.path, "/v1/chat/completions");
     for value in [EMAIL, CARD, SSN] {
-        assert!(!arrived.body.contains(value), "{value} reached the upstream");
+        assert!(
+            !arrived.body.contains(value),
+            "{value} reached the upstream"
+        );
     }
     let body: Value = serde_json::from_str(&arrived.body).unwrap();
     assert_eq!(body["model"], "gpt-4o");
     assert_eq!(body["messages"][0]["content"], "You help support.");
-    assert!(body["messages"][1]["content"].as_str().unwrap().contains("[EMAIL_1]"));
+    assert!(
+        body["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("[EMAIL_1]")
+    );
     // The upstream key comes from the environment; the caller's token never leaves.
-    assert_eq!(arrived.headers["authorization"], format!("Bearer {UPSTREAM_KEY}"));
+    assert_eq!(
+        arrived.headers["authorization"],
+        format!("Bearer {UPSTREAM_KEY}")
+    );
     assert!(!format!("{:?}", arrived.headers).contains(&token));
 }
 
@@ -127,11 +150,19 @@ async fn tool_call_arguments_and_results_are_redacted_and_stay_json() {
         .await;
     assert_eq!(response.status(), 200);
     let arrived: Value = serde_json::from_str(&mock.received()[0].body).unwrap();
-    let args = arrived["messages"][1]["tool_calls"][0]["function"]["arguments"].as_str().unwrap();
-    assert_eq!(serde_json::from_str::<Value>(args).unwrap(), json!({"to": "[EMAIL_1]", "note": "hi"}));
+    let args = arrived["messages"][1]["tool_calls"][0]["function"]["arguments"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(args).unwrap(),
+        json!({"to": "[EMAIL_1]", "note": "hi"})
+    );
     assert_eq!(arrived["messages"][2]["content"], "sent to [EMAIL_1]");
     // The rewritten body keeps the shape of the original.
-    assert_eq!(arrived["tools"][0]["function"]["parameters"], json!({"type": "object"}));
+    assert_eq!(
+        arrived["tools"][0]["function"]["parameters"],
+        json!({"type": "object"})
+    );
 }
 
 #[tokio::test]
@@ -140,17 +171,35 @@ async fn eu_resident_asking_for_a_us_only_deployment_is_refused_with_the_policy_
     let gateway = TestGateway::start(config_with_mock(&mock)).await;
     let token = dev_token("eva", json!({"groups": ["engineering"], "residency": "EU"}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hello"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hello"}]}),
+        )
         .await;
     assert_eq!(response.status(), 403);
-    let decision_id = response.headers()["x-customs-decision-id"].to_str().unwrap().to_owned();
+    let decision_id = response.headers()["x-customs-decision-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["type"], "policy_violation");
     assert_eq!(body["error"]["code"], "denied_by_policy");
     assert_eq!(body["error"]["decision_id"], decision_id);
-    assert_eq!(body["error"]["policy_ids"], json!(["residency.eu-stays-in-eu"]));
-    assert!(body["error"]["message"].as_str().unwrap().contains("EU jurisdiction"));
-    assert!(mock.received().is_empty(), "a denied request reached the upstream");
+    assert_eq!(
+        body["error"]["policy_ids"],
+        json!(["residency.eu-stays-in-eu"])
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("EU jurisdiction")
+    );
+    assert!(
+        mock.received().is_empty(),
+        "a denied request reached the upstream"
+    );
     let events = gateway.events();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].outcome, customs::audit::Outcome::Deny);
@@ -163,12 +212,22 @@ async fn eu_resident_asking_for_an_alias_is_routed_to_the_eu_deployment() {
     let gateway = TestGateway::start(config_with_mock(&mock)).await;
     let token = dev_token("eva", json!({"groups": ["engineering"], "residency": "EU"}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hello"}]}),
+        )
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-customs-deployment"], "gpt-4o-azure-swedencentral");
+    assert_eq!(
+        response.headers()["x-customs-deployment"],
+        "gpt-4o-azure-swedencentral"
+    );
     let received = mock.received();
-    assert_eq!(received[0].path, "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+    assert_eq!(
+        received[0].path,
+        "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
+    );
     assert_eq!(received[0].headers["api-key"], UPSTREAM_KEY);
     assert!(received[0].headers.get("authorization").is_none());
 }
@@ -198,7 +257,11 @@ async fn a_caller_without_a_permitting_group_is_refused() {
     let gateway = TestGateway::start(config_with_mock(&mock)).await;
     let token = dev_token("mallory", json!({"groups": ["marketing"]}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]}),
+        )
         .await;
     assert_eq!(response.status(), 403);
     let body: Value = response.json().await.unwrap();
@@ -235,7 +298,10 @@ async fn streaming_is_passed_through_chunk_by_chunk() {
         rest.extend_from_slice(&chunk.unwrap());
     }
     let rest = String::from_utf8_lossy(&rest);
-    assert!(rest.contains("second") && rest.ends_with("data: [DONE]\n\n"), "{rest}");
+    assert!(
+        rest.contains("second") && rest.ends_with("data: [DONE]\n\n"),
+        "{rest}"
+    );
     assert!(!mock.received()[0].body.contains(EMAIL));
     assert_eq!(gateway.events().len(), 1);
 }
@@ -255,7 +321,10 @@ async fn responses_and_embeddings_are_inspected_too() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     let text = body["output"][0]["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("[EMAIL_1]") && text.contains("[CARD_NUMBER_1]"), "{text}");
+    assert!(
+        text.contains("[EMAIL_1]") && text.contains("[CARD_NUMBER_1]"),
+        "{text}"
+    );
     assert!(!text.contains(EMAIL));
 
     let response = gateway
@@ -272,7 +341,11 @@ async fn unknown_model_is_404_in_openai_shape() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
     let token = dev_token("alice", json!({}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]}),
+        )
         .await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
@@ -284,18 +357,35 @@ async fn unknown_model_is_404_in_openai_shape() {
 async fn models_lists_the_catalog_with_residency_facts() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
     let token = dev_token("alice", json!({}));
-    let response = client().get(gateway.url("/v1/models")).bearer_auth(&token).send().await.unwrap();
+    let response = client()
+        .get(gateway.url("/v1/models"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["object"], "list");
     let models = body["data"].as_array().unwrap();
-    let azure = models.iter().find(|m| m["id"] == "gpt-4o-azure-swedencentral").unwrap();
+    let azure = models
+        .iter()
+        .find(|m| m["id"] == "gpt-4o-azure-swedencentral")
+        .unwrap();
     assert_eq!(azure["provider"], "azure-openai");
     assert_eq!(azure["jurisdiction"], "EU");
     assert_eq!(azure["region"], "swedencentral");
-    assert!(azure["certifications"].as_array().unwrap().contains(&json!("HIPAA")));
+    assert!(
+        azure["certifications"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("HIPAA"))
+    );
     let alias = models.iter().find(|m| m["id"] == "gpt-4o").unwrap();
     assert_eq!(alias["deployments"].as_array().unwrap().len(), 2);
-    let unauthenticated = client().get(gateway.url("/v1/models")).send().await.unwrap();
+    let unauthenticated = client()
+        .get(gateway.url("/v1/models"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unauthenticated.status(), 401);
 }

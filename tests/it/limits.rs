@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 use crate::support::*;
 use customs::config::Config;
 
-async fn post_raw(gateway: &TestGateway, token: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+async fn post_raw(
+    gateway: &TestGateway,
+    token: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
     client()
         .post(gateway.url("/v1/chat/completions"))
         .bearer_auth(token)
@@ -21,7 +25,12 @@ async fn post_raw(gateway: &TestGateway, token: &str, body: impl Into<reqwest::B
 async fn malformed_json_is_400_and_recorded() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
     let token = dev_token("alice", json!({}));
-    let response = post_raw(&gateway, &token, "{\"model\": \"customs-echo\", \"messages\": [").await;
+    let response = post_raw(
+        &gateway,
+        &token,
+        "{\"model\": \"customs-echo\", \"messages\": [",
+    )
+    .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["type"], "invalid_request_error");
@@ -31,7 +40,11 @@ async fn malformed_json_is_400_and_recorded() {
     assert_eq!(events[0].outcome, customs::audit::Outcome::Invalid);
     // The service is still there.
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "customs-echo", "messages": [{"role": "user", "content": "x"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "customs-echo", "messages": [{"role": "user", "content": "x"}]}),
+        )
         .await;
     assert_eq!(response.status(), 200);
 }
@@ -40,7 +53,11 @@ async fn malformed_json_is_400_and_recorded() {
 async fn deeply_nested_json_is_400() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
     let token = dev_token("alice", json!({}));
-    let deep = format!("{{\"model\":\"customs-echo\",\"messages\":[],\"x\":{}1{}}}", "[".repeat(100), "]".repeat(100));
+    let deep = format!(
+        "{{\"model\":\"customs-echo\",\"messages\":[],\"x\":{}1{}}}",
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     let response = post_raw(&gateway, &token, deep).await;
     assert_eq!(response.status(), 400);
 }
@@ -57,7 +74,8 @@ async fn an_oversized_body_is_413() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large");
     // Without a Content-Length (chunked), the limit still holds.
-    let chunks = futures_util::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(vec![b' '; 512])));
+    let chunks =
+        futures_util::stream::iter((0..8).map(|_| Ok::<_, std::io::Error>(vec![b' '; 512])));
     let response = post_raw(&gateway, &token, reqwest::Body::wrap_stream(chunks)).await;
     assert_eq!(response.status(), 413);
     assert_eq!(gateway.events().len(), 2);
@@ -67,13 +85,27 @@ async fn an_oversized_body_is_413() {
 async fn an_unreachable_upstream_is_502() {
     let mut config = Config::embedded().unwrap();
     // A port nobody listens on: bind one, learn its number, let it go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    config.upstream.base_urls.insert("gpt-4o-openai-us".into(), format!("http://127.0.0.1:{port}/v1"));
-    config.upstream.credential_envs.insert("gpt-4o-openai-us".into(), CREDENTIAL_ENV.into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    config.upstream.base_urls.insert(
+        "gpt-4o-openai-us".into(),
+        format!("http://127.0.0.1:{port}/v1"),
+    );
+    config
+        .upstream
+        .credential_envs
+        .insert("gpt-4o-openai-us".into(), CREDENTIAL_ENV.into());
     let gateway = TestGateway::start(config).await;
     let token = dev_token("bob", json!({"groups": ["engineering"]}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "x"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "x"}]}),
+        )
         .await;
     assert_eq!(response.status(), 502);
     let body: Value = response.json().await.unwrap();
@@ -86,11 +118,18 @@ async fn a_slow_upstream_is_504() {
     let mock = MockUpstream::start().await;
     let mut config = config_with_mock(&mock);
     config.server.upstream_timeout_secs = 1;
-    config.upstream.base_urls.insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
+    config
+        .upstream
+        .base_urls
+        .insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
     let gateway = TestGateway::start(config).await;
     let token = dev_token("bob", json!({"groups": ["engineering"]}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "x"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "x"}]}),
+        )
         .await;
     assert_eq!(response.status(), 504);
 }
@@ -99,11 +138,18 @@ async fn a_slow_upstream_is_504() {
 async fn a_missing_upstream_credential_is_502_without_leaking_the_variable_value() {
     let mock = MockUpstream::start().await;
     let mut config = config_with_mock(&mock);
-    config.upstream.credential_envs.insert("gpt-4o-openai-us".into(), "CUSTOMS_TEST_VARIABLE_THAT_IS_NOT_SET".into());
+    config.upstream.credential_envs.insert(
+        "gpt-4o-openai-us".into(),
+        "CUSTOMS_TEST_VARIABLE_THAT_IS_NOT_SET".into(),
+    );
     let gateway = TestGateway::start(config).await;
     let token = dev_token("bob", json!({"groups": ["engineering"]}));
     let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "x"}]}))
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "x"}]}),
+        )
         .await;
     assert_eq!(response.status(), 502);
     let body: Value = response.json().await.unwrap();
@@ -114,7 +160,11 @@ async fn a_missing_upstream_credential_is_502_without_leaking_the_variable_value
 #[tokio::test]
 async fn unknown_paths_are_404_in_openai_shape() {
     let gateway = TestGateway::start(Config::embedded().unwrap()).await;
-    let response = client().get(gateway.url("/v1/nothing")).send().await.unwrap();
+    let response = client()
+        .get(gateway.url("/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");

@@ -5,8 +5,8 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod cli;
-mod audit;
 mod flow;
 mod limits;

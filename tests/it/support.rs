@@ -56,7 +56,10 @@ impl MockUpstream {
             .route("/v1/chat/completions", post(mock_chat))
             .route("/v1/embeddings", post(mock_embeddings))
             .route("/v1/responses", post(mock_chat))
-            .route("/openai/deployments/{name}/chat/completions", post(mock_chat))
+            .route(
+                "/openai/deployments/{name}/chat/completions",
+                post(mock_chat),
+            )
             .route("/slow/v1/chat/completions", post(mock_slow))
             .route("/hold/v1/chat/completions", post(mock_hold))
             .with_state(state.clone());
@@ -104,7 +107,12 @@ fn record(state: &MockState, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
     });
 }
 
-async fn mock_chat(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn mock_chat(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&state, &uri, &headers, &body);
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if request["stream"] == json!(true) {
@@ -128,7 +136,9 @@ async fn mock_chat(State(state): State<MockState>, uri: Uri, headers: HeaderMap,
 
 /// The first chunk at once; the rest only after [`MockUpstream::release_stream`] (or
 /// after 10 s, so that a failing test still ends).
-fn async_stream(release: Arc<Notify>) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+fn async_stream(
+    release: Arc<Notify>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let chunk = |content: &str| {
         let event = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
             "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]});
@@ -154,7 +164,12 @@ fn async_stream(release: Arc<Notify>) -> impl futures_util::Stream<Item = Result
     })
 }
 
-async fn mock_embeddings(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn mock_embeddings(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&state, &uri, &headers, &body);
     axum::Json(json!({
         "object": "list",
@@ -165,34 +180,50 @@ async fn mock_embeddings(State(state): State<MockState>, uri: Uri, headers: Head
     .into_response()
 }
 
-async fn mock_slow(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn mock_slow(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&state, &uri, &headers, &body);
     tokio::time::sleep(Duration::from_secs(5)).await;
     axum::Json(json!({})).into_response()
 }
 
 /// Answers after 1.5 s: long enough to be in flight when the gateway is told to stop.
-async fn mock_hold(State(state): State<MockState>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn mock_hold(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     mock_chat(State(state), uri, headers, body).await
 }
 
+/// Request bodies by path, as a collector received them.
+type Bodies = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A stand-in OTLP/HTTP collector that keeps every body it receives.
 pub struct MockCollector {
     pub addr: SocketAddr,
-    bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    bodies: Bodies,
     _stop: oneshot::Sender<()>,
 }
 
 impl MockCollector {
     pub async fn start() -> MockCollector {
-        let bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+        let bodies: Bodies = Arc::default();
         let app = Router::new().fallback({
             let bodies = Arc::clone(&bodies);
             move |uri: Uri, body: Bytes| {
                 let bodies = Arc::clone(&bodies);
                 async move {
-                    bodies.lock().unwrap().push((uri.path().to_owned(), body.to_vec()));
+                    bodies
+                        .lock()
+                        .unwrap()
+                        .push((uri.path().to_owned(), body.to_vec()));
                     ([("content-type", "application/x-protobuf")], Bytes::new())
                 }
             }
@@ -231,9 +262,14 @@ impl TestGateway {
     pub async fn start_with(config: Config, otel: Option<Arc<OtelExport>>) -> TestGateway {
         let metrics = Arc::new(Metrics::new());
         let (recorder, events) = Recorder::new(Arc::clone(&metrics), otel).with_memory();
-        let gateway = Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"test-key"))
-            .await
-            .unwrap();
+        let gateway = Gateway::build(
+            config,
+            recorder,
+            metrics,
+            Fingerprinter::with_key(b"test-key"),
+        )
+        .await
+        .unwrap();
         let gateway = Arc::new(gateway);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -278,7 +314,10 @@ impl TestGateway {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
 }
 
 /// The embedded default, with the catalog's remote deployments pointed at `mock`.
@@ -290,7 +329,10 @@ pub fn config_with_mock(mock: &MockUpstream) -> Config {
         ("gpt-4o-azure-swedencentral", mock.url("")),
     ] {
         config.upstream.base_urls.insert(id.into(), base);
-        config.upstream.credential_envs.insert(id.into(), CREDENTIAL_ENV.into());
+        config
+            .upstream
+            .credential_envs
+            .insert(id.into(), CREDENTIAL_ENV.into());
     }
     config
 }
