@@ -9,6 +9,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
+use base64::Engine as _;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -168,17 +169,25 @@ fn embeddings(body: &Value) -> Value {
         Some(other) => vec![other.clone()],
         None => Vec::new(),
     };
+    let base64_wanted = body.get("encoding_format").and_then(Value::as_str) == Some("base64");
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
         .map(|(index, input)| {
             let digest = Sha256::digest(input.as_str().unwrap_or_default().as_bytes());
-            let vector: Vec<f64> = digest
+            let vector: Vec<f32> = digest
                 .iter()
                 .take(EMBEDDING_DIMENSIONS)
-                .map(|b| f64::from(*b) / 255.0 - 0.5)
+                .map(|b| f32::from(*b) / 255.0 - 0.5)
                 .collect();
-            json!({"object": "embedding", "index": index, "embedding": vector})
+            // OpenAI's base64 form: the little-endian f32 array, base64-encoded.
+            let embedding = if base64_wanted {
+                let bytes: Vec<u8> = vector.iter().flat_map(|f| f.to_le_bytes()).collect();
+                json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+            } else {
+                json!(vector)
+            };
+            json!({"object": "embedding", "index": index, "embedding": embedding})
         })
         .collect();
     let tokens: u64 = inputs

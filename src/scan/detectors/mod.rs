@@ -86,23 +86,8 @@ impl<'a> Input<'a> {
 
     /// All maximal ASCII digit runs, in order.
     pub fn digit_groups(&self) -> &[DigitGroup] {
-        self.digit_groups.get_or_init(|| {
-            let mut groups = Vec::new();
-            let mut i = 0;
-            let bytes = self.bytes;
-            while i < bytes.len() {
-                if bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                    let start = i;
-                    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                        i += 1;
-                    }
-                    groups.push(DigitGroup { start, end: i });
-                } else {
-                    i += 1;
-                }
-            }
-            groups
-        })
+        self.digit_groups
+            .get_or_init(|| find_digit_groups(self.bytes))
     }
 
     /// The byte at `i`, if any.
@@ -178,6 +163,51 @@ impl<'a> Input<'a> {
     }
 }
 
+/// All maximal runs of ASCII digits in `bytes`.
+///
+/// Prose is mostly free of digits, so eight bytes at a time are tested for "any byte in
+/// `0..=9`" (SWAR: `b ^ b'0' < 10` per byte) and skipped whole when there is none.
+fn find_digit_groups(bytes: &[u8]) -> Vec<DigitGroup> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_digit = |chunk: u64| {
+        let t = chunk ^ (ONES * u64::from(b'0'));
+        (t.wrapping_sub(ONES * 10) & !t & HIGHS) != 0
+    };
+    let mut groups = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if open.is_none()
+            && let Some(chunk) = bytes.get(i..i + 8)
+        {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if !has_digit(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
+        }
+        let is_digit = bytes.get(i).is_some_and(u8::is_ascii_digit);
+        match (is_digit, open) {
+            (true, None) => open = Some(i),
+            (false, Some(start)) => {
+                groups.push(DigitGroup { start, end: i });
+                open = None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(start) = open {
+        groups.push(DigitGroup {
+            start,
+            end: bytes.len(),
+        });
+    }
+    groups
+}
+
 /// Letters, digits and underscore, in any script: what "whole word" means here.
 pub(crate) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
@@ -214,6 +244,42 @@ mod tests {
             .map(|g| (g.start, g.end))
             .collect();
         assert_eq!(groups, vec![(1, 3), (4, 7), (8, 12), (13, 14)]);
+    }
+
+    #[test]
+    fn digit_groups_match_a_naive_scan() {
+        let texts = [
+            "",
+            "1",
+            "no digits in this sentence at all, none!",
+            "abcdefgh12345678ijklmnop9",
+            "0123456789012345678901234",
+            "é9/:0 \u{7f}\u{ff}8",
+        ];
+        for text in texts {
+            let naive: Vec<(usize, usize)> = {
+                let b = text.as_bytes();
+                let mut v = Vec::new();
+                let mut i = 0;
+                while i < b.len() {
+                    if b.get(i).is_some_and(u8::is_ascii_digit) {
+                        let s = i;
+                        while b.get(i).is_some_and(u8::is_ascii_digit) {
+                            i += 1;
+                        }
+                        v.push((s, i));
+                    } else {
+                        i += 1;
+                    }
+                }
+                v
+            };
+            let fast: Vec<(usize, usize)> = find_digit_groups(text.as_bytes())
+                .iter()
+                .map(|g| (g.start, g.end))
+                .collect();
+            assert_eq!(fast, naive, "{text:?}");
+        }
     }
 
     #[test]
