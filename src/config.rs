@@ -142,11 +142,14 @@ impl Config {
             .with_context(|| format!("reading config {}", path.display()))?;
         let mut config =
             Config::parse(&text).with_context(|| format!("config {}", path.display()))?;
-        if let Some(dir) = &config.policy.dir
-            && dir.is_relative()
-        {
-            let base = path.parent().unwrap_or_else(|| Path::new("."));
-            config.policy.dir = Some(base.join(dir));
+        // Relative paths in a file are relative to the file, not to the working directory.
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        for relative in [&mut config.policy.dir, &mut config.auth.jwks_file] {
+            if let Some(p) = relative.as_ref()
+                && p.is_relative()
+            {
+                *relative = Some(base.join(p));
+            }
         }
         Ok(config)
     }
@@ -169,6 +172,23 @@ mod tests {
         let config = Config::parse(EMBEDDED_DEFAULT).unwrap();
         assert!(!config.auth.trust_dev_key);
         assert!(Config::parse("[auth]\ntrust_dev_key = true\n").is_err());
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("customs.toml");
+        std::fs::write(
+            &path,
+            "[policy]\ndir = \"policies\"\n[auth]\njwks_file = \"keys/jwks.json\"\n",
+        )
+        .unwrap();
+        let config = Config::from_file(&path).unwrap();
+        assert_eq!(config.policy.dir.unwrap(), dir.path().join("policies"));
+        assert_eq!(
+            config.auth.jwks_file.unwrap(),
+            dir.path().join("keys/jwks.json")
+        );
     }
 
     #[test]

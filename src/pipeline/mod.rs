@@ -180,11 +180,20 @@ async fn authenticate(
             ctx.set_principal(&principal);
             Ok(principal)
         }
-        Err(err) => Err(GatewayError::unauthenticated(
+        Err(err) => Err(auth_error(&err)),
+    }
+}
+
+/// The response for a failed authentication: 401 with a challenge when the token is at
+/// fault, 503 when Customs cannot reach its keys (the caller did nothing wrong).
+pub fn auth_error(err: &crate::identity::AuthError) -> GatewayError {
+    if err.blames_client() {
+        GatewayError::unauthenticated(err.code(), &err.to_string(), err.www_authenticate())
+    } else {
+        GatewayError::unavailable(
             err.code(),
-            &err.to_string(),
-            err.www_authenticate(),
-        )),
+            "The token could not be verified: the identity provider's keys are unavailable.",
+        )
     }
 }
 

@@ -9,9 +9,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use base64::Engine as _;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

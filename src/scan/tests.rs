@@ -129,13 +129,21 @@ fn findings_serialise_with_type_and_without_values() -> Result<(), Box<dyn std::
 
 #[test]
 fn overlaps_keep_the_most_severe_then_longest() -> Result<(), ScanError> {
-    // A card (critical) beats the overlapping phone-shaped prefix; the private key block
-    // (longer, more confident) beats the AWS key inside it.
+    // A card (critical) beats an overlapping phone candidate ("+44 4111 1111 1111" is
+    // phone-shaped); the private key block (more confident, longer) beats the AWS key in it.
     let scanner = scanner()?;
-    let text = "+1 4111 1111 1111 1111";
-    let findings = scanner.scan(text)?;
-    assert_eq!(findings.len(), 1);
-    assert_eq!(findings.first().map(|f| &*f.entity), Some("CARD_NUMBER"));
+    let entities = |text: &str| -> Result<Vec<String>, ScanError> {
+        Ok(scanner
+            .scan(text)?
+            .iter()
+            .map(|f| f.entity.to_string())
+            .collect())
+    };
+    assert_eq!(entities("+44 4111 1111 1111 1111")?, ["CARD_NUMBER"]);
+    assert_eq!(
+        entities("-----BEGIN PRIVATE KEY-----\nAKIAIOSFODNN7EXAMPLE\n-----END PRIVATE KEY-----")?,
+        ["PRIVATE_KEY"]
+    );
     Ok(())
 }
 

@@ -68,8 +68,7 @@ async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Resp
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if let Err(err) = gateway.authenticator().authenticate(authorization).await {
-        return GatewayError::unauthenticated(err.code(), &err.to_string(), err.www_authenticate())
-            .into_response_with("");
+        return crate::pipeline::auth_error(&err).into_response_with("");
     }
     let Some(bundle) = gateway.bundle() else {
         return GatewayError::unavailable("policy_unavailable", "No policy set is loaded.")

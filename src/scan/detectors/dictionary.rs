@@ -1,15 +1,24 @@
 //! CONFIDENTIAL.* : the custom dictionary classifiers, all matched in one pass.
 //!
-//! All terms of all classifiers go into at most two Aho-Corasick automata (one for the
-//! case-sensitive classifiers, one ASCII-case-insensitive), so the cost of a scan does
-//! not grow with the number of classifier files. Matches are reported overlapping
-//! (standard semantics) so that a term failing the whole-word check never hides another
-//! term that passes it; the scanner's overlap resolution then keeps the best one.
+//! All terms of all classifiers go into at most two automata (one for case-sensitive
+//! classifiers, one for case-insensitive ones), so the cost of a scan does not grow
+//! with the number of classifier files.
 //!
-//! Case folding is ASCII-only in the automaton. For a case-insensitive term with
-//! non-ASCII letters, its lowercase and uppercase forms are added as extra patterns, so
-//! `Café`, `café` and `CAFÉ` all match; other mixed-case spellings of non-ASCII letters
-//! wait for the Unicode normalisation step.
+//! Case-insensitive matching runs on an ASCII-lowercased copy of the text against
+//! ASCII-lowercased terms. ASCII lowercasing never changes a byte's position, so offsets
+//! carry over as they are, and a case-sensitive automaton keeps Aho-Corasick's SIMD
+//! prefilter, which its own `ascii_case_insensitive` mode loses (measured: ~0.8 µs
+//! instead of ~11 µs on a 4 KB prompt).
+//!
+//! Every term occurrence must be seen, even overlapping ones, so that a term failing the
+//! whole-word check never hides another that passes (`Blue Sky` in `Blue Sky Harbors`
+//! with the terms `Blue Sky` and `Sky Harbor`). An overlapping search over the whole
+//! text cannot use the prefilter, so the fast leftmost-longest search finds where terms
+//! are, and an overlapping search runs only over the window each hit opens.
+//!
+//! For a case-insensitive term with non-ASCII letters, its lowercase and uppercase forms
+//! are added as extra patterns, so `Café`, `café` and `CAFÉ` all match; other
+//! mixed-case spellings of non-ASCII letters wait for the Unicode normalisation step.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
@@ -24,11 +33,58 @@ struct Compiled {
     confidence: f32,
 }
 
-/// One automaton and, per pattern, the index of its classifier.
+/// One set of patterns, compiled twice: leftmost-longest to find hits fast, standard
+/// semantics to list every match around a hit. `owner[pattern]` is its classifier.
 #[derive(Debug)]
 struct Automaton {
-    matcher: AhoCorasick,
+    find: AhoCorasick,
+    all: AhoCorasick,
     owner: Vec<usize>,
+    longest: usize,
+    /// Whether it runs on the ASCII-lowercased text.
+    folded: bool,
+}
+
+impl Automaton {
+    fn build(patterns: &[String], owner: Vec<usize>, folded: bool) -> Result<Self, ScanError> {
+        let build = |kind| {
+            AhoCorasick::builder()
+                .match_kind(kind)
+                .build(patterns)
+                .map_err(|e| ScanError::Classifier {
+                    source_name: "<all classifiers>".to_owned(),
+                    message: format!("cannot compile the dictionary: {e}"),
+                })
+        };
+        Ok(Automaton {
+            find: build(MatchKind::LeftmostLongest)?,
+            all: build(MatchKind::Standard)?,
+            owner,
+            longest: patterns.iter().map(String::len).max().unwrap_or(0),
+            folded,
+        })
+    }
+
+    /// Calls `each(pattern, start, end)` for every match in `hay`, overlapping ones
+    /// included, each once.
+    fn for_each_match(&self, hay: &[u8], mut each: impl FnMut(usize, usize, usize)) {
+        let mut pos = 0;
+        while pos < hay.len() {
+            let Some(hit) = self.find.find(aho_corasick::Input::new(hay).range(pos..)) else {
+                return;
+            };
+            // No match starts in pos..hit.start(); those starting in hit.start()..hit.end()
+            // end before hit.end() + longest. Later ones are found by the next search.
+            let window_end = hay.len().min(hit.end() + self.longest);
+            let window = aho_corasick::Input::new(hay).range(hit.start()..window_end);
+            for m in self.all.find_overlapping_iter(window) {
+                if m.start() < hit.end() {
+                    each(m.pattern().as_usize(), m.start(), m.end());
+                }
+            }
+            pos = hit.end().max(pos + 1);
+        }
+    }
 }
 
 /// Detects the terms of custom classifiers.
@@ -50,35 +106,32 @@ impl DictionaryDetector {
                 &mut folded
             };
             for term in c.terms() {
-                patterns.push(term.clone());
-                owner.push(idx);
-                if !c.case_sensitive() && !term.is_ascii() {
-                    let mut forms: Vec<String> = vec![term.clone()];
+                if c.case_sensitive() {
+                    patterns.push(term.clone());
+                    owner.push(idx);
+                    continue;
+                }
+                // Folded patterns are matched against ASCII-lowercased text.
+                let mut forms: Vec<String> = vec![term.to_ascii_lowercase()];
+                if !term.is_ascii() {
                     for variant in [term.to_lowercase(), term.to_uppercase()] {
-                        // Skip forms the ASCII-folding automaton already matches.
-                        if !forms.iter().any(|f| f.eq_ignore_ascii_case(&variant)) {
-                            forms.push(variant.clone());
-                            patterns.push(variant);
-                            owner.push(idx);
+                        let variant = variant.to_ascii_lowercase();
+                        if !forms.contains(&variant) {
+                            forms.push(variant);
                         }
                     }
+                }
+                for form in forms {
+                    patterns.push(form);
+                    owner.push(idx);
                 }
             }
         }
         let mut automata = Vec::new();
-        for ((patterns, owner), fold) in [(exact, false), (folded, true)] {
-            if patterns.is_empty() {
-                continue;
+        for ((patterns, owner), folded) in [(exact, false), (folded, true)] {
+            if !patterns.is_empty() {
+                automata.push(Automaton::build(&patterns, owner, folded)?);
             }
-            let matcher = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(fold)
-                .build(&patterns)
-                .map_err(|e| ScanError::Classifier {
-                    source_name: "<all classifiers>".to_owned(),
-                    message: format!("cannot compile the dictionary: {e}"),
-                })?;
-            automata.push(Automaton { matcher, owner });
         }
         Ok(DictionaryDetector {
             classifiers: classifiers
@@ -100,20 +153,26 @@ impl Detector for DictionaryDetector {
     }
 
     fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let mut lowered: Option<Vec<u8>> = None;
         for automaton in &self.automata {
-            for m in automaton.matcher.find_overlapping_iter(input.bytes) {
+            let hay: &[u8] = if automaton.folded {
+                lowered.get_or_insert_with(|| input.bytes.to_ascii_lowercase())
+            } else {
+                input.bytes
+            };
+            automaton.for_each_match(hay, |pattern, start, end| {
                 let Some(c) = automaton
                     .owner
-                    .get(m.pattern().as_usize())
+                    .get(pattern)
                     .and_then(|&i| self.classifiers.get(i))
                 else {
-                    continue;
+                    return;
                 };
-                if c.whole_word && !whole_word(input, m.start(), m.end()) {
-                    continue;
+                if c.whole_word && !whole_word(input, start, end) {
+                    return;
                 }
-                out.extend(input.finding(&c.info, m.start(), m.end(), c.confidence));
-            }
+                out.extend(input.finding(&c.info, start, end, c.confidence));
+            });
         }
     }
 }
@@ -185,6 +244,13 @@ mod tests {
     fn a_failed_word_check_does_not_hide_an_overlapping_term() -> Result<(), ScanError> {
         let c = classifier("", r#"["Blue Sky", "Sky Harbor"]"#)?;
         assert_eq!(spans(c, "Blue Sky Harbors")?, ["Blue Sky"]);
+        let c = classifier("", r#"["Blue", "Blue Sky"]"#)?;
+        assert_eq!(
+            spans(c, "Blue Skyline, blue sky")?,
+            ["Blue", "blue", "blue sky"]
+        );
+        let c = classifier("", r#"["Sky Harbor", "Blue Sky Harbo"]"#)?;
+        assert_eq!(spans(c, "Blue Sky Harbor")?, ["Sky Harbor"]);
         Ok(())
     }
 }

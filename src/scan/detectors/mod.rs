@@ -246,6 +246,30 @@ mod tests {
         assert_eq!(groups, vec![(1, 3), (4, 7), (8, 12), (13, 14)]);
     }
 
+    fn naive_digit_groups(b: &[u8]) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b.get(i).is_some_and(u8::is_ascii_digit) {
+                let s = i;
+                while b.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                v.push((s, i));
+            } else {
+                i += 1;
+            }
+        }
+        v
+    }
+
+    fn fast_digit_groups(b: &[u8]) -> Vec<(usize, usize)> {
+        find_digit_groups(b)
+            .iter()
+            .map(|g| (g.start, g.end))
+            .collect()
+    }
+
     #[test]
     fn digit_groups_match_a_naive_scan() {
         let texts = [
@@ -257,28 +281,15 @@ mod tests {
             "é9/:0 \u{7f}\u{ff}8",
         ];
         for text in texts {
-            let naive: Vec<(usize, usize)> = {
-                let b = text.as_bytes();
-                let mut v = Vec::new();
-                let mut i = 0;
-                while i < b.len() {
-                    if b.get(i).is_some_and(u8::is_ascii_digit) {
-                        let s = i;
-                        while b.get(i).is_some_and(u8::is_ascii_digit) {
-                            i += 1;
-                        }
-                        v.push((s, i));
-                    } else {
-                        i += 1;
-                    }
-                }
-                v
-            };
-            let fast: Vec<(usize, usize)> = find_digit_groups(text.as_bytes())
-                .iter()
-                .map(|g| (g.start, g.end))
-                .collect();
-            assert_eq!(fast, naive, "{text:?}");
+            let b = text.as_bytes();
+            assert_eq!(fast_digit_groups(b), naive_digit_groups(b), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digit_groups_swar_equals_naive(b in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            proptest::prop_assert_eq!(fast_digit_groups(&b), naive_digit_groups(&b));
         }
     }
 

@@ -60,6 +60,7 @@ impl Detector for PhoneDetector {
 
     fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
         let groups = input.digit_groups();
+        let mut chain: Vec<DigitGroup> = Vec::with_capacity(MAX_GROUPS);
         for (i, first) in groups.iter().enumerate() {
             // "+" and "(" are boundaries themselves; only a phone's first digit needs
             // a check of what precedes it.
@@ -71,7 +72,7 @@ impl Detector for PhoneDetector {
             if opening == Opening::Digit && !left_boundary(input, start) {
                 continue;
             }
-            let chain = chain_from(input, groups, i);
+            chain_from(input, groups, i, &mut chain);
             // Longest prefix of the chain that is phone-shaped and ends on a boundary.
             for n in (1..=chain.len()).rev() {
                 let Some(shape) = chain.get(..n) else {
@@ -94,10 +95,10 @@ impl Detector for PhoneDetector {
     }
 }
 
-/// The groups from `groups[i]` on that are joined by one or two separator bytes,
-/// bounded by the digit and group limits.
-fn chain_from(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Vec<DigitGroup> {
-    let mut chain: Vec<DigitGroup> = Vec::with_capacity(4);
+/// Fills `chain` with the groups from `groups[i]` on that are joined by one or two
+/// separator bytes, bounded by the digit and group limits.
+fn chain_from(input: &Input<'_>, groups: &[DigitGroup], i: usize, chain: &mut Vec<DigitGroup>) {
+    chain.clear();
     let mut digits = 0;
     for g in groups.iter().skip(i) {
         if let Some(prev) = chain.last() {
@@ -112,7 +113,6 @@ fn chain_from(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Vec<DigitGr
         }
         chain.push(*g);
     }
-    chain
 }
 
 /// A phone may not start inside a word or in the middle of a longer number: not after
@@ -161,8 +161,7 @@ fn classify(
     let last = shape.last()?;
     let d0 = input.byte(first.start)?;
     let d1 = input.byte(first.start + 1)?;
-    let lens: Vec<usize> = shape.iter().map(DigitGroup::len).collect();
-    let short_groups_ok = lens.iter().skip(2).all(|&l| l >= 2) && last.len() >= 2;
+    let short_groups_ok = shape.iter().skip(2).all(|g| g.len() >= 2) && last.len() >= 2;
 
     // After "(": the group must be closed right away, as in "(555) 123-4567".
     if opening == Opening::Paren && input.byte(first.end) != Some(b')') {
@@ -187,14 +186,14 @@ fn classify(
                     && short_groups_ok)
                     .then_some(0.75);
             }
-            if is_nanp(input, &lens, shape) {
+            if is_nanp(input, shape) {
                 return Some(0.8);
             }
             if d0 == b'0'
                 && (10..=12).contains(&digits)
                 && (2..=5).contains(&shape.len())
                 && (2..=5).contains(&first.len())
-                && lens.iter().all(|&l| l >= 2)
+                && shape.iter().all(|g| g.len() >= 2)
             {
                 return Some(0.7);
             }
@@ -212,10 +211,15 @@ fn classify(
 
 /// NANP shapes: `[1] AAA EEE LLLL` where the area code starts with 2–9 (the exchange
 /// rule is not enforced: fictional `555-123-4567` numbers are what people paste).
-fn is_nanp(input: &Input<'_>, lens: &[usize], shape: &[DigitGroup]) -> bool {
-    let area = match (lens, shape) {
-        ([3, 3, 4], [a, _, _]) => a,
-        ([1, 3, 3, 4], [one, a, _, _]) if input.byte(one.start) == Some(b'1') => a,
+fn is_nanp(input: &Input<'_>, shape: &[DigitGroup]) -> bool {
+    let lens_are = |shape: &[DigitGroup], lens: &[usize]| {
+        shape.len() == lens.len() && shape.iter().zip(lens).all(|(g, &l)| g.len() == l)
+    };
+    let area = match shape {
+        [a, _, _] if lens_are(shape, &[3, 3, 4]) => a,
+        [one, a, _, _] if lens_are(shape, &[1, 3, 3, 4]) && input.byte(one.start) == Some(b'1') => {
+            a
+        }
         _ => return false,
     };
     input
