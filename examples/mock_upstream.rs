@@ -15,6 +15,7 @@
 // Examples print reports and usage on stdout.
 #![allow(clippy::print_stdout)]
 
+use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -36,7 +37,8 @@ struct Args {
     exit_after: Option<Duration>,
 }
 
-fn parse_args() -> anyhow::Result<Args> {
+/// The arguments, or `None` when only help was asked for.
+fn parse_args() -> anyhow::Result<Option<Args>> {
     let mut listen = None;
     let mut workers = 1usize;
     let mut exit_after = None;
@@ -53,7 +55,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!("{USAGE}");
-                std::process::exit(0);
+                return Ok(None);
             }
             other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
@@ -65,21 +67,23 @@ fn parse_args() -> anyhow::Result<Args> {
     if workers == 0 {
         bail!("--workers must be at least 1");
     }
-    Ok(Args {
+    Ok(Some(Args {
         listen,
         workers,
         exit_after,
-    })
+    }))
 }
 
 async fn chat_completions(body: Bytes) -> impl IntoResponse {
-    // The body is read in full by the extractor, as a real provider would; it is not used.
+    // The extractor reads the whole body, as a real provider would; it is not used.
     drop(body);
     ([(header::CONTENT_TYPE, "application/json")], COMPLETION)
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let Some(args) = parse_args()? else {
+        return Ok(());
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.workers)
         .enable_all()
@@ -90,21 +94,18 @@ fn main() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         println!("mock_upstream listening on {}", listener.local_addr()?);
-        let stop = async move {
-            let deadline = async {
-                match args.exit_after {
-                    Some(after) => tokio::time::sleep(after).await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                () = deadline => {}
+        let deadline = async move {
+            match args.exit_after {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending::<()>().await,
             }
         };
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-            .context("serving")
+        // No graceful drain: a mock has nothing to finish, and idle keep-alive
+        // connections from a pool must not keep it alive.
+        tokio::select! {
+            served = axum::serve(listener, app).into_future() => served.context("serving"),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+            () = deadline => Ok(()),
+        }
     })
 }

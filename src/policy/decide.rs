@@ -19,7 +19,7 @@ use cedar_policy::{
     RestrictedExpression,
 };
 
-use super::entities::{class_entities, principal_entities, uid};
+use super::entities::{principal_entities, uid};
 use super::{Bundle, Deployment};
 use crate::identity::Principal;
 use crate::scan::class_ancestors;
@@ -152,19 +152,16 @@ impl Bundle {
         let Some(candidates) = self.catalog.resolve(input.requested_model) else {
             return Ok(Decision::UnknownModel);
         };
-        let (principal, mut request_entities) =
+        let (principal, principal_entities) =
             principal_entities(input.principal).map_err(DecideError)?;
-        // A class the registry does not list (a newer scanner, a test) still nests by
-        // its dotted name, so `in DataClass::"PHI"` holds for `PHI.NPI`.
-        for class in input.detected {
-            request_entities
-                .extend(class_entities(&self.static_entities, class).map_err(DecideError)?);
-        }
         let entities = self
             .static_entities
-            .clone()
-            .add_entities(request_entities, None)
-            .map_err(|e| DecideError(e.to_string()))?;
+            .for_request(
+                principal_entities,
+                candidates.iter().map(|d| d.as_ref()),
+                input.detected.iter().map(|c| c.as_ref()),
+            )
+            .map_err(DecideError)?;
         let mut refused = Vec::new();
         for deployment in candidates {
             let (route, refusal) =

@@ -34,37 +34,116 @@ pub fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     ))
 }
 
-/// Providers, models and data classes, validated against the schema.
-pub fn static_entities(
-    schema: &Schema,
-    catalog: &ModelCatalog,
-    scanner: &Scanner,
-) -> Result<Entities, String> {
-    let mut entities = Vec::new();
-    let mut providers = BTreeSet::new();
-    for deployment in catalog.deployments() {
-        providers.insert(deployment.provider.as_str());
-        entities.push(model_entity(deployment)?);
+/// The entities that do not change between requests, kept as parts so that each
+/// request assembles only what its decision reads: its principal, the candidate models
+/// with their providers, the classes found with their ancestors, and the actions.
+/// (Cloning and re-closing one store of every entity per request cost more than the
+/// evaluations themselves.)
+#[derive(Debug, Clone)]
+pub struct StaticEntities {
+    actions: Vec<Entity>,
+    models: HashMap<String, Entity>,
+    providers: HashMap<String, Entity>,
+    classes: HashMap<String, Entity>,
+}
+
+impl StaticEntities {
+    /// Providers, models, data classes and actions, validated once against the schema.
+    pub fn build(
+        schema: &Schema,
+        catalog: &ModelCatalog,
+        scanner: &Scanner,
+    ) -> Result<StaticEntities, String> {
+        let mut models = HashMap::new();
+        let mut providers = HashMap::new();
+        for deployment in catalog.deployments() {
+            let provider = deployment.provider.as_str();
+            providers
+                .entry(provider.to_owned())
+                .or_insert(Entity::new_no_attrs(
+                    uid("Provider", provider)?,
+                    HashSet::new(),
+                ));
+            models.insert(deployment.id.clone(), model_entity(deployment)?);
+        }
+        let mut names: BTreeSet<String> = CLASS_FAMILIES.iter().map(|c| (*c).to_owned()).collect();
+        for info in scanner.classes() {
+            names.insert(info.class.to_string());
+            names.extend(class_ancestors(&info.class).map(str::to_owned));
+        }
+        let mut classes = HashMap::new();
+        for name in names {
+            let entity = class_entity(&name)?;
+            classes.insert(name, entity);
+        }
+        let actions: Vec<Entity> = schema
+            .action_entities()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect();
+        // Validate everything together once, so a catalog value of the wrong type is a
+        // load error rather than a per-request one.
+        let all = actions
+            .iter()
+            .chain(models.values())
+            .chain(providers.values())
+            .chain(classes.values())
+            .cloned();
+        Entities::from_entities(all, Some(schema)).map_err(|e| e.to_string())?;
+        Ok(StaticEntities {
+            actions,
+            models,
+            providers,
+            classes,
+        })
     }
-    for provider in providers {
-        entities.push(Entity::new_no_attrs(
-            uid("Provider", provider)?,
-            HashSet::new(),
-        ));
+
+    /// The store for one request: the principal's entities, the candidate deployments
+    /// and their providers, every class found with its ancestors, and the actions.
+    pub fn for_request<'a>(
+        &self,
+        principal: Vec<Entity>,
+        candidates: impl Iterator<Item = &'a Deployment>,
+        detected: impl Iterator<Item = &'a str>,
+    ) -> Result<Entities, String> {
+        let mut entities = principal;
+        entities.extend(self.actions.iter().cloned());
+        let mut seen_providers = BTreeSet::new();
+        for deployment in candidates {
+            if let Some(model) = self.models.get(&deployment.id) {
+                entities.push(model.clone());
+            }
+            let provider = deployment.provider.as_str();
+            if seen_providers.insert(provider)
+                && let Some(entity) = self.providers.get(provider)
+            {
+                entities.push(entity.clone());
+            }
+        }
+        let mut seen_classes = BTreeSet::new();
+        for class in detected {
+            for name in std::iter::once(class).chain(class_ancestors(class)) {
+                if !seen_classes.insert(name) {
+                    break;
+                }
+                // A class the registry does not list (a newer scanner, a test) still
+                // nests by its dotted name, so `in DataClass::"PHI"` holds for `PHI.NPI`.
+                match self.classes.get(name) {
+                    Some(entity) => entities.push(entity.clone()),
+                    None => entities.push(class_entity(name)?),
+                }
+            }
+        }
+        Entities::from_entities(entities, None).map_err(|e| e.to_string())
     }
-    let mut classes: BTreeSet<String> = CLASS_FAMILIES.iter().map(|c| (*c).to_owned()).collect();
-    for info in scanner.classes() {
-        classes.insert(info.class.to_string());
-        classes.extend(class_ancestors(&info.class).map(str::to_owned));
-    }
-    for class in &classes {
-        let parents = match class_ancestors(class).next() {
-            Some(parent) => HashSet::from([uid("DataClass", parent)?]),
-            None => HashSet::new(),
-        };
-        entities.push(Entity::new_no_attrs(uid("DataClass", class)?, parents));
-    }
-    Entities::from_entities(entities, Some(schema)).map_err(|e| e.to_string())
+}
+
+fn class_entity(name: &str) -> Result<Entity, String> {
+    let parents = match class_ancestors(name).next() {
+        Some(parent) => HashSet::from([uid("DataClass", parent)?]),
+        None => HashSet::new(),
+    };
+    Ok(Entity::new_no_attrs(uid("DataClass", name)?, parents))
 }
 
 fn model_entity(d: &Deployment) -> Result<Entity, String> {
@@ -104,24 +183,6 @@ fn model_entity(d: &Deployment) -> Result<Entity, String> {
     ]);
     let parents = HashSet::from([uid("Provider", d.provider.as_str())?]);
     Entity::new(uid("Model", &d.id)?, attrs, parents).map_err(|e| e.to_string())
-}
-
-/// The entities a class needs that `known` lacks: the class and any missing ancestor,
-/// each with its dotted parent.
-pub fn class_entities(known: &Entities, class: &str) -> Result<Vec<Entity>, String> {
-    let mut out = Vec::new();
-    for name in std::iter::once(class).chain(class_ancestors(class)) {
-        let class_uid = uid("DataClass", name)?;
-        if known.get(&class_uid).is_some() {
-            break;
-        }
-        let parents = match class_ancestors(name).next() {
-            Some(parent) => HashSet::from([uid("DataClass", parent)?]),
-            None => HashSet::new(),
-        };
-        out.push(Entity::new_no_attrs(class_uid, parents));
-    }
-    Ok(out)
 }
 
 /// The principal and its groups.

@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use cedar_policy::{Entities, PolicyId, PolicySet, Schema, ValidationMode, Validator};
+use cedar_policy::{PolicyId, PolicySet, Schema, ValidationMode, Validator};
 use sha2::{Digest, Sha256};
 
 use crate::scan::{Classifier, Scanner};
@@ -225,7 +225,7 @@ pub struct Bundle {
     meta: HashMap<PolicyId, PolicyMeta>,
     catalog: ModelCatalog,
     scanner: Scanner,
-    static_entities: Entities,
+    static_entities: entities::StaticEntities,
     version: String,
     origin: String,
 }
@@ -302,7 +302,7 @@ impl Bundle {
         if !errors.is_empty() {
             return Err(LoadErrors(errors));
         }
-        let static_entities = entities::static_entities(&schema, &catalog, &scanner)
+        let static_entities = entities::StaticEntities::build(&schema, &catalog, &scanner)
             .map_err(|message| LoadErrors(vec![LoadError::at("entities".into(), None, message)]))?;
         Ok(Bundle {
             schema,

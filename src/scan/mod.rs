@@ -9,12 +9,15 @@
 //! `Scanner::classes()`, `Classifier::from_toml(source, text)`, `class_ancestors(class)`,
 //! `redact::Redactor`.
 //!
-//! How it is built: [`detectors`] holds one file per detector family behind one small
+//! How it is built: `detectors/` holds one file per detector family behind one small
 //! trait, each with a cheap prefilter (a byte, a literal, a digit group) before its
 //! shape check; [`validators`] holds the checksums (Luhn, mod-97, SSA ranges) that turn
-//! a shape into a finding. Detectors emit overlapping *candidates*; [`Scanner::scan`]
+//! a shape into a finding; `classifier.rs` parses the custom dictionaries of
+//! `policies/classifiers/`. Detectors emit overlapping *candidates*; [`Scanner::scan`]
 //! resolves overlaps once, for all of them, keeping the best finding (severity, then
-//! confidence, then length), so a detector never has to know about the others.
+//! confidence, then length), so a detector never has to know about the others. Then
+//! every other occurrence of a found value is marked too, so a copy in a worse context
+//! cannot stay in clear next to its redacted twin.
 //! Findings carry only offsets and labels, never the matched value, so they can be
 //! logged and counted without leaking what they point at.
 
@@ -186,7 +189,8 @@ impl Scanner {
 
     /// Scans one decoded text segment. Findings are sorted by start and do not overlap;
     /// where candidates overlap, the one with the highest severity, then confidence,
-    /// then length wins. Offsets are byte offsets on char boundaries of `text`.
+    /// then length wins. Every other exact occurrence of a found value that overlaps no
+    /// finding is reported as well. Offsets are byte offsets on char boundaries of `text`.
     pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
         let input = detectors::Input::new(text);
         let mut candidates = Vec::new();
