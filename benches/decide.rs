@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 use std::sync::Arc;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use customs::identity::{Principal, PrincipalKind};
 use customs::policy::{Bundle, DecideInput, Operation, PolicySource};
 
@@ -58,6 +58,27 @@ fn bench(c: &mut Criterion) {
     };
     c.bench_function("decide/4-classes/alias-first-deployment", |b| {
         b.iter(|| black_box(bundle.decide(black_box(&input)).expect("decides")))
+    });
+
+    // A caller never seen before: nothing is memoised (entity store, disclose answers).
+    let mut n = 0u64;
+    c.bench_function("decide/4-classes/first-request-of-a-caller", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let mut who = principal("EU");
+                who.id = format!("caller-{n}");
+                who
+            },
+            |who| {
+                let input = DecideInput {
+                    principal: &who,
+                    ..input.clone()
+                };
+                black_box(bundle.decide(&input).expect("decides"))
+            },
+            BatchSize::SmallInput,
+        )
     });
 
     let us_only = DecideInput {

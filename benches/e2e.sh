@@ -69,6 +69,11 @@ cpu_secs() {
   awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / tck }' "/proc/$1/stat"
 }
 
+# CPU seconds all CPUs have been busy so far (user, nice, system, irq, softirq, steal).
+machine_busy_secs() {
+  awk -v tck="$CLK_TCK" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / tck }' /proc/stat
+}
+
 wait_ready() { # NAME PID URL [curl args]: until curl succeeds (-f: a 2xx)
   local name=$1 pid=$2 i
   shift 2
@@ -222,9 +227,10 @@ fi
 run_load() { # LABEL URL [extra loadgen args]
   local label=$1 url=$2
   shift 2
-  local mock0 gw0 mock1 gw1 lg_cpu
+  local mock0 gw0 all0 mock1 gw1 all1 lg_cpu
   mock0=$(cpu_secs "$MOCK_PID")
   gw0=$(cpu_secs "$GW_PID")
+  all0=$(machine_busy_secs)
   local TIMEFORMAT='%U %S'
   { time "$LOADGEN" --url "$url" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
       --body "$OUT/body.json" --concurrency-limit "$CONCURRENCY" --workers "$LG_WORKERS" \
@@ -233,11 +239,15 @@ run_load() { # LABEL URL [extra loadgen args]
   cat "$OUT/$label.txt"
   mock1=$(cpu_secs "$MOCK_PID")
   gw1=$(cpu_secs "$GW_PID")
+  all1=$(machine_busy_secs)
   lg_cpu=$(awk '{printf "%.2f", $1 + $2}' "$OUT/$label.time")
-  printf '  CPU seconds over the run (%s s incl. warm-up): loadgen %s, mock %s, customs %s\n' \
-    "$((WARMUP + DURATION))" "$lg_cpu" \
-    "$(awk -v a="$mock0" -v b="$mock1" 'BEGIN{printf "%.2f", b-a}')" \
-    "$(awk -v a="$gw0" -v b="$gw1" 'BEGIN{printf "%.2f", b-a}')" | tee "$OUT/$label.cpu"
+  # "other": busy CPU time of everything else on the machine during the run (other
+  # builds or benchmarks, the kernel's own work not charged to these processes).
+  awk -v span="$((WARMUP + DURATION))" -v lg="$lg_cpu" -v ncpu="$(nproc)" \
+    -v m0="$mock0" -v m1="$mock1" -v g0="$gw0" -v g1="$gw1" -v a0="$all0" -v a1="$all1" \
+    'BEGIN { mock = m1 - m0; gw = g1 - g0; all = a1 - a0; other = all - lg - mock - gw;
+             printf "  CPU seconds over the run (%s s incl. warm-up): loadgen %.2f, mock %.2f, customs %.2f, other %.2f (machine busy %.2f of %d)\n",
+                    span, lg, mock, gw, other, all, ncpu * span }' | tee "$OUT/$label.cpu"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -253,9 +263,12 @@ done
 # --- report ----------------------------------------------------------------------------
 echo
 python3 - "$OUT" "$ROUNDS" <<'PY'
-import json, sys
+import json, re, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
-print("round  target    rate/s   2xx     non-2xx/err  p50 ms   p90 ms   p99 ms   p99.9 ms  max ms")
+def cpu(label, what):
+    text = open(f"{out}/{label}.cpu").read()
+    return float(re.search(what + r" (-?[0-9.]+)", text).group(1))
+print("round  target    rate/s   2xx     non-2xx/err  p50 ms   p90 ms   p99 ms   p99.9 ms  max ms   customs CPU s  other CPU s")
 for r in range(1, rounds + 1):
     d = json.load(open(f"{out}/direct-{r}.json"))
     g = json.load(open(f"{out}/gateway-{r}.json"))
@@ -263,7 +276,8 @@ for r in range(1, rounds + 1):
         lat = s["latency_ms"]
         bad = s["requests"] - s["ok"]
         print(f"{r:<6} {name:<9} {s['achieved_rps']:>7.1f}  {s['ok']:>6}  {bad:>11}  "
-              f"{lat['p50']:>7.3f}  {lat['p90']:>7.3f}  {lat['p99']:>7.3f}  {lat['p99.9']:>8.3f}  {lat['max']:>7.2f}")
+              f"{lat['p50']:>7.3f}  {lat['p90']:>7.3f}  {lat['p99']:>7.3f}  {lat['p99.9']:>8.3f}  {lat['max']:>7.2f}"
+              f"  {cpu(f'{name}-{r}', 'customs'):>13.2f}  {cpu(f'{name}-{r}', 'other'):>11.2f}")
     logbytes = int(open(f"{out}/gateway-{r}.logbytes").read())
     sent = round(g["rate"] * (g["warmup_secs"] + g["duration_secs"]))
     print(f"       added by customs: p50 {g['latency_ms']['p50'] - d['latency_ms']['p50']:+.3f} ms, "

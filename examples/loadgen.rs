@@ -104,8 +104,11 @@ fn parse_args() -> anyhow::Result<Option<Args>> {
     if !(rate > 0.0 && rate.is_finite()) {
         bail!("--rate must be positive");
     }
-    if !(duration > 0.0 && duration.is_finite()) || !(warmup >= 0.0 && warmup.is_finite()) {
-        bail!("--duration must be positive and --warmup not negative");
+    if !(duration > 0.0 && duration.is_finite()) {
+        bail!("--duration must be positive");
+    }
+    if !(warmup >= 0.0 && warmup.is_finite()) {
+        bail!("--warmup must not be negative");
     }
     if concurrency_limit == 0 || workers == 0 {
         bail!("--concurrency-limit and --workers must be at least 1");

@@ -59,7 +59,7 @@ use keys::VerifyingKey;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Whether the caller is a person or a workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum PrincipalKind {
     /// A person.
     User,
@@ -68,7 +68,7 @@ pub enum PrincipalKind {
 }
 
 /// The verified caller.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Principal {
     /// Person or workload.
     pub kind: PrincipalKind,

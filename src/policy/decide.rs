@@ -19,7 +19,8 @@ use cedar_policy::{
     RestrictedExpression,
 };
 
-use super::entities::{principal_entities, uid};
+use super::cache::{DiscloseAnswer, DiscloseKey, EntitiesKey};
+use super::entities::{principal_entities, principal_uid, uid};
 use super::{Bundle, Deployment};
 use crate::identity::Principal;
 use crate::scan::class_ancestors;
@@ -152,15 +153,22 @@ impl Bundle {
         let Some(candidates) = self.catalog.resolve(input.requested_model) else {
             return Ok(Decision::UnknownModel);
         };
-        let (principal, principal_entities) =
-            principal_entities(input.principal).map_err(DecideError)?;
+        let principal = principal_uid(input.principal).map_err(DecideError)?;
+        let key = EntitiesKey {
+            principal: input.principal.clone(),
+            requested_model: input.requested_model.to_owned(),
+            classes: input.detected.iter().cloned().collect(),
+        };
         let entities = self
-            .static_entities
-            .for_request(
-                principal_entities,
-                candidates.iter().map(|d| d.as_ref()),
-                input.detected.iter().map(|c| c.as_ref()),
-            )
+            .cache
+            .entities(key, || {
+                let (_, principal_entities) = principal_entities(input.principal)?;
+                self.static_entities.for_request(
+                    principal_entities,
+                    candidates.iter().map(|d| d.as_ref()),
+                    input.detected.iter().map(|c| c.as_ref()),
+                )
+            })
             .map_err(DecideError)?;
         let mut refused = Vec::new();
         for deployment in candidates {
@@ -190,25 +198,42 @@ impl Bundle {
         let mut disclosed = BTreeSet::new();
         let mut redacted = BTreeSet::new();
         for class in input.detected {
-            let context = Context::from_pairs([(
-                "model".to_owned(),
-                RestrictedExpression::new_entity_uid(model.clone()),
-            )])
-            .map_err(|e| DecideError(e.to_string()))?;
-            let request = Request::new(
-                principal.clone(),
-                disclose.clone(),
-                uid("DataClass", class).map_err(DecideError)?,
-                context,
-                Some(&self.schema),
-            )
-            .map_err(|e| DecideError(e.to_string()))?;
-            let response = authorizer.is_authorized(&request, &self.policies, entities);
-            let clean = response.diagnostics().errors().next().is_none();
-            for err in response.diagnostics().errors() {
-                errors.push(format!("disclose {class}: {err}"));
-            }
-            if clean && response.decision() == CedarDecision::Allow {
+            let key = DiscloseKey {
+                principal: input.principal.clone(),
+                class: Arc::clone(class),
+                deployment: deployment.id.clone(),
+            };
+            let answer = self
+                .cache
+                .disclose(key, || {
+                    let context = Context::from_pairs([(
+                        "model".to_owned(),
+                        RestrictedExpression::new_entity_uid(model.clone()),
+                    )])
+                    .map_err(|e| e.to_string())?;
+                    let request = Request::new(
+                        principal.clone(),
+                        disclose.clone(),
+                        uid("DataClass", class)?,
+                        context,
+                        Some(&self.schema),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let response =
+                        authorizer.is_authorized(&request, self.policies_for("disclose"), entities);
+                    let errors: Vec<String> = response
+                        .diagnostics()
+                        .errors()
+                        .map(|err| format!("disclose {class}: {err}"))
+                        .collect();
+                    Ok(DiscloseAnswer {
+                        permitted: errors.is_empty() && response.decision() == CedarDecision::Allow,
+                        errors,
+                    })
+                })
+                .map_err(DecideError)?;
+            errors.extend(answer.errors);
+            if answer.permitted {
                 disclosed.insert(Arc::clone(class));
             } else {
                 redacted.insert(Arc::clone(class));
@@ -250,7 +275,11 @@ impl Bundle {
             Some(&self.schema),
         )
         .map_err(|e| DecideError(e.to_string()))?;
-        let response = authorizer.is_authorized(&request, &self.policies, entities);
+        let response = authorizer.is_authorized(
+            &request,
+            self.policies_for(input.operation.action()),
+            entities,
+        );
         for err in response.diagnostics().errors() {
             errors.push(format!("invoke: {err}"));
         }

@@ -185,13 +185,18 @@ fn model_entity(d: &Deployment) -> Result<Entity, String> {
     Entity::new(uid("Model", &d.id)?, attrs, parents).map_err(|e| e.to_string())
 }
 
-/// The principal and its groups.
-pub fn principal_entities(principal: &Principal) -> Result<(EntityUid, Vec<Entity>), String> {
+/// The principal's entity id: `Customs::User::"<id>"` or `Customs::Service::"<id>"`.
+pub fn principal_uid(principal: &Principal) -> Result<EntityUid, String> {
     let kind = match principal.kind {
         PrincipalKind::User => "User",
         PrincipalKind::Service => "Service",
     };
-    let principal_uid = uid(kind, &principal.id)?;
+    uid(kind, &principal.id)
+}
+
+/// The principal and its groups.
+pub fn principal_entities(principal: &Principal) -> Result<(EntityUid, Vec<Entity>), String> {
+    let principal_uid = principal_uid(principal)?;
     let mut entities = Vec::with_capacity(principal.groups.len() + 1);
     let mut parents = HashSet::with_capacity(principal.groups.len());
     for group in &principal.groups {

@@ -1,0 +1,91 @@
+//! Memo of the parts of a decision that depend only on the caller, the classes found
+//! and the catalog: the per-request Cedar entity store and each `disclose` answer.
+//!
+//! Callers repeat: the same person sends many requests with the same kinds of data.
+//! Building the entity store and asking `disclose` per class is most of the cost of a
+//! decision (Cedar computes the store's transitive closure and evaluates every
+//! applicable policy per question), and both answers are pure functions of the keys
+//! below and of the bundle. The memo lives inside the [`super::Bundle`], so a policy
+//! reload starts with an empty one; `invoke` is never memoised because its context
+//! carries per-request facts (size, stream, tools). Keys hold the whole principal, not a
+//! hash of it, so two callers can never share an answer. Each map is bounded and is
+//! emptied when full.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use cedar_policy::Entities;
+
+use crate::identity::Principal;
+
+const MAX_ENTITY_STORES: usize = 4096;
+const MAX_DISCLOSE_ANSWERS: usize = 16384;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct EntitiesKey {
+    pub principal: Principal,
+    pub requested_model: String,
+    pub classes: Vec<Arc<str>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct DiscloseKey {
+    pub principal: Principal,
+    pub class: Arc<str>,
+    pub deployment: String,
+}
+
+/// A `disclose` answer: permitted, and the evaluation errors (which redact).
+#[derive(Debug, Clone)]
+pub(crate) struct DiscloseAnswer {
+    pub permitted: bool,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct DecisionCache {
+    entities: Mutex<HashMap<EntitiesKey, Arc<Entities>>>,
+    disclose: Mutex<HashMap<DiscloseKey, DiscloseAnswer>>,
+}
+
+impl DecisionCache {
+    pub fn entities(
+        &self,
+        key: EntitiesKey,
+        build: impl FnOnce() -> Result<Entities, String>,
+    ) -> Result<Arc<Entities>, String> {
+        if let Ok(map) = self.entities.lock()
+            && let Some(found) = map.get(&key)
+        {
+            return Ok(Arc::clone(found));
+        }
+        let built = Arc::new(build()?);
+        if let Ok(mut map) = self.entities.lock() {
+            if map.len() >= MAX_ENTITY_STORES {
+                map.clear();
+            }
+            map.insert(key, Arc::clone(&built));
+        }
+        Ok(built)
+    }
+
+    pub fn disclose(
+        &self,
+        key: DiscloseKey,
+        ask: impl FnOnce() -> Result<DiscloseAnswer, String>,
+    ) -> Result<DiscloseAnswer, String> {
+        if let Ok(map) = self.disclose.lock()
+            && let Some(found) = map.get(&key)
+        {
+            return Ok(found.clone());
+        }
+        let answer = ask()?;
+        if let Ok(mut map) = self.disclose.lock() {
+            if map.len() >= MAX_DISCLOSE_ANSWERS {
+                map.clear();
+            }
+            map.insert(key, answer.clone());
+        }
+        Ok(answer)
+    }
+}
