@@ -69,9 +69,11 @@ cpu_secs() {
   awk -v tck="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / tck }' "/proc/$1/stat"
 }
 
-# CPU seconds all CPUs have been busy so far (user, nice, system, irq, softirq, steal).
-machine_busy_secs() {
-  awk -v tck="$CLK_TCK" '$1 == "cpu" { printf "%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / tck }' /proc/stat
+# "WALL IDLE": seconds since the epoch and CPU seconds all CPUs have been idle so far
+# (idle + iowait; the busy counters of /proc/stat proved unreliable on this VM).
+machine_idle() {
+  awk -v tck="$CLK_TCK" -v now="$(date +%s.%N)" \
+    '$1 == "cpu" { printf "%s %.2f", now, ($5 + $6) / tck }' /proc/stat
 }
 
 wait_ready() { # NAME PID URL [curl args]: until curl succeeds (-f: a 2xx)
@@ -230,7 +232,7 @@ run_load() { # LABEL URL [extra loadgen args]
   local mock0 gw0 all0 mock1 gw1 all1 lg_cpu
   mock0=$(cpu_secs "$MOCK_PID")
   gw0=$(cpu_secs "$GW_PID")
-  all0=$(machine_busy_secs)
+  all0=$(machine_idle)
   local TIMEFORMAT='%U %S'
   { time "$LOADGEN" --url "$url" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
       --body "$OUT/body.json" --concurrency-limit "$CONCURRENCY" --workers "$LG_WORKERS" \
@@ -239,15 +241,17 @@ run_load() { # LABEL URL [extra loadgen args]
   cat "$OUT/$label.txt"
   mock1=$(cpu_secs "$MOCK_PID")
   gw1=$(cpu_secs "$GW_PID")
-  all1=$(machine_busy_secs)
+  all1=$(machine_idle)
   lg_cpu=$(awk '{printf "%.2f", $1 + $2}' "$OUT/$label.time")
   # "other": busy CPU time of everything else on the machine during the run (other
   # builds or benchmarks, the kernel's own work not charged to these processes).
   awk -v span="$((WARMUP + DURATION))" -v lg="$lg_cpu" -v ncpu="$(nproc)" \
     -v m0="$mock0" -v m1="$mock1" -v g0="$gw0" -v g1="$gw1" -v a0="$all0" -v a1="$all1" \
-    'BEGIN { mock = m1 - m0; gw = g1 - g0; all = a1 - a0; other = all - lg - mock - gw;
-             printf "  CPU seconds over the run (%s s incl. warm-up): loadgen %.2f, mock %.2f, customs %.2f, other %.2f (machine busy %.2f of %d)\n",
-                    span, lg, mock, gw, other, all, ncpu * span }' | tee "$OUT/$label.cpu"
+    'BEGIN { mock = m1 - m0; gw = g1 - g0;
+             split(a0, x, " "); split(a1, y, " "); wall = y[1] - x[1];
+             all = wall * ncpu - (y[2] - x[2]); other = all - lg - mock - gw;
+             printf "  CPU seconds over the run (%s s incl. warm-up): loadgen %.2f, mock %.2f, customs %.2f, other %.2f (machine busy %.2f of %.2f)\n",
+                    span, lg, mock, gw, other, all, wall * ncpu }' | tee "$OUT/$label.cpu"
 }
 
 for round in $(seq 1 "$ROUNDS"); do
