@@ -8,8 +8,9 @@
 //! below and of the bundle. The memo lives inside the [`super::Bundle`], so a policy
 //! reload starts with an empty one; `invoke` is never memoised because its context
 //! carries per-request facts (size, stream, tools). Keys hold the whole principal, not a
-//! hash of it, so two callers can never share an answer. Each map is bounded and is
-//! emptied when full.
+//! hash of it, so two callers can never share an answer. Each map is bounded: when full,
+//! one arbitrary entry makes room (emptying a full map at once would make one request
+//! pay for dropping thousands of stores).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,9 +62,7 @@ impl DecisionCache {
         }
         let built = Arc::new(build()?);
         if let Ok(mut map) = self.entities.lock() {
-            if map.len() >= MAX_ENTITY_STORES {
-                map.clear();
-            }
+            evict_one_if_full(&mut map, MAX_ENTITY_STORES);
             map.insert(key, Arc::clone(&built));
         }
         Ok(built)
@@ -81,11 +80,32 @@ impl DecisionCache {
         }
         let answer = ask()?;
         if let Ok(mut map) = self.disclose.lock() {
-            if map.len() >= MAX_DISCLOSE_ANSWERS {
-                map.clear();
-            }
+            evict_one_if_full(&mut map, MAX_DISCLOSE_ANSWERS);
             map.insert(key, answer.clone());
         }
         Ok(answer)
+    }
+}
+
+/// Removes one arbitrary entry when the map holds `capacity` entries or more.
+fn evict_one_if_full<K: Clone + Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>, capacity: usize) {
+    if map.len() >= capacity
+        && let Some(key) = map.keys().next().cloned()
+    {
+        map.remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_map_loses_one_entry_not_all() {
+        let mut map: HashMap<u32, u32> = (0..8).map(|i| (i, i)).collect();
+        evict_one_if_full(&mut map, 8);
+        assert_eq!(map.len(), 7);
+        evict_one_if_full(&mut map, 8);
+        assert_eq!(map.len(), 7);
     }
 }
