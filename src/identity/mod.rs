@@ -33,6 +33,7 @@ mod keys;
 mod sign;
 #[cfg(test)]
 mod tests;
+mod verified;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -98,6 +99,10 @@ pub struct Authenticator {
     hmac: Option<DecodingKey>,
     /// How claims become the principal.
     claims: ClaimsConfig,
+    /// Tokens verified recently, so a repeated token skips the signature check.
+    verified: verified::VerifiedTokens,
+    /// Leeway for `exp`/`nbf`, seconds.
+    leeway_secs: u64,
 }
 
 impl Authenticator {
@@ -176,6 +181,8 @@ impl Authenticator {
             remote,
             hmac,
             claims: config.claims.clone(),
+            verified: verified::VerifiedTokens::default(),
+            leeway_secs: config.leeway_secs,
         })
     }
 
@@ -198,6 +205,10 @@ impl Authenticator {
 
     async fn verify(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         let token = bearer_token(authorization)?;
+        let digest = verified::digest(token);
+        if let Some(principal) = self.verified.get(&digest) {
+            return Ok(principal);
+        }
         let header = read_header(token)?;
         if !self.validations.contains_key(&header.alg) {
             return Err(AuthError::UnsupportedAlgorithm("algorithm not allowed"));
@@ -207,7 +218,13 @@ impl Authenticator {
             // jsonwebtoken also accepts an array containing the issuer; we do not.
             return Err(AuthError::WrongIssuer);
         }
-        claims::principal_from_claims(&claims, &self.claims)
+        let principal = claims::principal_from_claims(&claims, &self.claims)?;
+        if let Some(exp) = claims.get("exp").and_then(Value::as_u64) {
+            let nbf = claims.get("nbf").and_then(Value::as_u64);
+            self.verified
+                .insert(digest, principal.clone(), exp, nbf, self.leeway_secs);
+        }
+        Ok(principal)
     }
 
     /// Chooses the key (refreshing the JWKS on an unknown `kid`) and decodes.
