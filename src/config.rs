@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::log::AuditConfig;
 use crate::identity::AuthConfig;
 
 /// The embedded default configuration text.
@@ -35,6 +36,9 @@ pub struct Config {
     /// Logs and OpenTelemetry.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// The durable, hash-chained decision log and its forwarder.
+    #[serde(default)]
+    pub audit: AuditConfig,
 }
 
 /// `[server]`: the accept phase.
@@ -72,12 +76,28 @@ impl Default for ServerConfig {
 }
 
 /// `[policy]`: the decide phase's inputs.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PolicyConfig {
     /// A policy directory (`*.cedar`, `catalog.toml`, `classifiers/*.toml`). Absent: the
     /// bundle compiled into the binary.
     pub dir: Option<PathBuf>,
+    /// Seconds between polls of `dir` (and `shadow_dir`) for changes, which are then
+    /// validated and swapped in; 0 turns the watch off (SIGHUP still reloads).
+    pub watch_secs: u64,
+    /// A candidate policy directory evaluated beside the enforced one (shadow mode):
+    /// its decision is recorded in each event's `shadow` field and never acted on.
+    pub shadow_dir: Option<PathBuf>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            dir: None,
+            watch_secs: 5,
+            shadow_dir: None,
+        }
+    }
 }
 
 /// `[upstream]`: platform-side overrides of the catalog.
@@ -144,7 +164,13 @@ impl Config {
             Config::parse(&text).with_context(|| format!("config {}", path.display()))?;
         // Relative paths in a file are relative to the file, not to the working directory.
         let base = path.parent().unwrap_or_else(|| Path::new("."));
-        for relative in [&mut config.policy.dir, &mut config.auth.jwks_file] {
+        for relative in [
+            &mut config.policy.dir,
+            &mut config.policy.shadow_dir,
+            &mut config.auth.jwks_file,
+            &mut config.audit.dir,
+            &mut config.audit.signing_key_file,
+        ] {
             if let Some(p) = relative.as_ref()
                 && p.is_relative()
             {

@@ -35,6 +35,7 @@ pub struct Metrics {
     decisions: Family<DecisionLabels, Counter>,
     findings: Family<ClassLabels, Counter>,
     phase_seconds: Family<PhaseLabels, Histogram>,
+    audit_unrecorded: Counter,
 }
 
 fn phase_histogram() -> Histogram {
@@ -72,11 +73,18 @@ impl Metrics {
             "Time spent in each request phase",
             phase_seconds.clone(),
         );
+        let audit_unrecorded = Counter::default();
+        registry.register(
+            "audit_unrecorded",
+            "Decision events the durable audit log could not take",
+            audit_unrecorded.clone(),
+        );
         Metrics {
             registry,
             decisions,
             findings,
             phase_seconds,
+            audit_unrecorded,
         }
     }
 
@@ -106,6 +114,11 @@ impl Metrics {
                 .get_or_create(&PhaseLabels { phase })
                 .observe(*micros as f64 / 1_000_000.0);
         }
+    }
+
+    /// Counts one decision event the durable audit log could not take.
+    pub fn count_audit_unrecorded(&self) {
+        self.audit_unrecorded.inc();
     }
 
     /// The Prometheus text exposition.

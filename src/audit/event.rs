@@ -60,6 +60,9 @@ pub struct PrincipalFacts {
     pub tenant: String,
     /// Groups.
     pub groups: Vec<String>,
+    /// The mapped attributes the policies read (`residency`, `department`, `tenant`):
+    /// a decision input, so `customs policy diff --replay` can re-evaluate it.
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// The deployment a request was routed to.
@@ -101,6 +104,52 @@ pub struct Refused {
     pub evaluation_errors: usize,
 }
 
+/// What the shadow (candidate) policy set would have decided for the same request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShadowDecision {
+    /// Version of the shadow set.
+    pub policy_version: String,
+    /// `allow`, `deny`, `unknown_model` or `error`.
+    pub decision: String,
+    /// Determining policy ids (permits on allow, forbids on deny).
+    pub policy_ids: Vec<String>,
+    /// Deployment the shadow set would route to.
+    pub deployment: Option<String>,
+    /// Classes the shadow set would redact.
+    pub redacted: Vec<String>,
+    /// Whether it differs from the enforced decision (verdict, policies, deployment
+    /// or redactions).
+    pub differs: bool,
+}
+
+/// A policy set change: applied, or rejected with the last good set kept. The audit
+/// trail of who-changed-what for the rules themselves (ASIM Audit Event).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyChangeEvent {
+    /// Always `policy_change`.
+    pub event: &'static str,
+    /// RFC 3339 time of the attempt.
+    pub timestamp: String,
+    /// `applied` or `rejected`.
+    pub outcome: &'static str,
+    /// `enforced` or `shadow`.
+    pub set: &'static str,
+    /// What triggered it: `sighup`, `watch`, `startup`.
+    pub trigger: String,
+    /// The policy directory.
+    pub origin: String,
+    /// The version in force before.
+    pub previous_version: String,
+    /// The version in force after (the previous one on a rejection).
+    pub version: String,
+    /// The content hash of the candidate set (absent when unreadable).
+    pub candidate_version: Option<String>,
+    /// Git commit of the candidate set, when the directory is a checkout.
+    pub commit: Option<String>,
+    /// Errors of a rejected set, `file:line:column: message`.
+    pub errors: Vec<String>,
+}
+
 /// One request's decision. No prompt text, no finding value, no token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecisionEvent {
@@ -124,6 +173,14 @@ pub struct DecisionEvent {
     pub principal: Option<PrincipalFacts>,
     /// Version of the policy bundle that decided.
     pub policy_version: Option<String>,
+    /// Git commit of the policy directory that decided, when it is a checkout.
+    pub policy_commit: Option<String>,
+    /// The candidate policy set's decision, when shadow mode is on (never acted on).
+    pub shadow: Option<ShadowDecision>,
+    /// Rough prompt size in tokens as given to the policies (a decision input).
+    pub token_estimate: Option<i64>,
+    /// Whether the request carried tools (a decision input).
+    pub tools_present: bool,
     /// Determining policy ids (permits on allow, forbids on deny).
     pub policy_ids: Vec<String>,
     /// Candidate deployments refused, in preference order.
@@ -170,6 +227,10 @@ mod tests {
             deployment: None,
             principal: None,
             policy_version: None,
+            policy_commit: None,
+            shadow: None,
+            token_estimate: None,
+            tools_present: false,
             policy_ids: Vec::new(),
             refused: Vec::new(),
             classes: Vec::new(),

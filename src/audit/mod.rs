@@ -5,15 +5,24 @@
 //! text, finding values or tokens. It goes to every sink the recorder holds: the
 //! structured log (tracing, JSON lines on stderr), OpenTelemetry over OTLP when
 //! configured ([`otel`]), the Prometheus metrics, and an in-memory list in tests.
-//! Recording never fails a request and never blocks it: the log write is a line, the
-//! OTLP export is batched on its own thread.
+//! With the durable log on ([`log`], `[audit] dir`), the event is first appended there
+//! and [`Recorder::record`] returns once it is on disk; OTLP then travels from the log
+//! through its forwarder instead of the fire-and-forget exporter. If the append fails,
+//! `[audit] when_full` decides: `refuse` makes the request fail closed (503), and new
+//! requests are refused before they are forwarded; `stop_recording` serves on, with an
+//! error line and a metric per unrecorded event. Without the durable log, recording never
+//! fails a request: the log write is a line, the OTLP export is batched on its own thread.
 
 mod event;
+pub mod log;
 pub mod otel;
 
 use std::sync::{Arc, Mutex};
 
-pub use event::{ClassCount, DecisionEvent, DeploymentFacts, Outcome, PrincipalFacts, Refused};
+pub use event::{
+    ClassCount, DecisionEvent, DeploymentFacts, Outcome, PolicyChangeEvent, PrincipalFacts,
+    Refused, ShadowDecision,
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -79,7 +88,15 @@ pub struct Recorder {
     metrics: Arc<Metrics>,
     otel: Option<Arc<otel::OtelExport>>,
     memory: Option<Arc<Mutex<Vec<DecisionEvent>>>>,
+    durable: Option<Arc<log::AuditLog>>,
+    policy_changes: Arc<Mutex<Vec<PolicyChangeEvent>>>,
 }
+
+/// The event could not be made durable and `[audit] when_full = "refuse"`: the request
+/// must fail closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("decision event not recorded: {0}")]
+pub struct Unrecorded(pub log::AppendError);
 
 impl Recorder {
     /// A recorder over the structured log and metrics, plus OTLP when given.
@@ -88,6 +105,28 @@ impl Recorder {
             metrics,
             otel,
             memory: None,
+            durable: None,
+            policy_changes: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Also appends every event to the durable log (first, awaiting durability).
+    pub fn with_durable_log(mut self, log: Arc<log::AuditLog>) -> Recorder {
+        self.durable = Some(log);
+        self
+    }
+
+    /// The durable log, if on.
+    pub fn durable_log(&self) -> Option<&Arc<log::AuditLog>> {
+        self.durable.as_ref()
+    }
+
+    /// `Some(reason)` when new requests must be refused because the durable log cannot
+    /// take their events (`when_full = "refuse"`).
+    pub fn refusing(&self) -> Option<log::AppendError> {
+        match &self.durable {
+            Some(log) if !log.accepting() => Some(log::AppendError::Full),
+            _ => None,
         }
     }
 
@@ -98,11 +137,33 @@ impl Recorder {
         (self, memory)
     }
 
-    /// Records one event in every sink.
-    pub fn record(&self, event: DecisionEvent) {
+    /// Records one event in every sink: the durable log first (returning once the event
+    /// is on disk), then the structured log, metrics, OTLP and memory. `Err` only when
+    /// the durable append failed and `when_full = "refuse"`.
+    pub async fn record(&self, event: DecisionEvent) -> Result<(), Unrecorded> {
+        let mut outcome = Ok(());
+        if let Some(durable) = &self.durable
+            && let Err(err) = durable.append(&event).await
+        {
+            let unrecorded = durable.count_unrecorded();
+            self.metrics.count_audit_unrecorded();
+            tracing::error!(
+                decision_id = %event.decision_id,
+                error = %err,
+                unrecorded_total = unrecorded,
+                when_full = ?durable.config().when_full,
+                "decision event NOT recorded in the durable audit log"
+            );
+            if durable.config().when_full == log::WhenFull::Refuse {
+                outcome = Err(Unrecorded(err));
+            }
+        }
         self.metrics.observe_decision(&event);
         log_event(&event);
-        if let Some(otel) = &self.otel {
+        let forwarded = self.durable.as_ref().is_some_and(|d| d.forwarding());
+        if let Some(otel) = &self.otel
+            && !forwarded
+        {
             otel.export(&event);
         }
         if let Some(memory) = &self.memory
@@ -110,6 +171,55 @@ impl Recorder {
         {
             events.push(event);
         }
+        outcome
+    }
+
+    /// Records a policy set change (applied or rejected) as an audit event: the
+    /// `customs.policy_change` log line (warn on a rejection), and the most recent ones
+    /// in memory for `/readyz` and tests.
+    pub fn record_policy_change(&self, event: PolicyChangeEvent) {
+        let errors = event.errors.join(" | ");
+        if event.outcome == "rejected" {
+            tracing::warn!(
+                target: "customs::policy_change",
+                outcome = event.outcome,
+                set = event.set,
+                trigger = %event.trigger,
+                origin = %event.origin,
+                previous_version = %event.previous_version,
+                version = %event.version,
+                candidate_version = event.candidate_version.as_deref().unwrap_or(""),
+                commit = event.commit.as_deref().unwrap_or(""),
+                errors = %errors,
+                "policy set rejected; the last good set keeps serving"
+            );
+        } else {
+            tracing::info!(
+                target: "customs::policy_change",
+                outcome = event.outcome,
+                set = event.set,
+                trigger = %event.trigger,
+                origin = %event.origin,
+                previous_version = %event.previous_version,
+                version = %event.version,
+                commit = event.commit.as_deref().unwrap_or(""),
+                "policy set applied"
+            );
+        }
+        if let Ok(mut changes) = self.policy_changes.lock() {
+            if changes.len() >= 64 {
+                changes.remove(0);
+            }
+            changes.push(event);
+        }
+    }
+
+    /// The most recent policy changes (at most 64), oldest first.
+    pub fn policy_changes(&self) -> Vec<PolicyChangeEvent> {
+        self.policy_changes
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// The OTLP exporter, if any (flushed and shut down at exit).

@@ -1,7 +1,8 @@
 //! `customs check`: explains offline what Customs would decide for one prompt, one
 //! caller and one model: the classes found, each `disclose` answer, the `invoke` answer
-//! per candidate deployment with the determining policies, and the deployment chosen.
-//! Nothing is sent anywhere; the prompt text is never printed.
+//! per candidate deployment with the determining policies and their annotations, any
+//! evaluation errors, and the deployment chosen. JSON (default) or text. Nothing is
+//! sent anywhere; the prompt text is never printed.
 
 use std::collections::BTreeSet;
 use std::io::Read as _;
@@ -30,6 +31,12 @@ pub struct CheckArgs {
     /// Policy directory (default: the bundled policies).
     #[arg(long)]
     pub policies: Option<PathBuf>,
+    /// Data classes found, comma-separated, instead of scanning a prompt.
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<String>>,
+    /// Output format: json or text.
+    #[arg(long, default_value = "json")]
+    pub format: String,
     /// File holding the prompt text; standard input when absent.
     pub file: Option<PathBuf>,
 }
@@ -41,16 +48,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         None => PolicySource::bundled(),
     };
     let bundle = Bundle::load(&source)?;
-    let text = match &args.file {
-        Some(path) => {
+    let text = match (&args.file, &args.classes) {
+        (None, Some(_)) => String::new(),
+        (Some(path), _) => {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
         }
-        None => {
+        (None, None) => {
             let mut text = String::new();
             std::io::stdin().read_to_string(&mut text)?;
             text
         }
     };
+    if !matches!(args.format.as_str(), "json" | "text") {
+        anyhow::bail!("unknown format `{}` (json, text)", args.format);
+    }
     let claims: Value =
         serde_json::from_str(&args.claims).context("--claims must be a JSON object")?;
     let principal = principal_from_claims(&claims);
@@ -61,7 +72,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         other => anyhow::bail!("unknown operation `{other}` (chat, responses, embeddings)"),
     };
     let findings = bundle.scanner().scan(&text)?;
-    let detected: BTreeSet<Arc<str>> = findings.iter().map(|f| Arc::clone(&f.class)).collect();
+    let mut detected: BTreeSet<Arc<str>> = findings.iter().map(|f| Arc::clone(&f.class)).collect();
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for finding in &findings {
+        *counts.entry(finding.class.to_string()).or_default() += 1;
+    }
+    for class in args.classes.iter().flatten() {
+        detected.insert(Arc::from(class.as_str()));
+        *counts.entry(class.clone()).or_default() += 1;
+    }
     let decision = bundle.decide(&DecideInput {
         principal: &principal,
         operation,
@@ -71,10 +90,6 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         tools_present: false,
         token_estimate: i64::try_from(text.len().div_ceil(4)).unwrap_or(i64::MAX),
     })?;
-    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for finding in &findings {
-        *counts.entry(&finding.class).or_default() += 1;
-    }
     let (verdict, report) = match &decision {
         Decision::UnknownModel => ("unknown_model", json!({})),
         Decision::Deny { refused } => (
@@ -98,17 +113,221 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         "decision": verdict,
         "model": args.model,
         "policy_version": bundle.version(),
+        "policy_commit": bundle.commit(),
+        "caller": {"id": principal.id, "groups": principal.groups, "attributes": principal.attributes},
+        "operation": operation.action(),
         "classes": counts,
+        "candidates": explain_candidates(&bundle, &args.model, &decision),
         "detail": report,
     });
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, &out)?;
-    std::io::Write::write_all(&mut stdout, b"\n")?;
+    if args.format == "text" {
+        std::io::Write::write_all(&mut stdout, explain_text(&out).as_bytes())?;
+    } else {
+        serde_json::to_writer_pretty(&mut stdout, &out)?;
+        std::io::Write::write_all(&mut stdout, b"\n")?;
+    }
     Ok(if verdict == "allow" {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One entry per candidate deployment in preference order: each `disclose` answer and
+/// the `invoke` answer with the determining policies' annotations, and its fate.
+fn explain_candidates(bundle: &Bundle, model: &str, decision: &Decision) -> Value {
+    let Some(candidates) = bundle.catalog().resolve(model) else {
+        return json!([]);
+    };
+    let annotated = |ids: &[String]| -> Vec<Value> {
+        ids.iter()
+            .map(|id| {
+                let policy = bundle.policy_ref(id);
+                let meta = bundle.policy_meta(id);
+                json!({
+                    "id": policy.id,
+                    "effect": meta.map(|m| m.effect),
+                    "reason": policy.reason,
+                    "severity": policy.severity,
+                    "file": meta.map(|m| m.file.clone()),
+                    "line": meta.and_then(|m| m.position).map(|p| p.0),
+                })
+            })
+            .collect()
+    };
+    let disclosures = |answers: &[Arc<crate::policy::Disclosure>]| -> Vec<Value> {
+        answers
+            .iter()
+            .map(|d| {
+                json!({
+                    "class": d.class,
+                    "answer": if d.permitted { "disclose" } else { "redact" },
+                    "policies": annotated(&d.policy_ids),
+                    "errors": d.errors,
+                })
+            })
+            .collect()
+    };
+    let (refused, route) = match decision {
+        Decision::Allow { route, refused } => (refused.as_slice(), Some(route)),
+        Decision::Deny { refused } => (refused.as_slice(), None),
+        Decision::UnknownModel => (&[][..], None),
+    };
+    let mut out = Vec::new();
+    for deployment in candidates {
+        let base = json!({
+            "deployment": deployment.id,
+            "provider": deployment.provider.as_str(),
+            "region": deployment.region,
+            "jurisdiction": deployment.jurisdiction,
+            "certifications": deployment.certifications,
+            "trains_on_data": deployment.trains_on_data,
+            "retention_days": deployment.retention_days,
+        });
+        let mut entry = base;
+        if let Some(refusal) = refused.iter().find(|r| r.deployment_id == deployment.id) {
+            let ids: Vec<String> = refusal.forbidden_by.iter().map(|p| p.id.clone()).collect();
+            let invoke_errors: Vec<&String> = refusal
+                .errors
+                .iter()
+                .filter(|e| e.starts_with("invoke"))
+                .collect();
+            let answer = if !invoke_errors.is_empty() {
+                "error (refused: fail closed)"
+            } else if ids.is_empty() {
+                "deny (no permit applies)"
+            } else {
+                "deny (forbidden)"
+            };
+            entry["outcome"] = json!("refused");
+            entry["disclose"] = json!(disclosures(&refusal.disclosures));
+            entry["invoke"] = json!({
+                "answer": answer,
+                "policies": annotated(&ids),
+                "errors": invoke_errors,
+            });
+        } else if let Some(route) = route.filter(|r| r.deployment.id == deployment.id) {
+            let ids: Vec<String> = route.permitted_by.iter().map(|p| p.id.clone()).collect();
+            entry["outcome"] = json!("chosen");
+            entry["disclose"] = json!(disclosures(&route.disclosures));
+            entry["invoke"] = json!({"answer": "allow", "policies": annotated(&ids), "errors": []});
+        } else {
+            entry["outcome"] = json!("not evaluated (an earlier candidate was chosen)");
+        }
+        out.push(entry);
+    }
+    Value::Array(out)
+}
+
+/// The JSON explanation as text for a terminal.
+fn explain_text(out: &Value) -> String {
+    use std::fmt::Write as _;
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "decision: {}  (model {}, operation {}, policies {}{})",
+        s(&out["decision"]).to_uppercase(),
+        s(&out["model"]),
+        s(&out["operation"]),
+        s(&out["policy_version"]),
+        out["policy_commit"]
+            .as_str()
+            .map(|c| format!(" at {c}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(text, "caller: {}", out["caller"]);
+    let classes = out["classes"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k} x{v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "classes found: {}",
+        if classes.is_empty() {
+            "none".into()
+        } else {
+            classes
+        }
+    );
+    let policies = |v: &Value| -> String {
+        v.as_array()
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| {
+                        format!(
+                            "{} {} [{}]: {}",
+                            s(&p["effect"]),
+                            s(&p["id"]),
+                            s(&p["severity"]),
+                            s(&p["reason"])
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+            .join("\n        ")
+    };
+    for (i, c) in out["candidates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let _ = writeln!(
+            text,
+            "\ncandidate {}: {} ({}, {}, {}) — {}",
+            i + 1,
+            s(&c["deployment"]),
+            s(&c["provider"]),
+            s(&c["region"]),
+            s(&c["jurisdiction"]),
+            s(&c["outcome"])
+        );
+        for d in c["disclose"].as_array().into_iter().flatten() {
+            let p = policies(&d["policies"]);
+            let _ = writeln!(
+                text,
+                "  disclose {} → {}{}",
+                s(&d["class"]),
+                s(&d["answer"]),
+                if p.is_empty() {
+                    " (no policy applies: redaction is the default)".to_owned()
+                } else {
+                    format!("\n        {p}")
+                }
+            );
+            for e in d["errors"].as_array().into_iter().flatten() {
+                let _ = writeln!(text, "    error: {}", s(e));
+            }
+        }
+        if c["invoke"].is_object() {
+            let p = policies(&c["invoke"]["policies"]);
+            let _ = writeln!(
+                text,
+                "  invoke → {}{}",
+                s(&c["invoke"]["answer"]),
+                if p.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n        {p}")
+                }
+            );
+            for e in c["invoke"]["errors"].as_array().into_iter().flatten() {
+                let _ = writeln!(text, "    error: {}", s(e));
+            }
+        }
+    }
+    if let Some(deployment) = out["detail"]["deployment"].as_str() {
+        let _ = writeln!(text, "\nchosen deployment: {deployment}");
+    }
+    text
 }
 
 fn principal_from_claims(claims: &Value) -> Principal {

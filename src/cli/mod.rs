@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, this file only dispatches.
 
+mod audit;
 mod check;
 mod policy;
 mod scan;
@@ -31,6 +32,9 @@ enum Command {
     /// Policy authoring tools.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// The durable decision log: verify, tail, keygen.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Entry point of the `customs` binary.
@@ -42,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Check(args) => check::run(args),
         Command::Policy(command) => policy::run(command),
+        Command::Audit(command) => audit::run(command),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! `customs serve [--config FILE] [--listen ADDR]`: runs the gateway until SIGTERM or
-//! SIGINT, then drains in-flight requests for at most `shutdown_grace_secs`.
+//! SIGINT, then drains in-flight requests for at most `shutdown_grace_secs`, then seals
+//! the durable audit log and gives its forwarder the same grace to deliver.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,9 +89,65 @@ async fn serve(
             "customs is serving"
         );
     }
-    crate::server::serve(listener, gateway, shutdown_signal(), grace).await?;
+    tokio::spawn(watch_policies(Arc::clone(&gateway)));
+    let audit_log = gateway.recorder().durable_log().cloned();
+    if audit_log.is_none() {
+        tracing::warn!(
+            "the durable audit log is off ([audit] dir is not set): decision events go to the structured log and OTLP only, best effort"
+        );
+    }
+    let served = crate::server::serve(listener, gateway, shutdown_signal(), grace).await;
+    // After the last request: seal the log and let the forwarder deliver what it holds.
+    if let Some(log) = audit_log {
+        log.shutdown(grace).await;
+    }
+    served?;
     tracing::info!("customs stopped");
     Ok(())
+}
+
+/// Hot reload: SIGHUP, and a poll of the policy directory every `[policy] watch_secs`.
+/// Each trigger validates the directory and swaps a changed set in
+/// ([`Gateway::reload_policies`]); the work runs on the blocking pool so request
+/// workers never wait on it, and one reload runs at a time.
+async fn watch_policies(gateway: Arc<Gateway>) {
+    if gateway.config().policy.dir.is_none() {
+        return;
+    }
+    let watch = gateway.config().policy.watch_secs;
+    let mut ticker = tokio::time::interval(Duration::from_secs(watch.max(1)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let hup = async {
+            match hangup.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<()>();
+        let trigger = tokio::select! {
+            () = hup => "sighup",
+            _ = ticker.tick(), if watch > 0 => "watch",
+        };
+        let gateway = Arc::clone(&gateway);
+        let outcomes = tokio::task::spawn_blocking(move || gateway.reload_policies(trigger)).await;
+        if trigger == "sighup"
+            && let Ok(outcomes) = outcomes
+        {
+            for outcome in outcomes {
+                if let crate::policy::reload::ReloadOutcome::Unchanged { version } = outcome {
+                    tracing::info!(policy_version = %version, "SIGHUP: policy set unchanged");
+                }
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -6,7 +6,9 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::audit::{ClassCount, DecisionEvent, DeploymentFacts, Outcome, PrincipalFacts, Refused};
+use crate::audit::{
+    ClassCount, DecisionEvent, DeploymentFacts, Outcome, PrincipalFacts, Refused, ShadowDecision,
+};
 use crate::error::{Cause, GatewayError};
 use crate::identity::Principal;
 use crate::policy::{Deployment, Operation, Refusal};
@@ -26,6 +28,10 @@ pub struct RequestContext {
     pub(crate) stream: bool,
     pub(crate) deployment: Option<DeploymentFacts>,
     pub(crate) policy_version: Option<String>,
+    pub(crate) policy_commit: Option<String>,
+    pub(crate) shadow: Option<ShadowDecision>,
+    pub(crate) token_estimate: Option<i64>,
+    pub(crate) tools_present: bool,
     pub(crate) policy_ids: Vec<String>,
     pub(crate) refused: Vec<Refused>,
     /// class → (count, severity)
@@ -57,6 +63,10 @@ impl RequestContext {
             stream: false,
             deployment: None,
             policy_version: None,
+            policy_commit: None,
+            shadow: None,
+            token_estimate: None,
+            tools_present: false,
             policy_ids: Vec::new(),
             refused: Vec::new(),
             found: BTreeMap::new(),
@@ -93,6 +103,7 @@ impl RequestContext {
                 .cloned()
                 .unwrap_or_default(),
             groups: principal.groups.clone(),
+            attributes: principal.attributes.clone(),
         });
     }
 
@@ -155,6 +166,10 @@ impl RequestContext {
             deployment: self.deployment,
             principal: self.principal,
             policy_version: self.policy_version,
+            policy_commit: self.policy_commit,
+            shadow: self.shadow,
+            token_estimate: self.token_estimate,
+            tools_present: self.tools_present,
             policy_ids: self.policy_ids,
             refused: self.refused,
             classes,

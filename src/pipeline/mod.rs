@@ -27,12 +27,14 @@ use serde_json::Value;
 
 pub use context::RequestContext;
 
+use crate::audit::log::{AuditLog, forward};
 use crate::audit::{Fingerprinter, Recorder};
 use crate::config::Config;
 use crate::error::GatewayError;
 use crate::identity::{Authenticator, Principal};
 use crate::metrics::Metrics;
 use crate::policy::catalog::check_base_url;
+use crate::policy::reload::{ReloadOutcome, Reloader};
 use crate::policy::{Bundle, DecideInput, Decision, Operation, PolicySource, ProviderKind, Route};
 use crate::providers::openai_api::{self, RequestFacts};
 use crate::providers::{echo, upstream::Upstreams};
@@ -50,6 +52,10 @@ pub struct Gateway {
     config: Config,
     authenticator: Authenticator,
     bundle: RwLock<Arc<Bundle>>,
+    /// Shadow mode: a candidate set decided beside the enforced one, never acted on.
+    shadow: Option<RwLock<Arc<Bundle>>>,
+    reloader: Option<Reloader>,
+    shadow_reloader: Option<Reloader>,
     upstreams: Upstreams,
     recorder: Recorder,
     metrics: Arc<Metrics>,
@@ -70,12 +76,32 @@ impl Gateway {
             None => PolicySource::bundled(),
         };
         let bundle = Bundle::load(&source)?;
+        let shadow = match &config.policy.shadow_dir {
+            Some(dir) => Some(
+                Bundle::load(&PolicySource::from_dir(dir)?)
+                    .map_err(|e| anyhow::anyhow!("[policy] shadow_dir {}: {e}", dir.display()))?,
+            ),
+            None => None,
+        };
         for (id, url) in &config.upstream.base_urls {
             check_base_url(url).map_err(|e| anyhow::anyhow!("[upstream.base_urls] {id}: {e}"))?;
         }
         let authenticator = Authenticator::new(&config.auth).await?;
         let upstreams = Upstreams::new(&config.server, &config.upstream)?;
+        // record: the durable log, and its forwarder when an OTLP endpoint is known.
+        let recorder = match AuditLog::open(&config.audit)? {
+            Some(log) => {
+                if let Some(target) = forward::Target::resolve(&config.audit.forward) {
+                    log.start_forwarder(target, &config.telemetry.service_name);
+                }
+                recorder.with_durable_log(Arc::new(log))
+            }
+            None => recorder,
+        };
         Ok(Gateway {
+            reloader: config.policy.dir.as_deref().map(Reloader::new),
+            shadow_reloader: config.policy.shadow_dir.as_deref().map(Reloader::new),
+            shadow: shadow.map(|b| RwLock::new(Arc::new(b))),
             config,
             authenticator,
             bundle: RwLock::new(Arc::new(bundle)),
@@ -89,6 +115,87 @@ impl Gateway {
     /// The policy bundle in force.
     pub fn bundle(&self) -> Option<Arc<Bundle>> {
         self.bundle.read().ok().map(|b| Arc::clone(&b))
+    }
+
+    /// The shadow (candidate) bundle, when shadow mode is on.
+    pub fn shadow_bundle(&self) -> Option<Arc<Bundle>> {
+        let slot = self.shadow.as_ref()?;
+        slot.read().ok().map(|b| Arc::clone(&b))
+    }
+
+    /// Reloads the policy directory (and the shadow directory): a changed set is
+    /// validated in full and swapped in, an invalid one stays out and the last good one
+    /// keeps serving. Every applied or newly rejected set is recorded as a policy change
+    /// event. Blocking (reads files, compiles policies): call it off the async workers.
+    pub fn reload_policies(&self, trigger: &str) -> Vec<ReloadOutcome> {
+        let mut outcomes = Vec::new();
+        let sets = [
+            ("enforced", self.reloader.as_ref(), Some(&self.bundle)),
+            (
+                "shadow",
+                self.shadow_reloader.as_ref(),
+                self.shadow.as_ref(),
+            ),
+        ];
+        for (set, reloader, slot) in sets {
+            let (Some(reloader), Some(slot)) = (reloader, slot) else {
+                continue;
+            };
+            let outcome = reloader.reload(slot);
+            let event = |outcome: &'static str| crate::audit::PolicyChangeEvent {
+                event: "policy_change",
+                timestamp: time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                outcome,
+                set,
+                trigger: trigger.to_owned(),
+                origin: reloader.dir().display().to_string(),
+                previous_version: String::new(),
+                version: String::new(),
+                candidate_version: None,
+                commit: None,
+                errors: Vec::new(),
+            };
+            match &outcome {
+                ReloadOutcome::Unchanged { .. } => {}
+                ReloadOutcome::Applied {
+                    previous,
+                    version,
+                    commit,
+                    ..
+                } => self
+                    .recorder
+                    .record_policy_change(crate::audit::PolicyChangeEvent {
+                        previous_version: previous.clone(),
+                        version: version.clone(),
+                        candidate_version: Some(version.clone()),
+                        commit: commit.clone(),
+                        ..event("applied")
+                    }),
+                ReloadOutcome::Rejected {
+                    kept,
+                    candidate,
+                    commit,
+                    errors,
+                    repeated,
+                } => {
+                    if !repeated {
+                        self.recorder
+                            .record_policy_change(crate::audit::PolicyChangeEvent {
+                                previous_version: kept.clone(),
+                                version: kept.clone(),
+                                candidate_version: candidate.clone(),
+                                commit: commit.clone(),
+                                errors: errors.clone(),
+                                ..event("rejected")
+                            });
+                    }
+                }
+            }
+            outcomes.push(outcome);
+        }
+        outcomes
     }
 
     /// The configuration.
@@ -123,7 +230,11 @@ pub async fn handle(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.to_string());
     let mut ctx = RequestContext::new(operation, client);
-    let result = run(&gateway, &mut ctx, request).await;
+    // A full durable log with `when_full = "refuse"` refuses before anything is read.
+    let result = match gateway.recorder.refusing() {
+        Some(_) => Err(audit_unavailable()),
+        None => run(&gateway, &mut ctx, request).await,
+    };
     let decision_id = ctx.decision_id.clone();
     let (mut response, error) = match result {
         Ok(response) => (response, None),
@@ -140,10 +251,23 @@ pub async fn handle(
     }
     ctx.phase_done("record");
     let status = response.status().as_u16();
-    gateway
+    // The event is durable before the response leaves; if it cannot be, fail closed.
+    match gateway
         .recorder
-        .record(ctx.into_event(status, error.as_ref()));
-    response
+        .record(ctx.into_event(status, error.as_ref()))
+        .await
+    {
+        Ok(()) => response,
+        Err(_) => audit_unavailable().into_response_with(&decision_id),
+    }
+}
+
+/// 503 when the durable audit log cannot take the request's event (`when_full = "refuse"`).
+fn audit_unavailable() -> GatewayError {
+    GatewayError::unavailable(
+        "audit_log_unavailable",
+        "The audit log cannot record this request, so it was refused.",
+    )
 }
 
 async fn run(
@@ -156,12 +280,21 @@ async fn run(
         GatewayError::unavailable("policy_unavailable", "No policy set is loaded.")
     })?;
     ctx.policy_version = Some(bundle.version().to_owned());
+    ctx.policy_commit = bundle.commit().map(str::to_owned);
+    let shadow = gateway.shadow_bundle();
 
     let principal = authenticate(gateway, ctx, parts.headers.get(header::AUTHORIZATION)).await?;
     let bytes = accept(gateway, ctx, &parts.headers, body).await?;
     let (mut body, facts) = parse(gateway, ctx, &bytes)?;
     let findings = inspect(gateway, ctx, &bundle, &mut body)?;
-    let route = decide(ctx, &bundle, &principal, &facts, &findings)?;
+    let route = decide(
+        ctx,
+        &bundle,
+        shadow.as_deref(),
+        &principal,
+        &facts,
+        &findings,
+    )?;
     let outgoing = redact_segments(ctx, &route, &mut body, &findings)?;
     forward(gateway, ctx, &route, &body, outgoing, facts.stream).await
 }
@@ -324,6 +457,7 @@ fn inspect(
 fn decide(
     ctx: &mut RequestContext,
     bundle: &Bundle,
+    shadow: Option<&Bundle>,
     principal: &Principal,
     facts: &RequestFacts,
     findings: &[Vec<Finding>],
@@ -342,7 +476,12 @@ fn decide(
         tools_present: facts.tools_present,
         token_estimate: i64::try_from(ctx.prompt_bytes.div_ceil(4)).unwrap_or(i64::MAX),
     };
+    ctx.token_estimate = Some(input.token_estimate);
+    ctx.tools_present = input.tools_present;
     let decision = bundle.decide(&input);
+    if let Some(shadow) = shadow {
+        ctx.shadow = Some(shadow_decision(shadow, &input, &decision));
+    }
     ctx.phase_done("decide");
     let decision = decision.map_err(|_| {
         GatewayError::internal(
@@ -366,6 +505,49 @@ fn decide(
             ctx.disclosed = route.disclosed.iter().map(|c| c.to_string()).collect();
             Ok(route)
         }
+    }
+}
+
+/// Shadow mode: what the candidate set decides for the same input, compared with the
+/// enforced decision. Recorded, never acted on.
+fn shadow_decision(
+    shadow: &Bundle,
+    input: &DecideInput<'_>,
+    enforced: &Result<Decision, crate::policy::decide::DecideError>,
+) -> crate::audit::ShadowDecision {
+    fn summary(
+        decision: &Result<Decision, crate::policy::decide::DecideError>,
+    ) -> (&'static str, Vec<String>, Option<String>, Vec<String>) {
+        match decision {
+            Err(_) => ("error", Vec::new(), None, Vec::new()),
+            Ok(Decision::UnknownModel) => ("unknown_model", Vec::new(), None, Vec::new()),
+            Ok(Decision::Deny { refused }) => {
+                ("deny", Decision::deny_policy_ids(refused), None, Vec::new())
+            }
+            Ok(Decision::Allow { route, .. }) => (
+                "allow",
+                route.permitted_by.iter().map(|p| p.id.clone()).collect(),
+                Some(route.deployment.id.clone()),
+                route.redacted.iter().map(|c| c.to_string()).collect(),
+            ),
+        }
+    }
+    let candidate = shadow.decide(input);
+    let (decision, policy_ids, deployment, redacted) = summary(&candidate);
+    let differs = summary(enforced)
+        != (
+            decision,
+            policy_ids.clone(),
+            deployment.clone(),
+            redacted.clone(),
+        );
+    crate::audit::ShadowDecision {
+        policy_version: shadow.version().to_owned(),
+        decision: decision.to_owned(),
+        policy_ids,
+        deployment,
+        redacted,
+        differs,
     }
 }
 

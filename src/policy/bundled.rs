@@ -18,12 +18,20 @@ pub fn source() -> PolicySource {
         origin: "bundled".to_owned(),
         policies: vec![
             bundled_file!("echo.cedar"),
+            bundled_file!("government-ids.cedar"),
             bundled_file!("providers.cedar"),
             bundled_file!("regulated-data.cedar"),
             bundled_file!("residency.cedar"),
         ],
         catalog: bundled_file!("catalog.toml"),
         classifiers: vec![bundled_file!("classifiers/project-codenames.toml")],
+        tests: vec![
+            bundled_file!("tests/data-classes.toml"),
+            bundled_file!("tests/government-ids.toml"),
+            bundled_file!("tests/providers.toml"),
+            bundled_file!("tests/residency.toml"),
+        ],
+        commit: None,
     }
 }
 
@@ -45,6 +53,7 @@ mod tests {
                 .policies
                 .iter()
                 .chain(s.classifiers.iter())
+                .chain(s.tests.iter())
                 .map(|f| f.name.clone())
                 .collect();
             v.sort();

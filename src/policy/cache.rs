@@ -36,17 +36,12 @@ pub(crate) struct DiscloseKey {
     pub deployment: String,
 }
 
-/// A `disclose` answer: permitted, and the evaluation errors (which redact).
-#[derive(Debug, Clone)]
-pub(crate) struct DiscloseAnswer {
-    pub permitted: bool,
-    pub errors: Vec<String>,
-}
+use super::decide::Disclosure;
 
 #[derive(Debug, Default)]
 pub(crate) struct DecisionCache {
     entities: Mutex<HashMap<EntitiesKey, Arc<Entities>>>,
-    disclose: Mutex<HashMap<DiscloseKey, DiscloseAnswer>>,
+    disclose: Mutex<HashMap<DiscloseKey, Arc<Disclosure>>>,
 }
 
 impl DecisionCache {
@@ -71,17 +66,17 @@ impl DecisionCache {
     pub fn disclose(
         &self,
         key: DiscloseKey,
-        ask: impl FnOnce() -> Result<DiscloseAnswer, String>,
-    ) -> Result<DiscloseAnswer, String> {
+        ask: impl FnOnce() -> Result<Disclosure, String>,
+    ) -> Result<Arc<Disclosure>, String> {
         if let Ok(map) = self.disclose.lock()
             && let Some(found) = map.get(&key)
         {
-            return Ok(found.clone());
+            return Ok(Arc::clone(found));
         }
-        let answer = ask()?;
+        let answer = Arc::new(ask()?);
         if let Ok(mut map) = self.disclose.lock() {
             evict_one_if_full(&mut map, MAX_DISCLOSE_ANSWERS);
-            map.insert(key, answer.clone());
+            map.insert(key, Arc::clone(&answer));
         }
         Ok(answer)
     }

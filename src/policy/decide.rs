@@ -19,14 +19,14 @@ use cedar_policy::{
     RestrictedExpression,
 };
 
-use super::cache::{DiscloseAnswer, DiscloseKey, EntitiesKey};
+use super::cache::{DiscloseKey, EntitiesKey};
 use super::entities::{principal_entities, principal_uid, uid};
 use super::{Bundle, Deployment};
 use crate::identity::Principal;
 use crate::scan::class_ancestors;
 
 /// The API operation, which is the Cedar action (all grouped under `invoke`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     /// `POST /v1/chat/completions`.
@@ -86,6 +86,20 @@ pub struct PolicyRef {
     pub severity: String,
 }
 
+/// One `disclose` answer: may values of `class` leave in clear to one deployment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Disclosure {
+    /// The data class asked about.
+    pub class: String,
+    /// Permitted: the values leave in clear. Otherwise they are redacted.
+    pub permitted: bool,
+    /// The `@id`s of the determining policies (the permits on a permit, the forbids on
+    /// a forbid; empty when no policy applied and redaction is the default).
+    pub policy_ids: Vec<String>,
+    /// Evaluation errors (an error redacts).
+    pub errors: Vec<String>,
+}
+
 /// The permitted deployment and what leaves in clear.
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -97,6 +111,8 @@ pub struct Route {
     pub redacted: BTreeSet<Arc<str>>,
     /// The permits that allowed `invoke`.
     pub permitted_by: Vec<PolicyRef>,
+    /// The `disclose` answer per class found, for this deployment.
+    pub disclosures: Vec<Arc<Disclosure>>,
 }
 
 /// Why one candidate deployment was refused.
@@ -108,6 +124,9 @@ pub struct Refusal {
     pub forbidden_by: Vec<PolicyRef>,
     /// Evaluation errors (policy ids and messages; never request content).
     pub errors: Vec<String>,
+    /// The `disclose` answer per class found, for this deployment.
+    #[serde(skip)]
+    pub disclosures: Vec<Arc<Disclosure>>,
 }
 
 /// The outcome of the decide phase.
@@ -130,6 +149,11 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// Whether a deployment was permitted.
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Decision::Allow { .. })
+    }
+
     /// Every determining policy id of a deny, deduplicated in order.
     pub fn deny_policy_ids(refused: &[Refusal]) -> Vec<String> {
         let mut ids: Vec<String> = Vec::new();
@@ -197,6 +221,7 @@ impl Bundle {
         let disclose = uid("Action", "disclose").map_err(DecideError)?;
         let mut disclosed = BTreeSet::new();
         let mut redacted = BTreeSet::new();
+        let mut disclosures = Vec::with_capacity(input.detected.len());
         for class in input.detected {
             let key = DiscloseKey {
                 principal: input.principal.clone(),
@@ -226,18 +251,25 @@ impl Bundle {
                         .errors()
                         .map(|err| format!("disclose {class}: {err}"))
                         .collect();
-                    Ok(DiscloseAnswer {
+                    Ok(Disclosure {
+                        class: class.to_string(),
                         permitted: errors.is_empty() && response.decision() == CedarDecision::Allow,
+                        policy_ids: response
+                            .diagnostics()
+                            .reason()
+                            .map(|id| id.to_string())
+                            .collect(),
                         errors,
                     })
                 })
                 .map_err(DecideError)?;
-            errors.extend(answer.errors);
+            errors.extend(answer.errors.iter().cloned());
             if answer.permitted {
                 disclosed.insert(Arc::clone(class));
             } else {
                 redacted.insert(Arc::clone(class));
             }
+            disclosures.push(answer);
         }
 
         // 2. invoke, with what remains.
@@ -295,6 +327,7 @@ impl Bundle {
                     disclosed,
                     redacted,
                     permitted_by: determining,
+                    disclosures,
                 }),
                 None,
             ));
@@ -310,11 +343,13 @@ impl Bundle {
                 deployment_id: deployment.id.clone(),
                 forbidden_by,
                 errors,
+                disclosures,
             }),
         ))
     }
 
-    fn policy_ref(&self, id: &str) -> PolicyRef {
+    /// The annotations of a policy by `@id`, for explanations.
+    pub fn policy_ref(&self, id: &str) -> PolicyRef {
         match self.policy_meta(id) {
             Some(meta) => PolicyRef {
                 id: meta.id.clone(),

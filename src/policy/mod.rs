@@ -12,9 +12,14 @@
 
 mod bundled;
 mod cache;
+pub mod cases;
 pub mod catalog;
 pub mod decide;
 mod entities;
+pub mod format;
+mod git;
+pub mod reload;
+pub mod replay;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -26,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::scan::{Classifier, Scanner};
 pub use catalog::{Deployment, ModelCatalog, ProviderKind};
-pub use decide::{DecideInput, Decision, Operation, PolicyRef, Refusal, Route};
+pub use decide::{DecideInput, Decision, Disclosure, Operation, PolicyRef, Refusal, Route};
 
 /// The Cedar schema of Customs, compiled in: it is the product's model, not user data.
 pub const SCHEMA_TEXT: &str = include_str!("../../schemas/customs.cedarschema");
@@ -52,12 +57,21 @@ pub struct PolicySource {
     pub catalog: SourceFile,
     /// `classifiers/*.toml`.
     pub classifiers: Vec<SourceFile>,
+    /// `tests/*.toml`: decision test cases. Not part of the version: they decide nothing.
+    pub tests: Vec<SourceFile>,
+    /// The Git commit checked out, when the directory is inside a Git work tree.
+    pub commit: Option<String>,
 }
 
 impl PolicySource {
     /// The policies, catalog and classifiers compiled into the binary.
     pub fn bundled() -> PolicySource {
         bundled::source()
+    }
+
+    /// How many policies the bundled set holds (benches and tests).
+    pub fn bundled_policy_count() -> usize {
+        Bundle::load(&PolicySource::bundled()).map_or(0, |b| b.policy_count())
     }
 
     /// Reads a policy directory: `*.cedar`, `catalog.toml`, `classifiers/*.toml`.
@@ -110,12 +124,44 @@ impl PolicySource {
             .iter()
             .map(|p| read(p))
             .collect::<Result<Vec<_>, _>>()?;
+        let tests = list(&dir.join("tests"), "toml")?
+            .iter()
+            .map(|p| read(p))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(PolicySource {
             origin: dir.display().to_string(),
             policies,
             catalog,
             classifiers,
+            tests,
+            commit: git::head_commit(dir),
         })
+    }
+
+    /// The same source with the policy `@id(id)` cut out of its file (for tests that
+    /// prove a suite notices a deleted rule). `None` when no policy has that id.
+    pub fn without_policy(&self, id: &str) -> Option<PolicySource> {
+        let mut out = self.clone();
+        for file in &mut out.policies {
+            let Ok(parsed) = PolicySet::from_str(&file.text) else {
+                continue;
+            };
+            let spans = statement_spans(&file.text);
+            for policy in parsed.policies() {
+                if policy.annotation("id") != Some(id) {
+                    continue;
+                }
+                let index = policy
+                    .id()
+                    .to_string()
+                    .strip_prefix("policy")
+                    .and_then(|n| n.parse::<usize>().ok())?;
+                let (start, end) = *spans.get(index)?;
+                file.text.replace_range(start..end, "");
+                return Some(out);
+            }
+        }
+        None
     }
 
     /// Content hash of every file, names included: the policy version on every decision.
@@ -206,6 +252,9 @@ impl fmt::Display for LoadErrors {
 
 impl std::error::Error for LoadErrors {}
 
+/// The `@severity` values policies may carry (a missing one means `medium`).
+pub const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
 /// The annotations of one policy, as shown to callers and the SIEM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyMeta {
@@ -217,6 +266,10 @@ pub struct PolicyMeta {
     pub severity: String,
     /// The file it came from.
     pub file: String,
+    /// `permit` or `forbid`.
+    pub effect: &'static str,
+    /// 1-based line and column where it starts in its file.
+    pub position: Option<(usize, usize)>,
 }
 
 /// Everything one decision depends on, loaded and checked together.
@@ -230,7 +283,9 @@ pub struct Bundle {
     static_entities: entities::StaticEntities,
     cache: cache::DecisionCache,
     version: String,
+    commit: Option<String>,
     origin: String,
+    warnings: Vec<LoadError>,
 }
 
 impl fmt::Debug for Bundle {
@@ -247,6 +302,7 @@ impl Bundle {
     /// Loads and strictly validates a policy source. All errors are collected.
     pub fn load(source: &PolicySource) -> Result<Bundle, LoadErrors> {
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
 
         let schema = match Schema::from_cedarschema_str(SCHEMA_TEXT) {
             Ok((schema, _warnings)) => Some(schema),
@@ -297,7 +353,35 @@ impl Bundle {
                     .unwrap_or_default();
                 errors.push(diagnostic_error(file, text, err));
             }
+            for warning in result.validation_warnings() {
+                let file = meta
+                    .get(warning.policy_id())
+                    .map(|m| m.file.as_str())
+                    .unwrap_or("policies");
+                let text = source
+                    .policies
+                    .iter()
+                    .find(|f| f.name == file)
+                    .map(|f| f.text.as_str())
+                    .unwrap_or_default();
+                warnings.push(diagnostic_error(file, text, warning));
+            }
         }
+        for policy in meta.values() {
+            if !SEVERITIES.contains(&policy.severity.as_str()) {
+                warnings.push(LoadError::at(
+                    policy.file.clone(),
+                    policy.position,
+                    format!(
+                        "policy `{}`: @severity(\"{}\") is not one of {}",
+                        policy.id,
+                        policy.severity,
+                        SEVERITIES.join(", ")
+                    ),
+                ));
+            }
+        }
+        warnings.sort_by(|a, b| (&a.file, a.position).cmp(&(&b.file, b.position)));
 
         let (Some(schema), Some(catalog), Some(scanner)) = (schema, catalog, scanner) else {
             return Err(LoadErrors(errors));
@@ -319,7 +403,9 @@ impl Bundle {
             static_entities,
             cache: cache::DecisionCache::default(),
             version: source.content_hash(),
+            commit: source.commit.clone(),
             origin: source.origin.clone(),
+            warnings,
         })
     }
 
@@ -332,6 +418,57 @@ impl Bundle {
     /// The content hash of the source (`sha256:…`).
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// What loaded but deserves a look: Cedar validator warnings (e.g. impossible
+    /// conditions), unknown `@severity` values. `policy validate --warnings-as-errors`
+    /// fails on them.
+    pub fn warnings(&self) -> &[LoadError] {
+        &self.warnings
+    }
+
+    /// The Git commit of the policy directory, when it is a checkout.
+    pub fn commit(&self) -> Option<&str> {
+        self.commit.as_deref()
+    }
+
+    /// Every policy `@id`, sorted.
+    pub fn policy_ids(&self) -> impl Iterator<Item = &str> {
+        let mut ids: Vec<&str> = self.meta.values().map(|m| m.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.into_iter()
+    }
+
+    /// The `@id`s of every forbid, sorted.
+    pub fn forbid_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .meta
+            .values()
+            .filter(|m| m.effect == "forbid")
+            .map(|m| m.id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every policy's annotations, sorted by `@id`.
+    pub fn policies_meta(&self) -> Vec<&PolicyMeta> {
+        let mut all: Vec<&PolicyMeta> = self.meta.values().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
+    }
+
+    /// The data classes the scanner emits, their ancestors and the class families.
+    pub fn known_classes(&self) -> std::collections::BTreeSet<String> {
+        let mut names: std::collections::BTreeSet<String> = entities::CLASS_FAMILIES
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        for info in self.scanner.classes() {
+            names.insert(info.class.to_string());
+            names.extend(crate::scan::class_ancestors(&info.class).map(str::to_owned));
+        }
+        names
     }
 
     /// Where it was loaded from.
@@ -482,6 +619,11 @@ fn load_policies(
                     reason,
                     severity,
                     file: file.name.clone(),
+                    effect: match policy.effect() {
+                        cedar_policy::Effect::Permit => "permit",
+                        cedar_policy::Effect::Forbid => "forbid",
+                    },
+                    position,
                 },
             );
         }
@@ -514,10 +656,19 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Byte offsets where each top-level statement of a Cedar file starts (its first
 /// annotation or effect), skipping comments and string literals.
 fn statement_offsets(text: &str) -> Vec<usize> {
+    statement_spans(text)
+        .into_iter()
+        .map(|(start, _)| start)
+        .collect()
+}
+
+/// Byte ranges of each top-level statement of a Cedar file, from its first annotation
+/// or effect to its closing `;` (inclusive), skipping comments and string literals.
+fn statement_spans(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
-    let mut starts = Vec::new();
+    let mut spans = Vec::new();
+    let mut start = None;
     let mut i = 0;
-    let mut in_statement = false;
     while i < bytes.len() {
         match bytes[i] {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
@@ -527,9 +678,8 @@ fn statement_offsets(text: &str) -> Vec<usize> {
                 continue;
             }
             b'"' => {
-                if !in_statement {
-                    in_statement = true;
-                    starts.push(i);
+                if start.is_none() {
+                    start = Some(i);
                 }
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
@@ -539,18 +689,24 @@ fn statement_offsets(text: &str) -> Vec<usize> {
                     i += 1;
                 }
             }
-            b';' => in_statement = false,
+            b';' => {
+                if let Some(begin) = start.take() {
+                    spans.push((begin, i + 1));
+                }
+            }
             c if c.is_ascii_whitespace() => {}
             _ => {
-                if !in_statement {
-                    in_statement = true;
-                    starts.push(i);
+                if start.is_none() {
+                    start = Some(i);
                 }
             }
         }
         i += 1;
     }
-    starts
+    if let Some(begin) = start {
+        spans.push((begin, bytes.len()));
+    }
+    spans
 }
 
 #[cfg(test)]

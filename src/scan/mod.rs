@@ -9,11 +9,24 @@
 //! `Scanner::classes()`, `Classifier::from_toml(source, text)`, `class_ancestors(class)`,
 //! `redact::Redactor`.
 //!
-//! How it is built: `detectors/` holds one file per detector family behind one small
-//! trait, each with a cheap prefilter (a byte, a literal, a digit group) before its
-//! shape check; [`validators`] holds the checksums (Luhn, mod-97, SSA ranges) that turn
-//! a shape into a finding; `classifier.rs` parses the custom dictionaries of
-//! `policies/classifiers/`. Detectors emit overlapping *candidates*; [`Scanner::scan`]
+//! How a text is scanned, in order:
+//!
+//! 1. [`normalize`]: undo Unicode evasions (zero-width and bidi controls, tag
+//!    characters, soft hyphens, digits of any script, fullwidth and other NFKC
+//!    compatibility forms, confusable `@` `.` `-`), keeping an offset map so findings
+//!    point at the original bytes. All-ASCII text skips this step entirely.
+//! 2. `detectors/`: one file per family behind one small trait, each starting from
+//!    shared, lazily computed candidates (ASCII digit groups, alphanumeric tokens,
+//!    one Aho-Corasick pass over every context word and gazetteer term, one over
+//!    every secret's literal opening) before its shape check; [`validators`] holds
+//!    the checksums (Luhn, mod-97, Verhoeff, mod-11, mod-23, Base58Check, Bech32, ...)
+//!    that turn a shape into a finding; `classifier.rs` parses the custom
+//!    dictionaries of `policies/classifiers/`.
+//! 3. `decode`: base64, hex, percent-encoded and `\uXXXX`-escaped tokens are decoded
+//!    and scanned again (nested to depth 2); a finding inside makes the whole encoded
+//!    token a finding.
+//!
+//! Detectors emit overlapping *candidates*; [`Scanner::scan`]
 //! resolves overlaps once, for all of them, keeping the best finding (severity, then
 //! confidence, then length), so a detector never has to know about the others. Then
 //! every other occurrence of a found value is marked too, so a copy in a worse context
@@ -22,7 +35,10 @@
 //! logged and counted without leaking what they point at.
 
 mod classifier;
+mod decode;
 mod detectors;
+pub mod fuzz;
+pub mod normalize;
 pub mod redact;
 pub mod validators;
 
@@ -192,13 +208,55 @@ impl Scanner {
     /// then length wins. Every other exact occurrence of a found value that overlaps no
     /// finding is reported as well. Offsets are byte offsets on char boundaries of `text`.
     pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
+        let candidates = self.candidates(text, DECODE_DEPTH);
+        let findings = resolve_overlaps(text, candidates);
+        Ok(propagate_values(text, findings))
+    }
+
+    /// Every candidate of `text` (normalised first when it needs it), with offsets
+    /// into `text`, plus those of decoded tokens while `depth` allows.
+    fn candidates(&self, text: &str, depth: usize) -> Vec<Finding> {
+        match normalize::normalize(text) {
+            None => self.candidates_of(text, depth),
+            Some(normalized) => self
+                .candidates_of(&normalized.text, depth)
+                .into_iter()
+                .filter_map(|f| {
+                    let (start, end) = normalized.original_span(f.start, f.end)?;
+                    Some(Finding { start, end, ..f })
+                })
+                .collect(),
+        }
+    }
+
+    /// The candidates of a text that needs no normalisation.
+    fn candidates_of(&self, text: &str, depth: usize) -> Vec<Finding> {
         let input = detectors::Input::new(text);
         let mut candidates = Vec::new();
         for detector in &self.detectors {
             detector.detect(&input, &mut candidates);
         }
-        let findings = resolve_overlaps(text, candidates);
-        Ok(propagate_values(text, findings))
+        if depth > 0 {
+            for token in decode::encoded_tokens(&input) {
+                let inner = self.candidates(&token.decoded, depth - 1);
+                let best = inner.iter().max_by(|a, b| {
+                    a.severity
+                        .cmp(&b.severity)
+                        .then(a.confidence.total_cmp(&b.confidence))
+                });
+                if let Some(best) = best
+                    && text.get(token.start..token.end).is_some()
+                {
+                    candidates.push(Finding {
+                        start: token.start,
+                        end: token.end,
+                        confidence: best.confidence * 0.95,
+                        ..best.clone()
+                    });
+                }
+            }
+        }
+        candidates
     }
 
     /// Every class this scanner can emit (built-in and custom), each once.
@@ -206,6 +264,9 @@ impl Scanner {
         self.classes.clone()
     }
 }
+
+/// How many layers of encoding are looked through (base64 of percent-encoding: 2).
+const DECODE_DEPTH: usize = 2;
 
 /// Marks every other occurrence of a found value too, where it overlaps no finding.
 ///

@@ -1,5 +1,22 @@
-//! redact: replaces findings with typed, numbered placeholders, and keeps the vault
-//! that the `restore` phase uses to put the values back.
+//! redact: replaces findings with typed, numbered placeholders (or another
+//! [`Strategy`] per class), and keeps the vault that the `restore` phase uses to put
+//! the values back.
+//!
+//! Strategies ([`Redactor::redact_with`] takes a function from finding to strategy,
+//! so config or policy decide per class; [`Redactor::redact`] is all placeholders):
+//!
+//! - [`Strategy::Placeholder`]: `[EMAIL_1]` (the default; restorable).
+//! - [`Strategy::MaskLast`]: letters and digits become `*` except the last N
+//!   (`**** **** **** 1111`); separators stay. Not restorable (the mask is ambiguous).
+//! - [`Strategy::Hash`]: `[EMAIL#1f3a9c0d2b7e]`, the first 48 bits of
+//!   HMAC-SHA-256(tenant key, entity ‖ value): stable across requests of one tenant
+//!   (so a model or a log can correlate "the same customer"), unlinkable across
+//!   tenants; restorable within the request.
+//! - [`Strategy::Fake`]: a format-preserving stand-in derived from the same HMAC: a
+//!   Luhn-valid test card (Visa test BIN `400000`) in the original's grouping, an IBAN
+//!   of the same country with valid check digits, `user-1f3a9c@example.com`, and for
+//!   other types every digit and letter replaced in place (case kept). Restorable.
+//! - [`Strategy::Remove`]: the value disappears. Not restorable.
 //!
 //! One [`Redactor`] lives for one request. Placeholders are `[<ENTITY>_<n>]`, numbered
 //! per entity type in order of first appearance, and the same value always gets the
@@ -13,7 +30,30 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 use super::Finding;
+use super::validators::{iban_mod97_valid, luhn_valid};
+
+/// How one finding is rewritten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "strategy")]
+pub enum Strategy {
+    /// `[ENTITY_n]`, numbered per entity type, same value → same placeholder.
+    Placeholder,
+    /// Keep the last `keep` letters/digits, mask the others with `*`.
+    MaskLast {
+        /// How many trailing letters/digits stay in clear.
+        keep: usize,
+    },
+    /// `[ENTITY#<12 hex>]`, keyed HMAC of the value: stable within a tenant.
+    Hash,
+    /// A format-preserving fake value (Luhn-valid test card, valid IBAN, ...).
+    Fake,
+    /// Nothing: the value is removed.
+    Remove,
+}
 
 /// The longest placeholder `restore` looks for, brackets included.
 const MAX_PLACEHOLDER_LEN: usize = 80;
@@ -24,6 +64,10 @@ const MAX_PLACEHOLDER_LEN: usize = 80;
 pub struct Redactor {
     vault: Vault,
     replacements: usize,
+    /// HMAC key for `Hash` and `Fake` (the tenant's key; empty: a per-redactor key).
+    key: Vec<u8>,
+    /// fake → original, for restore.
+    fakes: Vec<(String, String)>,
 }
 
 /// Placeholder ↔ value, and the next number per entity type.
@@ -54,9 +98,153 @@ impl Vault {
 }
 
 impl Redactor {
-    /// A fresh per-request redactor.
+    /// A fresh per-request redactor. `Hash` and `Fake` use a random key, so they are
+    /// stable only within this request; use [`Redactor::with_tenant_key`] for
+    /// stability across requests of one tenant.
     pub fn new() -> Self {
-        Redactor::default()
+        Redactor {
+            key: uuid::Uuid::new_v4().as_bytes().to_vec(),
+            ..Redactor::default()
+        }
+    }
+
+    /// A per-request redactor whose `Hash` and `Fake` outputs are derived from
+    /// `tenant_key` (at least 16 bytes recommended; e.g. HMAC(`CUSTOMS_HMAC_KEY`,
+    /// tenant id)), so they are the same for the same value in every request of the
+    /// tenant and differ between tenants.
+    pub fn with_tenant_key(tenant_key: &[u8]) -> Self {
+        Redactor {
+            key: tenant_key.to_vec(),
+            ..Redactor::default()
+        }
+    }
+
+    /// Like [`Redactor::redact`], with the strategy of each finding chosen by
+    /// `choose` (typically a lookup by `finding.class` in the configuration, with
+    /// [`Strategy::Placeholder`] as the default).
+    pub fn redact_with(
+        &mut self,
+        text: &str,
+        findings: &[Finding],
+        choose: impl Fn(&Finding) -> Strategy,
+    ) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut cursor = 0;
+        for f in findings {
+            if f.start < cursor {
+                continue;
+            }
+            let (Some(before), Some(value)) = (text.get(cursor..f.start), text.get(f.start..f.end))
+            else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            out.push_str(before);
+            match choose(f) {
+                Strategy::Placeholder => {
+                    out.push_str(&self.vault.placeholder_for(&f.entity, value))
+                }
+                Strategy::MaskLast { keep } => out.push_str(&mask_last(value, keep)),
+                Strategy::Hash => {
+                    let tag: Arc<str> = Arc::from(format!(
+                        "[{}#{}]",
+                        f.entity,
+                        hex12(&self.mac(&f.entity, value))
+                    ));
+                    self.vault
+                        .by_placeholder
+                        .insert(Arc::clone(&tag), value.to_owned());
+                    out.push_str(&tag);
+                }
+                Strategy::Fake => {
+                    let fake = self.fake(&f.entity, value);
+                    if !self.fakes.iter().any(|(k, _)| *k == fake) {
+                        self.fakes.push((fake.clone(), value.to_owned()));
+                    }
+                    out.push_str(&fake);
+                }
+                Strategy::Remove => {}
+            }
+            self.replacements += 1;
+            cursor = f.end;
+        }
+        out.push_str(text.get(cursor..).unwrap_or_default());
+        out
+    }
+
+    fn mac(&self, entity: &str, value: &str) -> [u8; 32] {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.key) {
+            Ok(m) => m,
+            // HMAC accepts keys of any length; unreachable, but never panic.
+            Err(_) => return [0; 32],
+        };
+        mac.update(entity.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A format-preserving fake for `value`, derived from the keyed MAC.
+    fn fake(&self, entity: &str, value: &str) -> String {
+        let digest = self.mac(entity, value);
+        let mut stream = digest.iter().cycle().copied();
+        let mut next = move || stream.next().unwrap_or(0);
+        match entity {
+            "EMAIL" => format!("user-{}@example.com", &hex12(&digest)[..6]),
+            "CARD_NUMBER" => {
+                let n = value.chars().filter(char::is_ascii_digit).count().max(13);
+                let mut digits: Vec<u8> = b"400000".to_vec();
+                while digits.len() < n - 1 {
+                    digits.push(b'0' + next() % 10);
+                }
+                digits.push(b'0');
+                for d in b'0'..=b'9' {
+                    if let Some(last) = digits.last_mut() {
+                        *last = d;
+                    }
+                    if luhn_valid(&digits) {
+                        break;
+                    }
+                }
+                refill_digits(value, &digits)
+            }
+            "IBAN" => {
+                let compact: Vec<u8> = value.bytes().filter(u8::is_ascii_alphanumeric).collect();
+                let mut fake: Vec<u8> =
+                    compact.iter().take(2).map(u8::to_ascii_uppercase).collect();
+                fake.extend_from_slice(b"00");
+                for &b in compact.iter().skip(4) {
+                    fake.push(if b.is_ascii_digit() {
+                        b'0' + next() % 10
+                    } else {
+                        b'A' + next() % 26
+                    });
+                }
+                for check in 0..100u8 {
+                    if let Some(c1) = fake.get_mut(2) {
+                        *c1 = b'0' + check / 10;
+                    }
+                    if let Some(c2) = fake.get_mut(3) {
+                        *c2 = b'0' + check % 10;
+                    }
+                    if iban_mod97_valid(&fake) {
+                        break;
+                    }
+                }
+                refill_alnum(value, &fake)
+            }
+            _ => value
+                .chars()
+                .map(|c| match c {
+                    '0'..='9' => char::from(b'0' + next() % 10),
+                    'a'..='z' => char::from(b'a' + next() % 26),
+                    'A'..='Z' => char::from(b'A' + next() % 26),
+                    _ => c,
+                })
+                .collect(),
+        }
     }
 
     /// Returns `text` with every finding in `findings` replaced by its placeholder.
@@ -100,6 +288,18 @@ impl Redactor {
     /// original value (for the `restore` phase, when a model echoes a placeholder).
     /// Bracketed text that is not one of this request's placeholders is left as is.
     pub fn restore(&self, text: &str) -> String {
+        let restored = self.restore_placeholders(text);
+        if self.fakes.is_empty() {
+            return restored;
+        }
+        let mut out = restored;
+        for (fake, value) in &self.fakes {
+            out = out.replace(fake.as_str(), value);
+        }
+        out
+    }
+
+    fn restore_placeholders(&self, text: &str) -> String {
         if self.vault.by_placeholder.is_empty() {
             return text.to_owned();
         }
@@ -129,12 +329,65 @@ impl Redactor {
     }
 }
 
+/// Letters and digits become `*` except the last `keep` of them.
+fn mask_last(value: &str, keep: usize) -> String {
+    let total = value.chars().filter(|c| c.is_alphanumeric()).count();
+    let mut seen = 0;
+    value
+        .chars()
+        .map(|c| {
+            if !c.is_alphanumeric() {
+                return c;
+            }
+            seen += 1;
+            if seen + keep > total { c } else { '*' }
+        })
+        .collect()
+}
+
+/// The first 12 hex digits of a digest.
+fn hex12(digest: &[u8]) -> String {
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `template` with its ASCII digits replaced, in order, by `digits` (other
+/// characters, such as group separators, kept). Digits in excess are dropped.
+fn refill_digits(template: &str, digits: &[u8]) -> String {
+    let mut it = digits.iter();
+    template
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                it.next().map_or(c, |&d| char::from(d))
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// `template` with its ASCII letters and digits replaced, in order, by `chars`.
+fn refill_alnum(template: &str, chars: &[u8]) -> String {
+    let mut it = chars.iter();
+    template
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                it.next().map_or(c, |&d| char::from(d))
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 impl fmt::Debug for Redactor {
     /// Counts only: the vault's values are exactly what must never reach a log.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redactor")
             .field("placeholders", &self.vault.by_placeholder.len())
             .field("replacements", &self.replacements)
+            .field("fakes", &self.fakes.len())
             .finish_non_exhaustive()
     }
 }
@@ -201,6 +454,60 @@ mod tests {
         out_of_range.end = 99;
         assert_eq!(r.redact(text, &[bad, out_of_range]), text);
         assert_eq!(r.replacements(), 0);
+    }
+
+    fn card_finding(text: &str, value: &str) -> Finding {
+        finding("CARD_NUMBER", text, value, 0)
+    }
+
+    #[test]
+    fn strategies_rewrite_as_documented() {
+        let text = "card 4111 1111 1111 1111 mail a@x.io";
+        let findings = [
+            card_finding(text, "4111 1111 1111 1111"),
+            finding("EMAIL", text, "a@x.io", 0),
+        ];
+        let mut r = Redactor::with_tenant_key(b"tenant-a-key-0123456789");
+        let masked = r.redact_with(text, &findings, |_| Strategy::MaskLast { keep: 4 });
+        assert_eq!(masked, "card **** **** **** 1111 mail *@*.io");
+        let removed = r.redact_with(text, &findings, |_| Strategy::Remove);
+        assert_eq!(removed, "card  mail ");
+
+        let hashed = r.redact_with(text, &findings, |_| Strategy::Hash);
+        let again = Redactor::with_tenant_key(b"tenant-a-key-0123456789").redact_with(
+            text,
+            &findings,
+            |_| Strategy::Hash,
+        );
+        let other = Redactor::with_tenant_key(b"tenant-b-key-0123456789").redact_with(
+            text,
+            &findings,
+            |_| Strategy::Hash,
+        );
+        assert_eq!(hashed, again, "stable within a tenant");
+        assert_ne!(hashed, other, "different across tenants");
+        assert!(hashed.starts_with("card [CARD_NUMBER#"), "{hashed}");
+        assert_eq!(r.restore(&hashed), text);
+
+        let mut r = Redactor::with_tenant_key(b"tenant-a-key-0123456789");
+        let faked = r.redact_with(text, &findings, |_| Strategy::Fake);
+        let card = faked.get(5..24).unwrap_or_default();
+        assert!(card.starts_with("4000 00"), "{faked}");
+        let digits: Vec<u8> = card.bytes().filter(u8::is_ascii_digit).collect();
+        assert!(luhn_valid(&digits), "{faked}");
+        assert!(faked.contains("@example.com"), "{faked}");
+        assert_eq!(r.restore(&faked), text);
+    }
+
+    #[test]
+    fn fake_iban_is_valid() {
+        let text = "DE89 3704 0044 0532 0130 00";
+        let mut r = Redactor::with_tenant_key(b"k");
+        let fake = r.redact_with(text, &[finding("IBAN", text, text, 0)], |_| Strategy::Fake);
+        let compact: Vec<u8> = fake.bytes().filter(u8::is_ascii_alphanumeric).collect();
+        assert!(fake.starts_with("DE"), "{fake}");
+        assert_ne!(fake, text);
+        assert!(iban_mod97_valid(&compact), "{fake}");
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! Checksums and range rules that turn a pattern-shaped candidate into a finding.
 //!
 //! A regex or shape scanner only says "this looks like a card number"; the validators
-//! here say "this *is* one": Luhn for payment cards, ISO 7064 mod-97 for IBANs, the SSA
-//! allocation rules for US SSNs, issuer prefixes (IIN) for card brands. They are pure
+//! here say "this *is* one": Luhn for payment cards, IMEIs, CA SINs and US NPIs, ISO
+//! 7064 mod-97 for IBANs and FR NIRs, mod 11,10 for DE Steuer-IDs, Verhoeff for
+//! Aadhaar, mod-11 for UK NHS numbers, CPFs, TFNs and UTRs, mod-23 for ES NIF/NIE,
+//! mod-89 for ABNs, the ABA 3-7-1 weights, VIN and DEA check digits, the codice
+//! fiscale, CURP and GSTIN check characters, Base58Check and Bech32 for wallet
+//! addresses, the SSA allocation rules for US SSNs, issuer prefixes (IIN) for card
+//! brands. They are pure
 //! functions over ASCII digits/letters so that every detector family can share them,
 //! and so that they are easy to test exhaustively. None of them allocates or panics:
 //! non-digit input simply fails validation.
@@ -36,7 +41,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
 /// numbers, since no scheme starts with 0).
 pub fn card_brand(digits: &[u8]) -> Option<&'static str> {
     let len = digits.len();
-    if !(13..=19).contains(&len) || !digits.iter().all(u8::is_ascii_digit) {
+    if !(12..=19).contains(&len) || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
     let prefix = |n: usize| -> u32 {
@@ -60,7 +65,7 @@ pub fn card_brand(digits: &[u8]) -> Option<&'static str> {
         }
         6 if (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65) && len >= 16 => "discover",
         6 if p2 == 62 && len >= 16 => "unionpay",
-        5 | 6 if (p2 == 50 || (56..=69).contains(&p2)) && len >= 13 => "maestro",
+        5 | 6 if (p2 == 50 || (56..=69).contains(&p2)) && len >= 12 => "maestro",
         1 if len == 15 => "uatp",
         _ => return None,
     };
@@ -141,9 +146,687 @@ pub fn iban_length(country: [u8; 2]) -> Option<usize> {
     Some(len)
 }
 
+/// Numeric value of ASCII digits, `None` for anything else or more than 18 digits.
+fn number(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        digits
+            .iter()
+            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0')),
+    )
+}
+
+/// Digit values of ASCII digits, `None` if any byte is not a digit or the length differs.
+fn digit_values<const N: usize>(digits: &[u8]) -> Option<[u32; N]> {
+    if digits.len() != N {
+        return None;
+    }
+    let mut out = [0u32; N];
+    for (o, &b) in out.iter_mut().zip(digits) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        *o = u32::from(b - b'0');
+    }
+    Some(out)
+}
+
+/// Weighted digit sum.
+fn weighted(values: &[u32], weights: &[u32]) -> u32 {
+    values.iter().zip(weights).map(|(v, w)| v * w).sum()
+}
+
+/// Verhoeff check (Aadhaar) over ASCII digits.
+pub fn verhoeff_valid(digits: &[u8]) -> bool {
+    const D: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const P: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let mut c = 0u8;
+    for (i, &b) in digits.iter().rev().enumerate() {
+        let p = P
+            .get(i % 8)
+            .and_then(|row| row.get(usize::from(b - b'0')))
+            .copied()
+            .unwrap_or(0);
+        c = D
+            .get(usize::from(c))
+            .and_then(|row| row.get(usize::from(p)))
+            .copied()
+            .unwrap_or(1);
+    }
+    c == 0
+}
+
+/// IN Aadhaar: 12 digits, the first 2–9, Verhoeff.
+pub fn aadhaar_valid(digits: &[u8]) -> bool {
+    digits.len() == 12
+        && digits.first().is_some_and(|&b| (b'2'..=b'9').contains(&b))
+        && verhoeff_valid(digits)
+}
+
+/// US ABA routing number: 9 digits, weights 3-7-1, sum divisible by 10; the first two
+/// digits in the Federal Reserve ranges (00–12, 21–32, 61–72, 80).
+pub fn aba_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<9>(digits) else {
+        return false;
+    };
+    let prefix = d[0] * 10 + d[1];
+    let prefix_ok = matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80);
+    prefix_ok && weighted(&d, &[3, 7, 1, 3, 7, 1, 3, 7, 1]).is_multiple_of(10) && d != [0; 9]
+}
+
+/// US NPI: 10 digits starting with 1 or 2, Luhn over `80840` + the number.
+pub fn npi_valid(digits: &[u8]) -> bool {
+    if digits.len() != 10 || !matches!(digits.first(), Some(b'1' | b'2')) {
+        return false;
+    }
+    let mut full = b"80840".to_vec();
+    full.extend_from_slice(digits);
+    luhn_valid(&full)
+}
+
+/// US DEA registration number: two letters and seven digits, where
+/// `(d1 + d3 + d5) + 2 (d2 + d4 + d6)` ends in `d7`.
+pub fn dea_valid(s: &[u8]) -> bool {
+    let (Some(&l0), Some(&l1)) = (s.first(), s.get(1)) else {
+        return false;
+    };
+    if s.len() != 9
+        || !b"ABCDEFGHJKLMPRSTUX".contains(&l0)
+        || !(l1.is_ascii_uppercase() || l1 == b'9')
+    {
+        return false;
+    }
+    let Some(d) = s.get(2..).and_then(digit_values::<7>) else {
+        return false;
+    };
+    (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+}
+
+/// US Medicare Beneficiary Identifier (11 characters, dashes removed): the positional
+/// character classes of CMS (letters exclude S, L, O, I, B, Z).
+pub fn mbi_valid(s: &[u8]) -> bool {
+    let letter = |b: u8| b.is_ascii_uppercase() && !b"SLOIBZ".contains(&b);
+    let alnum = |b: u8| letter(b) || b.is_ascii_digit();
+    let digit = |b: u8| b.is_ascii_digit();
+    let classes: [&dyn Fn(u8) -> bool; 11] = [
+        &|b: u8| (b'1'..=b'9').contains(&b),
+        &letter,
+        &alnum,
+        &digit,
+        &letter,
+        &alnum,
+        &digit,
+        &letter,
+        &letter,
+        &digit,
+        &digit,
+    ];
+    s.len() == 11 && s.iter().zip(classes).all(|(&b, f)| f(b))
+}
+
+/// UK NHS number: 10 digits, mod-11 with weights 10..2 (a check of 10 is never issued).
+pub fn nhs_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<10>(digits) else {
+        return false;
+    };
+    let r = 11 - weighted(&d, &[10, 9, 8, 7, 6, 5, 4, 3, 2]) % 11;
+    let check = if r == 11 { 0 } else { r };
+    check != 10 && check == d[9] && d.iter().any(|&x| x != d[0])
+}
+
+/// Vehicle identification number (17 characters, no I, O, Q): the North American
+/// check digit in position 9 (`X` for 10).
+pub fn vin_valid(s: &[u8]) -> bool {
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    if s.len() != 17 {
+        return false;
+    }
+    let value = |b: u8| -> Option<u32> {
+        Some(match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'A' | b'J' => 1,
+            b'B' | b'K' | b'S' => 2,
+            b'C' | b'L' | b'T' => 3,
+            b'D' | b'M' | b'U' => 4,
+            b'E' | b'N' | b'V' => 5,
+            b'F' | b'W' => 6,
+            b'G' | b'P' | b'X' => 7,
+            b'H' | b'Y' => 8,
+            b'R' | b'Z' => 9,
+            _ => return None,
+        })
+    };
+    let mut sum = 0;
+    for (&b, w) in s.iter().zip(WEIGHTS) {
+        let Some(v) = value(b) else {
+            return false;
+        };
+        sum += v * w;
+    }
+    let check = match sum % 11 {
+        10 => b'X',
+        r => b'0' + r as u8,
+    };
+    s.get(8) == Some(&check)
+        && s.iter().any(u8::is_ascii_digit)
+        && s.iter().any(u8::is_ascii_uppercase)
+}
+
+/// The ES DNI/NIF control letter for a number.
+fn es_letter(n: u64) -> Option<u8> {
+    b"TRWAGMYFPDXBNJZSQVHLCKE".get((n % 23) as usize).copied()
+}
+
+/// ES NIF (DNI): eight digits and the mod-23 control letter.
+pub fn es_nif_valid(s: &[u8]) -> bool {
+    s.len() == 9
+        && s.get(..8)
+            .and_then(number)
+            .and_then(es_letter)
+            .is_some_and(|l| s.get(8) == Some(&l))
+}
+
+/// ES NIE: X, Y or Z (for 0, 1, 2), seven digits and the mod-23 control letter.
+pub fn es_nie_valid(s: &[u8]) -> bool {
+    let lead = match s.first() {
+        Some(b'X') => 0,
+        Some(b'Y') => 1,
+        Some(b'Z') => 2,
+        _ => return false,
+    };
+    s.len() == 9
+        && s.get(1..8)
+            .and_then(number)
+            .and_then(|n| es_letter(lead * 10_000_000 + n))
+            .is_some_and(|l| s.get(8) == Some(&l))
+}
+
+/// IT codice fiscale (16 characters, uppercase): shape (with omocodia letters in digit
+/// positions) and the check character.
+pub fn it_fiscal_code_valid(s: &[u8]) -> bool {
+    const ODD: [u32; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
+        23,
+    ];
+    if s.len() != 16 {
+        return false;
+    }
+    let omocodia = |b: u8| b.is_ascii_digit() || b"LMNPQRSTUV".contains(&b);
+    for (i, &b) in s.iter().enumerate() {
+        let ok = match i {
+            0..=5 | 8 | 11 | 15 => b.is_ascii_uppercase(),
+            6 | 7 | 9 | 10 | 12..=14 => omocodia(b),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if !b"ABCDEHLMPRST".contains(&s[8]) {
+        return false;
+    }
+    let mut sum = 0;
+    for (i, &b) in s.iter().take(15).enumerate() {
+        let v = if b.is_ascii_digit() {
+            b - b'0'
+        } else {
+            b - b'A'
+        };
+        sum += if i % 2 == 0 {
+            ODD.get(usize::from(v)).copied().unwrap_or(0)
+        } else {
+            u32::from(v)
+        };
+    }
+    s.get(15) == Some(&(b'A' + (sum % 26) as u8))
+}
+
+/// PL PESEL: 11 digits, weights 1-3-7-9, and a birth month in one of the century bands.
+pub fn pesel_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<11>(digits) else {
+        return false;
+    };
+    let month = d[2] * 10 + d[3];
+    let day = d[4] * 10 + d[5];
+    let month_ok = matches!(month % 20, 1..=12);
+    let check = (10 - weighted(&d, &[1, 3, 7, 9, 1, 3, 7, 9, 1, 3]) % 10) % 10;
+    month_ok && (1..=31).contains(&day) && check == d[10]
+}
+
+/// DE Steuer-ID (steuerliche Identifikationsnummer): 11 digits, no leading zero, in
+/// the first ten exactly one digit repeated (twice or three times), and the ISO 7064
+/// mod 11,10 check digit.
+pub fn steuer_id_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<11>(digits) else {
+        return false;
+    };
+    if d[0] == 0 {
+        return false;
+    }
+    let mut counts = [0u8; 10];
+    for &x in &d[..10] {
+        if let Some(c) = counts.get_mut(x as usize) {
+            *c += 1;
+        }
+    }
+    let repeated: Vec<u8> = counts.iter().copied().filter(|&c| c > 1).collect();
+    if repeated.len() != 1 || !matches!(repeated.first(), Some(2 | 3)) {
+        return false;
+    }
+    let mut product = 10;
+    for &x in &d[..10] {
+        let mut sum = (x + product) % 10;
+        if sum == 0 {
+            sum = 10;
+        }
+        product = (sum * 2) % 11;
+    }
+    let check = match 11 - product {
+        10 => 0,
+        c => c,
+    };
+    check == d[10]
+}
+
+/// FR NIR (numéro de sécurité sociale): 15 characters (13 + 2-digit key), Corsican
+/// departments `2A`/`2B` allowed, key = 97 − (number mod 97).
+pub fn fr_nir_valid(s: &[u8]) -> bool {
+    if s.len() != 15 || !matches!(s.first(), Some(b'1' | b'2' | b'3' | b'4' | b'7' | b'8')) {
+        return false;
+    }
+    let mut body: Vec<u8> = s.get(..13).map(<[u8]>::to_vec).unwrap_or_default();
+    let adjust = match (body.get(5), body.get(6)) {
+        (Some(b'2'), Some(b'A')) => 1_000_000,
+        (Some(b'2'), Some(b'B')) => 2_000_000,
+        _ => 0,
+    };
+    if adjust != 0 {
+        body[6] = b'0';
+    }
+    let (Some(n), Some(key)) = (number(&body), s.get(13..).and_then(number)) else {
+        return false;
+    };
+    let month = n / 10_000_000 % 100;
+    let month_ok = matches!(month, 1..=12 | 20..=42 | 50..=99);
+    let n = n.saturating_sub(adjust);
+    month_ok && key == 97 - n % 97
+}
+
+/// UK National Insurance number (`AB123456C`): prefix letters and suffix A–D per HMRC.
+pub fn uk_nino_valid(s: &[u8]) -> bool {
+    let (Some(&a), Some(&b), Some(&suffix)) = (s.first(), s.get(1), s.get(8)) else {
+        return false;
+    };
+    s.len() == 9
+        && a.is_ascii_uppercase()
+        && b.is_ascii_uppercase()
+        && !b"DFIQUV".contains(&a)
+        && !b"DFIOQUV".contains(&b)
+        && !matches!(
+            &[a, b],
+            b"BG" | b"GB" | b"KN" | b"NK" | b"NT" | b"TN" | b"ZZ"
+        )
+        && s.get(2..8)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        && (b'A'..=b'D').contains(&suffix)
+}
+
+/// UK Unique Taxpayer Reference: 10 digits, the first a mod-11 check of the other nine.
+pub fn uk_utr_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<10>(digits) else {
+        return false;
+    };
+    let r = weighted(&d[1..], &[6, 7, 8, 9, 10, 5, 4, 3, 2]) % 11;
+    b"21987654321".get(r as usize).map(|c| u32::from(c - b'0')) == Some(d[0])
+}
+
+/// SG NRIC/FIN (`S1234567D`): prefix S, T, F or G, seven digits, check letter.
+pub fn sg_nric_valid(s: &[u8]) -> bool {
+    let (table, offset): (&[u8], u32) = match s.first() {
+        Some(b'S') => (b"JZIHGFEDCBA", 0),
+        Some(b'T') => (b"JZIHGFEDCBA", 4),
+        Some(b'F') => (b"XWUTRQPNMLK", 0),
+        Some(b'G') => (b"XWUTRQPNMLK", 4),
+        _ => return false,
+    };
+    let Some(d) = s.get(1..8).and_then(digit_values::<7>) else {
+        return false;
+    };
+    let r = (weighted(&d, &[2, 7, 6, 5, 4, 3, 2]) + offset) % 11;
+    s.len() == 9 && table.get(r as usize) == s.get(8)
+}
+
+/// AU tax file number: 9 digits (or 8 for old ones), weighted sum divisible by 11.
+pub fn au_tfn_valid(digits: &[u8]) -> bool {
+    if let Some(d) = digit_values::<9>(digits) {
+        return d != [0; 9] && weighted(&d, &[1, 4, 3, 7, 5, 8, 6, 9, 10]).is_multiple_of(11);
+    }
+    digit_values::<8>(digits)
+        .is_some_and(|d| d != [0; 8] && weighted(&d, &[10, 7, 8, 4, 6, 3, 5, 1]).is_multiple_of(11))
+}
+
+/// AU business number: 11 digits; subtract 1 from the first, weighted sum mod 89 = 0.
+pub fn au_abn_valid(digits: &[u8]) -> bool {
+    let Some(mut d) = digit_values::<11>(digits) else {
+        return false;
+    };
+    if d[0] == 0 {
+        return false;
+    }
+    d[0] -= 1;
+    weighted(&d, &[10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19]).is_multiple_of(89)
+}
+
+/// AU Medicare card number: 10 digits (11 with the IRN), first 2–6, check digit 9.
+pub fn au_medicare_valid(digits: &[u8]) -> bool {
+    if !(10..=11).contains(&digits.len()) {
+        return false;
+    }
+    let Some(d) = digits.get(..9).and_then(digit_values::<9>) else {
+        return false;
+    };
+    (2..=6).contains(&d[0])
+        && weighted(&d, &[1, 3, 7, 9, 1, 3, 7, 9]) % 10 == d[8]
+        && digits.iter().all(u8::is_ascii_digit)
+}
+
+/// BR CPF: 11 digits, two mod-11 check digits, not all the same digit.
+pub fn br_cpf_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<11>(digits) else {
+        return false;
+    };
+    if d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let check = |n: usize| {
+        let sum: u32 = d
+            .iter()
+            .take(n)
+            .enumerate()
+            .map(|(i, &x)| x * (n as u32 + 1 - i as u32))
+            .sum();
+        (sum * 10) % 11 % 10
+    };
+    check(9) == d[9] && check(10) == d[10]
+}
+
+/// MX CURP: 18 characters (`AAAA YYMMDD H|M SS CCC X 9`), with the check digit.
+pub fn mx_curp_valid(s: &[u8]) -> bool {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ";
+    if s.len() != 18
+        || !s
+            .get(..4)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_uppercase))
+        || !s
+            .get(4..10)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_digit))
+        || !matches!(s.get(10), Some(b'H' | b'M' | b'X'))
+        || !s
+            .get(11..16)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_uppercase))
+        || !s.get(16).is_some_and(u8::is_ascii_alphanumeric)
+        || !s.get(17).is_some_and(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    let mut sum = 0u32;
+    for (i, &b) in s.iter().take(17).enumerate() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == b) else {
+            return false;
+        };
+        sum += v as u32 * (18 - i as u32);
+    }
+    s.get(17).map(|c| u32::from(c - b'0')) == Some((10 - sum % 10) % 10)
+}
+
+/// IN PAN (`ABCPE1234F`): five letters (the fourth a holder type), four digits, a letter.
+pub fn in_pan_valid(s: &[u8]) -> bool {
+    s.len() == 10
+        && s.get(..5)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_uppercase))
+        && s.get(3).is_some_and(|b| b"ABCFGHJLPTK".contains(b))
+        && s.get(5..9)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_digit))
+        && s.get(9).is_some_and(u8::is_ascii_uppercase)
+}
+
+/// IN GSTIN: state code 01–38, a PAN, an entity digit, `Z`, and the mod-36 check.
+pub fn in_gstin_valid(s: &[u8]) -> bool {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if s.len() != 15
+        || !s
+            .get(..2)
+            .and_then(number)
+            .is_some_and(|n| (1..=38).contains(&n))
+        || !s.get(2..12).is_some_and(in_pan_valid)
+        || s.get(13) != Some(&b'Z')
+    {
+        return false;
+    }
+    let mut sum = 0u32;
+    for (i, &b) in s.iter().take(14).enumerate() {
+        let Some(v) = ALPHABET.iter().position(|&a| a == b) else {
+            return false;
+        };
+        let p = v as u32 * if i % 2 == 0 { 1 } else { 2 };
+        sum += p / 36 + p % 36;
+    }
+    ALPHABET.get(((36 - sum % 36) % 36) as usize) == s.get(14)
+}
+
+/// US ITIN: `9AA-GG-SSSS` digits with group 50–65, 70–88, 90–92 or 94–99.
+pub fn itin_valid(digits: &[u8]) -> bool {
+    let Some(d) = digit_values::<9>(digits) else {
+        return false;
+    };
+    let group = d[3] * 10 + d[4];
+    d[0] == 9 && matches!(group, 50..=65 | 70..=88 | 90..=92 | 94..=99)
+}
+
+/// CA Social Insurance Number: 9 digits, Luhn, not starting with 8 (business numbers).
+pub fn ca_sin_valid(digits: &[u8]) -> bool {
+    digits.len() == 9 && digits.first() != Some(&b'8') && luhn_valid(digits)
+}
+
+/// IMEI: 15 digits with a Luhn check digit.
+pub fn imei_valid(digits: &[u8]) -> bool {
+    digits.len() == 15 && luhn_valid(digits) && digits.iter().any(|&b| b != b'0')
+}
+
+/// Base58Check (Bitcoin P2PKH `1…` / P2SH `3…` addresses): decodes to 25 bytes whose
+/// last four are the double-SHA-256 of the first 21.
+pub fn base58check_valid(s: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    if !(25..=35).contains(&s.len()) {
+        return false;
+    }
+    let mut bytes: Vec<u8> = Vec::with_capacity(25);
+    for &c in s {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            return false;
+        };
+        let mut carry = v as u32;
+        for b in bytes.iter_mut().rev() {
+            carry += u32::from(*b) * 58;
+            *b = (carry & 0xff) as u8;
+            carry >>= 8;
+        }
+        while carry > 0 {
+            bytes.insert(0, (carry & 0xff) as u8);
+            carry >>= 8;
+        }
+    }
+    let zeros = s.iter().take_while(|&&c| c == b'1').count();
+    let mut full = vec![0u8; zeros];
+    full.extend_from_slice(&bytes);
+    if full.len() != 25 || !matches!(full.first(), Some(0x00 | 0x05)) {
+        return false;
+    }
+    let (payload, check) = full.split_at(21);
+    let digest = Sha256::digest(Sha256::digest(payload));
+    digest.get(..4) == Some(check)
+}
+
+/// Bech32 / Bech32m segwit address with human-readable part `bc` (lowercase or upper).
+pub fn bech32_valid(s: &[u8]) -> bool {
+    const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    const GEN: [u32; 5] = [
+        0x3b6a_57b2,
+        0x2650_8e6d,
+        0x1ea1_19fa,
+        0x3d42_33dd,
+        0x2a14_62b3,
+    ];
+    if !(14..=90).contains(&s.len()) {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower != s && s.to_ascii_uppercase() != s {
+        return false;
+    }
+    let Some(sep) = lower.iter().rposition(|&b| b == b'1') else {
+        return false;
+    };
+    let (hrp, data) = lower.split_at(sep);
+    let data = data.get(1..).unwrap_or_default();
+    if hrp != b"bc" || data.len() < 6 {
+        return false;
+    }
+    let mut values: Vec<u32> = Vec::with_capacity(hrp.len() * 2 + 1 + data.len());
+    values.extend(hrp.iter().map(|&b| u32::from(b >> 5)));
+    values.push(0);
+    values.extend(hrp.iter().map(|&b| u32::from(b & 31)));
+    for &c in data {
+        let Some(v) = CHARSET.iter().position(|&a| a == c) else {
+            return false;
+        };
+        values.push(v as u32);
+    }
+    let mut chk: u32 = 1;
+    for v in values {
+        let top = chk >> 25;
+        chk = ((chk & 0x1ff_ffff) << 5) ^ v;
+        for (i, g) in GEN.iter().enumerate() {
+            if (top >> i) & 1 == 1 {
+                chk ^= g;
+            }
+        }
+    }
+    chk == 1 || chk == 0x2bc8_30a3
+}
+
+/// Shannon entropy of a byte string, in bits per byte.
+pub fn shannon_entropy(s: &[u8]) -> f32 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in s {
+        if let Some(c) = counts.get_mut(usize::from(b)) {
+            *c += 1;
+        }
+    }
+    let n = s.len() as f32;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f32 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn national_checksums_accept_known_examples() {
+        assert!(aadhaar_valid(b"234123412346"));
+        assert!(!aadhaar_valid(b"234123412347"));
+        assert!(aba_valid(b"011000015"));
+        assert!(aba_valid(b"021000021"));
+        assert!(!aba_valid(b"021000022"));
+        assert!(npi_valid(b"1234567893"));
+        assert!(!npi_valid(b"1234567894"));
+        assert!(dea_valid(b"AB1234563"));
+        assert!(!dea_valid(b"AB1234564"));
+        assert!(mbi_valid(b"1EG4TE5MK73"));
+        assert!(!mbi_valid(b"1SG4TE5MK73"));
+        assert!(nhs_valid(b"9434765919"));
+        assert!(!nhs_valid(b"9434765918"));
+        assert!(vin_valid(b"1M8GDM9AXKP042788"));
+        assert!(vin_valid(b"11111111111111111") == false);
+        assert!(es_nif_valid(b"12345678Z"));
+        assert!(!es_nif_valid(b"12345678A"));
+        assert!(es_nie_valid(b"X1234567L"));
+        assert!(it_fiscal_code_valid(b"RSSMRA85T10A562S"));
+        assert!(!it_fiscal_code_valid(b"RSSMRA85T10A562T"));
+        assert!(pesel_valid(b"44051401359"));
+        assert!(!pesel_valid(b"44051401358"));
+        assert!(steuer_id_valid(b"86095742719"));
+        assert!(!steuer_id_valid(b"86095742718"));
+        assert!(fr_nir_valid(b"255081416802538"));
+        assert!(!fr_nir_valid(b"255081416802539"));
+        assert!(uk_nino_valid(b"AB123456C"));
+        assert!(!uk_nino_valid(b"GB123456C"));
+        assert!(sg_nric_valid(b"S1234567D"));
+        assert!(!sg_nric_valid(b"S1234567E"));
+        assert!(au_tfn_valid(b"123456782"));
+        assert!(!au_tfn_valid(b"123456789"));
+        assert!(au_abn_valid(b"51824753556"));
+        assert!(!au_abn_valid(b"51824753557"));
+        assert!(au_medicare_valid(b"2123456701"));
+        assert!(br_cpf_valid(b"52998224725"));
+        assert!(!br_cpf_valid(b"52998224726"));
+        assert!(!br_cpf_valid(b"11111111111"));
+        assert!(in_pan_valid(b"ABCPE1234F"));
+        assert!(!in_pan_valid(b"ABCDE1234F"));
+        assert!(itin_valid(b"912701234"));
+        assert!(!itin_valid(b"912401234"));
+        assert!(ca_sin_valid(b"046454286"));
+        assert!(imei_valid(b"490154203237518"));
+        assert!(!imei_valid(b"490154203237519"));
+    }
+
+    #[test]
+    fn wallet_checksums() {
+        assert!(base58check_valid(b"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"));
+        assert!(base58check_valid(b"3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"));
+        assert!(!base58check_valid(b"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"));
+        assert!(bech32_valid(b"bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"));
+        assert!(!bech32_valid(b"bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdr"));
+        assert!(bech32_valid(
+            b"bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297"
+        ));
+    }
 
     #[test]
     fn luhn_accepts_known_test_cards() {

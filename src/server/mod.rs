@@ -126,8 +126,11 @@ async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
         Some(bundle) => axum::Json(json!({
             "status": "ready",
             "policy_version": bundle.version(),
+            "policy_commit": bundle.commit(),
             "policy_origin": bundle.origin(),
             "policies": bundle.policy_count(),
+            "shadow_policy_version": gateway.shadow_bundle().map(|b| b.version().to_owned()),
+            "last_policy_change": gateway.recorder().policy_changes().last(),
         }))
         .into_response(),
         None => (

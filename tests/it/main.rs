@@ -6,7 +6,10 @@
 mod support;
 
 mod audit;
+mod audit_log;
 mod auth;
 mod cli;
 mod flow;
 mod limits;
+mod policy_reload;
+mod scan_cases;

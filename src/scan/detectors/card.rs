@@ -1,8 +1,14 @@
-//! CARD_NUMBER (`PCI.CARD_NUMBER`): payment card numbers (PANs).
+//! PCI.*: payment card numbers (PANs), and the card data that only context reveals.
 //!
-//! A candidate is 13–19 digits, either contiguous or in groups of 2–8 digits joined by
-//! one consistent separator (space or dash), that passes Luhn and carries a plausible
-//! issuer prefix for its length ([`validators::card_brand`](crate::scan::validators::card_brand)).
+//! - CARD_NUMBER (`PCI.CARD_NUMBER`): 12–19 digits, either contiguous or in groups of
+//!   1–8 digits joined by one consistent separator (space, dash, dot or slash: the
+//!   forms people and evaders write), that pass Luhn and carry a plausible issuer
+//!   prefix for their length ([`validators::card_brand`](crate::scan::validators::card_brand)).
+//! - CARD_TRACK_DATA (`PCI.TRACK_DATA`): magnetic-stripe track 1 (`%B<PAN>^NAME^YYMM...?`)
+//!   and track 2 (`;<PAN>=YYMM...?`) with a Luhn-valid PAN.
+//! - CARD_CVV (`PCI.CVV`) and CARD_EXPIRY (`PCI.CARD_EXPIRY`): three or four digits, or a
+//!   `MM/YY` date, next to a CVV / expiry word; alone they are any small number or
+//!   date.
 //!
 //! Every group-aligned window of a chain is tried, not only the whole chain: in
 //! `2026 4111 1111 1111 1111` the 20-digit chain is too long and the window starting at
@@ -14,7 +20,27 @@ use super::{Detector, Input, class_info};
 use crate::scan::validators::{card_brand, luhn_valid};
 use crate::scan::{ClassInfo, Finding, Severity};
 
-const SEPARATORS: &[u8] = b" -";
+const SEPARATORS: &[u8] = b" -./";
+/// Context words for a CVV.
+pub(crate) const CVV_WORDS: &[&str] = &[
+    "cvv",
+    "cvc",
+    "cvv2",
+    "cvc2",
+    "cid",
+    "security code",
+    "card verification",
+];
+/// Context words for a card expiry date.
+pub(crate) const EXPIRY_WORDS: &[&str] = &[
+    "exp",
+    "expiry",
+    "expires",
+    "expiration",
+    "valid thru",
+    "valid through",
+    "good thru",
+];
 
 /// Detects payment card numbers.
 #[derive(Debug)]
@@ -57,8 +83,8 @@ impl Detector for CardDetector {
                     sep = Some(joined);
                 }
                 let multi = k > i;
-                // In a grouped number every group has 2..=8 digits.
-                if multi && (!(2..=8).contains(&g.len()) || !(2..=8).contains(&first.len())) {
+                // In a grouped number every group has 1..=8 digits.
+                if multi && (g.len() > 8 || first.len() > 8) {
                     break;
                 }
                 let Some(chunk) = input.bytes.get(g.start..g.end) else {
@@ -69,7 +95,7 @@ impl Detector for CardDetector {
                     break;
                 }
                 prev = *g;
-                if digits.len() >= 13
+                if digits.len() >= 12
                     && edge_ok_after(input, g.end)
                     && luhn_valid(&digits)
                     && card_brand(&digits).is_some()
@@ -82,6 +108,115 @@ impl Detector for CardDetector {
             }
         }
     }
+}
+
+/// Detects card security codes, expiry dates and magnetic-stripe track data.
+#[derive(Debug)]
+pub(crate) struct PciContextDetector {
+    cvv: ClassInfo,
+    expiry: ClassInfo,
+    track: ClassInfo,
+}
+
+impl PciContextDetector {
+    pub(crate) fn new() -> Self {
+        PciContextDetector {
+            cvv: class_info("PCI.CVV", "CARD_CVV", Severity::Critical),
+            expiry: class_info("PCI.CARD_EXPIRY", "CARD_EXPIRY", Severity::Medium),
+            track: class_info("PCI.TRACK_DATA", "CARD_TRACK_DATA", Severity::Critical),
+        }
+    }
+}
+
+impl Detector for PciContextDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![self.cvv.clone(), self.expiry.clone(), self.track.clone()]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let groups = input.digit_groups();
+        for (i, g) in groups.iter().enumerate() {
+            // Track data: %B<PAN>^...? or ;<PAN>=...?
+            if (12..=19).contains(&g.len()) {
+                if let Some(end) = track_data(input, g.start, g.end) {
+                    out.extend(input.finding(
+                        &self.track,
+                        g.start - prefix_len(input, g.start),
+                        end,
+                        0.95,
+                    ));
+                }
+            }
+            if (3..=4).contains(&g.len()) && input.standalone_number(g.start, g.end) {
+                let context = input.context_within(g.start, g.end, 24, 16, CVV_WORDS);
+                if context.any() {
+                    out.extend(input.finding(&self.cvv, g.start, g.end, context.boost(0.75)));
+                }
+            }
+            // MM/YY, MM/YYYY, MM-YY
+            if g.len() <= 2
+                && let Some(next) = groups.get(i + 1)
+                && (next.len() == 2 || next.len() == 4)
+                && input.joiner(*g, *next, b"/-").is_some()
+            {
+                let month = input
+                    .bytes
+                    .get(g.start..g.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .fold(0u32, |a, &b| {
+                        a.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+                    });
+                if (1..=12).contains(&month) && input.standalone_number(g.start, next.end) {
+                    let context = input.context_within(g.start, next.end, 24, 16, EXPIRY_WORDS);
+                    if context.any() {
+                        out.extend(input.finding(
+                            &self.expiry,
+                            g.start,
+                            next.end,
+                            context.boost(0.75),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Length of the track sentinel (`%B` or `;`) before a PAN at `start`, or 0.
+fn prefix_len(input: &Input<'_>, start: usize) -> usize {
+    match (
+        input.byte_before(start),
+        start.checked_sub(1).and_then(|j| input.byte_before(j)),
+    ) {
+        (Some(b'B'), Some(b'%')) => 2,
+        (Some(b';'), _) => 1,
+        _ => 0,
+    }
+}
+
+/// The end of the track whose PAN is `start..pan_end`, if it is one.
+fn track_data(input: &Input<'_>, start: usize, pan_end: usize) -> Option<usize> {
+    let kind = prefix_len(input, start);
+    if kind == 0 || !luhn_valid(input.bytes.get(start..pan_end)?) {
+        return None;
+    }
+    let field = if kind == 2 { b'^' } else { b'=' };
+    if input.byte(pan_end) != Some(field) {
+        return None;
+    }
+    let rest = input.bytes.get(pan_end..)?;
+    let limit = rest.len().min(if kind == 2 { 79 } else { 40 });
+    let body = rest.get(..limit)?;
+    let end = body.iter().position(|&b| b == b'?').map_or_else(
+        || {
+            body.iter()
+                .position(|b| b.is_ascii_whitespace())
+                .unwrap_or(body.len())
+        },
+        |q| q + 1,
+    );
+    (end > 5).then_some(pan_end + end)
 }
 
 /// A card may not start inside a word or right after a dot-joined digit (`1.4111...`).

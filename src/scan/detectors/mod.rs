@@ -1,6 +1,7 @@
 //! The detector families behind one small trait, and the registry of built-in ones.
 //!
-//! Each family (email, phone, US government ids, payment cards, bank accounts, secrets,
+//! Each family (email, phone, network, personal, US / European / Asia-Pacific /
+//! American government ids, payment cards, banking, health, crypto wallets, secrets,
 //! custom dictionaries) lives in its own file and implements [`Detector`]: it lists the
 //! classes it can emit and appends *candidate* findings for one text. Candidates may
 //! overlap, even within one detector (`2026 4111 1111 1111 1111` yields both a failed
@@ -10,20 +11,41 @@
 //! looks for the one byte or literal its entity cannot do without (`@` for email,
 //! ASCII digit groups for numbers, `AKIA`/`-----BEGIN` for secrets) and only then runs
 //! the precise shape check and validator. The digit groups are computed once per text
-//! and shared through [`Input`], because four families (phone, SSN, card, IBAN) start
-//! from them.
+//! and shared through [`Input`], because most families start from them.
+//!
+//! Three more shared facts are computed lazily, at most once per text, and only when a
+//! detector asks: the *alphanumeric tokens* that contain a digit (the candidates of
+//! every letter-and-digit identifier: NINO, PAN, codice fiscale, VIN, ...), the
+//! *keyword hits* of one Aho-Corasick pass over every context word of every family
+//! (on an ASCII-lowercased copy, so the automaton keeps its SIMD prefilter), and the
+//! *lowercased text* itself. Context words count before AND after a candidate
+//! ([`Input::context`]): `123456789 is my SSN` is as much an SSN as `SSN 123456789`.
+//!
+//! Shapes are checked by hand (see [`shape`]) rather than by regex: a shape check on a
+//! candidate token costs a few nanoseconds and cannot blow up on hostile input.
 
+mod bank;
 mod card;
+mod crypto;
 pub(crate) mod dictionary;
 mod email;
+mod govid_americas;
+mod govid_apac;
+mod govid_europe;
+mod govid_us;
+mod health;
 mod iban;
+mod network;
+mod personal;
 mod phone;
 mod secrets;
 mod us_ssn;
 
 use std::cell::OnceCell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use aho_corasick::AhoCorasick;
 
 use super::{ClassInfo, Finding, Severity};
 
@@ -46,7 +68,136 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
         Box::new(card::CardDetector::new()),
         Box::new(iban::IbanDetector::new()),
         Box::new(secrets::SecretsDetector::new()),
+        Box::new(network::NetworkDetector::new()),
+        Box::new(personal::PersonalDetector::new()),
+        Box::new(crypto::CryptoDetector::new()),
+        Box::new(bank::BankDetector::new()),
+        Box::new(card::PciContextDetector::new()),
+        Box::new(govid_us::UsIdDetector::new()),
+        Box::new(govid_europe::EuropeIdDetector::new()),
+        Box::new(govid_apac::ApacIdDetector::new()),
+        Box::new(govid_americas::AmericasIdDetector::new()),
+        Box::new(health::HealthDetector::new()),
     ]
+}
+
+/// Every context word of every family, lowercase ASCII. One automaton over all of them
+/// finds every keyword of a text in one pass ([`Input::keyword_hits`]).
+const KEYWORDS: &[&[&str]] = &[
+    phone::PHONE_WORDS,
+    us_ssn::SSN_WORDS,
+    bank::SWIFT_WORDS,
+    bank::ABA_WORDS,
+    bank::ACCOUNT_WORDS,
+    card::CVV_WORDS,
+    card::EXPIRY_WORDS,
+    govid_us::ITIN_WORDS,
+    govid_us::PASSPORT_WORDS,
+    govid_us::LICENSE_WORDS,
+    govid_europe::UTR_WORDS,
+    govid_europe::STEUER_WORDS,
+    govid_europe::NIR_WORDS,
+    govid_europe::PESEL_WORDS,
+    govid_europe::NINO_WORDS,
+    govid_apac::TFN_WORDS,
+    govid_apac::ABN_WORDS,
+    govid_apac::MEDICARE_AU_WORDS,
+    govid_apac::AADHAAR_WORDS,
+    govid_americas::SIN_WORDS,
+    govid_americas::CPF_WORDS,
+    health::NPI_WORDS,
+    health::MRN_WORDS,
+    health::NHS_WORDS,
+    health::DEA_WORDS,
+    health::MBI_WORDS,
+    health::DIAGNOSIS_TERMS,
+    health::MEDICATION_TERMS,
+    personal::DOB_WORDS,
+    personal::NAME_WORDS,
+    personal::GIVEN_NAMES,
+    personal::IMEI_WORDS,
+    personal::VIN_WORDS,
+    network::IP_WORDS,
+    network::VERSION_WORDS,
+    secrets::SECRET_WORDS,
+];
+
+/// The keyword automaton and, per pattern, its keyword.
+struct KeywordIndex {
+    automaton: Option<AhoCorasick>,
+    words: Vec<&'static str>,
+}
+
+static KEYWORD_INDEX: LazyLock<KeywordIndex> = LazyLock::new(|| {
+    let mut words: Vec<&'static str> = KEYWORDS.iter().flat_map(|w| w.iter().copied()).collect();
+    words.sort_unstable();
+    words.dedup();
+    // Building from a few hundred short literals cannot fail; if it ever did, context
+    // would never be seen and the case tests would say so.
+    let automaton = AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .build(&words)
+        .ok();
+    KeywordIndex { automaton, words }
+});
+
+/// One keyword occurrence: `text[start..end]` is `word`, ignoring ASCII case.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeywordHit {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// The keyword (lowercase).
+    pub word: &'static str,
+}
+
+/// Where context words were seen around a candidate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Context {
+    /// A word ends within the window before the candidate.
+    pub before: bool,
+    /// A word starts within the window after the candidate.
+    pub after: bool,
+}
+
+impl Context {
+    /// Any side.
+    pub fn any(self) -> bool {
+        self.before || self.after
+    }
+
+    /// `base` raised for context: +0.1 before, +0.05 after, at most 0.99.
+    pub fn boost(self, base: f32) -> f32 {
+        let mut c = base;
+        if self.before {
+            c += 0.1;
+        }
+        if self.after {
+            c += 0.05;
+        }
+        c.min(0.99)
+    }
+}
+
+/// How far before a candidate context words count, in bytes.
+pub(crate) const CONTEXT_BEFORE: usize = 48;
+/// How far after a candidate context words count, in bytes.
+pub(crate) const CONTEXT_AFTER: usize = 32;
+
+/// Whether `s` has the shape `pattern`: `A` an ASCII uppercase letter, `a` any ASCII
+/// letter, `9` an ASCII digit, `X` an uppercase letter or digit, `?` any byte; any
+/// other pattern byte must match itself.
+pub(crate) fn shape(s: &[u8], pattern: &[u8]) -> bool {
+    s.len() == pattern.len()
+        && s.iter().zip(pattern).all(|(&b, &p)| match p {
+            b'A' => b.is_ascii_uppercase(),
+            b'a' => b.is_ascii_alphabetic(),
+            b'9' => b.is_ascii_digit(),
+            b'X' => b.is_ascii_uppercase() || b.is_ascii_digit(),
+            b'?' => true,
+            _ => b == p,
+        })
 }
 
 /// A text under scan plus the facts several detectors share, computed lazily once.
@@ -56,6 +207,8 @@ pub(crate) struct Input<'a> {
     /// The same text as bytes.
     pub bytes: &'a [u8],
     digit_groups: OnceCell<Vec<DigitGroup>>,
+    tokens: OnceCell<Vec<DigitGroup>>,
+    keywords: OnceCell<Vec<KeywordHit>>,
 }
 
 /// A maximal run of ASCII digits: `bytes[start..end]`.
@@ -81,6 +234,151 @@ impl<'a> Input<'a> {
             text,
             bytes: text.as_bytes(),
             digit_groups: OnceCell::new(),
+            tokens: OnceCell::new(),
+            keywords: OnceCell::new(),
+        }
+    }
+
+    /// Maximal runs of ASCII letters and digits that contain at least one digit, in
+    /// order: the candidates of letter-and-digit identifiers.
+    pub fn alnum_tokens(&self) -> &[DigitGroup] {
+        self.tokens.get_or_init(|| {
+            let mut tokens: Vec<DigitGroup> = Vec::new();
+            for g in self.digit_groups() {
+                if tokens.last().is_some_and(|t| t.end >= g.end) {
+                    continue;
+                }
+                let mut start = g.start;
+                while start > 0
+                    && self
+                        .bytes
+                        .get(start - 1)
+                        .is_some_and(u8::is_ascii_alphanumeric)
+                {
+                    start -= 1;
+                }
+                let mut end = g.end;
+                while self.bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                    end += 1;
+                }
+                tokens.push(DigitGroup { start, end });
+            }
+            tokens
+        })
+    }
+
+    /// Every keyword of every family in the text, in order of end; one pass of one
+    /// automaton over the ASCII-lowercased text, run on first use only. A hit must
+    /// start a word (`tel` in `hotel` is not a phone word).
+    pub fn keyword_hits(&self) -> &[KeywordHit] {
+        self.keywords.get_or_init(|| {
+            let index = &*KEYWORD_INDEX;
+            let Some(automaton) = &index.automaton else {
+                return Vec::new();
+            };
+            let lowered = self.bytes.to_ascii_lowercase();
+            automaton
+                .find_overlapping_iter(&lowered)
+                .filter(|m| self.word_boundary_before(m.start()))
+                .filter_map(|m| {
+                    let word = *index.words.get(m.pattern().as_usize())?;
+                    Some(KeywordHit {
+                        start: m.start(),
+                        end: m.end(),
+                        word,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Whether one of `words` ends in the [`CONTEXT_BEFORE`] bytes before `start`, or
+    /// starts in the [`CONTEXT_AFTER`] bytes after `end`.
+    pub fn context(&self, start: usize, end: usize, words: &[&str]) -> Context {
+        self.context_within(start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words)
+    }
+
+    /// [`Input::context`] with explicit windows.
+    pub fn context_within(
+        &self,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+        words: &[&str],
+    ) -> Context {
+        let from = start.saturating_sub(before);
+        let to = end.saturating_add(after);
+        let mut context = Context::default();
+        for hit in self.keyword_hits() {
+            if hit.start >= to {
+                break;
+            }
+            if !words.contains(&hit.word) {
+                continue;
+            }
+            if hit.end <= start && hit.end >= from {
+                context.before = true;
+            }
+            if hit.start >= end && hit.start < to {
+                context.after = true;
+            }
+        }
+        context
+    }
+
+    /// Whether `start..end` stands alone as a number: word boundaries on both sides and
+    /// no digit joined to it by `-`, `.`, `/` or `,` (`1.4111...`, `...1111-22`).
+    pub fn standalone_number(&self, start: usize, end: usize) -> bool {
+        let joiner = |b: Option<u8>| matches!(b, Some(b'-' | b'.' | b'/' | b','));
+        let digit = |b: Option<u8>| b.is_some_and(|d| d.is_ascii_digit());
+        self.word_boundary_before(start)
+            && self.word_boundary_after(end)
+            && !(joiner(self.byte_before(start))
+                && digit(start.checked_sub(1).and_then(|j| self.byte_before(j))))
+            && !(joiner(self.byte(end)) && digit(self.byte(end + 1)))
+    }
+
+    /// Calls `each(start, end, digits)` for every window of consecutive digit groups
+    /// joined by one consistent separator from `separators` (or a single group), whose
+    /// digit count is in `lengths`. `digits` are the window's digits without
+    /// separators. Every group-aligned window is offered, so a failed window never
+    /// hides a valid one that overlaps it.
+    pub fn digit_windows(
+        &self,
+        separators: &[u8],
+        lengths: std::ops::RangeInclusive<usize>,
+        mut each: impl FnMut(usize, usize, &[u8]),
+    ) {
+        let groups = self.digit_groups();
+        let mut digits: Vec<u8> = Vec::with_capacity(*lengths.end());
+        for (i, first) in groups.iter().enumerate() {
+            if first.len() > *lengths.end() {
+                continue;
+            }
+            digits.clear();
+            let mut sep: Option<u8> = None;
+            let mut prev = *first;
+            for (k, g) in groups.iter().enumerate().skip(i) {
+                if k > i {
+                    let allowed = sep.as_ref().map_or(separators, std::slice::from_ref);
+                    let Some(joined) = self.joiner(prev, *g, allowed) else {
+                        break;
+                    };
+                    sep = Some(joined);
+                }
+                let Some(chunk) = self.bytes.get(g.start..g.end) else {
+                    break;
+                };
+                digits.extend_from_slice(chunk);
+                if digits.len() > *lengths.end() {
+                    break;
+                }
+                prev = *g;
+                if lengths.contains(&digits.len()) {
+                    each(first.start, g.end, &digits);
+                }
+            }
         }
     }
 
@@ -160,6 +458,118 @@ impl<'a> Input<'a> {
             confidence,
             severity: info.severity,
         })
+    }
+}
+
+/// When a candidate needs context words around it to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Never: the validator alone is strong enough.
+    Nothing,
+    /// Only in its bare (unseparated) form; a value written with its usual separators
+    /// counts without context.
+    ContextUnlessFormatted,
+    /// Always.
+    Context,
+}
+
+/// A numeric identifier: digits, optionally grouped by one consistent separator, with
+/// a validator and context words. Most national ids are one of these.
+#[derive(Debug)]
+pub(crate) struct NumberRule {
+    /// What a match becomes.
+    pub info: ClassInfo,
+    /// Digit counts accepted.
+    pub lengths: std::ops::RangeInclusive<usize>,
+    /// Separators accepted between digit groups (one kind per value).
+    pub separators: &'static [u8],
+    /// Group lengths of the formatted form (`[3, 2, 4]` for an SSN); empty: any.
+    pub groups: &'static [usize],
+    /// Checksum / range rules over the digits.
+    pub validate: fn(&[u8]) -> bool,
+    /// Context words.
+    pub words: &'static [&'static str],
+    /// When context is required.
+    pub need: Need,
+    /// Confidence without context.
+    pub base: f32,
+}
+
+impl NumberRule {
+    /// Appends this rule's candidates in `input` to `out`.
+    pub fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        input.digit_windows(
+            self.separators,
+            self.lengths.clone(),
+            |start, end, digits| {
+                let formatted = end - start > digits.len();
+                if formatted && !self.groups.is_empty() {
+                    let lens = input
+                        .bytes
+                        .get(start..end)
+                        .unwrap_or_default()
+                        .split(|b| !b.is_ascii_digit())
+                        .map(<[u8]>::len);
+                    if !lens.eq(self.groups.iter().copied()) {
+                        return;
+                    }
+                }
+                if !input.standalone_number(start, end) || !(self.validate)(digits) {
+                    return;
+                }
+                let context = input.context(start, end, self.words);
+                let ok = match self.need {
+                    Need::Nothing => true,
+                    Need::ContextUnlessFormatted => formatted || context.any(),
+                    Need::Context => context.any(),
+                };
+                if ok {
+                    out.extend(input.finding(&self.info, start, end, context.boost(self.base)));
+                }
+            },
+        );
+    }
+}
+
+/// A letter-and-digit identifier: one alphanumeric token with a validator.
+#[derive(Debug)]
+pub(crate) struct TokenRule {
+    /// What a match becomes.
+    pub info: ClassInfo,
+    /// Token lengths accepted.
+    pub lengths: std::ops::RangeInclusive<usize>,
+    /// Shape and checksum over the token bytes (as written; most ids are uppercase).
+    pub validate: fn(&[u8]) -> bool,
+    /// Context words.
+    pub words: &'static [&'static str],
+    /// Whether context is required.
+    pub needs_context: bool,
+    /// Confidence without context.
+    pub base: f32,
+}
+
+impl TokenRule {
+    /// Appends this rule's candidates in `input` to `out`.
+    pub fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        for t in input.alnum_tokens() {
+            if !self.lengths.contains(&t.len()) {
+                continue;
+            }
+            let Some(token) = input.bytes.get(t.start..t.end) else {
+                continue;
+            };
+            if !input.word_boundary_before(t.start)
+                || !input.word_boundary_after(t.end)
+                || !(self.validate)(token)
+            {
+                continue;
+            }
+            let context = input.context(t.start, t.end, self.words);
+            if self.needs_context && !context.any() {
+                continue;
+            }
+            out.extend(input.finding(&self.info, t.start, t.end, context.boost(self.base)));
+        }
     }
 }
 

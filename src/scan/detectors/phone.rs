@@ -10,6 +10,7 @@
 //!   area code starts with 2–9);
 //! - national with a trunk `0` (UK, DE, FR, ...): `020 7946 0958`, `030/12345678`,
 //!   `06 12 34 56 78`: 10–12 digits in 2–5 groups of at least two digits;
+//! - IN mobile: `98765 43210` (two groups of five, the first digit 6–9);
 //! - a bare run of 10–11 digits only after a phone word (`phone`, `tel`, `call`, ...).
 //!
 //! Groups may be joined by one or two of ` -./()`. The detector starts from the shared
@@ -25,7 +26,7 @@ const SEPARATORS: &[u8] = b" -./()";
 /// or end next to them).
 const NUMBER_JOINERS: &[u8] = b"-./";
 /// Words that make a bare digit run a phone.
-const PHONE_WORDS: &[&str] = &[
+pub(crate) const PHONE_WORDS: &[&str] = &[
     "phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "text me",
 ];
 const MAX_DIGITS: usize = 17;
@@ -196,6 +197,14 @@ fn classify(
                 && shape.iter().all(|g| g.len() >= 2)
             {
                 return Some(0.7);
+            }
+            // IN mobile: `98765 43210`.
+            if shape.len() == 2
+                && first.len() == 5
+                && last.len() == 5
+                && (b'6'..=b'9').contains(&d0)
+            {
+                return Some(0.65);
             }
             if opening == Opening::Digit
                 && shape.len() == 1

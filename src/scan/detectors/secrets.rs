@@ -1,57 +1,219 @@
-//! SECRET.* : credentials with a literal opening, found with one Aho-Corasick pass.
+//! SECRET.*: credentials, found with one Aho-Corasick pass over their literal openings
+//! plus the shared keyword pass for the ones that only context reveals.
 //!
-//! - AWS_ACCESS_KEY_ID (`SECRET.AWS_ACCESS_KEY_ID`): `AKIA`, `ASIA`, `ABIA` or `ACCA`
-//!   followed by 16 characters of `[A-Z2-7]`, as a whole word.
-//! - PRIVATE_KEY (`SECRET.PRIVATE_KEY`): a PEM block from `-----BEGIN <label>PRIVATE
-//!   KEY-----` (also `PGP PRIVATE KEY BLOCK`) to its matching `-----END ...-----` line; the whole block is the finding.
-//!   A block whose END line is missing (a truncated paste still leaks the key) extends
-//!   over the key body: the following lines of base64, PEM headers and blank lines.
+//! Literal-prefixed (the prefix finds the candidate, the body's charset and length
+//! confirm it, a word boundary ends it):
 //!
-//! Every family here starts with a fixed literal, so one automaton over all the
-//! literals finds every candidate in a single pass; the shape checks run only there.
-//! More literal-prefixed secrets (provider API keys, tokens) belong in this file.
+//! - AWS_ACCESS_KEY_ID: `AKIA|ASIA|ABIA|ACCA` + 16 of `[A-Z2-7]`.
+//! - PRIVATE_KEY: a PEM block from `-----BEGIN <label>PRIVATE KEY-----` (also `PGP
+//!   PRIVATE KEY BLOCK`) to its `-----END ...-----` line; a block whose END line is
+//!   missing (a truncated paste still leaks the key) extends over the key body.
+//! - GITHUB_TOKEN: `ghp_|gho_|ghu_|ghs_|ghr_` + 36 alphanumerics, `github_pat_` + 82.
+//! - GITLAB_TOKEN: `glpat-` + 20 or more of `[A-Za-z0-9_-]`.
+//! - SLACK_TOKEN: `xoxb-|xoxp-|xoxa-|xoxr-|xoxs-|xoxe-` tokens and
+//!   `hooks.slack.com/services/...` webhook URLs.
+//! - STRIPE_KEY: `sk_live_|rk_live_|sk_test_|rk_test_` + 16 or more alphanumerics.
+//! - GOOGLE_API_KEY: `AIza` + 35 of `[A-Za-z0-9_-]`.
+//! - ANTHROPIC_API_KEY: `sk-ant-` + 32 or more of `[A-Za-z0-9_-]`.
+//! - OPENAI_API_KEY: `sk-proj-|sk-svcacct-|sk-admin-|sk-` + 32 or more (listed after
+//!   `sk-ant-`, and the automaton is leftmost-first, so Anthropic keys stay Anthropic).
+//! - AZURE_STORAGE_KEY: the value of `AccountKey=` / `SharedAccessKey=` (base64, 40+).
+//! - AZURE_SAS_TOKEN: the value of `sig=` (URL-encoded base64 signature, 40+).
+//! - GCP_SERVICE_ACCOUNT: the whole JSON object around `"type": "service_account"`.
+//! - JWT: `eyJ` + three base64url segments whose header decodes to JSON with `alg`.
+//! - URL_CREDENTIALS: the `user:password` of `scheme://user:password@host`.
+//! - PASSWORD: the value of `password=`, `Password=`, `pwd=` in connection strings.
+//!
+//! Context-revealed (from the shared keyword pass): AWS_SECRET_ACCESS_KEY (40
+//! base64 characters after an AWS secret word), PASSWORD after `password:`/`password
+//! is`, and GENERIC_SECRET: a high-entropy string (≥ 16 characters, letters and
+//! digits, ≥ 3.5 bits per character) right after a secret keyword (`api_key`,
+//! `token`, `secret`, `bearer`, ...).
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use base64::Engine;
 
 use super::{Detector, Input, class_info};
+use crate::scan::validators::shannon_entropy;
 use crate::scan::{ClassInfo, Finding, Severity};
 
-/// The literals, in the order of [`Literal`].
-const LITERALS: &[&str] = &["AKIA", "ASIA", "ABIA", "ACCA", "-----BEGIN "];
-const AWS_KEY_LEN: usize = 20;
+/// What a literal opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    AwsKeyId,
+    Pem,
+    GitHub,
+    GitHubPat,
+    GitLab,
+    Slack,
+    SlackWebhook,
+    Stripe,
+    Google,
+    Anthropic,
+    OpenAi,
+    AzureKey,
+    AzureSas,
+    Gcp,
+    Jwt,
+    Url,
+    Password,
+}
+
+/// The literals and what each opens. Order matters where one literal is a prefix of
+/// another at the same position (leftmost-first: `sk-ant-` before `sk-`).
+const LITERALS: &[(&str, Kind)] = &[
+    ("AKIA", Kind::AwsKeyId),
+    ("ASIA", Kind::AwsKeyId),
+    ("ABIA", Kind::AwsKeyId),
+    ("ACCA", Kind::AwsKeyId),
+    ("-----BEGIN ", Kind::Pem),
+    ("ghp_", Kind::GitHub),
+    ("gho_", Kind::GitHub),
+    ("ghu_", Kind::GitHub),
+    ("ghs_", Kind::GitHub),
+    ("ghr_", Kind::GitHub),
+    ("github_pat_", Kind::GitHubPat),
+    ("glpat-", Kind::GitLab),
+    ("xoxb-", Kind::Slack),
+    ("xoxp-", Kind::Slack),
+    ("xoxa-", Kind::Slack),
+    ("xoxr-", Kind::Slack),
+    ("xoxs-", Kind::Slack),
+    ("xoxe-", Kind::Slack),
+    ("hooks.slack.com/services/", Kind::SlackWebhook),
+    ("sk_live_", Kind::Stripe),
+    ("rk_live_", Kind::Stripe),
+    ("sk_test_", Kind::Stripe),
+    ("rk_test_", Kind::Stripe),
+    ("AIza", Kind::Google),
+    ("sk-ant-", Kind::Anthropic),
+    ("sk-proj-", Kind::OpenAi),
+    ("sk-svcacct-", Kind::OpenAi),
+    ("sk-admin-", Kind::OpenAi),
+    ("sk-", Kind::OpenAi),
+    ("AccountKey=", Kind::AzureKey),
+    ("SharedAccessKey=", Kind::AzureKey),
+    ("sig=", Kind::AzureSas),
+    ("service_account", Kind::Gcp),
+    ("eyJ", Kind::Jwt),
+    ("://", Kind::Url),
+    ("password=", Kind::Password),
+    ("Password=", Kind::Password),
+    ("PASSWORD=", Kind::Password),
+    ("pwd=", Kind::Password),
+    ("Pwd=", Kind::Password),
+    ("passwd=", Kind::Password),
+];
 const PEM_LABEL_MAX: usize = 64;
 
-/// Detects secrets with a literal opening.
+/// Secret keywords (lowercase) for the context-revealed secrets.
+pub(crate) const SECRET_WORDS: &[&str] = &[
+    "aws_secret_access_key",
+    "aws secret access key",
+    "secret access key",
+    "secretaccesskey",
+    "api_key",
+    "apikey",
+    "api key",
+    "api-key",
+    "access_token",
+    "access token",
+    "auth_token",
+    "client_secret",
+    "secret_key",
+    "secret key",
+    "secret",
+    "token",
+    "bearer",
+    "private_key",
+    "password",
+    "passwd",
+    "passphrase",
+];
+const AWS_SECRET_WORDS: &[&str] = &[
+    "aws_secret_access_key",
+    "aws secret access key",
+    "secret access key",
+    "secretaccesskey",
+];
+const PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"];
+
+/// Detects secrets.
 #[derive(Debug)]
 pub(crate) struct SecretsDetector {
     literals: Option<AhoCorasick>,
     aws: ClassInfo,
+    aws_secret: ClassInfo,
     private_key: ClassInfo,
+    github: ClassInfo,
+    gitlab: ClassInfo,
+    slack: ClassInfo,
+    stripe: ClassInfo,
+    google: ClassInfo,
+    anthropic: ClassInfo,
+    openai: ClassInfo,
+    azure_key: ClassInfo,
+    azure_sas: ClassInfo,
+    gcp: ClassInfo,
+    jwt: ClassInfo,
+    url: ClassInfo,
+    password: ClassInfo,
+    generic: ClassInfo,
 }
 
 impl SecretsDetector {
     pub(crate) fn new() -> Self {
-        // Building from a handful of short literals cannot fail; if it ever did, the
+        // Building from a few dozen short literals cannot fail; if it ever did, the
         // detector would find nothing and the unit tests would say so.
         let literals = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(LITERALS)
+            .build(LITERALS.iter().map(|(l, _)| l))
             .ok();
+        let c = |class: &str, entity: &str| class_info(class, entity, Severity::Critical);
         SecretsDetector {
             literals,
-            aws: class_info(
-                "SECRET.AWS_ACCESS_KEY_ID",
-                "AWS_ACCESS_KEY_ID",
-                Severity::Critical,
-            ),
-            private_key: class_info("SECRET.PRIVATE_KEY", "PRIVATE_KEY", Severity::Critical),
+            aws: c("SECRET.AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+            aws_secret: c("SECRET.AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+            private_key: c("SECRET.PRIVATE_KEY", "PRIVATE_KEY"),
+            github: c("SECRET.GITHUB_TOKEN", "GITHUB_TOKEN"),
+            gitlab: c("SECRET.GITLAB_TOKEN", "GITLAB_TOKEN"),
+            slack: c("SECRET.SLACK_TOKEN", "SLACK_TOKEN"),
+            stripe: c("SECRET.STRIPE_KEY", "STRIPE_KEY"),
+            google: c("SECRET.GOOGLE_API_KEY", "GOOGLE_API_KEY"),
+            anthropic: c("SECRET.ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+            openai: c("SECRET.OPENAI_API_KEY", "OPENAI_API_KEY"),
+            azure_key: c("SECRET.AZURE_STORAGE_KEY", "AZURE_STORAGE_KEY"),
+            azure_sas: c("SECRET.AZURE_SAS_TOKEN", "AZURE_SAS_TOKEN"),
+            gcp: c("SECRET.GCP_SERVICE_ACCOUNT", "GCP_SERVICE_ACCOUNT"),
+            jwt: class_info("SECRET.JWT", "JWT", Severity::High),
+            url: c("SECRET.URL_CREDENTIALS", "URL_CREDENTIALS"),
+            password: c("SECRET.PASSWORD", "PASSWORD"),
+            generic: class_info("SECRET.GENERIC", "GENERIC_SECRET", Severity::High),
         }
     }
 }
 
 impl Detector for SecretsDetector {
     fn classes(&self) -> Vec<ClassInfo> {
-        vec![self.aws.clone(), self.private_key.clone()]
+        vec![
+            self.aws.clone(),
+            self.aws_secret.clone(),
+            self.private_key.clone(),
+            self.github.clone(),
+            self.gitlab.clone(),
+            self.slack.clone(),
+            self.stripe.clone(),
+            self.google.clone(),
+            self.anthropic.clone(),
+            self.openai.clone(),
+            self.azure_key.clone(),
+            self.azure_sas.clone(),
+            self.gcp.clone(),
+            self.jwt.clone(),
+            self.url.clone(),
+            self.password.clone(),
+            self.generic.clone(),
+        ]
     }
 
     fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
@@ -59,26 +221,315 @@ impl Detector for SecretsDetector {
             return;
         };
         for m in literals.find_iter(input.bytes) {
-            let found = if m.pattern().as_usize() == LITERALS.len() - 1 {
-                pem_block(input, m.start())
-                    .and_then(|(end, conf)| input.finding(&self.private_key, m.start(), end, conf))
-            } else {
-                aws_key(input, m.start())
-                    .and_then(|end| input.finding(&self.aws, m.start(), end, 0.95))
+            let Some(&(literal, kind)) = LITERALS.get(m.pattern().as_usize()) else {
+                continue;
             };
-            out.extend(found);
+            let (s, e) = (m.start(), m.end());
+            let token_end = |charset: fn(u8) -> bool| {
+                let mut end = e;
+                while input.byte(end).is_some_and(charset) {
+                    end += 1;
+                }
+                end
+            };
+            let boundary = input.word_boundary_before(s);
+            let found: Option<(&ClassInfo, usize, usize, f32)> = match kind {
+                Kind::AwsKeyId => aws_key(input, s).map(|end| (&self.aws, s, end, 0.95)),
+                Kind::Pem => pem_block(input, s).map(|(end, c)| (&self.private_key, s, end, c)),
+                Kind::GitHub => {
+                    let end = token_end(alnum);
+                    (boundary && end - e == 36).then_some((&self.github, s, end, 0.99))
+                }
+                Kind::GitHubPat => {
+                    let end = token_end(word);
+                    (boundary && end - e >= 70).then_some((&self.github, s, end, 0.99))
+                }
+                Kind::GitLab => {
+                    let end = token_end(dash_word);
+                    (boundary && end - e >= 20).then_some((&self.gitlab, s, end, 0.99))
+                }
+                Kind::Slack => {
+                    let end = token_end(dash_word);
+                    (boundary
+                        && end - e >= 10
+                        && input
+                            .bytes
+                            .get(e..end)
+                            .is_some_and(|b| b.iter().any(u8::is_ascii_digit)))
+                    .then_some((&self.slack, s, end, 0.95))
+                }
+                Kind::SlackWebhook => {
+                    let end = token_end(|b| b.is_ascii_alphanumeric() || b == b'/');
+                    let start = url_start(input, s);
+                    (end - e >= 20).then_some((&self.slack, start, end, 0.99))
+                }
+                Kind::Stripe => {
+                    let end = token_end(alnum);
+                    (boundary && end - e >= 16).then_some((&self.stripe, s, end, 0.99))
+                }
+                Kind::Google => {
+                    let end = token_end(dash_word);
+                    (boundary && end - e == 35).then_some((&self.google, s, end, 0.95))
+                }
+                Kind::Anthropic => {
+                    let end = token_end(dash_word);
+                    (boundary && end - e >= 32).then_some((&self.anthropic, s, end, 0.99))
+                }
+                Kind::OpenAi => {
+                    let end = token_end(dash_word);
+                    let body = input.bytes.get(e..end).unwrap_or_default();
+                    let mixed = body.iter().any(u8::is_ascii_digit)
+                        && body.iter().any(u8::is_ascii_uppercase)
+                        && body.iter().any(u8::is_ascii_lowercase);
+                    let min = if literal == "sk-" { 40 } else { 32 };
+                    (boundary && end - e >= min && mixed).then_some((&self.openai, s, end, 0.95))
+                }
+                Kind::AzureKey => {
+                    let end =
+                        token_end(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+                    (end - e >= 40).then_some((&self.azure_key, e, end, 0.95))
+                }
+                Kind::AzureSas => {
+                    let end = token_end(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'%' | b'+' | b'/' | b'=')
+                    });
+                    let query = matches!(input.byte_before(s), Some(b'?' | b'&'))
+                        || input
+                            .text
+                            .get(s.saturating_sub(200)..s)
+                            .is_some_and(|t| t.contains("sv="));
+                    (query && end - e >= 40).then_some((&self.azure_sas, e, end, 0.95))
+                }
+                Kind::Gcp => gcp_object(input, s).map(|(start, end)| (&self.gcp, start, end, 0.99)),
+                Kind::Jwt => jwt(input, s).map(|end| (&self.jwt, s, end, 0.95)),
+                Kind::Url => url_credentials(input, s).map(|(a, b)| (&self.url, a, b, 0.95)),
+                Kind::Password => {
+                    let end = token_end(|b| {
+                        !matches!(b, b';' | b'&' | b'"' | b'\'')
+                            && !b.is_ascii_whitespace()
+                            && b != 0
+                    });
+                    (end > e).then_some((&self.password, e, end, 0.9))
+                }
+            };
+            if let Some((info, start, end, confidence)) = found {
+                out.extend(input.finding(info, start, end, confidence));
+            }
+        }
+        self.keyword_secrets(input, out);
+    }
+}
+
+impl SecretsDetector {
+    /// Values right after a secret keyword (`api_key = "..."`, `password: ...`).
+    fn keyword_secrets(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        for hit in input.keyword_hits() {
+            if !SECRET_WORDS.contains(&hit.word) {
+                continue;
+            }
+            // Skip the glue: quotes, spaces, `:`, `=`, "is".
+            let mut at = hit.end;
+            let mut glue = 0;
+            while glue < 6
+                && input
+                    .byte(at)
+                    .is_some_and(|b| matches!(b, b' ' | b'"' | b'\'' | b':' | b'=' | b'\t'))
+            {
+                at += 1;
+                glue += 1;
+            }
+            if input.text.get(at..at + 3) == Some("is ") {
+                at += 3;
+            }
+            if at == hit.end && !hit.word.ends_with('_') {
+                // `tokens`, `secretary`: the keyword continues a word.
+                if input.byte(at).is_some_and(|b| b.is_ascii_alphanumeric()) {
+                    continue;
+                }
+            }
+            let mut end = at;
+            while input.byte(end).is_some_and(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'+' | b'/'
+                            | b'='
+                            | b'_'
+                            | b'-'
+                            | b'.'
+                            | b'!'
+                            | b'@'
+                            | b'#'
+                            | b'$'
+                            | b'%'
+                            | b'*'
+                    )
+            }) {
+                end += 1;
+            }
+            while end > at && matches!(input.byte(end - 1), Some(b'.' | b'!')) {
+                end -= 1;
+            }
+            let Some(value) = input.bytes.get(at..end) else {
+                continue;
+            };
+            let has_digit = value.iter().any(u8::is_ascii_digit);
+            let has_alpha = value.iter().any(u8::is_ascii_alphabetic);
+            if AWS_SECRET_WORDS.contains(&hit.word) {
+                if value.len() == 40 && has_alpha {
+                    out.extend(input.finding(&self.aws_secret, at, end, 0.95));
+                }
+                continue;
+            }
+            if PASSWORD_WORDS.contains(&hit.word) {
+                if input.byte(hit.end) == Some(b'=') {
+                    continue; // `password=` is a literal, found above.
+                }
+                let symbol = value.iter().any(|b| !b.is_ascii_alphanumeric());
+                if value.len() >= 6 && value.len() <= 128 && (has_digit || symbol) {
+                    out.extend(input.finding(&self.password, at, end, 0.8));
+                }
+                continue;
+            }
+            if value.len() >= 16 && has_digit && has_alpha && shannon_entropy(value) >= 3.5 {
+                out.extend(input.finding(&self.generic, at, end, 0.75));
+            }
         }
     }
 }
 
+fn alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn dash_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// The start of the URL containing position `at` (back over `https://`).
+fn url_start(input: &Input<'_>, at: usize) -> usize {
+    let mut start = at;
+    while start > 0
+        && input
+            .byte(start - 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'.'))
+    {
+        start -= 1;
+    }
+    start
+}
+
 /// An AWS access key id starting at `start`: its end.
 fn aws_key(input: &Input<'_>, start: usize) -> Option<usize> {
-    let end = start + AWS_KEY_LEN;
+    let end = start + 20;
     let body = input.bytes.get(start + 4..end)?;
     let ok = body
         .iter()
         .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b));
     (ok && input.word_boundary_before(start) && input.word_boundary_after(end)).then_some(end)
+}
+
+/// `eyJ...` JWT at `start`: three base64url segments, the first a JSON header with "alg".
+fn jwt(input: &Input<'_>, start: usize) -> Option<usize> {
+    if !input.word_boundary_before(start) {
+        return None;
+    }
+    let seg = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut end = start;
+    let mut dots = Vec::with_capacity(2);
+    while let Some(b) = input.byte(end) {
+        if seg(b) {
+            end += 1;
+        } else if b == b'.' && dots.len() < 2 && input.byte(end + 1).is_some_and(seg) {
+            dots.push(end);
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    let [d1, d2] = <[usize; 2]>::try_from(dots).ok()?;
+    let header = input.bytes.get(start..d1)?;
+    let payload_len = d2 - d1 - 1;
+    if payload_len < 2 || end - d2 - 1 < 16 {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.strip_suffix(b"=").unwrap_or(header))
+        .ok()?;
+    let text = std::str::from_utf8(&decoded).ok()?;
+    (text.starts_with('{') && text.contains("\"alg\"")).then_some(end)
+}
+
+/// `scheme://user:password@host` with the `://` at `at`: the span of `user:password`.
+fn url_credentials(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
+    let start = at + 3;
+    let rest = input.bytes.get(start..)?;
+    let limit = rest.len().min(256);
+    let mut colon = None;
+    for (i, &b) in rest.get(..limit)?.iter().enumerate() {
+        match b {
+            b':' if colon.is_none() => colon = Some(i),
+            b'@' => {
+                let c = colon?;
+                if c == 0 || i == c + 1 {
+                    return None;
+                }
+                // The host must follow.
+                return rest
+                    .get(i + 1)
+                    .is_some_and(u8::is_ascii_alphanumeric)
+                    .then_some((start, start + i));
+            }
+            b'/' | b'?' | b'#' | b' ' | b'\n' | b'\t' | b'"' | b'\'' | b'<' | b'>' => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The JSON object around a `"type": "service_account"` at `at`: its span.
+fn gcp_object(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
+    let bytes = input.bytes;
+    let before = bytes.get(at.saturating_sub(24)..at)?;
+    let quoted = std::str::from_utf8(before).ok()?;
+    if !quoted.contains("\"type\"") && !quoted.contains("\\\"type\\\"") {
+        return None;
+    }
+    // Back to the opening brace (no nesting expected before "type"), then forward
+    // to the matching closing brace, skipping strings.
+    let start = bytes.get(..at)?.iter().rposition(|&b| b == b'{')?;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.get(start..)?.iter().enumerate().take(16 * 1024) {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some((start, start + i + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    // Truncated: everything from the brace on is the secret.
+    Some((start, bytes.len().min(start + 16 * 1024)))
+        .filter(|&(s, e)| input.text.get(s..e).is_some())
 }
 
 /// A PEM private-key block starting at `start` (at `-----BEGIN `): its end and confidence.
@@ -106,7 +557,7 @@ fn pem_block(input: &Input<'_>, start: usize) -> Option<(usize, f32)> {
         let content = line.trim();
         let keyish = content
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\\'))
             || content.starts_with("Proc-Type:")
             || content.starts_with("DEK-Info:");
         if !keyish {
@@ -124,36 +575,83 @@ fn pem_block(input: &Input<'_>, start: usize) -> Option<(usize, f32)> {
 mod tests {
     use super::*;
 
-    fn spans(text: &str) -> Vec<&str> {
+    fn spans(text: &str) -> Vec<(String, &str)> {
         let mut out = Vec::new();
         SecretsDetector::new().detect(&Input::new(text), &mut out);
         out.iter()
-            .filter_map(|f| text.get(f.start..f.end))
+            .filter_map(|f| Some((f.entity.to_string(), text.get(f.start..f.end)?)))
             .collect()
+    }
+
+    fn values(text: &str) -> Vec<&str> {
+        spans(text).into_iter().map(|(_, v)| v).collect()
     }
 
     #[test]
     fn aws_access_key_ids() {
-        assert_eq!(spans("key=AKIAIOSFODNN7EXAMPLE;"), ["AKIAIOSFODNN7EXAMPLE"]);
-        assert_eq!(spans("ASIAY34FZKBOKMUTVV7A"), ["ASIAY34FZKBOKMUTVV7A"]);
-        assert!(spans("AKIAIOSFODNN7EXAMPL").is_empty());
-        assert!(spans("AKIAIOSFODNN7EXAMPLEX").is_empty());
-        assert!(spans("AKIAIOSFODNN1EXAMPLE").is_empty(), "1 is not base32");
-        assert!(spans("XAKIAIOSFODNN7EXAMPLE").is_empty());
-        assert!(spans("ASIAN food").is_empty());
+        assert_eq!(
+            values("key=AKIAIOSFODNN7EXAMPLE;"),
+            ["AKIAIOSFODNN7EXAMPLE"]
+        );
+        assert_eq!(values("ASIAY34FZKBOKMUTVV7A"), ["ASIAY34FZKBOKMUTVV7A"]);
+        assert!(values("AKIAIOSFODNN7EXAMPL").is_empty());
+        assert!(values("AKIAIOSFODNN7EXAMPLEX").is_empty());
+        assert!(values("AKIAIOSFODNN1EXAMPLE").is_empty(), "1 is not base32");
+        assert!(values("XAKIAIOSFODNN7EXAMPLE").is_empty());
+        assert!(values("ASIAN food").is_empty());
     }
 
     #[test]
     fn pem_blocks() {
         let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAbC+/=\n-----END RSA PRIVATE KEY-----";
         let text = format!("here:\n{pem}\nthanks");
-        assert_eq!(spans(&text), [pem]);
+        assert_eq!(values(&text), [pem]);
         let truncated = "-----BEGIN PRIVATE KEY-----\nMIIEvQ\nAbCd==\n";
         assert_eq!(
-            spans(&format!("{truncated}\nCan you fix it?")),
+            values(&format!("{truncated}\nCan you fix it?")),
             ["-----BEGIN PRIVATE KEY-----\nMIIEvQ\nAbCd=="]
         );
-        assert!(spans("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----").is_empty());
-        assert!(spans("-----BEGIN PRIVATE KEY").is_empty());
+        assert!(values("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----").is_empty());
+        assert!(values("-----BEGIN PRIVATE KEY").is_empty());
+    }
+
+    #[test]
+    fn provider_tokens() {
+        let cases = [
+            ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "GITHUB_TOKEN"),
+            ("glpat-xYz12345678901234567", "GITLAB_TOKEN"),
+            ("xoxb-1234567890-abcdefghij", "SLACK_TOKEN"),
+            ("sk_live_4eC39HqLyjWDarjtT1zdp7dc", "STRIPE_KEY"),
+            ("AIzaSyD-abcdefghijklmnopqrstuvwxyz01234", "GOOGLE_API_KEY"),
+            (
+                "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+                "ANTHROPIC_API_KEY",
+            ),
+            (
+                "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+                "OPENAI_API_KEY",
+            ),
+        ];
+        for (token, entity) in cases {
+            let text = format!("use {token} now");
+            assert_eq!(spans(&text), [(entity.to_owned(), token)], "{token}");
+        }
+    }
+
+    #[test]
+    fn context_secrets() {
+        assert_eq!(
+            spans("url postgres://admin:s3cr3tPw@db.example.com:5432/app"),
+            [("URL_CREDENTIALS".to_owned(), "admin:s3cr3tPw")]
+        );
+        assert_eq!(
+            spans("Server=db;User Id=sa;Password=Hunter2!x;"),
+            [("PASSWORD".to_owned(), "Hunter2!x")]
+        );
+        assert_eq!(
+            spans("api_key = \"Zx8fQ2pL9mN4vR7tK1wY3bC6\""),
+            [("GENERIC_SECRET".to_owned(), "Zx8fQ2pL9mN4vR7tK1wY3bC6")]
+        );
+        assert!(spans("the token economy and secret plans").is_empty());
     }
 }

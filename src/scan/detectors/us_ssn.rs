@@ -13,7 +13,8 @@ use crate::scan::validators::ssn_valid;
 use crate::scan::{ClassInfo, Finding, Severity};
 
 /// Words that make nine digits an SSN (and raise the confidence of a formatted one).
-const SSN_WORDS: &[&str] = &["ssn", "social security", "ss#", "ss #", "ss no", "soc sec"];
+pub(crate) const SSN_WORDS: &[&str] =
+    &["ssn", "social security", "ss#", "ss #", "ss no", "soc sec"];
 /// How far before a candidate the SSN words are looked for, in bytes.
 const CONTEXT_WINDOW: usize = 40;
 

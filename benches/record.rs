@@ -1,0 +1,148 @@
+//! The recording path: encoding and chaining one record, and `AuditLog::append` (channel,
+//! chain, write, group-commit fsync) as a request sees it. See BENCHMARKS.md, "Recording".
+//!
+//! - `record/encode_chain`: SHA-256 chaining and line encoding of a 1 KB event (CPU only).
+//! - `record/append/{interval,group}/sequential`: one append at a time, awaited.
+//! - `record/append/{interval,group}/at_1000_per_s`: appends issued open-loop every 1 ms;
+//!   the reported time is the mean latency an append adds to its request at that rate.
+//! - `record/append/group/64_concurrent`: 64 appenders at once; time per append (the
+//!   throughput bound of one fsync per batch).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use customs::audit::log::record::{GENESIS, Kind, encode};
+use customs::audit::log::{AuditConfig, AuditLog, SyncMode};
+
+/// A decision event as the gateway writes it (about 1 KB).
+fn event_body() -> Vec<u8> {
+    let event = serde_json::json!({
+        "decision_id": uuid::Uuid::now_v7().to_string(),
+        "timestamp": "2026-11-26T10:00:00.123456Z",
+        "outcome": "modify", "status": 200, "code": null, "operation": "chat",
+        "requested_model": "gpt-4o",
+        "deployment": {"id": "gpt-4o-azure-swedencentral", "provider": "azure_openai", "model": "gpt-4o", "region": "swedencentral", "jurisdiction": "EU"},
+        "principal": {"id": "eva", "kind": "User", "tenant": "acme", "groups": ["engineering", "eu-staff"]},
+        "policy_version": "sha256:8f14e45fceea167a5a36dedd4bea2543e0b2b1f0a1c4d5e6f708192a3b4c5d6e",
+        "policy_ids": ["base.engineering-may-chat", "residency.eu-stays-in-eu"],
+        "refused": [{"deployment_id": "gpt-4o-openai-us", "policy_ids": ["residency.eu-stays-in-eu"], "evaluation_errors": 0}],
+        "classes": [
+            {"class": "PII.EMAIL", "count": 2, "severity": "medium", "action": "redacted"},
+            {"class": "PCI.CARD_NUMBER", "count": 1, "severity": "high", "action": "redacted"},
+            {"class": "GOVID.US.SSN", "count": 1, "severity": "critical", "action": "redacted"}
+        ],
+        "redactions": 4, "segments": 3, "stream": false,
+        "prompt_fingerprint": "hmac-sha256:0123456789abcdef",
+        "client_address": "10.1.2.3:54321", "upstream_status": 200,
+        "phase_timings_us": {"accept": 12, "authenticate": 3, "decide": 29, "forward": 80000, "inspect": 5, "parse": 9, "record": 1, "redact": 4}
+    });
+    serde_json::to_vec(&event).unwrap()
+}
+
+fn open(dir: &std::path::Path, sync: SyncMode) -> Arc<AuditLog> {
+    let config = AuditConfig {
+        dir: Some(dir.to_path_buf()),
+        sync,
+        ..AuditConfig::default()
+    };
+    Arc::new(AuditLog::open(&config).unwrap().unwrap())
+}
+
+fn bench(c: &mut Criterion) {
+    let body = event_body();
+    let mut group = c.benchmark_group("record");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("encode_chain", |b| {
+        let mut out = Vec::with_capacity(2048);
+        let mut prev = GENESIS;
+        let mut seq = 0;
+        b.iter(|| {
+            out.clear();
+            seq += 1;
+            prev = encode(seq, Kind::Event, &prev, &body, &mut out);
+        });
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (name, sync) in [("interval", SyncMode::Interval), ("group", SyncMode::Group)] {
+        let dir = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+        let log = open(dir.path(), sync);
+        group.bench_function(format!("append/{name}/sequential"), |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        log.append_body(body.clone()).await.unwrap();
+                    }
+                    started.elapsed()
+                })
+            });
+        });
+        group.bench_function(format!("append/{name}/at_1000_per_s"), |b| {
+            b.iter_custom(|iters| {
+                let log = Arc::clone(&log);
+                let body = body.clone();
+                runtime.block_on(async move {
+                    let mut tasks = Vec::with_capacity(iters as usize);
+                    let mut tick = tokio::time::interval(Duration::from_millis(1));
+                    for _ in 0..iters {
+                        tick.tick().await;
+                        let (log, body) = (Arc::clone(&log), body.clone());
+                        tasks.push(tokio::spawn(async move {
+                            let started = Instant::now();
+                            log.append_body(body).await.unwrap();
+                            started.elapsed()
+                        }));
+                    }
+                    let mut total = Duration::ZERO;
+                    for task in tasks {
+                        total += task.await.unwrap();
+                    }
+                    total
+                })
+            });
+        });
+        if sync == SyncMode::Group {
+            group.throughput(Throughput::Elements(64));
+            group.bench_function("append/group/64_concurrent", |b| {
+                b.iter_custom(|iters| {
+                    let log = Arc::clone(&log);
+                    let body = body.clone();
+                    runtime.block_on(async move {
+                        let started = Instant::now();
+                        for _ in 0..iters {
+                            let tasks: Vec<_> = (0..64)
+                                .map(|_| {
+                                    let (log, body) = (Arc::clone(&log), body.clone());
+                                    tokio::spawn(
+                                        async move { log.append_body(body).await.unwrap() },
+                                    )
+                                })
+                                .collect();
+                            for task in tasks {
+                                task.await.unwrap();
+                            }
+                        }
+                        started.elapsed()
+                    })
+                });
+            });
+            group.throughput(Throughput::Elements(1));
+        }
+        runtime.block_on(log.shutdown(Duration::ZERO));
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(4));
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,0 +1,1068 @@
+//! Accuracy harness for the scanner: a seeded generator of prompt-like text with
+//! every entity type embedded at known spans, plus hard negatives (order numbers,
+//! timestamps, UUIDs, versions, hashes, phone-like numbers) in the surrounding prose;
+//! then per-type precision, recall and F2 of `Scanner::scan` on it.
+//!
+//! ```sh
+//! cargo run --release --example accuracy                          # 100 documents per type
+//! cargo run --release --example accuracy -- --per-type 300 --seed 7
+//! cargo run --release --example accuracy -- --corpus target/accuracy/corpus.jsonl
+//! ```
+//!
+//! `--corpus FILE` also writes the corpus as JSON lines (`text`, and `spans` with
+//! `type`, byte `start`/`end` and char `cstart`/`cend`) for `bench/presidio/compare.py`,
+//! which scores Microsoft Presidio on exactly the same documents.
+//!
+//! Scoring: a finding is a true positive when it overlaps a gold span of the same type
+//! (each gold span counts once); every other finding is a false positive of its type,
+//! wherever it is (in the prose, on a hard negative, or typed wrongly on a gold span);
+//! a gold span without an overlapping finding of its type is a false negative.
+//! F2 weighs recall twice as much as precision: a missed value leaves the building.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs
+)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Instant;
+
+use customs::scan::validators as v;
+use customs::scan::{Classifier, Scanner};
+use sha2::{Digest, Sha256};
+
+/// SplitMix64: small, seeded, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+    fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect()
+    }
+    fn upper(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'A' + self.below(26) as u8))
+            .collect()
+    }
+    fn from_set(&mut self, set: &[u8], n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(set[self.below(set.len())]))
+            .collect()
+    }
+}
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const HEX: &[u8] = b"0123456789abcdef";
+const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Draws from `gen` until `ok` accepts (checksummed values: one in 10–100 passes).
+fn until(rng: &mut Rng, draw: impl Fn(&mut Rng) -> String, ok: impl Fn(&str) -> bool) -> String {
+    loop {
+        let s = draw(rng);
+        if ok(&s) {
+            return s;
+        }
+    }
+}
+
+fn group(s: &str, sizes: &[usize], sep: &str) -> String {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for &n in sizes {
+        out.push(&s[at..at + n]);
+        at += n;
+    }
+    out.join(sep)
+}
+
+const FIRST: &[&str] = &[
+    "James", "Mary", "Robert", "Jennifer", "Michael", "Linda", "Sarah", "David", "Emma", "Lukas",
+    "Camille", "Priya", "Carlos", "Giulia", "Hiroshi", "Fatima",
+];
+const LAST: &[&str] = &[
+    "Smith",
+    "Johnson",
+    "Garcia",
+    "Müller",
+    "Dubois",
+    "Rossi",
+    "Sharma",
+    "Tanaka",
+    "Okafor",
+    "Lindqvist",
+    "Kowalski",
+    "Brennan",
+    "Haddad",
+    "Moreau",
+];
+const CITIES: &[&str] = &["Springfield", "Portland", "Austin", "Denver", "Madison"];
+const STREETS: &[&str] = &["Maple", "Oak", "Pine", "Cedar", "Elm", "Washington", "Lake"];
+const SUFFIX: &[&str] = &["Street", "Avenue", "Road", "Lane", "Drive", "Blvd"];
+const STATES: &[&str] = &["CA", "NY", "TX", "WA", "OR", "CO", "IL"];
+const DIAG: &[&str] = &[
+    "diabetes",
+    "schizophrenia",
+    "bipolar disorder",
+    "hepatitis C",
+    "HIV",
+    "epilepsy",
+    "breast cancer",
+];
+const MEDS: &[&str] = &[
+    "metformin",
+    "sertraline",
+    "insulin",
+    "quetiapine",
+    "adalimumab",
+    "warfarin",
+    "fentanyl",
+];
+
+/// One entity type: its label, and a generator of (template with `{}`, value).
+type Gen = fn(&mut Rng) -> (&'static str, String);
+
+fn luhn_complete(rng: &mut Rng, prefix: &str, len: usize) -> String {
+    let p = prefix.to_owned();
+    until(
+        rng,
+        |r| format!("{p}{}", r.digits(len - p.len())),
+        |s| v::luhn_valid(s.as_bytes()),
+    )
+}
+
+fn generators() -> Vec<(&'static str, Gen)> {
+    vec![
+        ("EMAIL", |r| {
+            (
+                "Please email {} about the renewal.",
+                format!(
+                    "{}.{}{}@{}",
+                    r.pick(FIRST).to_lowercase(),
+                    r.pick(&["smith", "lee", "ng", "patel"]),
+                    r.below(100),
+                    r.pick(&["example.com", "corp.example.org", "mail.example.co.uk"])
+                ),
+            )
+        }),
+        ("PHONE", |r| {
+            let v = match r.below(6) {
+                0 => format!(
+                    "({}) 555-{}",
+                    r.pick(&["415", "212", "646", "303"]),
+                    r.digits(4)
+                ),
+                1 => format!("+1 415 555 {}", r.digits(4)),
+                2 => format!("+44 20 7946 {}", r.digits(4)),
+                3 => format!("030 {}", r.digits(8)),
+                4 => format!(
+                    "+33 1 {} {} {} {}",
+                    r.digits(2),
+                    r.digits(2),
+                    r.digits(2),
+                    r.digits(2)
+                ),
+                _ => format!("+91 98765 {}", r.digits(5)),
+            };
+            ("Call me back at {} tomorrow morning.", v)
+        }),
+        ("IP_ADDRESS", |r| {
+            let v = if r.below(3) == 0 {
+                format!(
+                    "2001:db8:{:x}::{:x}:{:x}",
+                    r.below(65535),
+                    r.below(65535) + 1,
+                    r.below(65535) + 1
+                )
+            } else {
+                format!(
+                    "{}.{}.{}.{}",
+                    11 + r.below(200),
+                    r.below(256),
+                    r.below(256),
+                    1 + r.below(254)
+                )
+            };
+            ("The login came from {} last night.", v)
+        }),
+        ("MAC_ADDRESS", |r| {
+            (
+                "Device with MAC {} joined the guest network.",
+                (0..6)
+                    .map(|_| r.from_set(HEX, 2).to_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            )
+        }),
+        ("URL_CREDENTIALS", |r| {
+            (
+                "Connect with postgres://{}@db.internal:5432/app please.",
+                format!("admin{}:{}", r.below(99), r.from_set(ALNUM, 12)),
+            )
+        }),
+        ("DATE_OF_BIRTH", |r| {
+            let (y, m, d) = (1940 + r.below(60), 1 + r.below(12), 1 + r.below(28));
+            let v = match r.below(3) {
+                0 => format!("{m:02}/{d:02}/{y}"),
+                1 => format!("{y}-{m:02}-{d:02}"),
+                _ => format!(
+                    "{d} {} {y}",
+                    ["January", "March", "May", "July", "October", "December"][r.below(6)]
+                ),
+            };
+            (
+                [
+                    "Patient DOB: {}.",
+                    "She was born on {} in Ohio.",
+                    "Date of birth {} per the form.",
+                ][r.below(3)],
+                v,
+            )
+        }),
+        ("PERSON_NAME", |r| {
+            (
+                "Please forward the contract to {} before Friday.",
+                format!("{} {}", r.pick(FIRST), r.pick(LAST)),
+            )
+        }),
+        ("STREET_ADDRESS", |r| {
+            (
+                "Ship the replacement to {} please.",
+                format!(
+                    "{} {} {}, {}, {} {}",
+                    1 + r.below(9999),
+                    r.pick(STREETS),
+                    r.pick(SUFFIX),
+                    r.pick(CITIES),
+                    r.pick(STATES),
+                    r.digits(5)
+                ),
+            )
+        }),
+        ("VIN", |r| {
+            (
+                "The car with VIN {} was recalled.",
+                until(
+                    r,
+                    |r| r.from_set(b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789", 17),
+                    |s| v::vin_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("IMEI", |r| {
+            ("Phone IMEI {} reported stolen.", luhn_complete(r, "35", 15))
+        }),
+        ("BTC_ADDRESS", |r| {
+            ("Send the refund to {} today.", btc_address(r))
+        }),
+        ("ETH_ADDRESS", |r| {
+            ("My wallet is 0x{} for payouts.", r.from_set(HEX, 40)).pipe_eth()
+        }),
+        ("CARD_NUMBER", |r| {
+            let pan = match r.below(4) {
+                0 => luhn_complete(r, "4", 16),
+                1 => luhn_complete(r, "5", 16)
+                    .replacen('5', "52", 1)
+                    .chars()
+                    .take(16)
+                    .collect::<String>(),
+                2 => luhn_complete(r, "37", 15),
+                _ => luhn_complete(r, "6011", 16),
+            };
+            let pan = if v::luhn_valid(pan.as_bytes()) && v::card_brand(pan.as_bytes()).is_some() {
+                pan
+            } else {
+                luhn_complete(r, "4", 16)
+            };
+            let v = match (pan.len(), r.below(3)) {
+                (16, 0) => group(&pan, &[4, 4, 4, 4], " "),
+                (16, 1) => group(&pan, &[4, 4, 4, 4], "-"),
+                (15, 0) => group(&pan, &[4, 6, 5], " "),
+                _ => pan,
+            };
+            ("My card number is {} if you need it.", v)
+        }),
+        ("CARD_CVV", |r| ("The CVV is {} on the back.", r.digits(3))),
+        ("CARD_EXPIRY", |r| {
+            (
+                "Card expires {} so renew soon.",
+                format!("{:02}/{}", 1 + r.below(12), 26 + r.below(8)),
+            )
+        }),
+        ("CARD_TRACK_DATA", |r| {
+            (
+                "Swipe log: {} end.",
+                format!(
+                    "%B{}^DOE/JOHN^{}{}?",
+                    luhn_complete(r, "4", 16),
+                    26 + r.below(8),
+                    r.digits(20)
+                ),
+            )
+        }),
+        ("IBAN", |r| {
+            let bban = r.digits(18);
+            let iban = until(
+                r,
+                |r| format!("DE{}{bban}", r.digits(2)),
+                |s| v::iban_mod97_valid(s.as_bytes()),
+            );
+            (
+                "Transfer to IBAN {} by Monday.",
+                if r.below(2) == 0 {
+                    group(&iban, &[4, 4, 4, 4, 4, 2], " ")
+                } else {
+                    iban
+                },
+            )
+        }),
+        ("SWIFT_BIC", |r| {
+            (
+                "Use SWIFT code {} for the wire.",
+                format!(
+                    "{}{}{}",
+                    r.upper(4),
+                    r.pick(&["DE", "GB", "FR", "US", "CH"]),
+                    r.from_set(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 2)
+                ),
+            )
+        }),
+        ("ABA_ROUTING", |r| {
+            (
+                "Our routing number is {} for ACH.",
+                until(
+                    r,
+                    |r| format!("0{}", r.digits(8)),
+                    |s| v::aba_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("BANK_ACCOUNT", |r| {
+            ("Deposit into account number {} please.", {
+                let n = 10 + r.below(3);
+                r.digits(n)
+            })
+        }),
+        ("US_SSN", |r| {
+            (
+                "Employee SSN is {} on file.",
+                format!(
+                    "{:03}-{:02}-{:04}",
+                    1 + r.below(665),
+                    1 + r.below(98),
+                    1 + r.below(9998)
+                ),
+            )
+        }),
+        ("US_ITIN", |r| {
+            (
+                "My ITIN is {} for the return.",
+                format!("9{}-{}-{}", r.digits(2), 70 + r.below(18), r.digits(4)),
+            )
+        }),
+        ("US_PASSPORT", |r| {
+            ("US passport number {} expires next year.", r.digits(9))
+        }),
+        ("US_DRIVER_LICENSE", |r| {
+            (
+                "Driver's license number {} issued in CA.",
+                format!("{}{}", r.upper(1), r.digits(7)),
+            )
+        }),
+        ("UK_NINO", |r| {
+            (
+                "National Insurance number {} on the payslip.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{}{}{}",
+                            r.from_set(b"ABCEGHJKLMNPRSTWXYZ", 2),
+                            r.digits(6),
+                            r.from_set(b"ABCD", 1)
+                        )
+                    },
+                    |s| v::uk_nino_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("UK_UTR", |r| {
+            (
+                "My UTR is {} for self assessment.",
+                until(r, |r| r.digits(10), |s| v::uk_utr_valid(s.as_bytes())),
+            )
+        }),
+        ("DE_STEUER_ID", |r| {
+            (
+                "Meine Steuer-ID ist {} laut Bescheid.",
+                until(
+                    r,
+                    |r| format!("{}{}", 1 + r.below(9), r.digits(10)),
+                    |s| v::steuer_id_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("FR_NIR", |r| {
+            (
+                "Numéro de sécurité sociale {} sur la carte.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{}{:02}{:02}{}",
+                            1 + r.below(2),
+                            r.below(100),
+                            1 + r.below(12),
+                            r.digits(10)
+                        )
+                    },
+                    |s| v::fr_nir_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("ES_NIF", |r| {
+            (
+                "Mi DNI es {} gracias.",
+                until(
+                    r,
+                    |r| format!("{}{}", r.digits(8), r.upper(1)),
+                    |s| v::es_nif_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("ES_NIE", |r| {
+            (
+                "NIE {} del titular.",
+                until(
+                    r,
+                    |r| format!("{}{}{}", r.from_set(b"XYZ", 1), r.digits(7), r.upper(1)),
+                    |s| v::es_nie_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("IT_FISCAL_CODE", |r| {
+            (
+                "Il codice fiscale è {} come da tessera.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{}{}{}{}{}{}{}",
+                            r.upper(6),
+                            r.digits(2),
+                            r.from_set(b"ABCDEHLMPRST", 1),
+                            r.digits(2),
+                            r.upper(1),
+                            r.digits(3),
+                            r.upper(1)
+                        )
+                    },
+                    |s| v::it_fiscal_code_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("PL_PESEL", |r| {
+            (
+                "Numer PESEL {} w systemie.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{:02}{:02}{:02}{}",
+                            r.below(100),
+                            1 + r.below(12),
+                            1 + r.below(28),
+                            r.digits(5)
+                        )
+                    },
+                    |s| v::pesel_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("IN_AADHAAR", |r| {
+            (
+                "Aadhaar number {} is linked.",
+                group(
+                    &until(
+                        r,
+                        |r| format!("{}{}", 2 + r.below(8), r.digits(11)),
+                        |s| v::aadhaar_valid(s.as_bytes()),
+                    ),
+                    &[4, 4, 4],
+                    " ",
+                ),
+            )
+        }),
+        ("IN_PAN", |r| {
+            (
+                "PAN {} for TDS.",
+                format!(
+                    "{}{}{}{}{}",
+                    r.upper(3),
+                    r.from_set(b"ABCFGHJLPTK", 1),
+                    r.upper(1),
+                    r.digits(4),
+                    r.upper(1)
+                ),
+            )
+        }),
+        ("IN_GSTIN", |r| {
+            (
+                "GSTIN {} on the invoice.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{:02}{}{}{}{}{}Z{}",
+                            1 + r.below(37),
+                            r.upper(3),
+                            r.from_set(b"ABCFGHJLPTK", 1),
+                            r.upper(1),
+                            r.digits(4),
+                            r.upper(1),
+                            r.from_set(b"123456789", 1)
+                        ) + &r.from_set(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1)
+                    },
+                    |s| v::in_gstin_valid(s.as_bytes()),
+                )
+                .pipe(),
+            )
+        }),
+        ("SG_NRIC", |r| {
+            (
+                "NRIC {} at the counter.",
+                until(
+                    r,
+                    |r| format!("{}{}{}", r.from_set(b"STFG", 1), r.digits(7), r.upper(1)),
+                    |s| v::sg_nric_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("AU_TFN", |r| {
+            (
+                "My TFN is {} for payroll.",
+                group(
+                    &until(r, |r| r.digits(9), |s| v::au_tfn_valid(s.as_bytes())),
+                    &[3, 3, 3],
+                    " ",
+                ),
+            )
+        }),
+        ("AU_ABN", |r| {
+            (
+                "Supplier ABN {} on the quote.",
+                group(
+                    &until(
+                        r,
+                        |r| format!("{}{}", 1 + r.below(9), r.digits(10)),
+                        |s| v::au_abn_valid(s.as_bytes()),
+                    ),
+                    &[2, 3, 3, 3],
+                    " ",
+                ),
+            )
+        }),
+        ("AU_MEDICARE", |r| {
+            (
+                "Medicare number {} for the claim.",
+                until(
+                    r,
+                    |r| format!("{}{}", 2 + r.below(5), r.digits(9)),
+                    |s| v::au_medicare_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("CA_SIN", |r| {
+            (
+                "SIN {} for the employer.",
+                group(
+                    &until(
+                        r,
+                        |r| format!("{}{}", 1 + r.below(7), r.digits(8)),
+                        |s| v::ca_sin_valid(s.as_bytes()),
+                    ),
+                    &[3, 3, 3],
+                    " ",
+                ),
+            )
+        }),
+        ("BR_CPF", |r| {
+            let cpf = until(r, |r| r.digits(11), |s| v::br_cpf_valid(s.as_bytes()));
+            (
+                "CPF {} do cliente.",
+                format!("{}.{}.{}-{}", &cpf[..3], &cpf[3..6], &cpf[6..9], &cpf[9..]),
+            )
+        }),
+        ("MX_CURP", |r| {
+            (
+                "CURP {} del solicitante.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{}{:02}{:02}{:02}{}{}{}{}",
+                            r.upper(4),
+                            r.below(100),
+                            1 + r.below(12),
+                            1 + r.below(28),
+                            r.from_set(b"HM", 1),
+                            r.upper(2),
+                            r.upper(3),
+                            r.from_set(b"0123456789", 1)
+                        ) + &r.digits(1)
+                    },
+                    |s| v::mx_curp_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("US_NPI", |r| {
+            (
+                "Prescriber NPI {} signed it.",
+                until(
+                    r,
+                    |r| format!("1{}", r.digits(9)),
+                    |s| v::npi_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("US_DEA", |r| {
+            (
+                "DEA number {} on the script.",
+                until(
+                    r,
+                    |r| format!("{}{}{}", r.from_set(b"ABFGM", 1), r.upper(1), r.digits(7)),
+                    |s| v::dea_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("US_MBI", |r| {
+            (
+                "Medicare MBI {} on the card.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{}{}{}{}{}{}{}{}{}",
+                            1 + r.below(9),
+                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY", 1),
+                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY0123456789", 1),
+                            r.digits(1),
+                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY", 1),
+                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY0123456789", 1),
+                            r.digits(1),
+                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY", 2),
+                            r.digits(2)
+                        )
+                    },
+                    |s| v::mbi_valid(s.as_bytes()),
+                ),
+            )
+        }),
+        ("UK_NHS", |r| {
+            (
+                "NHS number {} registered.",
+                group(
+                    &until(r, |r| r.digits(10), |s| v::nhs_valid(s.as_bytes())),
+                    &[3, 3, 4],
+                    " ",
+                ),
+            )
+        }),
+        ("MEDICAL_RECORD_NUMBER", |r| {
+            ("MRN: {} admitted overnight.", r.digits(8))
+        }),
+        ("DIAGNOSIS", |r| {
+            (
+                "The patient was diagnosed with {} last year.",
+                r.pick(DIAG).to_owned(),
+            )
+        }),
+        ("MEDICATION", |r| {
+            ("She takes {} twice a day.", r.pick(MEDS).to_owned())
+        }),
+        ("AWS_ACCESS_KEY_ID", |r| {
+            (
+                "Rotate key {} now.",
+                format!(
+                    "AKIA{}",
+                    r.from_set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+                ),
+            )
+        }),
+        ("AWS_SECRET_ACCESS_KEY", |r| {
+            ("aws_secret_access_key = {}", r.from_set(B64, 40))
+        }),
+        ("GITHUB_TOKEN", |r| {
+            (
+                "export GH={} in CI.",
+                format!("ghp_{}", r.from_set(ALNUM, 36)),
+            )
+        }),
+        ("GITLAB_TOKEN", |r| {
+            (
+                "token {} for the runner.",
+                format!("glpat-{}", r.from_set(ALNUM, 20)),
+            )
+        }),
+        ("SLACK_TOKEN", |r| {
+            (
+                "Bot uses {} to post.",
+                format!("xoxb-{}-{}", r.digits(11), r.from_set(ALNUM, 24)),
+            )
+        }),
+        ("STRIPE_KEY", |r| {
+            (
+                "Stripe {} in prod.",
+                format!("sk_live_{}", r.from_set(ALNUM, 24)),
+            )
+        }),
+        ("GOOGLE_API_KEY", |r| {
+            (
+                "Maps key {} leaked.",
+                format!("AIza{}", r.from_set(ALNUM, 35)),
+            )
+        }),
+        ("OPENAI_API_KEY", |r| {
+            (
+                "OPENAI_API_KEY={} in .env",
+                format!("sk-proj-{}", r.from_set(ALNUM, 48)),
+            )
+        }),
+        ("ANTHROPIC_API_KEY", |r| {
+            (
+                "Use {} for Claude.",
+                format!("sk-ant-api03-{}", r.from_set(ALNUM, 40)),
+            )
+        }),
+        ("AZURE_STORAGE_KEY", |r| {
+            (
+                "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={};EndpointSuffix=core.windows.net",
+                format!("{}==", r.from_set(B64, 86)),
+            )
+        }),
+        ("JWT", |r| {
+            (
+                "Bearer {} expired.",
+                format!(
+                    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{}.{}",
+                    r.from_set(ALNUM, 30),
+                    r.from_set(ALNUM, 43)
+                ),
+            )
+        }),
+        ("PRIVATE_KEY", |r| {
+            (
+                "Here is the key:\n{}\nthanks",
+                format!(
+                    "-----BEGIN RSA PRIVATE KEY-----\n{}\n{}\n-----END RSA PRIVATE KEY-----",
+                    r.from_set(B64, 64),
+                    r.from_set(B64, 40)
+                ),
+            )
+        }),
+        ("PASSWORD", |r| {
+            (
+                "Server=db;User Id=sa;Password={};",
+                format!("{}{}!", r.from_set(ALNUM, 10), r.digits(2)),
+            )
+        }),
+        ("GENERIC_SECRET", |r| {
+            (
+                "client_secret: {}",
+                format!("{}{}", r.from_set(ALNUM, 22), r.digits(2)),
+            )
+        }),
+    ]
+}
+
+trait Pipe {
+    fn pipe(self) -> Self;
+}
+impl Pipe for String {
+    fn pipe(self) -> Self {
+        self
+    }
+}
+trait PipeEth {
+    fn pipe_eth(self) -> (&'static str, String);
+}
+impl PipeEth for (&'static str, String) {
+    /// The template already holds `0x`; move it into the value.
+    fn pipe_eth(self) -> (&'static str, String) {
+        ("My wallet is {} for payouts.", format!("0x{}", self.1))
+    }
+}
+
+fn btc_address(r: &mut Rng) -> String {
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut payload = vec![if r.below(2) == 0 { 0x00 } else { 0x05 }];
+    payload.extend((0..20).map(|_| r.below(256) as u8));
+    let check = Sha256::digest(Sha256::digest(&payload));
+    payload.extend_from_slice(&check[..4]);
+    let zeros = payload.iter().take_while(|&&b| b == 0).count();
+    let mut num = payload.clone();
+    let mut out = Vec::new();
+    while num.iter().any(|&b| b != 0) {
+        let mut rem = 0u32;
+        for b in num.iter_mut() {
+            let acc = (rem << 8) | u32::from(*b);
+            *b = (acc / 58) as u8;
+            rem = acc % 58;
+        }
+        out.push(ALPHABET[rem as usize]);
+    }
+    out.extend(std::iter::repeat_n(b'1', zeros));
+    out.reverse();
+    String::from_utf8(out).unwrap()
+}
+
+/// Prose around the entity, with hard negatives in it.
+fn filler(r: &mut Rng) -> String {
+    let sentences: [&dyn Fn(&mut Rng) -> String; 10] = [
+        &|_| "We are preparing the quarterly review for the operations team.".to_owned(),
+        &|r| {
+            format!(
+                "Order #{} shipped on {}-0{}-1{}.",
+                r.digits(9),
+                2020 + r.below(6),
+                1 + r.below(9),
+                r.below(9)
+            )
+        },
+        &|r| {
+            format!(
+                "Request id {}-{}-4{}-a{}-{} failed.",
+                r.from_set(HEX, 8),
+                r.from_set(HEX, 4),
+                r.from_set(HEX, 3),
+                r.from_set(HEX, 3),
+                r.from_set(HEX, 12)
+            )
+        },
+        &|r| {
+            format!(
+                "Deployed version {}.{}.{} at 2024-03-15T14:{:02}:05Z.",
+                r.below(20),
+                r.below(40),
+                r.below(100),
+                r.below(60)
+            )
+        },
+        &|r| format!("Commit {} fixed the build.", r.from_set(HEX, 40)),
+        &|r| {
+            format!(
+                "Ticket 555-01{} is about {} rows in the report.",
+                r.digits(2),
+                r.digits(5)
+            )
+        },
+        &|r| {
+            format!(
+                "Invoice INV-{}-{} totals ${},{}.{}.",
+                2020 + r.below(6),
+                r.digits(6),
+                1 + r.below(9),
+                r.digits(3),
+                r.digits(2)
+            )
+        },
+        &|_| "Please keep the tone neutral and avoid speculation.".to_owned(),
+        &|r| {
+            format!(
+                "The median response time dropped to {}.{} hours.",
+                r.below(9),
+                r.below(9)
+            )
+        },
+        &|r| {
+            format!(
+                "Tracking number 1Z{}{} is in transit.",
+                r.from_set(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 6),
+                r.digits(10)
+            )
+        },
+    ];
+    let n = 1 + r.below(3);
+    (0..n)
+        .map(|_| sentences[r.below(sentences.len())](r))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One gold span.
+struct Gold {
+    entity: &'static str,
+    start: usize,
+    end: usize,
+}
+
+struct Doc {
+    text: String,
+    gold: Vec<Gold>,
+}
+
+fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
+    let mut r = Rng(seed);
+    let gens = generators();
+    let mut docs = Vec::new();
+    for _ in 0..per_type {
+        for (entity, make) in &gens {
+            let (template, value) = make(&mut r);
+            let before = filler(&mut r);
+            let after = filler(&mut r);
+            let (head, tail) = template.split_once("{}").unwrap();
+            let text = format!("{before} {head}{value}{tail} {after}");
+            let start = before.len() + 1 + head.len();
+            docs.push(Doc {
+                gold: vec![Gold {
+                    entity,
+                    start,
+                    end: start + value.len(),
+                }],
+                text,
+            });
+        }
+    }
+    docs
+}
+
+#[derive(Default, Clone, Copy)]
+struct Score {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let per_type: usize = arg("--per-type").map_or(100, |s| s.parse().unwrap());
+    let seed: u64 = arg("--seed").map_or(42, |s| s.parse().unwrap());
+    let docs = corpus(seed, per_type);
+
+    if let Some(path) = arg("--corpus") {
+        if let Some(dir) = std::path::Path::new(&path).parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for d in &docs {
+            let spans: Vec<serde_json::Value> = d
+                .gold
+                .iter()
+                .map(|g| {
+                    serde_json::json!({
+                        "type": g.entity, "start": g.start, "end": g.end,
+                        "cstart": d.text[..g.start].chars().count(),
+                        "cend": d.text[..g.end].chars().count(),
+                    })
+                })
+                .collect();
+            writeln!(f, "{}", serde_json::json!({"text": d.text, "spans": spans})).unwrap();
+        }
+        println!("wrote {} documents to {path}", docs.len());
+    }
+
+    let classifiers =
+        Classifier::load_dir(std::path::Path::new("policies/classifiers")).unwrap_or_default();
+    let scanner = Scanner::new(classifiers).unwrap();
+    let types: Vec<&str> = generators().iter().map(|(t, _)| *t).collect();
+    let mut scores: BTreeMap<String, Score> = types
+        .iter()
+        .map(|t| ((*t).to_owned(), Score::default()))
+        .collect();
+    let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
+    let started = Instant::now();
+    let all: Vec<_> = docs
+        .iter()
+        .map(|d| scanner.scan(&d.text).unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    for (d, findings) in docs.iter().zip(&all) {
+        let mut matched = vec![false; d.gold.len()];
+        for f in findings {
+            let hit = d
+                .gold
+                .iter()
+                .position(|g| *g.entity == *f.entity && f.start < g.end && g.start < f.end);
+            let s = scores.entry(f.entity.to_string()).or_default();
+            match hit {
+                Some(i) if !matched[i] => {
+                    matched[i] = true;
+                    s.tp += 1;
+                }
+                Some(_) => {}
+                None => s.fp += 1,
+            }
+        }
+        for (g, m) in d.gold.iter().zip(matched) {
+            if !m {
+                scores.entry(g.entity.to_owned()).or_default().fn_ += 1;
+            }
+        }
+    }
+    println!(
+        "{} documents, {} bytes, seed {seed}; scan: {:.1} ms total, {:.1} MB/s, {:.2} µs/doc",
+        docs.len(),
+        bytes,
+        elapsed.as_secs_f64() * 1e3,
+        bytes as f64 / elapsed.as_secs_f64() / 1e6,
+        elapsed.as_secs_f64() * 1e6 / docs.len() as f64
+    );
+    println!("| type | TP | FP | FN | precision | recall | F2 |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut total = Score::default();
+    for (t, s) in &scores {
+        let p = if s.tp + s.fp == 0 {
+            1.0
+        } else {
+            s.tp as f64 / (s.tp + s.fp) as f64
+        };
+        let r = if s.tp + s.fn_ == 0 {
+            1.0
+        } else {
+            s.tp as f64 / (s.tp + s.fn_) as f64
+        };
+        let f2 = if p + r == 0.0 {
+            0.0
+        } else {
+            5.0 * p * r / (4.0 * p + r)
+        };
+        println!(
+            "| {t} | {} | {} | {} | {p:.3} | {r:.3} | {f2:.3} |",
+            s.tp, s.fp, s.fn_
+        );
+        total.tp += s.tp;
+        total.fp += s.fp;
+        total.fn_ += s.fn_;
+    }
+    let p = total.tp as f64 / (total.tp + total.fp).max(1) as f64;
+    let r = total.tp as f64 / (total.tp + total.fn_).max(1) as f64;
+    println!(
+        "| **all** | {} | {} | {} | {p:.3} | {r:.3} | {:.3} |",
+        total.tp,
+        total.fp,
+        total.fn_,
+        5.0 * p * r / (4.0 * p + r)
+    );
+}

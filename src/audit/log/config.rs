@@ -1,0 +1,119 @@
+//! `[audit]`: the durable decision log and its forwarder. Every field has a default; the
+//! log is off unless `dir` is set (see ARCHITECTURE.md, "Audit trail", for why the
+//! embedded default leaves it off).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// When an append waits for the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Group commit: an append returns once an `fsync` covers its record. The writer
+    /// fsyncs once per batch (what arrived while the previous fsync ran, at most
+    /// `max_batch` records, after waiting at most `max_wait_us` for more).
+    #[default]
+    Group,
+    /// An append returns once its record is written to the file (the page cache); the
+    /// writer fsyncs every `sync_interval_ms`. A killed process loses nothing; a power
+    /// loss may lose the last interval.
+    Interval,
+}
+
+/// What happens when the log reaches `max_bytes` and nothing can be reclaimed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// Fail closed: new requests are refused with 503 `audit_log_full` before anything is
+    /// forwarded.
+    #[default]
+    Refuse,
+    /// Keep serving without a durable record: an error line per unrecorded event and the
+    /// counter `customs_audit_unrecorded_total`.
+    StopRecording,
+}
+
+/// `[audit]`: the durable, hash-chained decision log.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Directory of the log (segments, checkpoints, the forwarder's cursor). Absent: no
+    /// durable log (events still go to the structured log and OTLP, best effort).
+    pub dir: Option<PathBuf>,
+    /// `group` (default) or `interval`.
+    pub sync: SyncMode,
+    /// Group commit: longest wait for more records before an fsync, in microseconds.
+    pub max_wait_us: u64,
+    /// Interval mode: time between fsyncs, in milliseconds.
+    pub sync_interval_ms: u64,
+    /// Most records written under one fsync.
+    pub max_batch: usize,
+    /// A segment is closed and a new one started when it would grow beyond this size.
+    pub segment_bytes: u64,
+    /// Disk budget of the whole log. When reached, closed segments already delivered by
+    /// the forwarder are deleted oldest first; if none is, `when_full` applies.
+    pub max_bytes: u64,
+    /// Closed segments whose last write is older than this are deleted (0: never).
+    pub retention_days: u64,
+    /// `refuse` (default) or `stop_recording`.
+    pub when_full: WhenFull,
+    /// A signed checkpoint after this many records...
+    pub checkpoint_every: u64,
+    /// ...or after this many seconds with unsigned records, whichever comes first.
+    pub checkpoint_interval_secs: u64,
+    /// Ed25519 private key for checkpoints: PKCS#8 PEM (`openssl genpkey -algorithm
+    /// ed25519`) or a 64-hex-digit seed (`customs audit keygen`). Absent: the seed in
+    /// `CUSTOMS_AUDIT_SIGNING_KEY`, else a per-process key (a warning says so).
+    pub signing_key_file: Option<PathBuf>,
+    /// The forwarder that ships the log over OTLP.
+    pub forward: ForwardConfig,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            dir: None,
+            sync: SyncMode::Group,
+            max_wait_us: 0,
+            sync_interval_ms: 10,
+            max_batch: 512,
+            segment_bytes: 64 * 1024 * 1024,
+            max_bytes: 4 * 1024 * 1024 * 1024,
+            retention_days: 90,
+            when_full: WhenFull::Refuse,
+            checkpoint_every: 10_000,
+            checkpoint_interval_secs: 60,
+            signing_key_file: None,
+            forward: ForwardConfig::default(),
+        }
+    }
+}
+
+/// `[audit.forward]`: shipping the log over OTLP/HTTP.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForwardConfig {
+    /// Ship the log when an endpoint is known (here or in `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub enabled: bool,
+    /// OTLP/HTTP base URL (`http://collector:4318`); absent: the `OTEL_*` environment.
+    pub endpoint: Option<String>,
+    /// Most records per export request.
+    pub max_batch: usize,
+    /// Longest pause between retries after a failed export, in milliseconds.
+    pub max_backoff_ms: u64,
+    /// Time allowed for one export request, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for ForwardConfig {
+    fn default() -> Self {
+        ForwardConfig {
+            enabled: true,
+            endpoint: None,
+            max_batch: 256,
+            max_backoff_ms: 5_000,
+            timeout_ms: 10_000,
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! FIN.* (besides the IBAN, which has its own file): SWIFT/BIC, ABA routing numbers
+//! and bank account numbers.
+//!
+//! - SWIFT_BIC (`FIN.SWIFT_BIC`): `AAAA CC LL [BBB]`, bank code of letters, a real ISO
+//!   3166 country, location and branch of letters and digits. Eight capital letters
+//!   are also most acronyms and shouted words, so only a token next to a SWIFT/BIC
+//!   word counts.
+//! - ABA_ROUTING (`FIN.US.ABA_ROUTING`): 9 digits, 3-7-1 weights and a Federal Reserve
+//!   prefix; context (one random number in ten passes the weights).
+//! - BANK_ACCOUNT (`FIN.BANK_ACCOUNT`): 6–17 digits (spaces or dashes allowed) right
+//!   after an account word. There is no general check digit, so context is everything.
+
+use super::{Detector, Input, Need, NumberRule, class_info};
+use crate::scan::validators::aba_valid;
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Context words for a SWIFT/BIC code.
+pub(crate) const SWIFT_WORDS: &[&str] = &["swift", "bic", "swift code", "bic code", "swift/bic"];
+/// Context words for an ABA routing number.
+pub(crate) const ABA_WORDS: &[&str] = &["routing", "aba", "rtn", "transit number"];
+/// Context words for a bank account number.
+pub(crate) const ACCOUNT_WORDS: &[&str] = &[
+    "account number",
+    "account no",
+    "acct",
+    "a/c",
+    "bank account",
+    "checking account",
+    "savings account",
+    "kontonummer",
+    "konto",
+    "numéro de compte",
+];
+
+/// ISO 3166-1 alpha-2 codes, two bytes each.
+const COUNTRIES: &[u8] = b"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSXKYEYTZAZMZW";
+
+/// Whether `cc` is an assigned ISO 3166-1 alpha-2 country code.
+pub(crate) fn is_country(cc: &[u8]) -> bool {
+    cc.len() == 2 && COUNTRIES.chunks_exact(2).any(|c| c == cc)
+}
+
+/// Whether `token` is shaped like a BIC (8 or 11 characters).
+pub(crate) fn bic_shape(token: &[u8]) -> bool {
+    (token.len() == 8 || token.len() == 11)
+        && token
+            .get(..4)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_uppercase))
+        && token.get(4..6).is_some_and(is_country)
+        && token.get(6..).is_some_and(|b| {
+            b.iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+}
+
+/// Detects SWIFT/BIC codes, ABA routing numbers and bank account numbers.
+#[derive(Debug)]
+pub(crate) struct BankDetector {
+    swift: ClassInfo,
+    aba: NumberRule,
+    account: ClassInfo,
+}
+
+impl BankDetector {
+    pub(crate) fn new() -> Self {
+        BankDetector {
+            swift: class_info("FIN.SWIFT_BIC", "SWIFT_BIC", Severity::Medium),
+            aba: NumberRule {
+                info: class_info("FIN.US.ABA_ROUTING", "ABA_ROUTING", Severity::Medium),
+                lengths: 9..=9,
+                separators: b"",
+                groups: &[],
+                validate: aba_valid,
+                words: ABA_WORDS,
+                need: Need::Context,
+                base: 0.8,
+            },
+            account: class_info("FIN.BANK_ACCOUNT", "BANK_ACCOUNT", Severity::High),
+        }
+    }
+}
+
+impl Detector for BankDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![
+            self.swift.clone(),
+            self.aba.info.clone(),
+            self.account.clone(),
+        ]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        self.aba.detect(input, out);
+        input.digit_windows(b" -", 6..=17, |start, end, _| {
+            if !input.standalone_number(start, end) {
+                return;
+            }
+            let context = input.context_within(start, end, 32, 0, ACCOUNT_WORDS);
+            if context.any() {
+                out.extend(input.finding(&self.account, start, end, 0.75));
+            }
+        });
+        // SWIFT/BIC: the tokens near a SWIFT word (before or after it).
+        let hits = input.keyword_hits();
+        if !hits.iter().any(|h| SWIFT_WORDS.contains(&h.word)) {
+            return;
+        }
+        let mut i = 0;
+        let bytes = input.bytes;
+        while i < bytes.len() {
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
+            if !b.is_ascii_uppercase() || !input.word_boundary_before(i) {
+                i += 1;
+                continue;
+            }
+            let mut end = i;
+            while bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                end += 1;
+            }
+            let token = bytes.get(i..end).unwrap_or_default();
+            if bic_shape(token) && input.word_boundary_after(end) {
+                let context = input.context_within(i, end, 32, 32, SWIFT_WORDS);
+                if context.any() {
+                    out.extend(input.finding(&self.swift, i, end, context.boost(0.75)));
+                }
+            }
+            i = end.max(i + 1);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! GOVID.US (besides the SSN, which has its own file): ITIN, passport, driver licence.
+//!
+//! - US_ITIN (`GOVID.US.ITIN`): `9AA-GG-SSSS` with the IRS group ranges; the bare nine
+//!   digits only with context.
+//! - US_PASSPORT (`GOVID.US.PASSPORT`): nine digits, or a letter and eight digits (the
+//!   next-generation book), only next to a passport word: the shape alone is any
+//!   order number.
+//! - US_DRIVER_LICENSE (`GOVID.US.DRIVER_LICENSE`): state formats differ too much to
+//!   validate (one letter + 4–14 digits, 7–13 digits, ...); a token of 5–15 letters
+//!   and digits with at least four digits, next to a licence word.
+
+use super::{Detector, Input, Need, NumberRule, class_info};
+use crate::scan::validators::itin_valid;
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Context words for an ITIN.
+pub(crate) const ITIN_WORDS: &[&str] = &["itin", "taxpayer identification", "tax id"];
+/// Context words for a passport number.
+pub(crate) const PASSPORT_WORDS: &[&str] = &["passport", "passeport", "reisepass", "pasaporte"];
+/// Context words for a driver licence.
+pub(crate) const LICENSE_WORDS: &[&str] = &[
+    "driver's license",
+    "drivers license",
+    "driver license",
+    "driving licence",
+    "driver's licence",
+    "dl#",
+    "dl no",
+    "license number",
+    "licence number",
+    "führerschein",
+];
+
+/// Detects US ITINs, passports and driver licences.
+#[derive(Debug)]
+pub(crate) struct UsIdDetector {
+    itin: NumberRule,
+    passport: ClassInfo,
+    license: ClassInfo,
+}
+
+impl UsIdDetector {
+    pub(crate) fn new() -> Self {
+        UsIdDetector {
+            itin: NumberRule {
+                info: class_info("GOVID.US.ITIN", "US_ITIN", Severity::High),
+                lengths: 9..=9,
+                separators: b"- ",
+                groups: &[3, 2, 4],
+                validate: itin_valid,
+                words: ITIN_WORDS,
+                need: Need::ContextUnlessFormatted,
+                base: 0.85,
+            },
+            passport: class_info("GOVID.US.PASSPORT", "US_PASSPORT", Severity::High),
+            license: class_info(
+                "GOVID.US.DRIVER_LICENSE",
+                "US_DRIVER_LICENSE",
+                Severity::High,
+            ),
+        }
+    }
+}
+
+impl Detector for UsIdDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![
+            self.itin.info.clone(),
+            self.passport.clone(),
+            self.license.clone(),
+        ]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        self.itin.detect(input, out);
+        for t in input.alnum_tokens() {
+            let Some(token) = input.bytes.get(t.start..t.end) else {
+                continue;
+            };
+            if !input.word_boundary_before(t.start) || !input.word_boundary_after(t.end) {
+                continue;
+            }
+            let digits = token.iter().filter(|b| b.is_ascii_digit()).count();
+            let upper_or_digit = token
+                .iter()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            let passport_shape = (t.len() == 9 && digits == 9)
+                || (t.len() == 9
+                    && digits == 8
+                    && token.first().is_some_and(u8::is_ascii_uppercase));
+            if passport_shape {
+                let context = input.context(t.start, t.end, PASSPORT_WORDS);
+                if context.any() {
+                    out.extend(input.finding(&self.passport, t.start, t.end, context.boost(0.75)));
+                    continue;
+                }
+            }
+            if (5..=15).contains(&t.len()) && digits >= 4 && upper_or_digit {
+                let context = input.context_within(t.start, t.end, 32, 16, LICENSE_WORDS);
+                if context.any() {
+                    out.extend(input.finding(&self.license, t.start, t.end, context.boost(0.7)));
+                }
+            }
+        }
+    }
+}

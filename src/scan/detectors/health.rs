@@ -1,0 +1,285 @@
+//! PHI.*: US and UK health identifiers, medical record numbers, diagnosis and
+//! medication terms.
+//!
+//! - US_NPI (`PHI.US.NPI`): 10 digits starting 1 or 2, Luhn over `80840` + number;
+//!   context (the shape is any ten-digit number).
+//! - US_DEA (`PHI.US.DEA`): two letters and seven digits with the DEA check digit;
+//!   context.
+//! - US_MBI (`PHI.US.MBI`): the Medicare Beneficiary Identifier, 11 characters in
+//!   CMS's positional classes (`1EG4TE5MK73` or `1EG4-TE5-MK73`).
+//! - UK_NHS (`PHI.UK.NHS`): 10 digits, mod-11; context, because `943 476 5919` is also
+//!   a NANP phone shape.
+//! - MEDICAL_RECORD_NUMBER (`PHI.MRN`): a 5–15 character token with digits after an
+//!   MRN word; facility formats are not standard, so context is everything.
+//! - DIAGNOSIS / MEDICATION (`PHI.DIAGNOSIS`, `PHI.MEDICATION`): whole-word terms of
+//!   a built-in dictionary, found by the shared keyword pass (they are part of the one
+//!   keyword automaton, so they cost no extra pass over the text).
+
+use super::{Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
+use crate::scan::validators::{dea_valid, mbi_valid, nhs_valid, npi_valid};
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Context words for an NPI.
+pub(crate) const NPI_WORDS: &[&str] = &["npi", "national provider", "provider id", "prescriber"];
+/// Context words for a medical record number.
+pub(crate) const MRN_WORDS: &[&str] = &[
+    "mrn",
+    "medical record",
+    "patient id",
+    "patient number",
+    "chart number",
+    "hospital number",
+];
+/// Context words for a UK NHS number.
+pub(crate) const NHS_WORDS: &[&str] = &["nhs", "nhs number", "health service"];
+/// Context words for a DEA number.
+pub(crate) const DEA_WORDS: &[&str] = &["dea", "drug enforcement"];
+/// Context words for an MBI.
+pub(crate) const MBI_WORDS: &[&str] = &["mbi", "medicare beneficiary", "medicare"];
+/// Diagnosis terms (lowercase), matched as whole words.
+pub(crate) const DIAGNOSIS_TERMS: &[&str] = &[
+    "hiv",
+    "hepatitis b",
+    "hepatitis c",
+    "diabetes",
+    "type 2 diabetes",
+    "type 1 diabetes",
+    "schizophrenia",
+    "bipolar disorder",
+    "major depressive disorder",
+    "ptsd",
+    "anorexia nervosa",
+    "bulimia",
+    "alzheimer's disease",
+    "alzheimer's",
+    "dementia",
+    "parkinson's disease",
+    "multiple sclerosis",
+    "epilepsy",
+    "breast cancer",
+    "lung cancer",
+    "prostate cancer",
+    "leukemia",
+    "lymphoma",
+    "melanoma",
+    "chemotherapy",
+    "tuberculosis",
+    "syphilis",
+    "gonorrhea",
+    "chlamydia",
+    "herpes",
+    "opioid use disorder",
+    "alcohol use disorder",
+    "substance abuse",
+    "cirrhosis",
+    "copd",
+    "asthma",
+    "hypertension",
+    "heart failure",
+    "myocardial infarction",
+    "chronic kidney disease",
+    "dialysis",
+    "autism",
+    "adhd",
+    "obsessive-compulsive disorder",
+    "anxiety disorder",
+    "pregnancy",
+    "miscarriage",
+    "infertility",
+    "sickle cell",
+    "cystic fibrosis",
+    "huntington's disease",
+    "covid-19",
+];
+/// Medication terms (lowercase), matched as whole words.
+pub(crate) const MEDICATION_TERMS: &[&str] = &[
+    "metformin",
+    "insulin",
+    "lisinopril",
+    "atorvastatin",
+    "simvastatin",
+    "amlodipine",
+    "metoprolol",
+    "omeprazole",
+    "levothyroxine",
+    "sertraline",
+    "fluoxetine",
+    "citalopram",
+    "escitalopram",
+    "bupropion",
+    "venlafaxine",
+    "duloxetine",
+    "quetiapine",
+    "olanzapine",
+    "risperidone",
+    "aripiprazole",
+    "clozapine",
+    "haloperidol",
+    "lorazepam",
+    "alprazolam",
+    "diazepam",
+    "clonazepam",
+    "zolpidem",
+    "oxycodone",
+    "hydrocodone",
+    "morphine",
+    "fentanyl",
+    "methadone",
+    "buprenorphine",
+    "naloxone",
+    "tramadol",
+    "gabapentin",
+    "pregabalin",
+    "prednisone",
+    "methotrexate",
+    "adalimumab",
+    "warfarin",
+    "apixaban",
+    "rivaroxaban",
+    "clopidogrel",
+    "truvada",
+    "biktarvy",
+    "tenofovir",
+    "emtricitabine",
+    "efavirenz",
+    "semaglutide",
+    "ozempic",
+    "wegovy",
+    "adderall",
+    "methylphenidate",
+    "ritalin",
+    "tamoxifen",
+    "letrozole",
+    "sildenafil",
+    "finasteride",
+];
+
+/// Detects health identifiers and terms.
+#[derive(Debug)]
+pub(crate) struct HealthDetector {
+    numbers: Vec<NumberRule>,
+    tokens: Vec<TokenRule>,
+    mbi: ClassInfo,
+    mrn: ClassInfo,
+    diagnosis: ClassInfo,
+    medication: ClassInfo,
+}
+
+impl HealthDetector {
+    pub(crate) fn new() -> Self {
+        let mbi = class_info("PHI.US.MBI", "US_MBI", Severity::High);
+        HealthDetector {
+            numbers: vec![
+                NumberRule {
+                    info: class_info("PHI.US.NPI", "US_NPI", Severity::Medium),
+                    lengths: 10..=10,
+                    separators: b"",
+                    groups: &[],
+                    validate: npi_valid,
+                    words: NPI_WORDS,
+                    need: Need::Context,
+                    base: 0.8,
+                },
+                NumberRule {
+                    info: class_info("PHI.UK.NHS", "UK_NHS", Severity::High),
+                    lengths: 10..=10,
+                    separators: b" -",
+                    groups: &[3, 3, 4],
+                    validate: nhs_valid,
+                    words: NHS_WORDS,
+                    need: Need::Context,
+                    base: 0.8,
+                },
+            ],
+            tokens: vec![
+                TokenRule {
+                    info: class_info("PHI.US.DEA", "US_DEA", Severity::Medium),
+                    lengths: 9..=9,
+                    validate: dea_valid,
+                    words: DEA_WORDS,
+                    needs_context: true,
+                    base: 0.8,
+                },
+                TokenRule {
+                    info: mbi.clone(),
+                    lengths: 11..=11,
+                    validate: mbi_valid,
+                    words: MBI_WORDS,
+                    needs_context: false,
+                    base: 0.85,
+                },
+            ],
+            mbi,
+            mrn: class_info("PHI.MRN", "MEDICAL_RECORD_NUMBER", Severity::High),
+            diagnosis: class_info("PHI.DIAGNOSIS", "DIAGNOSIS", Severity::High),
+            medication: class_info("PHI.MEDICATION", "MEDICATION", Severity::Medium),
+        }
+    }
+}
+
+impl Detector for HealthDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        let mut classes: Vec<ClassInfo> = self.numbers.iter().map(|r| r.info.clone()).collect();
+        classes.extend(self.tokens.iter().map(|r| r.info.clone()));
+        classes.extend([
+            self.mrn.clone(),
+            self.diagnosis.clone(),
+            self.medication.clone(),
+        ]);
+        classes
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        for rule in &self.numbers {
+            rule.detect(input, out);
+        }
+        for rule in &self.tokens {
+            rule.detect(input, out);
+        }
+        // 1EG4-TE5-MK73
+        for g in input.digit_groups() {
+            let Some(start) = g.start.checked_sub(3) else {
+                continue;
+            };
+            let end = start + 13;
+            let Some(candidate) = input.bytes.get(start..end) else {
+                continue;
+            };
+            if !shape(candidate, b"XXXX-XXX-XXXX")
+                || !input.word_boundary_before(start)
+                || !input.word_boundary_after(end)
+            {
+                continue;
+            }
+            let compact: Vec<u8> = candidate.iter().copied().filter(|&b| b != b'-').collect();
+            if mbi_valid(&compact) {
+                out.extend(input.finding(&self.mbi, start, end, 0.9));
+            }
+        }
+        // Medical record numbers: the token right after an MRN word.
+        for t in input.alnum_tokens() {
+            if !(5..=15).contains(&t.len())
+                || !input.word_boundary_before(t.start)
+                || !input.word_boundary_after(t.end)
+            {
+                continue;
+            }
+            let context = input.context_within(t.start, t.end, 24, 0, MRN_WORDS);
+            if context.any() {
+                out.extend(input.finding(&self.mrn, t.start, t.end, 0.8));
+            }
+        }
+        for hit in input.keyword_hits() {
+            let info = if DIAGNOSIS_TERMS.contains(&hit.word) {
+                &self.diagnosis
+            } else if MEDICATION_TERMS.contains(&hit.word) {
+                &self.medication
+            } else {
+                continue;
+            };
+            if input.word_boundary_after(hit.end) {
+                out.extend(input.finding(info, hit.start, hit.end, 0.7));
+            }
+        }
+    }
+}

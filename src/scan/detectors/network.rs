@@ -1,0 +1,192 @@
+//! PII.IP_ADDRESS and PII.MAC_ADDRESS: network addresses that identify a device or a
+//! person's connection.
+//!
+//! - IP_ADDRESS: IPv4 dotted quads (each part 0–255, no leading zeros, not part of a
+//!   longer dotted number and not a version string: `v1.2.3.4` and `version 10.0.0.1`
+//!   are skipped), and IPv6 addresses (parsed by `std::net::Ipv6Addr`, at least three
+//!   groups, so `a::b` in C++ is not one).
+//! - MAC_ADDRESS: six hex pairs joined by one consistent `:` or `-`, or Cisco's
+//!   `xxxx.xxxx.xxxx`.
+//!
+//! IPv4 starts from the shared digit groups; IPv6 and MAC from one `memchr` pass over
+//! the `:` and `-` bytes, which prose has few of.
+
+use std::net::Ipv6Addr;
+
+use super::{Detector, Input, class_info};
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Context words for IP addresses.
+pub(crate) const IP_WORDS: &[&str] = &[
+    "ip",
+    "ip address",
+    "ipv4",
+    "ipv6",
+    "host",
+    "server",
+    "client",
+];
+/// Words that make a dotted quad a version.
+pub(crate) const VERSION_WORDS: &[&str] = &["version", "ver.", "release", "build"];
+
+/// Detects IP and MAC addresses.
+#[derive(Debug)]
+pub(crate) struct NetworkDetector {
+    ip: ClassInfo,
+    mac: ClassInfo,
+}
+
+impl NetworkDetector {
+    pub(crate) fn new() -> Self {
+        NetworkDetector {
+            ip: class_info("PII.IP_ADDRESS", "IP_ADDRESS", Severity::Low),
+            mac: class_info("PII.MAC_ADDRESS", "MAC_ADDRESS", Severity::Low),
+        }
+    }
+}
+
+impl Detector for NetworkDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![self.ip.clone(), self.mac.clone()]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        self.ipv4(input, out);
+        let bytes = input.bytes;
+        let mut last_end = 0;
+        for at in memchr::memchr2_iter(b':', b'-', bytes) {
+            if at < last_end {
+                continue;
+            }
+            // MAC: the separator is the third byte of the address.
+            if let Some(start) = at.checked_sub(2)
+                && let Some(end) = mac_at(input, start)
+            {
+                out.extend(input.finding(&self.mac, start, end, 0.9));
+                last_end = end;
+                continue;
+            }
+            if bytes.get(at) == Some(&b':')
+                && let Some((start, end)) = ipv6_around(input, at)
+            {
+                let context = input.context(start, end, IP_WORDS);
+                out.extend(input.finding(&self.ip, start, end, context.boost(0.85)));
+                last_end = end;
+            }
+        }
+        // Cisco-style MAC: 0123.4567.89ab
+        let mut i = 0;
+        while let Some(dot) = memchr::memchr(b'.', bytes.get(i..).unwrap_or_default()) {
+            let at = i + dot;
+            i = at + 1;
+            let Some(start) = at.checked_sub(4) else {
+                continue;
+            };
+            let end = start + 14;
+            let Some(c) = bytes.get(start..end) else {
+                continue;
+            };
+            let hex = |r: std::ops::Range<usize>| {
+                c.get(r)
+                    .is_some_and(|s| s.iter().all(u8::is_ascii_hexdigit))
+            };
+            if hex(0..4)
+                && c.get(4) == Some(&b'.')
+                && hex(5..9)
+                && c.get(9) == Some(&b'.')
+                && hex(10..14)
+                && c.iter().any(u8::is_ascii_digit)
+                && input.word_boundary_before(start)
+                && input.word_boundary_after(end)
+                && input.byte(end) != Some(b'.')
+            {
+                out.extend(input.finding(&self.mac, start, end, 0.8));
+                i = end;
+            }
+        }
+    }
+}
+
+impl NetworkDetector {
+    fn ipv4(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let groups = input.digit_groups();
+        for (i, first) in groups.iter().enumerate() {
+            let Some(quad) = groups.get(i..i + 4) else {
+                break;
+            };
+            let dotted = quad
+                .windows(2)
+                .all(|w| matches!(w, [a, b] if input.joiner(*a, *b, b".").is_some()));
+            let parts_ok = quad.iter().all(|g| {
+                let part = input.bytes.get(g.start..g.end).unwrap_or_default();
+                let value = part.iter().fold(0u32, |a, &b| {
+                    a.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+                });
+                (1..=3).contains(&part.len())
+                    && value <= 255
+                    && !(part.len() > 1 && part.first() == Some(&b'0'))
+            });
+            let Some(last) = quad.last() else {
+                continue;
+            };
+            // `10.20.30.40-beta`: a version with a pre-release suffix.
+            let suffixed = input.byte(last.end) == Some(b'-')
+                && input
+                    .byte(last.end + 1)
+                    .is_some_and(|b| b.is_ascii_alphabetic());
+            if !dotted || !parts_ok || suffixed || !input.standalone_number(first.start, last.end) {
+                continue;
+            }
+            if input
+                .context_within(first.start, last.end, 16, 0, VERSION_WORDS)
+                .any()
+            {
+                continue;
+            }
+            let context = input.context(first.start, last.end, IP_WORDS);
+            out.extend(input.finding(&self.ip, first.start, last.end, context.boost(0.85)));
+        }
+    }
+}
+
+/// A MAC address starting at `start`: its end.
+fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
+    let c = input.bytes.get(start..start + 17)?;
+    let sep = *c.get(2)?;
+    let ok = c.chunks(3).all(|chunk| match chunk {
+        [a, b, s] => a.is_ascii_hexdigit() && b.is_ascii_hexdigit() && *s == sep,
+        [a, b] => a.is_ascii_hexdigit() && b.is_ascii_hexdigit(),
+        _ => false,
+    });
+    let end = start + 17;
+    let digits = c.iter().filter(|b| b.is_ascii_digit()).count();
+    (ok && digits >= 2
+        && input.word_boundary_before(start)
+        && input.word_boundary_after(end)
+        && input.byte(end) != Some(sep))
+    .then_some(end)
+}
+
+/// The IPv6 address containing the `:` at `at`, if there is one.
+fn ipv6_around(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
+    let bytes = input.bytes;
+    let is_v6 = |b: &u8| b.is_ascii_hexdigit() || *b == b':' || *b == b'.';
+    let mut start = at;
+    while start > 0 && bytes.get(start - 1).is_some_and(is_v6) {
+        start -= 1;
+    }
+    let mut end = at;
+    while bytes.get(end).is_some_and(is_v6) {
+        end += 1;
+    }
+    // Trailing sentence punctuation is not part of the address.
+    while end > start && bytes.get(end - 1) == Some(&b'.') {
+        end -= 1;
+    }
+    let candidate = input.text.get(start..end)?;
+    if candidate.len() < 6 || candidate.split(':').filter(|g| !g.is_empty()).count() < 3 {
+        return None;
+    }
+    candidate.parse::<Ipv6Addr>().ok()?;
+    (input.word_boundary_before(start) && input.word_boundary_after(end)).then_some((start, end))
+}

@@ -1,0 +1,838 @@
+//! PII.* about a person: date of birth, person name, street address, VIN, IMEI.
+//!
+//! - DATE_OF_BIRTH (`PII.DATE_OF_BIRTH`): a valid date (`1985-03-12`, `12/03/1985`,
+//!   `12.03.1985`, `March 12, 1985`, `12 March 1985`) next to a birth word. A date
+//!   alone is a meeting, an invoice, a log line.
+//! - PERSON_NAME (`PII.PERSON_NAME`): a capitalised given name from the built-in
+//!   gazetteer followed by a capitalised surname (higher confidence when the surname
+//!   is in the gazetteer too), or a title (`Mr.`, `Dr.`, ...) or a name word (`my name
+//!   is`, `patient`) followed by capitalised words. The gazetteer terms are part of
+//!   the shared keyword automaton, so finding them costs no extra pass.
+//! - STREET_ADDRESS (`PII.STREET_ADDRESS`): a house number, one to four capitalised
+//!   words and a street suffix (`221 Baker Street`, `1600 Pennsylvania Ave NW`),
+//!   extended over `, City`, a US state and ZIP or a UK postcode when they follow.
+//! - VIN (`PII.VIN`): 17 characters without I, O, Q and with the check digit.
+//! - IMEI (`PII.IMEI`): 15 digits, Luhn; context unless written `35-209900-176148-1`.
+
+use super::{Detector, Input, Need, NumberRule, TokenRule, class_info};
+use crate::scan::validators::{imei_valid, vin_valid};
+use crate::scan::{ClassInfo, Finding, Severity};
+
+/// Context words for a date of birth.
+pub(crate) const DOB_WORDS: &[&str] = &[
+    "dob",
+    "d.o.b",
+    "date of birth",
+    "birth date",
+    "birthdate",
+    "birthday",
+    "born",
+    "geboren",
+    "geburtsdatum",
+    "né le",
+    "née le",
+    "date de naissance",
+    "fecha de nacimiento",
+];
+/// Name cues and titles; the given names and surnames of the gazetteer.
+pub(crate) const NAME_WORDS: &[&str] = &[
+    "my name is",
+    "name:",
+    "full name",
+    "patient",
+    "customer",
+    "employee",
+    "contact person",
+    "signed",
+    "mr.",
+    "mrs.",
+    "ms.",
+    "dr.",
+    "prof.",
+    "mr ",
+    "mrs ",
+    "ms ",
+    "dr ",
+];
+/// Titles (a subset of [`NAME_WORDS`]) after which capitalised words are a name.
+const TITLES: &[&str] = &[
+    "mr.", "mrs.", "ms.", "dr.", "prof.", "mr ", "mrs ", "ms ", "dr ",
+];
+/// Given names (lowercase). Common English words (`will`, `may`, `mark`, `bill`) are
+/// left out on purpose: capitalised at a sentence start they are not names.
+pub(crate) const GIVEN_NAMES: &[&str] = &[
+    "james",
+    "john",
+    "robert",
+    "michael",
+    "william",
+    "david",
+    "richard",
+    "joseph",
+    "thomas",
+    "charles",
+    "christopher",
+    "daniel",
+    "matthew",
+    "anthony",
+    "donald",
+    "steven",
+    "paul",
+    "andrew",
+    "joshua",
+    "kenneth",
+    "kevin",
+    "brian",
+    "george",
+    "timothy",
+    "ronald",
+    "edward",
+    "jason",
+    "jeffrey",
+    "ryan",
+    "jacob",
+    "gary",
+    "nicholas",
+    "eric",
+    "jonathan",
+    "stephen",
+    "larry",
+    "justin",
+    "scott",
+    "brandon",
+    "benjamin",
+    "samuel",
+    "gregory",
+    "alexander",
+    "patrick",
+    "jack",
+    "dennis",
+    "jerry",
+    "tyler",
+    "aaron",
+    "henry",
+    "peter",
+    "ethan",
+    "mary",
+    "patricia",
+    "jennifer",
+    "linda",
+    "elizabeth",
+    "barbara",
+    "susan",
+    "jessica",
+    "sarah",
+    "karen",
+    "nancy",
+    "lisa",
+    "betty",
+    "margaret",
+    "sandra",
+    "ashley",
+    "kimberly",
+    "emily",
+    "donna",
+    "michelle",
+    "carol",
+    "amanda",
+    "dorothy",
+    "melissa",
+    "deborah",
+    "stephanie",
+    "rebecca",
+    "sharon",
+    "laura",
+    "cynthia",
+    "kathleen",
+    "amy",
+    "angela",
+    "shirley",
+    "anna",
+    "brenda",
+    "pamela",
+    "emma",
+    "nicole",
+    "helen",
+    "samantha",
+    "katherine",
+    "christine",
+    "debra",
+    "rachel",
+    "catherine",
+    "carolyn",
+    "janet",
+    "maria",
+    "heather",
+    "diane",
+    "julie",
+    "olivia",
+    "sophia",
+    "isabella",
+    "charlotte",
+    "amelia",
+    "jane",
+    "alice",
+    "lucy",
+    "oliver",
+    "harry",
+    "noah",
+    "liam",
+    "lucas",
+    "hannah",
+    "lea",
+    "lena",
+    "lukas",
+    "leon",
+    "felix",
+    "jonas",
+    "maximilian",
+    "paul",
+    "sophie",
+    "marie",
+    "mia",
+    "lina",
+    "hans",
+    "klaus",
+    "jürgen",
+    "stefan",
+    "andreas",
+    "thomas",
+    "julia",
+    "jean",
+    "pierre",
+    "louis",
+    "camille",
+    "chloé",
+    "manon",
+    "inès",
+    "hugo",
+    "léa",
+    "théo",
+    "nathalie",
+    "isabelle",
+    "sylvie",
+    "françois",
+    "josé",
+    "juan",
+    "carlos",
+    "javier",
+    "miguel",
+    "alejandro",
+    "lucía",
+    "carmen",
+    "sofía",
+    "mateo",
+    "diego",
+    "pablo",
+    "marco",
+    "giulia",
+    "francesco",
+    "alessandro",
+    "giuseppe",
+    "luca",
+    "chiara",
+    "priya",
+    "rahul",
+    "amit",
+    "anjali",
+    "arjun",
+    "deepak",
+    "sunita",
+    "rajesh",
+    "vikram",
+    "ananya",
+    "wei",
+    "mei",
+    "hiroshi",
+    "yuki",
+    "kenji",
+    "aiko",
+    "mohammed",
+    "muhammad",
+    "ahmed",
+    "fatima",
+    "aisha",
+    "omar",
+    "ali",
+    "hassan",
+    "olga",
+    "ivan",
+    "dmitri",
+    "anastasia",
+    "piotr",
+    "katarzyna",
+    "agnieszka",
+    "eva",
+    "jan",
+    "lars",
+    "erik",
+    "ingrid",
+    "sven",
+    "astrid",
+];
+/// Surnames (lowercase).
+pub(crate) const SURNAMES: &[&str] = &[
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "garcia",
+    "miller",
+    "davis",
+    "rodriguez",
+    "martinez",
+    "hernandez",
+    "lopez",
+    "gonzalez",
+    "wilson",
+    "anderson",
+    "thomas",
+    "taylor",
+    "moore",
+    "jackson",
+    "martin",
+    "lee",
+    "perez",
+    "thompson",
+    "white",
+    "harris",
+    "sanchez",
+    "clark",
+    "ramirez",
+    "lewis",
+    "robinson",
+    "walker",
+    "young",
+    "allen",
+    "king",
+    "wright",
+    "scott",
+    "torres",
+    "nguyen",
+    "hill",
+    "flores",
+    "green",
+    "adams",
+    "nelson",
+    "baker",
+    "hall",
+    "rivera",
+    "campbell",
+    "mitchell",
+    "carter",
+    "roberts",
+    "doe",
+    "müller",
+    "mueller",
+    "schmidt",
+    "schneider",
+    "fischer",
+    "weber",
+    "meyer",
+    "wagner",
+    "becker",
+    "schulz",
+    "hoffmann",
+    "koch",
+    "richter",
+    "dupont",
+    "durand",
+    "dubois",
+    "moreau",
+    "laurent",
+    "lefebvre",
+    "bernard",
+    "petit",
+    "rossi",
+    "russo",
+    "ferrari",
+    "esposito",
+    "bianchi",
+    "romano",
+    "colombo",
+    "fernández",
+    "fernandez",
+    "gómez",
+    "díaz",
+    "sharma",
+    "patel",
+    "singh",
+    "kumar",
+    "gupta",
+    "reddy",
+    "iyer",
+    "khan",
+    "wang",
+    "li",
+    "zhang",
+    "liu",
+    "chen",
+    "yang",
+    "tanaka",
+    "suzuki",
+    "sato",
+    "watanabe",
+    "kim",
+    "park",
+    "choi",
+    "kowalski",
+    "nowak",
+    "wiśniewski",
+    "ivanov",
+    "petrov",
+    "johansson",
+    "andersson",
+    "nielsen",
+    "hansen",
+    "jensen",
+    "o'brien",
+    "murphy",
+    "kelly",
+    "walsh",
+    "byrne",
+    "evans",
+    "hughes",
+    "edwards",
+    "cooper",
+    "ward",
+];
+/// Street suffixes (as written, case-sensitive).
+const STREET_SUFFIXES: &[&str] = &[
+    "Street",
+    "St",
+    "Avenue",
+    "Ave",
+    "Road",
+    "Rd",
+    "Boulevard",
+    "Blvd",
+    "Lane",
+    "Ln",
+    "Drive",
+    "Dr",
+    "Court",
+    "Ct",
+    "Way",
+    "Place",
+    "Pl",
+    "Terrace",
+    "Parkway",
+    "Pkwy",
+    "Highway",
+    "Hwy",
+    "Circle",
+    "Cir",
+    "Square",
+    "Sq",
+    "Close",
+    "Crescent",
+    "Gardens",
+    "Grove",
+    "Row",
+    "Strasse",
+    "Straße",
+];
+const ADDRESS_WORDS: &[&str] = &["address", "lives at", "ship to", "located at", "residence"];
+/// Context words for an IMEI.
+pub(crate) const IMEI_WORDS: &[&str] = &["imei", "device id", "handset"];
+/// Context words for a VIN.
+pub(crate) const VIN_WORDS: &[&str] = &["vin", "vehicle identification", "chassis"];
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
+    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+    "WI", "WY", "DC",
+];
+
+/// Detects personal data about one person.
+#[derive(Debug)]
+pub(crate) struct PersonalDetector {
+    dob: ClassInfo,
+    name: ClassInfo,
+    address: ClassInfo,
+    vin: TokenRule,
+    imei: NumberRule,
+}
+
+impl PersonalDetector {
+    pub(crate) fn new() -> Self {
+        PersonalDetector {
+            dob: class_info("PII.DATE_OF_BIRTH", "DATE_OF_BIRTH", Severity::Medium),
+            name: class_info("PII.PERSON_NAME", "PERSON_NAME", Severity::Medium),
+            address: class_info("PII.STREET_ADDRESS", "STREET_ADDRESS", Severity::Medium),
+            vin: TokenRule {
+                info: class_info("PII.VIN", "VIN", Severity::Medium),
+                lengths: 17..=17,
+                validate: vin_valid,
+                words: VIN_WORDS,
+                needs_context: false,
+                base: 0.85,
+            },
+            imei: NumberRule {
+                info: class_info("PII.IMEI", "IMEI", Severity::Medium),
+                lengths: 15..=15,
+                separators: b"- ",
+                groups: &[2, 6, 6, 1],
+                validate: imei_valid,
+                words: IMEI_WORDS,
+                need: Need::ContextUnlessFormatted,
+                base: 0.8,
+            },
+        }
+    }
+}
+
+impl Detector for PersonalDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![
+            self.dob.clone(),
+            self.name.clone(),
+            self.address.clone(),
+            self.vin.info.clone(),
+            self.imei.info.clone(),
+        ]
+    }
+
+    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        self.vin.detect(input, out);
+        self.imei.detect(input, out);
+        self.numeric_dates(input, out);
+        self.addresses(input, out);
+        for hit in input.keyword_hits() {
+            if DOB_WORDS.contains(&hit.word) {
+                if let Some((start, end)) = textual_date_after(input, hit.end) {
+                    out.extend(input.finding(&self.dob, start, end, 0.85));
+                }
+            } else if GIVEN_NAMES.contains(&hit.word) {
+                self.name_from_given(input, hit.start, hit.end, out);
+            } else if TITLES.contains(&hit.word) || NAME_WORDS.contains(&hit.word) {
+                let from = skip_spaces(input, hit.end);
+                if let Some(end) = capitalised_run(input, from, 3)
+                    && (TITLES.contains(&hit.word) || end > from)
+                {
+                    let words = input
+                        .text
+                        .get(from..end)
+                        .unwrap_or_default()
+                        .split(' ')
+                        .count();
+                    if words >= 1 && (TITLES.contains(&hit.word) || words >= 2) {
+                        out.extend(input.finding(&self.name, from, end, 0.75));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl PersonalDetector {
+    /// `Jane Doe`: a given name, capitalised as a name, then capitalised words.
+    fn name_from_given(&self, input: &Input<'_>, start: usize, end: usize, out: &mut Vec<Finding>) {
+        let Some(word) = input.text.get(start..end) else {
+            return;
+        };
+        if !is_capitalised(word) || !input.word_boundary_after(end) {
+            return;
+        }
+        if input.byte(end) != Some(b' ') {
+            return;
+        }
+        let Some(name_end) = capitalised_run(input, end + 1, 2) else {
+            return;
+        };
+        let surname = input
+            .text
+            .get(end + 1..name_end)
+            .unwrap_or_default()
+            .split(' ')
+            .next_back()
+            .unwrap_or_default()
+            .to_lowercase();
+        let confidence = if SURNAMES.contains(&surname.as_str()) {
+            0.85
+        } else {
+            0.65
+        };
+        out.extend(input.finding(&self.name, start, name_end, confidence));
+    }
+
+    /// Numeric dates next to a birth word (before or after).
+    fn numeric_dates(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        let groups = input.digit_groups();
+        for (i, a) in groups.iter().enumerate() {
+            let Some([b, c]) = groups
+                .get(i + 1..i + 3)
+                .and_then(|s| <&[_; 2]>::try_from(s).ok())
+            else {
+                break;
+            };
+            let Some(sep) = input.joiner(*a, *b, b"-/.") else {
+                continue;
+            };
+            if input.joiner(*b, *c, &[sep]).is_none() || !input.standalone_number(a.start, c.end) {
+                continue;
+            }
+            let value = |g: &super::DigitGroup| {
+                input
+                    .bytes
+                    .get(g.start..g.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .fold(0u32, |acc, &d| {
+                        acc.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+                    })
+            };
+            let (x, y, z) = (value(a), value(b), value(c));
+            let valid = match (a.len(), b.len(), c.len()) {
+                (4, 1..=2, 1..=2) => year_ok(x) && (1..=12).contains(&y) && (1..=31).contains(&z),
+                (1..=2, 1..=2, 4) => {
+                    year_ok(z)
+                        && (((1..=12).contains(&y) && (1..=31).contains(&x))
+                            || ((1..=12).contains(&x) && (1..=31).contains(&y)))
+                }
+                _ => false,
+            };
+            if !valid {
+                continue;
+            }
+            let context = input.context_within(a.start, c.end, 40, 24, DOB_WORDS);
+            if context.any() {
+                out.extend(input.finding(&self.dob, a.start, c.end, context.boost(0.75)));
+            }
+        }
+    }
+
+    /// `221 Baker Street, London NW1 6XE`, `1600 Pennsylvania Ave NW, Washington, DC 20500`.
+    fn addresses(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+        for g in input.digit_groups() {
+            if g.len() > 6
+                || !input.word_boundary_before(g.start)
+                || input.byte(g.end) != Some(b' ')
+            {
+                continue;
+            }
+            let Some(end) = street_after(input, g.end + 1) else {
+                continue;
+            };
+            let end = locality_after(input, end);
+            let context = input.context(g.start, end, ADDRESS_WORDS);
+            out.extend(input.finding(&self.address, g.start, end, context.boost(0.7)));
+        }
+    }
+}
+
+fn year_ok(y: u32) -> bool {
+    (1900..=2030).contains(&y)
+}
+
+fn is_capitalised(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase)
+        && chars.clone().count() >= 1
+        && chars.all(|c| c.is_lowercase() || c == '\'' || c == '-')
+}
+
+fn skip_spaces(input: &Input<'_>, mut at: usize) -> usize {
+    while input.byte(at) == Some(b' ') {
+        at += 1;
+    }
+    at
+}
+
+/// The end of a run of 1..=`max` capitalised words separated by single spaces
+/// starting at `from`, or `None` when the first word is not capitalised.
+fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> {
+    let rest = input.text.get(from..)?;
+    let mut end = None;
+    let mut offset = 0;
+    for word in rest.split(' ').take(max) {
+        let clean = word.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
+        if !is_capitalised(clean) || clean.len() < 2 {
+            break;
+        }
+        end = Some(from + offset + clean.len());
+        if clean.len() != word.len() {
+            break;
+        }
+        offset += word.len() + 1;
+    }
+    end
+}
+
+/// Capitalised words then a street suffix, starting at `from`: the end of the suffix
+/// (and an optional NW/NE/SW/SE quadrant).
+fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
+    let rest = input.text.get(from..)?;
+    let mut offset = 0;
+    let mut words = 0;
+    for word in rest.split(' ').take(6) {
+        let clean = word.trim_end_matches([',', '.', ';']);
+        if words >= 1 && STREET_SUFFIXES.contains(&clean) {
+            let mut end = from + offset + clean.len();
+            if clean.len() + 1 == word.len() && word.ends_with('.') {
+                end += 1;
+            }
+            if clean.len() == word.len()
+                && let Some(q) = rest.get(offset + word.len() + 1..)
+                && let Some(quad) = ["NW", "NE", "SW", "SE"].iter().find(|q2| {
+                    q.starts_with(**q2)
+                        && !q.as_bytes().get(2).is_some_and(u8::is_ascii_alphanumeric)
+                })
+            {
+                end += 1 + quad.len();
+            }
+            return Some(end);
+        }
+        if !is_capitalised(clean) || clean.len() != word.len() || words == 4 {
+            return None;
+        }
+        words += 1;
+        offset += word.len() + 1;
+    }
+    None
+}
+
+/// Extends an address end over `, City`, `, ST 12345` or a UK postcode.
+fn locality_after(input: &Input<'_>, end: usize) -> usize {
+    let mut best = end;
+    let Some(rest) = input.text.get(end..) else {
+        return end;
+    };
+    let Some(after_comma) = rest.strip_prefix(", ") else {
+        return end;
+    };
+    let base = end + 2;
+    // City: one to three capitalised words.
+    let Some(city_end) = capitalised_run(input, base, 3) else {
+        return end;
+    };
+    best = best.max(city_end);
+    let tail = input.text.get(city_end..).unwrap_or_default();
+    // US: ", ST 12345" or " ST 12345"
+    let state_start = tail
+        .strip_prefix(", ")
+        .map(|_| city_end + 2)
+        .or_else(|| tail.strip_prefix(' ').map(|_| city_end + 1));
+    if let Some(s) = state_start
+        && let Some(st) = input.text.get(s..s + 2)
+        && US_STATES.contains(&st)
+    {
+        let mut e = s + 2;
+        if input.byte(e) == Some(b' ')
+            && input
+                .bytes
+                .get(e + 1..e + 6)
+                .is_some_and(|z| z.iter().all(u8::is_ascii_digit))
+        {
+            e += 6;
+        }
+        if input.word_boundary_after(e) {
+            best = e;
+        }
+    } else if let Some(s) = state_start
+        && let Some(pc) = uk_postcode_at(input, s)
+    {
+        best = pc;
+    }
+    let _ = after_comma;
+    best
+}
+
+/// A UK postcode (`SW1A 2AA`, `NW1 6XE`, `M1 1AE`) at `at`: its end.
+fn uk_postcode_at(input: &Input<'_>, at: usize) -> Option<usize> {
+    let rest = input.bytes.get(at..)?;
+    let space = rest.iter().take(5).position(|&b| b == b' ')?;
+    let outward = rest.get(..space)?;
+    let inward = rest.get(space + 1..space + 4)?;
+    let out_ok = (2..=4).contains(&outward.len())
+        && outward.first().is_some_and(u8::is_ascii_uppercase)
+        && outward.iter().any(u8::is_ascii_digit)
+        && outward
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let in_ok = super::shape(inward, b"9AA");
+    let end = at + space + 4;
+    (out_ok && in_ok && input.word_boundary_after(end)).then_some(end)
+}
+
+/// A date written with a month name within 24 bytes after `from`: `12 March 1985`,
+/// `March 12, 1985`, `12th of March 1985`.
+fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> {
+    let window_end = (from + 40).min(input.text.len());
+    let window = input
+        .text
+        .get(from..window_end)
+        .or_else(|| input.text.get(from..))?;
+    let mut tokens: Vec<(usize, &str)> = Vec::new();
+    let mut offset = 0;
+    for raw in window.split([' ', ',']).take(10) {
+        if !raw.is_empty() {
+            tokens.push((from + offset, raw));
+        }
+        offset += raw.len() + 1;
+    }
+    let day = |s: &str| {
+        let d = s.trim_end_matches(['s', 't', 'n', 'd', 'r', 'h']);
+        d.len() <= 2 && d.parse::<u32>().is_ok_and(|v| (1..=31).contains(&v))
+    };
+    let month = |s: &str| MONTHS.contains(&s.trim_end_matches('.').to_lowercase().as_str());
+    let year = |s: &str| {
+        let y = s.trim_end_matches(['.', ';', ')']);
+        y.len() == 4 && y.parse::<u32>().is_ok_and(year_ok)
+    };
+    for (i, (start, t)) in tokens.iter().enumerate().take(4) {
+        let (a, b, c) = (tokens.get(i + 1), tokens.get(i + 2), tokens.get(i + 3));
+        // 12 March 1985 / 12th of March 1985
+        if day(t) {
+            if let (Some((_, m)), Some((ys, y))) = (a, b)
+                && month(m)
+                && year(y)
+            {
+                return Some((*start, ys + y.trim_end_matches(['.', ';', ')']).len()));
+            }
+            if let (Some((_, of)), Some((_, m)), Some((ys, y))) = (a, b, c)
+                && *of == "of"
+                && month(m)
+                && year(y)
+            {
+                return Some((*start, ys + y.trim_end_matches(['.', ';', ')']).len()));
+            }
+        }
+        // March 12, 1985
+        if month(t)
+            && let (Some((_, d)), Some((ys, y))) = (a, b)
+            && day(d)
+            && year(y)
+        {
+            return Some((*start, ys + y.trim_end_matches(['.', ';', ')']).len()));
+        }
+    }
+    None
+}

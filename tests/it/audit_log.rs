@@ -1,0 +1,831 @@
+//! record, durably: the hash-chained decision log under `[audit] dir`, its forwarder, and
+//! `customs audit verify` / `tail`. Each test owns a temporary directory and loopback
+//! ports; the collector here decodes OTLP/HTTP protobuf so tests can count what arrived.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use customs::audit::log::WhenFull;
+use customs::audit::{Fingerprinter, Recorder};
+use customs::config::Config;
+use customs::metrics::Metrics;
+use customs::pipeline::Gateway;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value;
+use prost::Message as _;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_customs");
+const EMAIL: &str = "durable.leak@example.com";
+const CARD: &str = "4111 1111 1111 1111";
+const AWS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+
+/// A gateway on a loopback port whose durable log can be shut down (a "restart").
+struct AuditGateway {
+    addr: SocketAddr,
+    gateway: Arc<Gateway>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl AuditGateway {
+    async fn start(config: Config) -> AuditGateway {
+        let metrics = Arc::new(Metrics::new());
+        let recorder = Recorder::new(Arc::clone(&metrics), None);
+        let gateway = Arc::new(
+            Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"k"))
+                .await
+                .unwrap(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = Arc::clone(&gateway);
+        tokio::spawn(async move {
+            let _ = customs::server::serve(
+                listener,
+                serving,
+                async move {
+                    let _ = stopped.await;
+                },
+                Duration::from_secs(1),
+            )
+            .await;
+        });
+        AuditGateway {
+            addr,
+            gateway,
+            stop: Some(stop),
+        }
+    }
+
+    async fn post(&self, token: &str, body: &Value) -> reqwest::Response {
+        client()
+            .post(format!("http://{}/v1/chat/completions", self.addr))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops serving, seals the log, lets the forwarder deliver for `grace`.
+    async fn shutdown(mut self, grace: Duration) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(log) = self.gateway.recorder().durable_log() {
+            log.shutdown(grace).await;
+        }
+    }
+}
+
+fn audit_config(dir: &Path) -> Config {
+    let mut config = Config::embedded().unwrap();
+    config.audit.dir = Some(dir.to_path_buf());
+    config.audit.forward.enabled = false;
+    config.audit.forward.max_backoff_ms = 100;
+    config.audit.checkpoint_every = 4;
+    config
+}
+
+fn echo(content: &str) -> Value {
+    json!({"model": "customs-echo", "messages": [{"role": "user", "content": content}]})
+}
+
+fn decision_id(response: &reqwest::Response) -> String {
+    response.headers()["x-customs-decision-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every record in the log, parsed.
+fn records(dir: &Path) -> Vec<Value> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn event_ids(dir: &Path) -> Vec<String> {
+    records(dir)
+        .iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| r["body"]["decision_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn verify(dir: &Path) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(["audit", "verify"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// A log of 12 events (and 3 checkpoints) written through the gateway and sealed.
+async fn sample_log() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = AuditGateway::start(audit_config(dir.path())).await;
+    let token = dev_token("alice", json!({}));
+    for n in 0..12 {
+        let response = gateway.post(&token, &echo(&format!("hello {n}"))).await;
+        assert_eq!(response.status(), 200);
+    }
+    gateway.shutdown(Duration::from_millis(100)).await;
+    dir
+}
+
+const SEGMENT: &str = "00000000000000000001.log";
+
+fn rewrite_lines(dir: &Path, edit: impl FnOnce(&mut Vec<String>)) {
+    let path = dir.join(SEGMENT);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    edit(&mut lines);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
+#[tokio::test]
+async fn verify_passes_an_intact_log_and_names_each_kind_of_tampering() {
+    let dir = sample_log().await;
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok:"), "{out}");
+
+    // One changed byte inside an event (seq 3): its hash no longer matches.
+    let changed = copy_dir(dir.path());
+    rewrite_lines(changed.path(), |lines| {
+        lines[2] = lines[2].replacen("\"status\":200", "\"status\":201", 1);
+    });
+    let (code, out) = verify(changed.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{SEGMENT} line 3 seq 3: content does not match its hash"
+        )),
+        "{out}"
+    );
+
+    // A removed record (seq 2): a gap and a broken chain at seq 3.
+    let removed = copy_dir(dir.path());
+    rewrite_lines(removed.path(), |lines| {
+        lines.remove(1);
+    });
+    let (code, out) = verify(removed.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("seq 3: follows seq 1: 1 record(s) missing"),
+        "{out}"
+    );
+
+    // Two records swapped (seq 2 and 3).
+    let swapped = copy_dir(dir.path());
+    rewrite_lines(swapped.path(), |lines| lines.swap(1, 2));
+    let (code, out) = verify(swapped.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("seq 2: out of order: seq 2 after seq 3"),
+        "{out}"
+    );
+
+    // A removed record with the chain recomputed after it (a forger without the key):
+    // the next checkpoint's signature no longer holds.
+    let forged = copy_dir(dir.path());
+    rewrite_lines(forged.path(), |lines| {
+        lines.remove(1);
+        let mut prev = [0u8; 32];
+        for (i, line) in lines.iter_mut().enumerate() {
+            let record = customs::audit::log::record::parse_line(line.as_bytes()).unwrap();
+            let body = record.body.to_vec();
+            let kind = record.kind;
+            let mut out = Vec::new();
+            prev = customs::audit::log::record::encode(i as u64 + 1, kind, &prev, &body, &mut out);
+            *line = String::from_utf8(out).unwrap().trim_end().to_owned();
+        }
+    });
+    let (code, out) = verify(forged.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("checkpoint"), "{out}");
+
+    // A truncated tail: the last record cut in half.
+    let truncated = copy_dir(dir.path());
+    let path = truncated.path().join(SEGMENT);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(len - 40).unwrap();
+    let (code, out) = verify(truncated.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("{SEGMENT} line 15 seq 15: torn record at the end")),
+        "{out}"
+    );
+
+    // Whole records cut from the end after the forwarder delivered them.
+    let cut = copy_dir(dir.path());
+    rewrite_lines(cut.path(), |lines| {
+        lines.truncate(10);
+    });
+    std::fs::write(
+        cut.path().join("forward.cursor"),
+        r#"{"logs":15,"traces":15}"#,
+    )
+    .unwrap();
+    let (code, out) = verify(cut.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("delivered up to seq 15 but the log ends at seq 10"),
+        "{out}"
+    );
+}
+
+fn copy_dir(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.path().join(entry.file_name())).unwrap();
+    }
+    to
+}
+
+#[tokio::test]
+async fn every_request_has_exactly_one_durable_record_and_the_log_holds_no_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = AuditGateway::start(audit_config(dir.path())).await;
+    let token = dev_token("alice", json!({"groups": ["engineering"]}));
+    let mut ids = Vec::new();
+    let prompt = format!("mail {EMAIL}, card {CARD}");
+    // Allowed (redacted), denied (a secret), unauthenticated, malformed, unknown model.
+    let ok = gateway.post(&token, &echo(&prompt)).await;
+    assert_eq!(ok.status(), 200);
+    ids.push(decision_id(&ok));
+    let denied = gateway
+        .post(&token, &echo(&format!("{prompt}, key {AWS_KEY_ID}")))
+        .await;
+    assert_eq!(denied.status(), 403);
+    ids.push(decision_id(&denied));
+    let unauthenticated = gateway.post("not-a-token", &echo(&prompt)).await;
+    assert_eq!(unauthenticated.status(), 401);
+    ids.push(decision_id(&unauthenticated));
+    let malformed = client()
+        .post(format!("http://{}/v1/chat/completions", gateway.addr))
+        .bearer_auth(&token)
+        .body(format!("{{\"model\": \"{EMAIL}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    ids.push(decision_id(&malformed));
+    let unknown = gateway
+        .post(
+            &token,
+            &json!({"model": "no-such-model", "messages": [{"role": "user", "content": prompt}]}),
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+    ids.push(decision_id(&unknown));
+
+    // Each record is on disk when its response arrives: read before shutting down.
+    assert_eq!(event_ids(dir.path()), ids);
+    gateway.shutdown(Duration::from_millis(100)).await;
+    assert_eq!(event_ids(dir.path()), ids, "exactly one record per request");
+
+    let mut raw = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        raw.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let raw = String::from_utf8_lossy(&raw);
+    for leak in [EMAIL, CARD, "4111111111111111", AWS_KEY_ID, token.as_str()] {
+        assert!(!raw.contains(leak), "the durable log holds {leak}");
+    }
+    assert!(raw.contains("PII.EMAIL"), "classes are recorded");
+    assert_eq!(verify(dir.path()).0, 0);
+}
+
+/// An OTLP/HTTP collector that decodes what it accepts and can be "down" (503).
+#[derive(Clone, Default)]
+struct Collector {
+    up: Arc<AtomicBool>,
+    /// (event name, decision id or "", seq) per accepted log record.
+    logs: Arc<Mutex<Vec<(String, String, i64)>>>,
+    /// (span name, decision id) per accepted span.
+    spans: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Collector {
+    async fn start(up: bool) -> (Collector, SocketAddr, oneshot::Sender<()>) {
+        let collector = Collector::default();
+        collector.up.store(up, Ordering::SeqCst);
+        let app = Router::new()
+            .route("/v1/logs", post(collector_logs))
+            .route("/v1/traces", post(collector_traces))
+            .with_state(collector.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        (collector, addr, stop)
+    }
+
+    fn decision_logs(&self) -> Vec<String> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(name, _, _)| name == "customs.decision")
+            .map(|(_, id, _)| id.clone())
+            .collect()
+    }
+
+    fn request_spans(&self) -> Vec<String> {
+        self.spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(name, _)| name != "apply_guardrail")
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+
+    async fn wait_for(&self, count: usize) {
+        let started = Instant::now();
+        while self.decision_logs().len() < count || self.request_spans().len() < count {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "collector got {} logs and {} spans, expected {count}",
+                self.decision_logs().len(),
+                self.request_spans().len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn attr(
+    attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+    key: &str,
+) -> Option<any_value::Value> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.clone())
+        .and_then(|v| v.value)
+}
+
+async fn collector_logs(State(c): State<Collector>, body: Bytes) -> StatusCode {
+    if !c.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let request = ExportLogsServiceRequest::decode(body).unwrap();
+    for rl in request.resource_logs {
+        for sl in rl.scope_logs {
+            for log in sl.log_records {
+                let id = match attr(&log.attributes, "customs.decision_id") {
+                    Some(any_value::Value::StringValue(id)) => id,
+                    _ => String::new(),
+                };
+                let seq = match attr(&log.attributes, "customs.audit.seq") {
+                    Some(any_value::Value::IntValue(seq)) => seq,
+                    _ => -1,
+                };
+                c.logs.lock().unwrap().push((log.event_name, id, seq));
+            }
+        }
+    }
+    StatusCode::OK
+}
+
+async fn collector_traces(State(c): State<Collector>, body: Bytes) -> StatusCode {
+    if !c.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let request = ExportTraceServiceRequest::decode(body).unwrap();
+    for rs in request.resource_spans {
+        for ss in rs.scope_spans {
+            for span in ss.spans {
+                let id = match attr(&span.attributes, "customs.decision_id") {
+                    Some(any_value::Value::StringValue(id)) => id,
+                    _ => String::new(),
+                };
+                c.spans.lock().unwrap().push((span.name, id));
+            }
+        }
+    }
+    StatusCode::OK
+}
+
+fn assert_each_once(received: &[String], expected: &[String]) {
+    let mut got = received.to_vec();
+    got.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    assert_eq!(got, want, "each decision id exactly once");
+}
+
+fn forwarding_config(dir: &Path, collector: SocketAddr) -> Config {
+    let mut config = audit_config(dir);
+    config.audit.forward.enabled = true;
+    config.audit.forward.endpoint = Some(format!("http://{collector}"));
+    config.audit.forward.max_batch = 7;
+    config
+}
+
+#[tokio::test]
+async fn after_a_collector_outage_every_decision_arrives_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (collector, addr, _stop) = Collector::start(false).await;
+    let gateway = AuditGateway::start(forwarding_config(dir.path(), addr)).await;
+    let token = dev_token("alice", json!({}));
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let response = gateway.post(&token, &echo(&format!("burst {n}"))).await;
+        assert_eq!(response.status(), 200, "served while the collector is down");
+        ids.push(decision_id(&response));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(collector.decision_logs().is_empty());
+    collector.up.store(true, Ordering::SeqCst);
+    collector.wait_for(30).await;
+    // And traffic after the outage flows as usual.
+    for n in 0..5 {
+        let response = gateway.post(&token, &echo(&format!("after {n}"))).await;
+        ids.push(decision_id(&response));
+    }
+    collector.wait_for(35).await;
+    gateway.shutdown(Duration::from_secs(2)).await;
+    assert_each_once(&collector.decision_logs(), &ids);
+    assert_each_once(&collector.request_spans(), &ids);
+    // Signed checkpoints travel too.
+    assert!(
+        collector
+            .logs
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(name, _, _)| name == "customs.audit.checkpoint")
+    );
+}
+
+#[tokio::test]
+async fn events_written_before_a_restart_are_forwarded_after_it_none_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (collector, addr, _stop) = Collector::start(false).await;
+    let token = dev_token("alice", json!({}));
+    let mut ids = Vec::new();
+
+    let first = AuditGateway::start(forwarding_config(dir.path(), addr)).await;
+    for n in 0..10 {
+        ids.push(decision_id(
+            &first.post(&token, &echo(&format!("before {n}"))).await,
+        ));
+    }
+    first.shutdown(Duration::from_millis(200)).await;
+    assert!(collector.decision_logs().is_empty());
+
+    // A second process on the same directory while the first holds it is refused.
+    let holder = AuditGateway::start(forwarding_config(dir.path(), addr)).await;
+    let mut second_config = forwarding_config(dir.path(), addr);
+    second_config.audit.forward.enabled = false;
+    let metrics = Arc::new(Metrics::new());
+    let refused = Gateway::build(
+        second_config,
+        Recorder::new(Arc::clone(&metrics), None),
+        metrics,
+        Fingerprinter::with_key(b"k"),
+    )
+    .await;
+    assert!(refused.unwrap_err().to_string().contains("in use"));
+    holder.shutdown(Duration::from_millis(100)).await;
+
+    collector.up.store(true, Ordering::SeqCst);
+    let restarted = AuditGateway::start(forwarding_config(dir.path(), addr)).await;
+    collector.wait_for(10).await;
+    for n in 0..5 {
+        ids.push(decision_id(
+            &restarted.post(&token, &echo(&format!("after {n}"))).await,
+        ));
+    }
+    collector.wait_for(15).await;
+    restarted.shutdown(Duration::from_secs(2)).await;
+    assert_each_once(&collector.decision_logs(), &ids);
+    assert_each_once(&collector.request_spans(), &ids);
+    // Sequence numbers arrive once each, in order.
+    let seqs: Vec<i64> = collector
+        .logs
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, _, s)| *s)
+        .collect();
+    let mut sorted = seqs.clone();
+    sorted.dedup();
+    assert_eq!(seqs, sorted);
+    assert_eq!(verify(dir.path()).0, 0);
+}
+
+#[tokio::test]
+async fn a_full_log_refuses_new_requests_with_503_before_forwarding() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_mock(&mock);
+    config.audit = audit_config(dir.path()).audit;
+    config.audit.max_bytes = 6_000;
+    let gateway = AuditGateway::start(config).await;
+    let token = dev_token(
+        "alice",
+        json!({"groups": ["engineering"], "residency": "US"}),
+    );
+    let body = json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]});
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let response = gateway.post(&token, &body).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 503 {
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(error["error"]["code"], "audit_log_unavailable");
+            assert_eq!(error["error"]["type"], "server_error");
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&503), "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() >= 2,
+        "{statuses:?}"
+    );
+    let forwarded = mock.received().len();
+    for _ in 0..3 {
+        assert_eq!(gateway.post(&token, &body).await.status(), 503);
+    }
+    assert_eq!(
+        mock.received().len(),
+        forwarded,
+        "refused requests never reach the upstream"
+    );
+    gateway.shutdown(Duration::from_millis(100)).await;
+    assert!(
+        dir_size(dir.path()) <= 6_000 + 1_024,
+        "the budget holds (plus the final checkpoint)"
+    );
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_full_log_with_stop_recording_serves_and_counts_what_it_could_not_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = audit_config(dir.path());
+    config.audit.max_bytes = 4_000;
+    config.audit.when_full = WhenFull::StopRecording;
+    let gateway = AuditGateway::start(config).await;
+    let token = dev_token("alice", json!({}));
+    for n in 0..10 {
+        let response = gateway.post(&token, &echo(&format!("n {n}"))).await;
+        assert_eq!(response.status(), 200);
+    }
+    let metrics = client()
+        .get(format!("http://{}/metrics", gateway.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let unrecorded: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("customs_audit_unrecorded_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let recorded = event_ids(dir.path()).len() as u64;
+    assert!(unrecorded > 0, "{metrics}");
+    assert_eq!(recorded + unrecorded, 10);
+    gateway.shutdown(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn stop_recording_logs_an_error_line_from_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base, _config) = spawn_serve(
+        dir.path(),
+        "max_bytes = 3000\nwhen_full = \"stop_recording\"\n",
+        true,
+    )
+    .await;
+    let token = rsa_token(rsa_claims());
+    for n in 0..8 {
+        let response = client()
+            .post(format!("{base}/v1/chat/completions"))
+            .bearer_auth(&token)
+            .json(&echo(&format!("n {n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    terminate(&mut server).await;
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(server.stderr.as_mut().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(
+        stderr.contains("NOT recorded in the durable audit log"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\"level\":\"ERROR\""), "{stderr}");
+}
+
+/// `customs serve` on a free loopback port with `[audit] dir` = `dir`, trusting the RSA
+/// test key. Returns the child, its base URL and the config path.
+async fn spawn_serve(
+    dir: &Path,
+    audit_extra: &str,
+    capture_stderr: bool,
+) -> (tokio::process::Child, String, PathBuf) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.join("customs.toml");
+    if !config.exists() {
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+[auth]
+issuer = "{RSA_ISSUER}"
+audience = "{RSA_AUDIENCE}"
+jwks_file = {jwks:?}
+algorithms = ["RS256"]
+
+[audit]
+dir = "log"
+checkpoint_every = 50
+{audit_extra}
+[audit.forward]
+enabled = false
+"#,
+                jwks = keys_dir().join("jwks.json").display().to_string(),
+            ),
+        )
+        .unwrap();
+    }
+    let server = tokio::process::Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--config",
+        ])
+        .arg(&config)
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .stderr(if capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while client().get(format!("{base}/readyz")).send().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "customs serve did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (server, base, config)
+}
+
+async fn terminate(server: &mut tokio::process::Child) {
+    let pid = server.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "customs serve exited with {status}");
+}
+
+#[tokio::test]
+async fn after_sigkill_under_load_every_completed_response_has_its_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base, _config) = spawn_serve(dir.path(), "", false).await;
+    let token = rsa_token(rsa_claims());
+    let completed = Arc::new(Mutex::new(Vec::new()));
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (base, token, completed) = (base.clone(), token.clone(), Arc::clone(&completed));
+        workers.push(tokio::spawn(async move {
+            let client = client();
+            let mut n = 0;
+            while Instant::now() < deadline + Duration::from_secs(1) {
+                n += 1;
+                let sent = client
+                    .post(format!("{base}/v1/chat/completions"))
+                    .bearer_auth(&token)
+                    .json(&echo(&format!("worker {w} request {n}")))
+                    .send()
+                    .await;
+                let Ok(response) = sent else { break };
+                let id = decision_id(&response);
+                if response.bytes().await.is_ok() {
+                    completed.lock().unwrap().push(id);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep_until(deadline.into()).await;
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let completed = completed.lock().unwrap().clone();
+    assert!(
+        completed.len() > 20,
+        "only {} requests completed",
+        completed.len()
+    );
+
+    // Restart: a torn last record, if any, is cut off on open; the chain is whole.
+    let (mut server, _base, _config) = spawn_serve(dir.path(), "", false).await;
+    terminate(&mut server).await;
+    let log = dir.path().join("log");
+    let (code, out) = verify(&log);
+    assert_eq!(code, 0, "{out}");
+    let recorded: std::collections::HashSet<String> = event_ids(&log).into_iter().collect();
+    let missing: Vec<&String> = completed
+        .iter()
+        .filter(|id| !recorded.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} completed responses have no record",
+        missing.len()
+    );
+
+    // `tail` prints the latest events as JSON lines.
+    let out = Command::new(BIN)
+        .args(["audit", "tail", "-n", "3"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|e| e["decision_id"].is_string()));
+}
