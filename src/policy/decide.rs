@@ -14,13 +14,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, EntityUid, Request,
-    RestrictedExpression,
-};
+use cedar_policy::{Authorizer, Context, Entities, EntityUid, Request, RestrictedExpression};
 
 use super::cache::{DiscloseKey, EntitiesKey};
 use super::entities::{principal_entities, principal_uid, uid};
+use super::index::Question;
 use super::{Bundle, Deployment};
 use crate::identity::Principal;
 use crate::scan::class_ancestors;
@@ -178,6 +176,11 @@ impl Bundle {
             return Ok(Decision::UnknownModel);
         };
         let principal = principal_uid(input.principal).map_err(DecideError)?;
+        // The principal and every entity it is in: the index's principal keys.
+        let mut principal_scope = vec![principal.clone()];
+        for group in &input.principal.groups {
+            principal_scope.push(uid("Group", group).map_err(DecideError)?);
+        }
         let key = EntitiesKey {
             principal: input.principal.clone(),
             requested_model: input.requested_model.to_owned(),
@@ -197,7 +200,7 @@ impl Bundle {
         let mut refused = Vec::new();
         for deployment in candidates {
             let (route, refusal) =
-                self.decide_deployment(input, &principal, &entities, deployment)?;
+                self.decide_deployment(input, &principal, &principal_scope, &entities, deployment)?;
             match route {
                 Some(route) => return Ok(Decision::Allow { route, refused }),
                 None => refused.extend(refusal),
@@ -210,6 +213,7 @@ impl Bundle {
         &self,
         input: &DecideInput<'_>,
         principal: &EntityUid,
+        principal_scope: &[EntityUid],
         entities: &Entities,
         deployment: Arc<Deployment>,
     ) -> Result<(Option<Route>, Option<Refusal>), DecideError> {
@@ -244,21 +248,30 @@ impl Bundle {
                         Some(&self.schema),
                     )
                     .map_err(|e| e.to_string())?;
-                    let response =
-                        authorizer.is_authorized(&request, self.policies_for("disclose"), entities);
-                    let errors: Vec<String> = response
-                        .diagnostics()
-                        .errors()
+                    let mut resource_scope = vec![uid("DataClass", class)?];
+                    for ancestor in class_ancestors(class) {
+                        resource_scope.push(uid("DataClass", ancestor)?);
+                    }
+                    let answer = self.index.is_authorized(
+                        &authorizer,
+                        &request,
+                        &Question {
+                            action: "disclose",
+                            principal_scope,
+                            resource_scope: &resource_scope,
+                            attributes: &input.principal.attributes,
+                        },
+                        entities,
+                    );
+                    let errors: Vec<String> = answer
+                        .errors
+                        .iter()
                         .map(|err| format!("disclose {class}: {err}"))
                         .collect();
                     Ok(Disclosure {
                         class: class.to_string(),
-                        permitted: errors.is_empty() && response.decision() == CedarDecision::Allow,
-                        policy_ids: response
-                            .diagnostics()
-                            .reason()
-                            .map(|id| id.to_string())
-                            .collect(),
+                        permitted: errors.is_empty() && answer.allowed,
+                        policy_ids: answer.reasons,
                         errors,
                     })
                 })
@@ -299,6 +312,7 @@ impl Bundle {
         ])
         .map_err(|e| DecideError(e.to_string()))?;
         let action = uid("Action", input.operation.action()).map_err(DecideError)?;
+        let model_uid = model.clone();
         let request = Request::new(
             principal.clone(),
             action,
@@ -307,20 +321,30 @@ impl Bundle {
             Some(&self.schema),
         )
         .map_err(|e| DecideError(e.to_string()))?;
-        let response = authorizer.is_authorized(
+        let resource_scope = [
+            model_uid,
+            uid("Provider", deployment.provider.as_str()).map_err(DecideError)?,
+        ];
+        let answer = self.index.is_authorized(
+            &authorizer,
             &request,
-            self.policies_for(input.operation.action()),
+            &Question {
+                action: input.operation.action(),
+                principal_scope,
+                resource_scope: &resource_scope,
+                attributes: &input.principal.attributes,
+            },
             entities,
         );
-        for err in response.diagnostics().errors() {
+        for err in &answer.errors {
             errors.push(format!("invoke: {err}"));
         }
-        let determining: Vec<PolicyRef> = response
-            .diagnostics()
-            .reason()
-            .map(|id| self.policy_ref(id.as_ref()))
+        let determining: Vec<PolicyRef> = answer
+            .reasons
+            .iter()
+            .map(|id| self.policy_ref(id))
             .collect();
-        if response.decision() == CedarDecision::Allow && errors.is_empty() {
+        if answer.allowed && errors.is_empty() {
             return Ok((
                 Some(Route {
                     deployment,
@@ -332,10 +356,10 @@ impl Bundle {
                 None,
             ));
         }
-        let forbidden_by = if response.decision() == CedarDecision::Deny {
-            determining
-        } else {
+        let forbidden_by = if answer.allowed {
             Vec::new()
+        } else {
+            determining
         };
         Ok((
             None,

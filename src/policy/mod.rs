@@ -18,6 +18,7 @@ pub mod decide;
 mod entities;
 pub mod format;
 mod git;
+mod index;
 pub mod reload;
 pub mod replay;
 
@@ -275,8 +276,7 @@ pub struct PolicyMeta {
 /// Everything one decision depends on, loaded and checked together.
 pub struct Bundle {
     schema: Schema,
-    policies: PolicySet,
-    by_action: HashMap<String, PolicySet>,
+    index: index::ScopeIndex,
     meta: HashMap<PolicyId, PolicyMeta>,
     catalog: ModelCatalog,
     scanner: Scanner,
@@ -391,12 +391,11 @@ impl Bundle {
         }
         let static_entities = entities::StaticEntities::build(&schema, &catalog, &scanner)
             .map_err(|message| LoadErrors(vec![LoadError::at("entities".into(), None, message)]))?;
-        let by_action = partition_by_action(&schema, &policies)
+        let index = index::ScopeIndex::build(&schema, &policies)
             .map_err(|message| LoadErrors(vec![LoadError::at("policies".into(), None, message)]))?;
         Ok(Bundle {
             schema,
-            by_action,
-            policies,
+            index,
             meta,
             catalog,
             scanner,
@@ -407,12 +406,6 @@ impl Bundle {
             origin: source.origin.clone(),
             warnings,
         })
-    }
-
-    /// The policies that can apply to a request with this action: those whose action
-    /// scope is unconstrained, names it, or names one of its groups.
-    pub(crate) fn policies_for(&self, action: &str) -> &PolicySet {
-        self.by_action.get(action).unwrap_or(&self.policies)
     }
 
     /// The content hash of the source (`sha256:…`).
@@ -495,56 +488,6 @@ impl Bundle {
     pub fn policy_meta(&self, id: &str) -> Option<&PolicyMeta> {
         self.meta.get(&PolicyId::new(id))
     }
-}
-
-/// One policy set per action, so a decision evaluates only the policies whose action
-/// scope can match it. Cedar evaluates every policy it is given; with `disclose` asked
-/// once per class, evaluating `invoke`-only policies there was most of the cost.
-fn partition_by_action(
-    schema: &Schema,
-    policies: &PolicySet,
-) -> Result<HashMap<String, PolicySet>, String> {
-    use cedar_policy::ActionConstraint;
-
-    let actions: Vec<cedar_policy::Entity> = schema
-        .action_entities()
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .collect();
-    let parents: HashMap<cedar_policy::EntityUid, Vec<cedar_policy::EntityUid>> = actions
-        .into_iter()
-        .map(|entity| {
-            let (uid, _, parents) = entity.into_inner();
-            (uid, parents.into_iter().collect())
-        })
-        .collect();
-    let mut by_action = HashMap::new();
-    for action in parents.keys() {
-        // The action and everything it is in, transitively.
-        let mut scope = vec![action.clone()];
-        let mut i = 0;
-        while let Some(current) = scope.get(i).cloned() {
-            for parent in parents.get(&current).into_iter().flatten() {
-                if !scope.contains(parent) {
-                    scope.push(parent.clone());
-                }
-            }
-            i += 1;
-        }
-        let mut set = PolicySet::new();
-        for policy in policies.policies() {
-            let applies = match policy.action_constraint() {
-                ActionConstraint::Any => true,
-                ActionConstraint::Eq(uid) => scope.contains(&uid),
-                ActionConstraint::In(uids) => uids.iter().any(|uid| scope.contains(uid)),
-            };
-            if applies {
-                set.add(policy.clone()).map_err(|e| e.to_string())?;
-            }
-        }
-        by_action.insert(action.id().unescaped().to_owned(), set);
-    }
-    Ok(by_action)
 }
 
 fn load_policies(
@@ -771,32 +714,6 @@ mod tests {
         assert_eq!(starts.len(), 2);
         assert_eq!(line_col(text, starts[0]), (2, 1));
         assert_eq!(line_col(text, starts[1]), (5, 3));
-    }
-
-    #[test]
-    fn policies_are_partitioned_by_the_actions_they_can_match() {
-        let bundle = Bundle::load(&bundled_with(
-            "@id(\"any-action\")\n@reason(\"r\")\nforbid (principal, action, resource) when { false };",
-        ))
-        .unwrap();
-        let ids = |action: &str| -> Vec<String> {
-            let mut ids: Vec<String> = bundle
-                .policies_for(action)
-                .policies()
-                .map(|p| p.id().to_string())
-                .collect();
-            ids.sort();
-            ids
-        };
-        let disclose = ids("disclose");
-        assert!(disclose.contains(&"pci.never-disclosed".to_owned()));
-        assert!(disclose.contains(&"any-action".to_owned()));
-        assert!(!disclose.contains(&"residency.eu-stays-in-eu".to_owned()));
-        let chat = ids("chat");
-        assert!(chat.contains(&"residency.eu-stays-in-eu".to_owned()));
-        assert!(chat.contains(&"any-action".to_owned()));
-        assert!(!chat.contains(&"pci.never-disclosed".to_owned()));
-        assert_eq!(disclose.len() + chat.len(), bundle.policy_count() + 1);
     }
 
     #[test]
