@@ -23,13 +23,14 @@ use cedar_policy::{
 };
 use serde_json::Value;
 
-/// The necessary conditions a policy is filed under.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct BucketKey {
-    action: String,
-    principal: Option<String>,
-    resource: Option<String>,
-    guard: Option<(String, String)>,
+/// Buckets nested by action, principal entity, resource entity and guard; `""` stands
+/// for "any" at each level. Nesting lets a question look keys up by `&str` level by
+/// level, visiting only levels that exist.
+type Buckets = HashMap<String, HashMap<String, HashMap<String, HashMap<String, PolicySet>>>>;
+
+/// The guard key of `principal.<attribute> == "<value>"`.
+fn guard_key(attribute: &str, value: &str) -> String {
+    format!("{attribute}\u{1f}{value}")
 }
 
 /// One question's combined answer.
@@ -59,7 +60,7 @@ pub(crate) struct Question<'a> {
 /// Policies filed by necessary conditions.
 #[derive(Debug, Default)]
 pub(crate) struct ScopeIndex {
-    buckets: HashMap<BucketKey, PolicySet>,
+    buckets: Buckets,
     /// Attribute names some policy is guarded on, so a question builds only those keys.
     guarded_attributes: Vec<String>,
 }
@@ -104,15 +105,20 @@ impl ScopeIndex {
                 if !applies {
                     continue;
                 }
-                let key = BucketKey {
-                    action: action.clone(),
-                    principal: principal.clone(),
-                    resource: resource.clone(),
-                    guard: guard.clone(),
-                };
                 index
                     .buckets
-                    .entry(key)
+                    .entry(action.clone())
+                    .or_default()
+                    .entry(principal.clone().unwrap_or_default())
+                    .or_default()
+                    .entry(resource.clone().unwrap_or_default())
+                    .or_default()
+                    .entry(
+                        guard
+                            .as_ref()
+                            .map(|(a, v)| guard_key(a, v))
+                            .unwrap_or_default(),
+                    )
                     .or_default()
                     .add(policy.clone())
                     .map_err(|e| e.to_string())?;
@@ -123,34 +129,34 @@ impl ScopeIndex {
 
     /// The policies a question could meet, bucket by bucket.
     fn buckets_for<'a>(&'a self, question: &Question<'_>) -> Vec<&'a PolicySet> {
-        let principals: Vec<Option<String>> = std::iter::once(None)
-            .chain(question.principal_scope.iter().map(|u| Some(u.to_string())))
+        let mut found = Vec::new();
+        let Some(by_principal) = self.buckets.get(question.action) else {
+            return found;
+        };
+        let principals: Vec<String> = std::iter::once(String::new())
+            .chain(question.principal_scope.iter().map(ToString::to_string))
             .collect();
-        let resources: Vec<Option<String>> = std::iter::once(None)
-            .chain(question.resource_scope.iter().map(|u| Some(u.to_string())))
+        let resources: Vec<String> = std::iter::once(String::new())
+            .chain(question.resource_scope.iter().map(ToString::to_string))
             .collect();
-        let guards: Vec<Option<(String, String)>> = std::iter::once(None)
+        let guards: Vec<String> = std::iter::once(String::new())
             .chain(self.guarded_attributes.iter().filter_map(|name| {
                 question
                     .attributes
                     .get(name)
-                    .map(|value| Some((name.clone(), value.clone())))
+                    .map(|value| guard_key(name, value))
             }))
             .collect();
-        let mut found = Vec::new();
-        let mut key = BucketKey {
-            action: question.action.to_owned(),
-            principal: None,
-            resource: None,
-            guard: None,
-        };
         for principal in &principals {
-            key.principal.clone_from(principal);
+            let Some(by_resource) = by_principal.get(principal) else {
+                continue;
+            };
             for resource in &resources {
-                key.resource.clone_from(resource);
+                let Some(by_guard) = by_resource.get(resource) else {
+                    continue;
+                };
                 for guard in &guards {
-                    key.guard.clone_from(guard);
-                    if let Some(set) = self.buckets.get(&key) {
+                    if let Some(set) = by_guard.get(guard) {
                         found.push(set);
                     }
                 }
@@ -271,7 +277,9 @@ mod tests {
     }
 
     fn bucket_count(text: &str, action: &str, groups: &[&str], tenant: &str) -> usize {
-        let schema = Schema::from_cedarschema_str(crate::policy::SCHEMA_TEXT).unwrap().0;
+        let schema = Schema::from_cedarschema_str(crate::policy::SCHEMA_TEXT)
+            .unwrap()
+            .0;
         let set = PolicySet::from_str(text).unwrap();
         let index = ScopeIndex::build(&schema, &set).unwrap();
         let uid = |t: &str, id: &str| crate::policy::entities::uid(t, id).unwrap();
