@@ -43,6 +43,9 @@ use crate::scan::redact::Redactor;
 
 /// Response header carrying the decision id.
 pub const DECISION_ID_HEADER: &str = "x-customs-decision-id";
+/// What the decision event records for a requested model that is not in the catalog.
+pub const UNKNOWN_MODEL: &str = "(not in catalog)";
+
 /// Response header naming the deployment a request was routed to.
 pub const DEPLOYMENT_HEADER: &str = "x-customs-deployment";
 
@@ -490,7 +493,12 @@ fn decide(
         )
     })?;
     match decision {
-        Decision::UnknownModel => Err(GatewayError::model_not_found(&facts.model)),
+        Decision::UnknownModel => {
+            // A name outside the catalog is arbitrary caller input: it goes back to the
+            // caller in the error, but not into the audit trail.
+            ctx.requested_model = Some(UNKNOWN_MODEL.to_owned());
+            Err(GatewayError::model_not_found(&facts.model))
+        }
         Decision::Deny { refused } => {
             ctx.denied = true;
             ctx.set_refused(&refused);

@@ -350,7 +350,13 @@ async fn unknown_model_is_404_in_openai_shape() {
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "model_not_found");
-    assert_eq!(gateway.events().len(), 1);
+    let events = gateway.events();
+    assert_eq!(events.len(), 1);
+    // The caller's arbitrary model name is not written to the audit trail.
+    assert_eq!(
+        events[0].requested_model.as_deref(),
+        Some(customs::pipeline::UNKNOWN_MODEL)
+    );
 }
 
 #[tokio::test]
