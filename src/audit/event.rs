@@ -197,6 +197,11 @@ pub struct DecisionEvent {
     pub prompt_fingerprint: Option<String>,
     /// Caller's socket address.
     pub client_address: Option<String>,
+    /// W3C trace id of the caller's `traceparent` (32 hex digits), when it sent one.
+    pub trace_id: Option<String>,
+    /// The caller's span id from `traceparent` (16 hex digits): the parent of the
+    /// request span.
+    pub parent_span_id: Option<String>,
     /// Upstream status, when forwarded.
     pub upstream_status: Option<u16>,
     /// Microseconds spent in each phase.
@@ -239,6 +244,8 @@ mod tests {
             stream: false,
             prompt_fingerprint: None,
             client_address: None,
+            trace_id: None,
+            parent_span_id: None,
             upstream_status: None,
             phase_timings_us: BTreeMap::new(),
         };

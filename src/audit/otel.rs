@@ -139,7 +139,7 @@ impl OtelExport {
             .with_kind(SpanKind::Server)
             .with_start_time(start)
             .with_attributes(attributes)
-            .start(&self.tracer);
+            .start_with_context(&self.tracer, &caller_context(event));
         let parent = Context::current_with_span(request_span);
 
         let mut guardrail = self
@@ -207,4 +207,24 @@ impl OtelExport {
         let _ = self.tracer_provider.shutdown();
         let _ = self.logger_provider.shutdown();
     }
+}
+
+/// The caller's W3C trace context as a remote parent, or an empty context.
+fn caller_context(event: &DecisionEvent) -> Context {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+
+    let (Some(trace), Some(span)) = (&event.trace_id, &event.parent_span_id) else {
+        return Context::new();
+    };
+    let (Ok(trace), Ok(span)) = (TraceId::from_hex(trace), SpanId::from_hex(span)) else {
+        return Context::new();
+    };
+    let remote = SpanContext::new(
+        trace,
+        span,
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    Context::new().with_remote_span_context(remote)
 }

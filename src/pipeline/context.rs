@@ -22,6 +22,8 @@ pub struct RequestContext {
     phase_started: Instant,
     pub(crate) operation: Operation,
     pub(crate) client_address: Option<String>,
+    /// The caller's W3C trace context: (trace id, parent span id), hex.
+    pub(crate) trace_parent: Option<(String, String)>,
     pub(crate) timings: BTreeMap<&'static str, u64>,
     pub(crate) principal: Option<PrincipalFacts>,
     pub(crate) requested_model: Option<String>,
@@ -57,6 +59,7 @@ impl RequestContext {
             phase_started: Instant::now(),
             operation,
             client_address,
+            trace_parent: None,
             timings: BTreeMap::new(),
             principal: None,
             requested_model: None,
@@ -178,8 +181,62 @@ impl RequestContext {
             stream: self.stream,
             prompt_fingerprint: self.prompt_fingerprint,
             client_address: self.client_address,
+            trace_id: self.trace_parent.as_ref().map(|(t, _)| t.clone()),
+            parent_span_id: self.trace_parent.map(|(_, s)| s),
             upstream_status: self.upstream_status,
             phase_timings_us: self.timings,
+        }
+    }
+}
+
+/// Reads a W3C `traceparent` header (`00-<trace id>-<parent id>-<flags>`): the trace
+/// id and parent span id, lower-case hex, or nothing when the header is malformed or
+/// carries the all-zero ids the specification forbids.
+pub fn parse_traceparent(value: &str) -> Option<(String, String)> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, span, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hex(version, 2) || version.eq_ignore_ascii_case("ff") || !hex(flags, 2) {
+        return None;
+    }
+    if version == "00" && parts.next().is_some() {
+        return None;
+    }
+    if !hex(trace, 32) || !hex(span, 16) {
+        return None;
+    }
+    if trace.bytes().all(|b| b == b'0') || span.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Some((trace.to_ascii_lowercase(), span.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_is_read_strictly() {
+        let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            parse_traceparent(ok),
+            Some((
+                "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+                "00f067aa0ba902b7".into()
+            ))
+        );
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-zzf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(parse_traceparent(bad), None, "{bad}");
         }
     }
 }

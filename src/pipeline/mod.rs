@@ -233,6 +233,11 @@ pub async fn handle(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.to_string());
     let mut ctx = RequestContext::new(operation, client);
+    ctx.trace_parent = request
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(context::parse_traceparent);
     // A full durable log with `when_full = "refuse"` refuses before anything is read.
     let result = match gateway.recorder.refusing() {
         Some(_) => Err(audit_unavailable()),

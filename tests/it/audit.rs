@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 const EMAIL: &str = "otel.leak.check@example.com";
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 #[tokio::test]
 async fn decision_events_reach_an_otlp_collector_without_content() {
@@ -24,9 +25,15 @@ async fn decision_events_reach_an_otlp_collector_without_content() {
     let gateway =
         TestGateway::start_with(Config::embedded().unwrap(), Some(Arc::clone(&otel))).await;
     let token = dev_token("alice", json!({}));
-    let response = gateway
-        .post("/v1/chat/completions", &token, &json!({"model": "customs-echo", "messages": [{"role": "user", "content": format!("hi {EMAIL}")}]}))
-        .await;
+    // The caller's W3C trace context is continued.
+    let response = client()
+        .post(gateway.url("/v1/chat/completions"))
+        .bearer_auth(&token)
+        .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+        .json(&json!({"model": "customs-echo", "messages": [{"role": "user", "content": format!("hi {EMAIL}")}]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let decision_id = response.headers()["x-customs-decision-id"]
         .to_str()
@@ -58,6 +65,14 @@ async fn decision_events_reach_an_otlp_collector_without_content() {
     );
     assert!(contains(&logs, "customs.decision"));
     assert!(contains(&traces, "apply_guardrail"));
+    let trace_id_bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&TRACE_ID[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert!(
+        traces.windows(16).any(|w| w == trace_id_bytes.as_slice()),
+        "the request span continues the caller's trace"
+    );
+    assert_eq!(gateway.events()[0].trace_id.as_deref(), Some(TRACE_ID));
     assert!(contains(&traces, "gen_ai.security.decision.type"));
     assert!(contains(&traces, "gen_ai.security.finding"));
     assert!(contains(&traces, "PII.EMAIL"));
