@@ -8,75 +8,105 @@
 //! below and of the bundle. The memo lives inside the [`super::Bundle`], so a policy
 //! reload starts with an empty one; `invoke` is never memoised because its context
 //! carries per-request facts (size, stream, tools). Keys hold the whole principal, not a
-//! hash of it, so two callers can never share an answer. Each map is bounded: when full,
-//! one arbitrary entry makes room (emptying a full map at once would make one request
-//! pay for dropping thousands of stores).
+//! hash of it, so two callers can never share an answer. The memo is per caller: one
+//! lookup by the principal per decision, then cheap keys per question. Bounded: when
+//! the callers are too many, one arbitrary caller's memo makes room (emptying the map
+//! at once would make one request pay for dropping thousands of stores); a caller's
+//! own memo is small and is emptied when full.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cedar_policy::Entities;
 
+use super::decide::Disclosure;
 use crate::identity::Principal;
 
-const MAX_ENTITY_STORES: usize = 4096;
-const MAX_DISCLOSE_ANSWERS: usize = 16384;
+const MAX_CALLERS: usize = 4096;
+const MAX_ENTITY_STORES_PER_CALLER: usize = 64;
+const MAX_DISCLOSE_ANSWERS_PER_CALLER: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct EntitiesKey {
-    pub principal: Principal,
-    pub requested_model: String,
-    pub classes: Vec<Arc<str>>,
+/// classes found → entity store.
+type StoresByClasses = HashMap<Vec<Arc<str>>, Arc<Entities>>;
+/// deployment id → `disclose` answer.
+type AnswersByDeployment = HashMap<String, Arc<Disclosure>>;
+
+/// Everything memoised for one caller. Looked up once per decision by reference to the
+/// principal, so the keys below are the cheap parts (no principal is cloned per
+/// question).
+#[derive(Debug, Default)]
+pub(crate) struct CallerMemo {
+    /// requested model → classes found → entity store.
+    entities: Mutex<HashMap<String, StoresByClasses>>,
+    /// class → deployment id → `disclose` answer.
+    disclose: Mutex<HashMap<Arc<str>, AnswersByDeployment>>,
 }
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct DiscloseKey {
-    pub principal: Principal,
-    pub class: Arc<str>,
-    pub deployment: String,
-}
-
-use super::decide::Disclosure;
 
 #[derive(Debug, Default)]
 pub(crate) struct DecisionCache {
-    entities: Mutex<HashMap<EntitiesKey, Arc<Entities>>>,
-    disclose: Mutex<HashMap<DiscloseKey, Arc<Disclosure>>>,
+    callers: Mutex<HashMap<Principal, Arc<CallerMemo>>>,
 }
 
 impl DecisionCache {
+    /// The memo of one caller (created on first sight).
+    pub fn caller(&self, principal: &Principal) -> Arc<CallerMemo> {
+        let Ok(mut callers) = self.callers.lock() else {
+            // A poisoned lock only loses memoisation, never correctness.
+            return Arc::new(CallerMemo::default());
+        };
+        if let Some(memo) = callers.get(principal) {
+            return Arc::clone(memo);
+        }
+        evict_one_if_full(&mut callers, MAX_CALLERS);
+        let memo = Arc::new(CallerMemo::default());
+        callers.insert(principal.clone(), Arc::clone(&memo));
+        memo
+    }
+}
+
+impl CallerMemo {
     pub fn entities(
         &self,
-        key: EntitiesKey,
+        requested_model: &str,
+        classes: &[Arc<str>],
         build: impl FnOnce() -> Result<Entities, String>,
     ) -> Result<Arc<Entities>, String> {
         if let Ok(map) = self.entities.lock()
-            && let Some(found) = map.get(&key)
+            && let Some(found) = map.get(requested_model).and_then(|m| m.get(classes))
         {
             return Ok(Arc::clone(found));
         }
         let built = Arc::new(build()?);
         if let Ok(mut map) = self.entities.lock() {
-            evict_one_if_full(&mut map, MAX_ENTITY_STORES);
-            map.insert(key, Arc::clone(&built));
+            if map.values().map(HashMap::len).sum::<usize>() >= MAX_ENTITY_STORES_PER_CALLER {
+                map.clear();
+            }
+            map.entry(requested_model.to_owned())
+                .or_default()
+                .insert(classes.to_vec(), Arc::clone(&built));
         }
         Ok(built)
     }
 
     pub fn disclose(
         &self,
-        key: DiscloseKey,
+        class: &Arc<str>,
+        deployment: &str,
         ask: impl FnOnce() -> Result<Disclosure, String>,
     ) -> Result<Arc<Disclosure>, String> {
         if let Ok(map) = self.disclose.lock()
-            && let Some(found) = map.get(&key)
+            && let Some(found) = map.get(class.as_ref()).and_then(|m| m.get(deployment))
         {
             return Ok(Arc::clone(found));
         }
         let answer = Arc::new(ask()?);
         if let Ok(mut map) = self.disclose.lock() {
-            evict_one_if_full(&mut map, MAX_DISCLOSE_ANSWERS);
-            map.insert(key, Arc::clone(&answer));
+            if map.values().map(HashMap::len).sum::<usize>() >= MAX_DISCLOSE_ANSWERS_PER_CALLER {
+                map.clear();
+            }
+            map.entry(Arc::clone(class))
+                .or_default()
+                .insert(deployment.to_owned(), Arc::clone(&answer));
         }
         Ok(answer)
     }

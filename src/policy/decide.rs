@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use cedar_policy::{Authorizer, Context, Entities, EntityUid, Request, RestrictedExpression};
 
-use super::cache::{DiscloseKey, EntitiesKey};
+use super::cache::CallerMemo;
 use super::entities::{principal_entities, principal_uid, uid};
 use super::index::Question;
 use super::{Bundle, Deployment};
@@ -181,14 +181,10 @@ impl Bundle {
         for group in &input.principal.groups {
             principal_scope.push(uid("Group", group).map_err(DecideError)?);
         }
-        let key = EntitiesKey {
-            principal: input.principal.clone(),
-            requested_model: input.requested_model.to_owned(),
-            classes: input.detected.iter().cloned().collect(),
-        };
-        let entities = self
-            .cache
-            .entities(key, || {
+        let memo = self.cache.caller(input.principal);
+        let classes: Vec<Arc<str>> = input.detected.iter().cloned().collect();
+        let entities = memo
+            .entities(input.requested_model, &classes, || {
                 let (_, principal_entities) = principal_entities(input.principal)?;
                 self.static_entities.for_request(
                     principal_entities,
@@ -199,8 +195,14 @@ impl Bundle {
             .map_err(DecideError)?;
         let mut refused = Vec::new();
         for deployment in candidates {
-            let (route, refusal) =
-                self.decide_deployment(input, &principal, &principal_scope, &entities, deployment)?;
+            let (route, refusal) = self.decide_deployment(
+                input,
+                &principal,
+                &principal_scope,
+                &entities,
+                &memo,
+                deployment,
+            )?;
             match route {
                 Some(route) => return Ok(Decision::Allow { route, refused }),
                 None => refused.extend(refusal),
@@ -215,6 +217,7 @@ impl Bundle {
         principal: &EntityUid,
         principal_scope: &[EntityUid],
         entities: &Entities,
+        memo: &CallerMemo,
         deployment: Arc<Deployment>,
     ) -> Result<(Option<Route>, Option<Refusal>), DecideError> {
         let authorizer = Authorizer::new();
@@ -227,14 +230,8 @@ impl Bundle {
         let mut redacted = BTreeSet::new();
         let mut disclosures = Vec::with_capacity(input.detected.len());
         for class in input.detected {
-            let key = DiscloseKey {
-                principal: input.principal.clone(),
-                class: Arc::clone(class),
-                deployment: deployment.id.clone(),
-            };
-            let answer = self
-                .cache
-                .disclose(key, || {
+            let answer = memo
+                .disclose(class, &deployment.id, || {
                     let context = Context::from_pairs([(
                         "model".to_owned(),
                         RestrictedExpression::new_entity_uid(model.clone()),
