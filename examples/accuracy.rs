@@ -61,7 +61,7 @@ impl Rng {
             .map(|_| char::from(b'A' + self.below(26) as u8))
             .collect()
     }
-    fn from_set(&mut self, set: &[u8], n: usize) -> String {
+    fn chars_of(&mut self, set: &[u8], n: usize) -> String {
         (0..n)
             .map(|_| char::from(set[self.below(set.len())]))
             .collect()
@@ -205,7 +205,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
             (
                 "Device with MAC {} joined the guest network.",
                 (0..6)
-                    .map(|_| r.from_set(HEX, 2).to_uppercase())
+                    .map(|_| r.chars_of(HEX, 2).to_uppercase())
                     .collect::<Vec<_>>()
                     .join(":"),
             )
@@ -213,7 +213,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
         ("URL_CREDENTIALS", |r| {
             (
                 "Connect with postgres://{}@db.internal:5432/app please.",
-                format!("admin{}:{}", r.below(99), r.from_set(ALNUM, 12)),
+                format!("admin{}:{}", r.below(99), r.chars_of(ALNUM, 12)),
             )
         }),
         ("DATE_OF_BIRTH", |r| {
@@ -260,7 +260,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "The car with VIN {} was recalled.",
                 until(
                     r,
-                    |r| r.from_set(b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789", 17),
+                    |r| r.chars_of(b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789", 17),
                     |s| v::vin_valid(s.as_bytes()),
                 ),
             )
@@ -272,7 +272,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
             ("Send the refund to {} today.", btc_address(r))
         }),
         ("ETH_ADDRESS", |r| {
-            ("My wallet is 0x{} for payouts.", r.from_set(HEX, 40)).pipe_eth()
+            ("My wallet is 0x{} for payouts.", r.chars_of(HEX, 40)).pipe_eth()
         }),
         ("CARD_NUMBER", |r| {
             let pan = match r.below(4) {
@@ -339,7 +339,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                     "{}{}{}",
                     r.upper(4),
                     r.pick(&["DE", "GB", "FR", "US", "CH"]),
-                    r.from_set(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 2)
+                    r.chars_of(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 2)
                 ),
             )
         }),
@@ -393,9 +393,9 @@ fn generators() -> Vec<(&'static str, Gen)> {
                     |r| {
                         format!(
                             "{}{}{}",
-                            r.from_set(b"ABCEGHJKLMNPRSTWXYZ", 2),
+                            r.chars_of(b"ABCEGHJKLMNPRSTWXYZ", 2),
                             r.digits(6),
-                            r.from_set(b"ABCD", 1)
+                            r.chars_of(b"ABCD", 1)
                         )
                     },
                     |s| v::uk_nino_valid(s.as_bytes()),
@@ -451,7 +451,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "NIE {} del titular.",
                 until(
                     r,
-                    |r| format!("{}{}{}", r.from_set(b"XYZ", 1), r.digits(7), r.upper(1)),
+                    |r| format!("{}{}{}", r.chars_of(b"XYZ", 1), r.digits(7), r.upper(1)),
                     |s| v::es_nie_valid(s.as_bytes()),
                 ),
             )
@@ -466,7 +466,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                             "{}{}{}{}{}{}{}",
                             r.upper(6),
                             r.digits(2),
-                            r.from_set(b"ABCDEHLMPRST", 1),
+                            r.chars_of(b"ABCDEHLMPRST", 1),
                             r.digits(2),
                             r.upper(1),
                             r.digits(3),
@@ -515,7 +515,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 format!(
                     "{}{}{}{}{}",
                     r.upper(3),
-                    r.from_set(b"ABCFGHJLPTK", 1),
+                    r.chars_of(b"ABCFGHJLPTK", 1),
                     r.upper(1),
                     r.digits(4),
                     r.upper(1)
@@ -529,15 +529,15 @@ fn generators() -> Vec<(&'static str, Gen)> {
                     r,
                     |r| {
                         format!(
-                            "{:02}{}{}{}{}{}Z{}",
+                            "{:02}{}{}{}{}{}{}Z",
                             1 + r.below(37),
                             r.upper(3),
-                            r.from_set(b"ABCFGHJLPTK", 1),
+                            r.chars_of(b"ABCFGHJLPTK", 1),
                             r.upper(1),
                             r.digits(4),
                             r.upper(1),
-                            r.from_set(b"123456789", 1)
-                        ) + &r.from_set(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1)
+                            r.chars_of(b"123456789", 1)
+                        ) + &r.chars_of(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 1)
                     },
                     |s| v::in_gstin_valid(s.as_bytes()),
                 )
@@ -549,7 +549,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "NRIC {} at the counter.",
                 until(
                     r,
-                    |r| format!("{}{}{}", r.from_set(b"STFG", 1), r.digits(7), r.upper(1)),
+                    |r| format!("{}{}{}", r.chars_of(b"STFG", 1), r.digits(7), r.upper(1)),
                     |s| v::sg_nric_valid(s.as_bytes()),
                 ),
             )
@@ -621,10 +621,10 @@ fn generators() -> Vec<(&'static str, Gen)> {
                             r.below(100),
                             1 + r.below(12),
                             1 + r.below(28),
-                            r.from_set(b"HM", 1),
+                            r.chars_of(b"HM", 1),
                             r.upper(2),
                             r.upper(3),
-                            r.from_set(b"0123456789", 1)
+                            r.chars_of(b"0123456789", 1)
                         ) + &r.digits(1)
                     },
                     |s| v::mx_curp_valid(s.as_bytes()),
@@ -646,7 +646,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "DEA number {} on the script.",
                 until(
                     r,
-                    |r| format!("{}{}{}", r.from_set(b"ABFGM", 1), r.upper(1), r.digits(7)),
+                    |r| format!("{}{}{}", r.chars_of(b"ABFGM", 1), r.upper(1), r.digits(7)),
                     |s| v::dea_valid(s.as_bytes()),
                 ),
             )
@@ -660,13 +660,13 @@ fn generators() -> Vec<(&'static str, Gen)> {
                         format!(
                             "{}{}{}{}{}{}{}{}{}",
                             1 + r.below(9),
-                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY", 1),
-                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY0123456789", 1),
+                            r.chars_of(b"ACDEFGHJKMNPQRTUVWXY", 1),
+                            r.chars_of(b"ACDEFGHJKMNPQRTUVWXY0123456789", 1),
                             r.digits(1),
-                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY", 1),
-                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY0123456789", 1),
+                            r.chars_of(b"ACDEFGHJKMNPQRTUVWXY", 1),
+                            r.chars_of(b"ACDEFGHJKMNPQRTUVWXY0123456789", 1),
                             r.digits(1),
-                            r.from_set(b"ACDEFGHJKMNPQRTUVWXY", 2),
+                            r.chars_of(b"ACDEFGHJKMNPQRTUVWXY", 2),
                             r.digits(2)
                         )
                     },
@@ -701,59 +701,59 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "Rotate key {} now.",
                 format!(
                     "AKIA{}",
-                    r.from_set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+                    r.chars_of(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
                 ),
             )
         }),
         ("AWS_SECRET_ACCESS_KEY", |r| {
-            ("aws_secret_access_key = {}", r.from_set(B64, 40))
+            ("aws_secret_access_key = {}", r.chars_of(B64, 40))
         }),
         ("GITHUB_TOKEN", |r| {
             (
                 "export GH={} in CI.",
-                format!("ghp_{}", r.from_set(ALNUM, 36)),
+                format!("ghp_{}", r.chars_of(ALNUM, 36)),
             )
         }),
         ("GITLAB_TOKEN", |r| {
             (
                 "token {} for the runner.",
-                format!("glpat-{}", r.from_set(ALNUM, 20)),
+                format!("glpat-{}", r.chars_of(ALNUM, 20)),
             )
         }),
         ("SLACK_TOKEN", |r| {
             (
                 "Bot uses {} to post.",
-                format!("xoxb-{}-{}", r.digits(11), r.from_set(ALNUM, 24)),
+                format!("xoxb-{}-{}", r.digits(11), r.chars_of(ALNUM, 24)),
             )
         }),
         ("STRIPE_KEY", |r| {
             (
                 "Stripe {} in prod.",
-                format!("sk_live_{}", r.from_set(ALNUM, 24)),
+                format!("sk_live_{}", r.chars_of(ALNUM, 24)),
             )
         }),
         ("GOOGLE_API_KEY", |r| {
             (
                 "Maps key {} leaked.",
-                format!("AIza{}", r.from_set(ALNUM, 35)),
+                format!("AIza{}", r.chars_of(ALNUM, 35)),
             )
         }),
         ("OPENAI_API_KEY", |r| {
             (
                 "OPENAI_API_KEY={} in .env",
-                format!("sk-proj-{}", r.from_set(ALNUM, 48)),
+                format!("sk-proj-{}", r.chars_of(ALNUM, 48)),
             )
         }),
         ("ANTHROPIC_API_KEY", |r| {
             (
                 "Use {} for Claude.",
-                format!("sk-ant-api03-{}", r.from_set(ALNUM, 40)),
+                format!("sk-ant-api03-{}", r.chars_of(ALNUM, 40)),
             )
         }),
         ("AZURE_STORAGE_KEY", |r| {
             (
                 "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={};EndpointSuffix=core.windows.net",
-                format!("{}==", r.from_set(B64, 86)),
+                format!("{}==", r.chars_of(B64, 86)),
             )
         }),
         ("JWT", |r| {
@@ -761,8 +761,8 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "Bearer {} expired.",
                 format!(
                     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{}.{}",
-                    r.from_set(ALNUM, 30),
-                    r.from_set(ALNUM, 43)
+                    r.chars_of(ALNUM, 30),
+                    r.chars_of(ALNUM, 43)
                 ),
             )
         }),
@@ -771,21 +771,21 @@ fn generators() -> Vec<(&'static str, Gen)> {
                 "Here is the key:\n{}\nthanks",
                 format!(
                     "-----BEGIN RSA PRIVATE KEY-----\n{}\n{}\n-----END RSA PRIVATE KEY-----",
-                    r.from_set(B64, 64),
-                    r.from_set(B64, 40)
+                    r.chars_of(B64, 64),
+                    r.chars_of(B64, 40)
                 ),
             )
         }),
         ("PASSWORD", |r| {
             (
                 "Server=db;User Id=sa;Password={};",
-                format!("{}{}!", r.from_set(ALNUM, 10), r.digits(2)),
+                format!("{}{}!", r.chars_of(ALNUM, 10), r.digits(2)),
             )
         }),
         ("GENERIC_SECRET", |r| {
             (
                 "client_secret: {}",
-                format!("{}{}", r.from_set(ALNUM, 22), r.digits(2)),
+                format!("{}{}", r.chars_of(ALNUM, 22), r.digits(2)),
             )
         }),
     ]
@@ -848,11 +848,11 @@ fn filler(r: &mut Rng) -> String {
         &|r| {
             format!(
                 "Request id {}-{}-4{}-a{}-{} failed.",
-                r.from_set(HEX, 8),
-                r.from_set(HEX, 4),
-                r.from_set(HEX, 3),
-                r.from_set(HEX, 3),
-                r.from_set(HEX, 12)
+                r.chars_of(HEX, 8),
+                r.chars_of(HEX, 4),
+                r.chars_of(HEX, 3),
+                r.chars_of(HEX, 3),
+                r.chars_of(HEX, 12)
             )
         },
         &|r| {
@@ -864,7 +864,7 @@ fn filler(r: &mut Rng) -> String {
                 r.below(60)
             )
         },
-        &|r| format!("Commit {} fixed the build.", r.from_set(HEX, 40)),
+        &|r| format!("Commit {} fixed the build.", r.chars_of(HEX, 40)),
         &|r| {
             format!(
                 "Ticket 555-01{} is about {} rows in the report.",
@@ -893,7 +893,7 @@ fn filler(r: &mut Rng) -> String {
         &|r| {
             format!(
                 "Tracking number 1Z{}{} is in transit.",
-                r.from_set(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 6),
+                r.chars_of(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 6),
                 r.digits(10)
             )
         },
@@ -923,6 +923,9 @@ fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
     let mut docs = Vec::new();
     for _ in 0..per_type {
         for (entity, make) in &gens {
+            if std::env::var_os("ACCURACY_TRACE").is_some() {
+                eprintln!("{entity}");
+            }
             let (template, value) = make(&mut r);
             let before = filler(&mut r);
             let after = filler(&mut r);
@@ -959,6 +962,7 @@ fn main() {
     };
     let per_type: usize = arg("--per-type").map_or(100, |s| s.parse().unwrap());
     let seed: u64 = arg("--seed").map_or(42, |s| s.parse().unwrap());
+    let show_errors = args.iter().any(|a| a == "--errors");
     let docs = corpus(seed, per_type);
 
     if let Some(path) = arg("--corpus") {
@@ -1012,11 +1016,29 @@ fn main() {
                     s.tp += 1;
                 }
                 Some(_) => {}
-                None => s.fp += 1,
+                None => {
+                    s.fp += 1;
+                    if show_errors {
+                        eprintln!(
+                            "FP {}: {:?} in {:?}",
+                            f.entity,
+                            &d.text[f.start..f.end],
+                            d.text
+                        );
+                    }
+                }
             }
         }
         for (g, m) in d.gold.iter().zip(matched) {
             if !m {
+                if show_errors {
+                    eprintln!(
+                        "FN {}: {:?} in {:?}",
+                        g.entity,
+                        &d.text[g.start..g.end],
+                        d.text
+                    );
+                }
                 scores.entry(g.entity.to_owned()).or_default().fn_ += 1;
             }
         }

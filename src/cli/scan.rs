@@ -1,4 +1,4 @@
-//! `customs scan [FILE] [--format json|text] [--redact] [--classifiers DIR] [--show-values]`.
+//! `customs scan [FILE] [--format json|text] [--redact] [--strategy S] [--classifiers DIR] [--show-values]`.
 //!
 //! The scanner on the command line, for policy authors and for CI pipelines that want
 //! to check a file before it goes anywhere. Exit codes follow grep: 0 when nothing was
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::scan::redact::Redactor;
+use crate::scan::redact::{Redactor, Strategy};
 use crate::scan::{Classifier, Finding, Scanner};
 
 /// Output format of `customs scan`.
@@ -22,6 +22,33 @@ pub enum OutputFormat {
     Json,
     /// One line per finding: `start..end TYPE class severity confidence`.
     Text,
+}
+
+/// Redaction strategy of `customs scan --redact`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RedactStrategy {
+    /// `[EMAIL_1]`.
+    Placeholder,
+    /// `**** **** **** 1111`.
+    Mask,
+    /// `[EMAIL#1f3a9c0d2b7e]`.
+    Hash,
+    /// A format-preserving fake value.
+    Fake,
+    /// Nothing.
+    Remove,
+}
+
+impl RedactStrategy {
+    fn strategy(self) -> Strategy {
+        match self {
+            RedactStrategy::Placeholder => Strategy::Placeholder,
+            RedactStrategy::Mask => Strategy::MaskLast { keep: 4 },
+            RedactStrategy::Hash => Strategy::Hash,
+            RedactStrategy::Fake => Strategy::Fake,
+            RedactStrategy::Remove => Strategy::Remove,
+        }
+    }
 }
 
 /// Arguments of `customs scan`.
@@ -38,6 +65,12 @@ pub struct ScanArgs {
     /// Print the input with every finding replaced by a numbered placeholder.
     #[arg(long)]
     pub redact: bool,
+
+    /// How `--redact` rewrites each finding: numbered placeholders (default), masks
+    /// keeping the last four characters, keyed hashes (`CUSTOMS_HMAC_KEY`, or a random
+    /// key), format-preserving fakes, or removal.
+    #[arg(long, value_enum, default_value = "placeholder")]
+    pub strategy: RedactStrategy,
 
     /// Directory of custom classifier files (`*.toml`, see policies/classifiers/README.md).
     #[arg(long, value_name = "DIR")]
@@ -59,13 +92,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let findings = scanner.scan(&text)?;
 
     let mut out = std::io::stdout().lock();
+    let redact = |text: &str| {
+        let mut redactor = match std::env::var("CUSTOMS_HMAC_KEY") {
+            Ok(key) if !key.is_empty() => Redactor::with_tenant_key(key.as_bytes()),
+            _ => Redactor::new(),
+        };
+        let strategy = args.strategy.strategy();
+        redactor.redact_with(text, &findings, |_| strategy)
+    };
     match (args.redact, args.format) {
         (true, None | Some(OutputFormat::Text)) => {
-            let redacted = Redactor::new().redact(&text, &findings);
+            let redacted = redact(&text);
             out.write_all(redacted.as_bytes())?;
         }
         (true, Some(OutputFormat::Json)) => {
-            let redacted = Redactor::new().redact(&text, &findings);
+            let redacted = redact(&text);
             let doc = serde_json::json!({
                 "text": redacted,
                 "findings": findings_json(&text, &findings, args.show_values),

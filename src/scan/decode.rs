@@ -67,7 +67,7 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
         while bytes.get(end) == Some(&b'=') && end - body_end < 2 {
             end += 1;
         }
-        i = (end + 7) / 8 * 8;
+        i = end.div_ceil(8) * 8;
         if end - start < 16 {
             continue;
         }

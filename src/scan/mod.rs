@@ -276,27 +276,46 @@ const DECODE_DEPTH: usize = 2;
 /// redacted text could still contain a value the scanner had found, and a re-scan
 /// after redaction would find it, since its neighbour became a placeholder.
 fn propagate_values(text: &str, findings: Vec<Finding>) -> Vec<Finding> {
-    let mut extra: Vec<Finding> = Vec::new();
-    let mut seen: Vec<&str> = Vec::with_capacity(findings.len());
+    let mut occurrences: Vec<Finding> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> =
+        std::collections::HashSet::with_capacity(findings.len());
     for f in &findings {
         let Some(value) = text.get(f.start..f.end) else {
             continue;
         };
-        if seen.contains(&value) {
+        if !seen.insert(value) {
             continue;
         }
-        seen.push(value);
+        // Short values (a CVV, a name) are only propagated as whole words: `539` must
+        // not be marked inside the order number `539561951`.
+        let short = value.chars().count() < 8;
+        let glued = |start: usize, end: usize| {
+            let before = text.get(..start).and_then(|s| s.chars().next_back());
+            let after = text.get(end..).and_then(|s| s.chars().next());
+            before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
+        };
         for (start, _) in text.match_indices(value) {
             let end = start + value.len();
-            let free = |k: &Finding| k.end <= start || end <= k.start;
-            let at = findings.partition_point(|k| k.end <= start);
-            if findings.get(at).is_none_or(free) && extra.iter().all(free) {
-                extra.push(Finding {
-                    start,
-                    end,
-                    ..f.clone()
-                });
+            if short && glued(start, end) {
+                continue;
             }
+            occurrences.push(Finding {
+                start,
+                end,
+                ..f.clone()
+            });
+        }
+    }
+    // One sweep in start order: an occurrence is new when it overlaps no finding
+    // (binary search) and no occurrence already taken (the last one taken).
+    occurrences.sort_by_key(|f| f.start);
+    let mut extra: Vec<Finding> = Vec::new();
+    for o in occurrences {
+        let at = findings.partition_point(|k| k.end <= o.start);
+        let free_of_findings = findings.get(at).is_none_or(|k| o.end <= k.start);
+        let free_of_extra = extra.last().is_none_or(|k| k.end <= o.start);
+        if free_of_findings && free_of_extra {
+            extra.push(o);
         }
     }
     if extra.is_empty() {
@@ -325,19 +344,23 @@ fn resolve_overlaps(text: &str, mut candidates: Vec<Finding>) -> Vec<Finding> {
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
     });
-    let mut kept: Vec<Finding> = Vec::with_capacity(candidates.len());
+    // Kept spans by start (a B-tree, so dense texts with thousands of findings stay
+    // O(n log n)); each candidate is compared with its two neighbours only.
+    let mut kept: std::collections::BTreeMap<usize, Finding> = std::collections::BTreeMap::new();
     for candidate in candidates {
-        let at = kept.partition_point(|k| k.start < candidate.start);
-        let clear_before = at
-            .checked_sub(1)
-            .and_then(|i| kept.get(i))
-            .is_none_or(|k| k.end <= candidate.start);
-        let clear_after = kept.get(at).is_none_or(|k| candidate.end <= k.start);
+        let clear_before = kept
+            .range(..=candidate.start)
+            .next_back()
+            .is_none_or(|(_, k)| k.end <= candidate.start);
+        let clear_after = kept
+            .range(candidate.start..)
+            .next()
+            .is_none_or(|(_, k)| candidate.end <= k.start);
         if clear_before && clear_after {
-            kept.insert(at, candidate);
+            kept.insert(candidate.start, candidate);
         }
     }
-    kept
+    kept.into_values().collect()
 }
 
 /// The ancestors of a dotted class, nearest first: `GOVID.US.SSN` → `GOVID.US`, `GOVID`.

@@ -171,7 +171,7 @@ pub fn decimal_digit_value(c: char) -> Option<u8> {
     let at = DIGIT_ZEROS.partition_point(|&z| z <= cp);
     let zero = *DIGIT_ZEROS.get(at.checked_sub(1)?)?;
     let value = cp - zero;
-    (value < 10).then(|| value as u8)
+    (value < 10).then_some(value as u8)
 }
 
 #[cfg(test)]

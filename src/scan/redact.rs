@@ -6,8 +6,8 @@
 //! so config or policy decide per class; [`Redactor::redact`] is all placeholders):
 //!
 //! - [`Strategy::Placeholder`]: `[EMAIL_1]` (the default; restorable).
-//! - [`Strategy::MaskLast`]: letters and digits become `*` except the last N
-//!   (`**** **** **** 1111`); separators stay. Not restorable (the mask is ambiguous).
+//! - [`Strategy::MaskLast`]: letters and digits become `*` except the last N, and
+//!   never more than half of them (`**** **** **** 1111`); separators stay. Not restorable (the mask is ambiguous).
 //! - [`Strategy::Hash`]: `[EMAIL#1f3a9c0d2b7e]`, the first 48 bits of
 //!   HMAC-SHA-256(tenant key, entity ‖ value): stable across requests of one tenant
 //!   (so a model or a log can correlate "the same customer"), unlinkable across
@@ -34,6 +34,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::Finding;
+use super::normalize::{decimal_digit_value, is_ignorable};
 use super::validators::{iban_mod97_valid, luhn_valid};
 
 /// How one finding is rewritten.
@@ -194,7 +195,7 @@ impl Redactor {
         match entity {
             "EMAIL" => format!("user-{}@example.com", &hex12(&digest)[..6]),
             "CARD_NUMBER" => {
-                let n = value.chars().filter(char::is_ascii_digit).count().max(13);
+                let n = value.chars().filter(|&c| is_digit(c)).count().max(13);
                 let mut digits: Vec<u8> = b"400000".to_vec();
                 while digits.len() < n - 1 {
                     digits.push(b'0' + next() % 10);
@@ -235,12 +236,15 @@ impl Redactor {
                 }
                 refill_alnum(value, &fake)
             }
+            // Digits of any script become ASCII digits and other letters ASCII
+            // letters, so nothing of the original (in any form) survives.
             _ => value
                 .chars()
+                .filter(|&c| !is_ignorable(c))
                 .map(|c| match c {
-                    '0'..='9' => char::from(b'0' + next() % 10),
+                    _ if is_digit(c) => char::from(b'0' + next() % 10),
                     'a'..='z' => char::from(b'a' + next() % 26),
-                    'A'..='Z' => char::from(b'A' + next() % 26),
+                    _ if c.is_alphanumeric() => char::from(b'A' + next() % 26),
                     _ => c,
                 })
                 .collect(),
@@ -329,9 +333,11 @@ impl Redactor {
     }
 }
 
-/// Letters and digits become `*` except the last `keep` of them.
+/// Letters and digits become `*` except the last `keep` of them (at most half).
 fn mask_last(value: &str, keep: usize) -> String {
     let total = value.chars().filter(|c| c.is_alphanumeric()).count();
+    // Never keep more than half: a short value must not stay in clear.
+    let keep = keep.min(total / 2);
     let mut seen = 0;
     value
         .chars()
@@ -345,6 +351,11 @@ fn mask_last(value: &str, keep: usize) -> String {
         .collect()
 }
 
+/// A decimal digit of any script.
+fn is_digit(c: char) -> bool {
+    decimal_digit_value(c).is_some()
+}
+
 /// The first 12 hex digits of a digest.
 fn hex12(digest: &[u8]) -> String {
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
@@ -356,8 +367,9 @@ fn refill_digits(template: &str, digits: &[u8]) -> String {
     let mut it = digits.iter();
     template
         .chars()
+        .filter(|&c| !is_ignorable(c))
         .map(|c| {
-            if c.is_ascii_digit() {
+            if is_digit(c) {
                 it.next().map_or(c, |&d| char::from(d))
             } else {
                 c

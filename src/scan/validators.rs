@@ -471,7 +471,7 @@ pub fn fr_nir_valid(s: &[u8]) -> bool {
     let (Some(n), Some(key)) = (number(&body), s.get(13..).and_then(number)) else {
         return false;
     };
-    let month = n / 10_000_000 % 100;
+    let month = n / 100_000_000 % 100;
     let month_ok = matches!(month, 1..=12 | 20..=42 | 50..=99);
     let n = n.saturating_sub(adjust);
     month_ok && key == 97 - n % 97
@@ -783,7 +783,7 @@ mod tests {
         assert!(nhs_valid(b"9434765919"));
         assert!(!nhs_valid(b"9434765918"));
         assert!(vin_valid(b"1M8GDM9AXKP042788"));
-        assert!(vin_valid(b"11111111111111111") == false);
+        assert!(!vin_valid(b"11111111111111111"));
         assert!(es_nif_valid(b"12345678Z"));
         assert!(!es_nif_valid(b"12345678A"));
         assert!(es_nie_valid(b"X1234567L"));

@@ -21,6 +21,17 @@ use crate::scan::validators::{card_brand, luhn_valid};
 use crate::scan::{ClassInfo, Finding, Severity};
 
 const SEPARATORS: &[u8] = b" -./";
+/// Card words: required around a 12-digit (Maestro) number.
+pub(crate) const CARD_WORDS: &[&str] = &[
+    "card",
+    "credit",
+    "debit",
+    "visa",
+    "mastercard",
+    "maestro",
+    "amex",
+    "pan",
+];
 /// Context words for a CVV.
 pub(crate) const CVV_WORDS: &[&str] = &[
     "cvv",
@@ -63,6 +74,23 @@ impl Detector for CardDetector {
 
     fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
         let groups = input.digit_groups();
+        // Per group: whether the chain of separator-joined groups it belongs to
+        // starts right after an ASCII letter.
+        let mut letters_before: Vec<bool> = Vec::with_capacity(groups.len());
+        for (k, g) in groups.iter().enumerate() {
+            let joined = k
+                .checked_sub(1)
+                .and_then(|p| groups.get(p))
+                .is_some_and(|p| input.joiner(*p, *g, SEPARATORS).is_some());
+            let glued = if joined {
+                letters_before.last().copied().unwrap_or(false)
+            } else {
+                input
+                    .byte_before(g.start)
+                    .is_some_and(|b| b.is_ascii_alphabetic())
+            };
+            letters_before.push(glued);
+        }
         let mut digits: Vec<u8> = Vec::with_capacity(19);
         for (i, first) in groups.iter().enumerate() {
             if first.len() > 19 || !edge_ok_before(input, first.start) {
@@ -95,10 +123,24 @@ impl Detector for CardDetector {
                     break;
                 }
                 prev = *g;
-                if digits.len() >= 12
-                    && edge_ok_after(input, g.end)
-                    && luhn_valid(&digits)
-                    && card_brand(&digits).is_some()
+                // A window may start inside a chain (`2026 4111 1111 1111 1111`), but
+                // not inside one glued to letters (`DE13 9625 5631 2663 9597 64` is
+                // an IBAN).
+                if letters_before.get(i).copied().unwrap_or(false)
+                    || digits.len() < 12
+                    || !edge_ok_after(input, g.end)
+                {
+                    continue;
+                }
+                let Some(brand) = card_brand(&digits) else {
+                    continue;
+                };
+                // Maestro (12–19 digits, prefixes 50, 56–69) and UATP (15 digits from 1)
+                // overlap too many other numbers (IBAN tails, NIRs, accounts): only
+                // next to a card word.
+                let needs_word = matches!(brand, "maestro" | "uatp");
+                if luhn_valid(&digits)
+                    && (!needs_word || input.context(first.start, g.end, CARD_WORDS).any())
                 {
                     let confidence = if multi { 0.95 } else { 0.9 };
                     if let Some(f) = input.finding(&self.info, first.start, g.end, confidence) {
@@ -137,15 +179,15 @@ impl Detector for PciContextDetector {
         let groups = input.digit_groups();
         for (i, g) in groups.iter().enumerate() {
             // Track data: %B<PAN>^...? or ;<PAN>=...?
-            if (12..=19).contains(&g.len()) {
-                if let Some(end) = track_data(input, g.start, g.end) {
-                    out.extend(input.finding(
-                        &self.track,
-                        g.start - prefix_len(input, g.start),
-                        end,
-                        0.95,
-                    ));
-                }
+            if (12..=19).contains(&g.len())
+                && let Some(end) = track_data(input, g.start, g.end)
+            {
+                out.extend(input.finding(
+                    &self.track,
+                    g.start.saturating_sub(prefix_len(input, g.start)),
+                    end,
+                    0.95,
+                ));
             }
             if (3..=4).contains(&g.len()) && input.standalone_number(g.start, g.end) {
                 let context = input.context_within(g.start, g.end, 24, 16, CVV_WORDS);

@@ -4,7 +4,8 @@
 //! - UK_UTR (`GOVID.UK.UTR`): 10 digits with the mod-11 check digit first; context.
 //! - DE_STEUER_ID (`GOVID.DE.STEUER_ID`): 11 digits, mod 11,10 and the repetition rule;
 //!   context unless written `86 095 742 719`.
-//! - FR_NIR (`GOVID.FR.NIR`): 15 digits (`2 55 08 14 168 025 38`), mod-97 key.
+//! - FR_NIR (`GOVID.FR.NIR`): 15 digits (`2 55 08 14 168 025 38`), mod-97 key;
+//!   context unless grouped (a bare 15-digit IMEI passes the key one time in 97).
 //! - ES_NIF / ES_NIE (`GOVID.ES.NIF`, `GOVID.ES.NIE`): mod-23 control letter.
 //! - IT_FISCAL_CODE (`GOVID.IT.FISCAL_CODE`): 16 characters, check character.
 //! - PL_PESEL (`GOVID.PL.PESEL`): 11 digits, weights 1-3-7-9 and a valid birth month;
@@ -88,7 +89,7 @@ impl EuropeIdDetector {
                 groups: &[1, 2, 2, 2, 3, 3, 2],
                 validate: fr_nir_valid,
                 words: NIR_WORDS,
-                need: Need::Nothing,
+                need: Need::ContextUnlessFormatted,
                 base: 0.85,
             },
             NumberRule {

@@ -270,9 +270,9 @@ impl Detector for HealthDetector {
             }
         }
         for hit in input.keyword_hits() {
-            let info = if DIAGNOSIS_TERMS.contains(&hit.word) {
+            let info = if hit.is_in(DIAGNOSIS_TERMS) {
                 &self.diagnosis
-            } else if MEDICATION_TERMS.contains(&hit.word) {
+            } else if hit.is_in(MEDICATION_TERMS) {
                 &self.medication
             } else {
                 continue;

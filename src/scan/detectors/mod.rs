@@ -16,9 +16,8 @@
 //! Three more shared facts are computed lazily, at most once per text, and only when a
 //! detector asks: the *alphanumeric tokens* that contain a digit (the candidates of
 //! every letter-and-digit identifier: NINO, PAN, codice fiscale, VIN, ...), the
-//! *keyword hits* of one Aho-Corasick pass over every context word of every family
-//! (on an ASCII-lowercased copy, so the automaton keeps its SIMD prefilter), and the
-//! *lowercased text* itself. Context words count before AND after a candidate
+//! *keyword hits* of one Aho-Corasick pass (an ASCII-case-insensitive DFA) over every
+//! context word and gazetteer term of every family. Context words count before AND after a candidate
 //! ([`Input::context`]): `123456789 is my SSN` is as much an SSN as `SSN 123456789`.
 //!
 //! Shapes are checked by hand (see [`shape`]) rather than by regex: a shape check on a
@@ -89,6 +88,7 @@ const KEYWORDS: &[&[&str]] = &[
     bank::SWIFT_WORDS,
     bank::ABA_WORDS,
     bank::ACCOUNT_WORDS,
+    card::CARD_WORDS,
     card::CVV_WORDS,
     card::EXPIRY_WORDS,
     govid_us::ITIN_WORDS,
@@ -122,10 +122,20 @@ const KEYWORDS: &[&[&str]] = &[
     secrets::SECRET_WORDS,
 ];
 
-/// The keyword automaton and, per pattern, its keyword.
+/// The keyword automaton and, per pattern, its keyword and the [`KEYWORDS`] lists it
+/// belongs to (bit `i` for list `i`), so membership is one AND, not string compares.
 struct KeywordIndex {
     automaton: Option<AhoCorasick>,
     words: Vec<&'static str>,
+    groups: Vec<u64>,
+}
+
+/// The bit of a [`KEYWORDS`] list (by identity), or `None` for another list.
+fn group_bit(list: &[&str]) -> Option<u64> {
+    KEYWORDS
+        .iter()
+        .position(|l| std::ptr::eq(*l, list))
+        .map(|i| 1u64 << (i % 64))
 }
 
 static KEYWORD_INDEX: LazyLock<KeywordIndex> = LazyLock::new(|| {
@@ -134,11 +144,30 @@ static KEYWORD_INDEX: LazyLock<KeywordIndex> = LazyLock::new(|| {
     words.dedup();
     // Building from a few hundred short literals cannot fail; if it ever did, context
     // would never be seen and the case tests would say so.
+    // A DFA matching ASCII case-insensitively: one table lookup per byte, no
+    // lowercased copy of the text (with hundreds of patterns starting with every
+    // letter, no prefilter would help anyway).
     let automaton = AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::Standard)
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&words)
         .ok();
-    KeywordIndex { automaton, words }
+    let groups = words
+        .iter()
+        .map(|w| {
+            KEYWORDS
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.contains(w))
+                .fold(0u64, |m, (i, _)| m | 1u64 << (i % 64))
+        })
+        .collect();
+    KeywordIndex {
+        automaton,
+        words,
+        groups,
+    }
 });
 
 /// One keyword occurrence: `text[start..end]` is `word`, ignoring ASCII case.
@@ -150,6 +179,19 @@ pub(crate) struct KeywordHit {
     pub end: usize,
     /// The keyword (lowercase).
     pub word: &'static str,
+    /// The [`KEYWORDS`] lists it belongs to.
+    groups: u64,
+}
+
+impl KeywordHit {
+    /// Whether the keyword is one of `words` (a [`KEYWORDS`] list: one AND; any other
+    /// list: string compares).
+    pub fn is_in(&self, words: &[&str]) -> bool {
+        match group_bit(words) {
+            Some(bit) => self.groups & bit != 0,
+            None => words.contains(&self.word),
+        }
+    }
 }
 
 /// Where context words were seen around a candidate.
@@ -179,6 +221,9 @@ impl Context {
         c.min(0.99)
     }
 }
+
+/// The longest keyword, in bytes (bounds the search in [`Input::context_within`]).
+const MAX_KEYWORD_LEN: usize = 64;
 
 /// How far before a candidate context words count, in bytes.
 pub(crate) const CONTEXT_BEFORE: usize = 48;
@@ -267,8 +312,8 @@ impl<'a> Input<'a> {
         })
     }
 
-    /// Every keyword of every family in the text, in order of end; one pass of one
-    /// automaton over the ASCII-lowercased text, run on first use only. A hit must
+    /// Every keyword of every family in the text, in order; one leftmost-longest pass
+    /// of one ASCII-case-insensitive DFA over the text, run on first use only. A hit must
     /// start a word (`tel` in `hotel` is not a phone word).
     pub fn keyword_hits(&self) -> &[KeywordHit] {
         self.keywords.get_or_init(|| {
@@ -276,16 +321,16 @@ impl<'a> Input<'a> {
             let Some(automaton) = &index.automaton else {
                 return Vec::new();
             };
-            let lowered = self.bytes.to_ascii_lowercase();
             automaton
-                .find_overlapping_iter(&lowered)
+                .find_iter(self.bytes)
                 .filter(|m| self.word_boundary_before(m.start()))
                 .filter_map(|m| {
-                    let word = *index.words.get(m.pattern().as_usize())?;
+                    let id = m.pattern().as_usize();
                     Some(KeywordHit {
                         start: m.start(),
                         end: m.end(),
-                        word,
+                        word: index.words.get(id)?,
+                        groups: *index.groups.get(id)?,
                     })
                 })
                 .collect()
@@ -310,21 +355,36 @@ impl<'a> Input<'a> {
         let from = start.saturating_sub(before);
         let to = end.saturating_add(after);
         let mut context = Context::default();
-        for hit in self.keyword_hits() {
-            if hit.start >= to {
+        let hits = self.keyword_hits();
+        // Hits are in order of end; a keyword is at most MAX_KEYWORD_LEN bytes long.
+        let first = hits.partition_point(|h| h.end < from);
+        for hit in hits.get(first..).unwrap_or_default() {
+            if hit.end >= to.saturating_add(MAX_KEYWORD_LEN) {
                 break;
             }
-            if !words.contains(&hit.word) {
+            if !hit.is_in(words) {
                 continue;
             }
-            if hit.end <= start && hit.end >= from {
+            if hit.end <= start && hit.end >= from && !self.crosses_sentence(hit.end, start) {
                 context.before = true;
             }
-            if hit.start >= end && hit.start < to {
+            if hit.start >= end && hit.start < to && !self.crosses_sentence(end, hit.start) {
                 context.after = true;
             }
         }
         context
+    }
+
+    /// Whether a sentence ends between `from` and `to` (`. `, `! `, `? `, a newline):
+    /// context words belong to their own sentence.
+    pub fn crosses_sentence(&self, from: usize, to: usize) -> bool {
+        let Some(gap) = self.bytes.get(from..to) else {
+            return true;
+        };
+        gap.contains(&b'\n')
+            || gap
+                .windows(2)
+                .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
     }
 
     /// Whether `start..end` stands alone as a number: word boundaries on both sides and
@@ -337,6 +397,16 @@ impl<'a> Input<'a> {
             && !(joiner(self.byte_before(start))
                 && digit(start.checked_sub(1).and_then(|j| self.byte_before(j))))
             && !(joiner(self.byte(end)) && digit(self.byte(end + 1)))
+    }
+
+    /// Whether the digits at `start..end` continue, on either side, into another digit
+    /// group across a single separator (space, dash, dot, slash).
+    pub fn continues_chain(&self, start: usize, end: usize) -> bool {
+        let sep = |b: Option<u8>| matches!(b, Some(b' ' | b'-' | b'.' | b'/'));
+        let digit = |b: Option<u8>| b.is_some_and(|d| d.is_ascii_digit());
+        (sep(self.byte_before(start))
+            && digit(start.checked_sub(1).and_then(|j| self.byte_before(j))))
+            || (sep(self.byte(end)) && digit(self.byte(end + 1)))
     }
 
     /// Calls `each(start, end, digits)` for every window of consecutive digit groups
@@ -464,8 +534,6 @@ impl<'a> Input<'a> {
 /// When a candidate needs context words around it to count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Need {
-    /// Never: the validator alone is strong enough.
-    Nothing,
     /// Only in its bare (unseparated) form; a value written with its usual separators
     /// counts without context.
     ContextUnlessFormatted,
@@ -517,9 +585,13 @@ impl NumberRule {
                 if !input.standalone_number(start, end) || !(self.validate)(digits) {
                     return;
                 }
+                // A formatted window must not be a piece of a longer grouped number
+                // (`584 832 653` inside the ABN `98 584 832 653`).
+                if formatted && input.continues_chain(start, end) {
+                    return;
+                }
                 let context = input.context(start, end, self.words);
                 let ok = match self.need {
-                    Need::Nothing => true,
                     Need::ContextUnlessFormatted => formatted || context.any(),
                     Need::Context => context.any(),
                 };

@@ -526,16 +526,16 @@ impl Detector for PersonalDetector {
         self.numeric_dates(input, out);
         self.addresses(input, out);
         for hit in input.keyword_hits() {
-            if DOB_WORDS.contains(&hit.word) {
+            if hit.is_in(DOB_WORDS) {
                 if let Some((start, end)) = textual_date_after(input, hit.end) {
                     out.extend(input.finding(&self.dob, start, end, 0.85));
                 }
-            } else if GIVEN_NAMES.contains(&hit.word) {
+            } else if hit.is_in(GIVEN_NAMES) {
                 self.name_from_given(input, hit.start, hit.end, out);
-            } else if TITLES.contains(&hit.word) || NAME_WORDS.contains(&hit.word) {
+            } else if hit.is_in(TITLES) || hit.is_in(NAME_WORDS) {
                 let from = skip_spaces(input, hit.end);
                 if let Some(end) = capitalised_run(input, from, 3)
-                    && (TITLES.contains(&hit.word) || end > from)
+                    && (hit.is_in(TITLES) || end > from)
                 {
                     let words = input
                         .text
@@ -543,7 +543,7 @@ impl Detector for PersonalDetector {
                         .unwrap_or_default()
                         .split(' ')
                         .count();
-                    if words >= 1 && (TITLES.contains(&hit.word) || words >= 2) {
+                    if words >= 1 && (hit.is_in(TITLES) || words >= 2) {
                         out.extend(input.finding(&self.name, from, end, 0.75));
                     }
                 }
@@ -691,8 +691,7 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
 fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
     let rest = input.text.get(from..)?;
     let mut offset = 0;
-    let mut words = 0;
-    for word in rest.split(' ').take(6) {
+    for (words, word) in rest.split(' ').take(6).enumerate() {
         let clean = word.trim_end_matches([',', '.', ';']);
         if words >= 1 && STREET_SUFFIXES.contains(&clean) {
             let mut end = from + offset + clean.len();
@@ -713,7 +712,6 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
         if !is_capitalised(clean) || clean.len() != word.len() || words == 4 {
             return None;
         }
-        words += 1;
         offset += word.len() + 1;
     }
     None

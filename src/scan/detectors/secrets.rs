@@ -324,7 +324,7 @@ impl SecretsDetector {
     /// Values right after a secret keyword (`api_key = "..."`, `password: ...`).
     fn keyword_secrets(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
         for hit in input.keyword_hits() {
-            if !SECRET_WORDS.contains(&hit.word) {
+            if !hit.is_in(SECRET_WORDS) {
                 continue;
             }
             // Skip the glue: quotes, spaces, `:`, `=`, "is".
@@ -375,13 +375,13 @@ impl SecretsDetector {
             };
             let has_digit = value.iter().any(u8::is_ascii_digit);
             let has_alpha = value.iter().any(u8::is_ascii_alphabetic);
-            if AWS_SECRET_WORDS.contains(&hit.word) {
+            if hit.is_in(AWS_SECRET_WORDS) {
                 if value.len() == 40 && has_alpha {
                     out.extend(input.finding(&self.aws_secret, at, end, 0.95));
                 }
                 continue;
             }
-            if PASSWORD_WORDS.contains(&hit.word) {
+            if hit.is_in(PASSWORD_WORDS) {
                 if input.byte(hit.end) == Some(b'=') {
                     continue; // `password=` is a literal, found above.
                 }

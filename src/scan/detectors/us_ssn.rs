@@ -86,7 +86,9 @@ fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usiz
     ) {
         return None;
     }
-    let context = input.context_before(area.start, CONTEXT_WINDOW, SSN_WORDS);
+    let context = input
+        .context_within(area.start, serial.end, CONTEXT_WINDOW, 24, SSN_WORDS)
+        .any();
     let confidence = match (sep, context) {
         (_, true) => 0.95,
         (b'-', false) => 0.85,
@@ -112,7 +114,9 @@ fn bare(input: &Input<'_>, run: DigitGroup) -> Option<(usize, f32)> {
     let (area, rest) = d.split_at_checked(3)?;
     let (group, serial) = rest.split_at_checked(2)?;
     if !ssn_valid(area, group, serial)
-        || !input.context_before(run.start, CONTEXT_WINDOW, SSN_WORDS)
+        || !input
+            .context_within(run.start, run.end, CONTEXT_WINDOW, 24, SSN_WORDS)
+            .any()
     {
         return None;
     }
