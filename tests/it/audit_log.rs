@@ -49,21 +49,7 @@ impl AuditGateway {
                 .await
                 .unwrap(),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serving = Arc::clone(&gateway);
-        tokio::spawn(async move {
-            let _ = customs::server::serve(
-                listener,
-                serving,
-                async move {
-                    let _ = stopped.await;
-                },
-                Duration::from_secs(1),
-            )
-            .await;
-        });
+        let (addr, stop) = serve_gateway(Arc::clone(&gateway)).await;
         AuditGateway {
             addr,
             gateway,

@@ -17,7 +17,7 @@ use customs::policy::reload::ReloadOutcome;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::support::{client, dev_token};
+use crate::support::{client, dev_token, serve_gateway};
 
 const BIN: &str = env!("CARGO_BIN_EXE_customs");
 
@@ -59,21 +59,7 @@ async fn start(config: Config) -> Running {
         .await
         .unwrap(),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let serving = Arc::clone(&gateway);
-    tokio::spawn(async move {
-        let _ = customs::server::serve(
-            listener,
-            serving,
-            async move {
-                let _ = stopped.await;
-            },
-            Duration::from_secs(1),
-        )
-        .await;
-    });
+    let (addr, stop) = serve_gateway(Arc::clone(&gateway)).await;
     Running {
         gateway,
         addr,

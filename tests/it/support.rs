@@ -247,6 +247,26 @@ impl MockCollector {
     }
 }
 
+/// Serves `gateway` on an OS-assigned loopback port until the returned sender is
+/// dropped (or sent to); in-flight requests then get one second to finish.
+pub async fn serve_gateway(gateway: Arc<Gateway>) -> (SocketAddr, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = customs::server::serve(
+            listener,
+            gateway,
+            async move {
+                let _ = stopped.await;
+            },
+            Duration::from_secs(1),
+        )
+        .await;
+    });
+    (addr, stop)
+}
+
 /// A gateway serving on a loopback port, keeping its decision events in memory.
 pub struct TestGateway {
     pub addr: SocketAddr,
@@ -271,21 +291,7 @@ impl TestGateway {
         .await
         .unwrap();
         let gateway = Arc::new(gateway);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let serving = gateway;
-        tokio::spawn(async move {
-            let _ = customs::server::serve(
-                listener,
-                serving,
-                async move {
-                    let _ = stopped.await;
-                },
-                Duration::from_secs(1),
-            )
-            .await;
-        });
+        let (addr, stop) = serve_gateway(gateway).await;
         TestGateway {
             addr,
             events,
