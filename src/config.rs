@@ -59,6 +59,11 @@ pub struct ServerConfig {
     pub upstream_timeout_secs: u64,
     /// On SIGTERM/SIGINT, time given to in-flight requests to finish.
     pub shutdown_grace_secs: u64,
+    /// TLS certificate chain (PEM, leaf first). With `tls_key`, the listener speaks HTTPS
+    /// only (HTTP/2 and HTTP/1.1 by ALPN); both or neither.
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of `tls_cert` (PEM: PKCS#8, PKCS#1 or SEC1, unencrypted).
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +76,8 @@ impl Default for ServerConfig {
             upstream_connect_timeout_secs: 10,
             upstream_timeout_secs: 300,
             shutdown_grace_secs: 30,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -170,6 +177,8 @@ impl Config {
             &mut config.auth.jwks_file,
             &mut config.audit.dir,
             &mut config.audit.signing_key_file,
+            &mut config.server.tls_cert,
+            &mut config.server.tls_key,
         ] {
             if let Some(p) = relative.as_ref()
                 && p.is_relative()
@@ -206,7 +215,7 @@ mod tests {
         let path = dir.path().join("customs.toml");
         std::fs::write(
             &path,
-            "[policy]\ndir = \"policies\"\n[auth]\njwks_file = \"keys/jwks.json\"\n",
+            "[server]\ntls_cert = \"tls/cert.pem\"\n[policy]\ndir = \"policies\"\n[auth]\njwks_file = \"keys/jwks.json\"\n",
         )
         .unwrap();
         let config = Config::from_file(&path).unwrap();
@@ -214,6 +223,10 @@ mod tests {
         assert_eq!(
             config.auth.jwks_file.unwrap(),
             dir.path().join("keys/jwks.json")
+        );
+        assert_eq!(
+            config.server.tls_cert.unwrap(),
+            dir.path().join("tls/cert.pem")
         );
     }
 

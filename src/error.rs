@@ -9,6 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::providers::Door;
+
 /// Who caused a failure. Decides the status family and whether a retry may help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -181,6 +183,86 @@ impl GatewayError {
         }
     }
 
+    /// The response in the error shape of the SDK family that called (`door`),
+    /// carrying the decision id and, for a deny, the determining policies.
+    pub fn into_response_for(self, door: Door, decision_id: &str) -> Response {
+        match door {
+            Door::OpenAi => self.into_response_with(decision_id),
+            Door::Anthropic => self.anthropic_response(decision_id),
+            Door::Bedrock => self.bedrock_response(decision_id),
+        }
+    }
+
+    /// AWS's JSON protocol error: the exception name in `x-amzn-ErrorType` (and
+    /// `__type`), the text in `message`.
+    fn bedrock_response(self, decision_id: &str) -> Response {
+        let error_type = match self.status.as_u16() {
+            400 | 413 => "ValidationException",
+            401 => "UnrecognizedClientException",
+            403 => "AccessDeniedException",
+            404 => "ResourceNotFoundException",
+            408 | 504 => "ModelTimeoutException",
+            429 => "ThrottlingException",
+            502 => "ModelErrorException",
+            503 => "ServiceUnavailableException",
+            _ => "InternalServerException",
+        };
+        let mut body = json!({
+            "__type": error_type,
+            "message": self.message,
+            "code": self.code,
+            "decision_id": decision_id,
+        });
+        if self.cause == Cause::Policy {
+            body["policy_ids"] = json!(self.policy_ids);
+        }
+        let mut response = self.finish(body);
+        response
+            .headers_mut()
+            .insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+        response
+    }
+
+    /// Anthropic's `{"type":"error","error":{"type","message"}}`.
+    fn anthropic_response(self, decision_id: &str) -> Response {
+        let error_type = match self.status.as_u16() {
+            400 | 408 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 => "overloaded_error",
+            _ => "api_error",
+        };
+        let mut body = json!({
+            "type": "error",
+            "error": {
+                "type": error_type,
+                "message": self.message,
+                "code": self.code,
+                "decision_id": decision_id,
+            }
+        });
+        if self.cause == Cause::Policy {
+            body["error"]["policy_ids"] = json!(self.policy_ids);
+        }
+        self.finish(body)
+    }
+
+    /// The status, the JSON body and the authentication challenge.
+    fn finish(self, body: serde_json::Value) -> Response {
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(challenge) = self.www_authenticate
+            && let Ok(value) = HeaderValue::from_str(&challenge)
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+
     /// The response in OpenAI's error shape, carrying the decision id.
     pub fn into_response_with(self, decision_id: &str) -> Response {
         let mut body = json!({
@@ -195,15 +277,7 @@ impl GatewayError {
         if self.cause == Cause::Policy {
             body["error"]["policy_ids"] = json!(self.policy_ids);
         }
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(challenge) = self.www_authenticate
-            && let Ok(value) = HeaderValue::from_str(&challenge)
-        {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
+        self.finish(body)
     }
 }
 

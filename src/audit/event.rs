@@ -165,6 +165,9 @@ pub struct DecisionEvent {
     pub code: Option<String>,
     /// API operation, once the route is known.
     pub operation: Option<Operation>,
+    /// The wire format the caller spoke (`openai.chat_completions`,
+    /// `anthropic.messages`, ...), once the route is known.
+    pub surface: Option<crate::providers::Api>,
     /// The model name the caller asked for (cut to 128 characters).
     pub requested_model: Option<String>,
     /// The deployment chosen.
@@ -228,6 +231,7 @@ mod tests {
             status: 200,
             code: None,
             operation: None,
+            surface: None,
             requested_model: None,
             deployment: None,
             principal: None,

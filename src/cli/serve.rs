@@ -1,6 +1,8 @@
-//! `customs serve [--config FILE] [--listen ADDR]`: runs the gateway until SIGTERM or
-//! SIGINT, then drains in-flight requests for at most `shutdown_grace_secs`, then seals
-//! the durable audit log and gives its forwarder the same grace to deliver.
+//! `customs serve [--config FILE] [--listen ADDR] [--tls-cert FILE --tls-key FILE]`: runs
+//! the gateway until SIGTERM or SIGINT, then drains in-flight requests for at most
+//! `shutdown_grace_secs`, then seals the durable audit log and gives its forwarder the
+//! same grace to deliver. With a certificate and key it serves HTTPS only; they are read
+//! before anything else starts, so a bad file stops it at once, named.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,12 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use tokio_rustls::rustls::ServerConfig as TlsServerConfig;
 
 use crate::audit::otel::{OtelExport, configured_by_env};
 use crate::audit::{Fingerprinter, Recorder};
 use crate::config::{Config, LogFormat};
 use crate::metrics::Metrics;
 use crate::pipeline::Gateway;
+use crate::server::tls::{HANDSHAKE_TIMEOUT, TlsListener, load_server_config};
 
 /// Arguments of `customs serve`.
 #[derive(Debug, clap::Args)]
@@ -24,6 +28,13 @@ pub struct ServeArgs {
     /// Listen address, overriding the configuration.
     #[arg(long, env = "CUSTOMS_LISTEN")]
     pub listen: Option<std::net::SocketAddr>,
+    /// TLS certificate chain (PEM, leaf first), overriding the configuration; with
+    /// `--tls-key`, Customs serves HTTPS.
+    #[arg(long, env = "CUSTOMS_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of the TLS certificate (PEM, unencrypted), overriding the configuration.
+    #[arg(long, env = "CUSTOMS_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Runs `customs serve`.
@@ -35,7 +46,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
+    if let Some(cert) = args.tls_cert {
+        config.server.tls_cert = Some(cert);
+    }
+    if let Some(key) = args.tls_key {
+        config.server.tls_key = Some(key);
+    }
     init_logging(config.telemetry.log_format);
+    let tls = tls_config(&config)?;
 
     // The OTLP HTTP exporter owns a blocking client: build it before the runtime.
     let otel = if configured_by_env() {
@@ -55,6 +73,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(serve(
         config,
         args.config.is_none(),
+        tls,
         otel.clone(),
         fingerprinter,
     ));
@@ -65,9 +84,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
+/// The TLS server configuration when a certificate and key are configured.
+fn tls_config(config: &Config) -> anyhow::Result<Option<Arc<TlsServerConfig>>> {
+    match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(load_server_config(cert, key)?)),
+        (None, None) => Ok(None),
+        (Some(_), None) => anyhow::bail!(
+            "a TLS certificate is configured but no key: set [server] tls_key or --tls-key"
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "a TLS key is configured but no certificate: set [server] tls_cert or --tls-cert"
+        ),
+    }
+}
+
 async fn serve(
     config: Config,
     embedded: bool,
+    tls: Option<Arc<TlsServerConfig>>,
     otel: Option<Arc<OtelExport>>,
     fingerprinter: Fingerprinter,
 ) -> anyhow::Result<()> {
@@ -82,11 +116,17 @@ async fn serve(
     if let Some(bundle) = gateway.bundle() {
         tracing::info!(
             listen = %listener.local_addr().unwrap_or(listen),
+            tls = tls.is_some(),
             config = if embedded { "embedded default" } else { "file" },
             policy_origin = bundle.origin(),
             policy_version = bundle.version(),
             policies = bundle.policy_count(),
-            "customs is serving"
+            "{}",
+            if tls.is_some() {
+                "customs is serving HTTPS (TLS; HTTP/2 and HTTP/1.1 by ALPN)"
+            } else {
+                "customs is serving"
+            }
         );
     }
     tokio::spawn(watch_policies(Arc::clone(&gateway)));
@@ -96,7 +136,13 @@ async fn serve(
             "the durable audit log is off ([audit] dir is not set): decision events go to the structured log and OTLP only, best effort"
         );
     }
-    let served = crate::server::serve(listener, gateway, shutdown_signal(), grace).await;
+    let served = match tls {
+        Some(tls) => match TlsListener::new(listener, tls, HANDSHAKE_TIMEOUT) {
+            Ok(listener) => crate::server::serve(listener, gateway, shutdown_signal(), grace).await,
+            Err(err) => Err(anyhow::Error::new(err).context(format!("TLS listener on {listen}"))),
+        },
+        None => crate::server::serve(listener, gateway, shutdown_signal(), grace).await,
+    };
     // After the last request: seal the log and let the forwarder deliver what it holds.
     if let Some(log) = audit_log {
         log.shutdown(grace).await;

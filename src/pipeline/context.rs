@@ -12,6 +12,7 @@ use crate::audit::{
 use crate::error::{Cause, GatewayError};
 use crate::identity::Principal;
 use crate::policy::{Deployment, Operation, Refusal};
+use crate::providers::Api;
 use crate::scan::Severity;
 
 /// Everything known about one request so far. Holds no prompt text.
@@ -21,6 +22,7 @@ pub struct RequestContext {
     timestamp: String,
     phase_started: Instant,
     pub(crate) operation: Operation,
+    pub(crate) api: Api,
     pub(crate) client_address: Option<String>,
     /// The caller's W3C trace context: (trace id, parent span id), hex.
     pub(crate) trace_parent: Option<(String, String)>,
@@ -49,7 +51,7 @@ pub struct RequestContext {
 
 impl RequestContext {
     /// A new request: decision id (UUIDv7, time-ordered) and accept time.
-    pub fn new(operation: Operation, client_address: Option<String>) -> RequestContext {
+    pub fn new(api: Api, client_address: Option<String>) -> RequestContext {
         let timestamp = OffsetDateTime::now_utc()
             .format(&Rfc3339)
             .unwrap_or_default();
@@ -57,7 +59,8 @@ impl RequestContext {
             decision_id: uuid::Uuid::now_v7().to_string(),
             timestamp,
             phase_started: Instant::now(),
-            operation,
+            operation: api.operation(),
+            api,
             client_address,
             trace_parent: None,
             timings: BTreeMap::new(),
@@ -165,6 +168,7 @@ impl RequestContext {
             status,
             code: error.map(|e| e.code().to_owned()),
             operation: Some(self.operation),
+            surface: Some(self.api),
             requested_model: self.requested_model,
             deployment: self.deployment,
             principal: self.principal,

@@ -35,9 +35,9 @@ use crate::identity::{Authenticator, Principal};
 use crate::metrics::Metrics;
 use crate::policy::catalog::check_base_url;
 use crate::policy::reload::{ReloadOutcome, Reloader};
-use crate::policy::{Bundle, DecideInput, Decision, Operation, PolicySource, ProviderKind, Route};
+use crate::policy::{Bundle, DecideInput, Decision, PolicySource, ProviderKind, Route};
 use crate::providers::openai_api::{self, RequestFacts};
-use crate::providers::{echo, upstream::Upstreams};
+use crate::providers::{self, Endpoint, echo, upstream::Upstreams};
 use crate::scan::Finding;
 use crate::scan::redact::Redactor;
 
@@ -223,16 +223,12 @@ impl Gateway {
 }
 
 /// Runs one request through every phase and records its decision event.
-pub async fn handle(
-    gateway: Arc<Gateway>,
-    operation: Operation,
-    request: Request<Body>,
-) -> Response {
+pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<Body>) -> Response {
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.to_string());
-    let mut ctx = RequestContext::new(operation, client);
+    let mut ctx = RequestContext::new(endpoint.api, client);
     ctx.trace_parent = request
         .headers()
         .get("traceparent")
@@ -241,12 +237,15 @@ pub async fn handle(
     // A full durable log with `when_full = "refuse"` refuses before anything is read.
     let result = match gateway.recorder.refusing() {
         Some(_) => Err(audit_unavailable()),
-        None => run(&gateway, &mut ctx, request).await,
+        None => run(&gateway, &mut ctx, &endpoint, request).await,
     };
     let decision_id = ctx.decision_id.clone();
     let (mut response, error) = match result {
         Ok(response) => (response, None),
-        Err(err) => (err.clone().into_response_with(&decision_id), Some(err)),
+        Err(err) => (
+            err.clone().into_response_for(endpoint.door, &decision_id),
+            Some(err),
+        ),
     };
     if let Ok(value) = HeaderValue::from_str(&decision_id) {
         response.headers_mut().insert(DECISION_ID_HEADER, value);
@@ -266,7 +265,7 @@ pub async fn handle(
         .await
     {
         Ok(()) => response,
-        Err(_) => audit_unavailable().into_response_with(&decision_id),
+        Err(_) => audit_unavailable().into_response_for(endpoint.door, &decision_id),
     }
 }
 
@@ -281,6 +280,7 @@ fn audit_unavailable() -> GatewayError {
 async fn run(
     gateway: &Gateway,
     ctx: &mut RequestContext,
+    endpoint: &Endpoint,
     request: Request<Body>,
 ) -> Result<Response, GatewayError> {
     let (parts, body) = request.into_parts();
@@ -291,9 +291,9 @@ async fn run(
     ctx.policy_commit = bundle.commit().map(str::to_owned);
     let shadow = gateway.shadow_bundle();
 
-    let principal = authenticate(gateway, ctx, parts.headers.get(header::AUTHORIZATION)).await?;
+    let principal = authenticate(gateway, ctx, &parts.headers).await?;
     let bytes = accept(gateway, ctx, &parts.headers, body).await?;
-    let (mut body, facts) = parse(gateway, ctx, &bytes)?;
+    let (mut body, facts) = parse(gateway, ctx, endpoint, &bytes)?;
     let findings = inspect(gateway, ctx, &bundle, &mut body)?;
     let route = decide(
         ctx,
@@ -304,17 +304,29 @@ async fn run(
         &findings,
     )?;
     let outgoing = redact_segments(ctx, &route, &mut body, &findings)?;
-    forward(gateway, ctx, &route, &body, outgoing, facts.stream).await
+    forward(
+        gateway,
+        ctx,
+        &route,
+        &parts.headers,
+        &body,
+        outgoing,
+        facts.stream,
+    )
+    .await
 }
 
-/// authenticate: the bearer token → principal; 401 otherwise, never forwarded.
+/// authenticate: the caller's token → principal; 401 otherwise, never forwarded.
 async fn authenticate(
     gateway: &Gateway,
     ctx: &mut RequestContext,
-    authorization: Option<&HeaderValue>,
+    headers: &axum::http::HeaderMap,
 ) -> Result<Principal, GatewayError> {
-    let header = authorization.and_then(|v| v.to_str().ok());
-    let result = gateway.authenticator.authenticate(header).await;
+    let authorization = caller_credential(headers);
+    let result = gateway
+        .authenticator
+        .authenticate(authorization.as_deref())
+        .await;
     ctx.phase_done("authenticate");
     match result {
         Ok(principal) => {
@@ -323,6 +335,23 @@ async fn authenticate(
         }
         Err(err) => Err(auth_error(&err)),
     }
+}
+
+/// The caller's Customs token, as an `Authorization` value, from whichever header its
+/// SDK sends its key in: `Authorization: Bearer` (OpenAI, Azure with Entra, Anthropic's
+/// `auth_token`, boto3's Bedrock bearer token), `api-key` (Azure OpenAI), `x-api-key`
+/// (Anthropic), `x-goog-api-key` (Gemini). The first present wins, in that order.
+pub fn caller_credential(headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(value.to_owned());
+    }
+    ["api-key", "x-api-key", "x-goog-api-key"]
+        .into_iter()
+        .find_map(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+        .map(|key| format!("Bearer {}", key.trim()))
 }
 
 /// The response for a failed authentication: 401 with a challenge when the token is at
@@ -387,6 +416,7 @@ fn is_length_limit(err: &axum::Error) -> bool {
 fn parse(
     gateway: &Gateway,
     ctx: &mut RequestContext,
+    endpoint: &Endpoint,
     bytes: &[u8],
 ) -> Result<(Value, RequestFacts), GatewayError> {
     let body: Value = serde_json::from_slice(bytes).map_err(|e| {
@@ -407,7 +437,7 @@ fn parse(
             format!("The request body nests deeper than {max_depth} levels."),
         ));
     }
-    let facts = openai_api::request_facts(ctx.operation, &body)?;
+    let facts = providers::request_facts(endpoint, &body)?;
     ctx.requested_model = Some(facts.model.chars().take(128).collect());
     ctx.stream = facts.stream;
     ctx.phase_done("parse");
@@ -425,7 +455,7 @@ fn inspect(
     let mut findings = Vec::new();
     let mut failed = false;
     let mut texts: Vec<String> = Vec::new();
-    openai_api::visit_segments(ctx.operation, body, &mut |_, text| {
+    providers::visit_segments(ctx.api, body, &mut |_, text| {
         match scanner.scan(text) {
             Ok(found) => findings.push(found),
             Err(_) => {
@@ -486,9 +516,24 @@ fn decide(
     };
     ctx.token_estimate = Some(input.token_estimate);
     ctx.tools_present = input.tools_present;
-    let decision = bundle.decide(&input);
+    let api = ctx.api;
+    let eligible = |d: &crate::policy::Deployment| api.served_by(d.provider);
+    if let Some(all) = bundle.catalog().resolve(&facts.model)
+        && !all.iter().any(|d| eligible(d))
+    {
+        ctx.phase_done("decide");
+        let shown: String = facts.model.chars().take(64).collect();
+        return Err(GatewayError::bad_request(
+            "model_not_served",
+            format!(
+                "The model `{shown}` has no deployment that speaks {}; call it through an API its deployments speak.",
+                api.as_str()
+            ),
+        ));
+    }
+    let decision = bundle.decide_where(&input, eligible);
     if let Some(shadow) = shadow {
-        ctx.shadow = Some(shadow_decision(shadow, &input, &decision));
+        ctx.shadow = Some(shadow_decision(shadow, &input, &decision, eligible));
     }
     ctx.phase_done("decide");
     let decision = decision.map_err(|_| {
@@ -527,6 +572,7 @@ fn shadow_decision(
     shadow: &Bundle,
     input: &DecideInput<'_>,
     enforced: &Result<Decision, crate::policy::decide::DecideError>,
+    eligible: impl Fn(&crate::policy::Deployment) -> bool,
 ) -> crate::audit::ShadowDecision {
     fn summary(
         decision: &Result<Decision, crate::policy::decide::DecideError>,
@@ -545,7 +591,7 @@ fn shadow_decision(
             ),
         }
     }
-    let candidate = shadow.decide(input);
+    let candidate = shadow.decide_where(input, eligible);
     let (decision, policy_ids, deployment, redacted) = summary(&candidate);
     let differs = summary(enforced)
         != (
@@ -602,7 +648,7 @@ fn redact_segments(
 ) -> Result<Vec<u8>, GatewayError> {
     let mut redactor = Redactor::new();
     let mut index = 0;
-    openai_api::visit_segments(ctx.operation, body, &mut |_, text| {
+    providers::visit_segments(ctx.api, body, &mut |_, text| {
         let Some(found) = findings.get(index) else {
             return false;
         };
@@ -619,12 +665,7 @@ fn redact_segments(
         true
     });
     ctx.redactions = redactor.replacements();
-    if let Some(object) = body.as_object_mut() {
-        object.insert(
-            "model".to_owned(),
-            Value::String(route.deployment.model.clone()),
-        );
-    }
+    providers::set_model(ctx.api, body, &route.deployment);
     let bytes = serde_json::to_vec(body).map_err(|_| {
         GatewayError::internal("encode_error", "The request could not be re-encoded.")
     })?;
@@ -637,16 +678,17 @@ async fn forward(
     gateway: &Gateway,
     ctx: &mut RequestContext,
     route: &Route,
+    headers: &axum::http::HeaderMap,
     body: &Value,
     outgoing: Vec<u8>,
     stream: bool,
 ) -> Result<Response, GatewayError> {
     let response = match route.deployment.provider {
-        ProviderKind::Local => Ok(echo::answer(ctx.operation, body, &ctx.decision_id, stream)),
-        ProviderKind::OpenAi | ProviderKind::AzureOpenAi => {
+        ProviderKind::Local => Ok(echo::answer(ctx.api, body, &ctx.decision_id, stream)),
+        _ => {
             gateway
                 .upstreams
-                .forward(&route.deployment, ctx.operation, outgoing)
+                .forward(&route.deployment, ctx.api, stream, headers, outgoing)
                 .await
         }
     };

@@ -26,6 +26,7 @@ pub fn source() -> PolicySource {
         catalog: bundled_file!("catalog.toml"),
         classifiers: vec![bundled_file!("classifiers/project-codenames.toml")],
         tests: vec![
+            bundled_file!("tests/clouds.toml"),
             bundled_file!("tests/data-classes.toml"),
             bundled_file!("tests/government-ids.toml"),
             bundled_file!("tests/providers.toml"),

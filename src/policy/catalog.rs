@@ -23,6 +23,18 @@ pub enum ProviderKind {
     /// Azure OpenAI: deployment in the URL path, `api-key` header, `api-version` query.
     #[serde(rename = "azure-openai")]
     AzureOpenAi,
+    /// Anthropic's Messages API: `x-api-key` and `anthropic-version` headers.
+    #[serde(rename = "anthropic")]
+    Anthropic,
+    /// AWS Bedrock runtime: model id in the URL path, requests signed with SigV4.
+    #[serde(rename = "bedrock")]
+    Bedrock,
+    /// Google's Gemini API (`generativelanguage.googleapis.com`): `x-goog-api-key`.
+    #[serde(rename = "gemini")]
+    Gemini,
+    /// Google Vertex AI's Gemini models: an OAuth bearer token, project and region in the URL.
+    #[serde(rename = "vertex")]
+    Vertex,
 }
 
 impl ProviderKind {
@@ -32,6 +44,10 @@ impl ProviderKind {
             ProviderKind::Local => "local",
             ProviderKind::OpenAi => "openai",
             ProviderKind::AzureOpenAi => "azure-openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::Vertex => "vertex",
         }
     }
 }
@@ -189,7 +205,12 @@ fn check_deployment(d: &Deployment) -> Result<(), String> {
                 ));
             }
         }
-        ProviderKind::OpenAi | ProviderKind::AzureOpenAi => {
+        ProviderKind::OpenAi
+        | ProviderKind::AzureOpenAi
+        | ProviderKind::Anthropic
+        | ProviderKind::Bedrock
+        | ProviderKind::Gemini
+        | ProviderKind::Vertex => {
             let Some(url) = &d.base_url else {
                 return Err(format!("deployment `{id}` needs a base_url"));
             };

@@ -172,9 +172,24 @@ pub struct DecideError(String);
 impl Bundle {
     /// Decides one request: the first candidate deployment whose `invoke` is permitted.
     pub fn decide(&self, input: &DecideInput<'_>) -> Result<Decision, DecideError> {
-        let Some(candidates) = self.catalog.resolve(input.requested_model) else {
+        self.decide_where(input, |_| true)
+    }
+
+    /// Like [`Bundle::decide`], over only the candidates `eligible` accepts (those whose
+    /// provider speaks the request's wire format). Others are skipped, not refused: they
+    /// were never a place this request could go.
+    pub fn decide_where(
+        &self,
+        input: &DecideInput<'_>,
+        eligible: impl Fn(&Deployment) -> bool,
+    ) -> Result<Decision, DecideError> {
+        let Some(all) = self.catalog.resolve(input.requested_model) else {
             return Ok(Decision::UnknownModel);
         };
+        // The entities (memoised per caller and model) always hold every candidate, so a
+        // memo filled by one wire format serves the others.
+        let candidates: Vec<Arc<Deployment>> =
+            all.iter().filter(|d| eligible(d)).cloned().collect();
         let principal = principal_uid(input.principal).map_err(DecideError)?;
         // The principal and every entity it is in: the index's principal keys.
         let mut principal_scope = vec![principal.clone()];
@@ -188,7 +203,7 @@ impl Bundle {
                 let (_, principal_entities) = principal_entities(input.principal)?;
                 self.static_entities.for_request(
                     principal_entities,
-                    candidates.iter().map(|d| d.as_ref()),
+                    all.iter().map(|d| d.as_ref()),
                     input.detected.iter().map(|c| c.as_ref()),
                 )
             })

@@ -1,10 +1,11 @@
-//! The built-in `customs-echo` model (provider `local`): answers in OpenAI's shape with
-//! exactly what it received after redaction, and sends nothing anywhere.
+//! The built-in `customs-echo` model (provider `local`): answers in the caller's API
+//! shape with exactly what it received after redaction, and sends nothing anywhere.
 //!
 //! Chat answers carry the received `messages` as JSON text in the assistant message;
 //! Responses answers carry the received `instructions` and `input`; embeddings answers
 //! carry a deterministic vector per input plus a `customs_echo` field with the inputs as
-//! received. Streams use the same server-sent-event framing as OpenAI.
+//! received. Anthropic Messages answers carry `system` and `messages`. Streams use each
+//! API's own framing (server-sent events as OpenAI and Anthropic send them).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,18 +16,21 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::policy::Operation;
+use super::Api;
 
 /// Dimensions of an echo embedding.
 const EMBEDDING_DIMENSIONS: usize = 8;
 
-/// Answers `body` (as it would have left) in the shape `operation` expects.
-pub fn answer(operation: Operation, body: &Value, response_id: &str, stream: bool) -> Response {
+/// Answers `body` (as it would have left) in the shape `api` expects.
+pub fn answer(api: Api, body: &Value, response_id: &str, stream: bool) -> Response {
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    match operation {
-        Operation::Chat => {
+    match api {
+        Api::AnthropicMessages => anthropic_answer(body, response_id, stream),
+        Api::BedrockConverse => converse_answer(body, stream),
+        Api::BedrockInvoke => invoke_answer(body, response_id, created, stream),
+        Api::OpenAiChat => {
             let text = body
                 .get("messages")
                 .map(Value::to_string)
@@ -37,7 +41,7 @@ pub fn answer(operation: Operation, body: &Value, response_id: &str, stream: boo
                 json_response(&chat_completion(&text, response_id, created))
             }
         }
-        Operation::Responses => {
+        Api::OpenAiResponses => {
             let text = json!({
                 "instructions": body.get("instructions").cloned().unwrap_or(Value::Null),
                 "input": body.get("input").cloned().unwrap_or(Value::Null),
@@ -50,8 +54,192 @@ pub fn answer(operation: Operation, body: &Value, response_id: &str, stream: boo
                 json_response(&response)
             }
         }
-        Operation::Embeddings => json_response(&embeddings(body)),
+        Api::OpenAiEmbeddings => json_response(&embeddings(body)),
     }
+}
+
+/// The text the echo returns for an Anthropic Messages body.
+fn anthropic_text(body: &Value) -> String {
+    json!({
+        "system": body.get("system").cloned().unwrap_or(Value::Null),
+        "messages": body.get("messages").cloned().unwrap_or(Value::Null),
+    })
+    .to_string()
+}
+
+fn anthropic_message(id: &str, content: Value, stop: Value, usage: Value) -> Value {
+    json!({
+        "id": format!("msg_{id}"),
+        "type": "message",
+        "role": "assistant",
+        "model": "customs-echo",
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": null,
+        "usage": usage,
+    })
+}
+
+/// Anthropic's stream events for `text`, named.
+fn anthropic_events(text: &str, id: &str) -> Vec<(&'static str, Value)> {
+    let start = anthropic_message(
+        id,
+        json!([]),
+        Value::Null,
+        json!({"input_tokens": usage_tokens(text), "output_tokens": 0}),
+    );
+    let mut events = vec![
+        (
+            "message_start",
+            json!({"type": "message_start", "message": start}),
+        ),
+        (
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
+        ("ping", json!({"type": "ping"})),
+    ];
+    for piece in split_chunks(text, 64) {
+        events.push((
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}),
+        ));
+    }
+    events.push((
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push((
+        "message_delta",
+        json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": usage_tokens(text)}}),
+    ));
+    events.push(("message_stop", json!({"type": "message_stop"})));
+    events
+}
+
+/// Anthropic's Messages shape; streamed as its named server-sent events.
+fn anthropic_answer(body: &Value, id: &str, stream: bool) -> Response {
+    let text = anthropic_text(body);
+    if !stream {
+        return json_response(&anthropic_message(
+            id,
+            json!([{"type": "text", "text": text}]),
+            json!("end_turn"),
+            json!({"input_tokens": usage_tokens(&text), "output_tokens": usage_tokens(&text)}),
+        ));
+    }
+    let mut out = String::new();
+    for (name, event) in anthropic_events(&text, id) {
+        out.push_str(&format!("event: {name}\ndata: {event}\n\n"));
+    }
+    sse_response(out)
+}
+
+/// The text the echo returns for a Bedrock `Converse` body.
+fn converse_text(body: &Value) -> String {
+    json!({
+        "system": body.get("system").cloned().unwrap_or(Value::Null),
+        "messages": body.get("messages").cloned().unwrap_or(Value::Null),
+    })
+    .to_string()
+}
+
+/// Bedrock `Converse`; `ConverseStream` as AWS event-stream frames.
+fn converse_answer(body: &Value, stream: bool) -> Response {
+    let text = converse_text(body);
+    let usage = json!({"inputTokens": usage_tokens(&text), "outputTokens": usage_tokens(&text), "totalTokens": 2 * usage_tokens(&text)});
+    if !stream {
+        return json_response(&json!({
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "end_turn",
+            "usage": usage,
+            "metrics": {"latencyMs": 0}
+        }));
+    }
+    let mut events = vec![("messageStart", json!({"role": "assistant"}))];
+    for piece in split_chunks(&text, 64) {
+        events.push((
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": piece}}),
+        ));
+    }
+    events.push(("contentBlockStop", json!({"contentBlockIndex": 0})));
+    events.push(("messageStop", json!({"stopReason": "end_turn"})));
+    events.push((
+        "metadata",
+        json!({"usage": usage, "metrics": {"latencyMs": 0}}),
+    ));
+    event_stream_response(&events)
+}
+
+/// Bedrock `InvokeModel`: the model family's own answer; streamed as event-stream
+/// `chunk` events, each carrying one of the family's stream events base64-encoded.
+fn invoke_answer(body: &Value, id: &str, created: u64, stream: bool) -> Response {
+    match super::bedrock::invoke_family(body) {
+        Some(super::bedrock::InvokeFamily::OpenAiChat) => {
+            let text = body
+                .get("messages")
+                .map(Value::to_string)
+                .unwrap_or_default();
+            if !stream {
+                return json_response(&chat_completion(&text, id, created));
+            }
+            let chunk = |delta: Value, finish: Value| {
+                json!({"id": format!("chatcmpl-{id}"), "object": "chat.completion.chunk", "created": created, "model": "customs-echo",
+                    "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
+            };
+            let mut events = vec![chunk(
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            )];
+            for piece in split_chunks(&text, 64) {
+                events.push(chunk(json!({"content": piece}), Value::Null));
+            }
+            events.push(chunk(json!({}), json!("stop")));
+            invoke_stream(events)
+        }
+        _ => {
+            if !stream {
+                return anthropic_answer(body, id, false);
+            }
+            let events = anthropic_events(&anthropic_text(body), id)
+                .into_iter()
+                .map(|(_, event)| event)
+                .collect();
+            invoke_stream(events)
+        }
+    }
+}
+
+fn invoke_stream(events: Vec<Value>) -> Response {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let frames: Vec<(&str, Value)> = events
+        .iter()
+        .map(|event| ("chunk", json!({"bytes": engine.encode(event.to_string())})))
+        .collect();
+    event_stream_response(&frames)
+}
+
+/// AWS event-stream frames, one per `(event type, JSON payload)`.
+fn event_stream_response(events: &[(&str, Value)]) -> Response {
+    let mut out = Vec::new();
+    for (name, payload) in events {
+        let message = super::eventstream::Message::event(name, payload.to_string());
+        match super::eventstream::encode(&message) {
+            Ok(frame) => out.extend_from_slice(&frame),
+            Err(_) => {
+                let mut response = Response::new(Body::from("event too large to frame"));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                return response;
+            }
+        }
+    }
+    let mut response = Response::new(Body::from(out));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/vnd.amazon.eventstream"),
+    );
+    response
 }
 
 fn usage_tokens(text: &str) -> u64 {

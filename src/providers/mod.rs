@@ -7,9 +7,179 @@
 //!   exactly those strings.
 //! - [`upstream`] builds the outgoing request for a deployment (OpenAI, Azure OpenAI):
 //!   URL shape, credentials from the environment, never the caller's token.
-//! - [`echo`] is the built-in `customs-echo` model: it answers in OpenAI's shape with
-//!   exactly what it received, so anyone can see what would have left.
+//! - [`anthropic`] knows Anthropic's Messages API the same way.
+//! - [`echo`] is the built-in `customs-echo` model: it answers in the caller's API shape
+//!   with exactly what it received, so anyone can see what would have left.
+//!
+//! A request is described by an [`Endpoint`]: the [`Door`] it came in by (which SDK
+//! family is calling, so which error shape it understands and which header carries its
+//! key) and the [`Api`] its body speaks. Every API maps to one Cedar action
+//! ([`Api::operation`]), so the same policies decide whatever the wire format, and lists
+//! its segments through [`visit_segments`], so the same scanner and redactor run on it.
+//! A deployment is a candidate for a request only when its provider speaks the request's
+//! API ([`Api::served_by`]).
 
+pub mod anthropic;
+pub mod bedrock;
 pub mod echo;
+pub mod eventstream;
 pub mod openai_api;
+pub mod sigv4;
 pub mod upstream;
+
+use serde_json::Value;
+
+use crate::error::GatewayError;
+use crate::policy::{Deployment, Operation, ProviderKind};
+
+pub use openai_api::{RequestFacts, SegmentKind};
+
+/// The wire format of a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Api {
+    /// OpenAI Chat Completions (also Azure OpenAI's).
+    #[serde(rename = "openai.chat_completions")]
+    OpenAiChat,
+    /// OpenAI Responses.
+    #[serde(rename = "openai.responses")]
+    OpenAiResponses,
+    /// OpenAI Embeddings.
+    #[serde(rename = "openai.embeddings")]
+    OpenAiEmbeddings,
+    /// Anthropic Messages.
+    #[serde(rename = "anthropic.messages")]
+    AnthropicMessages,
+    /// AWS Bedrock `Converse` / `ConverseStream`.
+    #[serde(rename = "bedrock.converse")]
+    BedrockConverse,
+    /// AWS Bedrock `InvokeModel` / `InvokeModelWithResponseStream` (the model's own body).
+    #[serde(rename = "bedrock.invoke_model")]
+    BedrockInvoke,
+}
+
+impl Api {
+    /// The Cedar action this API is decided as.
+    pub fn operation(self) -> Operation {
+        match self {
+            Api::OpenAiChat
+            | Api::AnthropicMessages
+            | Api::BedrockConverse
+            | Api::BedrockInvoke => Operation::Chat,
+            Api::OpenAiResponses => Operation::Responses,
+            Api::OpenAiEmbeddings => Operation::Embeddings,
+        }
+    }
+
+    /// The name recorded in the decision event (`surface`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::OpenAiChat => "openai.chat_completions",
+            Api::OpenAiResponses => "openai.responses",
+            Api::OpenAiEmbeddings => "openai.embeddings",
+            Api::AnthropicMessages => "anthropic.messages",
+            Api::BedrockConverse => "bedrock.converse",
+            Api::BedrockInvoke => "bedrock.invoke_model",
+        }
+    }
+
+    /// Whether a deployment of `provider` can take a body in this API unchanged.
+    pub fn served_by(self, provider: ProviderKind) -> bool {
+        match provider {
+            ProviderKind::Local => true,
+            ProviderKind::OpenAi | ProviderKind::AzureOpenAi => matches!(
+                self,
+                Api::OpenAiChat | Api::OpenAiResponses | Api::OpenAiEmbeddings
+            ),
+            ProviderKind::Anthropic => self == Api::AnthropicMessages,
+            ProviderKind::Bedrock => matches!(self, Api::BedrockConverse | Api::BedrockInvoke),
+            ProviderKind::Gemini | ProviderKind::Vertex => false,
+        }
+    }
+}
+
+/// The SDK family a request came from: which error shape it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// OpenAI's SDKs (`/v1/...`) and Azure OpenAI's (`/openai/...`).
+    OpenAi,
+    /// Anthropic's SDKs (`/v1/messages`).
+    Anthropic,
+    /// AWS SDKs' Bedrock runtime client (`/model/{modelId}/...`).
+    Bedrock,
+}
+
+/// One request's route: how it came in and what the URL said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The SDK family.
+    pub door: Door,
+    /// The body's wire format.
+    pub api: Api,
+    /// The model (or Azure deployment) named in the path, when the API puts it there.
+    pub path_model: Option<String>,
+    /// The path itself asks for a stream (`converse-stream`, `streamGenerateContent`).
+    pub path_stream: bool,
+}
+
+impl Endpoint {
+    /// An endpoint whose body names its model.
+    pub fn new(door: Door, api: Api) -> Endpoint {
+        Endpoint {
+            door,
+            api,
+            path_model: None,
+            path_stream: false,
+        }
+    }
+}
+
+/// Reads the fields every API needs and checks the body's basic shape.
+pub fn request_facts(endpoint: &Endpoint, body: &Value) -> Result<RequestFacts, GatewayError> {
+    match endpoint.api {
+        Api::OpenAiChat | Api::OpenAiResponses | Api::OpenAiEmbeddings => {
+            openai_api::request_facts(
+                endpoint.api.operation(),
+                body,
+                endpoint.path_model.as_deref(),
+            )
+        }
+        Api::AnthropicMessages => anthropic::request_facts(body),
+        Api::BedrockConverse => {
+            bedrock::converse_facts(body, endpoint.path_model.as_deref(), endpoint.path_stream)
+        }
+        Api::BedrockInvoke => {
+            bedrock::invoke_facts(body, endpoint.path_model.as_deref(), endpoint.path_stream)
+        }
+    }
+}
+
+/// Visits every segment a model reads, in a fixed order. The visitor returns whether it
+/// changed the text.
+pub fn visit_segments(
+    api: Api,
+    body: &mut Value,
+    visit: &mut dyn FnMut(SegmentKind, &mut String) -> bool,
+) {
+    match api {
+        Api::OpenAiChat | Api::OpenAiResponses | Api::OpenAiEmbeddings => {
+            openai_api::visit_segments(api.operation(), body, visit);
+        }
+        Api::AnthropicMessages => anthropic::visit_segments(body, visit),
+        Api::BedrockConverse => bedrock::visit_converse(body, visit),
+        Api::BedrockInvoke => bedrock::visit_invoke(body, visit),
+    }
+}
+
+/// Rewrites what names the model in the body to the deployment's model (APIs that
+/// carry the model in the URL instead are left as they are).
+pub fn set_model(api: Api, body: &mut Value, deployment: &Deployment) {
+    match api {
+        Api::OpenAiChat | Api::OpenAiResponses | Api::OpenAiEmbeddings | Api::AnthropicMessages => {
+            if let Some(object) = body.as_object_mut() {
+                object.insert("model".to_owned(), Value::String(deployment.model.clone()));
+            }
+        }
+        // The model is in the URL.
+        Api::BedrockConverse | Api::BedrockInvoke => {}
+    }
+}

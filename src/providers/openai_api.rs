@@ -43,16 +43,23 @@ pub struct RequestFacts {
     pub tools_present: bool,
 }
 
-/// Reads the fields every operation needs and checks the body's basic shape.
-pub fn request_facts(operation: Operation, body: &Value) -> Result<RequestFacts, GatewayError> {
+/// Reads the fields every operation needs and checks the body's basic shape. Azure
+/// OpenAI's deployment routes name the model in the path (`path_model`), which then
+/// takes the place of the body's `model`.
+pub fn request_facts(
+    operation: Operation,
+    body: &Value,
+    path_model: Option<&str>,
+) -> Result<RequestFacts, GatewayError> {
     let Some(object) = body.as_object() else {
         return Err(GatewayError::bad_request(
             "invalid_body",
             "The request body must be a JSON object.",
         ));
     };
-    let model = match object.get("model") {
-        Some(Value::String(model)) if !model.is_empty() => model.clone(),
+    let model = match (path_model, object.get("model")) {
+        (Some(model), _) if !model.is_empty() => model.to_owned(),
+        (_, Some(Value::String(model))) if !model.is_empty() => model.clone(),
         _ => {
             return Err(GatewayError::bad_request(
                 "missing_model",
@@ -439,33 +446,49 @@ mod tests {
         let err = request_facts(
             Operation::Embeddings,
             &json!({"model": "m", "input": [[1, 2, 3]]}),
+            None,
         )
         .unwrap_err();
         assert_eq!(err.code(), "unsupported_input");
         let facts = request_facts(
             Operation::Embeddings,
             &json!({"model": "m", "input": ["a", "b"]}),
+            None,
         )
         .unwrap();
         assert_eq!(facts.model, "m");
     }
 
     #[test]
+    fn an_azure_path_deployment_names_the_model() {
+        let body = json!({"messages": [{"role": "user", "content": "hi"}]});
+        let facts = request_facts(Operation::Chat, &body, Some("gpt-4o")).unwrap();
+        assert_eq!(facts.model, "gpt-4o");
+        let body = json!({"model": "other", "messages": [{"role": "user", "content": "hi"}]});
+        let facts = request_facts(Operation::Chat, &body, Some("gpt-4o")).unwrap();
+        assert_eq!(facts.model, "gpt-4o");
+    }
+
+    #[test]
     fn missing_model_and_messages_are_client_errors() {
         assert_eq!(
-            request_facts(Operation::Chat, &json!({"messages": []}))
+            request_facts(Operation::Chat, &json!({"messages": []}), None)
                 .unwrap_err()
                 .code(),
             "missing_model"
         );
         assert_eq!(
-            request_facts(Operation::Chat, &json!({"model": "m", "messages": []}))
-                .unwrap_err()
-                .code(),
+            request_facts(
+                Operation::Chat,
+                &json!({"model": "m", "messages": []}),
+                None
+            )
+            .unwrap_err()
+            .code(),
             "invalid_messages"
         );
         assert_eq!(
-            request_facts(Operation::Chat, &json!([1]))
+            request_facts(Operation::Chat, &json!([1]), None)
                 .unwrap_err()
                 .code(),
             "invalid_body"

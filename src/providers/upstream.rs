@@ -13,18 +13,32 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures_util::TryStreamExt as _;
 
+use std::time::SystemTime;
+
+use super::sigv4::{self, AwsCredentials};
+use super::{Api, bedrock};
 use crate::config::{ServerConfig, UpstreamConfig};
 use crate::error::GatewayError;
-use crate::policy::{Deployment, Operation, ProviderKind};
+use crate::policy::{Deployment, ProviderKind};
+
+/// The Anthropic API version sent when the caller named none.
+const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Request headers of the caller passed on to the upstream (they select API
+/// behaviour, never identity); everything else, credentials above all, is dropped.
+const PASSED_REQUEST_HEADERS: [&str; 2] = ["anthropic-version", "anthropic-beta"];
 
 /// Response headers passed back from the upstream; everything else is dropped.
-const PASSED_RESPONSE_HEADERS: [&str; 6] = [
+const PASSED_RESPONSE_HEADERS: [&str; 9] = [
     "content-type",
     "cache-control",
     "x-request-id",
     "openai-processing-ms",
     "openai-version",
     "apim-request-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amzn-errortype",
 ];
 
 /// The HTTP client and the platform's upstream overrides.
@@ -50,12 +64,14 @@ impl Upstreams {
         })
     }
 
-    /// The URL a request for this deployment and operation goes to.
+    /// The URL a request in `api` for this deployment goes to.
     pub fn url(
         &self,
         deployment: &Deployment,
-        operation: Operation,
+        api: Api,
+        stream: bool,
     ) -> Result<String, GatewayError> {
+        let _ = stream;
         let base = self
             .overrides
             .base_urls
@@ -68,10 +84,12 @@ impl Upstreams {
                 )
             })?;
         let base = base.trim_end_matches('/');
-        let path = match operation {
-            Operation::Chat => "chat/completions",
-            Operation::Responses => "responses",
-            Operation::Embeddings => "embeddings",
+        let path = match api {
+            Api::OpenAiChat => "chat/completions",
+            Api::OpenAiResponses => "responses",
+            Api::OpenAiEmbeddings => "embeddings",
+            Api::AnthropicMessages => "v1/messages",
+            Api::BedrockConverse | Api::BedrockInvoke => "",
         };
         Ok(match deployment.provider {
             ProviderKind::AzureOpenAi => {
@@ -83,14 +101,27 @@ impl Upstreams {
                     .azure_api_version
                     .as_deref()
                     .unwrap_or("2024-10-21");
-                match operation {
-                    Operation::Responses => {
+                match api {
+                    Api::OpenAiResponses => {
                         format!("{base}/openai/responses?api-version={version}")
                     }
                     _ => format!("{base}/openai/deployments/{name}/{path}?api-version={version}"),
                 }
             }
-            ProviderKind::OpenAi | ProviderKind::Local => format!("{base}/{path}"),
+            ProviderKind::OpenAi | ProviderKind::Anthropic | ProviderKind::Local => {
+                format!("{base}/{path}")
+            }
+            ProviderKind::Bedrock => format!(
+                "{base}/model/{}/{}",
+                bedrock::encode_model_id(&deployment.model),
+                bedrock::operation_path(api == Api::BedrockInvoke, stream)
+            ),
+            ProviderKind::Gemini | ProviderKind::Vertex => {
+                return Err(GatewayError::bad_gateway(
+                    "upstream_not_supported",
+                    "Forwarding to this provider is not supported.",
+                ));
+            }
         })
     }
 
@@ -99,10 +130,12 @@ impl Upstreams {
     pub async fn forward(
         &self,
         deployment: &Deployment,
-        operation: Operation,
+        api: Api,
+        stream: bool,
+        caller_headers: &HeaderMap,
         body: Vec<u8>,
     ) -> Result<Response, GatewayError> {
-        let url = self.url(deployment, operation)?;
+        let url = self.url(deployment, api, stream)?;
         let env = self
             .overrides
             .credential_envs
@@ -114,27 +147,79 @@ impl Upstreams {
                     "The deployment names no credential.",
                 )
             })?;
+        let missing = || {
+            GatewayError::bad_gateway(
+                "upstream_credential_missing",
+                format!(
+                    "The upstream credential for deployment `{}` is not configured.",
+                    deployment.id
+                ),
+            )
+        };
+        if deployment.provider == ProviderKind::Bedrock {
+            // The body changed (redaction), so Customs signs it with its own AWS
+            // credentials; `credential_env` is their prefix (`AWS` → AWS_ACCESS_KEY_ID...).
+            let credentials = AwsCredentials::from_env(env).ok_or_else(missing)?;
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+            sigv4::sign(
+                "POST",
+                &url,
+                &mut headers,
+                &body,
+                &credentials,
+                &deployment.region,
+                "bedrock",
+                SystemTime::now(),
+            )
+            .map_err(|_| {
+                GatewayError::internal(
+                    "upstream_signing_failed",
+                    "The request to the upstream provider could not be signed.",
+                )
+            })?;
+            let request = self.client.post(url).headers(headers).body(body);
+            return self.send(request).await;
+        }
         let key = std::env::var(env)
             .ok()
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                GatewayError::bad_gateway(
-                    "upstream_credential_missing",
-                    format!(
-                        "The upstream credential for deployment `{}` is not configured.",
-                        deployment.id
-                    ),
-                )
-            })?;
+            .ok_or_else(missing)?;
         let mut request = self
             .client
             .post(url)
             .header(header::CONTENT_TYPE, "application/json")
             .body(body);
+        for name in PASSED_REQUEST_HEADERS {
+            if let Some(value) = caller_headers.get(name) {
+                request = request.header(name, value.clone());
+            }
+        }
         request = match deployment.provider {
             ProviderKind::AzureOpenAi => request.header("api-key", key),
-            ProviderKind::OpenAi | ProviderKind::Local => request.bearer_auth(key),
+            ProviderKind::Anthropic => {
+                let request = request.header("x-api-key", key);
+                if caller_headers.contains_key("anthropic-version") {
+                    request
+                } else {
+                    request.header("anthropic-version", ANTHROPIC_VERSION)
+                }
+            }
+            ProviderKind::Gemini => request.header("x-goog-api-key", key),
+            ProviderKind::OpenAi
+            | ProviderKind::Vertex
+            | ProviderKind::Bedrock
+            | ProviderKind::Local => request.bearer_auth(key),
         };
+        self.send(request).await
+    }
+
+    /// Sends, within the header timeout, and streams the answer back.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Response, GatewayError> {
         let response = match tokio::time::timeout(self.header_timeout, request.send()).await {
             Err(_) => return Err(GatewayError::gateway_timeout()),
             Ok(Err(e)) if e.is_timeout() => return Err(GatewayError::gateway_timeout()),
@@ -192,12 +277,14 @@ mod tests {
         let catalog = ModelCatalog::parse(include_str!("../../policies/catalog.toml")).unwrap();
         let azure = catalog.deployment("gpt-4o-azure-swedencentral").unwrap();
         assert_eq!(
-            upstreams().url(azure, Operation::Chat).unwrap(),
+            upstreams().url(azure, Api::OpenAiChat, false).unwrap(),
             "https://contoso-se.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
         );
         let openai = catalog.deployment("gpt-4o-openai-us").unwrap();
         assert_eq!(
-            upstreams().url(openai, Operation::Embeddings).unwrap(),
+            upstreams()
+                .url(openai, Api::OpenAiEmbeddings, false)
+                .unwrap(),
             "https://api.openai.com/v1/embeddings"
         );
     }
@@ -212,7 +299,7 @@ mod tests {
             .insert(openai.id.clone(), "http://127.0.0.1:9/v1/".into());
         let upstreams = Upstreams::new(&ServerConfig::default(), &overrides).unwrap();
         assert_eq!(
-            upstreams.url(openai, Operation::Chat).unwrap(),
+            upstreams.url(openai, Api::OpenAiChat, false).unwrap(),
             "http://127.0.0.1:9/v1/chat/completions"
         );
     }

@@ -1,9 +1,17 @@
 //! accept: the HTTP front door, assembled in one function ([`router`]), and the
-//! listener with graceful shutdown ([`serve`]).
+//! listener with graceful shutdown ([`serve`]), plain HTTP or HTTPS ([`tls`]).
 //!
 //! Routes, top to bottom:
 //! - `POST /v1/chat/completions`, `/v1/responses`, `/v1/embeddings`: the request path
-//!   ([`crate::pipeline::handle`]).
+//!   ([`crate::pipeline::handle`]) in OpenAI's wire format.
+//! - `POST /openai/deployments/{deployment}/chat/completions` and `/embeddings`,
+//!   `/openai/v1/chat/completions`, `/openai/v1/embeddings`, `/openai/v1/responses` and
+//!   `/openai/responses`: Azure OpenAI's shapes, so `AzureOpenAI` clients work with only
+//!   their endpoint changed. The path's deployment name is the requested model.
+//! - `POST /v1/messages`: Anthropic's Messages API.
+//! - `POST /model/{modelId}/converse`, `/converse-stream`, `/invoke`,
+//!   `/invoke-with-response-stream`: the AWS Bedrock runtime (boto3's
+//!   `bedrock-runtime` client with `endpoint_url` set to Customs).
 //! - `GET /v1/models`: the catalog in OpenAI's list shape, each entry with its provider,
 //!   region, jurisdiction and certifications (authenticated like the API).
 //! - `GET /healthz` (the process is up), `/readyz` (a policy set is loaded), `/metrics`
@@ -13,6 +21,8 @@
 //! The body limit is enforced by the pipeline's accept phase (so that a 413 is also a
 //! recorded decision), which is why axum's own default limit is switched off here.
 
+pub mod tls;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,16 +30,17 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::{Listener, ListenerExt as _};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 use crate::error::GatewayError;
 use crate::pipeline::{Gateway, handle};
-use crate::policy::{Deployment, Operation};
+use crate::policy::Deployment;
+use crate::providers::{Api, Door, Endpoint};
 
 /// The whole HTTP surface over one gateway.
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -38,6 +49,32 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/chat/completions", post(chat_completions))
         .route("/v1/responses", post(responses))
         .route("/v1/embeddings", post(embeddings))
+        // Azure OpenAI's shapes.
+        .route(
+            "/openai/deployments/{deployment}/chat/completions",
+            post(azure_deployment_chat),
+        )
+        .route(
+            "/openai/deployments/{deployment}/embeddings",
+            post(azure_deployment_embeddings),
+        )
+        .route("/openai/v1/chat/completions", post(chat_completions))
+        .route("/openai/v1/embeddings", post(embeddings))
+        .route("/openai/v1/responses", post(responses))
+        .route("/openai/responses", post(responses))
+        // Anthropic's Messages API.
+        .route("/v1/messages", post(anthropic_messages))
+        // The AWS Bedrock runtime.
+        .route("/model/{model_id}/converse", post(bedrock_converse))
+        .route(
+            "/model/{model_id}/converse-stream",
+            post(bedrock_converse_stream),
+        )
+        .route("/model/{model_id}/invoke", post(bedrock_invoke))
+        .route(
+            "/model/{model_id}/invoke-with-response-stream",
+            post(bedrock_invoke_stream),
+        )
         // The catalog, for callers choosing a model.
         .route("/v1/models", get(models))
         // Operations.
@@ -52,22 +89,135 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 }
 
 async fn chat_completions(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {
-    handle(gateway, Operation::Chat, request).await
+    handle(
+        gateway,
+        Endpoint::new(Door::OpenAi, Api::OpenAiChat),
+        request,
+    )
+    .await
 }
 
 async fn responses(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {
-    handle(gateway, Operation::Responses, request).await
+    handle(
+        gateway,
+        Endpoint::new(Door::OpenAi, Api::OpenAiResponses),
+        request,
+    )
+    .await
 }
 
 async fn embeddings(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {
-    handle(gateway, Operation::Embeddings, request).await
+    handle(
+        gateway,
+        Endpoint::new(Door::OpenAi, Api::OpenAiEmbeddings),
+        request,
+    )
+    .await
+}
+
+async fn azure_deployment_chat(
+    State(gateway): State<Arc<Gateway>>,
+    Path(deployment): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    let endpoint = Endpoint {
+        path_model: Some(deployment),
+        ..Endpoint::new(Door::OpenAi, Api::OpenAiChat)
+    };
+    handle(gateway, endpoint, request).await
+}
+
+async fn azure_deployment_embeddings(
+    State(gateway): State<Arc<Gateway>>,
+    Path(deployment): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    let endpoint = Endpoint {
+        path_model: Some(deployment),
+        ..Endpoint::new(Door::OpenAi, Api::OpenAiEmbeddings)
+    };
+    handle(gateway, endpoint, request).await
+}
+
+fn bedrock(api: Api, model_id: String, stream: bool) -> Endpoint {
+    Endpoint {
+        path_model: Some(model_id),
+        path_stream: stream,
+        ..Endpoint::new(Door::Bedrock, api)
+    }
+}
+
+async fn bedrock_converse(
+    State(gateway): State<Arc<Gateway>>,
+    Path(model_id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    handle(
+        gateway,
+        bedrock(Api::BedrockConverse, model_id, false),
+        request,
+    )
+    .await
+}
+
+async fn bedrock_converse_stream(
+    State(gateway): State<Arc<Gateway>>,
+    Path(model_id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    handle(
+        gateway,
+        bedrock(Api::BedrockConverse, model_id, true),
+        request,
+    )
+    .await
+}
+
+async fn bedrock_invoke(
+    State(gateway): State<Arc<Gateway>>,
+    Path(model_id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    handle(
+        gateway,
+        bedrock(Api::BedrockInvoke, model_id, false),
+        request,
+    )
+    .await
+}
+
+async fn bedrock_invoke_stream(
+    State(gateway): State<Arc<Gateway>>,
+    Path(model_id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    handle(
+        gateway,
+        bedrock(Api::BedrockInvoke, model_id, true),
+        request,
+    )
+    .await
+}
+
+async fn anthropic_messages(
+    State(gateway): State<Arc<Gateway>>,
+    request: Request<Body>,
+) -> Response {
+    handle(
+        gateway,
+        Endpoint::new(Door::Anthropic, Api::AnthropicMessages),
+        request,
+    )
+    .await
 }
 
 async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if let Err(err) = gateway.authenticator().authenticate(authorization).await {
+    let authorization = crate::pipeline::caller_credential(&headers);
+    if let Err(err) = gateway
+        .authenticator()
+        .authenticate(authorization.as_deref())
+        .await
+    {
         return crate::pipeline::auth_error(&err).into_response_with("");
     }
     let Some(bundle) = gateway.bundle() else {
@@ -160,13 +310,20 @@ async fn not_found() -> Response {
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
-/// `grace` before returning.
-pub async fn serve(
-    listener: TcpListener,
+/// `grace` before returning. `listener` is a [`tokio::net::TcpListener`] for plain HTTP
+/// or a [`tls::TlsListener`] for HTTPS; either way the pipeline gets the client's address.
+pub async fn serve<L>(
+    listener: L,
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    // axum provides `ConnectInfo<SocketAddr>` for its TCP listener and for any listener
+    // wrapped in `tap_io`; the no-op tap gives the TLS listener the same path.
+    let listener = listener.tap_io(|_| {});
     let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -60,6 +60,7 @@ impl MockUpstream {
                 "/openai/deployments/{name}/chat/completions",
                 post(mock_chat),
             )
+            .route("/v1/messages", post(mock_anthropic))
             .route("/slow/v1/chat/completions", post(mock_slow))
             .route("/hold/v1/chat/completions", post(mock_hold))
             .with_state(state.clone());
@@ -144,9 +145,21 @@ fn async_stream(
             "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]});
         Bytes::from(format!("data: {event}\n\n"))
     };
-    let first = chunk("first");
-    let rest = [chunk("second"), Bytes::from_static(b"data: [DONE]\n\n")];
-    futures_util::stream::unfold(0u8, move |step| {
+    held_stream(
+        release,
+        chunk("first"),
+        vec![chunk("second"), Bytes::from_static(b"data: [DONE]\n\n")],
+    )
+}
+
+/// `first` at once; `rest` only after [`MockUpstream::release_stream`] (or after 10 s,
+/// so that a failing test still ends).
+pub fn held_stream(
+    release: Arc<Notify>,
+    first: Bytes,
+    rest: Vec<Bytes>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::unfold(0usize, move |step| {
         let release = Arc::clone(&release);
         let first = first.clone();
         let rest = rest.clone();
@@ -155,13 +168,67 @@ fn async_stream(
                 0 => Some((Ok(first), 1)),
                 1 => {
                     let _ = tokio::time::timeout(Duration::from_secs(10), release.notified()).await;
-                    Some((Ok(rest[0].clone()), 2))
+                    rest.first().map(|b| (Ok(b.clone()), 2))
                 }
-                2 => Some((Ok(rest[1].clone()), 3)),
-                _ => None,
+                n => rest.get(n - 1).map(|b| (Ok(b.clone()), n + 1)),
             }
         }
     })
+}
+
+/// Anthropic's Messages API: a message, or its named events (the first at once, the
+/// rest when released).
+async fn mock_anthropic(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(&state, &uri, &headers, &body);
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if request["stream"] == json!(true) {
+        let event =
+            |name: &str, data: Value| Bytes::from(format!("event: {name}\ndata: {data}\n\n"));
+        let delta = |text: &str| {
+            event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
+            )
+        };
+        let first = [
+            event("message_start", json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"], "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 7, "output_tokens": 0}}})),
+            event("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
+            delta("first"),
+        ]
+        .concat();
+        let rest = vec![
+            delta("second"),
+            event(
+                "content_block_stop",
+                json!({"type": "content_block_stop", "index": 0}),
+            ),
+            event(
+                "message_delta",
+                json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 2}}),
+            ),
+            event("message_stop", json!({"type": "message_stop"})),
+        ];
+        return Response::builder()
+            .header("content-type", "text/event-stream")
+            .body(Body::from_stream(held_stream(
+                Arc::clone(&state.release),
+                Bytes::from(first),
+                rest,
+            )))
+            .unwrap();
+    }
+    axum::Json(json!({
+        "id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"],
+        "content": [{"type": "text", "text": "mock says hi"}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 7, "output_tokens": 3}
+    }))
+    .into_response()
 }
 
 async fn mock_embeddings(
@@ -333,6 +400,7 @@ pub fn config_with_mock(mock: &MockUpstream) -> Config {
         ("gpt-4o-openai-us", mock.url("/v1")),
         ("text-embedding-3-small-openai-us", mock.url("/v1")),
         ("gpt-4o-azure-swedencentral", mock.url("")),
+        ("claude-sonnet-4-anthropic-us", mock.url("")),
     ] {
         config.upstream.base_urls.insert(id.into(), base);
         config

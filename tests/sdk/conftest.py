@@ -273,7 +273,17 @@ def _free_port() -> int:
 def _child_env(extra: dict[str, str]) -> dict[str, str]:
     """The parent environment without anything that would change what the gateway does
     (its own CUSTOMS_* settings, OTLP export, provider keys, proxies), plus `extra`."""
-    dropped_prefixes = ("CUSTOMS_", "OTEL_", "OPENAI_", "AZURE_OPENAI_")
+    dropped_prefixes = (
+        "CUSTOMS_",
+        "OTEL_",
+        "OPENAI_",
+        "AZURE_OPENAI_",
+        "ANTHROPIC_",
+        "AWS_",
+        "GEMINI_",
+        "GOOGLE_",
+        "VERTEX_",
+    )
     dropped = {"RUST_LOG", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
     env = {
         name: value

@@ -1,0 +1,384 @@
+//! One conformance suite for every wire format Customs speaks: each check below runs
+//! over the whole [`surfaces`] table, so a surface added to the table is held to the
+//! same guarantees as the others.
+//!
+//! - PII in each kind of segment the surface has is redacted before it reaches the
+//!   upstream, and the decision event names the surface.
+//! - A denied request never reaches the upstream, and the error keeps the surface's
+//!   shape; so do malformed bodies and missing credentials.
+//! - Streams are passed on incrementally: the caller reads the first chunk while the
+//!   upstream is still holding back the rest.
+//! - The caller's own key never reaches the upstream.
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const EMAIL: &str = "jane.doe@example.com";
+const SECRET: &str = "my key is AKIAIOSFODNN7EXAMPLE ok";
+
+/// Where in a request a piece of text sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    System,
+    Message,
+    ToolArguments,
+    ToolResult,
+    ToolDefinition,
+}
+
+const ALL_PLACES: &[Place] = &[
+    Place::System,
+    Place::Message,
+    Place::ToolArguments,
+    Place::ToolResult,
+    Place::ToolDefinition,
+];
+
+/// One wire format, as its SDK would speak it to Customs.
+struct Surface {
+    /// The `surface` the decision event records.
+    name: &'static str,
+    /// The model the caller names (routed to a deployment on the mock upstream).
+    model: &'static str,
+    /// The path on Customs, given the model and whether a stream is wanted.
+    path: fn(&str, bool) -> String,
+    /// The header the SDK sends its key in; `None` for `Authorization: Bearer`.
+    key_header: Option<&'static str>,
+    /// A request body with `text` in `place`.
+    body: fn(&str, Place, &str, bool) -> Value,
+    /// The places this surface has.
+    places: &'static [Place],
+    /// The path prefix the upstream must be called on.
+    upstream_path: &'static str,
+    /// Whether a JSON error body has the surface's own error shape.
+    error_shape: fn(&Value) -> bool,
+}
+
+fn openai_error(v: &Value) -> bool {
+    v["error"]["message"].is_string() && v["error"]["type"].is_string()
+}
+
+fn anthropic_error(v: &Value) -> bool {
+    v["type"] == "error" && v["error"]["type"].is_string() && v["error"]["message"].is_string()
+}
+
+fn chat_body(model: &str, place: Place, text: &str, stream: bool) -> Value {
+    let plain = "Summarise the thread.";
+    let pick = |p: Place| if place == p { text } else { plain };
+    json!({
+        "model": model,
+        "stream": stream,
+        "messages": [
+            {"role": "system", "content": pick(Place::System)},
+            {"role": "user", "content": [{"type": "text", "text": pick(Place::Message)}]},
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": json!({"query": pick(Place::ToolArguments)}).to_string()}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": pick(Place::ToolResult)}
+        ],
+        "tools": [{"type": "function", "function": {"name": "lookup", "description": pick(Place::ToolDefinition), "parameters": {"type": "object"}}}]
+    })
+}
+
+fn responses_body(model: &str, place: Place, text: &str, stream: bool) -> Value {
+    let plain = "Summarise the thread.";
+    let pick = |p: Place| if place == p { text } else { plain };
+    json!({
+        "model": model,
+        "stream": stream,
+        "instructions": pick(Place::System),
+        "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": pick(Place::Message)}]},
+            {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": json!({"query": pick(Place::ToolArguments)}).to_string()},
+            {"type": "function_call_output", "call_id": "call_1", "output": pick(Place::ToolResult)}
+        ],
+        "tools": [{"type": "function", "name": "lookup", "description": pick(Place::ToolDefinition), "parameters": {"type": "object"}}]
+    })
+}
+
+fn anthropic_body(model: &str, place: Place, text: &str, stream: bool) -> Value {
+    let plain = "Summarise the thread.";
+    let pick = |p: Place| if place == p { text } else { plain };
+    json!({
+        "model": model,
+        "max_tokens": 256,
+        "stream": stream,
+        "system": [{"type": "text", "text": pick(Place::System)}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": pick(Place::Message)}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"query": pick(Place::ToolArguments)}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": pick(Place::ToolResult)}]}]}
+        ],
+        "tools": [{"name": "lookup", "description": pick(Place::ToolDefinition), "input_schema": {"type": "object"}}]
+    })
+}
+
+fn surfaces() -> Vec<Surface> {
+    vec![
+        Surface {
+            name: "openai.chat_completions",
+            model: "gpt-4o-us",
+            path: |_, _| "/v1/chat/completions".into(),
+            key_header: None,
+            body: chat_body,
+            places: ALL_PLACES,
+            upstream_path: "/v1/chat/completions",
+            error_shape: openai_error,
+        },
+        Surface {
+            name: "openai.responses",
+            model: "gpt-4o-us",
+            path: |_, _| "/v1/responses".into(),
+            key_header: None,
+            body: responses_body,
+            places: ALL_PLACES,
+            upstream_path: "/v1/responses",
+            error_shape: openai_error,
+        },
+        Surface {
+            name: "openai.chat_completions",
+            model: "gpt-4o",
+            path: |model, _| {
+                format!("/openai/deployments/{model}/chat/completions?api-version=2024-10-21")
+            },
+            key_header: Some("api-key"),
+            body: chat_body,
+            places: ALL_PLACES,
+            upstream_path: "/openai/deployments/gpt-4o/chat/completions",
+            error_shape: openai_error,
+        },
+        Surface {
+            name: "anthropic.messages",
+            model: "claude-sonnet-4-anthropic-us",
+            path: |_, _| "/v1/messages".into(),
+            key_header: Some("x-api-key"),
+            body: anthropic_body,
+            places: ALL_PLACES,
+            upstream_path: "/v1/messages",
+            error_shape: anthropic_error,
+        },
+    ]
+}
+
+fn token() -> String {
+    dev_token(
+        "alice",
+        json!({"groups": ["engineering"], "residency": "US"}),
+    )
+}
+
+/// Sends `body` (JSON or raw) the way the surface's SDK would, with `key` if any.
+async fn send(
+    gateway: &TestGateway,
+    surface: &Surface,
+    path: &str,
+    key: Option<&str>,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let mut request = client()
+        .post(gateway.url(path))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(key) = key {
+        request = match surface.key_header {
+            Some(name) => request.header(name, key),
+            None => request.bearer_auth(key),
+        };
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn pii_in_every_segment_is_redacted_before_the_upstream() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    for surface in surfaces() {
+        for &place in surface.places {
+            let text = format!("Please reach {EMAIL} today.");
+            let body = (surface.body)(surface.model, place, &text, false);
+            let path = (surface.path)(surface.model, false);
+            let response = send(
+                &gateway,
+                &surface,
+                &path,
+                Some(&token),
+                body.to_string().into_bytes(),
+            )
+            .await;
+            let status = response.status();
+            let answer = response.text().await.unwrap();
+            assert_eq!(status, 200, "{} {place:?}: {answer}", surface.name);
+            let received = mock.received();
+            let last = received.last().unwrap();
+            assert!(
+                last.path.starts_with(surface.upstream_path),
+                "{} went to {}",
+                surface.name,
+                last.path
+            );
+            assert!(
+                !last.body.contains(EMAIL),
+                "{} {place:?}: the address reached the upstream",
+                surface.name
+            );
+            assert!(
+                last.body.contains("[EMAIL_1]"),
+                "{} {place:?}: no placeholder upstream: {}",
+                surface.name,
+                last.body
+            );
+            let event = gateway.events().pop().unwrap();
+            let recorded = serde_json::to_value(&event).unwrap();
+            assert_eq!(recorded["surface"], surface.name);
+            assert_eq!(event.outcome, customs::audit::Outcome::Modify);
+            assert_eq!(event.redactions, 1, "{} {place:?}", surface.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn denied_requests_never_reach_the_upstream_and_errors_keep_the_surface_shape() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    for surface in surfaces() {
+        let path = (surface.path)(surface.model, false);
+        // A secret: refused by policy.
+        let body = (surface.body)(surface.model, Place::Message, SECRET, false);
+        let before = mock.received().len();
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 403, "{}", surface.name);
+        let error: Value = response.json().await.unwrap();
+        assert!((surface.error_shape)(&error), "{}: {error}", surface.name);
+        assert!(!error.to_string().contains("AKIA"), "{}", surface.name);
+        assert_eq!(
+            mock.received().len(),
+            before,
+            "{} reached upstream",
+            surface.name
+        );
+
+        // Malformed JSON: 400 in the surface's shape.
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            Some(&token),
+            b"{\"model\":".to_vec(),
+        )
+        .await;
+        assert_eq!(response.status(), 400, "{}", surface.name);
+        let error: Value = response.json().await.unwrap();
+        assert!((surface.error_shape)(&error), "{}: {error}", surface.name);
+
+        // No key: 401 in the surface's shape.
+        let body = (surface.body)(surface.model, Place::Message, "hello", false);
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            None,
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 401, "{}", surface.name);
+        let error: Value = response.json().await.unwrap();
+        assert!((surface.error_shape)(&error), "{}: {error}", surface.name);
+        assert_eq!(
+            mock.received().len(),
+            before,
+            "{} reached upstream",
+            surface.name
+        );
+    }
+    // Every request was recorded, whatever became of it.
+    assert_eq!(gateway.events().len(), 3 * surfaces().len());
+}
+
+#[tokio::test]
+async fn streams_are_passed_on_as_they_arrive() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    for surface in surfaces() {
+        let path = (surface.path)(surface.model, true);
+        let body = (surface.body)(surface.model, Place::Message, "stream please", true);
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{}", surface.name);
+        let mut stream = response.bytes_stream();
+        let mut seen = Vec::new();
+        // The upstream holds everything after its first chunk until released, so
+        // reading "first" here proves nothing waits for the whole stream.
+        while !String::from_utf8_lossy(&seen).contains("first") {
+            let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("{}: first chunk was held back", surface.name))
+                .unwrap()
+                .unwrap();
+            seen.extend_from_slice(&chunk);
+        }
+        assert!(!String::from_utf8_lossy(&seen).contains("second"));
+        mock.release_stream();
+        while let Some(chunk) = stream.next().await {
+            seen.extend_from_slice(&chunk.unwrap());
+        }
+        assert!(
+            String::from_utf8_lossy(&seen).contains("second"),
+            "{}",
+            surface.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_callers_key_never_reaches_the_upstream() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    for surface in surfaces() {
+        let path = (surface.path)(surface.model, false);
+        let body = (surface.body)(surface.model, Place::Message, "hello", false);
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{}", surface.name);
+        let received = mock.received();
+        let last = received.last().unwrap();
+        for (name, value) in &last.headers {
+            assert!(
+                !value.to_str().unwrap_or_default().contains(&token),
+                "{}: the caller's token went upstream in {name}",
+                surface.name
+            );
+        }
+        assert!(
+            last.headers
+                .values()
+                .any(|v| v.to_str().unwrap_or_default().contains(UPSTREAM_KEY)),
+            "{}: the upstream got no key of Customs' own",
+            surface.name
+        );
+    }
+}
