@@ -73,6 +73,11 @@ impl GatewayError {
         )
     }
 
+    /// 404: there is no such endpoint or method.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(Cause::Client, StatusCode::NOT_FOUND, code, message)
+    }
+
     /// 413: the body exceeds the configured limit.
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
@@ -190,7 +195,41 @@ impl GatewayError {
             Door::OpenAi => self.into_response_with(decision_id),
             Door::Anthropic => self.anthropic_response(decision_id),
             Door::Bedrock => self.bedrock_response(decision_id),
+            Door::Google => self.google_response(decision_id),
         }
+    }
+
+    /// Google's `{"error":{"code","message","status","details"}}` (a `google.rpc.Status`),
+    /// the Customs code as the reason of a `google.rpc.ErrorInfo`.
+    fn google_response(self, decision_id: &str) -> Response {
+        let status = match self.status.as_u16() {
+            400 | 413 => "INVALID_ARGUMENT",
+            401 => "UNAUTHENTICATED",
+            403 => "PERMISSION_DENIED",
+            404 => "NOT_FOUND",
+            408 | 504 => "DEADLINE_EXCEEDED",
+            429 => "RESOURCE_EXHAUSTED",
+            502 | 503 => "UNAVAILABLE",
+            _ => "INTERNAL",
+        };
+        let mut body = json!({
+            "error": {
+                "code": self.status.as_u16(),
+                "message": self.message,
+                "status": status,
+                "details": [{
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": self.code,
+                    "domain": "customs",
+                    "metadata": {"decision_id": decision_id},
+                }],
+                "decision_id": decision_id,
+            }
+        });
+        if self.cause == Cause::Policy {
+            body["error"]["policy_ids"] = json!(self.policy_ids);
+        }
+        self.finish(body)
     }
 
     /// AWS's JSON protocol error: the exception name in `x-amzn-ErrorType` (and

@@ -308,10 +308,10 @@ async fn run(
         gateway,
         ctx,
         &route,
+        endpoint,
         &parts.headers,
         &body,
         outgoing,
-        facts.stream,
     )
     .await
 }
@@ -673,22 +673,24 @@ fn redact_segments(
     Ok(bytes)
 }
 
-/// forward: to the local echo model or the upstream, streamed back.
+/// forward: to the local echo model or the upstream, streamed back in the framing the
+/// endpoint asked for.
 async fn forward(
     gateway: &Gateway,
     ctx: &mut RequestContext,
     route: &Route,
+    endpoint: &Endpoint,
     headers: &axum::http::HeaderMap,
     body: &Value,
     outgoing: Vec<u8>,
-    stream: bool,
 ) -> Result<Response, GatewayError> {
+    let stream = ctx.stream;
     let response = match route.deployment.provider {
-        ProviderKind::Local => Ok(echo::answer(ctx.api, body, &ctx.decision_id, stream)),
+        ProviderKind::Local => Ok(echo::answer(endpoint, body, &ctx.decision_id, stream)),
         _ => {
             gateway
                 .upstreams
-                .forward(&route.deployment, ctx.api, stream, headers, outgoing)
+                .forward(&route.deployment, endpoint, stream, headers, outgoing)
                 .await
         }
     };

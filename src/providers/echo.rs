@@ -6,6 +6,9 @@
 //! carry a deterministic vector per input plus a `customs_echo` field with the inputs as
 //! received. Anthropic Messages answers carry `system` and `messages`. Streams use each
 //! API's own framing (server-sent events as OpenAI and Anthropic send them).
+//! Gemini answers carry `systemInstruction` and `contents`, streamed as server-sent
+//! events when the caller asked for `alt=sse` and as one JSON array otherwise, as
+//! Google streams.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,13 +19,14 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::Api;
+use super::{Api, Endpoint};
 
 /// Dimensions of an echo embedding.
 const EMBEDDING_DIMENSIONS: usize = 8;
 
-/// Answers `body` (as it would have left) in the shape `api` expects.
-pub fn answer(api: Api, body: &Value, response_id: &str, stream: bool) -> Response {
+/// Answers `body` (as it would have left) in the shape `endpoint` expects.
+pub fn answer(endpoint: &Endpoint, body: &Value, response_id: &str, stream: bool) -> Response {
+    let api = endpoint.api;
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -55,6 +59,8 @@ pub fn answer(api: Api, body: &Value, response_id: &str, stream: bool) -> Respon
             }
         }
         Api::OpenAiEmbeddings => json_response(&embeddings(body)),
+        Api::GeminiGenerate => gemini_answer(body, response_id, stream, endpoint.sse),
+        Api::GeminiEmbed | Api::GeminiBatchEmbed => json_response(&gemini_embeddings(api, body)),
     }
 }
 
@@ -242,6 +248,102 @@ fn event_stream_response(events: &[(&str, Value)]) -> Response {
     response
 }
 
+/// The text the echo returns for a Gemini `generateContent` body: the system
+/// instruction and the contents as received.
+fn gemini_text(body: &Value) -> String {
+    let system = body
+        .get("systemInstruction")
+        .or_else(|| body.get("system_instruction"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    json!({
+        "systemInstruction": system,
+        "contents": body.get("contents").cloned().unwrap_or(Value::Null),
+    })
+    .to_string()
+}
+
+/// Google's `GenerateContentResponse`. A stream is several of them, each with a piece
+/// of the text and the last with the finish reason: server-sent events for `alt=sse`,
+/// otherwise the elements of one JSON array.
+fn gemini_answer(body: &Value, id: &str, stream: bool, sse: bool) -> Response {
+    let text = gemini_text(body);
+    let tokens = usage_tokens(&text);
+    let usage = json!({"promptTokenCount": tokens, "candidatesTokenCount": tokens, "totalTokenCount": 2 * tokens});
+    let response = |piece: &str, last: bool| {
+        let mut candidate =
+            json!({"content": {"role": "model", "parts": [{"text": piece}]}, "index": 0});
+        if last {
+            candidate["finishReason"] = json!("STOP");
+        }
+        json!({"candidates": [candidate], "usageMetadata": usage, "modelVersion": "customs-echo", "responseId": id})
+    };
+    if !stream {
+        return json_response(&response(&text, true));
+    }
+    let pieces = split_chunks(&text, 64);
+    let chunks: Vec<Value> = pieces
+        .iter()
+        .enumerate()
+        .map(|(index, piece)| response(piece, index + 1 == pieces.len()))
+        .collect();
+    if sse {
+        sse_response(
+            chunks
+                .iter()
+                .map(|chunk| format!("data: {chunk}\r\n\r\n"))
+                .collect(),
+        )
+    } else {
+        json_response(&Value::Array(chunks))
+    }
+}
+
+/// Google's embeddings, one deterministic vector per request from the text of its
+/// parts: `{"embedding"}` for `embedContent`, `{"embeddings"}` for
+/// `batchEmbedContents`; `customsEcho` carries the requests as received.
+fn gemini_embeddings(api: Api, body: &Value) -> Value {
+    let embedding = |request: &Value| {
+        let text = request
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .map(|parts| {
+                parts
+                    .iter()
+                    .filter_map(|part| part.get("text").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default();
+        json!({"values": echo_vector(&text)})
+    };
+    if api == Api::GeminiBatchEmbed {
+        let requests = body
+            .get("requests")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        json!({
+            "embeddings": requests.iter().map(embedding).collect::<Vec<_>>(),
+            "customsEcho": {"requests": requests},
+        })
+    } else {
+        json!({
+            "embedding": embedding(body),
+            "customsEcho": {"content": body.get("content").cloned().unwrap_or(Value::Null)},
+        })
+    }
+}
+
+/// A deterministic embedding of `text`: the first bytes of its SHA-256, scaled.
+fn echo_vector(text: &str) -> Vec<f32> {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(EMBEDDING_DIMENSIONS)
+        .map(|b| f32::from(*b) / 255.0 - 0.5)
+        .collect()
+}
+
 fn usage_tokens(text: &str) -> u64 {
     (text.len() as u64).div_ceil(4)
 }
@@ -362,12 +464,7 @@ fn embeddings(body: &Value) -> Value {
         .iter()
         .enumerate()
         .map(|(index, input)| {
-            let digest = Sha256::digest(input.as_str().unwrap_or_default().as_bytes());
-            let vector: Vec<f32> = digest
-                .iter()
-                .take(EMBEDDING_DIMENSIONS)
-                .map(|b| f32::from(*b) / 255.0 - 0.5)
-                .collect();
+            let vector = echo_vector(input.as_str().unwrap_or_default());
             // OpenAI's base64 form: the little-endian f32 array, base64-encoded.
             let embedding = if base64_wanted {
                 let bytes: Vec<u8> = vector.iter().flat_map(|f| f.to_le_bytes()).collect();
@@ -440,6 +537,46 @@ mod tests {
         let pieces = split_chunks(&text, 7);
         assert!(pieces.len() > 10);
         assert_eq!(pieces.concat(), text);
+    }
+
+    #[test]
+    fn gemini_streams_are_sse_or_a_json_array_of_responses() {
+        let body =
+            json!({"contents": [{"role": "user", "parts": [{"text": "hello ".repeat(40)}]}]});
+        let read = |response: Response| async move {
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let sse = runtime.block_on(read(gemini_answer(&body, "id", true, true)));
+        let events: Vec<Value> = sse
+            .split("\r\n\r\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+            .collect();
+        let array: Value =
+            serde_json::from_str(&runtime.block_on(read(gemini_answer(&body, "id", true, false))))
+                .unwrap();
+        assert!(events.len() > 1);
+        assert_eq!(Value::Array(events.clone()), array);
+        let joined: String = events
+            .iter()
+            .map(|e| {
+                e["candidates"][0]["content"]["parts"][0]["text"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(joined, gemini_text(&body));
+        assert_eq!(
+            events.last().unwrap()["candidates"][0]["finishReason"],
+            "STOP"
+        );
+        assert!(events[0]["candidates"][0].get("finishReason").is_none());
     }
 
     #[test]

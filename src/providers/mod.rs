@@ -8,6 +8,7 @@
 //! - [`upstream`] builds the outgoing request for a deployment (OpenAI, Azure OpenAI):
 //!   URL shape, credentials from the environment, never the caller's token.
 //! - [`anthropic`] knows Anthropic's Messages API the same way.
+//! - [`gemini`] knows Google's Gemini format (the Gemini API and Vertex AI) the same way.
 //! - [`echo`] is the built-in `customs-echo` model: it answers in the caller's API shape
 //!   with exactly what it received, so anyone can see what would have left.
 //!
@@ -23,6 +24,7 @@ pub mod anthropic;
 pub mod bedrock;
 pub mod echo;
 pub mod eventstream;
+pub mod gemini;
 pub mod openai_api;
 pub mod sigv4;
 pub mod upstream;
@@ -55,6 +57,15 @@ pub enum Api {
     /// AWS Bedrock `InvokeModel` / `InvokeModelWithResponseStream` (the model's own body).
     #[serde(rename = "bedrock.invoke_model")]
     BedrockInvoke,
+    /// Google `generateContent` / `streamGenerateContent` (Gemini API and Vertex AI).
+    #[serde(rename = "gemini.generate_content")]
+    GeminiGenerate,
+    /// Google `embedContent`.
+    #[serde(rename = "gemini.embed_content")]
+    GeminiEmbed,
+    /// Google `batchEmbedContents`.
+    #[serde(rename = "gemini.batch_embed_contents")]
+    GeminiBatchEmbed,
 }
 
 impl Api {
@@ -64,9 +75,12 @@ impl Api {
             Api::OpenAiChat
             | Api::AnthropicMessages
             | Api::BedrockConverse
-            | Api::BedrockInvoke => Operation::Chat,
+            | Api::BedrockInvoke
+            | Api::GeminiGenerate => Operation::Chat,
             Api::OpenAiResponses => Operation::Responses,
-            Api::OpenAiEmbeddings => Operation::Embeddings,
+            Api::OpenAiEmbeddings | Api::GeminiEmbed | Api::GeminiBatchEmbed => {
+                Operation::Embeddings
+            }
         }
     }
 
@@ -79,6 +93,9 @@ impl Api {
             Api::AnthropicMessages => "anthropic.messages",
             Api::BedrockConverse => "bedrock.converse",
             Api::BedrockInvoke => "bedrock.invoke_model",
+            Api::GeminiGenerate => "gemini.generate_content",
+            Api::GeminiEmbed => "gemini.embed_content",
+            Api::GeminiBatchEmbed => "gemini.batch_embed_contents",
         }
     }
 
@@ -92,7 +109,10 @@ impl Api {
             ),
             ProviderKind::Anthropic => self == Api::AnthropicMessages,
             ProviderKind::Bedrock => matches!(self, Api::BedrockConverse | Api::BedrockInvoke),
-            ProviderKind::Gemini | ProviderKind::Vertex => false,
+            ProviderKind::Gemini | ProviderKind::Vertex => matches!(
+                self,
+                Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed
+            ),
         }
     }
 }
@@ -106,6 +126,9 @@ pub enum Door {
     Anthropic,
     /// AWS SDKs' Bedrock runtime client (`/model/{modelId}/...`).
     Bedrock,
+    /// Google's SDKs, for the Gemini API (`/v1beta/models/...`) and Vertex AI
+    /// (`/v1/projects/.../publishers/google/models/...`).
+    Google,
 }
 
 /// One request's route: how it came in and what the URL said about it.
@@ -119,6 +142,9 @@ pub struct Endpoint {
     pub path_model: Option<String>,
     /// The path itself asks for a stream (`converse-stream`, `streamGenerateContent`).
     pub path_stream: bool,
+    /// The caller asked for a stream as server-sent events (Google's `alt=sse`) rather
+    /// than in the API's own stream framing.
+    pub sse: bool,
 }
 
 impl Endpoint {
@@ -129,6 +155,7 @@ impl Endpoint {
             api,
             path_model: None,
             path_stream: false,
+            sse: false,
         }
     }
 }
@@ -150,6 +177,12 @@ pub fn request_facts(endpoint: &Endpoint, body: &Value) -> Result<RequestFacts, 
         Api::BedrockInvoke => {
             bedrock::invoke_facts(body, endpoint.path_model.as_deref(), endpoint.path_stream)
         }
+        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed => gemini::request_facts(
+            endpoint.api,
+            body,
+            endpoint.path_model.as_deref(),
+            endpoint.path_stream,
+        ),
     }
 }
 
@@ -167,6 +200,9 @@ pub fn visit_segments(
         Api::AnthropicMessages => anthropic::visit_segments(body, visit),
         Api::BedrockConverse => bedrock::visit_converse(body, visit),
         Api::BedrockInvoke => bedrock::visit_invoke(body, visit),
+        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed => {
+            gemini::visit_segments(api, body, visit);
+        }
     }
 }
 
@@ -180,6 +216,8 @@ pub fn set_model(api: Api, body: &mut Value, deployment: &Deployment) {
             }
         }
         // The model is in the URL.
-        Api::BedrockConverse | Api::BedrockInvoke => {}
+        Api::BedrockConverse | Api::BedrockInvoke | Api::GeminiGenerate | Api::GeminiEmbed => {}
+        // Each request of a batch names the model again.
+        Api::GeminiBatchEmbed => gemini::set_batch_model(body, &deployment.model),
     }
 }

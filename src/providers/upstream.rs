@@ -16,7 +16,7 @@ use futures_util::TryStreamExt as _;
 use std::time::SystemTime;
 
 use super::sigv4::{self, AwsCredentials};
-use super::{Api, bedrock};
+use super::{Api, Endpoint, bedrock};
 use crate::config::{ServerConfig, UpstreamConfig};
 use crate::error::GatewayError;
 use crate::policy::{Deployment, ProviderKind};
@@ -64,14 +64,14 @@ impl Upstreams {
         })
     }
 
-    /// The URL a request in `api` for this deployment goes to.
+    /// The URL a request that came in by `endpoint` goes to on this deployment.
     pub fn url(
         &self,
         deployment: &Deployment,
-        api: Api,
+        endpoint: &Endpoint,
         stream: bool,
     ) -> Result<String, GatewayError> {
-        let _ = stream;
+        let api = endpoint.api;
         let base = self
             .overrides
             .base_urls
@@ -90,6 +90,11 @@ impl Upstreams {
             Api::OpenAiEmbeddings => "embeddings",
             Api::AnthropicMessages => "v1/messages",
             Api::BedrockConverse | Api::BedrockInvoke => "",
+            // Google's methods, after the model: `models/{model}:{method}`.
+            Api::GeminiGenerate if stream => "streamGenerateContent",
+            Api::GeminiGenerate => "generateContent",
+            Api::GeminiEmbed => "embedContent",
+            Api::GeminiBatchEmbed => "batchEmbedContents",
         };
         Ok(match deployment.provider {
             ProviderKind::AzureOpenAi => {
@@ -116,11 +121,14 @@ impl Upstreams {
                 bedrock::encode_model_id(&deployment.model),
                 bedrock::operation_path(api == Api::BedrockInvoke, stream)
             ),
+            // The base names the API version (and, for Vertex, the project and region).
             ProviderKind::Gemini | ProviderKind::Vertex => {
-                return Err(GatewayError::bad_gateway(
-                    "upstream_not_supported",
-                    "Forwarding to this provider is not supported.",
-                ));
+                let sse = if stream && endpoint.sse {
+                    "?alt=sse"
+                } else {
+                    ""
+                };
+                format!("{base}/models/{}:{path}{sse}", deployment.model)
             }
         })
     }
@@ -130,12 +138,12 @@ impl Upstreams {
     pub async fn forward(
         &self,
         deployment: &Deployment,
-        api: Api,
+        endpoint: &Endpoint,
         stream: bool,
         caller_headers: &HeaderMap,
         body: Vec<u8>,
     ) -> Result<Response, GatewayError> {
-        let url = self.url(deployment, api, stream)?;
+        let url = self.url(deployment, endpoint, stream)?;
         let env = self
             .overrides
             .credential_envs
@@ -267,9 +275,57 @@ fn stream_back(upstream: reqwest::Response) -> Response {
 mod tests {
     use super::*;
     use crate::policy::ModelCatalog;
+    use crate::providers::Door;
 
     fn upstreams() -> Upstreams {
         Upstreams::new(&ServerConfig::default(), &UpstreamConfig::default()).unwrap()
+    }
+
+    fn endpoint(api: Api) -> Endpoint {
+        Endpoint::new(Door::OpenAi, api)
+    }
+
+    #[test]
+    fn google_urls_name_model_and_method_and_keep_the_stream_framing() {
+        let catalog = ModelCatalog::parse(include_str!("../../policies/catalog.toml")).unwrap();
+        let gemini = catalog.deployment("gemini-2.5-flash-gemini-api").unwrap();
+        let vertex = catalog
+            .deployment("gemini-2.5-pro-vertex-europe-west4")
+            .unwrap();
+        let generate = Endpoint::new(Door::Google, Api::GeminiGenerate);
+        let sse = Endpoint {
+            sse: true,
+            ..generate.clone()
+        };
+        let embed = Endpoint::new(Door::Google, Api::GeminiBatchEmbed);
+        for (deployment, endpoint, stream, url) in [
+            (
+                gemini,
+                &generate,
+                false,
+                "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent",
+            ),
+            (
+                gemini,
+                &sse,
+                true,
+                "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+            ),
+            (
+                vertex,
+                &generate,
+                true,
+                "https://europe-west4-aiplatform.googleapis.com/v1/projects/contoso-ai/locations/europe-west4/publishers/google/models/gemini-2.5-pro:streamGenerateContent",
+            ),
+            (
+                gemini,
+                &embed,
+                false,
+                "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:batchEmbedContents",
+            ),
+        ] {
+            assert_eq!(upstreams().url(deployment, endpoint, stream).unwrap(), url);
+        }
     }
 
     #[test]
@@ -277,13 +333,15 @@ mod tests {
         let catalog = ModelCatalog::parse(include_str!("../../policies/catalog.toml")).unwrap();
         let azure = catalog.deployment("gpt-4o-azure-swedencentral").unwrap();
         assert_eq!(
-            upstreams().url(azure, Api::OpenAiChat, false).unwrap(),
+            upstreams()
+                .url(azure, &endpoint(Api::OpenAiChat), false)
+                .unwrap(),
             "https://contoso-se.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
         );
         let openai = catalog.deployment("gpt-4o-openai-us").unwrap();
         assert_eq!(
             upstreams()
-                .url(openai, Api::OpenAiEmbeddings, false)
+                .url(openai, &endpoint(Api::OpenAiEmbeddings), false)
                 .unwrap(),
             "https://api.openai.com/v1/embeddings"
         );
@@ -299,7 +357,9 @@ mod tests {
             .insert(openai.id.clone(), "http://127.0.0.1:9/v1/".into());
         let upstreams = Upstreams::new(&ServerConfig::default(), &overrides).unwrap();
         assert_eq!(
-            upstreams.url(openai, Api::OpenAiChat, false).unwrap(),
+            upstreams
+                .url(openai, &endpoint(Api::OpenAiChat), false)
+                .unwrap(),
             "http://127.0.0.1:9/v1/chat/completions"
         );
     }

@@ -9,6 +9,14 @@
 //!   `/openai/responses`: Azure OpenAI's shapes, so `AzureOpenAI` clients work with only
 //!   their endpoint changed. The path's deployment name is the requested model.
 //! - `POST /v1/messages`: Anthropic's Messages API.
+//! - `POST /v1beta/models/{model}:{method}` and `/v1/models/{model}:{method}` (the Gemini
+//!   API), `/v1/projects/{project}/locations/{location}/publishers/google/models/{model}:{method}`
+//!   and its `v1beta1` twin (Vertex AI; also without the project and location, as
+//!   Vertex's express mode calls it): Google's format, so `google-genai` clients work
+//!   with only their base URL changed. Methods `generateContent`,
+//!   `streamGenerateContent` (server-sent events with `alt=sse`, else a JSON array),
+//!   `embedContent` and `batchEmbedContents`; any other is a 404 in Google's shape. The
+//!   project and location in the path route nothing: the catalog does.
 //! - `POST /model/{modelId}/converse`, `/converse-stream`, `/invoke`,
 //!   `/invoke-with-response-stream`: the AWS Bedrock runtime (boto3's
 //!   `bedrock-runtime` client with `endpoint_url` set to Customs).
@@ -23,6 +31,7 @@
 
 pub mod tls;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,7 +49,7 @@ use serde_json::{Value, json};
 use crate::error::GatewayError;
 use crate::pipeline::{Gateway, handle};
 use crate::policy::Deployment;
-use crate::providers::{Api, Door, Endpoint};
+use crate::providers::{Api, Door, Endpoint, gemini};
 
 /// The whole HTTP surface over one gateway.
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -74,6 +83,25 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route(
             "/model/{model_id}/invoke-with-response-stream",
             post(bedrock_invoke_stream),
+        )
+        // Google's Gemini API and Vertex AI: `models/{model}:{method}`.
+        .route("/v1beta/models/{model_and_method}", post(google_models))
+        .route("/v1/models/{model_and_method}", post(google_models))
+        .route(
+            "/v1/projects/{project}/locations/{location}/publishers/google/models/{model_and_method}",
+            post(google_models),
+        )
+        .route(
+            "/v1beta1/projects/{project}/locations/{location}/publishers/google/models/{model_and_method}",
+            post(google_models),
+        )
+        .route(
+            "/v1/publishers/google/models/{model_and_method}",
+            post(google_models),
+        )
+        .route(
+            "/v1beta1/publishers/google/models/{model_and_method}",
+            post(google_models),
         )
         // The catalog, for callers choosing a model.
         .route("/v1/models", get(models))
@@ -209,6 +237,23 @@ async fn anthropic_messages(
         request,
     )
     .await
+}
+
+/// Google's `models/{model}:{method}` paths; the method says what the body is.
+async fn google_models(
+    State(gateway): State<Arc<Gateway>>,
+    Path(params): Path<HashMap<String, String>>,
+    request: Request<Body>,
+) -> Response {
+    let target = params.get("model_and_method").map_or("", String::as_str);
+    match gemini::endpoint(target, request.uri().query()) {
+        Some(endpoint) => handle(gateway, endpoint, request).await,
+        None => GatewayError::not_found(
+            "method_not_found",
+            "Customs serves generateContent, streamGenerateContent, embedContent and batchEmbedContents.",
+        )
+        .into_response_for(Door::Google, ""),
+    }
 }
 
 async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {

@@ -66,6 +66,61 @@ fn anthropic_error(v: &Value) -> bool {
     v["type"] == "error" && v["error"]["type"].is_string() && v["error"]["message"].is_string()
 }
 
+fn bedrock_error(v: &Value) -> bool {
+    v["message"].is_string() && v["__type"].is_string()
+}
+
+fn google_error(v: &Value) -> bool {
+    v["error"]["code"].is_u64()
+        && v["error"]["message"].is_string()
+        && v["error"]["status"].is_string()
+}
+
+/// Google's format in camelCase, as the `google-genai` SDK sends it.
+fn gemini_body(_model: &str, place: Place, text: &str, _stream: bool) -> Value {
+    let plain = "Summarise the thread.";
+    let pick = |p: Place| if place == p { text } else { plain };
+    json!({
+        "systemInstruction": {"parts": [{"text": pick(Place::System)}]},
+        "contents": [
+            {"role": "user", "parts": [{"text": pick(Place::Message)}]},
+            {"role": "model", "parts": [{"functionCall": {"name": "lookup", "args": {"query": pick(Place::ToolArguments)}}}]},
+            {"role": "user", "parts": [{"functionResponse": {"name": "lookup", "response": {"result": pick(Place::ToolResult)}}}]}
+        ],
+        "tools": [{"functionDeclarations": [{"name": "lookup", "description": pick(Place::ToolDefinition), "parameters": {"type": "OBJECT"}}]}]
+    })
+}
+
+/// The same in snake_case, which Google's REST endpoints read as well.
+fn gemini_snake_body(_model: &str, place: Place, text: &str, _stream: bool) -> Value {
+    let plain = "Summarise the thread.";
+    let pick = |p: Place| if place == p { text } else { plain };
+    json!({
+        "system_instruction": {"parts": [{"text": pick(Place::System)}]},
+        "contents": [
+            {"role": "user", "parts": [{"text": pick(Place::Message)}]},
+            {"role": "model", "parts": [{"function_call": {"name": "lookup", "args": {"query": pick(Place::ToolArguments)}}}]},
+            {"role": "user", "parts": [{"function_response": {"name": "lookup", "response": {"result": pick(Place::ToolResult)}}}]}
+        ],
+        "tools": [{"function_declarations": [{"name": "lookup", "description": pick(Place::ToolDefinition), "parameters": {"type": "OBJECT"}}]}]
+    })
+}
+
+fn converse_body(_model: &str, place: Place, text: &str, _stream: bool) -> Value {
+    let plain = "Summarise the thread.";
+    let pick = |p: Place| if place == p { text } else { plain };
+    json!({
+        "system": [{"text": pick(Place::System)}],
+        "messages": [
+            {"role": "user", "content": [{"text": pick(Place::Message)}]},
+            {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "lookup", "input": {"query": pick(Place::ToolArguments)}}}]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": [{"text": pick(Place::ToolResult)}]}}]}
+        ],
+        "inferenceConfig": {"maxTokens": 256},
+        "toolConfig": {"tools": [{"toolSpec": {"name": "lookup", "description": pick(Place::ToolDefinition), "inputSchema": {"json": {"type": "object"}}}}]}
+    })
+}
+
 fn chat_body(model: &str, place: Place, text: &str, stream: bool) -> Value {
     let plain = "Summarise the thread.";
     let pick = |p: Place| if place == p { text } else { plain };
@@ -158,6 +213,58 @@ fn surfaces() -> Vec<Surface> {
             places: ALL_PLACES,
             upstream_path: "/v1/messages",
             error_shape: anthropic_error,
+        },
+        Surface {
+            name: "bedrock.converse",
+            model: "claude-sonnet-4",
+            path: |model, stream| {
+                format!(
+                    "/model/{model}/{}",
+                    if stream { "converse-stream" } else { "converse" }
+                )
+            },
+            key_header: None,
+            body: converse_body,
+            places: ALL_PLACES,
+            upstream_path: "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
+            error_shape: bedrock_error,
+        },
+        // The Gemini API; streams as server-sent events (`alt=sse`).
+        Surface {
+            name: "gemini.generate_content",
+            model: "gemini-2.5-flash",
+            path: |model, stream| {
+                if stream {
+                    format!("/v1beta/models/{model}:streamGenerateContent?alt=sse")
+                } else {
+                    format!("/v1beta/models/{model}:generateContent")
+                }
+            },
+            key_header: Some("x-goog-api-key"),
+            body: gemini_body,
+            places: ALL_PLACES,
+            upstream_path: "/v1beta/models/gemini-2.5-flash:",
+            error_shape: google_error,
+        },
+        // Vertex AI with a bearer token; streams as Google's JSON array.
+        Surface {
+            name: "gemini.generate_content",
+            model: "gemini-2.5-pro",
+            path: |model, stream| {
+                format!(
+                    "/v1/projects/my-project/locations/us-central1/publishers/google/models/{model}:{}",
+                    if stream {
+                        "streamGenerateContent"
+                    } else {
+                        "generateContent"
+                    }
+                )
+            },
+            key_header: None,
+            body: gemini_snake_body,
+            places: ALL_PLACES,
+            upstream_path: "/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.5-pro:",
+            error_shape: google_error,
         },
     ]
 }
@@ -381,4 +488,94 @@ async fn the_callers_key_never_reaches_the_upstream() {
             surface.name
         );
     }
+}
+
+#[tokio::test]
+async fn bedrock_requests_carry_customs_own_sigv4_signature_over_the_redacted_body() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let body = converse_body("", Place::Message, &format!("Mail {EMAIL} now."), false);
+    let response = gateway
+        .post("/model/claude-sonnet-4/converse", &token(), &body)
+        .await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["output"]["message"]["content"][0]["text"], "mock says hi");
+
+    let received = mock.received();
+    let last = received.last().unwrap();
+    assert!(last.body.contains("[EMAIL_1]") && !last.body.contains(EMAIL));
+    let headers: Vec<(String, String)> = last
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let authorization = last.headers["authorization"].to_str().unwrap();
+    assert!(authorization.starts_with(&format!(
+        "AWS4-HMAC-SHA256 Credential={AWS_ACCESS_KEY_ID}/"
+    )));
+    assert!(authorization.contains("/eu-central-1/bedrock/aws4_request"));
+    crate::sigv4_check::verify("POST", &last.path, &headers, last.body.as_bytes(), AWS_SECRET_ACCESS_KEY)
+        .unwrap();
+    // The signature covers the body as sent: the original (unredacted) body fails.
+    let original = serde_json::to_vec(&body).unwrap();
+    assert!(
+        crate::sigv4_check::verify("POST", &last.path, &headers, &original, AWS_SECRET_ACCESS_KEY)
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn bedrock_invoke_model_reads_anthropic_bodies_and_refuses_unreadable_ones() {
+    let gateway = TestGateway::start(customs::config::Config::embedded().unwrap()).await;
+    let token = token();
+    let body = json!({
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 64,
+        "system": format!("Escalate to {EMAIL}."),
+        "messages": [{"role": "user", "content": "hello"}]
+    });
+    let response = gateway.post("/model/customs-echo/invoke", &token, &body).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let text = answer["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("[EMAIL_1]") && !text.contains(EMAIL), "{text}");
+
+    // Streamed: event-stream `chunk` frames, each with a base64 Anthropic event.
+    let response = gateway
+        .post("/model/customs-echo/invoke-with-response-stream", &token, &body)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.amazon.eventstream"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut decoder = customs::providers::eventstream::Decoder::new();
+    decoder.push(&bytes);
+    let mut text = String::new();
+    while let Some(message) = decoder.next_message().unwrap() {
+        assert_eq!(message.header_str(":event-type"), Some("chunk"));
+        let payload: Value = serde_json::from_slice(&message.payload).unwrap();
+        use base64::Engine as _;
+        let event: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(payload["bytes"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        if event["type"] == "content_block_delta" {
+            text.push_str(event["delta"]["text"].as_str().unwrap());
+        }
+    }
+    assert!(text.contains("[EMAIL_1]") && !text.contains(EMAIL), "{text}");
+
+    // A body Customs cannot read is refused, in AWS's error shape.
+    let response = gateway
+        .post("/model/customs-echo/invoke", &token, &json!({"inputText": "hello"}))
+        .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["x-amzn-errortype"], "ValidationException");
+    let error: Value = response.json().await.unwrap();
+    assert!(bedrock_error(&error), "{error}");
 }

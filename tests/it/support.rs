@@ -27,6 +27,12 @@ use tokio::sync::{Notify, oneshot};
 pub const CREDENTIAL_ENV: &str = "CARGO_PKG_NAME";
 /// The upstream key the mock expects: the value of [`CREDENTIAL_ENV`].
 pub const UPSTREAM_KEY: &str = env!("CARGO_PKG_NAME");
+/// The prefix of the test AWS credentials (set for test processes by `.cargo/config.toml`).
+pub const AWS_CREDENTIAL_PREFIX: &str = "CUSTOMS_TEST_AWS";
+/// The test AWS access key id and secret, as `.cargo/config.toml` sets them.
+pub const AWS_ACCESS_KEY_ID: &str = env!("CUSTOMS_TEST_AWS_ACCESS_KEY_ID");
+/// See [`AWS_ACCESS_KEY_ID`].
+pub const AWS_SECRET_ACCESS_KEY: &str = env!("CUSTOMS_TEST_AWS_SECRET_ACCESS_KEY");
 
 /// One request as the mock upstream received it.
 #[derive(Debug, Clone)]
@@ -61,6 +67,12 @@ impl MockUpstream {
                 post(mock_chat),
             )
             .route("/v1/messages", post(mock_anthropic))
+            .route("/v1beta/models/{target}", post(mock_gemini))
+            .route(
+                "/v1/projects/{project}/locations/{location}/publishers/google/models/{target}",
+                post(mock_gemini),
+            )
+            .route("/model/{id}/{operation}", post(mock_bedrock))
             .route("/slow/v1/chat/completions", post(mock_slow))
             .route("/hold/v1/chat/completions", post(mock_hold))
             .with_state(state.clone());
@@ -229,6 +241,92 @@ async fn mock_anthropic(
         "usage": {"input_tokens": 7, "output_tokens": 3}
     }))
     .into_response()
+}
+
+/// The Bedrock runtime: `converse` answers JSON; `converse-stream` answers AWS
+/// event-stream frames, the first (with "first") at once, the rest when released.
+async fn mock_bedrock(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use customs::providers::eventstream::{Message, encode};
+    record(&state, &uri, &headers, &body);
+    if uri.path().ends_with("/converse-stream") {
+        let frame = |name: &str, payload: Value| encode(&Message::event(name, payload.to_string())).unwrap();
+        let delta = |text: &str| frame("contentBlockDelta", json!({"contentBlockIndex": 0, "delta": {"text": text}}));
+        let first = [frame("messageStart", json!({"role": "assistant"})), delta("first")].concat();
+        let rest = vec![
+            delta("second"),
+            frame("contentBlockStop", json!({"contentBlockIndex": 0})),
+            frame("messageStop", json!({"stopReason": "end_turn"})),
+            frame("metadata", json!({"usage": {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9}, "metrics": {"latencyMs": 1}})),
+        ];
+        return Response::builder()
+            .header("content-type", "application/vnd.amazon.eventstream")
+            .body(Body::from_stream(held_stream(
+                Arc::clone(&state.release),
+                Bytes::from(first),
+                rest,
+            )))
+            .unwrap();
+    }
+    axum::Json(json!({
+        "output": {"message": {"role": "assistant", "content": [{"text": "mock says hi"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 7, "outputTokens": 3, "totalTokens": 10},
+        "metrics": {"latencyMs": 1}
+    }))
+    .into_response()
+}
+
+/// Google's Gemini API and Vertex AI (`models/{model}:{method}`): a response, an
+/// embedding, or a stream whose first chunk (with "first") comes at once and the rest
+/// when released, as server-sent events for `alt=sse` and as a JSON array otherwise.
+async fn mock_gemini(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(&state, &uri, &headers, &body);
+    let response = |text: &str| {
+        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}],
+            "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 1, "totalTokenCount": 8},
+            "modelVersion": "gemini-mock"})
+    };
+    let path = uri.path();
+    if path.ends_with(":streamGenerateContent") {
+        let (content_type, first, rest) = if uri.query() == Some("alt=sse") {
+            let event = |text: &str| Bytes::from(format!("data: {}\r\n\r\n", response(text)));
+            ("text/event-stream", event("first"), vec![event("second")])
+        } else {
+            (
+                "application/json",
+                Bytes::from(format!("[{}", response("first"))),
+                vec![
+                    Bytes::from(format!(",\r\n{}", response("second"))),
+                    Bytes::from_static(b"]"),
+                ],
+            )
+        };
+        return Response::builder()
+            .header("content-type", content_type)
+            .body(Body::from_stream(held_stream(
+                Arc::clone(&state.release),
+                first,
+                rest,
+            )))
+            .unwrap();
+    }
+    if path.ends_with(":embedContent") {
+        return axum::Json(json!({"embedding": {"values": [0.1, 0.2, 0.3]}})).into_response();
+    }
+    if path.ends_with(":batchEmbedContents") {
+        return axum::Json(json!({"embeddings": [{"values": [0.1, 0.2, 0.3]}]})).into_response();
+    }
+    axum::Json(response("mock says hi")).into_response()
 }
 
 async fn mock_embeddings(
@@ -401,12 +499,37 @@ pub fn config_with_mock(mock: &MockUpstream) -> Config {
         ("text-embedding-3-small-openai-us", mock.url("/v1")),
         ("gpt-4o-azure-swedencentral", mock.url("")),
         ("claude-sonnet-4-anthropic-us", mock.url("")),
+        ("gemini-2.5-flash-gemini-api", mock.url("/v1beta")),
+        (
+            "gemini-2.5-pro-vertex-europe-west4",
+            mock.url("/v1/projects/p/locations/europe-west4/publishers/google"),
+        ),
+        (
+            "gemini-2.5-pro-vertex-us-central1",
+            mock.url("/v1/projects/p/locations/us-central1/publishers/google"),
+        ),
+        (
+            "gemini-embedding-vertex-europe-west4",
+            mock.url("/v1/projects/p/locations/europe-west4/publishers/google"),
+        ),
     ] {
         config.upstream.base_urls.insert(id.into(), base);
         config
             .upstream
             .credential_envs
             .insert(id.into(), CREDENTIAL_ENV.into());
+    }
+    for id in [
+        "claude-sonnet-4-bedrock-eu-central-1",
+        "claude-sonnet-4-bedrock-us-east-1",
+        "gpt-oss-120b-bedrock-eu-central-1",
+        "gpt-oss-120b-bedrock-us-east-1",
+    ] {
+        config.upstream.base_urls.insert(id.into(), mock.url(""));
+        config
+            .upstream
+            .credential_envs
+            .insert(id.into(), AWS_CREDENTIAL_PREFIX.into());
     }
     config
 }

@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -303,8 +304,11 @@ def _child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _http_get(url: str, timeout: float) -> int:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def _http_get(url: str, timeout: float, cafile: Path | None = None) -> int:
+    handlers: list[Any] = [urllib.request.ProxyHandler({})]
+    if cafile is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(cafile))))
+    opener = urllib.request.build_opener(*handlers)
     try:
         with opener.open(url, timeout=timeout) as response:
             return response.status
@@ -387,12 +391,21 @@ def _customs_bin() -> Path:
     return path
 
 
-def _start_gateway(name: str, workdir: Path, config: Path | None, extra_env: dict[str, str]) -> Gateway:
+def _start_gateway(
+    name: str,
+    workdir: Path,
+    config: Path | None,
+    extra_env: dict[str, str],
+    tls: tuple[Path, Path] | None = None,
+) -> Gateway:
     port = _free_port()
     log_path = workdir / f"{name}.stderr.log"
     args = [str(_customs_bin()), "serve", "--listen", f"127.0.0.1:{port}"]
     if config is not None:
         args += ["--config", str(config)]
+    if tls is not None:
+        args += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+    scheme = "https" if tls is not None else "http"
     with open(log_path, "wb") as log, open(workdir / f"{name}.stdout.log", "wb") as out:
         process = subprocess.Popen(
             args,
@@ -408,7 +421,8 @@ def _start_gateway(name: str, workdir: Path, config: Path | None, extra_env: dic
         if process.poll() is not None:
             pytest.fail(f"{name} gateway exited with {process.returncode} before ready:\n{gateway.log_tail()}")
         try:
-            if _http_get(f"http://127.0.0.1:{port}/readyz", timeout=2) == 200:
+            cafile = tls[0] if tls is not None else None
+            if _http_get(f"{scheme}://127.0.0.1:{port}/readyz", timeout=2, cafile=cafile) == 200:
                 return gateway
         except OSError:
             pass
@@ -494,6 +508,59 @@ def echo_gateway(workdir: Path) -> Iterator[Gateway]:
     """`customs serve` with the embedded default configuration (development key trusted)."""
     gateway = _start_gateway("echo", workdir, config=None, extra_env={})
     yield gateway
+    gateway.stop()
+
+
+def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "customs-sdk-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path = workdir / "tls-cert.pem"
+    key_path = workdir / "tls-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="session")
+def tls_echo_gateway(workdir: Path) -> Iterator[tuple[Gateway, Path]]:
+    """`customs serve --tls-cert --tls-key` on the embedded default: HTTPS, as boto3
+    requires before it sends a Bedrock bearer token. Yields the gateway and the
+    certificate file its clients trust."""
+    cert, key = _self_signed_certificate(workdir)
+    gateway = _start_gateway("tls-echo", workdir, config=None, extra_env={}, tls=(cert, key))
+    yield gateway, cert
     gateway.stop()
 
 
