@@ -115,6 +115,9 @@ pub struct UpstreamConfig {
     pub base_urls: BTreeMap<String, String>,
     /// Deployment id → environment variable holding its key, replacing the catalog's.
     pub credential_envs: BTreeMap<String, String>,
+    /// Return answers with the placeholders the model echoed as they are, instead of
+    /// restoring the caller's own values in them (the default restores).
+    pub keep_placeholders: bool,
 }
 
 /// Log output format.

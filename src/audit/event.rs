@@ -150,6 +150,15 @@ pub struct PolicyChangeEvent {
     pub errors: Vec<String>,
 }
 
+/// Tokens as the provider reported them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Prompt (input) tokens.
+    pub input_tokens: Option<u64>,
+    /// Completion (output) tokens.
+    pub output_tokens: Option<u64>,
+}
+
 /// One request's decision. No prompt text, no finding value, no token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecisionEvent {
@@ -207,6 +216,9 @@ pub struct DecisionEvent {
     pub parent_span_id: Option<String>,
     /// Upstream status, when forwarded.
     pub upstream_status: Option<u16>,
+    /// Tokens the provider reported, for answers read whole (a stream's usage is in its
+    /// `customs.stream_end` record).
+    pub usage: Option<Usage>,
     /// Microseconds spent in each phase.
     pub phase_timings_us: BTreeMap<&'static str, u64>,
 }
@@ -251,6 +263,7 @@ mod tests {
             trace_id: None,
             parent_span_id: None,
             upstream_status: None,
+            usage: None,
             phase_timings_us: BTreeMap::new(),
         };
         let emitted = serde_json::to_value(&event).unwrap();

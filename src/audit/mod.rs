@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 pub use event::{
     ClassCount, DecisionEvent, DeploymentFacts, Outcome, PolicyChangeEvent, PrincipalFacts,
-    Refused, ShadowDecision,
+    Refused, ShadowDecision, Usage,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

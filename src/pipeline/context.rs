@@ -47,6 +47,7 @@ pub struct RequestContext {
     pub(crate) prompt_bytes: usize,
     pub(crate) prompt_fingerprint: Option<String>,
     pub(crate) upstream_status: Option<u16>,
+    pub(crate) usage: Option<crate::audit::Usage>,
 }
 
 impl RequestContext {
@@ -83,6 +84,7 @@ impl RequestContext {
             prompt_bytes: 0,
             prompt_fingerprint: None,
             upstream_status: None,
+            usage: None,
         }
     }
 
@@ -188,6 +190,7 @@ impl RequestContext {
             trace_id: self.trace_parent.as_ref().map(|(t, _)| t.clone()),
             parent_span_id: self.trace_parent.map(|(_, s)| s),
             upstream_status: self.upstream_status,
+            usage: self.usage,
             phase_timings_us: self.timings,
         }
     }

@@ -13,6 +13,7 @@
 //! cannot make Customs buffer a body.
 
 mod context;
+mod restore;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -303,8 +304,8 @@ async fn run(
         &facts,
         &findings,
     )?;
-    let outgoing = redact_segments(ctx, &route, &mut body, &findings)?;
-    forward(
+    let (outgoing, redactor) = redact_segments(ctx, &route, &mut body, &findings)?;
+    let response = forward(
         gateway,
         ctx,
         &route,
@@ -313,7 +314,35 @@ async fn run(
         &body,
         outgoing,
     )
-    .await
+    .await?;
+    Ok(restore_phase(gateway, ctx, &route, redactor, response).await)
+}
+
+/// restore: vaulted values back into the answer (not for the echo model, whose answer
+/// shows what left), and the usage the provider reported.
+async fn restore_phase(
+    gateway: &Gateway,
+    ctx: &mut RequestContext,
+    route: &Route,
+    redactor: Redactor,
+    response: Response,
+) -> Response {
+    if route.deployment.provider == ProviderKind::Local {
+        return response;
+    }
+    let restoring = !gateway.config.upstream.keep_placeholders && redactor.placeholders() > 0;
+    let plan = restore::Plan {
+        redactor: restoring.then_some(redactor),
+        decision_id: ctx.decision_id.clone(),
+        stream: ctx.stream,
+    };
+    let mut usage = crate::audit::Usage::default();
+    let response = restore::apply(plan, response, &mut usage).await;
+    if usage != crate::audit::Usage::default() {
+        ctx.usage = Some(usage);
+    }
+    ctx.phase_done("restore");
+    response
 }
 
 /// authenticate: the caller's token → principal; 401 otherwise, never forwarded.
@@ -645,7 +674,7 @@ fn redact_segments(
     route: &Route,
     body: &mut Value,
     findings: &[Vec<Finding>],
-) -> Result<Vec<u8>, GatewayError> {
+) -> Result<(Vec<u8>, Redactor), GatewayError> {
     let mut redactor = Redactor::new();
     let mut index = 0;
     providers::visit_segments(ctx.api, body, &mut |_, text| {
@@ -670,7 +699,7 @@ fn redact_segments(
         GatewayError::internal("encode_error", "The request could not be re-encoded.")
     })?;
     ctx.phase_done("redact");
-    Ok(bytes)
+    Ok((bytes, redactor))
 }
 
 /// forward: to the local echo model or the upstream, streamed back in the framing the

@@ -5,7 +5,8 @@
 //!   Embeddings) and lists every text a model would read as a decoded string with its
 //!   place in the JSON, so the scanner sees what the model sees and redaction rewrites
 //!   exactly those strings.
-//! - [`upstream`] builds the outgoing request for a deployment (OpenAI, Azure OpenAI):
+//! - [`upstream`] builds the outgoing request for a deployment (OpenAI, Azure OpenAI,
+//!   Anthropic, Bedrock, the Gemini API, Vertex AI):
 //!   URL shape, credentials from the environment, never the caller's token.
 //! - [`anthropic`] knows Anthropic's Messages API the same way.
 //! - [`gemini`] knows Google's Gemini format (the Gemini API and Vertex AI) the same way.

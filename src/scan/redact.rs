@@ -57,7 +57,7 @@ pub enum Strategy {
 }
 
 /// The longest placeholder `restore` looks for, brackets included.
-const MAX_PLACEHOLDER_LEN: usize = 80;
+pub const MAX_PLACEHOLDER_LEN: usize = 80;
 
 /// Per-request redaction state: the same value gets the same placeholder everywhere in
 /// one request (`[EMAIL_1]` twice for the same address).
@@ -281,6 +281,11 @@ impl Redactor {
     /// How many values were replaced so far.
     pub fn replacements(&self) -> usize {
         self.replacements
+    }
+
+    /// Whether any `Fake` stand-ins were handed out (they have no brackets to look for).
+    pub fn has_fakes(&self) -> bool {
+        !self.fakes.is_empty()
     }
 
     /// How many distinct values the vault holds (one per placeholder).

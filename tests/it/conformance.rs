@@ -9,6 +9,9 @@
 //! - Streams are passed on incrementally: the caller reads the first chunk while the
 //!   upstream is still holding back the rest.
 //! - The caller's own key never reaches the upstream.
+//! - Placeholders the model echoes come back as the caller's own values, in answers read
+//!   whole and in streams, including one cut between two stream events; the usage the
+//!   provider reports reaches the decision event.
 
 use std::time::Duration;
 
@@ -220,7 +223,11 @@ fn surfaces() -> Vec<Surface> {
             path: |model, stream| {
                 format!(
                     "/model/{model}/{}",
-                    if stream { "converse-stream" } else { "converse" }
+                    if stream {
+                        "converse-stream"
+                    } else {
+                        "converse"
+                    }
                 )
             },
             key_header: None,
@@ -455,6 +462,66 @@ async fn streams_are_passed_on_as_they_arrive() {
 }
 
 #[tokio::test]
+async fn echoed_placeholders_come_back_restored_and_usage_is_recorded() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    for surface in surfaces() {
+        let text = format!("Please reach {EMAIL} today.");
+        // Whole: the mock answers "mock saw [EMAIL_1]".
+        let path = (surface.path)(surface.model, false);
+        let body = (surface.body)(surface.model, Place::Message, &text, false);
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{}", surface.name);
+        let answer = response.text().await.unwrap();
+        assert!(
+            answer.contains(&format!("mock saw {EMAIL}")),
+            "{}: not restored: {answer}",
+            surface.name
+        );
+        assert!(!answer.contains("[EMAIL_1]"), "{}: {answer}", surface.name);
+        assert!(
+            !mock.received().last().unwrap().body.contains(EMAIL),
+            "{}",
+            surface.name
+        );
+        let event = gateway.events().pop().unwrap();
+        let usage = event.usage.expect("usage recorded");
+        assert!(usage.input_tokens.is_some(), "{}: {usage:?}", surface.name);
+
+        // Streamed: the mock cuts the placeholder in two ("first [EMA", "IL_1] second").
+        let path = (surface.path)(surface.model, true);
+        let body = (surface.body)(surface.model, Place::Message, &text, true);
+        mock.release_stream();
+        let response = send(
+            &gateway,
+            &surface,
+            &path,
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{}", surface.name);
+        let streamed = response.bytes().await.unwrap();
+        let streamed = String::from_utf8_lossy(&streamed);
+        assert!(
+            streamed.contains(EMAIL),
+            "{}: the split placeholder was not restored: {streamed}",
+            surface.name
+        );
+        assert!(!streamed.contains("[EMA"), "{}: {streamed}", surface.name);
+        assert!(streamed.contains("second"), "{}", surface.name);
+    }
+}
+
+#[tokio::test]
 async fn the_callers_key_never_reaches_the_upstream() {
     let mock = MockUpstream::start().await;
     let gateway = TestGateway::start(config_with_mock(&mock)).await;
@@ -500,7 +567,11 @@ async fn bedrock_requests_carry_customs_own_sigv4_signature_over_the_redacted_bo
         .await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
-    assert_eq!(answer["output"]["message"]["content"][0]["text"], "mock says hi");
+    // The mock echoed the placeholder; the caller gets its own value back.
+    assert_eq!(
+        answer["output"]["message"]["content"][0]["text"],
+        format!("mock saw {EMAIL}")
+    );
 
     let received = mock.received();
     let last = received.last().unwrap();
@@ -511,17 +582,29 @@ async fn bedrock_requests_carry_customs_own_sigv4_signature_over_the_redacted_bo
         .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
         .collect();
     let authorization = last.headers["authorization"].to_str().unwrap();
-    assert!(authorization.starts_with(&format!(
-        "AWS4-HMAC-SHA256 Credential={AWS_ACCESS_KEY_ID}/"
-    )));
+    assert!(
+        authorization.starts_with(&format!("AWS4-HMAC-SHA256 Credential={AWS_ACCESS_KEY_ID}/"))
+    );
     assert!(authorization.contains("/eu-central-1/bedrock/aws4_request"));
-    crate::sigv4_check::verify("POST", &last.path, &headers, last.body.as_bytes(), AWS_SECRET_ACCESS_KEY)
-        .unwrap();
+    crate::sigv4_check::verify(
+        "POST",
+        &last.path,
+        &headers,
+        last.body.as_bytes(),
+        AWS_SECRET_ACCESS_KEY,
+    )
+    .unwrap();
     // The signature covers the body as sent: the original (unredacted) body fails.
     let original = serde_json::to_vec(&body).unwrap();
     assert!(
-        crate::sigv4_check::verify("POST", &last.path, &headers, &original, AWS_SECRET_ACCESS_KEY)
-            .is_err()
+        crate::sigv4_check::verify(
+            "POST",
+            &last.path,
+            &headers,
+            &original,
+            AWS_SECRET_ACCESS_KEY
+        )
+        .is_err()
     );
 }
 
@@ -535,15 +618,24 @@ async fn bedrock_invoke_model_reads_anthropic_bodies_and_refuses_unreadable_ones
         "system": format!("Escalate to {EMAIL}."),
         "messages": [{"role": "user", "content": "hello"}]
     });
-    let response = gateway.post("/model/customs-echo/invoke", &token, &body).await;
+    let response = gateway
+        .post("/model/customs-echo/invoke", &token, &body)
+        .await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     let text = answer["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("[EMAIL_1]") && !text.contains(EMAIL), "{text}");
+    assert!(
+        text.contains("[EMAIL_1]") && !text.contains(EMAIL),
+        "{text}"
+    );
 
     // Streamed: event-stream `chunk` frames, each with a base64 Anthropic event.
     let response = gateway
-        .post("/model/customs-echo/invoke-with-response-stream", &token, &body)
+        .post(
+            "/model/customs-echo/invoke-with-response-stream",
+            &token,
+            &body,
+        )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -568,14 +660,136 @@ async fn bedrock_invoke_model_reads_anthropic_bodies_and_refuses_unreadable_ones
             text.push_str(event["delta"]["text"].as_str().unwrap());
         }
     }
-    assert!(text.contains("[EMAIL_1]") && !text.contains(EMAIL), "{text}");
+    assert!(
+        text.contains("[EMAIL_1]") && !text.contains(EMAIL),
+        "{text}"
+    );
 
     // A body Customs cannot read is refused, in AWS's error shape.
     let response = gateway
-        .post("/model/customs-echo/invoke", &token, &json!({"inputText": "hello"}))
+        .post(
+            "/model/customs-echo/invoke",
+            &token,
+            &json!({"inputText": "hello"}),
+        )
         .await;
     assert_eq!(response.status(), 400);
-    assert_eq!(response.headers()["x-amzn-errortype"], "ValidationException");
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "ValidationException"
+    );
     let error: Value = response.json().await.unwrap();
     assert!(bedrock_error(&error), "{error}");
+}
+
+#[tokio::test]
+async fn google_embeddings_are_redacted_per_request_and_keep_their_method() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    let surface = &gemini_api();
+    let text = format!("Please reach {EMAIL} today.");
+    for (method, body) in [
+        (
+            "embedContent",
+            json!({"content": {"parts": [{"text": text}]}}),
+        ),
+        (
+            "batchEmbedContents",
+            json!({"requests": [
+                {"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "plain"}]}},
+                {"model": "models/gemini-embedding-001", "content": {"parts": [{"text": text}]}}
+            ]}),
+        ),
+    ] {
+        let path = format!("/v1beta/models/gemini-embedding-001:{method}");
+        let response = send(
+            &gateway,
+            surface,
+            &path,
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        let status = response.status();
+        let answer = response.text().await.unwrap();
+        assert_eq!(status, 200, "{method}: {answer}");
+        let received = mock.received();
+        let last = received.last().unwrap();
+        assert!(
+            last.path
+                .ends_with(&format!("/models/gemini-embedding-001:{method}")),
+            "{}",
+            last.path
+        );
+        assert!(!last.body.contains(EMAIL) && last.body.contains("[EMAIL_1]"));
+        let event = serde_json::to_value(gateway.events().pop().unwrap()).unwrap();
+        assert_eq!(event["operation"], "embeddings", "{event}");
+    }
+}
+
+#[tokio::test]
+async fn google_echo_streams_as_a_json_array_without_alt_sse() {
+    let gateway = TestGateway::start(customs::config::Config::embedded().unwrap()).await;
+    let token = token();
+    let surface = &gemini_api();
+    let body = gemini_body(
+        "customs-echo",
+        Place::Message,
+        &format!("Please reach {EMAIL} today."),
+        true,
+    );
+    let response = send(
+        &gateway,
+        surface,
+        "/v1beta/models/customs-echo:streamGenerateContent",
+        Some(&token),
+        body.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let chunks: Vec<Value> = response.json().await.unwrap();
+    assert!(chunks.len() > 1);
+    let text: String = chunks
+        .iter()
+        .map(|c| {
+            c["candidates"][0]["content"]["parts"][0]["text"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    let echoed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        echoed["contents"][0]["parts"][0]["text"],
+        "Please reach [EMAIL_1] today."
+    );
+    assert_eq!(
+        chunks.last().unwrap()["candidates"][0]["finishReason"],
+        "STOP"
+    );
+}
+
+#[tokio::test]
+async fn unknown_google_methods_are_not_found_in_googles_shape() {
+    let gateway = TestGateway::start(customs::config::Config::embedded().unwrap()).await;
+    let surface = &gemini_api();
+    for path in [
+        "/v1beta/models/gemini-2.5-flash:countTokens",
+        "/v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:predict",
+        "/v1beta/models/gemini-2.5-flash",
+    ] {
+        let response = send(&gateway, surface, path, Some("x"), b"{}".to_vec()).await;
+        assert_eq!(response.status(), 404, "{path}");
+        let error: Value = response.json().await.unwrap();
+        assert!(google_error(&error), "{path}: {error}");
+        assert_eq!(error["error"]["status"], "NOT_FOUND");
+    }
+}
+
+/// The Gemini API row of [`surfaces`].
+fn gemini_api() -> Surface {
+    surfaces()
+        .into_iter()
+        .find(|s| s.key_header == Some("x-goog-api-key"))
+        .unwrap()
 }

@@ -128,9 +128,11 @@ async fn mock_chat(
 ) -> Response {
     record(&state, &uri, &headers, &body);
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (whole, _, _) = says(&body);
     if request["stream"] == json!(true) {
         let release = Arc::clone(&state.release);
-        let stream = async_stream(release);
+        let (_, first, second) = says(&body);
+        let stream = async_stream(release, (first, second));
         return Response::builder()
             .header("content-type", "text/event-stream")
             .body(Body::from_stream(stream))
@@ -141,7 +143,7 @@ async fn mock_chat(
         "object": "chat.completion",
         "created": 1,
         "model": request["model"],
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "mock says hi"}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": whole}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
     }))
     .into_response()
@@ -151,6 +153,7 @@ async fn mock_chat(
 /// after 10 s, so that a failing test still ends).
 fn async_stream(
     release: Arc<Notify>,
+    (first, second): (&'static str, &'static str),
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let chunk = |content: &str| {
         let event = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
@@ -159,9 +162,20 @@ fn async_stream(
     };
     held_stream(
         release,
-        chunk("first"),
-        vec![chunk("second"), Bytes::from_static(b"data: [DONE]\n\n")],
+        chunk(first),
+        vec![chunk(second), Bytes::from_static(b"data: [DONE]\n\n")],
     )
+}
+
+/// What the mock answers: whole, and as a stream's first and second piece. When the
+/// request holds the placeholder `[EMAIL_1]`, the answer echoes it, in a stream cut in
+/// the middle of it, so that tests can see Customs restore it.
+pub fn says(request: &[u8]) -> (&'static str, &'static str, &'static str) {
+    if String::from_utf8_lossy(request).contains("[EMAIL_1]") {
+        ("mock saw [EMAIL_1]", "first [EMA", "IL_1] second")
+    } else {
+        ("mock says hi", "first", "second")
+    }
 }
 
 /// `first` at once; `rest` only after [`MockUpstream::release_stream`] (or after 10 s,
@@ -198,6 +212,7 @@ async fn mock_anthropic(
 ) -> Response {
     record(&state, &uri, &headers, &body);
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (whole, first_piece, second_piece) = says(&body);
     if request["stream"] == json!(true) {
         let event =
             |name: &str, data: Value| Bytes::from(format!("event: {name}\ndata: {data}\n\n"));
@@ -210,11 +225,11 @@ async fn mock_anthropic(
         let first = [
             event("message_start", json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"], "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 7, "output_tokens": 0}}})),
             event("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
-            delta("first"),
+            delta(first_piece),
         ]
         .concat();
         let rest = vec![
-            delta("second"),
+            delta(second_piece),
             event(
                 "content_block_stop",
                 json!({"type": "content_block_stop", "index": 0}),
@@ -236,7 +251,7 @@ async fn mock_anthropic(
     }
     axum::Json(json!({
         "id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"],
-        "content": [{"type": "text", "text": "mock says hi"}],
+        "content": [{"type": "text", "text": whole}],
         "stop_reason": "end_turn", "stop_sequence": null,
         "usage": {"input_tokens": 7, "output_tokens": 3}
     }))
@@ -253,15 +268,30 @@ async fn mock_bedrock(
 ) -> Response {
     use customs::providers::eventstream::{Message, encode};
     record(&state, &uri, &headers, &body);
+    let (whole, first_piece, second_piece) = says(&body);
     if uri.path().ends_with("/converse-stream") {
-        let frame = |name: &str, payload: Value| encode(&Message::event(name, payload.to_string())).unwrap();
-        let delta = |text: &str| frame("contentBlockDelta", json!({"contentBlockIndex": 0, "delta": {"text": text}}));
-        let first = [frame("messageStart", json!({"role": "assistant"})), delta("first")].concat();
+        let frame = |name: &str, payload: Value| {
+            encode(&Message::event(name, payload.to_string())).unwrap()
+        };
+        let delta = |text: &str| {
+            frame(
+                "contentBlockDelta",
+                json!({"contentBlockIndex": 0, "delta": {"text": text}}),
+            )
+        };
+        let first = [
+            frame("messageStart", json!({"role": "assistant"})),
+            delta(first_piece),
+        ]
+        .concat();
         let rest = vec![
-            delta("second"),
+            delta(second_piece),
             frame("contentBlockStop", json!({"contentBlockIndex": 0})),
             frame("messageStop", json!({"stopReason": "end_turn"})),
-            frame("metadata", json!({"usage": {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9}, "metrics": {"latencyMs": 1}})),
+            frame(
+                "metadata",
+                json!({"usage": {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9}, "metrics": {"latencyMs": 1}}),
+            ),
         ];
         return Response::builder()
             .header("content-type", "application/vnd.amazon.eventstream")
@@ -273,7 +303,7 @@ async fn mock_bedrock(
             .unwrap();
     }
     axum::Json(json!({
-        "output": {"message": {"role": "assistant", "content": [{"text": "mock says hi"}]}},
+        "output": {"message": {"role": "assistant", "content": [{"text": whole}]}},
         "stopReason": "end_turn",
         "usage": {"inputTokens": 7, "outputTokens": 3, "totalTokens": 10},
         "metrics": {"latencyMs": 1}
@@ -291,6 +321,7 @@ async fn mock_gemini(
     body: Bytes,
 ) -> Response {
     record(&state, &uri, &headers, &body);
+    let (whole, first_piece, second_piece) = says(&body);
     let response = |text: &str| {
         json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}],
             "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 1, "totalTokenCount": 8},
@@ -300,13 +331,17 @@ async fn mock_gemini(
     if path.ends_with(":streamGenerateContent") {
         let (content_type, first, rest) = if uri.query() == Some("alt=sse") {
             let event = |text: &str| Bytes::from(format!("data: {}\r\n\r\n", response(text)));
-            ("text/event-stream", event("first"), vec![event("second")])
+            (
+                "text/event-stream",
+                event(first_piece),
+                vec![event(second_piece)],
+            )
         } else {
             (
                 "application/json",
-                Bytes::from(format!("[{}", response("first"))),
+                Bytes::from(format!("[{}", response(first_piece))),
                 vec![
-                    Bytes::from(format!(",\r\n{}", response("second"))),
+                    Bytes::from(format!(",\r\n{}", response(second_piece))),
                     Bytes::from_static(b"]"),
                 ],
             )
@@ -326,7 +361,7 @@ async fn mock_gemini(
     if path.ends_with(":batchEmbedContents") {
         return axum::Json(json!({"embeddings": [{"values": [0.1, 0.2, 0.3]}]})).into_response();
     }
-    axum::Json(response("mock says hi")).into_response()
+    axum::Json(response(whole)).into_response()
 }
 
 async fn mock_embeddings(

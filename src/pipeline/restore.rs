@@ -1,0 +1,930 @@
+//! restore: the upstream's answer on its way back to the caller.
+//!
+//! Two jobs, for every surface:
+//!
+//! - **Put vaulted values back.** Where the model echoes a placeholder Customs handed
+//!   out for this request (`[EMAIL_1]`), the caller gets its own value back: it sent it,
+//!   and the provider never saw it. Values that were masked or removed cannot come back.
+//!   Off with `[response] restore = false`; never for `customs-echo`, whose purpose is to
+//!   show what would have left.
+//! - **Read the usage** the provider reports (input and output tokens), whatever the
+//!   surface calls it, for the decision event (answers read whole) or the stream-end
+//!   record (streams).
+//!
+//! Answers read whole (JSON) are parsed, every string restored, and re-encoded. Streams
+//! are decoded frame by frame — server-sent events, AWS event-stream (Bedrock, whose
+//! `InvokeModel` chunks carry a base64 event inside) — and each event re-encoded as soon
+//! as it is complete: nothing waits for the end of the stream. A placeholder can be cut
+//! between two events (`"[EMA"`, `"IL_1] wrote"`): the text after a trailing `[` that
+//! could still become a placeholder is held back, at most
+//! [`crate::scan::redact::MAX_PLACEHOLDER_LEN`] bytes, and prepended to the next event
+//! of the same kind at the same place; if none comes, it is sent on its own in a copy of
+//! the event it was cut from, before whatever comes next.
+//!
+//! Anything else (errors, unknown content types, Gemini's JSON-array streaming) passes
+//! through unchanged.
+
+use std::collections::BTreeMap;
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::Response;
+use base64::Engine as _;
+use futures_util::{Stream, StreamExt as _};
+use serde_json::Value;
+
+use crate::audit::Usage;
+use crate::providers::eventstream;
+use crate::scan::redact::{MAX_PLACEHOLDER_LEN, Redactor};
+
+/// Largest non-streamed answer read whole for restoring; a larger one passes through.
+const MAX_WHOLE_BODY: usize = 32 * 1024 * 1024;
+
+/// Restores `text` completely (a whole answer, or a field that never streams).
+fn restore_all(redactor: Option<&Redactor>, value: &mut Value) {
+    if let Some(redactor) = redactor {
+        walk_strings(value, &mut String::new(), &mut |_, text| {
+            if text.contains('[') || redactor.has_fakes() {
+                *text = redactor.restore(text);
+            }
+        });
+    }
+}
+
+/// Every string value, with its JSON pointer.
+fn walk_strings(value: &mut Value, path: &mut String, visit: &mut dyn FnMut(&str, &mut String)) {
+    match value {
+        Value::String(text) => visit(path, text),
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&index.to_string());
+                walk_strings(item, path, visit);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(key);
+                walk_strings(item, path, visit);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where `text` should be cut so that a trailing, still-open placeholder is held back:
+/// the byte index of a final `[` followed only by placeholder characters, if the tail
+/// is short enough to still become one.
+fn hold_from(text: &str) -> usize {
+    let Some(open) = text.rfind('[') else {
+        return text.len();
+    };
+    let tail = text.get(open + 1..).unwrap_or_default();
+    let could_be_placeholder = tail.len() < MAX_PLACEHOLDER_LEN
+        && tail.chars().all(|c| {
+            c.is_ascii_uppercase()
+                || c.is_ascii_digit()
+                || matches!(c, '_' | '#')
+                || c.is_ascii_hexdigit()
+        });
+    if could_be_placeholder {
+        open
+    } else {
+        text.len()
+    }
+}
+
+/// Usage as providers report it, merged across the events of a stream.
+fn read_usage(value: &Value, usage: &mut Usage) {
+    const INPUT: [&str; 4] = [
+        "prompt_tokens",
+        "input_tokens",
+        "inputTokens",
+        "promptTokenCount",
+    ];
+    const OUTPUT: [&str; 4] = [
+        "completion_tokens",
+        "output_tokens",
+        "outputTokens",
+        "candidatesTokenCount",
+    ];
+    let candidates = [
+        value.get("usage"),
+        value.get("usageMetadata"),
+        value.pointer("/message/usage"),
+        value.pointer("/response/usage"),
+    ];
+    for found in candidates.into_iter().flatten() {
+        if let Some(n) = INPUT
+            .iter()
+            .find_map(|k| found.get(*k).and_then(Value::as_u64))
+        {
+            usage.input_tokens = Some(n);
+        }
+        if let Some(n) = OUTPUT
+            .iter()
+            .find_map(|k| found.get(*k).and_then(Value::as_u64))
+        {
+            usage.output_tokens = Some(n);
+        }
+    }
+}
+
+/// What the restore phase does to one answer.
+pub(crate) struct Plan {
+    /// The vault, when restoring is on and something was redacted.
+    pub(crate) redactor: Option<Redactor>,
+    /// The decision id, for the stream-end record.
+    pub(crate) decision_id: String,
+    /// The caller asked for a stream: a JSON answer is then Gemini's JSON-array
+    /// streaming, passed through rather than read whole.
+    pub(crate) stream: bool,
+}
+
+/// Restores a whole JSON answer in place and reads its usage. Returns the new body, or
+/// `None` when it is not JSON (then it passes unchanged).
+pub(crate) fn restore_whole(plan: &Plan, bytes: &[u8], usage: &mut Usage) -> Option<Vec<u8>> {
+    let mut value: Value = serde_json::from_slice(bytes).ok()?;
+    read_usage(&value, usage);
+    if plan.redactor.is_none() {
+        return None;
+    }
+    restore_all(plan.redactor.as_ref(), &mut value);
+    serde_json::to_vec(&value).ok()
+}
+
+/// The answer with the restore phase applied. `usage` receives the usage of a whole
+/// answer before this returns; a stream's usage goes to the stream-end record.
+pub(crate) async fn apply(plan: Plan, response: Response, usage: &mut Usage) -> Response {
+    if !response.status().is_success() {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let framing = if content_type.starts_with("text/event-stream") {
+        Framing::Sse(SseDecoder::default())
+    } else if content_type.starts_with(eventstream::CONTENT_TYPE) {
+        Framing::EventStream(eventstream::Decoder::new())
+    } else if content_type.starts_with("application/json") && plan.stream {
+        Framing::JsonArray(JsonArrayDecoder::default(), false)
+    } else if content_type.starts_with("application/json") {
+        let (mut parts, body) = response.into_parts();
+        let bytes = match axum::body::to_bytes(body, MAX_WHOLE_BODY).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                // Too large to restore, or broken mid-way: the caller sees a broken body,
+                // as it would have without Customs.
+                parts.headers.remove(header::CONTENT_LENGTH);
+                return Response::from_parts(parts, Body::empty());
+            }
+        };
+        let out = match restore_whole(&plan, &bytes, usage) {
+            Some(restored) => Bytes::from(restored),
+            None => bytes,
+        };
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(out));
+    } else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let state = StreamState {
+        inner: Box::pin(body.into_data_stream()),
+        framing,
+        events: Events {
+            redactor: plan.redactor,
+            held: BTreeMap::new(),
+            usage: Usage::default(),
+        },
+        decision_id: plan.decision_id,
+        done: false,
+    };
+    Response::from_parts(parts, Body::from_stream(restoring_stream(state)))
+}
+
+/// The framing of a stream.
+enum Framing {
+    Sse(SseDecoder),
+    EventStream(eventstream::Decoder),
+    /// Gemini's JSON-array streaming; the flag: the opening `[` has been sent.
+    JsonArray(JsonArrayDecoder, bool),
+}
+
+/// One event of a stream: its name (SSE `event:` or `:event-type`) and its data.
+#[derive(Debug, Clone)]
+struct Event {
+    name: Option<String>,
+    data: EventData,
+}
+
+#[derive(Debug, Clone)]
+enum EventData {
+    Json(Value),
+    /// Not JSON (`[DONE]`), or a frame that is not an event: passed through.
+    Raw(Bytes),
+}
+
+/// Text held back at one place of one kind of event, and the event it came from.
+struct Held {
+    text: String,
+    template: Event,
+    path: String,
+}
+
+/// The per-stream restore state.
+struct Events {
+    redactor: Option<Redactor>,
+    /// (event name, JSON pointer) → held text.
+    held: BTreeMap<(Option<String>, String), Held>,
+    usage: Usage,
+}
+
+impl Events {
+    /// One decoded event in; the events to send, in order, out.
+    fn process(&mut self, mut event: Event) -> Vec<Event> {
+        let EventData::Json(data) = &mut event.data else {
+            let mut out = self.flush_all();
+            out.push(event);
+            return out;
+        };
+        read_usage(data, &mut self.usage);
+        // Bedrock InvokeModel streams wrap each model event in base64.
+        if event.name.as_deref() == Some("chunk")
+            && let Some(inner) = decode_chunk(data)
+        {
+            read_usage(&inner, &mut self.usage);
+            if self.redactor.is_some() {
+                let mut inner_event = Event {
+                    name: Some("chunk-inner".to_owned()),
+                    data: EventData::Json(inner),
+                };
+                let restored = self.restore_event(&mut inner_event);
+                let mut out = Vec::new();
+                for e in restored.into_iter().chain(std::iter::once(inner_event)) {
+                    if let EventData::Json(inner) = &e.data {
+                        out.push(Event {
+                            name: Some("chunk".to_owned()),
+                            data: EventData::Json(encode_chunk(inner)),
+                        });
+                    }
+                }
+                return out;
+            }
+            return vec![event];
+        }
+        if self.redactor.is_none() {
+            return vec![event];
+        }
+        let mut out = self.restore_event(&mut event);
+        out.push(event);
+        out
+    }
+
+    /// Restores `event` in place, holding back open placeholders; returns the flushed
+    /// remainders of earlier events that must be sent before it.
+    fn restore_event(&mut self, event: &mut Event) -> Vec<Event> {
+        let Some(redactor) = self.redactor.as_ref() else {
+            return Vec::new();
+        };
+        let EventData::Json(data) = &mut event.data else {
+            return Vec::new();
+        };
+        let name = event.name.clone();
+        let mut touched: Vec<(Option<String>, String)> = Vec::new();
+        let mut newly_held: Vec<(String, String)> = Vec::new();
+        let held = &mut self.held;
+        walk_strings(data, &mut String::new(), &mut |path, text| {
+            let key = (name.clone(), path.to_owned());
+            let mut full = match held.remove(&key) {
+                Some(h) => h.text,
+                None => String::new(),
+            };
+            full.push_str(text);
+            let cut = hold_from(&full);
+            let (send, keep) = full.split_at(cut);
+            *text = redactor.restore(send);
+            if !keep.is_empty() {
+                newly_held.push((path.to_owned(), keep.to_owned()));
+            }
+            touched.push(key);
+        });
+        // Held text this event did not continue goes out first, on its own.
+        let stale: Vec<(Option<String>, String)> = self
+            .held
+            .keys()
+            .filter(|k| !touched.contains(k))
+            .cloned()
+            .collect();
+        let mut out = Vec::new();
+        for key in stale {
+            if let Some(h) = self.held.remove(&key) {
+                out.push(self.flushed(h));
+            }
+        }
+        for (path, text) in newly_held {
+            self.held.insert(
+                (name.clone(), path.clone()),
+                Held {
+                    text,
+                    template: event.clone(),
+                    path,
+                },
+            );
+        }
+        out
+    }
+
+    /// Held text sent on its own: the event it was cut from, with only that text.
+    fn flushed(&self, held: Held) -> Event {
+        let mut event = held.template;
+        let text = match &self.redactor {
+            Some(r) => r.restore(&held.text),
+            None => held.text,
+        };
+        if let EventData::Json(data) = &mut event.data
+            && let Some(Value::String(slot)) = data.pointer_mut(&held.path)
+        {
+            *slot = text;
+        }
+        event
+    }
+
+    fn flush_all(&mut self) -> Vec<Event> {
+        let held = std::mem::take(&mut self.held);
+        held.into_values().map(|h| self.flushed(h)).collect()
+    }
+}
+
+/// The model event inside a Bedrock `InvokeModel` stream chunk.
+fn decode_chunk(data: &Value) -> Option<Value> {
+    let encoded = data.get("bytes")?.as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn encode_chunk(inner: &Value) -> Value {
+    serde_json::json!({
+        "bytes": base64::engine::general_purpose::STANDARD.encode(inner.to_string())
+    })
+}
+
+struct StreamState {
+    inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
+    framing: Framing,
+    events: Events,
+    decision_id: String,
+    done: bool,
+}
+
+impl StreamState {
+    /// Decodes what `chunk` completes and encodes the events to send.
+    fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, ()> {
+        let mut decoded = Vec::new();
+        match &mut self.framing {
+            Framing::Sse(decoder) => {
+                decoder.push(chunk);
+                while let Some(event) = decoder.next_event() {
+                    decoded.push(event);
+                }
+            }
+            Framing::JsonArray(decoder, _) => {
+                decoder.push(chunk);
+                while let Some(value) = decoder.next_value() {
+                    decoded.push(Event {
+                        name: None,
+                        data: EventData::Json(value),
+                    });
+                }
+            }
+            Framing::EventStream(decoder) => {
+                decoder.push(chunk);
+                loop {
+                    match decoder.next_message() {
+                        Ok(Some(message)) => decoded.push(from_frame(message)),
+                        Ok(None) => break,
+                        Err(_) => return Err(()),
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for event in decoded {
+            for event in self.events.process(event) {
+                self.encode(&event, &mut out);
+            }
+        }
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Framing::Sse(decoder) = &mut self.framing
+            && let Some(event) = decoder.finish()
+        {
+            for event in self.events.process(event) {
+                self.encode(&event, &mut out);
+            }
+        }
+        for event in self.events.flush_all() {
+            self.encode(&event, &mut out);
+        }
+        if let Framing::JsonArray(_, opened) = &mut self.framing {
+            if !*opened {
+                out.push(b'[');
+            }
+            out.push(b']');
+        }
+        out
+    }
+
+    fn encode(&mut self, event: &Event, out: &mut Vec<u8>) {
+        match &mut self.framing {
+            Framing::JsonArray(_, opened) => {
+                out.extend_from_slice(if *opened { b",\r\n" } else { b"[" });
+                *opened = true;
+                match &event.data {
+                    EventData::Json(value) => out.extend_from_slice(value.to_string().as_bytes()),
+                    EventData::Raw(raw) => out.extend_from_slice(raw),
+                }
+            }
+            Framing::Sse(_) => {
+                if let Some(name) = &event.name {
+                    out.extend_from_slice(b"event: ");
+                    out.extend_from_slice(name.as_bytes());
+                    out.push(b'\n');
+                }
+                match &event.data {
+                    EventData::Json(value) => {
+                        out.extend_from_slice(b"data: ");
+                        out.extend_from_slice(value.to_string().as_bytes());
+                        out.push(b'\n');
+                    }
+                    EventData::Raw(raw) => {
+                        for line in raw.split(|b| *b == b'\n') {
+                            out.extend_from_slice(b"data: ");
+                            out.extend_from_slice(line);
+                            out.push(b'\n');
+                        }
+                    }
+                }
+                out.push(b'\n');
+            }
+            Framing::EventStream(_) => {
+                let message = match &event.data {
+                    EventData::Json(value) => eventstream::Message::event(
+                        event.name.as_deref().unwrap_or_default(),
+                        value.to_string(),
+                    ),
+                    EventData::Raw(frame) => {
+                        // A frame that was not an event (an exception): as it came.
+                        out.extend_from_slice(frame);
+                        return;
+                    }
+                };
+                if let Ok(frame) = eventstream::encode(&message) {
+                    out.extend_from_slice(&frame);
+                }
+            }
+        }
+    }
+
+    fn log_end(&self, completed: bool) {
+        let usage = &self.events.usage;
+        tracing::info!(
+            target: "customs.stream",
+            event_name = "customs.stream_end",
+            decision_id = %self.decision_id,
+            completed,
+            input_tokens = usage.input_tokens,
+            output_tokens = usage.output_tokens,
+            "stream ended"
+        );
+    }
+}
+
+/// An event-stream frame as an event: JSON events are decoded, anything else (an
+/// exception, or an event whose payload is not JSON) is re-sent byte for byte.
+fn from_frame(message: eventstream::Message) -> Event {
+    let is_event = message.header_str(":message-type") == Some("event");
+    let name = message.header_str(":event-type").map(str::to_owned);
+    if is_event && let Ok(value) = serde_json::from_slice::<Value>(&message.payload) {
+        return Event {
+            name,
+            data: EventData::Json(value),
+        };
+    }
+    let frame = eventstream::encode(&message).unwrap_or_default();
+    Event {
+        name,
+        data: EventData::Raw(frame),
+    }
+}
+
+fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if state.done {
+                return None;
+            }
+            match state.inner.next().await {
+                Some(Ok(chunk)) => match state.feed(&chunk) {
+                    Ok(out) if out.is_empty() => continue,
+                    Ok(out) => return Some((Ok(Bytes::from(out)), state)),
+                    Err(()) => {
+                        state.done = true;
+                        state.log_end(false);
+                        return Some((
+                            Err(std::io::Error::other("the upstream stream was malformed")),
+                            state,
+                        ));
+                    }
+                },
+                Some(Err(_)) => {
+                    state.done = true;
+                    state.log_end(false);
+                    return Some((
+                        Err(std::io::Error::other("the upstream stream broke off")),
+                        state,
+                    ));
+                }
+                None => {
+                    state.done = true;
+                    let out = state.finish();
+                    state.log_end(true);
+                    if out.is_empty() {
+                        return None;
+                    }
+                    return Some((Ok(Bytes::from(out)), state));
+                }
+            }
+        }
+    })
+}
+
+/// A JSON array streamed element by element (`[{...},\r\n{...}]`): each top-level
+/// element is handed out as soon as its closing brace arrives.
+#[derive(Default)]
+struct JsonArrayDecoder {
+    buffer: Vec<u8>,
+}
+
+impl JsonArrayDecoder {
+    fn push(&mut self, chunk: &[u8]) {
+        self.buffer.extend_from_slice(chunk);
+    }
+
+    fn next_value(&mut self) -> Option<Value> {
+        // Skip the array's punctuation between elements.
+        let start = self
+            .buffer
+            .iter()
+            .position(|b| !matches!(b, b'[' | b',' | b']' | b' ' | b'\n' | b'\r' | b'\t'))?;
+        self.buffer.drain(..start);
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut end = None;
+        for (i, &b) in self.buffer.iter().enumerate() {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some(i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let end = end?;
+        let element: Vec<u8> = self.buffer.drain(..end).collect();
+        serde_json::from_slice(&element).ok()
+    }
+}
+
+/// Server-sent events, incrementally: an event ends at a blank line.
+#[derive(Default)]
+struct SseDecoder {
+    buffer: Vec<u8>,
+}
+
+impl SseDecoder {
+    fn push(&mut self, chunk: &[u8]) {
+        self.buffer.extend_from_slice(chunk);
+    }
+
+    /// The next complete event, if the buffer holds one.
+    fn next_event(&mut self) -> Option<Event> {
+        loop {
+            let (end, skip) = find_blank_line(&self.buffer)?;
+            let block: Vec<u8> = self.buffer.drain(..end + skip).take(end).collect();
+            if let Some(event) = parse_block(&block) {
+                return Some(event);
+            }
+        }
+    }
+
+    /// What remains at the end of the stream (an event without its final blank line).
+    fn finish(&mut self) -> Option<Event> {
+        let block = std::mem::take(&mut self.buffer);
+        parse_block(&block)
+    }
+}
+
+/// The end of the first event block and the length of its terminator.
+fn find_blank_line(buffer: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < buffer.len() {
+        for terminator in [&b"\r\n\r\n"[..], b"\n\n", b"\r\r"] {
+            if buffer.get(i..i + terminator.len()) == Some(terminator) {
+                return Some((i, terminator.len()));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// One event block: its `event:` name and `data:` lines (comments and other fields are
+/// dropped, as a client would ignore them).
+fn parse_block(block: &[u8]) -> Option<Event> {
+    let text = String::from_utf8_lossy(block);
+    let mut name = None;
+    let mut data: Vec<&str> = Vec::new();
+    for line in text.split(['\n', '\r']) {
+        if let Some(value) = line.strip_prefix("event:") {
+            name = Some(value.trim_start().to_owned());
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value));
+        }
+    }
+    if data.is_empty() {
+        return None;
+    }
+    let joined = data.join("\n");
+    let data = match serde_json::from_str::<Value>(&joined) {
+        Ok(value) if value.is_object() || value.is_array() => EventData::Json(value),
+        _ => EventData::Raw(Bytes::from(joined)),
+    };
+    Some(Event { name, data })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::scan::{Finding, Severity};
+
+    fn redactor_with_email() -> (Redactor, String) {
+        let mut redactor = Redactor::new();
+        let text = "write to jane@example.com";
+        let finding = Finding {
+            entity: Arc::from("EMAIL"),
+            class: Arc::from("PII.EMAIL"),
+            severity: Severity::Medium,
+            start: 9,
+            end: 25,
+            confidence: 1.0,
+        };
+        let redacted = redactor.redact(text, &[finding]);
+        (redactor, redacted)
+    }
+
+    fn run_sse(redactor: Option<Redactor>, chunks: &[&str]) -> (String, Usage) {
+        let mut state = StreamState {
+            inner: Box::pin(futures_util::stream::empty()),
+            framing: Framing::Sse(SseDecoder::default()),
+            events: Events {
+                redactor,
+                held: BTreeMap::new(),
+                usage: Usage::default(),
+            },
+            decision_id: "d".into(),
+            done: false,
+        };
+        let mut out = Vec::new();
+        for chunk in chunks {
+            out.extend(state.feed(chunk.as_bytes()).unwrap());
+        }
+        out.extend(state.finish());
+        (String::from_utf8(out).unwrap(), state.events.usage.clone())
+    }
+
+    fn deltas(sse: &str) -> String {
+        sse.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .filter_map(|v| {
+                v.pointer("/choices/0/delta/content")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    fn chunk(content: &str) -> String {
+        format!(
+            "data: {}\n\n",
+            json!({"choices": [{"index": 0, "delta": {"content": content}}]})
+        )
+    }
+
+    #[test]
+    fn a_placeholder_split_across_two_events_is_restored() {
+        let (redactor, redacted) = redactor_with_email();
+        assert_eq!(redacted, "write to [EMAIL_1]");
+        let (out, _) = run_sse(
+            Some(redactor),
+            &[
+                &chunk("Sent to [EMA"),
+                &chunk("IL_1] today."),
+                "data: [DONE]\n\n",
+            ],
+        );
+        assert_eq!(deltas(&out), "Sent to jane@example.com today.");
+        assert!(out.ends_with("data: [DONE]\n\n"), "{out}");
+    }
+
+    #[test]
+    fn held_text_is_flushed_before_a_different_event_and_at_the_end() {
+        let (redactor, _) = redactor_with_email();
+        let finish = format!(
+            "data: {}\n\n",
+            json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        );
+        let (out, _) = run_sse(Some(redactor), &[&chunk("a list: [1, 2"), &finish]);
+        // "[1, 2" can never be a placeholder, so nothing is held at all.
+        assert_eq!(deltas(&out), "a list: [1, 2");
+        let (redactor, _) = redactor_with_email();
+        let (out, _) = run_sse(Some(redactor), &[&chunk("ends with [EMAIL"), &finish]);
+        assert_eq!(deltas(&out), "ends with [EMAIL");
+        assert!(out.find("[EMAIL").unwrap() < out.find("finish_reason").unwrap());
+    }
+
+    #[test]
+    fn events_split_across_network_chunks_and_crlf_framing_decode() {
+        let (redactor, _) = redactor_with_email();
+        let event = chunk("hi [EMAIL_1]").replace("\n\n", "\r\n\r\n");
+        let (first, second) = event.split_at(17);
+        let (out, _) = run_sse(Some(redactor), &[first, second]);
+        assert_eq!(deltas(&out), "hi jane@example.com");
+    }
+
+    #[test]
+    fn usage_is_read_from_anthropic_and_openai_streams() {
+        let anthropic = [
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":11,\"output_tokens\":1}}}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":7}}\n\n",
+        ];
+        let (out, usage) = run_sse(None, &anthropic);
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens),
+            (Some(11), Some(7))
+        );
+        assert!(out.starts_with("event: message_start\ndata: "));
+        let openai = format!(
+            "data: {}\n\n",
+            json!({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}})
+        );
+        let (_, usage) = run_sse(None, &[&openai]);
+        assert_eq!(
+            (usage.input_tokens, usage.output_tokens),
+            (Some(3), Some(4))
+        );
+    }
+
+    #[test]
+    fn event_stream_frames_are_restored_and_reframed() {
+        let (redactor, _) = redactor_with_email();
+        let mut state = StreamState {
+            inner: Box::pin(futures_util::stream::empty()),
+            framing: Framing::EventStream(eventstream::Decoder::new()),
+            events: Events {
+                redactor: Some(redactor),
+                held: BTreeMap::new(),
+                usage: Usage::default(),
+            },
+            decision_id: "d".into(),
+            done: false,
+        };
+        let frame = |name: &str, v: Value| {
+            eventstream::encode(&eventstream::Message::event(name, v.to_string())).unwrap()
+        };
+        let mut input = Vec::new();
+        input.extend_from_slice(&frame(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "to [EMAIL"}}),
+        ));
+        input.extend_from_slice(&frame(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": {"text": "_1]!"}}),
+        ));
+        input.extend_from_slice(&frame(
+            "metadata",
+            json!({"usage": {"inputTokens": 5, "outputTokens": 6}}),
+        ));
+        let mut out = Vec::new();
+        // Fed one byte at a time: frames are decoded whatever the network does.
+        for byte in &input {
+            out.extend(state.feed(std::slice::from_ref(byte)).unwrap());
+        }
+        out.extend(state.finish());
+        let mut decoder = eventstream::Decoder::new();
+        decoder.push(&out);
+        let mut text = String::new();
+        while let Some(message) = decoder.next_message().unwrap() {
+            let v: Value = serde_json::from_slice(&message.payload).unwrap();
+            if let Some(t) = v.pointer("/delta/text").and_then(Value::as_str) {
+                text.push_str(t);
+            }
+        }
+        assert_eq!(text, "to jane@example.com!");
+        assert_eq!(state.events.usage.output_tokens, Some(6));
+    }
+
+    #[test]
+    fn whole_answers_are_restored_everywhere_and_usage_read() {
+        let (redactor, _) = redactor_with_email();
+        let plan = Plan {
+            redactor: Some(redactor),
+            decision_id: "d".into(),
+            stream: false,
+        };
+        let body = json!({"content": [{"type": "text", "text": "Mailed [EMAIL_1]."}], "usage": {"input_tokens": 9, "output_tokens": 2}});
+        let mut usage = Usage::default();
+        let out = restore_whole(&plan, body.to_string().as_bytes(), &mut usage).unwrap();
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(out["content"][0]["text"], "Mailed jane@example.com.");
+        assert_eq!(usage.input_tokens, Some(9));
+    }
+
+    #[test]
+    fn json_array_streams_are_restored_element_by_element() {
+        let (redactor, _) = redactor_with_email();
+        let mut state = StreamState {
+            inner: Box::pin(futures_util::stream::empty()),
+            framing: Framing::JsonArray(JsonArrayDecoder::default(), false),
+            events: Events {
+                redactor: Some(redactor),
+                held: BTreeMap::new(),
+                usage: Usage::default(),
+            },
+            decision_id: "d".into(),
+            done: false,
+        };
+        let part = |t: &str| json!({"candidates": [{"content": {"parts": [{"text": t}]}}]});
+        let first = format!("[{}", part("to [EMA"));
+        let rest = format!(",\r\n{}]", part("IL_1] \"quoted } brace\""));
+        let mut out = state.feed(first.as_bytes()).unwrap();
+        // The element is complete, but its tail is held back until the next one.
+        assert!(!String::from_utf8_lossy(&out).contains("[EMA"));
+        out.extend(state.feed(rest.as_bytes()).unwrap());
+        out.extend(state.finish());
+        let parsed: Value = serde_json::from_slice(&out).unwrap();
+        let text: String = parsed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| {
+                v.pointer("/candidates/0/content/parts/0/text")
+                    .and_then(Value::as_str)
+            })
+            .collect();
+        assert_eq!(text, "to jane@example.com \"quoted } brace\"");
+    }
+
+    #[test]
+    fn hold_points() {
+        assert_eq!(hold_from("plain"), 5);
+        assert_eq!(hold_from("to [EMA"), 3);
+        assert_eq!(hold_from("to [EMAIL_1] and ["), 17);
+        assert_eq!(hold_from("array [1, 2"), 11);
+        assert_eq!(hold_from("x [email"), 8);
+    }
+}
