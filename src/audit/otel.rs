@@ -129,6 +129,17 @@ impl OtelExport {
                 d.jurisdiction.clone(),
             ));
         }
+        if let Some(surface) = event.surface {
+            attributes.push(KeyValue::new("customs.surface", surface.as_str()));
+        }
+        if let Some(usage) = &event.usage {
+            if let Some(n) = usage.input_tokens.and_then(|n| i64::try_from(n).ok()) {
+                attributes.push(KeyValue::new("gen_ai.usage.input_tokens", n));
+            }
+            if let Some(n) = usage.output_tokens.and_then(|n| i64::try_from(n).ok()) {
+                attributes.push(KeyValue::new("gen_ai.usage.output_tokens", n));
+            }
+        }
         if let Some(p) = &event.principal {
             attributes.push(KeyValue::new("enduser.id", p.id.clone()));
             attributes.push(KeyValue::new("customs.tenant", p.tenant.clone()));

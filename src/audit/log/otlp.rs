@@ -232,6 +232,18 @@ fn decision_spans(seq: u64, event: &Value) -> [Span; 2] {
             event["status"].as_i64().unwrap_or(0),
         ),
     ];
+    let surface = text(event, &["surface"]);
+    if !surface.is_empty() {
+        attributes.push(s("customs.surface", surface));
+    }
+    for (key, name) in [
+        ("input_tokens", "gen_ai.usage.input_tokens"),
+        ("output_tokens", "gen_ai.usage.output_tokens"),
+    ] {
+        if let Some(n) = event["usage"][key].as_i64() {
+            attributes.push(i(name, n));
+        }
+    }
     let provider = text(event, &["deployment", "provider"]);
     if !provider.is_empty() {
         attributes.push(s("gen_ai.provider.name", provider));
