@@ -151,10 +151,8 @@ pub(crate) struct Plan {
 pub(crate) fn restore_whole(plan: &Plan, bytes: &[u8], usage: &mut Usage) -> Option<Vec<u8>> {
     let mut value: Value = serde_json::from_slice(bytes).ok()?;
     read_usage(&value, usage);
-    if plan.redactor.is_none() {
-        return None;
-    }
-    restore_all(plan.redactor.as_ref(), &mut value);
+    let redactor = plan.redactor.as_ref()?;
+    restore_all(Some(redactor), &mut value);
     serde_json::to_vec(&value).ok()
 }
 

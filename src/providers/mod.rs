@@ -28,6 +28,7 @@ pub mod eventstream;
 pub mod gemini;
 pub mod openai_api;
 pub mod sigv4;
+pub mod translate;
 pub mod upstream;
 
 use serde_json::Value;
