@@ -177,6 +177,9 @@ pub struct DecisionEvent {
     /// The wire format the caller spoke (`openai.chat_completions`,
     /// `anthropic.messages`, ...), once the route is known.
     pub surface: Option<crate::providers::Api>,
+    /// The wire format the request left in, when Customs translated it (an OpenAI chat
+    /// request routed to Anthropic, Bedrock or Gemini).
+    pub upstream_surface: Option<crate::providers::Api>,
     /// The model name the caller asked for (cut to 128 characters).
     pub requested_model: Option<String>,
     /// The deployment chosen.
@@ -244,6 +247,7 @@ mod tests {
             code: None,
             operation: None,
             surface: None,
+            upstream_surface: None,
             requested_model: None,
             deployment: None,
             principal: None,

@@ -23,6 +23,8 @@ pub struct RequestContext {
     phase_started: Instant,
     pub(crate) operation: Operation,
     pub(crate) api: Api,
+    /// The API the request left in, when it was translated.
+    pub(crate) upstream_api: Option<Api>,
     pub(crate) client_address: Option<String>,
     /// The caller's W3C trace context: (trace id, parent span id), hex.
     pub(crate) trace_parent: Option<(String, String)>,
@@ -62,6 +64,7 @@ impl RequestContext {
             phase_started: Instant::now(),
             operation: api.operation(),
             api,
+            upstream_api: None,
             client_address,
             trace_parent: None,
             timings: BTreeMap::new(),
@@ -171,6 +174,7 @@ impl RequestContext {
             code: error.map(|e| e.code().to_owned()),
             operation: Some(self.operation),
             surface: Some(self.api),
+            upstream_surface: self.upstream_api,
             requested_model: self.requested_model,
             deployment: self.deployment,
             principal: self.principal,

@@ -304,17 +304,59 @@ async fn run(
         &facts,
         &findings,
     )?;
-    let (outgoing, redactor) = redact_segments(ctx, &route, &mut body, &findings)?;
-    let response = forward(
+    let (mut outgoing, redactor) = redact_segments(ctx, &route, &mut body, &findings)?;
+    // A request the deployment's provider does not speak natively goes out translated
+    // (OpenAI chat → the provider's own chat API) and its answer comes back translated.
+    let upstream_api = ctx
+        .api
+        .upstream_api(route.deployment.provider)
+        .unwrap_or(ctx.api);
+    let translation = upstream_api
+        .translation_target()
+        .filter(|_| upstream_api != ctx.api);
+    let upstream_endpoint = match translation {
+        Some(target) => {
+            let translated =
+                providers::translate::chat_request(target, &body, &route.deployment.model)?;
+            outgoing = serde_json::to_vec(&translated).map_err(|_| {
+                GatewayError::internal("encode_error", "The request could not be re-encoded.")
+            })?;
+            ctx.upstream_api = Some(upstream_api);
+            Endpoint {
+                door: endpoint.door,
+                api: upstream_api,
+                path_model: None,
+                path_stream: facts.stream,
+                sse: true,
+            }
+        }
+        None => endpoint.clone(),
+    };
+    let mut response = forward(
         gateway,
         ctx,
         &route,
-        endpoint,
+        &upstream_endpoint,
         &parts.headers,
         &body,
         outgoing,
     )
     .await?;
+    if let Some(target) = translation {
+        let include_usage = body
+            .pointer("/stream_options/include_usage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        response = restore::translate_back(
+            target,
+            response,
+            facts.stream,
+            &format!("chatcmpl-{}", ctx.decision_id),
+            &route.deployment.model,
+            include_usage,
+        )
+        .await;
+    }
     Ok(restore_phase(gateway, ctx, &route, redactor, response).await)
 }
 

@@ -35,6 +35,7 @@ use serde_json::Value;
 
 use crate::audit::Usage;
 use crate::providers::eventstream;
+use crate::providers::translate::{self, ChatStream, Target};
 use crate::scan::redact::{MAX_PLACEHOLDER_LEN, Redactor};
 
 /// Largest non-streamed answer read whole for restoring; a larger one passes through.
@@ -208,6 +209,161 @@ pub(crate) async fn apply(plan: Plan, response: Response, usage: &mut Usage) -> 
         done: false,
     };
     Response::from_parts(parts, Body::from_stream(restoring_stream(state)))
+}
+
+/// An answer in a translation target's API, turned into OpenAI chat's: a whole answer
+/// into a `chat.completion`, a stream event by event into `chat.completion.chunk`s
+/// (then `[DONE]`), an error into OpenAI's error shape with the upstream's status.
+pub(crate) async fn translate_back(
+    target: Target,
+    response: Response,
+    stream: bool,
+    id: &str,
+    model: &str,
+    include_usage: bool,
+) -> Response {
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let json = header::HeaderValue::from_static("application/json");
+    if !parts.status.is_success() || !stream {
+        let bytes = axum::body::to_bytes(body, MAX_WHOLE_BODY)
+            .await
+            .unwrap_or_default();
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let out = if parts.status.is_success() {
+            translate::chat_response(target, &value, id, model, created)
+        } else {
+            let message = translate::error_message(target, &value)
+                .unwrap_or_else(|| "The upstream provider refused the request.".to_owned());
+            serde_json::json!({"error": {
+                "message": message,
+                "type": "upstream_error",
+                "param": null,
+                "code": "upstream_error",
+            }})
+        };
+        parts.headers.insert(header::CONTENT_TYPE, json);
+        return Response::from_parts(parts, Body::from(out.to_string()));
+    }
+    let framing = match target {
+        Target::BedrockConverse => Framing::EventStream(eventstream::Decoder::new()),
+        Target::Anthropic | Target::Gemini => Framing::Sse(SseDecoder::default()),
+    };
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    let state = TranslateState {
+        inner: Box::pin(body.into_data_stream()),
+        framing,
+        chat: ChatStream::new(target, id, model, created, include_usage),
+        done: false,
+    };
+    Response::from_parts(parts, Body::from_stream(translating_stream(state)))
+}
+
+struct TranslateState {
+    inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
+    framing: Framing,
+    chat: ChatStream,
+    done: bool,
+}
+
+impl TranslateState {
+    fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, ()> {
+        let mut events = Vec::new();
+        match &mut self.framing {
+            Framing::Sse(decoder) => {
+                decoder.push(chunk);
+                while let Some(event) = decoder.next_event() {
+                    events.push(event);
+                }
+            }
+            Framing::EventStream(decoder) => {
+                decoder.push(chunk);
+                loop {
+                    match decoder.next_message() {
+                        Ok(Some(message)) => events.push(from_frame(message)),
+                        Ok(None) => break,
+                        Err(_) => return Err(()),
+                    }
+                }
+            }
+            Framing::JsonArray(..) => return Err(()),
+        }
+        let mut out = Vec::new();
+        for event in events {
+            let data = match &event.data {
+                EventData::Json(value) => value.clone(),
+                // An exception frame: its payload, if JSON, is the error.
+                EventData::Raw(_) => continue,
+            };
+            for chunk in self.chat.event(event.name.as_deref(), &data) {
+                push_chunk(&mut out, &chunk);
+            }
+        }
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Framing::Sse(decoder) = &mut self.framing
+            && let Some(event) = decoder.finish()
+            && let EventData::Json(data) = &event.data
+        {
+            for chunk in self.chat.event(event.name.as_deref(), data) {
+                push_chunk(&mut out, &chunk);
+            }
+        }
+        for chunk in self.chat.finish() {
+            push_chunk(&mut out, &chunk);
+        }
+        out.extend_from_slice(b"data: [DONE]\n\n");
+        out
+    }
+}
+
+fn push_chunk(out: &mut Vec<u8>, chunk: &Value) {
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(chunk.to_string().as_bytes());
+    out.extend_from_slice(b"\n\n");
+}
+
+fn translating_stream(state: TranslateState) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            if state.done {
+                return None;
+            }
+            match state.inner.next().await {
+                Some(Ok(chunk)) => match state.feed(&chunk) {
+                    Ok(out) if out.is_empty() => continue,
+                    Ok(out) => return Some((Ok(Bytes::from(out)), state)),
+                    Err(()) => {
+                        state.done = true;
+                        return Some((
+                            Err(std::io::Error::other("the upstream stream was malformed")),
+                            state,
+                        ));
+                    }
+                },
+                Some(Err(_)) => {
+                    state.done = true;
+                    return Some((
+                        Err(std::io::Error::other("the upstream stream broke off")),
+                        state,
+                    ));
+                }
+                None => {
+                    state.done = true;
+                    return Some((Ok(Bytes::from(state.finish())), state));
+                }
+            }
+        }
+    })
 }
 
 /// The framing of a stream.

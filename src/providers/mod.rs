@@ -19,7 +19,9 @@
 //! ([`Api::operation`]), so the same policies decide whatever the wire format, and lists
 //! its segments through [`visit_segments`], so the same scanner and redactor run on it.
 //! A deployment is a candidate for a request only when its provider speaks the request's
-//! API ([`Api::served_by`]).
+//! API, or when the request is OpenAI chat and [`translate`] can carry it to the
+//! provider's own chat API ([`Api::upstream_api`]), so a policy can move a request from
+//! one cloud to another whatever SDK the caller uses for OpenAI.
 
 pub mod anthropic;
 pub mod bedrock;
@@ -101,9 +103,17 @@ impl Api {
         }
     }
 
-    /// Whether a deployment of `provider` can take a body in this API unchanged.
+    /// Whether a deployment of `provider` can take a request in this API, as it is or
+    /// translated.
     pub fn served_by(self, provider: ProviderKind) -> bool {
-        match provider {
+        self.upstream_api(provider).is_some()
+    }
+
+    /// The API a request in this API is sent upstream in, for a deployment of
+    /// `provider`: the same API when the provider speaks it; for OpenAI chat, the
+    /// provider's own chat API (see [`translate`]); otherwise none.
+    pub fn upstream_api(self, provider: ProviderKind) -> Option<Api> {
+        let native = match provider {
             ProviderKind::Local => true,
             ProviderKind::OpenAi | ProviderKind::AzureOpenAi => matches!(
                 self,
@@ -115,6 +125,28 @@ impl Api {
                 self,
                 Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed
             ),
+        };
+        if native {
+            return Some(self);
+        }
+        if self != Api::OpenAiChat {
+            return None;
+        }
+        match provider {
+            ProviderKind::Anthropic => Some(Api::AnthropicMessages),
+            ProviderKind::Bedrock => Some(Api::BedrockConverse),
+            ProviderKind::Gemini | ProviderKind::Vertex => Some(Api::GeminiGenerate),
+            ProviderKind::Local | ProviderKind::OpenAi | ProviderKind::AzureOpenAi => None,
+        }
+    }
+
+    /// The translation target for an upstream API an OpenAI chat request is sent in.
+    pub fn translation_target(self) -> Option<translate::Target> {
+        match self {
+            Api::AnthropicMessages => Some(translate::Target::Anthropic),
+            Api::BedrockConverse => Some(translate::Target::BedrockConverse),
+            Api::GeminiGenerate => Some(translate::Target::Gemini),
+            _ => None,
         }
     }
 }

@@ -793,3 +793,116 @@ fn gemini_api() -> Surface {
         .find(|s| s.key_header == Some("x-goog-api-key"))
         .unwrap()
 }
+
+/// The content of every `chat.completion.chunk` in an OpenAI stream, joined.
+fn chunk_text(sse: &str) -> String {
+    sse.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|v| {
+            v.pointer("/choices/0/delta/content")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn openai_chat_is_translated_to_each_providers_own_api_when_policy_routes_there() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    // (model, where the mock must be called, what the body must look like there, surface)
+    let cases: [(&str, &str, &str, &str); 3] = [
+        (
+            "claude-sonnet-4",
+            "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse",
+            "/messages/0/content/0/text",
+            "bedrock.converse",
+        ),
+        (
+            "claude-sonnet-4-anthropic-us",
+            "/v1/messages",
+            "/messages/0/content/0/text",
+            "anthropic.messages",
+        ),
+        (
+            "gemini-2.5-pro",
+            "/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.5-pro:",
+            "/contents/0/parts/0/text",
+            "gemini.generate_content",
+        ),
+    ];
+    for (model, upstream, pointer, surface) in cases {
+        let body = json!({
+            "model": model,
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": format!("Please reach {EMAIL} today.")}
+            ]
+        });
+        let response = gateway.post("/v1/chat/completions", &token, &body).await;
+        assert_eq!(response.status(), 200, "{model}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["object"], "chat.completion", "{model}: {answer}");
+        assert_eq!(
+            answer["choices"][0]["message"]["content"],
+            format!("mock saw {EMAIL}"),
+            "{model}: {answer}"
+        );
+        assert_eq!(answer["choices"][0]["finish_reason"], "stop", "{model}");
+        assert!(
+            answer["usage"]["prompt_tokens"].as_u64().is_some(),
+            "{model}"
+        );
+        let received = mock.received();
+        let last = received.last().unwrap();
+        assert!(
+            last.path.starts_with(upstream),
+            "{model} went to {}",
+            last.path
+        );
+        let sent: Value = serde_json::from_str(&last.body).unwrap();
+        let text = sent
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        assert_eq!(text, "Please reach [EMAIL_1] today.", "{model}: {sent}");
+        let event = serde_json::to_value(gateway.events().pop().unwrap()).unwrap();
+        assert_eq!(event["surface"], "openai.chat_completions");
+        assert_eq!(event["upstream_surface"], surface, "{model}");
+
+        // Streamed: the provider's own stream comes back as OpenAI chunks, the
+        // placeholder it cut in two restored.
+        let mut body = body.clone();
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+        mock.release_stream();
+        let response = gateway.post("/v1/chat/completions", &token, &body).await;
+        assert_eq!(response.status(), 200, "{model}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let streamed = response.text().await.unwrap();
+        assert_eq!(
+            chunk_text(&streamed),
+            format!("first {EMAIL} second"),
+            "{model}: {streamed}"
+        );
+        assert!(streamed.trim_end().ends_with("data: [DONE]"), "{model}");
+        assert!(streamed.contains("\"usage\""), "{model}: no usage chunk");
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_cannot_be_translated_is_refused_not_sent() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let body = json!({
+        "model": "claude-sonnet-4-anthropic-us",
+        "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]
+    });
+    let response = gateway.post("/v1/chat/completions", &token(), &body).await;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "untranslatable_request");
+    assert!(mock.received().is_empty());
+}

@@ -154,6 +154,11 @@ class _MockHandler(BaseHTTPRequestHandler):
                 self._send_json(200, self._chat_completion(request))
         elif route.endswith("/embeddings"):
             self._send_json(200, self._embeddings(request))
+        elif route == "/v1/messages":
+            if request.get("stream") is True:
+                self._stream_anthropic(request)
+            else:
+                self._send_json(200, self._anthropic_message(request))
         else:
             self._send_json(404, {"error": {"message": "mock: no such endpoint", "type": "invalid_request_error"}})
 
@@ -195,6 +200,63 @@ class _MockHandler(BaseHTTPRequestHandler):
             self._send_chunk(event(_chat_chunk({"content": piece}, None, model)))
         self._send_chunk(event(_chat_chunk({}, "stop", model)))
         self._send_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    @staticmethod
+    def _anthropic_message(request: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": "msg_mock",
+            "type": "message",
+            "role": "assistant",
+            "model": request.get("model", "mock"),
+            "content": [{"type": "text", "text": "".join(MOCK_STREAM_PIECES)}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 4},
+        }
+
+    def _stream_anthropic(self, request: dict[str, Any]) -> None:
+        """Anthropic's named events: the first text delta at once, the rest once released."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def event(name: str, value: Any) -> bytes:
+            return f"event: {name}\ndata: {json.dumps(value)}\n\n".encode()
+
+        def delta(text: str) -> bytes:
+            return event(
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}},
+            )
+
+        first, *rest = MOCK_STREAM_PIECES
+        start = {
+            "type": "message_start",
+            "message": {
+                "id": "msg_mock", "type": "message", "role": "assistant", "model": request.get("model", "mock"),
+                "content": [], "stop_reason": None, "stop_sequence": None,
+                "usage": {"input_tokens": 3, "output_tokens": 0},
+            },
+        }
+        self._send_chunk(
+            event("message_start", start)
+            + event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+            + delta(first)
+        )
+        self.server.mock.stream_released.wait(STREAM_HOLD_SECS)
+        for piece in rest:
+            self._send_chunk(delta(piece))
+        self._send_chunk(event("content_block_stop", {"type": "content_block_stop", "index": 0}))
+        self._send_chunk(
+            event(
+                "message_delta",
+                {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 4}},
+            )
+        )
+        self._send_chunk(event("message_stop", {"type": "message_stop"}))
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
@@ -438,6 +500,8 @@ def _upstream_config(mock: MockUpstream) -> str:
     base_urls = {
         "gpt-4o-openai-us": mock.url("/v1"),
         "text-embedding-3-small-openai-us": mock.url("/v1"),
+        # Reached from the OpenAI SDK by translation (OpenAI chat → Anthropic Messages).
+        "claude-sonnet-4-anthropic-us": mock.url(),
         # Not used by the tests; pointed at the mock so that nothing can leave the machine.
         "gpt-4o-azure-swedencentral": mock.url(),
     }

@@ -8,6 +8,7 @@ order) because it accounts for every request the other tests made.
 
 from __future__ import annotations
 
+import json
 import time
 
 import openai
@@ -174,6 +175,59 @@ def test_streamed_chat_through_the_provider_sends_placeholders_and_the_gateway_k
         assert placeholder in user_content, user_content
     # The provider key comes from the gateway's environment; the caller's token stays.
     assert arrived.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
+    assert_nothing_of_caller(token, arrived.headers, arrived.body)
+
+
+def test_openai_sdk_reaches_an_anthropic_deployment_by_translation(
+    upstream_gateway: Gateway, mock_upstream: MockUpstream, rsa_token
+):
+    """The application keeps the OpenAI SDK; the catalog routes the model to Anthropic.
+    Customs sends Anthropic's Messages API and turns its event stream back into
+    `chat.completion.chunk`s, incrementally."""
+    token = rsa_token("bob", {"groups": ["engineering"], "residency": "US"})
+    client = upstream_gateway.client(token)
+
+    upstream_gateway.expect_decision()
+    started = time.monotonic()
+    stream = client.chat.completions.create(
+        model="claude-sonnet-4-anthropic-us",
+        stream=True,
+        stream_options={"include_usage": True},
+        messages=[
+            {"role": "system", "content": "You help support."},
+            {"role": "user", "content": pii_prompt()},
+        ],
+    )
+    with stream:
+        chunks = iter(stream)
+        first = next(chunks)
+        while not (first.choices and first.choices[0].delta.content):
+            first = next(chunks)
+        first_after = time.monotonic() - started
+        mock_upstream.release_stream()
+        rest = list(chunks)
+
+    assert first_after < STREAM_HOLD_SECS / 2, f"the first text took {first_after:.1f} s"
+    pieces = [chunk.choices[0].delta.content or "" for chunk in [first, *rest] if chunk.choices]
+    assert "".join(pieces) == "".join(MOCK_STREAM_PIECES)
+    finishes = [chunk.choices[0].finish_reason for chunk in rest if chunk.choices and chunk.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    assert rest[-1].usage is not None and rest[-1].usage.completion_tokens == 4
+
+    received = mock_upstream.received()
+    assert len(received) == 1, received
+    arrived = received[0]
+    assert arrived.path == "/v1/messages"
+    assert_no_pii(arrived.body)
+    body = arrived.json()
+    assert body["model"] == "claude-sonnet-4-5"
+    assert body["stream"] is True
+    assert body["system"] == "You help support." or body["system"] == [{"type": "text", "text": "You help support."}]
+    sent_text = json.dumps(body["messages"])
+    for placeholder in ("[EMAIL_1]", "[CARD_NUMBER_1]", "[US_SSN_1]"):
+        assert placeholder in sent_text, sent_text
+    assert arrived.headers["x-api-key"] == UPSTREAM_KEY
+    assert "anthropic-version" in arrived.headers
     assert_nothing_of_caller(token, arrived.headers, arrived.body)
 
 
