@@ -38,7 +38,7 @@ use crate::policy::catalog::check_base_url;
 use crate::policy::reload::{ReloadOutcome, Reloader};
 use crate::policy::{Bundle, DecideInput, Decision, PolicySource, ProviderKind, Route};
 use crate::providers::openai_api::{self, RequestFacts};
-use crate::providers::{self, Endpoint, echo, upstream::Upstreams};
+use crate::providers::{self, Api, Endpoint, echo, upstream::Upstreams};
 use crate::scan::Finding;
 use crate::scan::redact::Redactor;
 
@@ -330,6 +330,28 @@ async fn run(
                 sse: true,
             }
         }
+        None if ctx.api == Api::AnthropicMessages && upstream_api == Api::BedrockInvoke => {
+            // Claude on Bedrock: the same Messages body, with the model in the URL and
+            // Bedrock's version marker instead of `model` and `stream`.
+            if let Some(object) = body.as_object_mut() {
+                object.remove("model");
+                object.remove("stream");
+                object
+                    .entry("anthropic_version")
+                    .or_insert_with(|| Value::from("bedrock-2023-05-31"));
+            }
+            outgoing = serde_json::to_vec(&body).map_err(|_| {
+                GatewayError::internal("encode_error", "The request could not be re-encoded.")
+            })?;
+            ctx.upstream_api = Some(upstream_api);
+            Endpoint {
+                door: endpoint.door,
+                api: upstream_api,
+                path_model: None,
+                path_stream: facts.stream,
+                sse: false,
+            }
+        }
         None => endpoint.clone(),
     };
     let mut response = forward(
@@ -342,6 +364,9 @@ async fn run(
         outgoing,
     )
     .await?;
+    if ctx.upstream_api == Some(Api::BedrockInvoke) && ctx.api == Api::AnthropicMessages {
+        response = restore::bedrock_invoke_to_anthropic(response, facts.stream).await;
+    }
     if let Some(target) = translation {
         let include_usage = body
             .pointer("/stream_options/include_usage")
@@ -509,6 +534,7 @@ fn parse(
         ));
     }
     let facts = providers::request_facts(endpoint, &body)?;
+    ctx.operation = providers::operation(endpoint.api, &body);
     ctx.requested_model = Some(facts.model.chars().take(128).collect());
     ctx.stream = facts.stream;
     ctx.phase_done("parse");

@@ -265,6 +265,91 @@ pub(crate) async fn translate_back(
     Response::from_parts(parts, Body::from_stream(translating_stream(state)))
 }
 
+/// Claude's answer through Bedrock's `InvokeModel`, as Anthropic's own API gives it: a
+/// whole answer is already Anthropic's message; a stream's event-stream `chunk` frames
+/// each carry one Anthropic event, re-sent as a named server-sent event; an error
+/// becomes Anthropic's error shape with Bedrock's status.
+pub(crate) async fn bedrock_invoke_to_anthropic(response: Response, stream: bool) -> Response {
+    let (mut parts, body) = response.into_parts();
+    if !parts.status.is_success() {
+        let bytes = axum::body::to_bytes(body, MAX_WHOLE_BODY)
+            .await
+            .unwrap_or_default();
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let message = value
+            .get("message")
+            .or_else(|| value.get("Message"))
+            .and_then(Value::as_str)
+            .map(|m| m.chars().take(500).collect::<String>())
+            .unwrap_or_else(|| "The upstream provider refused the request.".to_owned());
+        let out = serde_json::json!({"type": "error", "error": {"type": "api_error", "message": message}});
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        return Response::from_parts(parts, Body::from(out.to_string()));
+    }
+    if !stream {
+        return Response::from_parts(parts, body);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    let mut decoder = eventstream::Decoder::new();
+    let mut inner = body.into_data_stream();
+    let stream = futures_util::stream::poll_fn(move |cx| {
+        loop {
+            match inner.poll_next_unpin(cx) {
+                std::task::Poll::Ready(Some(Ok(chunk))) => {
+                    decoder.push(&chunk);
+                    let mut out = Vec::new();
+                    loop {
+                        match decoder.next_message() {
+                            Ok(Some(message)) => {
+                                if let Some(event) =
+                                    serde_json::from_slice::<Value>(&message.payload)
+                                        .ok()
+                                        .as_ref()
+                                        .and_then(decode_chunk)
+                                {
+                                    let name = event
+                                        .get("type")
+                                        .and_then(Value::as_str)
+                                        .unwrap_or("message")
+                                        .to_owned();
+                                    out.extend_from_slice(
+                                        format!("event: {name}\ndata: {event}\n\n").as_bytes(),
+                                    );
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(_) => {
+                                return std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                                    "the upstream stream was malformed",
+                                ))));
+                            }
+                        }
+                    }
+                    if !out.is_empty() {
+                        return std::task::Poll::Ready(Some(Ok(Bytes::from(out))));
+                    }
+                }
+                std::task::Poll::Ready(Some(Err(_))) => {
+                    return std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                        "the upstream stream broke off",
+                    ))));
+                }
+                std::task::Poll::Ready(None) => return std::task::Poll::Ready(None),
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
 struct TranslateState {
     inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
     framing: Framing,

@@ -32,6 +32,20 @@ pub enum InvokeFamily {
     Anthropic,
     /// OpenAI Chat Completions (OpenAI's open-weight models on Bedrock).
     OpenAiChat,
+    /// Amazon Titan text embeddings (`inputText`).
+    TitanEmbed,
+    /// Cohere embeddings on Bedrock (`texts`).
+    CohereEmbed,
+}
+
+impl InvokeFamily {
+    /// The Cedar action a body of this family is decided as.
+    pub fn operation(self) -> Operation {
+        match self {
+            InvokeFamily::Anthropic | InvokeFamily::OpenAiChat => Operation::Chat,
+            InvokeFamily::TitanEmbed | InvokeFamily::CohereEmbed => Operation::Embeddings,
+        }
+    }
 }
 
 /// Which body family an `InvokeModel` body is, if Customs can read it.
@@ -41,6 +55,16 @@ pub fn invoke_family(body: &Value) -> Option<InvokeFamily> {
         Some(InvokeFamily::Anthropic)
     } else if object.get("messages").is_some_and(Value::is_array) {
         Some(InvokeFamily::OpenAiChat)
+    } else if object.get("inputText").is_some_and(Value::is_string)
+        && !object.contains_key("textGenerationConfig")
+    {
+        Some(InvokeFamily::TitanEmbed)
+    } else if object
+        .get("texts")
+        .and_then(Value::as_array)
+        .is_some_and(|texts| !texts.is_empty() && texts.iter().all(Value::is_string))
+    {
+        Some(InvokeFamily::CohereEmbed)
     } else {
         None
     }
@@ -120,10 +144,15 @@ pub fn invoke_facts(
         Some(InvokeFamily::OpenAiChat) => {
             openai_api::request_facts(Operation::Chat, body, Some(&model))?
         }
+        Some(InvokeFamily::TitanEmbed | InvokeFamily::CohereEmbed) => RequestFacts {
+            model: model.clone(),
+            stream: false,
+            tools_present: false,
+        },
         None => {
             return Err(GatewayError::bad_request(
                 "unsupported_body",
-                "This InvokeModel body is not one Customs can inspect (Anthropic messages or OpenAI chat), so it is refused; use Converse.",
+                "This InvokeModel body is not one Customs can inspect (Anthropic messages, OpenAI chat, Titan or Cohere embeddings), so it is refused; use Converse.",
             ));
         }
     };
@@ -171,6 +200,20 @@ pub fn visit_invoke(body: &mut Value, visit: &mut dyn FnMut(SegmentKind, &mut St
         Some(InvokeFamily::Anthropic) => anthropic::visit_segments(body, visit),
         Some(InvokeFamily::OpenAiChat) => {
             openai_api::visit_segments(Operation::Chat, body, visit);
+        }
+        Some(InvokeFamily::TitanEmbed) => {
+            if let Some(Value::String(text)) = body.get_mut("inputText") {
+                visit(SegmentKind::EmbeddingInput, text);
+            }
+        }
+        Some(InvokeFamily::CohereEmbed) => {
+            if let Some(Value::Array(texts)) = body.get_mut("texts") {
+                for text in texts {
+                    if let Value::String(text) = text {
+                        visit(SegmentKind::EmbeddingInput, text);
+                    }
+                }
+            }
         }
         None => {}
     }
@@ -381,9 +424,18 @@ mod tests {
         let openai = json!({"messages": [{"role": "user", "content": "hi"}]});
         assert_eq!(segments(openai.clone(), true)[0].1, "hi");
         assert!(invoke_facts(&openai, Some("openai.gpt-oss-120b-1:0"), false).is_ok());
-        let titan = json!({"inputText": "hello"});
+        let titan = json!({"inputText": "hello", "dimensions": 256});
+        assert_eq!(invoke_family(&titan), Some(InvokeFamily::TitanEmbed));
         assert_eq!(
-            invoke_facts(&titan, Some("amazon.titan"), false)
+            segments(titan, true)[0],
+            (SegmentKind::EmbeddingInput, "hello".to_owned())
+        );
+        let cohere = json!({"texts": ["a", "b"], "input_type": "search_document"});
+        assert_eq!(invoke_family(&cohere), Some(InvokeFamily::CohereEmbed));
+        assert_eq!(segments(cohere, true).len(), 2);
+        let titan_text = json!({"inputText": "hello", "textGenerationConfig": {}});
+        assert_eq!(
+            invoke_facts(&titan_text, Some("amazon.titan"), false)
                 .unwrap_err()
                 .code(),
             "unsupported_body"

@@ -182,6 +182,31 @@ fn converse_answer(body: &Value, stream: bool) -> Response {
 /// `chunk` events, each carrying one of the family's stream events base64-encoded.
 fn invoke_answer(body: &Value, id: &str, created: u64, stream: bool) -> Response {
     match super::bedrock::invoke_family(body) {
+        // Titan: one vector; the echo also shows the text as received.
+        Some(super::bedrock::InvokeFamily::TitanEmbed) => {
+            let text = body
+                .get("inputText")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            json_response(&json!({
+                "embedding": echo_vector(text),
+                "inputTextTokenCount": usage_tokens(text),
+                "customs_echo": {"inputText": text},
+            }))
+        }
+        Some(super::bedrock::InvokeFamily::CohereEmbed) => {
+            let texts: Vec<&str> = body
+                .get("texts")
+                .and_then(Value::as_array)
+                .map(|t| t.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            json_response(&json!({
+                "id": id,
+                "embeddings": texts.iter().map(|t| echo_vector(t)).collect::<Vec<_>>(),
+                "texts": texts,
+                "response_type": "embeddings_floats",
+            }))
+        }
         Some(super::bedrock::InvokeFamily::OpenAiChat) => {
             let text = body
                 .get("messages")

@@ -129,6 +129,10 @@ impl Api {
         if native {
             return Some(self);
         }
+        // Anthropic's Messages body is what Bedrock's InvokeModel takes for Claude.
+        if self == Api::AnthropicMessages && provider == ProviderKind::Bedrock {
+            return Some(Api::BedrockInvoke);
+        }
         if self != Api::OpenAiChat {
             return None;
         }
@@ -191,6 +195,17 @@ impl Endpoint {
             path_stream: false,
             sse: false,
         }
+    }
+}
+
+/// The Cedar action a request is decided as: the API's, except for Bedrock
+/// `InvokeModel`, whose body says whether it is chat or embeddings.
+pub fn operation(api: Api, body: &Value) -> Operation {
+    match api {
+        Api::BedrockInvoke => {
+            bedrock::invoke_family(body).map_or(Operation::Chat, bedrock::InvokeFamily::operation)
+        }
+        _ => api.operation(),
     }
 }
 

@@ -217,6 +217,18 @@ fn surfaces() -> Vec<Surface> {
             upstream_path: "/v1/messages",
             error_shape: anthropic_error,
         },
+        // Claude on Bedrock through Anthropic's SDK: the alias prefers Bedrock, whose
+        // InvokeModel takes the Messages body.
+        Surface {
+            name: "anthropic.messages",
+            model: "claude-sonnet-4",
+            path: |_, _| "/v1/messages".into(),
+            key_header: Some("x-api-key"),
+            body: anthropic_body,
+            places: ALL_PLACES,
+            upstream_path: "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke",
+            error_shape: anthropic_error,
+        },
         Surface {
             name: "bedrock.converse",
             model: "claude-sonnet-4",
@@ -670,7 +682,7 @@ async fn bedrock_invoke_model_reads_anthropic_bodies_and_refuses_unreadable_ones
         .post(
             "/model/customs-echo/invoke",
             &token,
-            &json!({"inputText": "hello"}),
+            &json!({"prompt": "hello", "max_gen_len": 10}),
         )
         .await;
     assert_eq!(response.status(), 400);
@@ -905,4 +917,74 @@ async fn a_request_that_cannot_be_translated_is_refused_not_sent() {
     let error: Value = response.json().await.unwrap();
     assert_eq!(error["error"]["code"], "untranslatable_request");
     assert!(mock.received().is_empty());
+}
+
+#[tokio::test]
+async fn bedrock_invoke_model_embeddings_are_inspected_and_decided_as_embeddings() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let body = json!({"inputText": format!("mail {EMAIL}"), "dimensions": 256});
+    let response = gateway
+        .post("/model/titan-embed-text-v2/invoke", &token(), &body)
+        .await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["embedding"].as_array().unwrap().len(), 3);
+    let received = mock.received();
+    let sent: Value = serde_json::from_str(&received.last().unwrap().body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"inputText": "mail [EMAIL_1]", "dimensions": 256})
+    );
+    assert!(
+        received
+            .last()
+            .unwrap()
+            .path
+            .starts_with("/model/amazon.titan-embed-text-v2%3A0/invoke")
+    );
+    let event = serde_json::to_value(gateway.events().pop().unwrap()).unwrap();
+    assert_eq!(event["operation"], "embeddings");
+    assert_eq!(event["surface"], "bedrock.invoke_model");
+}
+
+#[tokio::test]
+async fn claude_through_anthropics_sdk_reaches_bedrock_in_bedrocks_own_body() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    // An EU resident: Anthropic's own (US) API is refused, Bedrock in Frankfurt is not.
+    let eu = dev_token("eva", json!({"groups": ["engineering"], "residency": "EU"}));
+    let body = anthropic_body("claude-sonnet-4", Place::Message, "hello", true);
+    let response = client()
+        .post(gateway.url("/v1/messages"))
+        .header("x-api-key", &eu)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    mock.release_stream();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let streamed = response.text().await.unwrap();
+    assert!(streamed.starts_with("event: message_start\n"), "{streamed}");
+    assert!(streamed.contains("event: message_stop"), "{streamed}");
+    let received = mock.received();
+    let last = received.last().unwrap();
+    assert!(
+        last.path.starts_with(
+            "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream"
+        ),
+        "{}",
+        last.path
+    );
+    let sent: Value = serde_json::from_str(&last.body).unwrap();
+    assert_eq!(sent["anthropic_version"], "bedrock-2023-05-31");
+    assert!(
+        sent.get("model").is_none() && sent.get("stream").is_none(),
+        "{sent}"
+    );
+    let event = serde_json::to_value(gateway.events().pop().unwrap()).unwrap();
+    assert_eq!(event["surface"], "anthropic.messages");
+    assert_eq!(event["upstream_surface"], "bedrock.invoke_model");
+    assert_eq!(event["deployment"]["region"], "eu-central-1");
 }

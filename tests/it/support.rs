@@ -269,6 +269,59 @@ async fn mock_bedrock(
     use customs::providers::eventstream::{Message, encode};
     record(&state, &uri, &headers, &body);
     let (whole, first_piece, second_piece) = says(&body);
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let claude = request.get("anthropic_version").is_some();
+    if uri.path().ends_with("/invoke") && claude {
+        return axum::Json(json!({
+            "id": "msg_mock", "type": "message", "role": "assistant", "model": "claude",
+            "content": [{"type": "text", "text": whole}],
+            "stop_reason": "end_turn", "stop_sequence": null,
+            "usage": {"input_tokens": 7, "output_tokens": 3}
+        }))
+        .into_response();
+    }
+    if uri.path().ends_with("/invoke") {
+        return axum::Json(json!({"embedding": [0.1, 0.2, 0.3], "inputTextTokenCount": 3}))
+            .into_response();
+    }
+    if uri.path().ends_with("/invoke-with-response-stream") {
+        use base64::Engine as _;
+        let chunk = |event: Value| {
+            let bytes = base64::engine::general_purpose::STANDARD.encode(event.to_string());
+            encode(&Message::event(
+                "chunk",
+                json!({"bytes": bytes}).to_string(),
+            ))
+            .unwrap()
+        };
+        let delta = |text: &str| {
+            chunk(
+                json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
+            )
+        };
+        let first = [
+            chunk(json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant", "model": "claude", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 7, "output_tokens": 0}}})),
+            chunk(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
+            delta(first_piece),
+        ]
+        .concat();
+        let rest = vec![
+            delta(second_piece),
+            chunk(json!({"type": "content_block_stop", "index": 0})),
+            chunk(
+                json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 2}}),
+            ),
+            chunk(json!({"type": "message_stop"})),
+        ];
+        return Response::builder()
+            .header("content-type", "application/vnd.amazon.eventstream")
+            .body(Body::from_stream(held_stream(
+                Arc::clone(&state.release),
+                Bytes::from(first),
+                rest,
+            )))
+            .unwrap();
+    }
     if uri.path().ends_with("/converse-stream") {
         let frame = |name: &str, payload: Value| {
             encode(&Message::event(name, payload.to_string())).unwrap()
@@ -559,6 +612,7 @@ pub fn config_with_mock(mock: &MockUpstream) -> Config {
         "claude-sonnet-4-bedrock-us-east-1",
         "gpt-oss-120b-bedrock-eu-central-1",
         "gpt-oss-120b-bedrock-us-east-1",
+        "titan-embed-text-v2-bedrock-eu-central-1",
     ] {
         config.upstream.base_urls.insert(id.into(), mock.url(""));
         config

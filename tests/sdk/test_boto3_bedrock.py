@@ -112,3 +112,42 @@ def test_a_secret_is_refused_as_access_denied(bedrock):
     assert error["Error"]["Code"] == "AccessDeniedException"
     assert "secrets.never-leave" in error["Error"]["Message"]
     assert "AKIA" not in json.dumps(error, default=str)
+
+
+def test_invoke_model_titan_embeddings_are_redacted(bedrock):
+    gateway, client = bedrock
+
+    gateway.expect_decision()
+    response = client.invoke_model(
+        modelId="customs-echo",
+        body=json.dumps({"inputText": f"customer {EMAIL}", "dimensions": 256}),
+        contentType="application/json",
+        accept="application/json",
+    )
+
+    answer = json.loads(response["body"].read())
+    assert len(answer["embedding"]) > 0
+    assert answer["customs_echo"]["inputText"] == "customer [EMAIL_1]"
+
+
+def test_invoke_model_with_response_stream_anthropic_body(bedrock):
+    gateway, client = bedrock
+
+    gateway.expect_decision()
+    response = client.invoke_model_with_response_stream(
+        modelId="customs-echo",
+        body=json.dumps(
+            {
+                "anthropic_version": "bedrock-2023-05-31",
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": f"Write to {EMAIL} about the overdue invoice, please."}],
+            }
+        ),
+    )
+    text = ""
+    for event in response["body"]:
+        inner = json.loads(event["chunk"]["bytes"])
+        if inner["type"] == "content_block_delta":
+            text += inner["delta"]["text"]
+
+    assert "[EMAIL_1]" in text and EMAIL not in text, text
