@@ -16,6 +16,7 @@
 mod event;
 pub mod log;
 pub mod otel;
+pub mod otlp_transport;
 
 use std::sync::{Arc, Mutex};
 

@@ -1,5 +1,7 @@
-//! OpenTelemetry export of decision events over OTLP (HTTP/protobuf), configured by the
-//! standard `OTEL_*` environment variables.
+//! OpenTelemetry export of decision events over OTLP, HTTP/protobuf or gRPC, configured
+//! by the standard `OTEL_*` environment variables (protocol and endpoint per signal, see
+//! [`super::otlp_transport`]; headers, timeout and compression are read by
+//! `opentelemetry-otlp` itself).
 //!
 //! Each event becomes a span `{gen_ai.operation.name} {gen_ai.request.model}` with a
 //! child `apply_guardrail` span carrying the `gen_ai.security.*` attributes and one
@@ -7,8 +9,11 @@
 //! record `customs.decision` whose body is the whole event as JSON.
 //!
 //! The exporters batch on their own threads and drop when their queue is full or the
-//! collector is away; the structured log is the record of last resort until the durable
-//! audit log lands.
+//! collector is away: this path is best effort, the durable log ([`super::log`]) is the
+//! guarantee. The SDK's batch threads drive an exporter's future outside any async
+//! runtime: the HTTP exporter owns a blocking client, and the gRPC exporter's channel
+//! lives on a one-thread Tokio runtime this module owns, so export works the same before,
+//! during and after the gateway's runtime.
 
 use std::time::{Duration, SystemTime};
 
@@ -17,11 +22,12 @@ use opentelemetry::trace::{
     Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_otlp::{LogExporter, Protocol, SpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
+use super::otlp_transport::{self, OtlpProtocol, Signal};
 use super::{DecisionEvent, Outcome};
 
 /// The OTLP exporters and their providers.
@@ -31,54 +37,96 @@ pub struct OtelExport {
     logger_provider: SdkLoggerProvider,
     tracer: SdkTracer,
     logger: SdkLogger,
+    /// Drives the gRPC channels. Declared last: dropped after the providers, whose own
+    /// drop still exports what is queued.
+    _grpc_runtime: Option<GrpcRuntime>,
 }
 
-/// Whether the environment asks for OTLP export.
+/// The Tokio runtime behind the gRPC exporters. Dropping it never blocks, so an
+/// `OtelExport` may be dropped anywhere, an async context included.
+#[derive(Debug)]
+struct GrpcRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for GrpcRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Where one signal goes: its protocol, and its URL (`None`: the `OTEL_*` environment).
+#[derive(Debug, Clone)]
+struct Route {
+    protocol: OtlpProtocol,
+    url: Option<String>,
+}
+
+/// Whether the environment asks for OTLP export (an endpoint, general or per signal).
 pub fn configured_by_env() -> bool {
-    [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-    ]
-    .iter()
-    .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()))
+    otlp_transport::endpoint_in_env()
 }
 
 impl OtelExport {
-    /// Builds the exporters from the `OTEL_*` environment. Call it outside an async
-    /// context (the HTTP exporter owns a blocking client).
+    /// Builds the exporters from the `OTEL_*` environment. Fails on a protocol other
+    /// than `http/protobuf` and `grpc`, or on an endpoint the protocol cannot use (an
+    /// `https://` endpoint for gRPC).
     pub fn from_env(service_name: &str) -> anyhow::Result<OtelExport> {
-        if let Ok(protocol) = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL")
-            && !protocol.is_empty()
-            && protocol != "http/protobuf"
-        {
-            anyhow::bail!(
-                "OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported by this build; use http/protobuf"
-            );
-        }
+        let route = |signal| -> anyhow::Result<Route> {
+            Ok(Route {
+                protocol: OtlpProtocol::from_env(signal)?,
+                url: None,
+            })
+        };
         let service_name =
             std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service_name.to_owned());
-        OtelExport::build(&service_name, None)
+        OtelExport::build(&service_name, route(Signal::Traces)?, route(Signal::Logs)?)
     }
 
     /// Builds the exporters for an explicit OTLP/HTTP base URL (`http://host:4318`),
     /// other settings from the environment.
     pub fn with_endpoint(service_name: &str, base_url: &str) -> anyhow::Result<OtelExport> {
-        OtelExport::build(service_name, Some(base_url.trim_end_matches('/')))
+        OtelExport::with_protocol_endpoint(service_name, OtlpProtocol::HttpProtobuf, base_url)
     }
 
-    fn build(service_name: &str, base_url: Option<&str>) -> anyhow::Result<OtelExport> {
+    /// Builds the exporters for an explicit protocol and base URL (`http://host:4317` for
+    /// gRPC, `http://host:4318` for HTTP), other settings from the environment.
+    pub fn with_protocol_endpoint(
+        service_name: &str,
+        protocol: OtlpProtocol,
+        base_url: &str,
+    ) -> anyhow::Result<OtelExport> {
+        let route = |signal| Route {
+            protocol,
+            url: Some(otlp_transport::join(protocol, base_url, signal)),
+        };
+        OtelExport::build(service_name, route(Signal::Traces), route(Signal::Logs))
+    }
+
+    fn build(service_name: &str, traces: Route, logs: Route) -> anyhow::Result<OtelExport> {
+        let grpc_runtime =
+            if traces.protocol == OtlpProtocol::Grpc || logs.protocol == OtlpProtocol::Grpc {
+                Some(GrpcRuntime(Some(
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .thread_name("customs-otlp-grpc")
+                        .enable_all()
+                        .build()?,
+                )))
+            } else {
+                None
+            };
+        let (span_exporter, log_exporter) = {
+            // A tonic channel starts its connection task on the runtime current at build.
+            let _entered = grpc_runtime
+                .as_ref()
+                .and_then(|r| r.0.as_ref())
+                .map(tokio::runtime::Runtime::enter);
+            (span_exporter(traces)?, log_exporter(logs)?)
+        };
         let resource = Resource::builder()
             .with_service_name(service_name.to_owned())
             .build();
-        let mut span_exporter = opentelemetry_otlp::SpanExporter::builder().with_http();
-        let mut log_exporter = opentelemetry_otlp::LogExporter::builder().with_http();
-        if let Some(base) = base_url {
-            span_exporter = span_exporter.with_endpoint(format!("{base}/v1/traces"));
-            log_exporter = log_exporter.with_endpoint(format!("{base}/v1/logs"));
-        }
-        let span_exporter = span_exporter.build()?;
-        let log_exporter = log_exporter.build()?;
         let tracer_provider = SdkTracerProvider::builder()
             .with_batch_exporter(span_exporter)
             .with_resource(resource.clone())
@@ -94,6 +142,7 @@ impl OtelExport {
             logger_provider,
             tracer,
             logger,
+            _grpc_runtime: grpc_runtime,
         })
     }
 
@@ -192,6 +241,13 @@ impl OtelExport {
         let mut record = self.logger.create_log_record();
         record.set_event_name("customs.decision");
         record.set_timestamp(now);
+        // In the request span's trace, as the forwarder's records are.
+        let request = parent.span().span_context().clone();
+        record.set_trace_context(
+            request.trace_id(),
+            request.span_id(),
+            Some(request.trace_flags()),
+        );
         let (severity, text) = match event.outcome {
             Outcome::Allow | Outcome::Modify => (Severity::Info, "INFO"),
             Outcome::Deny | Outcome::Unauthenticated | Outcome::Invalid => (Severity::Warn, "WARN"),
@@ -218,6 +274,57 @@ impl OtelExport {
         let _ = self.tracer_provider.shutdown();
         let _ = self.logger_provider.shutdown();
     }
+}
+
+/// The span exporter for `route`. The protocol is set explicitly, so the transport chosen
+/// here is the one used whatever the variables say for the other signal.
+fn span_exporter(route: Route) -> anyhow::Result<SpanExporter> {
+    let exporter = match route.protocol {
+        OtlpProtocol::HttpProtobuf => {
+            let builder = SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary);
+            match route.url {
+                Some(url) => builder.with_endpoint(url).build(),
+                None => builder.build(),
+            }
+        }
+        OtlpProtocol::Grpc => {
+            let builder = SpanExporter::builder()
+                .with_tonic()
+                .with_protocol(Protocol::Grpc);
+            match route.url {
+                Some(url) => builder.with_endpoint(url).build(),
+                None => builder.build(),
+            }
+        }
+    };
+    Ok(exporter?)
+}
+
+/// The log exporter for `route`; see [`span_exporter`].
+fn log_exporter(route: Route) -> anyhow::Result<LogExporter> {
+    let exporter = match route.protocol {
+        OtlpProtocol::HttpProtobuf => {
+            let builder = LogExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary);
+            match route.url {
+                Some(url) => builder.with_endpoint(url).build(),
+                None => builder.build(),
+            }
+        }
+        OtlpProtocol::Grpc => {
+            let builder = LogExporter::builder()
+                .with_tonic()
+                .with_protocol(Protocol::Grpc);
+            match route.url {
+                Some(url) => builder.with_endpoint(url).build(),
+                None => builder.build(),
+            }
+        }
+    };
+    Ok(exporter?)
 }
 
 /// The caller's W3C trace context as a remote parent, or an empty context.

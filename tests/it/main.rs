@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod flow;
 mod limits;
+mod otlp_grpc;
 mod policy_reload;
 mod scan_cases;
 mod sigv4_check;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::otlp_transport::OtlpProtocol;
+
 /// When an append waits for the disk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,14 +92,19 @@ impl Default for AuditConfig {
     }
 }
 
-/// `[audit.forward]`: shipping the log over OTLP/HTTP.
+/// `[audit.forward]`: shipping the log over OTLP (HTTP/protobuf or gRPC).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ForwardConfig {
-    /// Ship the log when an endpoint is known (here or in `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    /// Ship the log when an endpoint is known (here or in `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// or a signal's endpoint variable).
     pub enabled: bool,
-    /// OTLP/HTTP base URL (`http://collector:4318`); absent: the `OTEL_*` environment.
+    /// OTLP base URL: `http://collector:4318` for `http/protobuf`, `http://collector:4317`
+    /// for `grpc`; absent: the `OTEL_*` environment.
     pub endpoint: Option<String>,
+    /// `"http/protobuf"` or `"grpc"` for both signals; absent: `OTEL_EXPORTER_OTLP_*_PROTOCOL`,
+    /// else `http/protobuf`.
+    pub protocol: Option<OtlpProtocol>,
     /// Most records per export request.
     pub max_batch: usize,
     /// Longest pause between retries after a failed export, in milliseconds.
@@ -111,9 +118,26 @@ impl Default for ForwardConfig {
         ForwardConfig {
             enabled: true,
             endpoint: None,
+            protocol: None,
             max_batch: 256,
             max_backoff_ms: 5_000,
             timeout_ms: 10_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forward_protocol_takes_the_otlp_names_and_defaults_to_the_environment() {
+        let grpc: ForwardConfig =
+            toml::from_str("endpoint = \"http://collector:4317\"\nprotocol = \"grpc\"").unwrap();
+        assert_eq!(grpc.protocol, Some(OtlpProtocol::Grpc));
+        let http: ForwardConfig = toml::from_str("protocol = \"http/protobuf\"").unwrap();
+        assert_eq!(http.protocol, Some(OtlpProtocol::HttpProtobuf));
+        assert_eq!(ForwardConfig::default().protocol, None);
+        assert!(toml::from_str::<ForwardConfig>("protocol = \"http/json\"").is_err());
     }
 }

@@ -1,10 +1,15 @@
-//! The forwarder: ships the durable log over OTLP/HTTP (protobuf) and remembers, per
-//! signal, the last sequence number the collector acknowledged, in `DIR/forward.cursor`.
+//! The forwarder: ships the durable log over OTLP, HTTP/protobuf or gRPC (per signal, by
+//! `[audit.forward] protocol` or the standard `OTEL_*` variables, see
+//! [`crate::audit::otlp_transport`]), and remembers, per signal, the last sequence number
+//! the collector acknowledged, in `DIR/forward.cursor`.
 //!
 //! It reads the segment files, not memory, so a collector outage and a restart are the
 //! same case: it resumes after the cursor and sends everything since. It sends only
 //! records already fsynced, retries a failed batch (the same records, the same ids) with
-//! capped exponential backoff for as long as it takes, and never skips one.
+//! capped exponential backoff for as long as it takes, and never skips one. Both
+//! transports carry the same `ExportLogsServiceRequest` / `ExportTraceServiceRequest`
+//! ([`super::otlp`]); an HTTP answer other than 2xx and a gRPC status other than `OK`
+//! alike mean "not delivered".
 //!
 //! Guarantees. Every record reaches the collector at least once. A record is sent twice
 //! only if Customs stops between the collector's acknowledgement of a batch and the
@@ -19,76 +24,94 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use prost::Message as _;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
 
 use super::Shared;
 use super::config::ForwardConfig;
 use super::otlp;
 use super::segment::{OwnedRecord, Reader};
+use crate::audit::otlp_transport::{self, OtlpProtocol, Signal};
 
 /// The cursor file's name in the log directory.
 pub const CURSOR_FILE: &str = "forward.cursor";
 
+/// Where one signal goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The transport.
+    pub protocol: OtlpProtocol,
+    /// Full URL: `…/v1/logs` or `…/v1/traces` for HTTP, the collector's address for gRPC.
+    pub url: String,
+}
+
 /// Where the forwarder sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// Full URL for logs (`…/v1/logs`).
-    pub logs_url: String,
-    /// Full URL for traces (`…/v1/traces`).
-    pub traces_url: String,
-    /// Extra headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. an API key for the collector.
+    /// Log records.
+    pub logs: Destination,
+    /// Spans.
+    pub traces: Destination,
+    /// Extra headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. an API key for the collector;
+    /// gRPC metadata on the gRPC transport.
     pub headers: Vec<(String, String)>,
 }
 
 impl Target {
-    /// A target under an OTLP/HTTP base URL (`http://collector:4318`).
-    pub fn base(url: &str) -> Target {
-        let base = url.trim_end_matches('/');
+    /// A target under one base URL (`http://collector:4318` for HTTP,
+    /// `http://collector:4317` for gRPC).
+    pub fn base(protocol: OtlpProtocol, url: &str) -> Target {
+        let destination = |signal| Destination {
+            protocol,
+            url: otlp_transport::join(protocol, url, signal),
+        };
         Target {
-            logs_url: format!("{base}/v1/logs"),
-            traces_url: format!("{base}/v1/traces"),
+            logs: destination(Signal::Logs),
+            traces: destination(Signal::Traces),
             headers: Vec::new(),
         }
     }
 
-    /// The configured endpoint, else the standard `OTEL_EXPORTER_OTLP_*` environment;
-    /// `None` when forwarding is off or no endpoint is known.
+    /// The configured endpoint and protocol, else the standard `OTEL_EXPORTER_OTLP_*`
+    /// environment; `None` when forwarding is off or no endpoint is configured or named
+    /// in the environment. A protocol variable with an unsupported value is reported and
+    /// `http/protobuf` used (`customs serve` has already refused it at start when an
+    /// endpoint variable is set).
     pub fn resolve(config: &ForwardConfig) -> Option<Target> {
-        if !config.enabled {
+        if !config.enabled || (config.endpoint.is_none() && !otlp_transport::endpoint_in_env()) {
             return None;
         }
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let mut target = match (&config.endpoint, env("OTEL_EXPORTER_OTLP_ENDPOINT")) {
-            (Some(url), _) => Target::base(url),
-            (None, Some(url)) => Target::base(&url),
-            (None, None) => {
-                let logs = env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")?;
-                let traces = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")?;
-                Target {
-                    logs_url: logs,
-                    traces_url: traces,
-                    headers: Vec::new(),
-                }
+        let destination = |signal| {
+            let protocol = config.protocol.unwrap_or_else(|| {
+                OtlpProtocol::from_env(signal).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "audit forwarder: using http/protobuf");
+                    OtlpProtocol::HttpProtobuf
+                })
+            });
+            Destination {
+                protocol,
+                url: otlp_transport::endpoint(signal, protocol, config.endpoint.as_deref()),
             }
         };
-        if config.endpoint.is_none() {
-            if let Some(url) = env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
-                target.logs_url = url;
-            }
-            if let Some(url) = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
-                target.traces_url = url;
-            }
-        }
-        if let Some(headers) = env("OTEL_EXPORTER_OTLP_HEADERS") {
-            target.headers = headers
-                .split(',')
-                .filter_map(|pair| pair.split_once('='))
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .collect();
-        }
-        Some(target)
+        let headers = std::env::var("OTEL_EXPORTER_OTLP_HEADERS")
+            .map(|headers| {
+                headers
+                    .split(',')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Target {
+            logs: destination(Signal::Logs),
+            traces: destination(Signal::Traces),
+            headers,
+        })
     }
 }
 
@@ -132,12 +155,6 @@ impl Cursor {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signal {
-    Logs,
-    Traces,
-}
-
 struct Lane {
     signal: Signal,
     reader: Reader,
@@ -161,11 +178,16 @@ impl Running {
     ) -> Running {
         let (stop, stopping) = watch::channel(None);
         let task = tokio::spawn(async move {
+            // Inside the runtime: a gRPC channel starts its connection task here.
+            let timeout = Duration::from_millis(config.timeout_ms.max(1));
             let forwarder = Forwarder {
                 client: reqwest::Client::builder()
-                    .timeout(Duration::from_millis(config.timeout_ms.max(1)))
+                    .timeout(timeout)
                     .build()
                     .unwrap_or_default(),
+                logs: Route::new(&target.logs, timeout),
+                traces: Route::new(&target.traces, timeout),
+                metadata: grpc_metadata(&target.headers),
                 dir,
                 config,
                 target,
@@ -184,8 +206,76 @@ impl Running {
     }
 }
 
+/// How one signal's batches travel.
+enum Route {
+    /// POSTed to this URL by the shared HTTP client.
+    Http(String),
+    /// Sent over this gRPC channel; `Err`: the endpoint cannot be used (every export then
+    /// fails with this reason, and the records wait on disk).
+    Grpc(Result<Channel, String>),
+}
+
+impl Route {
+    fn new(destination: &Destination, timeout: Duration) -> Route {
+        match destination.protocol {
+            OtlpProtocol::HttpProtobuf => Route::Http(destination.url.clone()),
+            OtlpProtocol::Grpc => {
+                let channel = grpc_channel(&destination.url, timeout);
+                if let Err(e) = &channel {
+                    tracing::error!(error = %e, "audit forwarder: cannot use the gRPC endpoint");
+                }
+                Route::Grpc(channel)
+            }
+        }
+    }
+}
+
+/// A lazily connecting channel to `url` (`http://host:4317`): it connects on first use
+/// and reconnects after a failure, so an outage needs nothing from the forwarder but its
+/// retries.
+fn grpc_channel(url: &str, timeout: Duration) -> Result<Channel, String> {
+    if url.starts_with("https://") {
+        return Err(
+            "gRPC over TLS (an https:// endpoint) is not built in; use an http:// \
+            endpoint (a local collector) or protocol http/protobuf"
+                .to_owned(),
+        );
+    }
+    // The URL stays out of the message: it may carry credentials.
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .map_err(|e| format!("the gRPC endpoint is not a valid URI: {e}"))?;
+    Ok(endpoint
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .connect_lazy())
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS` as gRPC metadata; a header that cannot be metadata is
+/// reported by name and left out.
+fn grpc_metadata(headers: &[(String, String)]) -> MetadataMap {
+    let mut metadata = MetadataMap::new();
+    for (name, value) in headers {
+        match (
+            MetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            MetadataValue::try_from(value.as_str()),
+        ) {
+            (Ok(key), Ok(value)) => {
+                metadata.insert(key, value);
+            }
+            _ => tracing::warn!(
+                header = %name,
+                "audit forwarder: header not usable as gRPC metadata; left out"
+            ),
+        }
+    }
+    metadata
+}
+
 struct Forwarder {
     client: reqwest::Client,
+    logs: Route,
+    traces: Route,
+    metadata: MetadataMap,
     dir: PathBuf,
     config: ForwardConfig,
     target: Target,
@@ -293,16 +383,44 @@ impl Forwarder {
     }
 
     async fn export(&self, signal: Signal, records: &[OwnedRecord]) -> Result<(), String> {
-        let (url, body) = match signal {
-            Signal::Logs => (
-                &self.target.logs_url,
-                otlp::logs_request(records, &self.service_name).encode_to_vec(),
-            ),
-            Signal::Traces => (
-                &self.target.traces_url,
-                otlp::traces_request(records, &self.service_name).encode_to_vec(),
-            ),
+        let route = match signal {
+            Signal::Logs => &self.logs,
+            Signal::Traces => &self.traces,
         };
+        match (route, signal) {
+            (Route::Http(url), Signal::Logs) => {
+                let body = otlp::logs_request(records, &self.service_name).encode_to_vec();
+                self.post(url, body).await
+            }
+            (Route::Http(url), Signal::Traces) => {
+                let body = otlp::traces_request(records, &self.service_name).encode_to_vec();
+                self.post(url, body).await
+            }
+            (Route::Grpc(channel), Signal::Logs) => {
+                let mut client = LogsServiceClient::new(channel.clone()?);
+                let request = otlp::logs_request(records, &self.service_name);
+                let answer = client.export(self.grpc_request(request)).await;
+                grpc_outcome(answer.map(|r| {
+                    r.into_inner()
+                        .partial_success
+                        .map_or(0, |p| p.rejected_log_records)
+                }))
+            }
+            (Route::Grpc(channel), Signal::Traces) => {
+                let mut client = TraceServiceClient::new(channel.clone()?);
+                let request = otlp::traces_request(records, &self.service_name);
+                let answer = client.export(self.grpc_request(request)).await;
+                grpc_outcome(answer.map(|r| {
+                    r.into_inner()
+                        .partial_success
+                        .map_or(0, |p| p.rejected_spans)
+                }))
+            }
+        }
+    }
+
+    /// POSTs an encoded export request; a 2xx answer is delivery.
+    async fn post(&self, url: &str, body: Vec<u8>) -> Result<(), String> {
         let mut request = self
             .client
             .post(url)
@@ -321,5 +439,34 @@ impl Forwarder {
         } else {
             Err(format!("collector answered {status}"))
         }
+    }
+
+    fn grpc_request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        *request.metadata_mut() = self.metadata.clone();
+        request
+    }
+}
+
+/// A gRPC answer as delivery: status `OK` is delivered (items the collector rejected in
+/// a partial success are its decision, as over HTTP, and only counted in a warning); any
+/// other status is not.
+fn grpc_outcome(answer: Result<i64, tonic::Status>) -> Result<(), String> {
+    match answer {
+        Ok(0) => Ok(()),
+        Ok(rejected) => {
+            tracing::warn!(
+                rejected,
+                "audit forwarder: the collector accepted the batch but rejected some items"
+            );
+            Ok(())
+        }
+        // Transport failures and the collector's own status; the message is the
+        // collector's or the transport's, never a record (records hold no content).
+        Err(status) => Err(format!(
+            "collector answered gRPC status {:?}: {}",
+            status.code(),
+            status.message().chars().take(200).collect::<String>()
+        )),
     }
 }

@@ -7,7 +7,7 @@
 //! handle ─ append(event) ──► writer thread: batch → chain (SHA-256) → write → fsync ─► ack
 //!                                  │ rotate by size, signed checkpoint, retention, budget
 //!                                  ▼
-//!                          DIR/<seq>.log ──► forwarder ─ OTLP/HTTP ─► collector
+//!                          DIR/<seq>.log ──► forwarder ─ OTLP (HTTP or gRPC) ─► collector
 //!                                                └ DIR/forward.cursor
 //! ```
 //!
