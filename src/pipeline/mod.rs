@@ -13,6 +13,7 @@
 //! cannot make Customs buffer a body.
 
 mod context;
+mod convert;
 mod restore;
 
 use std::collections::BTreeSet;
@@ -27,6 +28,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 pub use context::RequestContext;
+use convert::Conversion;
 
 use crate::audit::log::{AuditLog, forward};
 use crate::audit::{Fingerprinter, Recorder};
@@ -38,7 +40,7 @@ use crate::policy::catalog::check_base_url;
 use crate::policy::reload::{ReloadOutcome, Reloader};
 use crate::policy::{Bundle, DecideInput, Decision, PolicySource, ProviderKind, Route};
 use crate::providers::openai_api::{self, RequestFacts};
-use crate::providers::{self, Api, Endpoint, echo, upstream::Upstreams};
+use crate::providers::{self, Endpoint, echo, upstream::Upstreams};
 use crate::scan::Finding;
 use crate::scan::redact::Redactor;
 
@@ -305,56 +307,28 @@ async fn run(
         &findings,
     )?;
     let (mut outgoing, redactor) = redact_segments(ctx, &route, &mut body, &findings)?;
-    // A request the deployment's provider does not speak natively goes out translated
-    // (OpenAI chat → the provider's own chat API) and its answer comes back translated.
+    // A request the deployment's provider does not speak natively goes out converted
+    // (OpenAI chat → the provider's chat API; Anthropic → Claude on Bedrock) and its
+    // answer comes back in the caller's API.
     let upstream_api = ctx
         .api
         .upstream_api(route.deployment.provider)
         .unwrap_or(ctx.api);
-    let translation = upstream_api
-        .translation_target()
-        .filter(|_| upstream_api != ctx.api);
-    let upstream_endpoint = match translation {
-        Some(target) => {
-            let translated =
-                providers::translate::chat_request(target, &body, &route.deployment.model)?;
-            outgoing = serde_json::to_vec(&translated).map_err(|_| {
-                GatewayError::internal("encode_error", "The request could not be re-encoded.")
-            })?;
-            ctx.upstream_api = Some(upstream_api);
-            Endpoint {
-                door: endpoint.door,
-                api: upstream_api,
-                path_model: None,
-                path_stream: facts.stream,
-                sse: true,
-            }
-        }
-        None if ctx.api == Api::AnthropicMessages && upstream_api == Api::BedrockInvoke => {
-            // Claude on Bedrock: the same Messages body, with the model in the URL and
-            // Bedrock's version marker instead of `model` and `stream`.
-            if let Some(object) = body.as_object_mut() {
-                object.remove("model");
-                object.remove("stream");
-                object
-                    .entry("anthropic_version")
-                    .or_insert_with(|| Value::from("bedrock-2023-05-31"));
-            }
-            outgoing = serde_json::to_vec(&body).map_err(|_| {
-                GatewayError::internal("encode_error", "The request could not be re-encoded.")
-            })?;
-            ctx.upstream_api = Some(upstream_api);
-            Endpoint {
-                door: endpoint.door,
-                api: upstream_api,
-                path_model: None,
-                path_stream: facts.stream,
-                sse: false,
-            }
-        }
-        None => endpoint.clone(),
-    };
-    let mut response = forward(
+    let conversion = Conversion::between(ctx.api, upstream_api);
+    let mut upstream_endpoint = endpoint.clone();
+    if let Some((converted, bytes)) = convert::request(
+        conversion,
+        endpoint,
+        upstream_api,
+        facts.stream,
+        &mut body,
+        &route.deployment.model,
+    )? {
+        upstream_endpoint = converted;
+        outgoing = bytes;
+        ctx.upstream_api = Some(upstream_api);
+    }
+    let response = forward(
         gateway,
         ctx,
         &route,
@@ -364,24 +338,19 @@ async fn run(
         outgoing,
     )
     .await?;
-    if ctx.upstream_api == Some(Api::BedrockInvoke) && ctx.api == Api::AnthropicMessages {
-        response = restore::bedrock_invoke_to_anthropic(response, facts.stream).await;
-    }
-    if let Some(target) = translation {
-        let include_usage = body
-            .pointer("/stream_options/include_usage")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        response = restore::translate_back(
-            target,
-            response,
-            facts.stream,
-            &format!("chatcmpl-{}", ctx.decision_id),
-            &route.deployment.model,
-            include_usage,
-        )
-        .await;
-    }
+    let include_usage = body
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let response = convert::response(
+        conversion,
+        response,
+        facts.stream,
+        &format!("chatcmpl-{}", ctx.decision_id),
+        &route.deployment.model,
+        include_usage,
+    )
+    .await;
     Ok(restore_phase(gateway, ctx, &route, redactor, response).await)
 }
 

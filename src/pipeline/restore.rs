@@ -21,8 +21,7 @@
 //! of the same kind at the same place; if none comes, it is sent on its own in a copy of
 //! the event it was cut from, before whatever comes next.
 //!
-//! Anything else (errors, unknown content types, Gemini's JSON-array streaming) passes
-//! through unchanged.
+//! Anything else (errors, unknown content types) passes through unchanged.
 
 use std::collections::BTreeMap;
 
@@ -35,11 +34,10 @@ use serde_json::Value;
 
 use crate::audit::Usage;
 use crate::providers::eventstream;
-use crate::providers::translate::{self, ChatStream, Target};
 use crate::scan::redact::{MAX_PLACEHOLDER_LEN, Redactor};
 
 /// Largest non-streamed answer read whole for restoring; a larger one passes through.
-const MAX_WHOLE_BODY: usize = 32 * 1024 * 1024;
+pub(super) const MAX_WHOLE_BODY: usize = 32 * 1024 * 1024;
 
 /// Restores `text` completely (a whole answer, or a field that never streams).
 fn restore_all(redactor: Option<&Redactor>, value: &mut Value) {
@@ -211,248 +209,8 @@ pub(crate) async fn apply(plan: Plan, response: Response, usage: &mut Usage) -> 
     Response::from_parts(parts, Body::from_stream(restoring_stream(state)))
 }
 
-/// An answer in a translation target's API, turned into OpenAI chat's: a whole answer
-/// into a `chat.completion`, a stream event by event into `chat.completion.chunk`s
-/// (then `[DONE]`), an error into OpenAI's error shape with the upstream's status.
-pub(crate) async fn translate_back(
-    target: Target,
-    response: Response,
-    stream: bool,
-    id: &str,
-    model: &str,
-    include_usage: bool,
-) -> Response {
-    let created = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (mut parts, body) = response.into_parts();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let json = header::HeaderValue::from_static("application/json");
-    if !parts.status.is_success() || !stream {
-        let bytes = axum::body::to_bytes(body, MAX_WHOLE_BODY)
-            .await
-            .unwrap_or_default();
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let out = if parts.status.is_success() {
-            translate::chat_response(target, &value, id, model, created)
-        } else {
-            let message = translate::error_message(target, &value)
-                .unwrap_or_else(|| "The upstream provider refused the request.".to_owned());
-            serde_json::json!({"error": {
-                "message": message,
-                "type": "upstream_error",
-                "param": null,
-                "code": "upstream_error",
-            }})
-        };
-        parts.headers.insert(header::CONTENT_TYPE, json);
-        return Response::from_parts(parts, Body::from(out.to_string()));
-    }
-    let framing = match target {
-        Target::BedrockConverse => Framing::EventStream(eventstream::Decoder::new()),
-        Target::Anthropic | Target::Gemini => Framing::Sse(SseDecoder::default()),
-    };
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/event-stream"),
-    );
-    let state = TranslateState {
-        inner: Box::pin(body.into_data_stream()),
-        framing,
-        chat: ChatStream::new(target, id, model, created, include_usage),
-        done: false,
-    };
-    Response::from_parts(parts, Body::from_stream(translating_stream(state)))
-}
-
-/// Claude's answer through Bedrock's `InvokeModel`, as Anthropic's own API gives it: a
-/// whole answer is already Anthropic's message; a stream's event-stream `chunk` frames
-/// each carry one Anthropic event, re-sent as a named server-sent event; an error
-/// becomes Anthropic's error shape with Bedrock's status.
-pub(crate) async fn bedrock_invoke_to_anthropic(response: Response, stream: bool) -> Response {
-    let (mut parts, body) = response.into_parts();
-    if !parts.status.is_success() {
-        let bytes = axum::body::to_bytes(body, MAX_WHOLE_BODY)
-            .await
-            .unwrap_or_default();
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let message = value
-            .get("message")
-            .or_else(|| value.get("Message"))
-            .and_then(Value::as_str)
-            .map(|m| m.chars().take(500).collect::<String>())
-            .unwrap_or_else(|| "The upstream provider refused the request.".to_owned());
-        let out = serde_json::json!({"type": "error", "error": {"type": "api_error", "message": message}});
-        parts.headers.remove(header::CONTENT_LENGTH);
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/json"),
-        );
-        return Response::from_parts(parts, Body::from(out.to_string()));
-    }
-    if !stream {
-        return Response::from_parts(parts, body);
-    }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/event-stream"),
-    );
-    let mut decoder = eventstream::Decoder::new();
-    let mut inner = body.into_data_stream();
-    let stream = futures_util::stream::poll_fn(move |cx| {
-        loop {
-            match inner.poll_next_unpin(cx) {
-                std::task::Poll::Ready(Some(Ok(chunk))) => {
-                    decoder.push(&chunk);
-                    let mut out = Vec::new();
-                    loop {
-                        match decoder.next_message() {
-                            Ok(Some(message)) => {
-                                if let Some(event) =
-                                    serde_json::from_slice::<Value>(&message.payload)
-                                        .ok()
-                                        .as_ref()
-                                        .and_then(decode_chunk)
-                                {
-                                    let name = event
-                                        .get("type")
-                                        .and_then(Value::as_str)
-                                        .unwrap_or("message")
-                                        .to_owned();
-                                    out.extend_from_slice(
-                                        format!("event: {name}\ndata: {event}\n\n").as_bytes(),
-                                    );
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(_) => {
-                                return std::task::Poll::Ready(Some(Err(std::io::Error::other(
-                                    "the upstream stream was malformed",
-                                ))));
-                            }
-                        }
-                    }
-                    if !out.is_empty() {
-                        return std::task::Poll::Ready(Some(Ok(Bytes::from(out))));
-                    }
-                }
-                std::task::Poll::Ready(Some(Err(_))) => {
-                    return std::task::Poll::Ready(Some(Err(std::io::Error::other(
-                        "the upstream stream broke off",
-                    ))));
-                }
-                std::task::Poll::Ready(None) => return std::task::Poll::Ready(None),
-                std::task::Poll::Pending => return std::task::Poll::Pending,
-            }
-        }
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
-}
-
-struct TranslateState {
-    inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
-    framing: Framing,
-    chat: ChatStream,
-    done: bool,
-}
-
-impl TranslateState {
-    fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, ()> {
-        let mut events = Vec::new();
-        match &mut self.framing {
-            Framing::Sse(decoder) => {
-                decoder.push(chunk);
-                while let Some(event) = decoder.next_event() {
-                    events.push(event);
-                }
-            }
-            Framing::EventStream(decoder) => {
-                decoder.push(chunk);
-                loop {
-                    match decoder.next_message() {
-                        Ok(Some(message)) => events.push(from_frame(message)),
-                        Ok(None) => break,
-                        Err(_) => return Err(()),
-                    }
-                }
-            }
-            Framing::JsonArray(..) => return Err(()),
-        }
-        let mut out = Vec::new();
-        for event in events {
-            let data = match &event.data {
-                EventData::Json(value) => value.clone(),
-                // An exception frame: its payload, if JSON, is the error.
-                EventData::Raw(_) => continue,
-            };
-            for chunk in self.chat.event(event.name.as_deref(), &data) {
-                push_chunk(&mut out, &chunk);
-            }
-        }
-        Ok(out)
-    }
-
-    fn finish(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        if let Framing::Sse(decoder) = &mut self.framing
-            && let Some(event) = decoder.finish()
-            && let EventData::Json(data) = &event.data
-        {
-            for chunk in self.chat.event(event.name.as_deref(), data) {
-                push_chunk(&mut out, &chunk);
-            }
-        }
-        for chunk in self.chat.finish() {
-            push_chunk(&mut out, &chunk);
-        }
-        out.extend_from_slice(b"data: [DONE]\n\n");
-        out
-    }
-}
-
-fn push_chunk(out: &mut Vec<u8>, chunk: &Value) {
-    out.extend_from_slice(b"data: ");
-    out.extend_from_slice(chunk.to_string().as_bytes());
-    out.extend_from_slice(b"\n\n");
-}
-
-fn translating_stream(state: TranslateState) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::unfold(state, |mut state| async move {
-        loop {
-            if state.done {
-                return None;
-            }
-            match state.inner.next().await {
-                Some(Ok(chunk)) => match state.feed(&chunk) {
-                    Ok(out) if out.is_empty() => continue,
-                    Ok(out) => return Some((Ok(Bytes::from(out)), state)),
-                    Err(()) => {
-                        state.done = true;
-                        return Some((
-                            Err(std::io::Error::other("the upstream stream was malformed")),
-                            state,
-                        ));
-                    }
-                },
-                Some(Err(_)) => {
-                    state.done = true;
-                    return Some((
-                        Err(std::io::Error::other("the upstream stream broke off")),
-                        state,
-                    ));
-                }
-                None => {
-                    state.done = true;
-                    return Some((Ok(Bytes::from(state.finish())), state));
-                }
-            }
-        }
-    })
-}
-
 /// The framing of a stream.
-enum Framing {
+pub(super) enum Framing {
     Sse(SseDecoder),
     EventStream(eventstream::Decoder),
     /// Gemini's JSON-array streaming; the flag: the opening `[` has been sent.
@@ -461,13 +219,13 @@ enum Framing {
 
 /// One event of a stream: its name (SSE `event:` or `:event-type`) and its data.
 #[derive(Debug, Clone)]
-struct Event {
-    name: Option<String>,
-    data: EventData,
+pub(super) struct Event {
+    pub(super) name: Option<String>,
+    pub(super) data: EventData,
 }
 
 #[derive(Debug, Clone)]
-enum EventData {
+pub(super) enum EventData {
     Json(Value),
     /// Not JSON (`[DONE]`), or a frame that is not an event: passed through.
     Raw(Bytes),
@@ -605,7 +363,7 @@ impl Events {
 }
 
 /// The model event inside a Bedrock `InvokeModel` stream chunk.
-fn decode_chunk(data: &Value) -> Option<Value> {
+pub(super) fn decode_chunk(data: &Value) -> Option<Value> {
     let encoded = data.get("bytes")?.as_str()?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
@@ -755,7 +513,7 @@ impl StreamState {
 
 /// An event-stream frame as an event: JSON events are decoded, anything else (an
 /// exception, or an event whose payload is not JSON) is re-sent byte for byte.
-fn from_frame(message: eventstream::Message) -> Event {
+pub(super) fn from_frame(message: eventstream::Message) -> Event {
     let is_event = message.header_str(":message-type") == Some("event");
     let name = message.header_str(":event-type").map(str::to_owned);
     if is_event && let Ok(value) = serde_json::from_slice::<Value>(&message.payload) {
@@ -815,7 +573,7 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
 /// A JSON array streamed element by element (`[{...},\r\n{...}]`): each top-level
 /// element is handed out as soon as its closing brace arrives.
 #[derive(Default)]
-struct JsonArrayDecoder {
+pub(super) struct JsonArrayDecoder {
     buffer: Vec<u8>,
 }
 
@@ -866,17 +624,17 @@ impl JsonArrayDecoder {
 
 /// Server-sent events, incrementally: an event ends at a blank line.
 #[derive(Default)]
-struct SseDecoder {
+pub(super) struct SseDecoder {
     buffer: Vec<u8>,
 }
 
 impl SseDecoder {
-    fn push(&mut self, chunk: &[u8]) {
+    pub(super) fn push(&mut self, chunk: &[u8]) {
         self.buffer.extend_from_slice(chunk);
     }
 
     /// The next complete event, if the buffer holds one.
-    fn next_event(&mut self) -> Option<Event> {
+    pub(super) fn next_event(&mut self) -> Option<Event> {
         loop {
             let (end, skip) = find_blank_line(&self.buffer)?;
             let block: Vec<u8> = self.buffer.drain(..end + skip).take(end).collect();
@@ -887,7 +645,7 @@ impl SseDecoder {
     }
 
     /// What remains at the end of the stream (an event without its final blank line).
-    fn finish(&mut self) -> Option<Event> {
+    pub(super) fn finish(&mut self) -> Option<Event> {
         let block = std::mem::take(&mut self.buffer);
         parse_block(&block)
     }
