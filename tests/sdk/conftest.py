@@ -31,6 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +50,18 @@ KEYS_DIR = REPO_ROOT / "tests" / "support" / "keys"
 #: the gateway presents to the (mock) provider.
 UPSTREAM_KEY_ENV = "CUSTOMS_SDK_TEST_KEY"
 UPSTREAM_KEY = "sk-upstream-test"
+
+#: Customs' own AWS credentials for the Bedrock deployments (prefix → *_ACCESS_KEY_ID,
+#: *_SECRET_ACCESS_KEY), set only in the upstream gateways' environment.
+AWS_PREFIX = "CUSTOMS_SDK_TEST_AWS"
+AWS_ACCESS_KEY_ID = "AKIDCUSTOMSSDKTEST"
+AWS_SECRET_ACCESS_KEY = "customs-sdk-test-aws-secret"
+BEDROCK_DEPLOYMENTS = ("claude-sonnet-4-bedrock-eu-central-1", "claude-sonnet-4-bedrock-us-east-1")
+UPSTREAM_ENV = {
+    UPSTREAM_KEY_ENV: UPSTREAM_KEY,
+    f"{AWS_PREFIX}_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID,
+    f"{AWS_PREFIX}_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
+}
 
 RSA_ISSUER = "https://idp.sdk-test.example"
 RSA_AUDIENCE = "customs-sdk-test"
@@ -159,6 +172,14 @@ class _MockHandler(BaseHTTPRequestHandler):
                 self._stream_anthropic(request)
             else:
                 self._send_json(200, self._anthropic_message(request))
+        elif route.startswith("/model/") and route.endswith("/converse"):
+            self._send_json(200, self._converse(request))
+        elif route.startswith("/model/") and route.endswith("/converse-stream"):
+            self._stream_converse()
+        elif ":generateContent" in route:
+            self._send_json(200, self._gemini_response("".join(MOCK_STREAM_PIECES)))
+        elif ":streamGenerateContent" in route:
+            self._stream_gemini()
         else:
             self._send_json(404, {"error": {"message": "mock: no such endpoint", "type": "invalid_request_error"}})
 
@@ -202,6 +223,70 @@ class _MockHandler(BaseHTTPRequestHandler):
         self._send_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    @staticmethod
+    def _converse(request: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": "".join(MOCK_STREAM_PIECES)}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7},
+            "metrics": {"latencyMs": 1},
+        }
+
+    def _start_stream(self, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _end_stream(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _stream_converse(self) -> None:
+        """ConverseStream in AWS event-stream framing: the first delta at once, the rest
+        once released."""
+        self._start_stream("application/vnd.amazon.eventstream")
+        first, *rest = MOCK_STREAM_PIECES
+
+        def delta(text: str) -> bytes:
+            return event_stream_frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}})
+
+        self._send_chunk(event_stream_frame("messageStart", {"role": "assistant"}) + delta(first))
+        self.server.mock.stream_released.wait(STREAM_HOLD_SECS)
+        for piece in rest:
+            self._send_chunk(delta(piece))
+        self._send_chunk(event_stream_frame("contentBlockStop", {"contentBlockIndex": 0}))
+        self._send_chunk(event_stream_frame("messageStop", {"stopReason": "end_turn"}))
+        self._send_chunk(
+            event_stream_frame(
+                "metadata",
+                {"usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7}, "metrics": {"latencyMs": 1}},
+            )
+        )
+        self._end_stream()
+
+    @staticmethod
+    def _gemini_response(text: str) -> dict[str, Any]:
+        return {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 4, "totalTokenCount": 7},
+            "modelVersion": "gemini-mock",
+        }
+
+    def _stream_gemini(self) -> None:
+        """streamGenerateContent as server-sent events (`alt=sse`)."""
+        self._start_stream("text/event-stream")
+        first, *rest = MOCK_STREAM_PIECES
+
+        def event(text: str) -> bytes:
+            return b"data: " + json.dumps(self._gemini_response(text)).encode() + b"\r\n\r\n"
+
+        self._send_chunk(event(first))
+        self.server.mock.stream_released.wait(STREAM_HOLD_SECS)
+        for piece in rest:
+            self._send_chunk(event(piece))
+        self._end_stream()
 
     @staticmethod
     def _anthropic_message(request: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +363,20 @@ class _MockHandler(BaseHTTPRequestHandler):
             "model": request.get("model", "mock"),
             "usage": {"prompt_tokens": 2, "total_tokens": 2},
         }
+
+
+def event_stream_frame(event_type: str, payload: Any) -> bytes:
+    """One AWS event-stream frame (prelude, headers, payload, two CRC32s), written here
+    from the format's definition, independently of Customs' own encoder."""
+    body = json.dumps(payload).encode()
+    headers = b""
+    for name, value in ((":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")):
+        encoded_name, encoded_value = name.encode(), value.encode()
+        headers += bytes([len(encoded_name)]) + encoded_name + bytes([7]) + struct.pack(">H", len(encoded_value)) + encoded_value
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + body
+    return message + struct.pack(">I", zlib.crc32(message))
 
 
 class _MockServer(ThreadingHTTPServer):
@@ -500,8 +599,10 @@ def _upstream_config(mock: MockUpstream) -> str:
     base_urls = {
         "gpt-4o-openai-us": mock.url("/v1"),
         "text-embedding-3-small-openai-us": mock.url("/v1"),
-        # Reached from the OpenAI SDK by translation (OpenAI chat → Anthropic Messages).
+        # Reached from the OpenAI SDK by translation (OpenAI chat → Anthropic Messages)
+        # and from Anthropic's SDK natively.
         "claude-sonnet-4-anthropic-us": mock.url(),
+        "gemini-2.5-flash-gemini-api": mock.url("/v1beta"),
         # Not used by the tests; pointed at the mock so that nothing can leave the machine.
         "gpt-4o-azure-swedencentral": mock.url(),
     }
@@ -519,9 +620,11 @@ def _upstream_config(mock: MockUpstream) -> str:
         "",
         "[upstream.base_urls]",
         *(f"{q(deployment)} = {q(url)}" for deployment, url in base_urls.items()),
+        *(f"{q(deployment)} = {q(mock.url())}" for deployment in BEDROCK_DEPLOYMENTS),
         "",
         "[upstream.credential_envs]",
         *(f"{q(deployment)} = {q(UPSTREAM_KEY_ENV)}" for deployment in base_urls),
+        *(f"{q(deployment)} = {q(AWS_PREFIX)}" for deployment in BEDROCK_DEPLOYMENTS),
         "",
     ]
     return "\n".join(lines)
@@ -604,6 +707,7 @@ def _self_signed_certificate(workdir: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
+    workdir.mkdir(parents=True, exist_ok=True)
     cert_path = workdir / "tls-cert.pem"
     key_path = workdir / "tls-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
@@ -633,8 +737,20 @@ def upstream_gateway(workdir: Path, _mock_upstream_server: MockUpstream) -> Iter
     """`customs serve --config FILE`: RSA test key trusted, remote deployments on the mock."""
     config = workdir / "customs-upstream.toml"
     config.write_text(_upstream_config(_mock_upstream_server), encoding="utf-8")
-    gateway = _start_gateway("upstream", workdir, config=config, extra_env={UPSTREAM_KEY_ENV: UPSTREAM_KEY})
+    gateway = _start_gateway("upstream", workdir, config=config, extra_env=UPSTREAM_ENV)
     yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_upstream_gateway(workdir: Path, _mock_upstream_server: MockUpstream) -> Iterator[tuple[Gateway, Path]]:
+    """The upstream gateway's configuration served over HTTPS (boto3 sends a bearer token
+    only over HTTPS). Yields the gateway and the certificate its clients trust."""
+    config = workdir / "customs-tls-upstream.toml"
+    config.write_text(_upstream_config(_mock_upstream_server), encoding="utf-8")
+    cert, key = _self_signed_certificate(workdir / "tls-upstream")
+    gateway = _start_gateway("tls-upstream", workdir, config=config, extra_env=UPSTREAM_ENV, tls=(cert, key))
+    yield gateway, cert
     gateway.stop()
 
 

@@ -109,3 +109,44 @@ def test_a_bad_key_is_an_authentication_error(echo_gateway: Gateway):
 
     assert caught.value.status_code == 401
     assert caught.value.body["error"]["type"] == "authentication_error"
+
+
+# ------------------------------------------------ through the provider (mock Anthropic)
+
+
+def test_messages_through_anthropic_are_redacted_and_keyed_by_customs(upstream_gateway, mock_upstream, rsa_token):
+    from conftest import MOCK_STREAM_PIECES, UPSTREAM_KEY
+
+    token = rsa_token("bob", {"groups": ["engineering"], "residency": "US"})
+    client = client_for(upstream_gateway, token)
+
+    upstream_gateway.expect_decision(2)
+    message = client.messages.create(
+        model="claude-sonnet-4-anthropic-us",
+        max_tokens=64,
+        messages=[{"role": "user", "content": f"Write to {EMAIL}."}],
+    )
+    with client.messages.stream(
+        model="claude-sonnet-4-anthropic-us",
+        max_tokens=64,
+        messages=[{"role": "user", "content": "Say hello."}],
+    ) as stream:
+        pieces = []
+        for text in stream.text_stream:
+            pieces.append(text)
+            mock_upstream.release_stream()
+        final = stream.get_final_message()
+
+    assert message.content[0].text == "".join(MOCK_STREAM_PIECES)
+    assert message.usage.output_tokens == 4
+    assert "".join(pieces) == "".join(MOCK_STREAM_PIECES)
+    assert final.stop_reason == "end_turn"
+    received = mock_upstream.received()
+    assert [r.path for r in received] == ["/v1/messages", "/v1/messages"]
+    assert received[0].json()["messages"][0]["content"] == "Write to [EMAIL_1]."
+    assert received[0].json()["model"] == "claude-sonnet-4-5"
+    for arrived in received:
+        assert EMAIL not in arrived.body
+        assert arrived.headers["x-api-key"] == UPSTREAM_KEY
+        for name, value in arrived.headers.items():
+            assert token not in value, f"the caller's token reached the provider in {name}"

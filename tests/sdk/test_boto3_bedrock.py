@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,115 @@ def test_invoke_model_with_response_stream_anthropic_body(bedrock):
             text += inner["delta"]["text"]
 
     assert "[EMAIL_1]" in text and EMAIL not in text, text
+
+
+# ------------------------------------------------- through the provider (mock Bedrock)
+
+
+def _verify_sigv4(received, secret: str) -> None:
+    """Recomputes the request's SigV4 signature with botocore's own signer, from the
+    request exactly as the mock received it, and compares."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    authorization = received.headers["authorization"]
+    fields = dict(part.strip().split("=", 1) for part in authorization.split(" ", 1)[1].split(","))
+    access_key, date, region, service, _ = fields["Credential"].split("/")
+    signed = fields["SignedHeaders"].split(";")
+    request = AWSRequest(
+        method="POST",
+        url=f"http://{received.headers['host']}{received.path}",
+        data=received.body.encode(),
+        headers={name: received.headers[name] for name in signed},
+    )
+    request.context["timestamp"] = received.headers["x-amz-date"]
+    signer = SigV4Auth(Credentials(access_key, secret), service, region)
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    assert fields["Signature"] == expected, canonical
+
+
+@pytest.fixture
+def bedrock_upstream(tls_upstream_gateway, rsa_token, mock_upstream):
+    gateway, cert = tls_upstream_gateway
+    token = rsa_token("bob", {"groups": ["engineering"], "residency": "EU"})
+    saved = os.environ.get("AWS_BEARER_TOKEN_BEDROCK")
+    os.environ["AWS_BEARER_TOKEN_BEDROCK"] = token
+    try:
+        client = boto3.client(
+            "bedrock-runtime",
+            region_name="eu-central-1",
+            endpoint_url=f"https://127.0.0.1:{gateway.port}",
+            verify=str(cert),
+            config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=CLIENT_TIMEOUT_SECS),
+        )
+        yield gateway, client, token, mock_upstream
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_BEARER_TOKEN_BEDROCK", None)
+        else:
+            os.environ["AWS_BEARER_TOKEN_BEDROCK"] = saved
+
+
+def test_converse_through_bedrock_is_redacted_and_signed_by_customs(bedrock_upstream):
+    from conftest import AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, MOCK_STREAM_PIECES
+
+    gateway, client, token, mock = bedrock_upstream
+
+    gateway.expect_decision()
+    response = client.converse(
+        modelId="claude-sonnet-4",
+        messages=[{"role": "user", "content": [{"text": f"Write to {EMAIL}."}]}],
+    )
+
+    assert response["output"]["message"]["content"][0]["text"] == "".join(MOCK_STREAM_PIECES)
+    assert response["usage"]["outputTokens"] == 4
+    received = mock.received()
+    assert len(received) == 1, received
+    arrived = received[0]
+    # The EU caller's request went to the Frankfurt deployment, model id in the path.
+    assert arrived.path == "/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse"
+    body = arrived.json()
+    assert body["messages"][0]["content"][0]["text"] == "Write to [EMAIL_1]."
+    assert EMAIL not in arrived.body
+    # Signed by Customs with its own credentials, over the body as it left.
+    assert arrived.headers["authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={AWS_ACCESS_KEY_ID}/")
+    assert "/eu-central-1/bedrock/aws4_request" in arrived.headers["authorization"]
+    _verify_sigv4(arrived, AWS_SECRET_ACCESS_KEY)
+    for name, value in arrived.headers.items():
+        assert token not in value, f"the caller's token reached the provider in {name}"
+
+
+def test_converse_stream_through_bedrock_arrives_incrementally(bedrock_upstream):
+    from conftest import AWS_SECRET_ACCESS_KEY, MOCK_STREAM_PIECES, STREAM_HOLD_SECS
+
+    gateway, client, _, mock = bedrock_upstream
+
+    gateway.expect_decision()
+    started = time.monotonic()
+    response = client.converse_stream(
+        modelId="claude-sonnet-4",
+        messages=[{"role": "user", "content": [{"text": "Say hello."}]}],
+    )
+    events = iter(response["stream"])
+    pieces = []
+    for event in events:
+        if "contentBlockDelta" in event:
+            pieces.append(event["contentBlockDelta"]["delta"]["text"])
+            break
+    first_after = time.monotonic() - started
+    mock.release_stream()
+    kinds = []
+    for event in events:
+        kind = next(iter(event))
+        kinds.append(kind)
+        if kind == "contentBlockDelta":
+            pieces.append(event[kind]["delta"]["text"])
+
+    assert first_after < STREAM_HOLD_SECS / 2, f"the first delta took {first_after:.1f} s"
+    assert "".join(pieces) == "".join(MOCK_STREAM_PIECES)
+    assert kinds[-1] == "metadata", kinds
+    arrived = mock.received()[0]
+    assert arrived.path.endswith("/converse-stream")
+    _verify_sigv4(arrived, AWS_SECRET_ACCESS_KEY)

@@ -159,3 +159,36 @@ def test_a_bad_key_is_unauthenticated(echo_gateway: Gateway):
 
     assert caught.value.code == 401
     assert caught.value.status == "UNAUTHENTICATED"
+
+
+# ------------------------------------------------- through the provider (mock Gemini)
+
+
+def test_generate_content_through_gemini_is_redacted_and_keyed_by_customs(upstream_gateway, mock_upstream, rsa_token):
+    from conftest import MOCK_STREAM_PIECES, UPSTREAM_KEY
+
+    token = rsa_token("bob", {"groups": ["engineering"], "residency": "US"})
+    client = genai.Client(
+        api_key=token,
+        http_options=types.HttpOptions(base_url=f"http://127.0.0.1:{upstream_gateway.port}", api_version="v1beta"),
+    )
+
+    upstream_gateway.expect_decision(2)
+    response = client.models.generate_content(model="gemini-2.5-flash", contents=f"Write to {EMAIL}.")
+    pieces = []
+    for chunk in client.models.generate_content_stream(model="gemini-2.5-flash", contents="Say hello."):
+        pieces.append(chunk.text or "")
+        mock_upstream.release_stream()
+
+    assert response.text == "".join(MOCK_STREAM_PIECES)
+    assert response.usage_metadata.candidates_token_count == 4
+    assert "".join(pieces) == "".join(MOCK_STREAM_PIECES)
+    received = mock_upstream.received()
+    assert received[0].path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert received[1].path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    assert received[0].json()["contents"][0]["parts"][0]["text"] == "Write to [EMAIL_1]."
+    for arrived in received:
+        assert EMAIL not in arrived.body
+        assert arrived.headers["x-goog-api-key"] == UPSTREAM_KEY
+        for name, value in arrived.headers.items():
+            assert token not in value, f"the caller's token reached the provider in {name}"
