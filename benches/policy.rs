@@ -2,7 +2,7 @@
 //! shapes a large organisation writes (per-team provider permits and disclosure
 //! permits, per-tenant residency forbids, per-team disclosure forbids).
 //!
-//! Targets (issue 4): deciding one request with 5 data classes, p99 under 50 µs;
+//! Targets: deciding one request with 5 data classes, p99 under 50 µs;
 //! loading (= reloading) the 1,000-policy set under 200 ms. Criterion reports means;
 //! the percentiles are measured by a plain timed loop printed before the criterion run
 //! (`policy/percentiles …`), since a tail needs every sample, not an estimate.

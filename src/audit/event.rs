@@ -123,7 +123,8 @@ pub struct ShadowDecision {
 }
 
 /// A policy set change: applied, or rejected with the last good set kept. The audit
-/// trail of who-changed-what for the rules themselves (ASIM Audit Event).
+/// trail of who-changed-what for the rules themselves (ASIM Audit Event). Documented in
+/// `schemas/policy-change-event.schema.json`; keep both in step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyChangeEvent {
     /// Always `policy_change`.
@@ -278,5 +279,45 @@ mod tests {
         for required in schema["required"].as_array().unwrap() {
             assert!(emitted.iter().any(|k| *k == required.as_str().unwrap()));
         }
+    }
+
+    /// The same for the policy change event, which shares the durable log.
+    #[test]
+    fn policy_change_schema_documents_every_field() {
+        let schema: Value = serde_json::from_str(include_str!(
+            "../../schemas/policy-change-event.schema.json"
+        ))
+        .unwrap();
+        let mut documented: Vec<&String> =
+            schema["properties"].as_object().unwrap().keys().collect();
+        let change = PolicyChangeEvent {
+            event: "policy_change",
+            timestamp: "t".into(),
+            outcome: "applied",
+            set: "enforced",
+            trigger: "sighup".into(),
+            origin: "policies".into(),
+            previous_version: "a".into(),
+            version: "b".into(),
+            candidate_version: None,
+            commit: None,
+            errors: Vec::new(),
+        };
+        let emitted = serde_json::to_value(&change).unwrap();
+        let mut emitted: Vec<&String> = emitted.as_object().unwrap().keys().collect();
+        documented.sort();
+        emitted.sort();
+        assert_eq!(documented, emitted);
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            required.len(),
+            emitted.len(),
+            "every field is always written"
+        );
     }
 }

@@ -175,10 +175,32 @@ impl Recorder {
         outcome
     }
 
-    /// Records a policy set change (applied or rejected) as an audit event: the
-    /// `customs.policy_change` log line (warn on a rejection), and the most recent ones
-    /// in memory for `/readyz` and tests.
+    /// Records a policy set change (applied or rejected) as an audit event: with the
+    /// durable log on, a `policy_change` record in its hash chain (verified, tailed and
+    /// forwarded over OTLP as `customs.policy_change` like any record), waiting until it
+    /// is durable; the `customs.policy_change` log line (warn on a rejection); and the
+    /// most recent ones in memory for `/readyz` and tests.
+    ///
+    /// Blocks the calling thread while the durable log writes (policy reloads run on the
+    /// blocking pool). A change the durable log cannot take is logged as an error and
+    /// counted as unrecorded; the change itself stands (it was already applied, or the
+    /// set was already refused).
     pub fn record_policy_change(&self, event: PolicyChangeEvent) {
+        if let Some(durable) = &self.durable
+            && let Err(err) = durable.append_policy_change(&event)
+        {
+            let unrecorded = durable.count_unrecorded();
+            self.metrics.count_audit_unrecorded();
+            tracing::error!(
+                target: "customs::policy_change",
+                outcome = event.outcome,
+                set = event.set,
+                version = %event.version,
+                error = %err,
+                unrecorded_total = unrecorded,
+                "policy change NOT recorded in the durable audit log"
+            );
+        }
         let errors = event.errors.join(" | ");
         if event.outcome == "rejected" {
             tracing::warn!(

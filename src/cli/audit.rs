@@ -1,7 +1,8 @@
 //! `customs audit verify DIR`, `customs audit tail DIR [-n N] [--follow]` and
 //! `customs audit keygen`: the operator's tools for the durable decision log
 //! ([`crate::audit::log`]). `verify` exits 1 on any problem and names the segment, line
-//! and sequence number of each; `tail` prints decision events, one JSON object per line.
+//! and sequence number of each; `tail` prints decision events and policy changes (told
+//! apart by `"event": "policy_change"`), one JSON object per line.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,7 +10,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::audit::log::checkpoint::Signer;
-use crate::audit::log::record::Kind;
 use crate::audit::log::segment::{self, Reader};
 use crate::audit::log::verify::verify;
 
@@ -27,11 +27,11 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print decision events, one JSON object per line.
+    /// Print decision events and policy changes, one JSON object per line.
     Tail {
         /// The log directory.
         dir: PathBuf,
-        /// How many of the latest events to print first.
+        /// How many of the latest events (decisions and policy changes) to print first.
         #[arg(short = 'n', long, default_value_t = 10)]
         lines: usize,
         /// Keep printing events as they are appended.
@@ -86,11 +86,12 @@ fn run_verify(dir: PathBuf, public_key: Option<String>, json: bool) -> anyhow::R
         };
         writeln!(
             out,
-            "{}: {} segment(s), {} record(s) ({range}), {} event(s), {} checkpoint(s) verified, {} problem(s)",
+            "{}: {} segment(s), {} record(s) ({range}), {} event(s), {} policy change(s), {} checkpoint(s) verified, {} problem(s)",
             if report.ok() { "ok" } else { "NOT INTACT" },
             report.segments,
             report.records,
             report.events,
+            report.policy_changes,
             report.checkpoints,
             report.problems.len()
         )?;
@@ -111,7 +112,7 @@ fn run_tail(dir: PathBuf, lines: usize, follow: bool) -> anyhow::Result<ExitCode
         if batch.is_empty() {
             break;
         }
-        for record in batch.iter().filter(|r| r.kind == Kind::Event) {
+        for record in batch.iter().filter(|r| r.kind.is_event()) {
             last_seqs.push_back(record.seq);
             if last_seqs.len() > lines {
                 last_seqs.pop_front();
@@ -123,7 +124,7 @@ fn run_tail(dir: PathBuf, lines: usize, follow: bool) -> anyhow::Result<ExitCode
     let mut out = std::io::stdout().lock();
     loop {
         let batch = reader.read(4096, u64::MAX)?;
-        for record in batch.iter().filter(|r| r.kind == Kind::Event) {
+        for record in batch.iter().filter(|r| r.kind.is_event()) {
             out.write_all(&record.body)?;
             out.write_all(b"\n")?;
         }

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::identity::{Principal, PrincipalKind};
-use crate::policy::{Bundle, DecideInput, Decision, Operation, PolicySource};
+use super::policy::GatewayView;
+use crate::identity::{ClaimsConfig, Principal};
+use crate::policy::{Bundle, DecideInput, Decision, Operation};
 
 /// Arguments of `customs check`.
 #[derive(Debug, clap::Args)]
@@ -22,13 +23,18 @@ pub struct CheckArgs {
     /// The model (alias or deployment id) the caller asks for.
     #[arg(long)]
     pub model: String,
-    /// The caller's claims as JSON: `{"sub":"alice","groups":["eng"],"residency":"EU"}`.
+    /// The caller's claims as JSON, as its token would carry them:
+    /// `{"sub":"alice","groups":["eng"],"residency":"EU"}` under the default mapping.
     #[arg(long, default_value = "{}")]
     pub claims: String,
+    /// The gateway's configuration: its `[auth.claims]` mapping turns `--claims` into
+    /// the caller, and its `[policy] dir` is used when `--policies` is absent.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The operation: chat, responses or embeddings.
     #[arg(long, default_value = "chat")]
     pub operation: String,
-    /// Policy directory (default: the bundled policies).
+    /// Policy directory (default: the configuration's, else the bundled policies).
     #[arg(long)]
     pub policies: Option<PathBuf>,
     /// Data classes found, comma-separated, instead of scanning a prompt.
@@ -43,11 +49,8 @@ pub struct CheckArgs {
 
 /// Runs `customs check`. Exit 0 when allowed, 1 when denied.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let source = match &args.policies {
-        Some(dir) => PolicySource::from_dir(dir)?,
-        None => PolicySource::bundled(),
-    };
-    let bundle = Bundle::load(&source)?;
+    let view = GatewayView::load(args.policies.as_deref(), args.config.as_deref())?;
+    let bundle = Bundle::load(&view.source)?;
     let text = match (&args.file, &args.classes) {
         (None, Some(_)) => String::new(),
         (Some(path), _) => {
@@ -64,7 +67,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let claims: Value =
         serde_json::from_str(&args.claims).context("--claims must be a JSON object")?;
-    let principal = principal_from_claims(&claims);
+    let principal = principal_from_claims(&claims, &view.claims)?;
     let operation = match args.operation.as_str() {
         "chat" => Operation::Chat,
         "responses" => Operation::Responses,
@@ -330,35 +333,29 @@ fn explain_text(out: &Value) -> String {
     text
 }
 
-fn principal_from_claims(claims: &Value) -> Principal {
-    let text = |name: &str| {
-        claims
-            .get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let groups = claims
-        .get("groups")
-        .and_then(Value::as_array)
-        .map(|g| {
-            g.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    Principal {
-        kind: PrincipalKind::User,
-        id: claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or("check")
-            .to_owned(),
-        groups,
-        attributes: ["residency", "department", "tenant"]
-            .iter()
-            .map(|name| ((*name).to_owned(), text(name)))
-            .collect(),
+/// The caller the gateway would see for a token carrying `claims`, under `mapping`. A
+/// missing subject claim stands for the caller `check`.
+fn principal_from_claims(claims: &Value, mapping: &ClaimsConfig) -> anyhow::Result<Principal> {
+    let mut claims = claims
+        .as_object()
+        .context("--claims must be a JSON object")?
+        .clone();
+    // Names only: a claim's value may be personal data.
+    let unread: Vec<&str> = claims
+        .keys()
+        .map(String::as_str)
+        .filter(|claim| !mapping.reads_claim(claim))
+        .collect();
+    if !unread.is_empty() {
+        eprintln!(
+            "note: the claim mapping does not read {} (pass the gateway's configuration with --config)",
+            unread.join(", ")
+        );
     }
+    if !claims.contains_key(&mapping.subject) {
+        claims.insert(mapping.subject.clone(), "check".into());
+    }
+    mapping
+        .principal(&claims)
+        .map_err(|e| anyhow::anyhow!("--claims: {e}"))
 }

@@ -1,11 +1,15 @@
 //! `customs policy …`: the policy author's toolchain, the same code `customs serve` runs.
 //!
-//! - `validate [DIR] [--warnings-as-errors]`: loads a policy directory exactly as the
-//!   gateway would (schema, strict validation, catalog, classifiers) plus its decision
-//!   test cases, and reports every error with its file, line and column.
+//! - `validate [DIR] [--config FILE] [--warnings-as-errors]`: loads a policy directory
+//!   exactly as the gateway would (schema, strict validation, catalog, classifiers) plus
+//!   its decision test cases, and reports every error with its file, line and column.
 //! - `fmt [DIR] [--check]`: the Cedar formatter over every `*.cedar` file.
-//! - `test [DIR] [--threshold PCT] [--format text|json|junit]`: runs the decision test
-//!   cases of `tests/*.toml` and reports per-policy coverage.
+//! - `test [DIR] [--config FILE] [--threshold PCT] [--format text|json|junit]`: runs the
+//!   decision test cases of `tests/*.toml` and reports per-policy coverage.
+//!
+//! `--config` is the gateway's configuration file: its `[auth.claims]` mapping turns the
+//! callers of test cases (the claims their tokens would carry) into principals, as the
+//! gateway does, and its `[policy] dir` is the directory when none is given.
 //! - `diff --replay LOG [--candidate DIR] [--accept-deny-to-allow]`: recorded decisions
 //!   re-evaluated under a candidate set; deny→allow fails unless accepted.
 //!
@@ -19,6 +23,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 
+use crate::config::Config;
+use crate::identity::ClaimsConfig;
 use crate::policy::cases::{check_cases, parse_cases, run_cases};
 use crate::policy::format::format_cedar;
 use crate::policy::replay::{read_log, replay};
@@ -32,6 +38,10 @@ pub enum PolicyCommand {
     Validate {
         /// Policy directory (`*.cedar`, `catalog.toml`, `classifiers/`, `tests/`).
         dir: Option<PathBuf>,
+        /// The gateway's configuration: its claim mapping for the test cases' callers,
+        /// its policy directory when DIR is absent.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Fail on warnings too (Cedar validator warnings, unknown severities, test
         /// cases naming classes the scanner never emits).
         #[arg(long)]
@@ -48,14 +58,19 @@ pub enum PolicyCommand {
     },
     /// Run the decision test cases (`tests/*.toml`) and report per-policy coverage.
     ///
-    /// A case: `[[case]]` with `name`, `caller = { sub, kind, groups, residency,
-    /// department, tenant }`, `model`, `operation` (chat | responses | embeddings),
+    /// A case: `[[case]]` with `name`, `caller` (the claims the caller's token would
+    /// carry, e.g. `{ sub, groups, residency, department, tenant }` under the default
+    /// mapping), `model`, `operation` (chat | responses | embeddings),
     /// `prompt` (scanned) or `classes`, optional `stream`, `tools_present`,
     /// `token_estimate`, and `expect = { decision = "allow" | "deny" | "unknown_model",
     /// policies, deployment, redacted, disclosed, disclose_policies = { CLASS = [ids] } }`.
     Test {
-        /// Policy directory (default: the bundled policies).
+        /// Policy directory (default: the configuration's, else the bundled policies).
         dir: Option<PathBuf>,
+        /// The gateway's configuration: its claim mapping for the test cases' callers,
+        /// its policy directory when DIR is absent.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Fail when fewer than this percentage of policies are covered (determining
         /// in at least one case).
         #[arg(long, value_name = "PCT")]
@@ -100,15 +115,25 @@ pub fn run(command: PolicyCommand) -> anyhow::Result<ExitCode> {
     match command {
         PolicyCommand::Validate {
             dir,
+            config,
             warnings_as_errors,
-        } => validate(dir.as_deref(), warnings_as_errors),
+        } => validate(
+            &GatewayView::load(dir.as_deref(), config.as_deref())?,
+            warnings_as_errors,
+        ),
         PolicyCommand::Fmt { dir, check } => fmt(&dir, check),
         PolicyCommand::Test {
             dir,
+            config,
             threshold,
             format,
             output,
-        } => test(dir.as_deref(), threshold, format, output.as_deref()),
+        } => test(
+            &GatewayView::load(dir.as_deref(), config.as_deref())?,
+            threshold,
+            format,
+            output.as_deref(),
+        ),
         PolicyCommand::Diff {
             replay,
             candidate,
@@ -125,15 +150,43 @@ fn source(dir: Option<&Path>) -> anyhow::Result<PolicySource> {
     })
 }
 
+/// What the offline tools need to see a request as a gateway would: the policy source
+/// and the claim mapping. From `--config FILE` when given (the directory argument still
+/// wins over its `[policy] dir`), else the defaults: the bundled policies and the
+/// default mapping.
+pub(super) struct GatewayView {
+    /// The policies, catalog, classifiers and test cases.
+    pub source: PolicySource,
+    /// `[auth.claims]`.
+    pub claims: ClaimsConfig,
+}
+
+impl GatewayView {
+    /// Reads `config` (if any) and the policy directory.
+    pub fn load(dir: Option<&Path>, config: Option<&Path>) -> anyhow::Result<GatewayView> {
+        let config = config.map(Config::from_file).transpose()?;
+        let claims = config
+            .as_ref()
+            .map(|c| c.auth.claims.clone())
+            .unwrap_or_default();
+        claims.validate()?;
+        let dir = dir.or_else(|| config.as_ref().and_then(|c| c.policy.dir.as_deref()));
+        Ok(GatewayView {
+            source: source(dir)?,
+            claims,
+        })
+    }
+}
+
 fn print_errors(kind: &str, errors: &[LoadError]) {
     for error in errors {
         eprintln!("{kind}: {error}");
     }
 }
 
-fn validate(dir: Option<&Path>, warnings_as_errors: bool) -> anyhow::Result<ExitCode> {
-    let source = source(dir)?;
-    let bundle = match Bundle::load(&source) {
+fn validate(view: &GatewayView, warnings_as_errors: bool) -> anyhow::Result<ExitCode> {
+    let source = &view.source;
+    let bundle = match Bundle::load(source) {
         Ok(bundle) => bundle,
         Err(errors) => {
             print_errors("error", &errors.0);
@@ -150,7 +203,7 @@ fn validate(dir: Option<&Path>, warnings_as_errors: bool) -> anyhow::Result<Exit
             return Ok(ExitCode::from(1));
         }
     };
-    let (errors, case_warnings) = check_cases(&bundle, &cases);
+    let (errors, case_warnings) = check_cases(&bundle, &cases, &view.claims);
     warnings.extend(case_warnings);
     let kind = if warnings_as_errors {
         "error"
@@ -237,13 +290,13 @@ fn write_out(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
 }
 
 fn test(
-    dir: Option<&Path>,
+    view: &GatewayView,
     threshold: Option<f64>,
     format: ReportFormat,
     output: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let source = source(dir)?;
-    let bundle = match Bundle::load(&source) {
+    let source = &view.source;
+    let bundle = match Bundle::load(source) {
         Ok(bundle) => bundle,
         Err(errors) => {
             print_errors("error", &errors.0);
@@ -257,12 +310,12 @@ fn test(
             return Ok(ExitCode::from(1));
         }
     };
-    let (errors, _) = check_cases(&bundle, &cases);
+    let (errors, _) = check_cases(&bundle, &cases, &view.claims);
     if !errors.is_empty() {
         print_errors("error", &errors);
         return Ok(ExitCode::from(1));
     }
-    let report = run_cases(&bundle, &cases);
+    let report = run_cases(&bundle, &cases, &view.claims);
     let text = match format {
         ReportFormat::Text => report.to_text(),
         ReportFormat::Json => {

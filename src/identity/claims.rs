@@ -63,6 +63,38 @@ pub(crate) fn principal_from_claims(
     })
 }
 
+impl ClaimsConfig {
+    /// The principal `claims` map to under this mapping: what the authenticate phase
+    /// does once a token is verified. The offline tools (`customs check`, `customs
+    /// policy test`) describe a caller by the claims its token would carry and map them
+    /// here, so that they decide for the caller the gateway would see.
+    ///
+    /// # Errors
+    /// [`AuthError::MissingClaim`] when the subject claim is absent, empty or not a string.
+    pub fn principal(&self, claims: &Map<String, Value>) -> Result<Principal, AuthError> {
+        principal_from_claims(claims, self)
+    }
+
+    /// Whether the top-level claim `name` is read by this mapping: it is the subject,
+    /// groups, kind or an attribute's claim, or the first segment of one given as a
+    /// dotted path.
+    pub fn reads_claim(&self, name: &str) -> bool {
+        let reads = |claim: &str| {
+            claim == name
+                || claim
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        reads(&self.subject)
+            || reads(&self.groups)
+            || self.kind.as_deref().is_some_and(reads)
+            || self
+                .effective_attributes()
+                .values()
+                .any(|claim| reads(claim))
+    }
+}
+
 /// A claim by name: the literal key first (names such as `https://example.com/roles`
 /// contain dots), then the dotted path through nested objects.
 pub(crate) fn lookup<'c>(claims: &'c Map<String, Value>, name: &str) -> Option<&'c Value> {
@@ -167,6 +199,29 @@ mod tests {
         for bad in [json!({}), json!({"sub": ""}), json!({"sub": 12})] {
             let err = principal_from_claims(&claims(bad), &ClaimsConfig::default()).unwrap_err();
             assert_eq!(err, AuthError::MissingClaim("sub".to_owned()));
+        }
+    }
+
+    #[test]
+    fn reads_claim_knows_every_mapped_claim_and_the_head_of_a_path() {
+        let mapping = ClaimsConfig {
+            groups: "realm_access.roles".to_owned(),
+            attributes: [("tenant".to_owned(), "tid".to_owned())]
+                .into_iter()
+                .collect(),
+            ..ClaimsConfig::default()
+        };
+        for read in [
+            "sub",
+            "realm_access",
+            "realm_access.roles",
+            "tid",
+            "residency",
+        ] {
+            assert!(mapping.reads_claim(read), "{read}");
+        }
+        for unread in ["groups", "tenant", "realm", "kind", "realm_access.other"] {
+            assert!(!mapping.reads_claim(unread), "{unread}");
         }
     }
 

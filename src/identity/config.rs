@@ -152,6 +152,30 @@ impl Default for ClaimsConfig {
 }
 
 impl ClaimsConfig {
+    /// Checks that every mapping names a claim.
+    ///
+    /// # Errors
+    /// Names the offending field.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.subject.trim().is_empty() {
+            bail!("auth.claims.subject must name a claim");
+        }
+        if self.groups.trim().is_empty() {
+            bail!("auth.claims.groups must name a claim");
+        }
+        if self.kind.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            bail!("auth.claims.kind, when set, must name a claim");
+        }
+        for (attribute, claim) in &self.attributes {
+            if attribute.trim().is_empty() || claim.trim().is_empty() {
+                bail!(
+                    "auth.claims.attributes entries must map a non-empty name to a non-empty claim"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The attribute mapping in effect: the standard attributes, overridden and extended
     /// by the configured entries.
     pub fn effective_attributes(&self) -> BTreeMap<String, String> {
@@ -225,28 +249,7 @@ impl AuthConfig {
         if self.jwks_max_stale_secs < self.jwks_max_age_secs {
             bail!("auth.jwks_max_stale_secs must be at least auth.jwks_max_age_secs");
         }
-        if self.claims.subject.trim().is_empty() {
-            bail!("auth.claims.subject must name a claim");
-        }
-        if self.claims.groups.trim().is_empty() {
-            bail!("auth.claims.groups must name a claim");
-        }
-        if self
-            .claims
-            .kind
-            .as_deref()
-            .is_some_and(|k| k.trim().is_empty())
-        {
-            bail!("auth.claims.kind, when set, must name a claim");
-        }
-        for (attribute, claim) in &self.claims.attributes {
-            if attribute.trim().is_empty() || claim.trim().is_empty() {
-                bail!(
-                    "auth.claims.attributes entries must map a non-empty name to a non-empty claim"
-                );
-            }
-        }
-        Ok(())
+        self.claims.validate()
     }
 
     /// The `algorithms` list parsed into JOSE algorithms.

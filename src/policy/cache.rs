@@ -13,18 +13,24 @@
 //! the callers are too many, one arbitrary caller's memo makes room (emptying the map
 //! at once would make one request pay for dropping thousands of stores); a caller's
 //! own memo is small and is emptied when full.
+//!
+//! Beside the callers, the `invoke` context's class sets are kept by the set of classes
+//! they are built from (shared by all callers: a class set holds class names only).
+//! Turning classes into a Cedar set of names with ancestors was a tenth of a warm
+//! decision.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use cedar_policy::Entities;
 
-use super::decide::Disclosure;
+use super::decide::{ClassSet, Disclosure};
 use crate::identity::Principal;
 
 const MAX_CALLERS: usize = 4096;
 const MAX_ENTITY_STORES_PER_CALLER: usize = 64;
 const MAX_DISCLOSE_ANSWERS_PER_CALLER: usize = 1024;
+const MAX_CLASS_SETS: usize = 4096;
 
 /// classes found → entity store.
 type StoresByClasses = HashMap<Vec<Arc<str>>, Arc<Entities>>;
@@ -45,6 +51,8 @@ pub(crate) struct CallerMemo {
 #[derive(Debug, Default)]
 pub(crate) struct DecisionCache {
     callers: Mutex<HashMap<Principal, Arc<CallerMemo>>>,
+    /// classes → the class set the `invoke` context holds for them.
+    class_sets: Mutex<HashMap<BTreeSet<Arc<str>>, Arc<ClassSet>>>,
 }
 
 impl DecisionCache {
@@ -61,6 +69,21 @@ impl DecisionCache {
         let memo = Arc::new(CallerMemo::default());
         callers.insert(principal.clone(), Arc::clone(&memo));
         memo
+    }
+
+    /// The class set of `classes` (built on first sight).
+    pub fn class_set(&self, classes: &BTreeSet<Arc<str>>) -> Arc<ClassSet> {
+        if let Ok(sets) = self.class_sets.lock()
+            && let Some(found) = sets.get(classes)
+        {
+            return Arc::clone(found);
+        }
+        let built = Arc::new(ClassSet::new(classes));
+        if let Ok(mut sets) = self.class_sets.lock() {
+            evict_one_if_full(&mut sets, MAX_CLASS_SETS);
+            sets.insert(classes.clone(), Arc::clone(&built));
+        }
+        built
     }
 }
 

@@ -2,8 +2,11 @@
 //! one request, what the policies must decide, and per-policy coverage over them.
 //!
 //! `customs policy test` runs them and `customs policy validate` checks them against
-//! the bundle (models, deployments, policy ids). A case names a caller (claims), a
-//! model, an operation and either prompt text (scanned with the bundle's own scanner,
+//! the bundle (models, deployments, policy ids). A case names a caller (the claims its
+//! token would carry, mapped to a principal by the `[auth.claims]` mapping in effect —
+//! the default one, or the one of the configuration given with `--config` — exactly as
+//! the gateway maps a verified token; a claim the mapping does not read is an error, so
+//! a case written for another mapping cannot pass by accident), a model, an operation and either prompt text (scanned with the bundle's own scanner,
 //! classifiers included) or data classes, and expects a decision, the determining
 //! `@id`s, the redacted and disclosed classes, the deployment chosen and, per class,
 //! the policies that determined the `disclose` answer. Every expectation is optional;
@@ -31,51 +34,39 @@ use serde::{Deserialize, Serialize};
 
 use super::decide::{DecideInput, Decision, Operation};
 use super::{Bundle, LoadError, SourceFile, line_col};
-use crate::identity::{Principal, PrincipalKind};
+use crate::identity::{ClaimsConfig, Principal};
 
-/// The caller of a case, as the claims a token would carry.
+/// The caller of a case: the claims its token would carry (`sub`, `groups`,
+/// `residency`, … under the default mapping; whatever `[auth.claims]` names otherwise).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Caller {
-    /// Subject id (default `test`).
-    #[serde(default)]
-    pub sub: Option<String>,
-    /// `user` (default) or `service`.
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// Groups.
-    #[serde(default)]
-    pub groups: Vec<String>,
-    /// Residency attribute.
-    #[serde(default)]
-    pub residency: String,
-    /// Department attribute.
-    #[serde(default)]
-    pub department: String,
-    /// Tenant attribute.
-    #[serde(default)]
-    pub tenant: String,
-}
+#[serde(transparent)]
+pub struct Caller(pub serde_json::Map<String, serde_json::Value>);
 
 impl Caller {
-    /// The Cedar principal for these claims.
-    pub fn principal(&self) -> Principal {
-        Principal {
-            kind: match self.kind.as_deref() {
-                Some("service") => PrincipalKind::Service,
-                _ => PrincipalKind::User,
-            },
-            id: self.sub.clone().unwrap_or_else(|| "test".to_owned()),
-            groups: self.groups.clone(),
-            attributes: [
-                ("residency", &self.residency),
-                ("department", &self.department),
-                ("tenant", &self.tenant),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.clone()))
-            .collect(),
+    /// The principal these claims map to under `mapping`, as the gateway would map a
+    /// verified token. A case need not name a subject: it defaults to `test`.
+    ///
+    /// # Errors
+    /// The subject claim is present but not a non-empty string.
+    pub fn principal(&self, mapping: &ClaimsConfig) -> Result<Principal, String> {
+        let mut claims = self.0.clone();
+        if !claims.contains_key(&mapping.subject) {
+            claims.insert(mapping.subject.clone(), "test".into());
         }
+        mapping.principal(&claims).map_err(|e| e.to_string())
+    }
+
+    /// The claims `mapping` does not read (a typo, or a case written for another
+    /// mapping), sorted.
+    pub fn unread_claims<'a>(&'a self, mapping: &ClaimsConfig) -> Vec<&'a str> {
+        let mut unread: Vec<&str> = self
+            .0
+            .keys()
+            .map(String::as_str)
+            .filter(|claim| !mapping.reads_claim(claim))
+            .collect();
+        unread.sort_unstable();
+        unread
     }
 }
 
@@ -231,9 +222,14 @@ fn operation(name: Option<&str>) -> Option<Operation> {
     }
 }
 
-/// Checks cases against a bundle without running them: the ids, models and
-/// deployments they name must exist. Returns errors and warnings.
-pub fn check_cases(bundle: &Bundle, cases: &[Case]) -> (Vec<LoadError>, Vec<LoadError>) {
+/// Checks cases against a bundle and a claim mapping without running them: the ids,
+/// models and deployments they name must exist, and every caller claim must be one the
+/// mapping reads. Returns errors and warnings.
+pub fn check_cases(
+    bundle: &Bundle,
+    cases: &[Case],
+    mapping: &ClaimsConfig,
+) -> (Vec<LoadError>, Vec<LoadError>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let known_classes: BTreeSet<String> = bundle.known_classes();
@@ -241,6 +237,23 @@ pub fn check_cases(bundle: &Bundle, cases: &[Case]) -> (Vec<LoadError>, Vec<Load
         let at = |message: String| LoadError::at(case.file.clone(), Some((case.line, 1)), message);
         let spec = &case.spec;
         let expect = &spec.expect;
+        let unread = spec.caller.unread_claims(mapping);
+        if !unread.is_empty() {
+            errors.push(at(format!(
+                "case `{}`: caller claim(s) {} not read by the claim mapping (it reads {}); \
+                 pass the gateway's configuration with --config",
+                spec.name,
+                unread
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                mapped_claims(mapping)
+            )));
+        }
+        if let Err(e) = spec.caller.principal(mapping) {
+            errors.push(at(format!("case `{}`: caller: {e}", spec.name)));
+        }
         if bundle.catalog().resolve(&spec.model).is_none() && expect.decision != "unknown_model" {
             errors.push(at(format!(
                 "case `{}`: model `{}` is not in the catalog",
@@ -291,6 +304,21 @@ pub fn check_cases(bundle: &Bundle, cases: &[Case]) -> (Vec<LoadError>, Vec<Load
         }
     }
     (errors, warnings)
+}
+
+/// The claims a mapping reads, for messages.
+fn mapped_claims(mapping: &ClaimsConfig) -> String {
+    let mut claims: BTreeSet<&str> = [mapping.subject.as_str(), mapping.groups.as_str()]
+        .into_iter()
+        .chain(mapping.kind.as_deref())
+        .collect();
+    let attributes = mapping.effective_attributes();
+    claims.extend(attributes.values().map(String::as_str));
+    claims
+        .into_iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The result of one case.
@@ -449,15 +477,15 @@ fn xml_escape(text: &str) -> String {
     out
 }
 
-/// Runs every case against the bundle.
-pub fn run_cases(bundle: &Bundle, cases: &[Case]) -> SuiteReport {
+/// Runs every case against the bundle, callers mapped by `mapping`.
+pub fn run_cases(bundle: &Bundle, cases: &[Case], mapping: &ClaimsConfig) -> SuiteReport {
     let mut coverage: BTreeMap<String, Vec<String>> = bundle
         .policy_ids()
         .map(|id| (id.to_owned(), Vec::new()))
         .collect();
     let mut results = Vec::with_capacity(cases.len());
     for case in cases {
-        let result = run_case(bundle, case);
+        let result = run_case(bundle, case, mapping);
         for id in &result.determining {
             if let Some(cases) = coverage.get_mut(id) {
                 cases.push(result.name.clone());
@@ -472,7 +500,7 @@ pub fn run_cases(bundle: &Bundle, cases: &[Case]) -> SuiteReport {
     }
 }
 
-fn run_case(bundle: &Bundle, case: &Case) -> CaseResult {
+fn run_case(bundle: &Bundle, case: &Case, mapping: &ClaimsConfig) -> CaseResult {
     let spec = &case.spec;
     let mut result = CaseResult {
         name: spec.name.clone(),
@@ -498,7 +526,13 @@ fn run_case(bundle: &Bundle, case: &Case) -> CaseResult {
         result.failures.push("unknown operation".to_owned());
         return result;
     };
-    let principal = spec.caller.principal();
+    let principal = match spec.caller.principal(mapping) {
+        Ok(principal) => principal,
+        Err(e) => {
+            result.failures.push(format!("caller: {e}"));
+            return result;
+        }
+    };
     let token_estimate = spec.token_estimate.unwrap_or_else(|| {
         spec.prompt.as_ref().map_or(16, |p| {
             i64::try_from(p.len().div_ceil(4)).unwrap_or(i64::MAX)
@@ -650,9 +684,10 @@ mod tests {
         let source = PolicySource::bundled();
         let bundle = Bundle::load(&source).unwrap();
         let cases = parse_cases(&source.tests).unwrap();
-        let (errors, _) = check_cases(&bundle, &cases);
+        let mapping = ClaimsConfig::default();
+        let (errors, _) = check_cases(&bundle, &cases, &mapping);
         assert!(errors.is_empty(), "{errors:?}");
-        let report = run_cases(&bundle, &cases);
+        let report = run_cases(&bundle, &cases, &mapping);
         assert_eq!(report.failed(), 0, "{}", report.to_text());
         assert!(
             report.uncovered().is_empty(),
@@ -674,12 +709,68 @@ mod tests {
             let without = source.without_policy(&forbid).unwrap();
             let reduced = Bundle::load(&without).unwrap();
             assert_eq!(reduced.policy_count(), bundle.policy_count() - 1);
-            let report = run_cases(&reduced, &cases);
+            let report = run_cases(&reduced, &cases, &ClaimsConfig::default());
             assert!(
                 report.failed() > 0,
                 "deleting forbid `{forbid}` fails no case"
             );
         }
+    }
+
+    /// A caller is the claims of its token, mapped as the gateway maps them: under a
+    /// mapping that reads groups from `roles` and residency from `country`, those
+    /// claims decide; under the default mapping the same case is refused by
+    /// `validate` and, run anyway, decides otherwise.
+    #[test]
+    fn a_configured_claim_mapping_decides_who_the_caller_is() {
+        let source = PolicySource::bundled();
+        let bundle = Bundle::load(&source).unwrap();
+        let files = vec![SourceFile {
+            name: "tests/mapped.toml".into(),
+            text: r#"
+[[case]]
+name = "an EU engineer by the identity provider's own claim names"
+caller = { oid = "eva", roles = ["engineering"], country = "EU" }
+model = "gpt-4o"
+classes = []
+expect = { decision = "allow", deployment = "gpt-4o-azure-swedencentral" }
+
+[[case]]
+name = "an EU engineer is refused a US-only model"
+caller = { oid = "eva", roles = ["engineering"], country = "EU" }
+model = "gpt-4o-us"
+classes = []
+expect = { decision = "deny", policies = ["residency.eu-stays-in-eu"] }
+"#
+            .into(),
+        }];
+        let cases = parse_cases(&files).unwrap();
+        let mapping: ClaimsConfig = toml::from_str(
+            "subject = \"oid\"\ngroups = \"roles\"\n[attributes]\nresidency = \"country\"\n",
+        )
+        .unwrap();
+        let (errors, _) = check_cases(&bundle, &cases, &mapping);
+        assert!(errors.is_empty(), "{errors:?}");
+        let report = run_cases(&bundle, &cases, &mapping);
+        assert_eq!(report.failed(), 0, "{}", report.to_text());
+        let principal = cases[0].spec.caller.principal(&mapping).unwrap();
+        assert_eq!(principal.id, "eva");
+        assert_eq!(principal.groups, ["engineering"]);
+        assert_eq!(principal.attributes["residency"], "EU");
+
+        let default = ClaimsConfig::default();
+        let (errors, _) = check_cases(&bundle, &cases, &default);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("`country`, `oid`, `roles` not read by the claim mapping"),
+            "{}",
+            errors[0]
+        );
+        let report = run_cases(&bundle, &cases, &default);
+        assert_eq!(report.failed(), 2, "{}", report.to_text());
+        assert!(report.cases.iter().all(|c| c.decision == "deny"));
     }
 
     #[test]

@@ -197,6 +197,8 @@ impl Bundle {
             principal_scope.push(uid("Group", group).map_err(DecideError)?);
         }
         let memo = self.cache.caller(input.principal);
+        // The found classes as the `invoke` context holds them, once per request.
+        let detected = self.cache.class_set(input.detected);
         let classes: Vec<Arc<str>> = input.detected.iter().cloned().collect();
         let entities = memo
             .entities(input.requested_model, &classes, || {
@@ -216,6 +218,7 @@ impl Bundle {
                 &principal_scope,
                 &entities,
                 &memo,
+                &detected,
                 deployment,
             )?;
             match route {
@@ -226,6 +229,7 @@ impl Bundle {
         Ok(Decision::Deny { refused })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn decide_deployment(
         &self,
         input: &DecideInput<'_>,
@@ -233,6 +237,7 @@ impl Bundle {
         principal_scope: &[EntityUid],
         entities: &Entities,
         memo: &CallerMemo,
+        detected: &ClassSet,
         deployment: Arc<Deployment>,
     ) -> Result<(Option<Route>, Option<Refusal>), DecideError> {
         let authorizer = Authorizer::new();
@@ -247,34 +252,37 @@ impl Bundle {
         for class in input.detected {
             let answer = memo
                 .disclose(class, &deployment.id, || {
-                    let context = Context::from_pairs([(
-                        "model".to_owned(),
-                        RestrictedExpression::new_entity_uid(model.clone()),
-                    )])
-                    .map_err(|e| e.to_string())?;
-                    let request = Request::new(
-                        principal.clone(),
-                        disclose.clone(),
-                        uid("DataClass", class)?,
-                        context,
-                        Some(&self.schema),
-                    )
-                    .map_err(|e| e.to_string())?;
-                    let mut resource_scope = vec![uid("DataClass", class)?];
+                    let class_uid = uid("DataClass", class)?;
+                    let mut resource_scope = vec![class_uid.clone()];
                     for ancestor in class_ancestors(class) {
                         resource_scope.push(uid("DataClass", ancestor)?);
                     }
                     let answer = self.index.is_authorized(
                         &authorizer,
-                        &request,
                         &Question {
                             action: "disclose",
                             principal_scope,
                             resource_scope: &resource_scope,
                             attributes: &input.principal.attributes,
+                            classes: None,
                         },
                         entities,
-                    );
+                        || {
+                            let context = Context::from_pairs([(
+                                "model".to_owned(),
+                                RestrictedExpression::new_entity_uid(model.clone()),
+                            )])
+                            .map_err(|e| e.to_string())?;
+                            Request::new(
+                                principal.clone(),
+                                disclose.clone(),
+                                class_uid,
+                                context,
+                                Some(&self.schema),
+                            )
+                            .map_err(|e| e.to_string())
+                        },
+                    )?;
                     let errors: Vec<String> = answer
                         .errors
                         .iter()
@@ -297,30 +305,39 @@ impl Bundle {
             disclosures.push(answer);
         }
 
-        // 2. invoke, with what remains.
-        let context = invoke_context(input, &disclosed, &redacted).map_err(DecideError)?;
+        // 2. invoke, with what remains. The class sets come from the bundle's memo (a
+        // set of names is a pure function of the classes), and the request is built only
+        // when some policy can apply.
+        let outgoing = self.cache.class_set(&disclosed);
+        let withheld = self.cache.class_set(&redacted);
         let action = uid("Action", input.operation.action()).map_err(DecideError)?;
-        let model_uid = model.clone();
-        // No schema check per request: the context's shape is fixed by `invoke_context`,
-        // whose output a unit test validates against the schema, and the policies were
-        // validated strictly at load. (The check was a tenth of a decision's time.)
-        let request = Request::new(principal.clone(), action, model, context, None)
-            .map_err(|e| DecideError(e.to_string()))?;
         let resource_scope = [
-            model_uid,
+            model.clone(),
             uid("Provider", deployment.provider.as_str()).map_err(DecideError)?,
         ];
-        let answer = self.index.is_authorized(
-            &authorizer,
-            &request,
-            &Question {
-                action: input.operation.action(),
-                principal_scope,
-                resource_scope: &resource_scope,
-                attributes: &input.principal.attributes,
-            },
-            entities,
-        );
+        let answer = self
+            .index
+            .is_authorized(
+                &authorizer,
+                &Question {
+                    action: input.operation.action(),
+                    principal_scope,
+                    resource_scope: &resource_scope,
+                    attributes: &input.principal.attributes,
+                    classes: Some([&detected.names, &outgoing.names, &withheld.names]),
+                },
+                entities,
+                || {
+                    let context = invoke_context(input, detected, &outgoing, &withheld)?;
+                    // No schema check per request: the context's shape is fixed by
+                    // `invoke_context`, whose output a unit test validates against the
+                    // schema, and the policies were validated strictly at load. (The
+                    // check was a tenth of a decision's time.)
+                    Request::new(principal.clone(), action, model, context, None)
+                        .map_err(|e| e.to_string())
+                },
+            )
+            .map_err(DecideError)?;
         for err in &answer.errors {
             errors.push(format!("invoke: {err}"));
         }
@@ -378,16 +395,14 @@ impl Bundle {
 /// ancestors), size, stream, tools and the requested name.
 fn invoke_context(
     input: &DecideInput<'_>,
-    disclosed: &BTreeSet<Arc<str>>,
-    redacted: &BTreeSet<Arc<str>>,
+    detected: &ClassSet,
+    outgoing: &ClassSet,
+    redacted: &ClassSet,
 ) -> Result<Context, String> {
     Context::from_pairs([
-        (
-            "detected_classes".to_owned(),
-            class_set(input.detected.iter()),
-        ),
-        ("outgoing_classes".to_owned(), class_set(disclosed.iter())),
-        ("redacted_classes".to_owned(), class_set(redacted.iter())),
+        ("detected_classes".to_owned(), detected.expression.clone()),
+        ("outgoing_classes".to_owned(), outgoing.expression.clone()),
+        ("redacted_classes".to_owned(), redacted.expression.clone()),
         (
             "token_estimate".to_owned(),
             RestrictedExpression::new_long(input.token_estimate),
@@ -408,14 +423,31 @@ fn invoke_context(
     .map_err(|e| e.to_string())
 }
 
-/// A set of class names with every ancestor added (`PII.EMAIL` also counts as `PII`).
-fn class_set<'a>(classes: impl Iterator<Item = &'a Arc<str>>) -> RestrictedExpression {
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    for class in classes {
-        names.insert(class.to_string());
-        names.extend(class_ancestors(class).map(str::to_owned));
+/// A set of class names with every ancestor added (`PII.EMAIL` also counts as `PII`), as
+/// the `invoke` context holds it: the names for the scope index's class guards, the
+/// Cedar expression for the context. Both come from the same names, so the index reads
+/// exactly what Cedar would.
+#[derive(Debug)]
+pub(crate) struct ClassSet {
+    /// The classes and their ancestors.
+    pub names: BTreeSet<String>,
+    /// The same names as a Cedar set of strings.
+    pub expression: RestrictedExpression,
+}
+
+impl ClassSet {
+    /// The set of `classes` with their ancestors.
+    pub fn new(classes: &BTreeSet<Arc<str>>) -> ClassSet {
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        for class in classes {
+            names.insert(class.to_string());
+            names.extend(class_ancestors(class).map(str::to_owned));
+        }
+        let expression = RestrictedExpression::new_set(
+            names.iter().cloned().map(RestrictedExpression::new_string),
+        );
+        ClassSet { names, expression }
     }
-    RestrictedExpression::new_set(names.into_iter().map(RestrictedExpression::new_string))
 }
 
 #[cfg(test)]
@@ -578,8 +610,9 @@ mod tests {
         };
         let context = invoke_context(
             &input,
-            &classes(&["PII.EMAIL"]),
-            &classes(&["PCI.CARD_NUMBER"]),
+            &ClassSet::new(&detected),
+            &ClassSet::new(&classes(&["PII.EMAIL"])),
+            &ClassSet::new(&classes(&["PCI.CARD_NUMBER"])),
         )
         .unwrap();
         for action in ["chat", "responses", "embeddings"] {

@@ -525,7 +525,7 @@ fn load_policies(
                 .and_then(|n| n.parse::<usize>().ok())
                 .and_then(|n| starts.get(n))
                 .map(|&offset| lines.line_col(&file.text, offset));
-            let Some(id) = policy.annotation("id").map(str::to_owned) else {
+            let Some(id) = annotation(policy, "id").map(str::to_owned) else {
                 errors.push(LoadError::at(
                     file.name.clone(),
                     position,
@@ -533,7 +533,7 @@ fn load_policies(
                 ));
                 continue;
             };
-            let reason = policy.annotation("reason").unwrap_or_default().to_owned();
+            let reason = annotation(policy, "reason").unwrap_or_default().to_owned();
             if reason.is_empty() {
                 errors.push(LoadError::at(
                     file.name.clone(),
@@ -541,7 +541,9 @@ fn load_policies(
                     format!("policy `{id}` has no @reason annotation"),
                 ));
             }
-            let severity = policy.annotation("severity").unwrap_or("medium").to_owned();
+            let severity = annotation(policy, "severity")
+                .unwrap_or("medium")
+                .to_owned();
             if let Some(other) = first_seen.insert(id.clone(), file.name.clone()) {
                 errors.push(LoadError::at(
                     file.name.clone(),
@@ -573,6 +575,14 @@ fn load_policies(
         }
     }
     (set, meta)
+}
+
+/// The value of annotation `key`. (Cedar's own `Policy::annotation` runs its parser on
+/// the key on every call, which was a sixth of loading 1,000 policies.)
+fn annotation<'a>(policy: &'a cedar_policy::Policy, key: &str) -> Option<&'a str> {
+    policy
+        .annotations()
+        .find_map(|(name, value)| (name == key).then_some(value))
 }
 
 /// Turns a Cedar diagnostic into a load error at the first labelled position.

@@ -2,10 +2,12 @@
 //! policy set, and every decision the candidate would change.
 //!
 //! The input is decision events (the JSON that the gateway records for every request,
-//! which is also the payload of the durable audit log's records): one JSON object a
-//! line, in one file or in every `*.jsonl`/`*.json`/`*.log` file of a directory. A line
-//! may be the event itself or a record wrapping it in `payload` (object or JSON text)
-//! or `event`. The event carries the inputs of the decision and never prompt text: the
+//! which is also the body of the durable audit log's records): one JSON object a
+//! line, in one file or in every `*.jsonl`/`*.json`/`*.log` file of a directory (the
+//! durable log's own directory included). A line may be the event itself, a durable log
+//! record (`{"seq", "kind", …, "body"}`), or a record wrapping it in `payload` (object or
+//! JSON text) or `event`. Policy changes and checkpoints (as log records, or as the
+//! policy change events `customs audit tail` prints) decide nothing and are ignored. The event carries the inputs of the decision and never prompt text: the
 //! caller (id, kind, groups, attributes), the operation, the model asked for, the data
 //! classes found, `stream`, `tools_present` and `token_estimate`. Events recorded before
 //! those inputs existed (no principal attributes) are counted as not replayable rather
@@ -152,6 +154,8 @@ pub struct ReplayReport {
     pub skipped_no_decision: usize,
     /// Decisions whose event lacks the inputs replay needs.
     pub skipped_no_inputs: usize,
+    /// Audit records that are not decisions (policy changes, checkpoints): ignored.
+    pub ignored: usize,
     /// Lines that are not decision events.
     pub unreadable: usize,
     /// Recorded allow, candidate deny.
@@ -182,8 +186,8 @@ impl ReplayReport {
         );
         let _ = writeln!(
             out,
-            "skipped: {} without a policy decision, {} without recorded inputs, {} unreadable lines",
-            self.skipped_no_decision, self.skipped_no_inputs, self.unreadable
+            "skipped: {} without a policy decision, {} without recorded inputs, {} policy changes and checkpoints, {} unreadable lines",
+            self.skipped_no_decision, self.skipped_no_inputs, self.ignored, self.unreadable
         );
         for (title, group) in [
             ("deny → allow", &self.deny_to_allow),
@@ -236,17 +240,50 @@ pub fn read_log(path: &Path) -> std::io::Result<Vec<String>> {
     Ok(lines)
 }
 
-fn parse_line(line: &str) -> Option<RecordedDecision> {
-    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+/// What one input line holds.
+enum Line {
+    /// A decision event.
+    Decision(Box<RecordedDecision>),
+    /// An audit record that decides nothing: a policy change or a checkpoint.
+    NotADecision,
+    /// Neither.
+    Unreadable,
+}
+
+fn parse_line(line: &str) -> Line {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+        return Line::Unreadable;
+    };
+    // A durable log record: its kind says what the body is.
+    let value = match (value.get("kind"), value.get("body")) {
+        (Some(kind), Some(body)) if value.get("seq").is_some() => {
+            if kind != "event" {
+                return Line::NotADecision;
+            }
+            body.clone()
+        }
+        _ => value,
+    };
+    if value.get("event").and_then(serde_json::Value::as_str) == Some("policy_change") {
+        return Line::NotADecision;
+    }
     let event = if value.get("decision_id").is_some() {
         value
     } else {
-        match value.get("payload").or_else(|| value.get("event"))? {
-            serde_json::Value::String(text) => serde_json::from_str(text).ok()?,
-            other => other.clone(),
+        let wrapped = match value.get("payload").or_else(|| value.get("event")) {
+            Some(serde_json::Value::String(text)) => serde_json::from_str(text).ok(),
+            Some(other) => Some(other.clone()),
+            None => None,
+        };
+        match wrapped {
+            Some(event) => event,
+            None => return Line::Unreadable,
         }
     };
-    serde_json::from_value(event).ok()
+    match serde_json::from_value(event) {
+        Ok(decision) => Line::Decision(Box::new(decision)),
+        Err(_) => Line::Unreadable,
+    }
 }
 
 /// Re-evaluates every recorded decision under `candidate`.
@@ -257,9 +294,16 @@ pub fn replay(candidate: &Bundle, lines: &[String]) -> ReplayReport {
         ..ReplayReport::default()
     };
     for line in lines {
-        let Some(recorded) = parse_line(line) else {
-            report.unreadable += 1;
-            continue;
+        let recorded = match parse_line(line) {
+            Line::Decision(recorded) => recorded,
+            Line::NotADecision => {
+                report.ignored += 1;
+                continue;
+            }
+            Line::Unreadable => {
+                report.unreadable += 1;
+                continue;
+            }
         };
         let recorded_decision = match recorded.outcome.as_str() {
             "allow" | "modify" => "allow",
@@ -411,14 +455,30 @@ mod tests {
             json!({"payload": json!({"decision_id": "d4", "outcome": "unauthenticated"}).to_string()})
                 .to_string(),
             "not json".to_owned(),
+            // Not decisions: a policy change as `audit tail` prints it, and a policy
+            // change and a checkpoint as durable log records.
+            json!({"event": "policy_change", "outcome": "applied", "version": "sha256:x"}).to_string(),
+            json!({"seq": 7, "kind": "policy_change", "prev": "0", "hash": "0",
+                   "body": {"event": "policy_change", "outcome": "rejected"}})
+            .to_string(),
+            json!({"seq": 8, "kind": "checkpoint", "prev": "0", "hash": "0",
+                   "body": {"covers_seq": 7}})
+            .to_string(),
+            // A decision as a durable log record.
+            json!({"seq": 9, "kind": "event", "prev": "0", "hash": "0",
+                   "body": serde_json::from_str::<serde_json::Value>(
+                       &event("d6", "deny", "EU", "gpt-4o-us", &["residency.eu-stays-in-eu"])).unwrap()})
+            .to_string(),
             json!({"decision_id": "d5", "outcome": "allow", "operation": "chat", "requested_model": "gpt-4o-us",
                    "principal": {"id": "x", "groups": []}})
             .to_string(),
         ];
         let report = replay(&candidate, &lines);
-        assert_eq!(report.replayed, 3);
-        assert_eq!(report.deny_to_allow.count, 1);
+        assert_eq!(report.replayed, 4);
+        assert_eq!(report.deny_to_allow.count, 2);
         assert_eq!(report.deny_to_allow.samples[0].decision_id, "d1");
+        assert_eq!(report.deny_to_allow.samples[1].decision_id, "d6");
+        assert_eq!(report.ignored, 3);
         assert_eq!(report.unchanged, 1);
         assert_eq!(report.reason_changed.count, 1);
         assert_eq!(report.skipped_no_decision, 1);

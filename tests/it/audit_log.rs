@@ -815,3 +815,178 @@ async fn after_sigkill_under_load_every_completed_response_has_its_record() {
     assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|e| e["decision_id"].is_string()));
 }
+
+/// A copy of the bundled policy directory.
+fn bundled_policies(dir: &Path) {
+    let source = customs::policy::PolicySource::bundled();
+    for file in source
+        .policies
+        .iter()
+        .chain(std::iter::once(&source.catalog))
+        .chain(source.classifiers.iter())
+    {
+        let path = dir.join(&file.name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.text).unwrap();
+    }
+}
+
+async fn reload(gateway: &Arc<Gateway>) {
+    let gateway = Arc::clone(gateway);
+    tokio::task::spawn_blocking(move || gateway.reload_policies("test"))
+        .await
+        .unwrap();
+}
+
+/// A policy change is a durable audit record: a set applied and a set rejected each
+/// become a `policy_change` record in the decisions' hash chain, in the order they
+/// happened; `audit verify` counts them and names one that was altered; `audit tail`
+/// prints them; the forwarder ships each once as the log record `customs.policy_change`
+/// (and no span); `policy diff --replay` over the log replays the decisions and ignores
+/// them.
+#[tokio::test]
+async fn a_policy_change_is_a_durable_record_verified_tailed_forwarded_and_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = tempfile::tempdir().unwrap();
+    bundled_policies(policies.path());
+    let (collector, addr, _stop) = Collector::start(true).await;
+    let mut config = forwarding_config(dir.path(), addr);
+    config.policy.dir = Some(policies.path().to_path_buf());
+    config.policy.watch_secs = 0;
+    let gateway = AuditGateway::start(config).await;
+    let token = dev_token("alice", json!({"groups": ["engineering"]}));
+    let first = decision_id(&gateway.post(&token, &echo("before")).await);
+
+    // Applied: one more policy. Rejected: an attribute the schema does not have.
+    let extra = policies.path().join("zz-extra.cedar");
+    std::fs::write(
+        &extra,
+        "@id(\"test.extra\")\n@reason(\"r\")\n@severity(\"info\")\npermit (principal in Customs::Group::\"qa\", action in Customs::Action::\"invoke\", resource);\n",
+    )
+    .unwrap();
+    reload(&gateway.gateway).await;
+    std::fs::write(
+        &extra,
+        "@id(\"test.broken\")\n@reason(\"r\")\npermit (principal, action, resource) when { principal.clearance > 3 };\n",
+    )
+    .unwrap();
+    reload(&gateway.gateway).await;
+    let second = decision_id(&gateway.post(&token, &echo("after")).await);
+
+    // On disk when the reload returns, in order, in the chain.
+    let kinds: Vec<(String, Value)> = records(dir.path())
+        .into_iter()
+        .filter(|r| r["kind"] != "checkpoint")
+        .map(|r| (r["kind"].as_str().unwrap().to_owned(), r["body"].clone()))
+        .collect();
+    let order: Vec<&str> = kinds.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(order, ["event", "policy_change", "policy_change", "event"]);
+    let (applied, rejected) = (&kinds[1].1, &kinds[2].1);
+    assert_eq!(applied["outcome"], "applied");
+    assert_eq!(applied["event"], "policy_change");
+    assert_ne!(applied["version"], applied["previous_version"]);
+    assert_eq!(rejected["outcome"], "rejected");
+    assert_eq!(
+        rejected["version"], applied["version"],
+        "the last good set stays"
+    );
+    assert!(
+        rejected["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("zz-extra.cedar:"),
+        "{rejected}"
+    );
+    assert_eq!(kinds[0].1["decision_id"], first.as_str());
+    assert_eq!(kinds[3].1["decision_id"], second.as_str());
+
+    // Forwarded: each policy change once, as a log record with its seq; no span.
+    let started = Instant::now();
+    let policy_logs = || {
+        collector
+            .logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(name, _, _)| name == "customs.policy_change")
+            .map(|(_, _, seq)| *seq)
+            .collect::<Vec<i64>>()
+    };
+    collector.wait_for(2).await;
+    while policy_logs().len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "policy changes not forwarded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    gateway.shutdown(Duration::from_secs(2)).await;
+    let seqs: Vec<i64> = records(dir.path())
+        .iter()
+        .filter(|r| r["kind"] == "policy_change")
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(policy_logs(), seqs, "each policy change once, in order");
+    assert_eq!(
+        collector.request_spans().len(),
+        2,
+        "spans are for decisions only"
+    );
+
+    // verify counts them; tail prints them between the decisions.
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("2 event(s), 2 policy change(s)"),
+        "{report}"
+    );
+    let tail = Command::new(BIN)
+        .args(["audit", "tail", "-n", "10"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let printed: Vec<Value> = String::from_utf8_lossy(&tail.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let labels: Vec<&str> = printed
+        .iter()
+        .map(|v| v["event"].as_str().unwrap_or("decision"))
+        .collect();
+    assert_eq!(
+        labels,
+        ["decision", "policy_change", "policy_change", "decision"]
+    );
+
+    // Replay reads the log directory: two decisions, the policy changes (and
+    // checkpoints) ignored, nothing unreadable.
+    let diff = Command::new(BIN)
+        .args(["policy", "diff", "--format", "json", "--replay"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let replayed: Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert_eq!(replayed["replayed"], 2, "{replayed}");
+    assert_eq!(replayed["unreadable"], 0, "{replayed}");
+    let checkpoints = records(dir.path())
+        .iter()
+        .filter(|r| r["kind"] == "checkpoint")
+        .count();
+    assert_eq!(replayed["ignored"], 2 + checkpoints, "{replayed}");
+
+    // An altered policy change is named like any altered record.
+    let tampered = copy_dir(dir.path());
+    rewrite_lines(tampered.path(), |lines| {
+        let at = lines
+            .iter()
+            .position(|l| l.contains("\"kind\":\"policy_change\""))
+            .unwrap();
+        lines[at] = lines[at].replace("\"outcome\":\"applied\"", "\"outcome\":\"rejected\"");
+    });
+    let (code, report) = verify(tampered.path());
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains(&format!("seq {}: content does not match its hash", seqs[0])),
+        "{report}"
+    );
+}

@@ -96,6 +96,56 @@ fn check_explains_a_residency_denial_without_printing_the_prompt() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("jane@example.com"));
 }
 
+/// `check --config` sees the caller the gateway would: the configured `[auth.claims]`
+/// mapping reads groups from `roles` and residency from `country`, and those claims
+/// decide. Without the configuration the same claims name nobody in any group.
+#[test]
+fn check_maps_claims_with_the_configured_claim_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("customs.toml");
+    std::fs::write(
+        &config,
+        "[auth.claims]\nsubject = \"oid\"\ngroups = \"roles\"\n\n[auth.claims.attributes]\nresidency = \"country\"\n",
+    )
+    .unwrap();
+    let claims = r#"{"oid":"eva","roles":["engineering"],"country":"EU"}"#;
+    let check = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["check", "--model", "gpt-4o-us", "--classes", "PII.EMAIL"])
+            .args(["--claims", claims])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            out.status.code(),
+            report,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, report, _) = check(&["--config", config.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["caller"]["id"], "eva");
+    assert_eq!(report["caller"]["groups"], json!(["engineering"]));
+    assert_eq!(report["caller"]["attributes"]["residency"], "EU");
+    assert_eq!(
+        report["detail"]["policy_ids"],
+        json!(["residency.eu-stays-in-eu"])
+    );
+
+    let (code, report, stderr) = check(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["caller"]["id"], "check");
+    assert_eq!(report["caller"]["groups"], json!([]));
+    assert_eq!(report["detail"]["policy_ids"], json!([]));
+    assert!(
+        stderr.contains("does not read oid, roles, country"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("eva"), "{stderr}");
+}
+
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_request_finish() {
     let mock = MockUpstream::start().await;

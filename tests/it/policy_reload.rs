@@ -358,3 +358,88 @@ fn a_failing_case_and_a_broken_fixture_are_reported_with_their_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("tests/wrong.toml:4:"), "{stderr}");
 }
+
+/// The callers of decision test cases are the claims of their tokens. With the gateway's
+/// configuration (`--config`), its `[auth.claims]` mapping says who they are — here the
+/// tenant read from `tid` pins the caller to the US deployment — and its `[policy] dir`
+/// is the directory tested. Without it, a case written for that mapping is refused and
+/// the claims it does not read are named.
+#[test]
+fn policy_test_and_validate_map_callers_with_the_configured_claim_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    write_bundled(&policies);
+    // Only cases written for the mapping: the bundled ones use the default claim names.
+    for entry in std::fs::read_dir(policies.join("tests")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    std::fs::write(
+        policies.join("tests/mapped.toml"),
+        r#"[[case]]
+name = "a tenant pinned to the US by its tid claim is routed to the US deployment"
+caller = { oid = "fred", roles = ["engineering"], tid = "acme-federal" }
+model = "gpt-4o"
+classes = []
+expect = { decision = "allow", deployment = "gpt-4o-openai-us", policies = ["providers.engineering-openai"] }
+
+[[case]]
+name = "without a pinned tenant the EU deployment comes first"
+caller = { oid = "gail", roles = ["engineering"] }
+model = "gpt-4o"
+classes = []
+expect = { decision = "allow", deployment = "gpt-4o-azure-swedencentral" }
+"#,
+    )
+    .unwrap();
+    let config = dir.path().join("customs.toml");
+    std::fs::write(
+        &config,
+        "[policy]\ndir = \"policies\"\n\n[auth.claims]\nsubject = \"oid\"\ngroups = \"roles\"\n\n[auth.claims.attributes]\ntenant = \"tid\"\n",
+    )
+    .unwrap();
+
+    for command in ["test", "validate"] {
+        let out = Command::new(BIN)
+            .args(["policy", command, "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{command}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // The same cases under the default mapping: refused, naming the unread claims.
+    let out = Command::new(BIN)
+        .args(["policy", "test"])
+        .arg(&policies)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("caller claim(s) `oid`, `roles`, `tid` not read by the claim mapping"),
+        "{stderr}"
+    );
+
+    // A mapping that reads the tenant elsewhere: `tid` is now unread, and named.
+    std::fs::write(
+        &config,
+        "[policy]\ndir = \"policies\"\n\n[auth.claims]\nsubject = \"oid\"\ngroups = \"roles\"\n\n[auth.claims.attributes]\ntenant = \"org_id\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["policy", "validate", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("caller claim(s) `tid` not read"),
+        "{stderr}"
+    );
+}

@@ -1,7 +1,8 @@
 //! The durable decision log: the record phase's guarantee. Every decision event is
 //! appended to a local, segmented, hash-chained log before `handle` returns the response,
 //! and the forwarder ([`forward`]) ships the log over OTLP from there, so an event is
-//! never lost to a full exporter queue or a collector outage.
+//! never lost to a full exporter queue or a collector outage. Policy set changes
+//! (applied or rejected reloads) are records of their own kind in the same chain.
 //!
 //! ```text
 //! handle ─ append(event) ──► writer thread: batch → chain (SHA-256) → write → fsync ─► ack
@@ -37,9 +38,10 @@ use tokio::sync::{oneshot, watch};
 
 pub use config::{AuditConfig, ForwardConfig, SyncMode, WhenFull};
 
-use super::DecisionEvent;
+use super::{DecisionEvent, PolicyChangeEvent};
 use checkpoint::Signer;
-use writer::{Msg, Writer};
+use record::Kind;
+use writer::{Msg, Reply, Writer};
 
 /// The name of the lock file that keeps a second process from writing the same log.
 pub const LOCK_FILE: &str = "LOCK";
@@ -161,16 +163,34 @@ impl AuditLog {
     /// Appends an already serialised event body (benchmarks, tests).
     pub async fn append_body(&self, body: Vec<u8>) -> Result<u64, AppendError> {
         let (reply, answer) = oneshot::channel();
-        {
-            let inbox = self.inbox.read().map_err(|_| AppendError::Closed)?;
-            let Some(inbox) = inbox.as_ref() else {
-                return Err(AppendError::Closed);
-            };
-            inbox
-                .send(Msg::Append { body, reply })
-                .map_err(|_| AppendError::Closed)?;
-        }
+        self.send(Msg::Append {
+            kind: Kind::Event,
+            body,
+            reply: Reply::Task(reply),
+        })?;
         answer.await.map_err(|_| AppendError::Closed)?
+    }
+
+    /// Appends a policy change record, chained and checkpointed like a decision, and
+    /// blocks the calling thread until it is durable (group mode) or written (interval
+    /// mode). Policy reloads run on the blocking pool; do not call it on an async worker.
+    pub fn append_policy_change(&self, change: &PolicyChangeEvent) -> Result<u64, AppendError> {
+        let body = serde_json::to_vec(change).map_err(|_| AppendError::Io)?;
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.send(Msg::Append {
+            kind: Kind::PolicyChange,
+            body,
+            reply: Reply::Thread(reply),
+        })?;
+        answer.recv().map_err(|_| AppendError::Closed)?
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), AppendError> {
+        let inbox = self.inbox.read().map_err(|_| AppendError::Closed)?;
+        let Some(inbox) = inbox.as_ref() else {
+            return Err(AppendError::Closed);
+        };
+        inbox.send(msg).map_err(|_| AppendError::Closed)
     }
 
     /// Writes a checkpoint over everything appended so far and fsyncs.

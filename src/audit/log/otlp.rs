@@ -3,7 +3,9 @@
 //! `apply_guardrail` with the `gen_ai.security.*` attributes and one
 //! `gen_ai.security.finding` event per class, log record `customs.decision` whose body is
 //! the whole event), built from the event JSON as stored, so that a record read back
-//! after a restart exports exactly as it would have live.
+//! after a restart exports exactly as it would have live. A policy change record
+//! becomes the log record `customs.policy_change` (body: the change event) and no span;
+//! a checkpoint, `customs.audit.checkpoint`.
 //!
 //! Ids are derived from the decision id, not drawn at random: the trace id is the
 //! decision's UUID (or the caller's trace id when the event carries one), the span ids a
@@ -26,6 +28,8 @@ use super::segment::OwnedRecord;
 pub const DECISION_EVENT_NAME: &str = "customs.decision";
 /// Event name of a checkpoint log record.
 pub const CHECKPOINT_EVENT_NAME: &str = "customs.audit.checkpoint";
+/// Event name of a policy change log record.
+pub const POLICY_CHANGE_EVENT_NAME: &str = "customs.policy_change";
 
 fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
@@ -82,6 +86,14 @@ fn decision_time_ns(decision_id: &str) -> u64 {
         .unwrap_or_else(now_ns)
 }
 
+/// Unix nanoseconds of an RFC 3339 time, else now.
+fn rfc3339_ns(text: &str) -> u64 {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp_nanos()).ok())
+        .unwrap_or_else(now_ns)
+}
+
 fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -107,7 +119,7 @@ fn trace_id(event: &Value, decision_id: &str) -> Vec<u8> {
         .unwrap_or_else(|_| derived_id("trace:", decision_id, 16))
 }
 
-/// The log records of a batch: one per event, one per checkpoint.
+/// The log records of a batch: one per record (decision, policy change, checkpoint).
 pub fn logs_request(records: &[OwnedRecord], service_name: &str) -> ExportLogsServiceRequest {
     let log_records = records.iter().filter_map(log_record).collect();
     ExportLogsServiceRequest {
@@ -147,6 +159,37 @@ fn log_record(record: &OwnedRecord) -> Option<LogRecord> {
                     value["covers_seq"].as_i64().unwrap_or(0),
                 ),
             ];
+        }
+        Kind::PolicyChange => {
+            let outcome = text(&value, &["outcome"]);
+            let (severity, severity_text) = match outcome {
+                "applied" => (SeverityNumber::Info, "INFO"),
+                _ => (SeverityNumber::Warn, "WARN"),
+            };
+            log.event_name = POLICY_CHANGE_EVENT_NAME.to_owned();
+            log.time_unix_nano = rfc3339_ns(text(&value, &["timestamp"]));
+            log.severity_number = severity as i32;
+            log.severity_text = severity_text.to_owned();
+            log.attributes = vec![
+                i("customs.audit.seq", seq),
+                s("customs.policy.outcome", outcome),
+                s("customs.policy.set", text(&value, &["set"])),
+                s("customs.policy.trigger", text(&value, &["trigger"])),
+                s(
+                    "customs.policy.previous_version",
+                    text(&value, &["previous_version"]),
+                ),
+                s("customs.policy.version", text(&value, &["version"])),
+            ];
+            for (field, key) in [
+                ("candidate_version", "customs.policy.candidate_version"),
+                ("commit", "customs.policy.commit"),
+            ] {
+                let value = text(&value, &[field]);
+                if !value.is_empty() {
+                    log.attributes.push(s(key, value));
+                }
+            }
         }
         Kind::Event => {
             let decision_id = text(&value, &["decision_id"]);
@@ -342,6 +385,42 @@ fn decision_spans(seq: u64, event: &Value) -> [Span; 2] {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_policy_change_becomes_one_log_record_and_no_span() {
+        let change = json!({"event": "policy_change", "timestamp": "2026-11-26T08:00:00Z",
+            "outcome": "rejected", "set": "enforced", "trigger": "sighup", "origin": "/p",
+            "previous_version": "sha256:a", "version": "sha256:a", "candidate_version": "sha256:b",
+            "commit": null, "errors": ["x.cedar:1:1: bad"]});
+        let records = [OwnedRecord {
+            seq: 9,
+            kind: Kind::PolicyChange,
+            body: serde_json::to_vec(&change).unwrap(),
+        }];
+        let logs = logs_request(&records, "svc");
+        let log = &logs.resource_logs[0].scope_logs[0].log_records[0];
+        assert_eq!(log.event_name, POLICY_CHANGE_EVENT_NAME);
+        assert_eq!(log.severity_text, "WARN");
+        assert_eq!(log.time_unix_nano, 1_795_680_000_000_000_000);
+        let attribute = |key: &str| {
+            log.attributes
+                .iter()
+                .find(|kv| kv.key == key)
+                .and_then(|kv| kv.value.clone())
+                .and_then(|v| v.value)
+        };
+        assert_eq!(
+            attribute("customs.audit.seq"),
+            Some(any_value::Value::IntValue(9))
+        );
+        assert_eq!(
+            attribute("customs.policy.candidate_version"),
+            Some(any_value::Value::StringValue("sha256:b".into()))
+        );
+        assert_eq!(attribute("customs.policy.commit"), None);
+        let traces = traces_request(&records, "svc");
+        assert!(traces.resource_spans[0].scope_spans[0].spans.is_empty());
+    }
 
     fn record(seq: u64, event: &Value) -> OwnedRecord {
         OwnedRecord {

@@ -6,7 +6,12 @@
 //! hash = SHA-256("customs-audit-v1\n" seq "\n" kind "\n" prev "\n" body)
 //! ```
 //!
-//! `body` is the decision event JSON exactly as written (serde_json never writes a raw
+//! `kind` is `event` (the body is a decision event), `policy_change` (a policy set
+//! applied or rejected: [`crate::audit::PolicyChangeEvent`]) or `checkpoint`. Every kind
+//! is chained, hashed and covered by checkpoints alike; the kind is hashed too, so a
+//! record cannot be passed off as another kind.
+//!
+//! `body` is the event JSON exactly as written (serde_json never writes a raw
 //! newline), and it is the last field, so a reader takes its bytes as they are instead of
 //! re-serialising them: the hash covers the bytes on disk. The first record of a log has
 //! `prev` = 64 zeros. Lines keep the log readable with `jq` and `grep`.
@@ -23,6 +28,8 @@ const BODY_MARKER: &[u8] = b",\"body\":";
 pub enum Kind {
     /// A decision event.
     Event,
+    /// A policy set change (applied or rejected).
+    PolicyChange,
     /// A signed checkpoint over the chain up to the record before it.
     Checkpoint,
 }
@@ -32,13 +39,21 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Event => "event",
+            Kind::PolicyChange => "policy_change",
             Kind::Checkpoint => "checkpoint",
         }
+    }
+
+    /// Whether this kind carries an audit event (as opposed to a checkpoint): counted
+    /// towards the next checkpoint, forwarded as a log record, printed by `tail`.
+    pub fn is_event(self) -> bool {
+        matches!(self, Kind::Event | Kind::PolicyChange)
     }
 
     fn parse(name: &str) -> Option<Kind> {
         match name {
             "event" => Some(Kind::Event),
+            "policy_change" => Some(Kind::PolicyChange),
             "checkpoint" => Some(Kind::Checkpoint),
             _ => None,
         }
@@ -50,7 +65,7 @@ impl Kind {
 pub struct Record<'a> {
     /// Sequence number, from 1, without gaps across segments.
     pub seq: u64,
-    /// Event or checkpoint.
+    /// Event, policy change or checkpoint.
     pub kind: Kind,
     /// Hash of the record before (or [`GENESIS`]).
     pub prev: [u8; 32],
@@ -186,6 +201,10 @@ mod tests {
         assert!(record.hash_matches());
         assert_ne!(chain_hash(8, Kind::Event, &GENESIS, record.body), hash);
         assert_ne!(chain_hash(7, Kind::Checkpoint, &GENESIS, record.body), hash);
+        assert_ne!(
+            chain_hash(7, Kind::PolicyChange, &GENESIS, record.body),
+            hash
+        );
         assert_ne!(chain_hash(7, Kind::Event, &[1; 32], record.body), hash);
         assert_ne!(chain_hash(7, Kind::Event, &GENESIS, b"{}"), hash);
     }

@@ -160,9 +160,10 @@ fn scan_valid(bytes: &[u8], first_seq: u64) -> Scan {
         scan.count += 1;
         scan.last_seq = record.seq;
         scan.last_hash = record.hash;
-        scan.unsigned = match record.kind {
-            Kind::Event => scan.unsigned + 1,
-            Kind::Checkpoint => 0,
+        scan.unsigned = if record.kind.is_event() {
+            scan.unsigned + 1
+        } else {
+            0
         };
         offset += end + 1;
         scan.valid_len = offset;

@@ -51,10 +51,12 @@ impl std::fmt::Display for Problem {
 pub struct Report {
     /// Segments read.
     pub segments: usize,
-    /// Records read (events and checkpoints).
+    /// Records read (events, policy changes and checkpoints).
     pub records: u64,
     /// Decision events.
     pub events: u64,
+    /// Policy changes (policy sets applied or rejected).
+    pub policy_changes: u64,
     /// First sequence number in the log.
     pub first_seq: Option<u64>,
     /// Last sequence number in the log.
@@ -222,6 +224,15 @@ pub fn verify(dir: &Path, pinned_key: Option<&str>) -> anyhow::Result<Report> {
                         report
                             .problems
                             .push(problem("event body is not JSON".into()));
+                    }
+                }
+                Kind::PolicyChange => {
+                    report.policy_changes += 1;
+                    let body = serde_json::from_slice::<serde_json::Value>(record.body);
+                    if body.map_or(true, |b| b["event"] != "policy_change") {
+                        report
+                            .problems
+                            .push(problem("policy change body is not a policy change".into()));
                     }
                 }
                 Kind::Checkpoint => match serde_json::from_slice::<Checkpoint>(record.body) {

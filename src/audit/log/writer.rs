@@ -27,13 +27,35 @@ use super::{AppendError, Shared};
 
 /// A message to the writer.
 pub(super) enum Msg {
-    /// Append one event body.
+    /// Append one record body of `kind` (a decision event or a policy change).
     Append {
+        kind: Kind,
         body: Vec<u8>,
-        reply: oneshot::Sender<Result<u64, AppendError>>,
+        reply: Reply,
     },
     /// Write a checkpoint, fsync, and answer (shutdown, tests).
     Seal(oneshot::Sender<()>),
+}
+
+/// Where the writer answers an append: a task awaiting it (requests), or a thread
+/// blocked on it (policy reloads, which run on the blocking pool).
+pub(super) enum Reply {
+    Task(oneshot::Sender<Result<u64, AppendError>>),
+    Thread(std::sync::mpsc::SyncSender<Result<u64, AppendError>>),
+}
+
+impl Reply {
+    fn send(self, answer: Result<u64, AppendError>) {
+        // The asker may have gone (a cancelled request); the record stands either way.
+        match self {
+            Reply::Task(sender) => {
+                let _ = sender.send(answer);
+            }
+            Reply::Thread(sender) => {
+                let _ = sender.send(answer);
+            }
+        }
+    }
 }
 
 struct SegmentInfo {
@@ -220,14 +242,14 @@ impl Writer {
 
     fn write_batch(&mut self, batch: Vec<Msg>) {
         self.buf.clear();
-        let mut accepted: Vec<(u64, oneshot::Sender<Result<u64, AppendError>>)> = Vec::new();
-        let mut refused: Vec<oneshot::Sender<Result<u64, AppendError>>> = Vec::new();
+        let mut accepted: Vec<(u64, Reply)> = Vec::new();
+        let mut refused: Vec<Reply> = Vec::new();
         let mut seals = Vec::new();
         let mut failed: Option<std::io::Error> = None;
         for msg in batch {
             match msg {
                 Msg::Seal(reply) => seals.push(reply),
-                Msg::Append { body, reply } => {
+                Msg::Append { kind, body, reply } => {
                     if failed.is_some() {
                         refused.push(reply);
                         continue;
@@ -237,7 +259,7 @@ impl Writer {
                         refused.push(reply);
                         continue;
                     }
-                    match self.push_record(Kind::Event, &body) {
+                    match self.push_record(kind, &body) {
                         Ok(seq) => accepted.push((seq, reply)),
                         Err(e) => {
                             failed = Some(e);
@@ -275,10 +297,10 @@ impl Writer {
                     self.shared.full.store(true, Ordering::Relaxed);
                 }
                 for (seq, reply) in accepted {
-                    let _ = reply.send(Ok(seq));
+                    reply.send(Ok(seq));
                 }
                 for reply in refused {
-                    let _ = reply.send(Err(AppendError::Full));
+                    reply.send(Err(AppendError::Full));
                 }
             }
             Err(e) => {
@@ -288,10 +310,10 @@ impl Writer {
                     self.shared.full.store(true, Ordering::Relaxed);
                 }
                 for (_, reply) in accepted {
-                    let _ = reply.send(Err(AppendError::Io));
+                    reply.send(Err(AppendError::Io));
                 }
                 for reply in refused {
-                    let _ = reply.send(Err(AppendError::Io));
+                    reply.send(Err(AppendError::Io));
                 }
             }
         }
@@ -324,9 +346,10 @@ impl Writer {
         let seq = self.seq + 1;
         self.hash = record::encode(seq, kind, &self.hash, body, &mut self.buf);
         self.seq = seq;
-        self.unsigned = match kind {
-            Kind::Event => self.unsigned + 1,
-            Kind::Checkpoint => 0,
+        self.unsigned = if kind.is_event() {
+            self.unsigned + 1
+        } else {
+            0
         };
         Ok(seq)
     }
