@@ -5,7 +5,7 @@
 //!   findings (the common case, where only the prefilters run); the bundled
 //!   classifier loaded.
 //! - `scan/1mb_prose_dict10k`: 1 MB of prompt-like prose with few findings, scanned by
-//!   the default detectors plus a 10,000-term dictionary classifier (the issue's
+//!   the default detectors plus a 10,000-term dictionary classifier (the
 //!   ≥ 1 GB/s target).
 //! - `scan/1mb_dense_pii`: 1 MB where every line carries several findings (≥ 300 MB/s).
 //! - `scan/4k_prompt_unicode_evasions`: the 4 KB prompt with fullwidth digits and

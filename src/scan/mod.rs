@@ -16,19 +16,23 @@
 //!    compatibility forms, confusable `@` `.` `-`), keeping an offset map so findings
 //!    point at the original bytes. All-ASCII text skips this step entirely.
 //! 2. `detectors/`: one file per family behind one small trait, each starting from
-//!    shared, lazily computed candidates (ASCII digit groups, alphanumeric tokens,
-//!    one Aho-Corasick pass over every context word and gazetteer term, one over
-//!    every secret's literal opening) before its shape check; [`validators`] holds
-//!    the checksums (Luhn, mod-97, Verhoeff, mod-11, mod-23, Base58Check, Bech32, ...)
-//!    that turn a shape into a finding; `classifier.rs` parses the custom
-//!    dictionaries of `policies/classifiers/`.
+//!    shared, lazily computed candidates (ASCII digit groups and the windows number
+//!    rules read, alphanumeric tokens, capitals, the keyword hits of every context word
+//!    and gazetteer term, exact but computed only near candidates, one search for every
+//!    secret's literal opening) before its shape check; [`validators`] holds the
+//!    checksums (Luhn, mod-97, Verhoeff, mod-11, mod-23, Base58Check, Bech32, ...) that
+//!    turn a shape into a finding; `classifier.rs` parses the custom dictionaries of
+//!    `policies/classifiers/`. Most text is far from any candidate, so most of it is
+//!    only ever touched by a few SIMD searches (`memchr`, Teddy) and 32-byte block
+//!    tests; see `detectors/mod.rs` and BENCHMARKS.md "Detection".
 //! 3. `decode`: base64, hex, percent-encoded and `\uXXXX`-escaped tokens are decoded
 //!    and scanned again (nested to depth 2); a finding inside makes the whole encoded
 //!    token a finding.
 //!
 //! Detectors emit overlapping *candidates*; [`Scanner::scan`]
 //! resolves overlaps once, for all of them, keeping the best finding (severity, then
-//! confidence, then length), so a detector never has to know about the others. Then
+//! confidence, then length), so a detector never has to know about the others (and
+//! only candidates that overlap are ever compared). Then
 //! every other occurrence of a found value is marked too, so a copy in a worse context
 //! cannot stay in clear next to its redacted twin.
 //! Findings carry only offsets and labels, never the matched value, so they can be
@@ -49,7 +53,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use classifier::{CUSTOM_CLASS_PREFIX, Classifier};
-use detectors::Detector;
+use detectors::{Candidate, Detector};
 
 use serde::Serialize;
 
@@ -209,30 +213,40 @@ impl Scanner {
     /// finding is reported as well. Offsets are byte offsets on char boundaries of `text`.
     pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
         let candidates = self.candidates(text, DECODE_DEPTH);
-        let findings = resolve_overlaps(text, candidates);
-        Ok(propagate_values(text, findings))
+        let kept = resolve_overlaps(text, candidates);
+        Ok(propagate_values(text, kept)
+            .into_iter()
+            .map(|c| Finding {
+                entity: Arc::clone(&c.info.entity),
+                class: Arc::clone(&c.info.class),
+                start: c.start,
+                end: c.end,
+                confidence: c.confidence,
+                severity: c.info.severity,
+            })
+            .collect())
     }
 
     /// Every candidate of `text` (normalised first when it needs it), with offsets
     /// into `text`, plus those of decoded tokens while `depth` allows.
-    fn candidates(&self, text: &str, depth: usize) -> Vec<Finding> {
+    fn candidates(&self, text: &str, depth: usize) -> Vec<Candidate<'_>> {
         match normalize::normalize(text) {
             None => self.candidates_of(text, depth),
             Some(normalized) => self
                 .candidates_of(&normalized.text, depth)
                 .into_iter()
-                .filter_map(|f| {
-                    let (start, end) = normalized.original_span(f.start, f.end)?;
-                    Some(Finding { start, end, ..f })
+                .filter_map(|c| {
+                    let (start, end) = normalized.original_span(c.start, c.end)?;
+                    Some(Candidate { start, end, ..c })
                 })
                 .collect(),
         }
     }
 
     /// The candidates of a text that needs no normalisation.
-    fn candidates_of(&self, text: &str, depth: usize) -> Vec<Finding> {
+    fn candidates_of(&self, text: &str, depth: usize) -> Vec<Candidate<'_>> {
         let input = detectors::Input::new(text);
-        let mut candidates = Vec::new();
+        let mut candidates = Vec::with_capacity(32);
         for detector in &self.detectors {
             detector.detect(&input, &mut candidates);
         }
@@ -240,18 +254,18 @@ impl Scanner {
             for token in decode::encoded_tokens(&input) {
                 let inner = self.candidates(&token.decoded, depth - 1);
                 let best = inner.iter().max_by(|a, b| {
-                    a.severity
-                        .cmp(&b.severity)
+                    a.severity()
+                        .cmp(&b.severity())
                         .then(a.confidence.total_cmp(&b.confidence))
                 });
                 if let Some(best) = best
                     && text.get(token.start..token.end).is_some()
                 {
-                    candidates.push(Finding {
+                    candidates.push(Candidate {
                         start: token.start,
                         end: token.end,
                         confidence: best.confidence * 0.95,
-                        ..best.clone()
+                        ..*best
                     });
                 }
             }
@@ -275,8 +289,8 @@ const DECODE_DEPTH: usize = 2;
 /// copy is glued to a digit and fails the phone's boundary check). Without this, the
 /// redacted text could still contain a value the scanner had found, and a re-scan
 /// after redaction would find it, since its neighbour became a placeholder.
-fn propagate_values(text: &str, findings: Vec<Finding>) -> Vec<Finding> {
-    let mut occurrences: Vec<Finding> = Vec::new();
+fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
+    let mut occurrences: Vec<Candidate<'s>> = Vec::new();
     let mut seen: std::collections::HashSet<&str> =
         std::collections::HashSet::with_capacity(findings.len());
     for f in &findings {
@@ -294,27 +308,24 @@ fn propagate_values(text: &str, findings: Vec<Finding>) -> Vec<Finding> {
             let after = text.get(end..).and_then(|s| s.chars().next());
             before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
         };
-        for (start, _) in text.match_indices(value) {
+        // Non-overlapping occurrences, left to right (as `str::match_indices`); those
+        // that overlap a finding (binary search) are never new.
+        for start in occurrences_of(text.as_bytes(), value.as_bytes()) {
             let end = start + value.len();
-            if short && glued(start, end) {
+            let at = findings.partition_point(|k| k.end <= start);
+            let free_of_findings = findings.get(at).is_none_or(|k| end <= k.start);
+            if !free_of_findings || (short && glued(start, end)) {
                 continue;
             }
-            occurrences.push(Finding {
-                start,
-                end,
-                ..f.clone()
-            });
+            occurrences.push(Candidate { start, end, ..*f });
         }
     }
-    // One sweep in start order: an occurrence is new when it overlaps no finding
-    // (binary search) and no occurrence already taken (the last one taken).
+    // One sweep in start order: an occurrence is new when it overlaps no occurrence
+    // already taken (the last one taken).
     occurrences.sort_by_key(|f| f.start);
-    let mut extra: Vec<Finding> = Vec::new();
+    let mut extra: Vec<Candidate<'s>> = Vec::new();
     for o in occurrences {
-        let at = findings.partition_point(|k| k.end <= o.start);
-        let free_of_findings = findings.get(at).is_none_or(|k| o.end <= k.start);
-        let free_of_extra = extra.last().is_none_or(|k| k.end <= o.start);
-        if free_of_findings && free_of_extra {
+        if extra.last().is_none_or(|k| k.end <= o.start) {
             extra.push(o);
         }
     }
@@ -327,40 +338,107 @@ fn propagate_values(text: &str, findings: Vec<Finding>) -> Vec<Finding> {
     all
 }
 
+/// The starts of the non-overlapping occurrences of `needle` in `hay`, left to right
+/// (what `str::match_indices` finds). Found values are short and mostly once in a
+/// text, so rather than preparing a substring searcher per value, the search jumps
+/// (`memchr`) between the occurrences of the value's rarest byte (symbols before
+/// capitals before digits before `.` and `,` before lowercase letters and spaces) and
+/// compares there. Long values (a key block) get `memchr::memmem`, which stays linear
+/// however the text repeats them.
+fn occurrences_of<'h>(hay: &'h [u8], needle: &'h [u8]) -> Box<dyn Iterator<Item = usize> + 'h> {
+    if needle.len() > 32 {
+        return Box::new(memchr::memmem::find_iter(hay, needle));
+    }
+    let rarity = |b: u8| match b {
+        b' ' => 5,
+        b'a'..=b'z' => 4,
+        b'.' | b',' => 3,
+        b'0'..=b'9' => 2,
+        b'A'..=b'Z' => 1,
+        _ => 0,
+    };
+    let Some((offset, &byte)) = needle.iter().enumerate().min_by_key(|&(_, &b)| rarity(b)) else {
+        return Box::new(std::iter::empty());
+    };
+    let mut next_free = 0;
+    Box::new(memchr::memchr_iter(byte, hay).filter_map(move |at| {
+        let start = at.checked_sub(offset)?;
+        let end = start + needle.len();
+        if start < next_free || hay.get(start..end) != Some(needle) {
+            return None;
+        }
+        next_free = end;
+        Some(start)
+    }))
+}
+
 /// Keeps the best of overlapping candidates and returns the survivors sorted by start.
 ///
-/// Greedy by rank: candidates are visited best first and kept when they overlap no
-/// finding already kept. Candidates with spans that are not valid for `text` are
-/// dropped (defence against a buggy detector; never a panic downstream).
-fn resolve_overlaps(text: &str, mut candidates: Vec<Finding>) -> Vec<Finding> {
+/// Greedy by rank: candidates are visited best first (severity, then confidence, then
+/// length, then start; the order they were proposed in breaks remaining ties) and kept
+/// when they overlap no candidate already kept. Candidates with spans that are not
+/// valid for `text` are dropped (defence against a buggy detector; never a panic
+/// downstream).
+///
+/// Only candidates that overlap can interfere, so the greedy runs separately on each
+/// *cluster* (a maximal group of candidates chained by overlaps, found by one sweep in
+/// start order), with the same result as one greedy over all of them. Clusters are
+/// small (a few candidates around one value), which keeps a dense text with tens of
+/// thousands of candidates linear in practice.
+fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
     candidates.retain(|f| f.start < f.end && text.get(f.start..f.end).is_some());
     if candidates.len() <= 1 {
         return candidates;
     }
-    candidates.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(b.confidence.total_cmp(&a.confidence))
-            .then((b.end - b.start).cmp(&(a.end - a.start)))
-            .then(a.start.cmp(&b.start))
-    });
-    // Kept spans by start (a B-tree, so dense texts with thousands of findings stay
-    // O(n log n)); each candidate is compared with its two neighbours only.
-    let mut kept: std::collections::BTreeMap<usize, Finding> = std::collections::BTreeMap::new();
-    for candidate in candidates {
-        let clear_before = kept
-            .range(..=candidate.start)
-            .next_back()
-            .is_none_or(|(_, k)| k.end <= candidate.start);
-        let clear_after = kept
-            .range(candidate.start..)
-            .next()
-            .is_none_or(|(_, k)| candidate.end <= k.start);
-        if clear_before && clear_after {
-            kept.insert(candidate.start, candidate);
+    // Start order; equal starts keep proposal order.
+    let mut by_start: Vec<(usize, &Candidate<'s>)> = candidates.iter().enumerate().collect();
+    by_start.sort_unstable_by_key(|&(i, c)| (c.start, i));
+    let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
+        b.1.severity()
+            .cmp(&a.1.severity())
+            .then(b.1.confidence.total_cmp(&a.1.confidence))
+            .then((b.1.end - b.1.start).cmp(&(a.1.end - a.1.start)))
+            .then(a.1.start.cmp(&b.1.start))
+            .then(a.0.cmp(&b.0))
+    };
+    let mut kept: Vec<Candidate<'s>> = Vec::with_capacity(candidates.len());
+    let mut cluster: Vec<(usize, &Candidate<'s>)> = Vec::new();
+    let mut cluster_kept: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < by_start.len() {
+        let mut reach = by_start.get(i).map_or(0, |(_, c)| c.end);
+        let mut j = i + 1;
+        while let Some((_, c)) = by_start.get(j)
+            && c.start < reach
+        {
+            reach = reach.max(c.end);
+            j += 1;
         }
+        cluster.clear();
+        cluster.extend(by_start.get(i..j).unwrap_or_default().iter().copied());
+        if cluster.len() > 1 {
+            cluster.sort_by(rank);
+        }
+        cluster_kept.clear();
+        for &(_, c) in &cluster {
+            // Kept spans of this cluster, by start; compare with the two neighbours.
+            let at = cluster_kept.partition_point(|k| k.0 < c.start);
+            let clear_before = at
+                .checked_sub(1)
+                .and_then(|p| cluster_kept.get(p))
+                .is_none_or(|k| k.1 <= c.start);
+            let clear_after = cluster_kept.get(at).is_none_or(|k| c.end <= k.0);
+            if clear_before && clear_after {
+                cluster_kept.insert(at, (c.start, c.end));
+                kept.push(*c);
+            }
+        }
+        i = j;
     }
-    kept.into_values().collect()
+    // Clusters come in start order and a cluster's kept spans do not overlap: only
+    // within a cluster can the order be off.
+    kept.sort_unstable_by_key(|c| c.start);
+    kept
 }
 
 /// The ancestors of a dotted class, nearest first: `GOVID.US.SSN` → `GOVID.US`, `GOVID`.

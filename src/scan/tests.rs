@@ -6,6 +6,7 @@
 use proptest::prelude::*;
 use serde::Deserialize;
 
+use super::detectors::Candidate;
 use super::redact::Redactor;
 use super::*;
 
@@ -206,29 +207,120 @@ fn scanner_is_shareable_across_threads() {
     assert_send_sync::<Scanner>();
 }
 
+fn info(severity: Severity) -> ClassInfo {
+    ClassInfo {
+        class: Arc::from("X"),
+        entity: Arc::from("X"),
+        severity,
+    }
+}
+
 #[test]
 fn resolve_overlaps_drops_invalid_spans() {
-    let f = |start, end, severity| Finding {
-        entity: Arc::from("X"),
-        class: Arc::from("X"),
+    let (critical, medium, low) = (
+        info(Severity::Critical),
+        info(Severity::Medium),
+        info(Severity::Low),
+    );
+    let f = |start, end, info| Candidate {
+        info,
         start,
         end,
         confidence: 0.5,
-        severity,
     };
     let kept = resolve_overlaps(
         "héllo world",
         vec![
-            f(0, 2, Severity::Critical),
-            f(0, 99, Severity::Critical),
-            f(3, 3, Severity::Critical),
-            f(0, 6, Severity::Low),
-            f(4, 9, Severity::Medium),
-            f(7, 12, Severity::Low),
+            f(0, 2, &critical),
+            f(0, 99, &critical),
+            f(3, 3, &critical),
+            f(0, 6, &low),
+            f(4, 9, &medium),
+            f(7, 12, &low),
         ],
     );
     let spans: Vec<(usize, usize)> = kept.iter().map(|k| (k.start, k.end)).collect();
     assert_eq!(spans, [(4, 9)]);
+}
+
+/// The first scanner's overlap resolution: one stable sort by rank over all candidates,
+/// then a greedy pass keeping spans in a B-tree.
+fn resolve_overlaps_globally<'s>(mut candidates: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
+    candidates.sort_by(|a, b| {
+        b.severity()
+            .cmp(&a.severity())
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: std::collections::BTreeMap<usize, Candidate<'s>> =
+        std::collections::BTreeMap::new();
+    for c in candidates {
+        let clear_before = kept
+            .range(..=c.start)
+            .next_back()
+            .is_none_or(|(_, k)| k.end <= c.start);
+        let clear_after = kept
+            .range(c.start..)
+            .next()
+            .is_none_or(|(_, k)| c.end <= k.start);
+        if clear_before && clear_after {
+            kept.insert(c.start, c);
+        }
+    }
+    kept.into_values().collect()
+}
+
+proptest! {
+    #[test]
+    fn resolving_by_cluster_equals_one_global_greedy(
+        spans in prop::collection::vec(
+            (0usize..60, 1usize..12, 0usize..4, 0u8..4, 0usize..2),
+            0..40,
+        )
+    ) {
+        let severities = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+        let infos: Vec<ClassInfo> = severities
+            .into_iter()
+            .flat_map(|severity| {
+                ["A", "B"].map(|e| ClassInfo {
+                    class: Arc::from(e),
+                    entity: Arc::from(e),
+                    severity,
+                })
+            })
+            .collect();
+        let text = "x".repeat(80);
+        let candidates: Vec<Candidate<'_>> = spans
+            .iter()
+            .filter_map(|&(start, len, severity, confidence, entity)| {
+                Some(Candidate {
+                    info: infos.get(severity * 2 + entity)?,
+                    start,
+                    end: start + len,
+                    confidence: f32::from(confidence) / 4.0,
+                })
+            })
+            .collect();
+        let key = |c: &Candidate<'_>| {
+            (c.start, c.end, c.info.entity.to_string(), c.info.severity, c.confidence.to_bits())
+        };
+        let got: Vec<_> = resolve_overlaps(&text, candidates.clone()).iter().map(key).collect();
+        let want: Vec<_> = resolve_overlaps_globally(candidates).iter().map(key).collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+proptest! {
+    #[test]
+    fn occurrences_are_those_of_match_indices(
+        hay in "[ab(4 .]{0,80}",
+        needle in "[ab(4 .]{1,4}|[ab]{30,40}",
+    ) {
+        let got: Vec<usize> = occurrences_of(hay.as_bytes(), needle.as_bytes()).collect();
+        let want: Vec<usize> = hay.match_indices(needle.as_str()).map(|(i, _)| i).collect();
+        prop_assert_eq!(got, want);
+    }
 }
 
 /// Fragments that make realistic text for the property tests: findings of every kind,

@@ -10,16 +10,16 @@
 //! - BANK_ACCOUNT (`FIN.BANK_ACCOUNT`): 6–17 digits (spaces or dashes allowed) right
 //!   after an account word. There is no general check digit, so context is everything.
 
-use super::{Detector, Input, Need, NumberRule, class_info};
+use super::{Candidate, Detector, Input, Need, NumberRule, class_info};
 use crate::scan::validators::aba_valid;
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for a SWIFT/BIC code.
-pub(crate) const SWIFT_WORDS: &[&str] = &["swift", "bic", "swift code", "bic code", "swift/bic"];
+pub(crate) static SWIFT_WORDS: &[&str] = &["swift", "bic", "swift code", "bic code", "swift/bic"];
 /// Context words for an ABA routing number.
-pub(crate) const ABA_WORDS: &[&str] = &["routing", "aba", "rtn", "transit number"];
+pub(crate) static ABA_WORDS: &[&str] = &["routing", "aba", "rtn", "transit number"];
 /// Context words for a bank account number.
-pub(crate) const ACCOUNT_WORDS: &[&str] = &[
+pub(crate) static ACCOUNT_WORDS: &[&str] = &[
     "account number",
     "account no",
     "acct",
@@ -89,30 +89,27 @@ impl Detector for BankDetector {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         self.aba.detect(input, out);
-        input.digit_windows(b" -", 6..=17, |start, end, _| {
-            if !input.standalone_number(start, end) {
-                return;
+        let windows = input.digit_windows();
+        for len in 6..=17 {
+            for w in windows.of_len(len) {
+                if (w.sep != 0 && !b" -".contains(&w.sep))
+                    || !input.standalone_number(w.start, w.end)
+                {
+                    continue;
+                }
+                let context = input.context_within(w.start, w.end, 32, 0, ACCOUNT_WORDS);
+                if context.any() {
+                    out.extend(input.finding(&self.account, w.start, w.end, 0.75));
+                }
             }
-            let context = input.context_within(start, end, 32, 0, ACCOUNT_WORDS);
-            if context.any() {
-                out.extend(input.finding(&self.account, start, end, 0.75));
-            }
-        });
-        // SWIFT/BIC: the tokens near a SWIFT word (before or after it).
-        let hits = input.keyword_hits();
-        if !hits.iter().any(|h| SWIFT_WORDS.contains(&h.word)) {
-            return;
         }
-        let mut i = 0;
+        // SWIFT/BIC: tokens that start with a capital at a word boundary, next to a
+        // SWIFT word (before or after).
         let bytes = input.bytes;
-        while i < bytes.len() {
-            let Some(&b) = bytes.get(i) else {
-                break;
-            };
-            if !b.is_ascii_uppercase() || !input.word_boundary_before(i) {
-                i += 1;
+        for &i in input.capitals() {
+            if !bytes.get(i).is_some_and(u8::is_ascii_uppercase) || !input.word_boundary_before(i) {
                 continue;
             }
             let mut end = i;
@@ -126,7 +123,6 @@ impl Detector for BankDetector {
                     out.extend(input.finding(&self.swift, i, end, context.boost(0.75)));
                 }
             }
-            i = end.max(i + 1);
         }
     }
 }

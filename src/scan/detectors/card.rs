@@ -16,13 +16,13 @@
 //! Windows that fail validation are simply not emitted, so they can never hide a valid
 //! overlapping one.
 
-use super::{Detector, Input, class_info};
+use super::{Candidate, Detector, Input, class_info};
 use crate::scan::validators::{card_brand, luhn_valid};
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 const SEPARATORS: &[u8] = b" -./";
 /// Card words: required around a 12-digit (Maestro) number.
-pub(crate) const CARD_WORDS: &[&str] = &[
+pub(crate) static CARD_WORDS: &[&str] = &[
     "card",
     "credit",
     "debit",
@@ -33,7 +33,7 @@ pub(crate) const CARD_WORDS: &[&str] = &[
     "pan",
 ];
 /// Context words for a CVV.
-pub(crate) const CVV_WORDS: &[&str] = &[
+pub(crate) static CVV_WORDS: &[&str] = &[
     "cvv",
     "cvc",
     "cvv2",
@@ -43,7 +43,7 @@ pub(crate) const CVV_WORDS: &[&str] = &[
     "card verification",
 ];
 /// Context words for a card expiry date.
-pub(crate) const EXPIRY_WORDS: &[&str] = &[
+pub(crate) static EXPIRY_WORDS: &[&str] = &[
     "exp",
     "expiry",
     "expires",
@@ -72,7 +72,11 @@ impl Detector for CardDetector {
         vec![self.info.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let windows = input.digit_windows();
+        if !(12..=19).any(|len| windows.has_len(len)) {
+            return;
+        }
         let groups = input.digit_groups();
         // Per group: whether the chain of separator-joined groups it belongs to
         // starts right after an ASCII letter.
@@ -91,61 +95,32 @@ impl Detector for CardDetector {
             };
             letters_before.push(glued);
         }
-        let mut digits: Vec<u8> = Vec::with_capacity(19);
-        for (i, first) in groups.iter().enumerate() {
-            if first.len() > 19 || !edge_ok_before(input, first.start) {
-                continue;
-            }
-            digits.clear();
-            let mut sep: Option<u8> = None;
-            let mut prev = *first;
-            for (k, g) in groups.iter().enumerate().skip(i) {
-                if k > i {
-                    let Some(joined) = input.joiner(
-                        prev,
-                        *g,
-                        sep.as_ref().map_or(SEPARATORS, std::slice::from_ref),
-                    ) else {
-                        break;
-                    };
-                    sep = Some(joined);
-                }
-                let multi = k > i;
-                // In a grouped number every group has 1..=8 digits.
-                if multi && (g.len() > 8 || first.len() > 8) {
-                    break;
-                }
-                let Some(chunk) = input.bytes.get(g.start..g.end) else {
-                    break;
-                };
-                digits.extend_from_slice(chunk);
-                if digits.len() > 19 {
-                    break;
-                }
-                prev = *g;
-                // A window may start inside a chain (`2026 4111 1111 1111 1111`), but
-                // not inside one glued to letters (`DE13 9625 5631 2663 9597 64` is
-                // an IBAN).
-                if letters_before.get(i).copied().unwrap_or(false)
-                    || digits.len() < 12
-                    || !edge_ok_after(input, g.end)
+        for len in 12..=19 {
+            for w in windows.of_len(len) {
+                let multi = w.sep != 0;
+                // In a grouped number every group has 1..=8 digits. A window may start
+                // inside a chain (`2026 4111 1111 1111 1111`), but not inside one glued
+                // to letters (`DE13 9625 5631 2663 9597 64` is an IBAN).
+                if (multi && w.widest > 8)
+                    || letters_before.get(w.first).copied().unwrap_or(false)
+                    || !edge_ok_before(input, w.start)
+                    || !edge_ok_after(input, w.end)
                 {
                     continue;
                 }
-                let Some(brand) = card_brand(&digits) else {
+                let digits = windows.digits(&w);
+                let Some(brand) = card_brand(digits) else {
                     continue;
                 };
                 // Maestro (12–19 digits, prefixes 50, 56–69) and UATP (15 digits from 1)
                 // overlap too many other numbers (IBAN tails, NIRs, accounts): only
                 // next to a card word.
                 let needs_word = matches!(brand, "maestro" | "uatp");
-                if luhn_valid(&digits)
-                    && (!needs_word || input.context(first.start, g.end, CARD_WORDS).any())
+                if luhn_valid(digits)
+                    && (!needs_word || input.context(w.start, w.end, CARD_WORDS).any())
                 {
                     let confidence = if multi { 0.95 } else { 0.9 };
-                    if let Some(f) = input.finding(&self.info, first.start, g.end, confidence) {
-                        out.push(f);
-                    }
+                    out.extend(input.finding(&self.info, w.start, w.end, confidence));
                 }
             }
         }
@@ -175,7 +150,7 @@ impl Detector for PciContextDetector {
         vec![self.cvv.clone(), self.expiry.clone(), self.track.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         for (i, g) in groups.iter().enumerate() {
             // Track data: %B<PAN>^...? or ;<PAN>=...?
@@ -284,7 +259,8 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        CardDetector::new().detect(&Input::new(text), &mut out);
+        let detector = CardDetector::new();
+        detector.detect(&Input::new(text), &mut out);
         out.iter()
             .filter_map(|f| text.get(f.start..f.end))
             .collect()

@@ -11,9 +11,9 @@
 //! All of them are tokens with at least one digit, so they come from the shared
 //! alphanumeric tokens.
 
-use super::{Detector, Input, class_info};
+use super::{Candidate, Detector, Input, class_info};
 use crate::scan::validators::{base58check_valid, bech32_valid};
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Detects wallet addresses.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl Detector for CryptoDetector {
         vec![self.btc.clone(), self.eth.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for t in input.alnum_tokens() {
             let Some(token) = input.bytes.get(t.start..t.end) else {
                 continue;

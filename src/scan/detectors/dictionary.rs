@@ -22,8 +22,8 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use super::{Detector, Input, is_word_char};
-use crate::scan::{ClassInfo, Classifier, Finding, ScanError};
+use super::{Candidate, Detector, Input, is_word_char};
+use crate::scan::{ClassInfo, Classifier, ScanError};
 
 /// One compiled classifier: what a match of its terms becomes.
 #[derive(Debug)]
@@ -152,11 +152,10 @@ impl Detector for DictionaryDetector {
         self.classifiers.iter().map(|c| c.info.clone()).collect()
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
-        let mut lowered: Option<Vec<u8>> = None;
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for automaton in &self.automata {
             let hay: &[u8] = if automaton.folded {
-                lowered.get_or_insert_with(|| input.bytes.to_ascii_lowercase())
+                input.lowercase()
             } else {
                 input.bytes
             };
@@ -204,7 +203,8 @@ mod tests {
 
     fn spans(c: Classifier, text: &str) -> Result<Vec<&str>, ScanError> {
         let mut out = Vec::new();
-        DictionaryDetector::new(&[c])?.detect(&Input::new(text), &mut out);
+        let detector = DictionaryDetector::new(&[c])?;
+        detector.detect(&Input::new(text), &mut out);
         Ok(out
             .iter()
             .filter_map(|f| text.get(f.start..f.end))

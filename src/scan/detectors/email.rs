@@ -10,8 +10,8 @@
 //! internationalised address is redacted whole rather than cut at its first non-ASCII
 //! letter.
 
-use super::{Detector, Input, class_info};
-use crate::scan::{ClassInfo, Finding, Severity};
+use super::{Candidate, Detector, Input, class_info};
+use crate::scan::{ClassInfo, Severity};
 
 /// Detects email addresses.
 #[derive(Debug)]
@@ -40,11 +40,8 @@ impl Detector for EmailDetector {
         vec![self.info.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
-        let mut from = 0;
-        while let Some(at) = input.text.get(from..).and_then(|s| s.find('@')) {
-            let at = from + at;
-            from = at + 1;
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        for at in memchr::memchr_iter(b'@', input.bytes) {
             if let Some((start, end)) = address_around(input.text, at)
                 && input.word_boundary_before(start)
                 && input.word_boundary_after(end)
@@ -109,7 +106,8 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        EmailDetector::new().detect(&Input::new(text), &mut out);
+        let detector = EmailDetector::new();
+        detector.detect(&Input::new(text), &mut out);
         out.iter()
             .filter_map(|f| text.get(f.start..f.end))
             .collect()

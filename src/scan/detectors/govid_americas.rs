@@ -6,15 +6,15 @@
 //!   `529.982.247-25` (dots, then a dash: the one mixed-separator shape read here).
 //! - MX_CURP (`GOVID.MX.CURP`): 18 characters, check digit.
 
-use super::{Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
+use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
 use crate::scan::validators::{br_cpf_valid, ca_sin_valid, mx_curp_valid};
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for a CA SIN.
-pub(crate) const SIN_WORDS: &[&str] = &["sin", "social insurance", "nas", "assurance sociale"];
+pub(crate) static SIN_WORDS: &[&str] = &["sin", "social insurance", "nas", "assurance sociale"];
 /// Context words for a BR CPF.
-pub(crate) const CPF_WORDS: &[&str] = &["cpf", "cadastro de pessoas"];
-const CURP_WORDS: &[&str] = &["curp"];
+pub(crate) static CPF_WORDS: &[&str] = &["cpf", "cadastro de pessoas"];
+pub(crate) static CURP_WORDS: &[&str] = &["curp"];
 
 /// Detects national identifiers of Canada, Brazil and Mexico.
 #[derive(Debug)]
@@ -71,7 +71,7 @@ impl Detector for AmericasIdDetector {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         self.sin.detect(input, out);
         self.cpf_bare.detect(input, out);
         self.curp.detect(input, out);

@@ -11,24 +11,24 @@
 //! - AU_MEDICARE (`GOVID.AU.MEDICARE`): 10–11 digits, check digit; context unless
 //!   grouped 4-5-1.
 
-use super::{Detector, Input, Need, NumberRule, TokenRule, class_info};
+use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info};
 use crate::scan::validators::{
     aadhaar_valid, au_abn_valid, au_medicare_valid, au_tfn_valid, in_gstin_valid, in_pan_valid,
     sg_nric_valid,
 };
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for an AU TFN.
-pub(crate) const TFN_WORDS: &[&str] = &["tfn", "tax file"];
+pub(crate) static TFN_WORDS: &[&str] = &["tfn", "tax file"];
 /// Context words for an AU ABN.
-pub(crate) const ABN_WORDS: &[&str] = &["abn", "australian business number"];
+pub(crate) static ABN_WORDS: &[&str] = &["abn", "australian business number"];
 /// Context words for an AU Medicare number.
-pub(crate) const MEDICARE_AU_WORDS: &[&str] = &["medicare"];
+pub(crate) static MEDICARE_AU_WORDS: &[&str] = &["medicare"];
 /// Context words for an Aadhaar number.
-pub(crate) const AADHAAR_WORDS: &[&str] = &["aadhaar", "aadhar", "uidai", "uid"];
-const PAN_WORDS: &[&str] = &["pan", "permanent account"];
-const GSTIN_WORDS: &[&str] = &["gstin", "gst"];
-const NRIC_WORDS: &[&str] = &["nric", "fin", "ic number"];
+pub(crate) static AADHAAR_WORDS: &[&str] = &["aadhaar", "aadhar", "uidai", "uid"];
+pub(crate) static PAN_WORDS: &[&str] = &["pan", "permanent account"];
+pub(crate) static GSTIN_WORDS: &[&str] = &["gstin", "gst"];
+pub(crate) static NRIC_WORDS: &[&str] = &["nric", "fin", "ic number"];
 
 /// Detects Asia-Pacific national identifiers.
 #[derive(Debug)]
@@ -118,7 +118,7 @@ impl Detector for ApacIdDetector {
         classes
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for rule in &self.numbers {
             rule.detect(input, out);
         }

@@ -15,18 +15,18 @@
 //! token scanners produce candidates, the validators in
 //! [`validators`](crate::scan::validators) confirm them.
 
-use super::{Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
+use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
 use crate::scan::validators::{
     es_nie_valid, es_nif_valid, fr_nir_valid, it_fiscal_code_valid, pesel_valid, steuer_id_valid,
     uk_nino_valid, uk_utr_valid,
 };
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for a UK UTR.
-pub(crate) const UTR_WORDS: &[&str] =
+pub(crate) static UTR_WORDS: &[&str] =
     &["utr", "unique taxpayer", "self assessment", "tax reference"];
 /// Context words for a DE Steuer-ID.
-pub(crate) const STEUER_WORDS: &[&str] = &[
+pub(crate) static STEUER_WORDS: &[&str] = &[
     "steuer-id",
     "steuerid",
     "steuer id",
@@ -36,7 +36,7 @@ pub(crate) const STEUER_WORDS: &[&str] = &[
     "idnr",
 ];
 /// Context words for a FR NIR.
-pub(crate) const NIR_WORDS: &[&str] = &[
+pub(crate) static NIR_WORDS: &[&str] = &[
     "nir",
     "sécurité sociale",
     "securite sociale",
@@ -45,11 +45,11 @@ pub(crate) const NIR_WORDS: &[&str] = &[
     "social security",
 ];
 /// Context words for a PL PESEL.
-pub(crate) const PESEL_WORDS: &[&str] = &["pesel"];
+pub(crate) static PESEL_WORDS: &[&str] = &["pesel"];
 /// Context words for a UK NINO.
-pub(crate) const NINO_WORDS: &[&str] = &["national insurance", "nino", "ni number"];
-const NIF_WORDS: &[&str] = &["nif", "nie", "dni", "documento"];
-const CF_WORDS: &[&str] = &["codice fiscale", "fiscal code", "cf"];
+pub(crate) static NINO_WORDS: &[&str] = &["national insurance", "nino", "ni number"];
+pub(crate) static NIF_WORDS: &[&str] = &["nif", "nie", "dni", "documento"];
+pub(crate) static CF_WORDS: &[&str] = &["codice fiscale", "fiscal code", "cf"];
 
 /// Detects European national identifiers.
 #[derive(Debug)]
@@ -152,7 +152,7 @@ impl Detector for EuropeIdDetector {
         classes
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for rule in &self.numbers {
             rule.detect(input, out);
         }
@@ -164,7 +164,7 @@ impl Detector for EuropeIdDetector {
 }
 
 /// `AB 12 34 56 C`: the NINO as printed on letters.
-fn spaced_nino(input: &Input<'_>, info: &ClassInfo, out: &mut Vec<Finding>) {
+fn spaced_nino<'s>(input: &Input<'_>, info: &'s ClassInfo, out: &mut Vec<Candidate<'s>>) {
     for g in input.digit_groups() {
         let Some(start) = g.start.checked_sub(3) else {
             continue;

@@ -9,16 +9,16 @@
 //!   validate (one letter + 4–14 digits, 7–13 digits, ...); a token of 5–15 letters
 //!   and digits with at least four digits, next to a licence word.
 
-use super::{Detector, Input, Need, NumberRule, class_info};
+use super::{Candidate, Detector, Input, Need, NumberRule, class_info};
 use crate::scan::validators::itin_valid;
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for an ITIN.
-pub(crate) const ITIN_WORDS: &[&str] = &["itin", "taxpayer identification", "tax id"];
+pub(crate) static ITIN_WORDS: &[&str] = &["itin", "taxpayer identification", "tax id"];
 /// Context words for a passport number.
-pub(crate) const PASSPORT_WORDS: &[&str] = &["passport", "passeport", "reisepass", "pasaporte"];
+pub(crate) static PASSPORT_WORDS: &[&str] = &["passport", "passeport", "reisepass", "pasaporte"];
 /// Context words for a driver licence.
-pub(crate) const LICENSE_WORDS: &[&str] = &[
+pub(crate) static LICENSE_WORDS: &[&str] = &[
     "driver's license",
     "drivers license",
     "driver license",
@@ -71,9 +71,10 @@ impl Detector for UsIdDetector {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         self.itin.detect(input, out);
-        for t in input.alnum_tokens() {
+        // Passports have 9 characters, licences 5 to 15.
+        for t in (5..=15).flat_map(|len| input.tokens_of_len(len)) {
             let Some(token) = input.bytes.get(t.start..t.end) else {
                 continue;
             };

@@ -12,17 +12,18 @@
 //! - MEDICAL_RECORD_NUMBER (`PHI.MRN`): a 5–15 character token with digits after an
 //!   MRN word; facility formats are not standard, so context is everything.
 //! - DIAGNOSIS / MEDICATION (`PHI.DIAGNOSIS`, `PHI.MEDICATION`): whole-word terms of
-//!   a built-in dictionary, found by the shared keyword pass (they are part of the one
-//!   keyword automaton, so they cost no extra pass over the text).
+//!   a built-in dictionary. They are keywords like the context words, and come from the
+//!   shared trigger hits (`triggers.rs`), which find them with one cheap pass over the
+//!   text for every such term.
 
-use super::{Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
+use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info, shape};
 use crate::scan::validators::{dea_valid, mbi_valid, nhs_valid, npi_valid};
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for an NPI.
-pub(crate) const NPI_WORDS: &[&str] = &["npi", "national provider", "provider id", "prescriber"];
+pub(crate) static NPI_WORDS: &[&str] = &["npi", "national provider", "provider id", "prescriber"];
 /// Context words for a medical record number.
-pub(crate) const MRN_WORDS: &[&str] = &[
+pub(crate) static MRN_WORDS: &[&str] = &[
     "mrn",
     "medical record",
     "patient id",
@@ -31,13 +32,13 @@ pub(crate) const MRN_WORDS: &[&str] = &[
     "hospital number",
 ];
 /// Context words for a UK NHS number.
-pub(crate) const NHS_WORDS: &[&str] = &["nhs", "nhs number", "health service"];
+pub(crate) static NHS_WORDS: &[&str] = &["nhs", "nhs number", "health service"];
 /// Context words for a DEA number.
-pub(crate) const DEA_WORDS: &[&str] = &["dea", "drug enforcement"];
+pub(crate) static DEA_WORDS: &[&str] = &["dea", "drug enforcement"];
 /// Context words for an MBI.
-pub(crate) const MBI_WORDS: &[&str] = &["mbi", "medicare beneficiary", "medicare"];
+pub(crate) static MBI_WORDS: &[&str] = &["mbi", "medicare beneficiary", "medicare"];
 /// Diagnosis terms (lowercase), matched as whole words.
-pub(crate) const DIAGNOSIS_TERMS: &[&str] = &[
+pub(crate) static DIAGNOSIS_TERMS: &[&str] = &[
     "hiv",
     "hepatitis b",
     "hepatitis c",
@@ -92,7 +93,7 @@ pub(crate) const DIAGNOSIS_TERMS: &[&str] = &[
     "covid-19",
 ];
 /// Medication terms (lowercase), matched as whole words.
-pub(crate) const MEDICATION_TERMS: &[&str] = &[
+pub(crate) static MEDICATION_TERMS: &[&str] = &[
     "metformin",
     "insulin",
     "lisinopril",
@@ -229,7 +230,7 @@ impl Detector for HealthDetector {
         classes
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for rule in &self.numbers {
             rule.detect(input, out);
         }
@@ -257,11 +258,8 @@ impl Detector for HealthDetector {
             }
         }
         // Medical record numbers: the token right after an MRN word.
-        for t in input.alnum_tokens() {
-            if !(5..=15).contains(&t.len())
-                || !input.word_boundary_before(t.start)
-                || !input.word_boundary_after(t.end)
-            {
+        for t in (5..=15).flat_map(|len| input.tokens_of_len(len)) {
+            if !input.word_boundary_before(t.start) || !input.word_boundary_after(t.end) {
                 continue;
             }
             let context = input.context_within(t.start, t.end, 24, 0, MRN_WORDS);
@@ -269,7 +267,7 @@ impl Detector for HealthDetector {
                 out.extend(input.finding(&self.mrn, t.start, t.end, 0.8));
             }
         }
-        for hit in input.keyword_hits() {
+        for hit in input.trigger_hits() {
             let info = if hit.is_in(DIAGNOSIS_TERMS) {
                 &self.diagnosis
             } else if hit.is_in(MEDICATION_TERMS) {

@@ -8,9 +8,9 @@
 //! (`DE89 3704 0044 0532 0130 00`), then requires a word boundary and the ISO 7064
 //! mod-97 check. Letters are accepted in either case.
 
-use super::{Detector, Input, class_info};
+use super::{Candidate, Detector, Input, class_info};
 use crate::scan::validators::{iban_length, iban_mod97_valid};
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Detects IBANs.
 #[derive(Debug)]
@@ -31,7 +31,7 @@ impl Detector for IbanDetector {
         vec![self.info.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let mut compact: Vec<u8> = Vec::with_capacity(34);
         for g in input.digit_groups() {
             if g.len() < 2 {
@@ -87,7 +87,8 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        IbanDetector::new().detect(&Input::new(text), &mut out);
+        let detector = IbanDetector::new();
+        detector.detect(&Input::new(text), &mut out);
         out.iter()
             .filter_map(|f| text.get(f.start..f.end))
             .collect()

@@ -3,22 +3,28 @@
 //! Each family (email, phone, network, personal, US / European / Asia-Pacific /
 //! American government ids, payment cards, banking, health, crypto wallets, secrets,
 //! custom dictionaries) lives in its own file and implements [`Detector`]: it lists the
-//! classes it can emit and appends *candidate* findings for one text. Candidates may
-//! overlap, even within one detector (`2026 4111 1111 1111 1111` yields both a failed
-//! and a valid card window); the scanner resolves overlaps once, for all detectors.
+//! classes it can emit and appends *candidates* for one text. Candidates may overlap,
+//! even within one detector (`2026 4111 1111 1111 1111` yields both a failed and a valid
+//! card window); the scanner resolves overlaps once, for all detectors. A candidate
+//! borrows its class from the detector, so producing one costs no allocation and no
+//! reference count; only the candidates that survive become
+//! [`Finding`](crate::scan::Finding)s.
 //!
 //! Speed comes from cheap prefilters rather than one big regex: every detector first
 //! looks for the one byte or literal its entity cannot do without (`@` for email,
 //! ASCII digit groups for numbers, `AKIA`/`-----BEGIN` for secrets) and only then runs
-//! the precise shape check and validator. The digit groups are computed once per text
-//! and shared through [`Input`], because most families start from them.
+//! the precise shape check and validator. What several families start from is computed
+//! at most once per text, on first use, and shared through [`Input`]:
 //!
-//! Three more shared facts are computed lazily, at most once per text, and only when a
-//! detector asks: the *alphanumeric tokens* that contain a digit (the candidates of
-//! every letter-and-digit identifier: NINO, PAN, codice fiscale, VIN, ...), the
-//! *keyword hits* of one Aho-Corasick pass (an ASCII-case-insensitive DFA) over every
-//! context word and gazetteer term of every family. Context words count before AND after a candidate
-//! ([`Input::context`]): `123456789 is my SSN` is as much an SSN as `SSN 123456789`.
+//! - `shapes.rs`: the ASCII digit groups; every window of digit groups joined by one
+//!   separator, listed once by digit count with its digits (the number rules read the
+//!   lengths they accept instead of each walking the groups again); capital letters.
+//! - the *alphanumeric tokens* that contain a digit (the candidates of every
+//!   letter-and-digit identifier: NINO, PAN, codice fiscale, VIN, ...);
+//! - `keywords.rs`: the *keyword hits* of every context word and gazetteer term, exact
+//!   but computed only around the candidates that ask ([`Input::context`]: words count
+//!   before AND after a candidate, `123456789 is my SSN` is as much an SSN as
+//!   `SSN 123456789`), and `triggers.rs`: the hits that start findings on their own.
 //!
 //! Shapes are checked by hand (see [`shape`]) rather than by regex: a shape check on a
 //! candidate token costs a few nanoseconds and cannot blow up on hostile input.
@@ -34,28 +40,52 @@ mod govid_europe;
 mod govid_us;
 mod health;
 mod iban;
+mod keywords;
 mod network;
 mod personal;
 mod phone;
 mod secrets;
+mod shapes;
+mod triggers;
 mod us_ssn;
 
 use std::cell::OnceCell;
 use std::fmt;
-use std::sync::{Arc, LazyLock};
 
-use aho_corasick::AhoCorasick;
+pub(crate) use keywords::{Context, KeywordHit};
+pub(crate) use shapes::{DigitGroup, DigitWindows};
 
-use super::{ClassInfo, Finding, Severity};
+use super::{ClassInfo, Severity};
 
 /// One detector family.
 pub(crate) trait Detector: Send + Sync + fmt::Debug {
     /// Every class this detector can emit.
     fn classes(&self) -> Vec<ClassInfo>;
 
-    /// Appends candidate findings for `input` to `out`. Candidates may overlap; offsets
-    /// must lie on char boundaries of `input.text`.
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>);
+    /// Appends candidates for `input` to `out`. Candidates may overlap; offsets must lie
+    /// on char boundaries of `input.text`.
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>);
+}
+
+/// A possible finding: a span of the scanned text and the class it would be, borrowed
+/// from the detector that proposed it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate<'s> {
+    /// What it is.
+    pub info: &'s ClassInfo,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// Confidence in 0..=1.
+    pub confidence: f32,
+}
+
+impl Candidate<'_> {
+    /// The severity of its class.
+    pub fn severity(&self) -> Severity {
+        self.info.severity
+    }
 }
 
 /// The built-in detectors, in no particular order (overlaps are resolved by score).
@@ -81,149 +111,70 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
 }
 
 /// Every context word of every family, lowercase ASCII. One automaton over all of them
-/// finds every keyword of a text in one pass ([`Input::keyword_hits`]).
-const KEYWORDS: &[&[&str]] = &[
-    phone::PHONE_WORDS,
-    us_ssn::SSN_WORDS,
-    bank::SWIFT_WORDS,
-    bank::ABA_WORDS,
-    bank::ACCOUNT_WORDS,
-    card::CARD_WORDS,
-    card::CVV_WORDS,
-    card::EXPIRY_WORDS,
-    govid_us::ITIN_WORDS,
-    govid_us::PASSPORT_WORDS,
-    govid_us::LICENSE_WORDS,
-    govid_europe::UTR_WORDS,
-    govid_europe::STEUER_WORDS,
-    govid_europe::NIR_WORDS,
-    govid_europe::PESEL_WORDS,
-    govid_europe::NINO_WORDS,
-    govid_apac::TFN_WORDS,
-    govid_apac::ABN_WORDS,
-    govid_apac::MEDICARE_AU_WORDS,
-    govid_apac::AADHAAR_WORDS,
-    govid_americas::SIN_WORDS,
-    govid_americas::CPF_WORDS,
-    health::NPI_WORDS,
-    health::MRN_WORDS,
-    health::NHS_WORDS,
-    health::DEA_WORDS,
-    health::MBI_WORDS,
-    health::DIAGNOSIS_TERMS,
-    health::MEDICATION_TERMS,
-    personal::DOB_WORDS,
-    personal::NAME_WORDS,
-    personal::GIVEN_NAMES,
-    personal::IMEI_WORDS,
-    personal::VIN_WORDS,
-    network::IP_WORDS,
-    network::VERSION_WORDS,
-    secrets::SECRET_WORDS,
-];
-
-/// The keyword automaton and, per pattern, its keyword and the [`KEYWORDS`] lists it
-/// belongs to (bit `i` for list `i`), so membership is one AND, not string compares.
-struct KeywordIndex {
-    automaton: Option<AhoCorasick>,
-    words: Vec<&'static str>,
-    groups: Vec<u64>,
+/// defines the keyword hits of a text (see `keywords.rs`).
+///
+/// Lists are told apart by address (a hit's list membership is one AND), so they are
+/// `static`s read here at run time: a `static` array of them would be evaluated at
+/// compile time, where reading a `static` may copy what it points to.
+fn keyword_lists() -> [&'static [&'static str]; 37] {
+    [
+        phone::PHONE_WORDS,
+        us_ssn::SSN_WORDS,
+        bank::SWIFT_WORDS,
+        bank::ABA_WORDS,
+        bank::ACCOUNT_WORDS,
+        card::CARD_WORDS,
+        card::CVV_WORDS,
+        card::EXPIRY_WORDS,
+        govid_us::ITIN_WORDS,
+        govid_us::PASSPORT_WORDS,
+        govid_us::LICENSE_WORDS,
+        govid_europe::UTR_WORDS,
+        govid_europe::STEUER_WORDS,
+        govid_europe::NIR_WORDS,
+        govid_europe::PESEL_WORDS,
+        govid_europe::NINO_WORDS,
+        govid_apac::TFN_WORDS,
+        govid_apac::ABN_WORDS,
+        govid_apac::MEDICARE_AU_WORDS,
+        govid_apac::AADHAAR_WORDS,
+        govid_americas::SIN_WORDS,
+        govid_americas::CPF_WORDS,
+        health::NPI_WORDS,
+        health::MRN_WORDS,
+        health::NHS_WORDS,
+        health::DEA_WORDS,
+        health::MBI_WORDS,
+        health::DIAGNOSIS_TERMS,
+        health::MEDICATION_TERMS,
+        personal::DOB_WORDS,
+        personal::NAME_WORDS,
+        personal::GIVEN_NAMES,
+        personal::IMEI_WORDS,
+        personal::VIN_WORDS,
+        network::IP_WORDS,
+        network::VERSION_WORDS,
+        secrets::SECRET_WORDS,
+    ]
 }
 
-/// The bit of a [`KEYWORDS`] list (by identity), or `None` for another list.
-fn group_bit(list: &[&str]) -> Option<u64> {
-    KEYWORDS
-        .iter()
-        .position(|l| std::ptr::eq(*l, list))
-        .map(|i| 1u64 << (i % 64))
+/// Other word lists detectors filter keyword hits by. They add no keyword (only the
+/// words they share with [`keyword_lists`] can ever be hits), but registering them gives
+/// them a group bit and a literal search like the others.
+fn context_only_lists() -> [&'static [&'static str]; 10] {
+    [
+        personal::TITLES,
+        personal::ADDRESS_WORDS,
+        secrets::AWS_SECRET_WORDS,
+        secrets::PASSWORD_WORDS,
+        govid_apac::PAN_WORDS,
+        govid_apac::GSTIN_WORDS,
+        govid_apac::NRIC_WORDS,
+        govid_europe::NIF_WORDS,
+        govid_europe::CF_WORDS,
+        govid_americas::CURP_WORDS,
+    ]
 }
-
-static KEYWORD_INDEX: LazyLock<KeywordIndex> = LazyLock::new(|| {
-    let mut words: Vec<&'static str> = KEYWORDS.iter().flat_map(|w| w.iter().copied()).collect();
-    words.sort_unstable();
-    words.dedup();
-    // Building from a few hundred short literals cannot fail; if it ever did, context
-    // would never be seen and the case tests would say so.
-    // A DFA matching ASCII case-insensitively: one table lookup per byte, no
-    // lowercased copy of the text (with hundreds of patterns starting with every
-    // letter, no prefilter would help anyway).
-    let automaton = AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        .ascii_case_insensitive(true)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(&words)
-        .ok();
-    let groups = words
-        .iter()
-        .map(|w| {
-            KEYWORDS
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| l.contains(w))
-                .fold(0u64, |m, (i, _)| m | 1u64 << (i % 64))
-        })
-        .collect();
-    KeywordIndex {
-        automaton,
-        words,
-        groups,
-    }
-});
-
-/// One keyword occurrence: `text[start..end]` is `word`, ignoring ASCII case.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KeywordHit {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
-    /// The keyword (lowercase).
-    pub word: &'static str,
-    /// The [`KEYWORDS`] lists it belongs to.
-    groups: u64,
-}
-
-impl KeywordHit {
-    /// Whether the keyword is one of `words` (a [`KEYWORDS`] list: one AND; any other
-    /// list: string compares).
-    pub fn is_in(&self, words: &[&str]) -> bool {
-        match group_bit(words) {
-            Some(bit) => self.groups & bit != 0,
-            None => words.contains(&self.word),
-        }
-    }
-}
-
-/// Where context words were seen around a candidate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Context {
-    /// A word ends within the window before the candidate.
-    pub before: bool,
-    /// A word starts within the window after the candidate.
-    pub after: bool,
-}
-
-impl Context {
-    /// Any side.
-    pub fn any(self) -> bool {
-        self.before || self.after
-    }
-
-    /// `base` raised for context: +0.1 before, +0.05 after, at most 0.99.
-    pub fn boost(self, base: f32) -> f32 {
-        let mut c = base;
-        if self.before {
-            c += 0.1;
-        }
-        if self.after {
-            c += 0.05;
-        }
-        c.min(0.99)
-    }
-}
-
-/// The longest keyword, in bytes (bounds the search in [`Input::context_within`]).
-const MAX_KEYWORD_LEN: usize = 64;
 
 /// How far before a candidate context words count, in bytes.
 pub(crate) const CONTEXT_BEFORE: usize = 48;
@@ -251,25 +202,12 @@ pub(crate) struct Input<'a> {
     pub text: &'a str,
     /// The same text as bytes.
     pub bytes: &'a [u8],
-    digit_groups: OnceCell<Vec<DigitGroup>>,
+    digits_and_capitals: OnceCell<(Vec<DigitGroup>, Vec<usize>)>,
+    digit_windows: OnceCell<DigitWindows>,
     tokens: OnceCell<Vec<DigitGroup>>,
-    keywords: OnceCell<Vec<KeywordHit>>,
-}
-
-/// A maximal run of ASCII digits: `bytes[start..end]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DigitGroup {
-    /// First digit.
-    pub start: usize,
-    /// One past the last digit.
-    pub end: usize,
-}
-
-impl DigitGroup {
-    /// Number of digits.
-    pub fn len(&self) -> usize {
-        self.end - self.start
-    }
+    tokens_by_len: OnceCell<shapes::LengthIndex>,
+    keywords: keywords::Keywords,
+    triggers: OnceCell<Vec<KeywordHit>>,
 }
 
 impl<'a> Input<'a> {
@@ -278,17 +216,49 @@ impl<'a> Input<'a> {
         Input {
             text,
             bytes: text.as_bytes(),
-            digit_groups: OnceCell::new(),
+            digits_and_capitals: OnceCell::new(),
+            digit_windows: OnceCell::new(),
             tokens: OnceCell::new(),
-            keywords: OnceCell::new(),
+            tokens_by_len: OnceCell::new(),
+            keywords: keywords::Keywords::default(),
+            triggers: OnceCell::new(),
         }
+    }
+
+    /// All maximal ASCII digit runs, in order.
+    pub fn digit_groups(&self) -> &[DigitGroup] {
+        &self.digits_and_capitals().0
+    }
+
+    /// Digit groups and capitals: found together, in one pass.
+    fn digits_and_capitals(&self) -> &(Vec<DigitGroup>, Vec<usize>) {
+        self.digits_and_capitals
+            .get_or_init(|| shapes::digits_and_capitals(self.bytes))
+    }
+
+    /// Every window of digit groups joined by one consistent separator (` `, `-`, `.`,
+    /// `/`), or of one group, with 6 to 19 digits, by digit count. Every group-aligned
+    /// window is listed, so a failed window never hides a valid one that overlaps it.
+    pub fn digit_windows(&self) -> &DigitWindows {
+        self.digit_windows
+            .get_or_init(|| DigitWindows::new(self.bytes, self.digit_groups()))
+    }
+
+    /// Positions of ASCII capitals and of the first bytes of non-ASCII characters.
+    pub fn capitals(&self) -> &[usize] {
+        &self.digits_and_capitals().1
+    }
+
+    /// The text with ASCII letters lowercased (same length, same offsets).
+    pub fn lowercase(&self) -> &[u8] {
+        self.keywords.lowercase(self.text)
     }
 
     /// Maximal runs of ASCII letters and digits that contain at least one digit, in
     /// order: the candidates of letter-and-digit identifiers.
     pub fn alnum_tokens(&self) -> &[DigitGroup] {
         self.tokens.get_or_init(|| {
-            let mut tokens: Vec<DigitGroup> = Vec::new();
+            let mut tokens: Vec<DigitGroup> = Vec::with_capacity(self.digit_groups().len());
             for g in self.digit_groups() {
                 if tokens.last().is_some_and(|t| t.end >= g.end) {
                     continue;
@@ -312,29 +282,30 @@ impl<'a> Input<'a> {
         })
     }
 
-    /// Every keyword of every family in the text, in order; one leftmost-longest pass
-    /// of one ASCII-case-insensitive DFA over the text, run on first use only. A hit must
-    /// start a word (`tel` in `hotel` is not a phone word).
-    pub fn keyword_hits(&self) -> &[KeywordHit] {
-        self.keywords.get_or_init(|| {
-            let index = &*KEYWORD_INDEX;
-            let Some(automaton) = &index.automaton else {
-                return Vec::new();
-            };
-            automaton
-                .find_iter(self.bytes)
-                .filter(|m| self.word_boundary_before(m.start()))
-                .filter_map(|m| {
-                    let id = m.pattern().as_usize();
-                    Some(KeywordHit {
-                        start: m.start(),
-                        end: m.end(),
-                        word: index.words.get(id)?,
-                        groups: *index.groups.get(id)?,
-                    })
-                })
-                .collect()
-        })
+    /// The [`Input::alnum_tokens`] of exactly `len` bytes, in order.
+    pub fn tokens_of_len(&self, len: usize) -> impl Iterator<Item = &DigitGroup> {
+        let tokens = self.alnum_tokens();
+        let by_len = self
+            .tokens_by_len
+            .get_or_init(|| shapes::LengthIndex::new(tokens.iter().map(DigitGroup::len)));
+        by_len.of_len(len).filter_map(|i| tokens.get(i))
+    }
+
+    /// The keyword hits that can start a finding on their own (birth words, given
+    /// names, titles and name cues, diagnosis and medication terms, secret words), and
+    /// possibly others, in order. Computed on first use (see `triggers.rs`).
+    pub fn trigger_hits(&self) -> &[KeywordHit] {
+        self.triggers.get_or_init(|| triggers::trigger_hits(self))
+    }
+
+    /// Makes sure every keyword hit overlapping any of `ranges` is known.
+    pub(crate) fn ensure_keywords_all(&self, ranges: &mut [(usize, usize)]) {
+        self.keywords.ensure_all(self.text, ranges);
+    }
+
+    /// Every keyword hit known so far, in order.
+    pub(crate) fn known_keyword_hits(&self) -> Vec<KeywordHit> {
+        self.keywords.known_hits()
     }
 
     /// Whether one of `words` ends in the [`CONTEXT_BEFORE`] bytes before `start`, or
@@ -352,39 +323,8 @@ impl<'a> Input<'a> {
         after: usize,
         words: &[&str],
     ) -> Context {
-        let from = start.saturating_sub(before);
-        let to = end.saturating_add(after);
-        let mut context = Context::default();
-        let hits = self.keyword_hits();
-        // Hits are in order of end; a keyword is at most MAX_KEYWORD_LEN bytes long.
-        let first = hits.partition_point(|h| h.end < from);
-        for hit in hits.get(first..).unwrap_or_default() {
-            if hit.end >= to.saturating_add(MAX_KEYWORD_LEN) {
-                break;
-            }
-            if !hit.is_in(words) {
-                continue;
-            }
-            if hit.end <= start && hit.end >= from && !self.crosses_sentence(hit.end, start) {
-                context.before = true;
-            }
-            if hit.start >= end && hit.start < to && !self.crosses_sentence(end, hit.start) {
-                context.after = true;
-            }
-        }
-        context
-    }
-
-    /// Whether a sentence ends between `from` and `to` (`. `, `! `, `? `, a newline):
-    /// context words belong to their own sentence.
-    pub fn crosses_sentence(&self, from: usize, to: usize) -> bool {
-        let Some(gap) = self.bytes.get(from..to) else {
-            return true;
-        };
-        gap.contains(&b'\n')
-            || gap
-                .windows(2)
-                .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
+        self.keywords
+            .context_within(self.text, start, end, before, after, words)
     }
 
     /// Whether `start..end` stands alone as a number: word boundaries on both sides and
@@ -409,55 +349,6 @@ impl<'a> Input<'a> {
             || (sep(self.byte(end)) && digit(self.byte(end + 1)))
     }
 
-    /// Calls `each(start, end, digits)` for every window of consecutive digit groups
-    /// joined by one consistent separator from `separators` (or a single group), whose
-    /// digit count is in `lengths`. `digits` are the window's digits without
-    /// separators. Every group-aligned window is offered, so a failed window never
-    /// hides a valid one that overlaps it.
-    pub fn digit_windows(
-        &self,
-        separators: &[u8],
-        lengths: std::ops::RangeInclusive<usize>,
-        mut each: impl FnMut(usize, usize, &[u8]),
-    ) {
-        let groups = self.digit_groups();
-        let mut digits: Vec<u8> = Vec::with_capacity(*lengths.end());
-        for (i, first) in groups.iter().enumerate() {
-            if first.len() > *lengths.end() {
-                continue;
-            }
-            digits.clear();
-            let mut sep: Option<u8> = None;
-            let mut prev = *first;
-            for (k, g) in groups.iter().enumerate().skip(i) {
-                if k > i {
-                    let allowed = sep.as_ref().map_or(separators, std::slice::from_ref);
-                    let Some(joined) = self.joiner(prev, *g, allowed) else {
-                        break;
-                    };
-                    sep = Some(joined);
-                }
-                let Some(chunk) = self.bytes.get(g.start..g.end) else {
-                    break;
-                };
-                digits.extend_from_slice(chunk);
-                if digits.len() > *lengths.end() {
-                    break;
-                }
-                prev = *g;
-                if lengths.contains(&digits.len()) {
-                    each(first.start, g.end, &digits);
-                }
-            }
-        }
-    }
-
-    /// All maximal ASCII digit runs, in order.
-    pub fn digit_groups(&self) -> &[DigitGroup] {
-        self.digit_groups
-            .get_or_init(|| find_digit_groups(self.bytes))
-    }
-
     /// The byte at `i`, if any.
     pub fn byte(&self, i: usize) -> Option<u8> {
         self.bytes.get(i).copied()
@@ -480,18 +371,12 @@ impl<'a> Input<'a> {
     /// Whether the text before `start` does not continue a word: no ASCII letter, digit
     /// or underscore, and no non-ASCII letter or digit.
     pub fn word_boundary_before(&self, start: usize) -> bool {
-        match self.text.get(..start).and_then(|s| s.chars().next_back()) {
-            Some(c) => !is_word_char(c),
-            None => true,
-        }
+        word_boundary_before(self.text, start)
     }
 
     /// Whether the text from `end` does not continue a word.
     pub fn word_boundary_after(&self, end: usize) -> bool {
-        match self.text.get(end..).and_then(|s| s.chars().next()) {
-            Some(c) => !is_word_char(c),
-            None => true,
-        }
+        word_boundary_after(self.text, end)
     }
 
     /// Whether one of `keywords` (lowercase ASCII) appears, ignoring ASCII case, in the
@@ -507,27 +392,51 @@ impl<'a> Input<'a> {
             .any(|k| contains_ascii_ci(hay, k.as_bytes()))
     }
 
-    /// Builds a finding for `start..end` of class `info`, or `None` when the span is
-    /// empty, out of range or not on char boundaries (it never is for a correct
-    /// detector; this keeps a buggy one from producing a panicking span downstream).
-    pub fn finding(
+    /// A candidate for `start..end` of class `info`, or `None` when the span is empty,
+    /// out of range or not on char boundaries (it never is for a correct detector; this
+    /// keeps a buggy one from producing a panicking span downstream).
+    pub fn finding<'s>(
         &self,
-        info: &ClassInfo,
+        info: &'s ClassInfo,
         start: usize,
         end: usize,
         confidence: f32,
-    ) -> Option<Finding> {
+    ) -> Option<Candidate<'s>> {
         if start >= end || self.text.get(start..end).is_none() {
             return None;
         }
-        Some(Finding {
-            entity: Arc::clone(&info.entity),
-            class: Arc::clone(&info.class),
+        Some(Candidate {
+            info,
             start,
             end,
             confidence,
-            severity: info.severity,
         })
+    }
+}
+
+/// Whether the text before `start` does not continue a word (see
+/// [`Input::word_boundary_before`]).
+pub(crate) fn word_boundary_before(text: &str, start: usize) -> bool {
+    // An ASCII byte before `start` is the whole previous character: no decoding needed.
+    match start.checked_sub(1).and_then(|i| text.as_bytes().get(i)) {
+        None => true,
+        Some(&b) if b.is_ascii() => !(b.is_ascii_alphanumeric() || b == b'_'),
+        Some(_) => match text.get(..start).and_then(|s| s.chars().next_back()) {
+            Some(c) => !is_word_char(c),
+            None => true,
+        },
+    }
+}
+
+/// Whether the text from `end` does not continue a word.
+pub(crate) fn word_boundary_after(text: &str, end: usize) -> bool {
+    match text.as_bytes().get(end) {
+        None => true,
+        Some(&b) if b.is_ascii() => !(b.is_ascii_alphanumeric() || b == b'_'),
+        Some(_) => match text.get(end..).and_then(|s| s.chars().next()) {
+            Some(c) => !is_word_char(c),
+            None => true,
+        },
     }
 }
 
@@ -565,41 +474,55 @@ pub(crate) struct NumberRule {
 
 impl NumberRule {
     /// Appends this rule's candidates in `input` to `out`.
-    pub fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
-        input.digit_windows(
-            self.separators,
-            self.lengths.clone(),
-            |start, end, digits| {
-                let formatted = end - start > digits.len();
-                if formatted && !self.groups.is_empty() {
-                    let lens = input
-                        .bytes
-                        .get(start..end)
-                        .unwrap_or_default()
-                        .split(|b| !b.is_ascii_digit())
-                        .map(<[u8]>::len);
-                    if !lens.eq(self.groups.iter().copied()) {
-                        return;
-                    }
+    pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let windows = input.digit_windows();
+        for len in self.lengths.clone() {
+            for w in windows.of_len(len) {
+                if w.sep != 0 && !self.separators.contains(&w.sep) {
+                    continue;
                 }
-                if !input.standalone_number(start, end) || !(self.validate)(digits) {
-                    return;
-                }
-                // A formatted window must not be a piece of a longer grouped number
-                // (`584 832 653` inside the ABN `98 584 832 653`).
-                if formatted && input.continues_chain(start, end) {
-                    return;
-                }
-                let context = input.context(start, end, self.words);
-                let ok = match self.need {
-                    Need::ContextUnlessFormatted => formatted || context.any(),
-                    Need::Context => context.any(),
-                };
-                if ok {
-                    out.extend(input.finding(&self.info, start, end, context.boost(self.base)));
-                }
-            },
-        );
+                self.check(input, w.start, w.end, windows.digits(&w), out);
+            }
+        }
+    }
+
+    /// The rule's checks on one window `start..end` with digits `digits`.
+    fn check<'s>(
+        &'s self,
+        input: &Input<'_>,
+        start: usize,
+        end: usize,
+        digits: &[u8],
+        out: &mut Vec<Candidate<'s>>,
+    ) {
+        let formatted = end - start > digits.len();
+        if formatted && !self.groups.is_empty() {
+            let lens = input
+                .bytes
+                .get(start..end)
+                .unwrap_or_default()
+                .split(|b| !b.is_ascii_digit())
+                .map(<[u8]>::len);
+            if !lens.eq(self.groups.iter().copied()) {
+                return;
+            }
+        }
+        if !input.standalone_number(start, end) || !(self.validate)(digits) {
+            return;
+        }
+        // A formatted window must not be a piece of a longer grouped number
+        // (`584 832 653` inside the ABN `98 584 832 653`).
+        if formatted && input.continues_chain(start, end) {
+            return;
+        }
+        let context = input.context(start, end, self.words);
+        let ok = match self.need {
+            Need::ContextUnlessFormatted => formatted || context.any(),
+            Need::Context => context.any(),
+        };
+        if ok {
+            out.extend(input.finding(&self.info, start, end, context.boost(self.base)));
+        }
     }
 }
 
@@ -622,11 +545,12 @@ pub(crate) struct TokenRule {
 
 impl TokenRule {
     /// Appends this rule's candidates in `input` to `out`.
-    pub fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
-        for t in input.alnum_tokens() {
-            if !self.lengths.contains(&t.len()) {
-                continue;
-            }
+    pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        for t in self
+            .lengths
+            .clone()
+            .flat_map(|len| input.tokens_of_len(len))
+        {
             let Some(token) = input.bytes.get(t.start..t.end) else {
                 continue;
             };
@@ -643,51 +567,6 @@ impl TokenRule {
             out.extend(input.finding(&self.info, t.start, t.end, context.boost(self.base)));
         }
     }
-}
-
-/// All maximal runs of ASCII digits in `bytes`.
-///
-/// Prose is mostly free of digits, so eight bytes at a time are tested for "any byte in
-/// `0..=9`" (SWAR: `b ^ b'0' < 10` per byte) and skipped whole when there is none.
-fn find_digit_groups(bytes: &[u8]) -> Vec<DigitGroup> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_digit = |chunk: u64| {
-        let t = chunk ^ (ONES * u64::from(b'0'));
-        (t.wrapping_sub(ONES * 10) & !t & HIGHS) != 0
-    };
-    let mut groups = Vec::new();
-    let mut open: Option<usize> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        if open.is_none()
-            && let Some(chunk) = bytes.get(i..i + 8)
-        {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            if !has_digit(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
-            }
-        }
-        let is_digit = bytes.get(i).is_some_and(u8::is_ascii_digit);
-        match (is_digit, open) {
-            (true, None) => open = Some(i),
-            (false, Some(start)) => {
-                groups.push(DigitGroup { start, end: i });
-                open = None;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    if let Some(start) = open {
-        groups.push(DigitGroup {
-            start,
-            end: bytes.len(),
-        });
-    }
-    groups
 }
 
 /// Letters, digits and underscore, in any script: what "whole word" means here.
@@ -707,8 +586,8 @@ pub(crate) fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
 /// A built-in class description.
 pub(crate) fn class_info(class: &str, entity: &str, severity: Severity) -> ClassInfo {
     ClassInfo {
-        class: Arc::from(class),
-        entity: Arc::from(entity),
+        class: std::sync::Arc::from(class),
+        entity: std::sync::Arc::from(entity),
         severity,
     }
 }
@@ -728,53 +607,6 @@ mod tests {
         assert_eq!(groups, vec![(1, 3), (4, 7), (8, 12), (13, 14)]);
     }
 
-    fn naive_digit_groups(b: &[u8]) -> Vec<(usize, usize)> {
-        let mut v = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            if b.get(i).is_some_and(u8::is_ascii_digit) {
-                let s = i;
-                while b.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                v.push((s, i));
-            } else {
-                i += 1;
-            }
-        }
-        v
-    }
-
-    fn fast_digit_groups(b: &[u8]) -> Vec<(usize, usize)> {
-        find_digit_groups(b)
-            .iter()
-            .map(|g| (g.start, g.end))
-            .collect()
-    }
-
-    #[test]
-    fn digit_groups_match_a_naive_scan() {
-        let texts = [
-            "",
-            "1",
-            "no digits in this sentence at all, none!",
-            "abcdefgh12345678ijklmnop9",
-            "0123456789012345678901234",
-            "é9/:0 \u{7f}\u{ff}8",
-        ];
-        for text in texts {
-            let b = text.as_bytes();
-            assert_eq!(fast_digit_groups(b), naive_digit_groups(b), "{text:?}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn digit_groups_swar_equals_naive(b in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
-            proptest::prop_assert_eq!(fast_digit_groups(&b), naive_digit_groups(&b));
-        }
-    }
-
     #[test]
     fn word_boundaries_see_unicode_letters() {
         let input = Input::new("é1 2");
@@ -782,6 +614,32 @@ mod tests {
         assert!(input.word_boundary_before(4));
         assert!(input.word_boundary_after(3));
         assert!(input.word_boundary_after(5));
+    }
+
+    /// The boundary checks of the first scanner, char by char.
+    fn slow_boundaries(text: &str, i: usize) -> (bool, bool) {
+        let before = match text.get(..i).and_then(|s| s.chars().next_back()) {
+            Some(c) => !is_word_char(c),
+            None => true,
+        };
+        let after = match text.get(i..).and_then(|s| s.chars().next()) {
+            Some(c) => !is_word_char(c),
+            None => true,
+        };
+        (before, after)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_boundaries_equal_the_char_by_char_rule(text in "[a-zé_ 1.\u{2014}\u{300}]{0,12}") {
+            for i in 0..=text.len() + 1 {
+                proptest::prop_assert_eq!(
+                    (word_boundary_before(&text, i), word_boundary_after(&text, i)),
+                    slow_boundaries(&text, i),
+                    "{:?} at {}", text, i
+                );
+            }
+        }
     }
 
     #[test]

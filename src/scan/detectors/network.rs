@@ -13,11 +13,11 @@
 
 use std::net::Ipv6Addr;
 
-use super::{Detector, Input, class_info};
-use crate::scan::{ClassInfo, Finding, Severity};
+use super::{Candidate, Detector, Input, class_info};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for IP addresses.
-pub(crate) const IP_WORDS: &[&str] = &[
+pub(crate) static IP_WORDS: &[&str] = &[
     "ip",
     "ip address",
     "ipv4",
@@ -27,7 +27,7 @@ pub(crate) const IP_WORDS: &[&str] = &[
     "client",
 ];
 /// Words that make a dotted quad a version.
-pub(crate) const VERSION_WORDS: &[&str] = &["version", "ver.", "release", "build"];
+pub(crate) static VERSION_WORDS: &[&str] = &["version", "ver.", "release", "build"];
 
 /// Detects IP and MAC addresses.
 #[derive(Debug)]
@@ -50,7 +50,7 @@ impl Detector for NetworkDetector {
         vec![self.ip.clone(), self.mac.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         self.ipv4(input, out);
         let bytes = input.bytes;
         let mut last_end = 0;
@@ -74,41 +74,64 @@ impl Detector for NetworkDetector {
                 last_end = end;
             }
         }
-        // Cisco-style MAC: 0123.4567.89ab
-        let mut i = 0;
-        while let Some(dot) = memchr::memchr(b'.', bytes.get(i..).unwrap_or_default()) {
-            let at = i + dot;
-            i = at + 1;
-            let Some(start) = at.checked_sub(4) else {
+        // Cisco-style MAC: 0123.4567.89ab. It holds a digit, so only the dots within
+        // reach of a digit group (first dot 4 bytes after the start) are looked at, in
+        // order, as a search over every dot would.
+        let mut next_dot = 0;
+        let mut resume = 0;
+        for g in input.digit_groups() {
+            let lo = g.start.saturating_sub(9).max(next_dot);
+            let hi = (g.end + 4).min(bytes.len());
+            if lo >= hi {
                 continue;
-            };
-            let end = start + 14;
-            let Some(c) = bytes.get(start..end) else {
-                continue;
-            };
-            let hex = |r: std::ops::Range<usize>| {
-                c.get(r)
-                    .is_some_and(|s| s.iter().all(u8::is_ascii_hexdigit))
-            };
-            if hex(0..4)
-                && c.get(4) == Some(&b'.')
-                && hex(5..9)
-                && c.get(9) == Some(&b'.')
-                && hex(10..14)
-                && c.iter().any(u8::is_ascii_digit)
-                && input.word_boundary_before(start)
-                && input.word_boundary_after(end)
-                && input.byte(end) != Some(b'.')
-            {
-                out.extend(input.finding(&self.mac, start, end, 0.8));
-                i = end;
+            }
+            next_dot = hi;
+            let window = bytes.get(lo..hi).unwrap_or_default();
+            for (at, _) in (lo..).zip(window).filter(|&(_, &b)| b == b'.') {
+                if at < resume {
+                    continue;
+                }
+                if let Some(end) = self.cisco_mac(input, at, out) {
+                    resume = end;
+                }
             }
         }
     }
 }
 
 impl NetworkDetector {
-    fn ipv4(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    /// A Cisco-style MAC whose first dot is at `at`: appends it and returns its end.
+    fn cisco_mac<'s>(
+        &'s self,
+        input: &Input<'_>,
+        at: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) -> Option<usize> {
+        let bytes = input.bytes;
+        let start = at.checked_sub(4)?;
+        let end = start + 14;
+        let c = bytes.get(start..end)?;
+        let hex = |r: std::ops::Range<usize>| {
+            c.get(r)
+                .is_some_and(|s| s.iter().all(u8::is_ascii_hexdigit))
+        };
+        if hex(0..4)
+            && c.get(4) == Some(&b'.')
+            && hex(5..9)
+            && c.get(9) == Some(&b'.')
+            && hex(10..14)
+            && c.iter().any(u8::is_ascii_digit)
+            && input.word_boundary_before(start)
+            && input.word_boundary_after(end)
+            && input.byte(end) != Some(b'.')
+        {
+            out.extend(input.finding(&self.mac, start, end, 0.8));
+            return Some(end);
+        }
+        None
+    }
+
+    fn ipv4<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         for (i, first) in groups.iter().enumerate() {
             let Some(quad) = groups.get(i..i + 4) else {
@@ -117,6 +140,9 @@ impl NetworkDetector {
             let dotted = quad
                 .windows(2)
                 .all(|w| matches!(w, [a, b] if input.joiner(*a, *b, b".").is_some()));
+            if !dotted {
+                continue;
+            }
             let parts_ok = quad.iter().all(|g| {
                 let part = input.bytes.get(g.start..g.end).unwrap_or_default();
                 let value = part.iter().fold(0u32, |a, &b| {

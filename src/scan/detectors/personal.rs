@@ -6,20 +6,21 @@
 //! - PERSON_NAME (`PII.PERSON_NAME`): a capitalised given name from the built-in
 //!   gazetteer followed by a capitalised surname (higher confidence when the surname
 //!   is in the gazetteer too), or a title (`Mr.`, `Dr.`, ...) or a name word (`my name
-//!   is`, `patient`) followed by capitalised words. The gazetteer terms are part of
-//!   the shared keyword automaton, so finding them costs no extra pass.
+//!   is`, `patient`) followed by capitalised words. The gazetteer terms are keywords
+//!   like the context words; the shared trigger hits (`triggers.rs`) look for them only
+//!   at capital letters, which costs no pass of their own.
 //! - STREET_ADDRESS (`PII.STREET_ADDRESS`): a house number, one to four capitalised
 //!   words and a street suffix (`221 Baker Street`, `1600 Pennsylvania Ave NW`),
 //!   extended over `, City`, a US state and ZIP or a UK postcode when they follow.
 //! - VIN (`PII.VIN`): 17 characters without I, O, Q and with the check digit.
 //! - IMEI (`PII.IMEI`): 15 digits, Luhn; context unless written `35-209900-176148-1`.
 
-use super::{Detector, Input, Need, NumberRule, TokenRule, class_info};
+use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info};
 use crate::scan::validators::{imei_valid, vin_valid};
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Context words for a date of birth.
-pub(crate) const DOB_WORDS: &[&str] = &[
+pub(crate) static DOB_WORDS: &[&str] = &[
     "dob",
     "d.o.b",
     "date of birth",
@@ -35,7 +36,7 @@ pub(crate) const DOB_WORDS: &[&str] = &[
     "fecha de nacimiento",
 ];
 /// Name cues and titles; the given names and surnames of the gazetteer.
-pub(crate) const NAME_WORDS: &[&str] = &[
+pub(crate) static NAME_WORDS: &[&str] = &[
     "my name is",
     "name:",
     "full name",
@@ -55,12 +56,12 @@ pub(crate) const NAME_WORDS: &[&str] = &[
     "dr ",
 ];
 /// Titles (a subset of [`NAME_WORDS`]) after which capitalised words are a name.
-const TITLES: &[&str] = &[
+pub(crate) static TITLES: &[&str] = &[
     "mr.", "mrs.", "ms.", "dr.", "prof.", "mr ", "mrs ", "ms ", "dr ",
 ];
 /// Given names (lowercase). Common English words (`will`, `may`, `mark`, `bill`) are
 /// left out on purpose: capitalised at a sentence start they are not names.
-pub(crate) const GIVEN_NAMES: &[&str] = &[
+pub(crate) static GIVEN_NAMES: &[&str] = &[
     "james",
     "john",
     "robert",
@@ -271,7 +272,7 @@ pub(crate) const GIVEN_NAMES: &[&str] = &[
     "astrid",
 ];
 /// Surnames (lowercase).
-pub(crate) const SURNAMES: &[&str] = &[
+pub(crate) static SURNAMES: &[&str] = &[
     "smith",
     "johnson",
     "williams",
@@ -433,11 +434,12 @@ const STREET_SUFFIXES: &[&str] = &[
     "Strasse",
     "Straße",
 ];
-const ADDRESS_WORDS: &[&str] = &["address", "lives at", "ship to", "located at", "residence"];
+pub(crate) static ADDRESS_WORDS: &[&str] =
+    &["address", "lives at", "ship to", "located at", "residence"];
 /// Context words for an IMEI.
-pub(crate) const IMEI_WORDS: &[&str] = &["imei", "device id", "handset"];
+pub(crate) static IMEI_WORDS: &[&str] = &["imei", "device id", "handset"];
 /// Context words for a VIN.
-pub(crate) const VIN_WORDS: &[&str] = &["vin", "vehicle identification", "chassis"];
+pub(crate) static VIN_WORDS: &[&str] = &["vin", "vehicle identification", "chassis"];
 const MONTHS: &[&str] = &[
     "january",
     "february",
@@ -520,12 +522,12 @@ impl Detector for PersonalDetector {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         self.vin.detect(input, out);
         self.imei.detect(input, out);
         self.numeric_dates(input, out);
         self.addresses(input, out);
-        for hit in input.keyword_hits() {
+        for hit in input.trigger_hits() {
             if hit.is_in(DOB_WORDS) {
                 if let Some((start, end)) = textual_date_after(input, hit.end) {
                     out.extend(input.finding(&self.dob, start, end, 0.85));
@@ -554,7 +556,13 @@ impl Detector for PersonalDetector {
 
 impl PersonalDetector {
     /// `Jane Doe`: a given name, capitalised as a name, then capitalised words.
-    fn name_from_given(&self, input: &Input<'_>, start: usize, end: usize, out: &mut Vec<Finding>) {
+    fn name_from_given<'s>(
+        &'s self,
+        input: &Input<'_>,
+        start: usize,
+        end: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) {
         let Some(word) = input.text.get(start..end) else {
             return;
         };
@@ -584,7 +592,7 @@ impl PersonalDetector {
     }
 
     /// Numeric dates next to a birth word (before or after).
-    fn numeric_dates(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn numeric_dates<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         for (i, a) in groups.iter().enumerate() {
             let Some([b, c]) = groups
@@ -630,7 +638,7 @@ impl PersonalDetector {
     }
 
     /// `221 Baker Street, London NW1 6XE`, `1600 Pennsylvania Ave NW, Washington, DC 20500`.
-    fn addresses(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn addresses<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for g in input.digit_groups() {
             if g.len() > 6
                 || !input.word_boundary_before(g.start)
@@ -648,7 +656,7 @@ impl PersonalDetector {
     }
 }
 
-fn year_ok(y: u32) -> bool {
+pub(crate) fn year_ok(y: u32) -> bool {
     (1900..=2030).contains(&y)
 }
 

@@ -17,8 +17,8 @@
 //! digit groups, chains the groups that follow, and keeps the longest chain prefix that
 //! has a phone shape and ends on a boundary.
 
-use super::{Detector, DigitGroup, Input, class_info};
-use crate::scan::{ClassInfo, Finding, Severity};
+use super::{Candidate, Detector, DigitGroup, Input, class_info};
+use crate::scan::{ClassInfo, Severity};
 
 /// Bytes that may join the digit groups of one phone number.
 const SEPARATORS: &[u8] = b" -./()";
@@ -26,10 +26,12 @@ const SEPARATORS: &[u8] = b" -./()";
 /// or end next to them).
 const NUMBER_JOINERS: &[u8] = b"-./";
 /// Words that make a bare digit run a phone.
-pub(crate) const PHONE_WORDS: &[&str] = &[
+pub(crate) static PHONE_WORDS: &[&str] = &[
     "phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "text me",
 ];
 const MAX_DIGITS: usize = 17;
+/// The fewest digits of any phone shape [`classify`] accepts.
+const MIN_DIGITS: usize = 9;
 const MAX_GROUPS: usize = 7;
 
 /// Detects phone numbers.
@@ -59,10 +61,17 @@ impl Detector for PhoneDetector {
         vec![self.info.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         let mut chain: Vec<DigitGroup> = Vec::with_capacity(MAX_GROUPS);
         for (i, first) in groups.iter().enumerate() {
+            // A short group that no separator joins to the next one is no phone.
+            let joins_next = groups
+                .get(i + 1)
+                .is_some_and(|next| next.start - first.end <= 2);
+            if first.len() < MIN_DIGITS && !joins_next {
+                continue;
+            }
             // "+" and "(" are boundaries themselves; only a phone's first digit needs
             // a check of what precedes it.
             let (opening, start) = match input.byte_before(first.start) {
@@ -75,7 +84,14 @@ impl Detector for PhoneDetector {
             }
             chain_from(input, groups, i, &mut chain);
             // Longest prefix of the chain that is phone-shaped and ends on a boundary.
+            // Every phone shape has at least MIN_DIGITS digits: shorter prefixes are not
+            // even looked at.
+            let mut digits: usize = chain.iter().map(DigitGroup::len).sum();
             for n in (1..=chain.len()).rev() {
+                if digits < MIN_DIGITS {
+                    break;
+                }
+                digits -= chain.get(n - 1).map_or(0, DigitGroup::len);
                 let Some(shape) = chain.get(..n) else {
                     continue;
                 };
@@ -242,7 +258,8 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        PhoneDetector::new().detect(&Input::new(text), &mut out);
+        let detector = PhoneDetector::new();
+        detector.detect(&Input::new(text), &mut out);
         out.iter()
             .filter_map(|f| text.get(f.start..f.end))
             .collect()
@@ -261,6 +278,23 @@ mod tests {
         assert_eq!(spans("Tel. 030/12345678"), ["030/12345678"]);
         assert_eq!(spans("06.12.34.56.78"), ["06.12.34.56.78"]);
         assert_eq!(spans("phone: 4155552671"), ["4155552671"]);
+    }
+
+    #[test]
+    fn no_shape_has_fewer_than_min_digits() {
+        // `classify` on every chain of up to MIN_DIGITS - 1 digits, in every opening.
+        for text in [
+            "+12 3456 78",
+            "(123) 45-678",
+            "0012 345 67",
+            "012 345 678",
+            "98765 432",
+            "12345678",
+            "call 1234567",
+            "1 234 567 8",
+        ] {
+            assert!(spans(text).is_empty(), "{text}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! SECRET.*: credentials, found with one Aho-Corasick pass over their literal openings
-//! plus the shared keyword pass for the ones that only context reveals.
+//! plus the shared keyword hits for the ones that only context reveals.
 //!
 //! Literal-prefixed (the prefix finds the candidate, the body's charset and length
 //! confirm it, a word boundary ends it):
@@ -24,7 +24,7 @@
 //! - URL_CREDENTIALS: the `user:password` of `scheme://user:password@host`.
 //! - PASSWORD: the value of `password=`, `Password=`, `pwd=` in connection strings.
 //!
-//! Context-revealed (from the shared keyword pass): AWS_SECRET_ACCESS_KEY (40
+//! Context-revealed (from the shared trigger hits): AWS_SECRET_ACCESS_KEY (40
 //! base64 characters after an AWS secret word), PASSWORD after `password:`/`password
 //! is`, and GENERIC_SECRET: a high-entropy string (≥ 16 characters, letters and
 //! digits, ≥ 3.5 bits per character) right after a secret keyword (`api_key`,
@@ -33,9 +33,9 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
-use super::{Detector, Input, class_info};
+use super::{Candidate, Detector, Input, class_info};
 use crate::scan::validators::shannon_entropy;
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// What a literal opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +107,7 @@ const LITERALS: &[(&str, Kind)] = &[
 const PEM_LABEL_MAX: usize = 64;
 
 /// Secret keywords (lowercase) for the context-revealed secrets.
-pub(crate) const SECRET_WORDS: &[&str] = &[
+pub(crate) static SECRET_WORDS: &[&str] = &[
     "aws_secret_access_key",
     "aws secret access key",
     "secret access key",
@@ -130,13 +130,13 @@ pub(crate) const SECRET_WORDS: &[&str] = &[
     "passwd",
     "passphrase",
 ];
-const AWS_SECRET_WORDS: &[&str] = &[
+pub(crate) static AWS_SECRET_WORDS: &[&str] = &[
     "aws_secret_access_key",
     "aws secret access key",
     "secret access key",
     "secretaccesskey",
 ];
-const PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"];
+pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"];
 
 /// Detects secrets.
 #[derive(Debug)]
@@ -216,7 +216,7 @@ impl Detector for SecretsDetector {
         ]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let Some(literals) = &self.literals else {
             return;
         };
@@ -322,8 +322,8 @@ impl Detector for SecretsDetector {
 
 impl SecretsDetector {
     /// Values right after a secret keyword (`api_key = "..."`, `password: ...`).
-    fn keyword_secrets(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
-        for hit in input.keyword_hits() {
+    fn keyword_secrets<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        for hit in input.trigger_hits() {
             if !hit.is_in(SECRET_WORDS) {
                 continue;
             }
@@ -577,9 +577,10 @@ mod tests {
 
     fn spans(text: &str) -> Vec<(String, &str)> {
         let mut out = Vec::new();
-        SecretsDetector::new().detect(&Input::new(text), &mut out);
+        let detector = SecretsDetector::new();
+        detector.detect(&Input::new(text), &mut out);
         out.iter()
-            .filter_map(|f| Some((f.entity.to_string(), text.get(f.start..f.end)?)))
+            .filter_map(|f| Some((f.info.entity.to_string(), text.get(f.start..f.end)?)))
             .collect()
     }
 

@@ -8,12 +8,12 @@
 //! (`555-123-45-6789`), nor of a longer space-separated digit sequence when its own
 //! separator is a space.
 
-use super::{Detector, DigitGroup, Input, class_info};
+use super::{Candidate, Detector, DigitGroup, Input, class_info};
 use crate::scan::validators::ssn_valid;
-use crate::scan::{ClassInfo, Finding, Severity};
+use crate::scan::{ClassInfo, Severity};
 
 /// Words that make nine digits an SSN (and raise the confidence of a formatted one).
-pub(crate) const SSN_WORDS: &[&str] =
+pub(crate) static SSN_WORDS: &[&str] =
     &["ssn", "social security", "ss#", "ss #", "ss no", "soc sec"];
 /// How far before a candidate the SSN words are looked for, in bytes.
 const CONTEXT_WINDOW: usize = 40;
@@ -37,7 +37,7 @@ impl Detector for UsSsnDetector {
         vec![self.info.clone()]
     }
 
-    fn detect(&self, input: &Input<'_>, out: &mut Vec<Finding>) {
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         for (i, area) in groups.iter().enumerate() {
             let candidate = match area.len() {
@@ -129,7 +129,8 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        UsSsnDetector::new().detect(&Input::new(text), &mut out);
+        let detector = UsSsnDetector::new();
+        detector.detect(&Input::new(text), &mut out);
         out.iter()
             .filter_map(|f| text.get(f.start..f.end))
             .collect()

@@ -1,0 +1,850 @@
+//! Keyword hits: the context words and gazetteer terms of every family, found exactly, but
+//! only where a detector asks for them.
+//!
+//! What a *hit* is has not changed since the first scanner, and everything here exists to
+//! compute the same hits for less: one leftmost-longest, ASCII-case-insensitive
+//! Aho-Corasick search over every word of [`keyword_lists`](super::keyword_lists), as if run over
+//! the whole text, keeping the matches that start a word. Overlapping words hide each
+//! other the way that search decides (`card verification` is one hit, not `card` plus a
+//! CVV word), and detectors depend on it.
+//!
+//! Why not simply run that search over the whole text, as before: a DFA costs one
+//! dependent table lookup per byte (4–5 cycles), which caps it near 200 MB/s on any text,
+//! and most bytes of a prompt are nowhere near a candidate. So:
+//!
+//! - **Runs.** A position is a *safe point* when no occurrence of any keyword can cross
+//!   it. That is decided from the bytes around it alone: no keyword contains the byte
+//!   pair (or one of the two byte triples) that straddles it ([`KeywordIndex::is_safe`]).
+//!   In prose most word boundaries are safe. The search restarted at a safe point finds
+//!   exactly the matches the whole-text search finds from there on, so the hits of a
+//!   text are the hits of its runs (the spans between safe points), each searched
+//!   alone. [`HitCache`] computes runs on demand and remembers them.
+//! - **Where each list's words are.** In a long text, the first question about one list
+//!   ("is an SSN word within 40 bytes?") finds every occurrence of that list's words,
+//!   once, with a SIMD literal search (Teddy, through `aho_corasick`) over the text
+//!   lowercased; each question then resolves only the runs of the occurrences near its
+//!   window, and when there are none (the common case) it is answered without any DFA
+//!   work. In a short text (a prompt of a few kilobytes) that search would cost more than
+//!   the few windows asked about, so the same search runs over each window instead. Runs
+//!   are remembered either way, so many questions around one number cost one pass over
+//!   its neighbourhood.
+//! - **Triggers.** The detectors that iterate hits over the whole text (birth words,
+//!   given names, titles and name cues, diagnosis and medication terms, secret words) get
+//!   [`Input::trigger_hits`](super::Input::trigger_hits): runs resolved around every place
+//!   such a hit could produce a finding (see `triggers.rs`).
+//!
+//! If a text makes the cache work harder than one whole-text pass would (dense PII,
+//! queries out of order), it falls back to that one pass.
+
+use std::cell::{OnceCell, RefCell};
+
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{AhoCorasick, Anchored, MatchKind, StartKind, dfa, packed};
+
+use super::{context_only_lists, keyword_lists};
+
+/// The longest keyword, in bytes (bounds the searches around a window).
+pub(crate) const MAX_KEYWORD_LEN: usize = 64;
+
+/// From this text length on, a list's words are found by one literal search over the
+/// whole text rather than by resolving each window asked about.
+const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
+
+/// Bits in the table of keyword byte triples.
+const TRIGRAM_BITS: usize = 1 << 16;
+
+/// One keyword occurrence: `text[start..end]` is `word`, ignoring ASCII case.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeywordHit {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// The keyword (lowercase).
+    pub word: &'static str,
+    /// The registered lists it belongs to (bit per list, see [`KeywordIndex::list`]).
+    pub(crate) groups: u64,
+}
+
+impl KeywordHit {
+    /// Whether the keyword is one of `words` (a registered list: one AND; any other
+    /// list: string compares).
+    pub fn is_in(&self, words: &[&str]) -> bool {
+        match KEYWORD_INDEX.list(words) {
+            Some(list) => self.groups & list.bit != 0,
+            None => words.contains(&self.word),
+        }
+    }
+}
+
+/// What the index knows about one word list passed to [`Input::context`](super::Input::context)
+/// or [`KeywordHit::is_in`].
+#[derive(Debug)]
+pub(crate) struct ListInfo {
+    /// The list itself (identified by address).
+    words: &'static [&'static str],
+    /// Its position among the registered lists.
+    pub id: usize,
+    /// Its bit in [`KeywordHit::groups`].
+    pub bit: u64,
+    /// The list's words that are keywords, lowercased, as a leftmost literal search
+    /// (case-sensitive, run over lowercased text). Every occurrence of a word overlaps
+    /// one of its matches, inside the same run.
+    finder: Option<Finder>,
+    /// The longest of the list's words that are keywords, in bytes; 0 when none is
+    /// (then no hit can ever be in the list).
+    pub longest: usize,
+}
+
+/// A leftmost search for a few literals: Teddy (SIMD, from `aho_corasick::packed`)
+/// where the CPU has it, an automaton elsewhere. (`AhoCorasick` picks its own prefilter,
+/// and for words that start with common letters it picks one that stops at every `c`.)
+#[derive(Debug)]
+enum Finder {
+    Teddy(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    fn new(words: &[String]) -> Option<Self> {
+        if words.is_empty() {
+            return None;
+        }
+        let teddy = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(words)
+            .build();
+        match teddy {
+            Some(teddy) => Some(Finder::Teddy(teddy)),
+            None => AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(words)
+                .ok()
+                .map(Finder::Automaton),
+        }
+    }
+
+    /// Calls `each(start, end)` for every match in `hay[lo..hi]`, in order.
+    fn for_each_in(&self, hay: &[u8], lo: usize, hi: usize, mut each: impl FnMut(usize, usize)) {
+        let hi = hi.min(hay.len());
+        if lo >= hi {
+            return;
+        }
+        match self {
+            Finder::Teddy(teddy) => {
+                let mut at = lo;
+                while let Some(m) = teddy.find_in(hay, aho_corasick::Span::from(at..hi)) {
+                    each(m.start(), m.end());
+                    at = m.end();
+                }
+            }
+            Finder::Automaton(automaton) => {
+                for m in automaton.find_iter(aho_corasick::Input::new(hay).range(lo..hi)) {
+                    each(m.start(), m.end());
+                }
+            }
+        }
+    }
+
+    /// The start and end of every match in `hay`, in order.
+    fn find_all(&self, hay: &[u8]) -> Spans {
+        match self {
+            Finder::Teddy(teddy) => teddy.find_iter(hay).map(|m| (m.start(), m.end())).collect(),
+            Finder::Automaton(automaton) => automaton
+                .find_iter(hay)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+        }
+    }
+}
+
+/// The keyword automaton, the safe-point tables and the registered lists.
+#[derive(Debug)]
+pub(crate) struct KeywordIndex {
+    dfa: Option<dfa::DFA>,
+    words: Vec<&'static str>,
+    groups: Vec<u64>,
+    /// Registered lists, sorted by address.
+    lists: Vec<ListInfo>,
+    /// Bytes (lowercased) that occur in some keyword.
+    alphabet: [bool; 256],
+    /// Two-byte keywords (lowercased).
+    pairs: Vec<[u8; 2]>,
+    /// Hashed set of every byte triple (lowercased) inside a keyword.
+    trigrams: Vec<u64>,
+}
+
+/// Built once, on first use.
+pub(crate) static KEYWORD_INDEX: std::sync::LazyLock<KeywordIndex> =
+    std::sync::LazyLock::new(KeywordIndex::build);
+
+fn trigram_slot(a: u8, b: u8, c: u8) -> usize {
+    let key = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize % TRIGRAM_BITS
+}
+
+impl KeywordIndex {
+    fn build() -> Self {
+        let keyword_lists = keyword_lists();
+        let mut words: Vec<&'static str> = keyword_lists
+            .iter()
+            .flat_map(|w| w.iter().copied())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        // Building from a few hundred short literals cannot fail; if it ever did, context
+        // would never be seen and the case tests would say so.
+        let dfa = dfa::DFA::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .prefilter(false)
+            .start_kind(StartKind::Unanchored)
+            .build(&words)
+            .ok();
+        let registered: Vec<&'static [&'static str]> = keyword_lists
+            .iter()
+            .chain(&context_only_lists())
+            .copied()
+            .collect();
+        let groups = words
+            .iter()
+            .map(|w| {
+                registered
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.contains(w))
+                    .fold(0u64, |m, (i, _)| m | 1u64 << (i % 64))
+            })
+            .collect();
+        let mut lists: Vec<ListInfo> = registered
+            .iter()
+            .enumerate()
+            .map(|(i, &list)| {
+                let known: Vec<String> = list
+                    .iter()
+                    .filter(|w| words.contains(w))
+                    .map(|w| w.to_ascii_lowercase())
+                    .collect();
+                let finder = Finder::new(&known);
+                ListInfo {
+                    words: list,
+                    id: i,
+                    bit: 1u64 << (i % 64),
+                    finder,
+                    longest: known.iter().map(String::len).max().unwrap_or(0),
+                }
+            })
+            .collect();
+        lists.sort_by_key(|l| l.words.as_ptr() as usize);
+
+        let mut alphabet = [false; 256];
+        let mut pairs = Vec::new();
+        let mut trigrams = vec![0u64; TRIGRAM_BITS / 64];
+        for w in &words {
+            let folded = w.as_bytes().to_ascii_lowercase();
+            for &b in &folded {
+                alphabet[usize::from(b)] = true;
+            }
+            if let [a, b] = folded[..] {
+                pairs.push([a, b]);
+            }
+            for t in folded.windows(3) {
+                if let [a, b, c] = *t {
+                    let slot = trigram_slot(a, b, c);
+                    if let Some(word) = trigrams.get_mut(slot / 64) {
+                        *word |= 1 << (slot % 64);
+                    }
+                }
+            }
+        }
+        KeywordIndex {
+            dfa,
+            words,
+            groups,
+            lists,
+            alphabet,
+            pairs,
+            trigrams,
+        }
+    }
+
+    /// The registered list `words` (by address), if it is one.
+    pub fn list(&self, words: &[&str]) -> Option<&ListInfo> {
+        let addr = words.as_ptr() as usize;
+        let at = self
+            .lists
+            .partition_point(|l| (l.words.as_ptr() as usize) < addr);
+        self.lists.get(at).filter(|l| std::ptr::eq(l.words, words))
+    }
+
+    fn has_trigram(&self, a: u8, b: u8, c: u8) -> bool {
+        let slot = trigram_slot(a, b, c);
+        self.trigrams
+            .get(slot / 64)
+            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+    }
+
+    /// Whether no keyword occurrence can cross position `p` of `bytes`: an occurrence
+    /// `[a, b)` with `a < p < b` contains the pair `bytes[p-1..=p]`, and either is that
+    /// pair or contains one of the triples `bytes[p-2..=p]`, `bytes[p-1..=p+1]`.
+    pub fn is_safe(&self, bytes: &[u8], p: usize) -> bool {
+        if p == 0 || p >= bytes.len() {
+            return true;
+        }
+        let at = |i: usize| bytes.get(i).map(u8::to_ascii_lowercase);
+        let (Some(x), Some(y)) = (at(p - 1), at(p)) else {
+            return true;
+        };
+        if !self.alphabet[usize::from(x)] || !self.alphabet[usize::from(y)] {
+            return true;
+        }
+        if self.pairs.contains(&[x, y]) {
+            return false;
+        }
+        let before = p
+            .checked_sub(2)
+            .and_then(at)
+            .is_some_and(|w| self.has_trigram(w, x, y));
+        let after = at(p + 1).is_some_and(|z| self.has_trigram(x, y, z));
+        !(before || after)
+    }
+
+    /// The nearest safe point at or before `p`, not before `floor` (itself safe).
+    fn safe_at_or_before(&self, bytes: &[u8], mut p: usize, floor: usize) -> usize {
+        while p > floor && !self.is_safe(bytes, p) {
+            p -= 1;
+        }
+        p
+    }
+
+    /// The nearest safe point at or after `p`, not after `ceil` (itself safe).
+    fn safe_at_or_after(&self, bytes: &[u8], mut p: usize, ceil: usize) -> usize {
+        while p < ceil && !self.is_safe(bytes, p) {
+            p += 1;
+        }
+        p
+    }
+
+    /// Appends the hits in `text[start..end]`, a span between two safe points, to `out`:
+    /// the leftmost-longest search restarted after every match, keeping matches that
+    /// start a word (the loop `aho_corasick` runs, without its per-call setup).
+    fn scan_span(&self, text: &str, start: usize, end: usize, out: &mut Vec<KeywordHit>) {
+        let Some(dfa) = &self.dfa else {
+            return;
+        };
+        let Ok(initial) = dfa.start_state(Anchored::No) else {
+            return;
+        };
+        let bytes = text.as_bytes();
+        let mut at = start;
+        while at < end {
+            let mut sid = initial;
+            let mut found = None;
+            for (i, &b) in bytes.get(at..end).unwrap_or_default().iter().enumerate() {
+                sid = dfa.next_state(Anchored::No, sid, b);
+                if dfa.is_special(sid) {
+                    if dfa.is_dead(sid) {
+                        break;
+                    }
+                    if dfa.is_match(sid) {
+                        found = Some((dfa.match_pattern(sid, 0), at + i + 1));
+                    }
+                }
+            }
+            let Some((pattern, match_end)) = found else {
+                break;
+            };
+            let match_start = match_end - dfa.pattern_len(pattern);
+            let id = pattern.as_usize();
+            if super::word_boundary_before(text, match_start)
+                && let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
+            {
+                out.push(KeywordHit {
+                    start: match_start,
+                    end: match_end,
+                    word,
+                    groups: *groups,
+                });
+            }
+            at = match_end;
+        }
+    }
+}
+
+/// The hits of one text computed so far: every hit inside `spans`, in order.
+#[derive(Debug, Default)]
+pub(crate) struct HitCache {
+    /// Disjoint spans, sorted, each from one safe point to another.
+    spans: Vec<(usize, usize)>,
+    /// Every hit inside `spans`, sorted by start (hence by end).
+    hits: Vec<KeywordHit>,
+    /// Hits moved by out-of-order inserts so far (see [`HitCache::ensure`]).
+    moved: usize,
+}
+
+impl HitCache {
+    /// The hits computed so far.
+    pub fn hits(&self) -> &[KeywordHit] {
+        &self.hits
+    }
+
+    /// Makes sure every hit that overlaps `lo..hi` of `text` is known.
+    pub fn ensure(&mut self, text: &str, lo: usize, hi: usize) {
+        let index = &*KEYWORD_INDEX;
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        let hi = hi.min(n);
+        let mut pos = lo;
+        while pos < hi {
+            let k = self.spans.partition_point(|s| s.1 <= pos);
+            let next = self.spans.get(k).copied();
+            if let Some((s, e)) = next
+                && s <= pos
+            {
+                pos = e;
+                continue;
+            }
+            let floor = k
+                .checked_sub(1)
+                .and_then(|j| self.spans.get(j))
+                .map_or(0, |s| s.1);
+            let ceil = next.map_or(n, |s| s.0);
+            let start = index.safe_at_or_before(bytes, pos, floor);
+            let end = if hi >= ceil {
+                ceil
+            } else {
+                index.safe_at_or_after(bytes, hi, ceil)
+            };
+            let at = self.hits.partition_point(|h| h.start < start);
+            self.moved += self.hits.len() - at;
+            let mut found = Vec::new();
+            index.scan_span(text, start, end, &mut found);
+            self.hits.splice(at..at, found);
+            self.insert_span(k, start, end);
+            pos = end;
+        }
+        // Many inserts in the middle cost more than one pass over the text: do that pass.
+        if self.moved > n / 16 + 1024 && self.spans != [(0, n)] {
+            self.hits.clear();
+            index.scan_span(text, 0, n, &mut self.hits);
+            self.spans = vec![(0, n)];
+        }
+    }
+
+    /// [`HitCache::ensure`] for many ranges at once, with one merge at the end instead
+    /// of one insert per range (which moves every later hit when ranges come back to
+    /// the start of the text, as each kind of trigger anchor does).
+    pub fn ensure_all(&mut self, text: &str, ranges: &mut [(usize, usize)]) {
+        let index = &*KEYWORD_INDEX;
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        ranges.sort_unstable();
+        let mut fresh_spans: Vec<(usize, usize)> = Vec::new();
+        let mut fresh_hits: Vec<KeywordHit> = Vec::new();
+        // Everything before `done` that needed computing has been computed.
+        let mut done = 0;
+        for &(lo, hi) in ranges.iter() {
+            let hi = hi.min(n);
+            let mut pos = lo.max(done);
+            while pos < hi {
+                let k = self.spans.partition_point(|s| s.1 <= pos);
+                let next = self.spans.get(k).copied();
+                if let Some((s, e)) = next
+                    && s <= pos
+                {
+                    pos = e;
+                    continue;
+                }
+                let floor = k
+                    .checked_sub(1)
+                    .and_then(|j| self.spans.get(j))
+                    .map_or(0, |s| s.1)
+                    .max(done);
+                let ceil = next.map_or(n, |s| s.0);
+                let start = index.safe_at_or_before(bytes, pos, floor);
+                let end = if hi >= ceil {
+                    ceil
+                } else {
+                    index.safe_at_or_after(bytes, hi, ceil)
+                };
+                index.scan_span(text, start, end, &mut fresh_hits);
+                match fresh_spans.last_mut() {
+                    Some(last) if last.1 == start => last.1 = end,
+                    _ => fresh_spans.push((start, end)),
+                }
+                pos = end;
+                done = end;
+            }
+            done = done.max(pos);
+        }
+        if fresh_spans.is_empty() {
+            return;
+        }
+        // Both lists are sorted and their spans disjoint: one merge of each.
+        let old_hits = std::mem::take(&mut self.hits);
+        self.hits = merge_by(old_hits, fresh_hits, |h| h.start);
+        let old_spans = std::mem::take(&mut self.spans);
+        for span in merge_by(old_spans, fresh_spans, |s| s.0) {
+            match self.spans.last_mut() {
+                Some(last) if last.1 == span.0 => last.1 = span.1,
+                _ => self.spans.push(span),
+            }
+        }
+    }
+
+    /// Inserts `start..end` before `spans[k]`, merging it with touching neighbours.
+    fn insert_span(&mut self, k: usize, start: usize, end: usize) {
+        let joins_before = k
+            .checked_sub(1)
+            .and_then(|j| self.spans.get(j))
+            .is_some_and(|s| s.1 == start);
+        let joins_after = self.spans.get(k).is_some_and(|s| s.0 == end);
+        match (joins_before, joins_after) {
+            (true, true) => {
+                let after = self.spans.remove(k);
+                if let Some(s) = self.spans.get_mut(k - 1) {
+                    s.1 = after.1;
+                }
+            }
+            (true, false) => {
+                if let Some(s) = self.spans.get_mut(k - 1) {
+                    s.1 = end;
+                }
+            }
+            (false, true) => {
+                if let Some(s) = self.spans.get_mut(k) {
+                    s.0 = start;
+                }
+            }
+            (false, false) => self.spans.insert(k, (start, end)),
+        }
+    }
+}
+
+/// The items of two lists sorted by `key`, in one sorted list.
+fn merge_by<T>(mut a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> usize) -> Vec<T> {
+    // The usual case, `b` after all of `a`: no merge needed.
+    if a.last()
+        .is_none_or(|x| b.first().is_none_or(|y| key(x) <= key(y)))
+    {
+        a.extend(b);
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) <= key(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
+}
+
+/// Where context words were seen around a candidate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Context {
+    /// A word ends within the window before the candidate.
+    pub before: bool,
+    /// A word starts within the window after the candidate.
+    pub after: bool,
+}
+
+impl Context {
+    /// Any side.
+    pub fn any(self) -> bool {
+        self.before || self.after
+    }
+
+    /// `base` raised for context: +0.1 before, +0.05 after, at most 0.99.
+    pub fn boost(self, base: f32) -> f32 {
+        let mut c = base;
+        if self.before {
+            c += 0.1;
+        }
+        if self.after {
+            c += 0.05;
+        }
+        c.min(0.99)
+    }
+}
+
+/// Start and end of each match of a finder.
+type Spans = Vec<(usize, usize)>;
+
+/// Lazily computed keyword hits of one text (see the module documentation).
+#[derive(Debug, Default)]
+pub(crate) struct Keywords {
+    cache: RefCell<HitCache>,
+    /// The text with ASCII letters lowercased, once asked for.
+    lowercase: OnceCell<Vec<u8>>,
+    /// Per registered list, once asked: the matches of its finder, in order.
+    occurrences: RefCell<Vec<Option<Spans>>>,
+}
+
+impl Keywords {
+    /// Makes sure every hit overlapping `lo..hi` is known.
+    pub fn ensure(&self, text: &str, lo: usize, hi: usize) {
+        self.cache.borrow_mut().ensure(text, lo, hi);
+    }
+
+    /// Makes sure every hit overlapping any of `ranges` is known (reorders `ranges`).
+    pub fn ensure_all(&self, text: &str, ranges: &mut [(usize, usize)]) {
+        self.cache.borrow_mut().ensure_all(text, ranges);
+    }
+
+    /// A copy of every hit known so far, in order.
+    pub fn known_hits(&self) -> Vec<KeywordHit> {
+        self.cache.borrow().hits().to_vec()
+    }
+
+    /// `text` with ASCII letters lowercased (same length, same offsets), computed once.
+    pub fn lowercase(&self, text: &str) -> &[u8] {
+        self.lowercase
+            .get_or_init(|| text.as_bytes().to_ascii_lowercase())
+    }
+
+    /// Calls `each(start, end)` for the matches of `list`'s finder in `text` that
+    /// overlap `lo..hi`, in order. Every occurrence of one of the list's words inside
+    /// `lo..hi` overlaps one of them.
+    fn list_matches(
+        &self,
+        text: &str,
+        list: &ListInfo,
+        lo: usize,
+        hi: usize,
+        mut each: impl FnMut(usize, usize),
+    ) {
+        let Some(finder) = &list.finder else {
+            return;
+        };
+        let mut occurrences = self.occurrences.borrow_mut();
+        if occurrences.len() <= list.id {
+            occurrences.resize(list.id + 1, None);
+        }
+        let Some(slot) = occurrences.get_mut(list.id) else {
+            return;
+        };
+        let found = slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)));
+        let first = found.partition_point(|o| o.1 <= lo);
+        for &(s, e) in found.get(first..).unwrap_or_default() {
+            if s >= hi {
+                break;
+            }
+            each(s, e);
+        }
+    }
+
+    /// Whether one of `words` ends in the `before` bytes before `start` or starts in the
+    /// `after` bytes after `end`, in the same sentence.
+    pub fn context_within(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+        words: &[&str],
+    ) -> Context {
+        let from = start.saturating_sub(before);
+        let to = end.saturating_add(after);
+        let list = KEYWORD_INDEX.list(words);
+        // A hit that counts is a word of the list ending at or after `from` and starting
+        // before `to`: it lies within the window widened by the list's longest word, in
+        // the run of a finder match near the window. No match, no context.
+        let reach = list.map_or(MAX_KEYWORD_LEN, |l| l.longest);
+        match list {
+            // In a short text, searching the window costs less than searching the whole
+            // text once.
+            Some(list) if text.len() <= WHOLE_TEXT_SEARCH_FROM => {
+                let Some(finder) = &list.finder else {
+                    return Context::default();
+                };
+                let (lo, hi) = (from.saturating_sub(reach), to.saturating_add(reach));
+                let mut seen = false;
+                finder.for_each_in(self.lowercase(text), lo, hi, |s, e| {
+                    self.ensure(text, s, e);
+                    seen = true;
+                });
+                if !seen {
+                    return Context::default();
+                }
+            }
+            Some(list) => {
+                let (lo, hi) = (from.saturating_sub(list.longest), to + list.longest);
+                let mut seen = false;
+                self.list_matches(text, list, lo, hi, |s, e| {
+                    self.ensure(text, s, e);
+                    seen = true;
+                });
+                if !seen {
+                    return Context::default();
+                }
+            }
+            None => self.ensure(
+                text,
+                from.saturating_sub(MAX_KEYWORD_LEN),
+                to.saturating_add(MAX_KEYWORD_LEN),
+            ),
+        }
+        let is_in = |hit: &KeywordHit| match list {
+            Some(list) => hit.groups & list.bit != 0,
+            None => words.contains(&hit.word),
+        };
+        let mut context = Context::default();
+        let cache = self.cache.borrow();
+        let hits = cache.hits();
+        // Hits are in order of end; a word of the list is at most `reach` bytes long, so
+        // one that ends at `to + reach` or later starts at `to` or later.
+        let first = hits.partition_point(|h| h.end < from);
+        for hit in hits.get(first..).unwrap_or_default() {
+            if hit.end >= to.saturating_add(reach) {
+                break;
+            }
+            if !is_in(hit) {
+                continue;
+            }
+            if hit.end <= start && hit.end >= from && !crosses_sentence(text, hit.end, start) {
+                context.before = true;
+            }
+            if hit.start >= end && hit.start < to && !crosses_sentence(text, end, hit.start) {
+                context.after = true;
+            }
+        }
+        context
+    }
+}
+
+/// Whether a sentence ends between `from` and `to` (`. `, `! `, `? `, a newline):
+/// context words belong to their own sentence.
+pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
+    let Some(gap) = text.as_bytes().get(from..to) else {
+        return true;
+    };
+    gap.contains(&b'\n')
+        || gap
+            .windows(2)
+            .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hits of the first scanner: one leftmost-longest search over the whole text.
+    fn whole_text_hits(text: &str) -> Vec<(usize, usize, &'static str)> {
+        let mut out = Vec::new();
+        KEYWORD_INDEX.scan_span(text, 0, text.len(), &mut out);
+        out.iter().map(|h| (h.start, h.end, h.word)).collect()
+    }
+
+    fn hits_by_runs(text: &str, windows: &[(usize, usize)]) -> Vec<(usize, usize, &'static str)> {
+        let mut cache = HitCache::default();
+        for &(lo, hi) in windows {
+            cache.ensure(text, lo, hi);
+        }
+        cache.ensure(text, 0, text.len());
+        let one_by_one: Vec<_> = cache
+            .hits()
+            .iter()
+            .map(|h| (h.start, h.end, h.word))
+            .collect();
+        // The same ranges in batches, then the rest.
+        let mut cache = HitCache::default();
+        let (first, second) = windows.split_at(windows.len() / 2);
+        cache.ensure_all(text, &mut first.to_vec());
+        cache.ensure(text, text.len() / 3, text.len() / 3 + 2);
+        cache.ensure_all(text, &mut second.to_vec());
+        let partial: Vec<_> = cache
+            .hits()
+            .iter()
+            .map(|h| (h.start, h.end, h.word))
+            .collect();
+        cache.ensure_all(text, &mut [(0, text.len())]);
+        let batched: Vec<_> = cache
+            .hits()
+            .iter()
+            .map(|h| (h.start, h.end, h.word))
+            .collect();
+        assert_eq!(batched, one_by_one, "{text:?} {windows:?}");
+        // What a partial cache holds is exact where it holds anything.
+        assert!(
+            partial.iter().all(|h| one_by_one.contains(h)),
+            "{text:?} {windows:?}"
+        );
+        one_by_one
+    }
+
+    #[test]
+    fn runs_give_the_whole_text_hits_in_any_order() {
+        let texts = [
+            "context medicare 1EG4TE5MK73 and card verification code 123",
+            "My SSN is 123-45-6789; social security number, dob 1985-03-12.",
+            "Mr. John Smith, patient id 12345, hepatitis b and type 2 diabetes",
+            "tokens secretary api_key=abc password: hunter2 Dr Jane Doe born 12 March 1985",
+            "ssn ssn ssn ssnssn #ss # ss no. a/c d.o.b né le numéro de compte",
+        ];
+        for text in texts {
+            let expected = whole_text_hits(text);
+            let n = text.len();
+            for windows in [
+                vec![],
+                vec![(n / 2, n / 2 + 1)],
+                vec![(n - 1, n), (0, 1), (n / 3, n / 3 + 5)],
+                vec![(5, 40), (10, 12), (30, 70), (69, 71)],
+                (0..n).rev().map(|i| (i, i + 1)).collect(),
+            ] {
+                assert_eq!(
+                    hits_by_runs(text, &windows),
+                    expected,
+                    "{text:?} {windows:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_keyword_occurrence_crosses_a_safe_point() {
+        let index = &*KEYWORD_INDEX;
+        let text = "xx card verification / social security number; ss # né le a/c d.o.b covid-19";
+        let bytes = text.as_bytes();
+        let finder = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&index.words)
+            .ok();
+        let Some(finder) = finder else {
+            return;
+        };
+        for m in finder.find_overlapping_iter(text) {
+            for p in m.start() + 1..m.end() {
+                assert!(
+                    !index.is_safe(bytes, p),
+                    "{p} inside {:?}",
+                    &text[m.range()]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_context_list_is_registered() {
+        let index = &*KEYWORD_INDEX;
+        for list in keyword_lists().iter().chain(&context_only_lists()) {
+            assert!(index.list(list).is_some(), "{list:?}");
+        }
+        // Read where detectors read them, lists are found by address.
+        use super::super::{personal, us_ssn};
+        for list in [personal::DOB_WORDS, personal::TITLES, us_ssn::SSN_WORDS] {
+            assert!(index.list(list).is_some(), "{list:?}");
+        }
+        assert!(
+            keyword_lists().len() + context_only_lists().len() <= 64,
+            "one bit per list"
+        );
+    }
+}

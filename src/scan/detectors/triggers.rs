@@ -1,0 +1,423 @@
+//! Trigger hits: the keyword hits that can start a finding on their own, found without a
+//! DFA pass over the whole text.
+//!
+//! Three detectors walk keyword hits over the whole text instead of asking about one
+//! window: personal (birth words before a written date, capitalised given names, titles
+//! and name cues before capitalised words), health (diagnosis and medication terms) and
+//! secrets (secret words before a value). [`trigger_hits`] resolves, with the exact
+//! machinery of `keywords.rs`, the runs around every place where such a hit could lead
+//! to a finding, and returns every hit known at that point, in order. Each of those
+//! detectors ignores hits that cannot produce its findings, so a superset is harmless;
+//! what matters is that no hit that *can* produce one is left out. Each anchor below
+//! states the condition of the detector that makes it complete:
+//!
+//! - **Terms** (diagnosis, medication, secret words) and **birth words**: a hit starts
+//!   after a word boundary; a term leads to a finding only when, after it, comes a
+//!   non-word byte (health: a word boundary; secrets: a non-alphanumeric byte, or `is `).
+//!   On the text mapped byte for byte to "lowercase letter or digit, else space" (the
+//!   *folded* text), such a hit is ` term ` (or ` termis `), a birth word ` word`, so
+//!   every one is found by one search for those strings ([`TermFilter`]).
+//! - **Given names** must be capitalised and end at a word boundary: the folded text at
+//!   an uppercase letter then starts with the name's first four folded bytes (a name of
+//!   three letters: the name and a space); a table of those keys picks the capitals
+//!   worth resolving.
+//! - **Titles and name cues** are followed, after spaces, by a capitalised word: the four
+//!   folded bytes that end where the spaces before a capital begin (or one byte later,
+//!   for cues that end with a space) are checked against the cues' last four bytes.
+
+use std::sync::LazyLock;
+
+use aho_corasick::packed;
+
+use super::keywords::KeywordHit;
+use super::{Input, health, personal, secrets};
+
+/// A set of 32-bit keys: a hashed bit table answers "no" for most keys in one test, a
+/// sorted list settles the rest.
+#[derive(Debug)]
+struct KeySet {
+    bits: Vec<u64>,
+    keys: Vec<u32>,
+}
+
+impl KeySet {
+    const BITS: usize = 1 << 12;
+
+    fn new(keys: impl IntoIterator<Item = u32>) -> Self {
+        let mut keys: Vec<u32> = keys.into_iter().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut bits = vec![0u64; Self::BITS / 64];
+        for &key in &keys {
+            let slot = Self::slot(key);
+            if let Some(w) = bits.get_mut(slot / 64) {
+                *w |= 1 << (slot % 64);
+            }
+        }
+        KeySet { bits, keys }
+    }
+
+    fn slot(key: u32) -> usize {
+        (key.wrapping_mul(0x9E37_79B1) >> 20) as usize % Self::BITS
+    }
+
+    fn contains(&self, key: u32) -> bool {
+        let slot = Self::slot(key);
+        self.bits
+            .get(slot / 64)
+            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+            && self.keys.binary_search(&key).is_ok()
+    }
+}
+
+/// Every occurrence of a set of patterns in a folded text, overlapping ones included,
+/// without a pass of an automaton over every byte.
+///
+/// An occurrence of a pattern of 7 bytes or more starting at `s` contains 4-byte blocks
+/// starting at multiples of 4: at pattern offsets `o`, `o + 4`, ... where `o` is
+/// `(4 - s % 4) % 4`. So the filter reads only those blocks, one in four positions, and
+/// tests each against a hashed set holding, for every pattern and each of the four
+/// alignments, one of the pattern's blocks at that alignment: the rarest in English
+/// (`fail` rather than `art ` in ` heart failure `), so that ordinary prose rarely asks
+/// for the whole pattern to be compared. Each occurrence is found at exactly one block.
+///
+/// Patterns of 4 to 6 bytes (two- to four-letter words with their spaces) go to a SIMD
+/// literal search (Teddy, from `aho_corasick::packed`) for all but their first byte (a
+/// space, which would make every space a candidate), checked afterwards; restarting one
+/// byte after each match start finds overlapping matches too. Shorter patterns, if any,
+/// get a `memchr::memmem` search each.
+#[derive(Debug)]
+struct TermFilter {
+    patterns: Vec<Vec<u8>>,
+    /// The hashed set of `blocks`' keys.
+    block_set: Vec<u64>,
+    /// (block, pattern, offset) for each pattern of 7 bytes or more and alignment,
+    /// sorted.
+    blocks: Vec<(u32, usize, usize)>,
+    /// Patterns of 4 to 6 bytes without their first byte, and their indices.
+    medium: Option<packed::Searcher>,
+    medium_ids: Vec<usize>,
+    /// A search for each shorter pattern, with the pattern's index.
+    short: Vec<(memchr::memmem::Finder<'static>, usize)>,
+}
+
+impl TermFilter {
+    const SET_BITS: usize = 1 << 16;
+
+    fn new(patterns: Vec<Vec<u8>>) -> Self {
+        let mut blocks = Vec::new();
+        let mut medium = Vec::new();
+        let mut medium_ids = Vec::new();
+        let mut short = Vec::new();
+        for (id, p) in patterns.iter().enumerate() {
+            if p.len() < 4 {
+                short.push((memchr::memmem::Finder::new(p).into_owned(), id));
+                continue;
+            }
+            if p.len() < 7 {
+                medium.push(p.get(1..).unwrap_or_default().to_vec());
+                medium_ids.push(id);
+                continue;
+            }
+            for first in 0..4 {
+                let rarest = (first..p.len().saturating_sub(3))
+                    .step_by(4)
+                    .filter_map(|offset| Some((key(p.get(offset..)?)?, offset)))
+                    .min_by_key(|&(block, _)| commonness(block));
+                if let Some((block, offset)) = rarest {
+                    blocks.push((block, id, offset));
+                }
+            }
+        }
+        blocks.sort_unstable();
+        let mut block_set = vec![0u64; Self::SET_BITS / 64];
+        for &(block, _, _) in &blocks {
+            let slot = Self::slot(block);
+            if let Some(w) = block_set.get_mut(slot / 64) {
+                *w |= 1 << (slot % 64);
+            }
+        }
+        // Without Teddy (a CPU without the SIMD it needs), the medium patterns join the
+        // short ones.
+        let teddy = (!medium.is_empty())
+            .then(|| {
+                packed::Config::new()
+                    .match_kind(packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(&medium)
+                    .build()
+            })
+            .flatten();
+        if teddy.is_none() {
+            for &id in &medium_ids {
+                if let Some(p) = patterns.get(id) {
+                    short.push((memchr::memmem::Finder::new(p).into_owned(), id));
+                }
+            }
+        }
+        TermFilter {
+            patterns,
+            block_set,
+            blocks,
+            medium: teddy,
+            medium_ids,
+            short,
+        }
+    }
+
+    fn slot(block: u32) -> usize {
+        (block.wrapping_mul(0x9E37_79B1) >> 16) as usize % Self::SET_BITS
+    }
+
+    /// Calls `each(pattern, start)` for every occurrence in `hay`, in no particular order.
+    fn for_each(&self, hay: &[u8], mut each: impl FnMut(usize, usize)) {
+        let (quads, _) = hay.as_chunks::<4>();
+        for (k, quad) in quads.iter().enumerate() {
+            let block = u32::from_le_bytes(*quad);
+            let slot = Self::slot(block);
+            if self
+                .block_set
+                .get(slot / 64)
+                .is_none_or(|w| w & (1 << (slot % 64)) == 0)
+            {
+                continue;
+            }
+            let first = self.blocks.partition_point(|b| b.0 < block);
+            for &(b, id, offset) in self.blocks.get(first..).unwrap_or_default() {
+                if b != block {
+                    break;
+                }
+                let Some(start) = (4 * k).checked_sub(offset) else {
+                    continue;
+                };
+                let Some(pattern) = self.patterns.get(id) else {
+                    continue;
+                };
+                if hay.get(start..start + pattern.len()) == Some(&pattern[..]) {
+                    each(id, start);
+                }
+            }
+        }
+        if let Some(teddy) = &self.medium {
+            let mut at = 0;
+            while let Some(m) = teddy.find_in(hay, aho_corasick::Span::from(at..hay.len())) {
+                let id = self.medium_ids.get(m.pattern().as_usize()).copied();
+                let first = id.and_then(|id| self.patterns.get(id)?.first());
+                if let (Some(id), Some(start)) = (id, m.start().checked_sub(1))
+                    && hay.get(start) == first
+                {
+                    each(id, start);
+                }
+                at = m.start() + 1;
+            }
+        }
+        for (finder, id) in &self.short {
+            // Restarting one byte after each match also finds overlapping ones.
+            let mut at = 0;
+            while let Some(found) = hay.get(at..).and_then(|rest| finder.find(rest)) {
+                each(*id, at + found);
+                at += found + 1;
+            }
+        }
+    }
+}
+
+/// How common a 4-byte block of folded text is in English, roughly: the sum of its
+/// bytes' frequency ranks (space and `e` most common, `z` least).
+fn commonness(block: u32) -> u32 {
+    const BY_FREQUENCY: &[u8] = b" etaoinshrdlcumwfgypbvkjxqz";
+    block
+        .to_le_bytes()
+        .iter()
+        .map(|b| {
+            BY_FREQUENCY
+                .iter()
+                .position(|f| f == b)
+                .map_or(0, |rank| (BY_FREQUENCY.len() - rank) as u32)
+        })
+        .sum()
+}
+
+/// A byte of the folded text: ASCII letters and digits in lowercase, anything else a space.
+fn fold(b: u8) -> u8 {
+    if b.is_ascii_alphanumeric() {
+        b.to_ascii_lowercase()
+    } else {
+        b' '
+    }
+}
+
+/// The folded text of `bytes` with one space before and four after, so that folded
+/// position `i + 1` is text position `i` and every key read below stays in range.
+fn folded(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 5);
+    out.push(b' ');
+    out.extend(bytes.iter().map(|&b| fold(b)));
+    out.extend_from_slice(b"    ");
+    out
+}
+
+/// Four bytes as a key.
+fn key(bytes: &[u8]) -> Option<u32> {
+    let four: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(four))
+}
+
+/// The search tables of the anchors.
+#[derive(Debug)]
+struct Triggers {
+    /// ` term ` (and ` termis ` for secret words, ` word` for birth words) on the folded
+    /// text.
+    terms: TermFilter,
+    /// The length of the term inside each pattern of `terms`.
+    term_len: Vec<usize>,
+    /// First four folded bytes of every given name (plus a space for three letters).
+    given: KeySet,
+    /// Last four folded bytes of every name cue and title, after a space.
+    cues: KeySet,
+}
+
+static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
+    let fold_str = |w: &str| -> Vec<u8> { w.bytes().map(fold).collect() };
+    let mut patterns: Vec<Vec<u8>> = Vec::new();
+    let mut term_len = Vec::new();
+    let mut add = |pattern: Vec<u8>, len: usize| {
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+            term_len.push(len);
+        }
+    };
+    for w in health::DIAGNOSIS_TERMS
+        .iter()
+        .chain(health::MEDICATION_TERMS)
+    {
+        add([b" ", &fold_str(w)[..], b" "].concat(), w.len());
+    }
+    for w in secrets::SECRET_WORDS {
+        add([b" ", &fold_str(w)[..], b" "].concat(), w.len());
+        add([b" ", &fold_str(w)[..], b"is "].concat(), w.len());
+    }
+    for w in personal::DOB_WORDS {
+        add([b" ", &fold_str(w)[..]].concat(), w.len());
+    }
+    let terms = TermFilter::new(patterns);
+    let given = KeySet::new(personal::GIVEN_NAMES.iter().filter_map(|w| {
+        let mut f = fold_str(w);
+        f.push(b' ');
+        key(&f)
+    }));
+    let cues = KeySet::new(personal::NAME_WORDS.iter().filter_map(|w| {
+        let f = [b" ", &fold_str(w)[..]].concat();
+        key(f.get(f.len().checked_sub(4)?..)?)
+    }));
+    Triggers {
+        terms,
+        term_len,
+        given,
+        cues,
+    }
+});
+
+/// The hits every trigger-walking detector needs (and possibly more), in text order.
+pub(crate) fn trigger_hits(input: &Input<'_>) -> Vec<KeywordHit> {
+    let triggers = &*TRIGGERS;
+    let bytes = input.bytes;
+    let folded = folded(bytes);
+    // Ranges whose runs must be resolved; resolved together at the end.
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(32);
+
+    // Terms: every occurrence, overlapping ones included.
+    triggers.terms.for_each(&folded, |id, start| {
+        let len = triggers.term_len.get(id).copied().unwrap_or(0);
+        // Folded position `start` is the space before the term, text position
+        // `start - 1`; the term starts one byte later.
+        ranges.push((start, start + len));
+    });
+
+    // Capitals: given names at them, titles and name cues before them.
+    for &u in input.capitals() {
+        if bytes.get(u).is_some_and(u8::is_ascii_uppercase)
+            && folded.get(u) == Some(&b' ')
+            && folded
+                .get(u + 1..)
+                .and_then(key)
+                .is_some_and(|k| triggers.given.contains(k))
+        {
+            ranges.push((u, u + 1));
+        }
+        let mut spaces = u;
+        while spaces > 0 && bytes.get(spaces - 1) == Some(&b' ') {
+            spaces -= 1;
+        }
+        for end in [spaces, spaces + 1] {
+            if end > u || end < 3 {
+                continue;
+            }
+            // Text bytes end-4..end are folded bytes end-3..end+1.
+            if folded
+                .get(end - 3..)
+                .and_then(key)
+                .is_some_and(|k| triggers.cues.contains(k))
+            {
+                ranges.push((end - 1, end));
+            }
+        }
+    }
+
+    input.ensure_keywords_all(&mut ranges);
+    input.known_keyword_hits()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keys_assume_what_the_lists_hold() {
+        // Given-name keys need three bytes at least; cue keys need no cue to end with
+        // two spaces (then only the two end positions checked can be a cue's end).
+        for w in personal::GIVEN_NAMES {
+            assert!(w.len() >= 3, "{w}");
+        }
+        for w in personal::NAME_WORDS {
+            assert!(w.len() >= 3 && !w.ends_with("  "), "{w}");
+        }
+    }
+
+    fn naive_occurrences(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (id, p) in patterns.iter().enumerate() {
+            for start in 0..hay.len() {
+                if hay.get(start..start + p.len()) == Some(&p[..]) {
+                    out.push((id, start));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_term_filter_finds_every_occurrence(text in "[ abcdehiortvs]{0,80}") {
+            let patterns: Vec<Vec<u8>> = [
+                " hiv ", " abc ", " tokenis ", " token ", " diabetes ", " sts ", " a b c d ",
+                " dob", " aaa", " born", " d o b",
+            ]
+                .iter()
+                .map(|p| p.as_bytes().to_vec())
+                .collect();
+            let filter = TermFilter::new(patterns.clone());
+            let hay = folded(text.as_bytes());
+            let mut got = Vec::new();
+            filter.for_each(&hay, |id, start| got.push((id, start)));
+            got.sort_unstable();
+            proptest::prop_assert_eq!(got, naive_occurrences(&patterns, &hay));
+        }
+    }
+
+    #[test]
+    fn folding_maps_every_non_alphanumeric_byte_to_a_space() {
+        assert_eq!(folded("Hi_é-2!".as_bytes()), b" hi    2     ");
+    }
+}
