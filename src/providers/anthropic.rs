@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::{RequestFacts, SegmentKind};
+use super::{RequestFacts, SegmentKind, visit_all_strings};
 use crate::error::GatewayError;
 
 /// Reads `model`, `stream` and whether tools are present; checks the body's shape.
@@ -198,24 +198,6 @@ fn visit_block(
                 visit(kind, text);
             }
         }
-    }
-}
-
-/// Every string value (not keys) in document order.
-fn visit_all_strings(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match value {
-        Value::String(text) => visit(text),
-        Value::Array(items) => {
-            for item in items {
-                visit_all_strings(item, visit);
-            }
-        }
-        Value::Object(map) => {
-            for item in map.values_mut() {
-                visit_all_strings(item, visit);
-            }
-        }
-        _ => {}
     }
 }
 

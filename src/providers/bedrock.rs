@@ -18,7 +18,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::{RequestFacts, SegmentKind, anthropic, openai_api};
+use super::{RequestFacts, SegmentKind, anthropic, openai_api, visit_all_strings};
 use crate::error::GatewayError;
 use crate::policy::Operation;
 
@@ -300,24 +300,6 @@ fn visit_document(
     }
     if let Some(Value::String(text)) = document.pointer_mut("/source/text") {
         visit(kind, text);
-    }
-}
-
-/// Every string value (not keys) in document order.
-fn visit_all_strings(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match value {
-        Value::String(text) => visit(text),
-        Value::Array(items) => {
-            for item in items {
-                visit_all_strings(item, visit);
-            }
-        }
-        Value::Object(map) => {
-            for item in map.values_mut() {
-                visit_all_strings(item, visit);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -22,7 +22,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Api, Door, Endpoint, RequestFacts, SegmentKind};
+use super::{Api, Door, Endpoint, RequestFacts, SegmentKind, visit_all_strings};
 use crate::error::GatewayError;
 
 /// The endpoint a Google path names. `target` is the path's last segment,
@@ -352,24 +352,6 @@ pub fn set_batch_model(body: &mut Value, model: &str) {
                 *named = Value::String(format!("models/{model}"));
             }
         }
-    }
-}
-
-/// Every string value (not keys) in document order.
-fn visit_all_strings(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match value {
-        Value::String(text) => visit(text),
-        Value::Array(items) => {
-            for item in items {
-                visit_all_strings(item, visit);
-            }
-        }
-        Value::Object(map) => {
-            for item in map.values_mut() {
-                visit_all_strings(item, visit);
-            }
-        }
-        _ => {}
     }
 }
 

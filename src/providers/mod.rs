@@ -198,6 +198,25 @@ impl Endpoint {
     }
 }
 
+/// Every string value (not keys) of `value`, in document order: the walk over tool
+/// inputs, tool results and other free-form JSON a model reads, shared by every API.
+pub(crate) fn visit_all_strings(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
+    match value {
+        Value::String(text) => visit(text),
+        Value::Array(items) => {
+            for item in items {
+                visit_all_strings(item, visit);
+            }
+        }
+        Value::Object(map) => {
+            for item in map.values_mut() {
+                visit_all_strings(item, visit);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The Cedar action a request is decided as: the API's, except for Bedrock
 /// `InvokeModel`, whose body says whether it is chat or embeddings.
 pub fn operation(api: Api, body: &Value) -> Operation {

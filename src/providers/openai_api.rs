@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use super::visit_all_strings;
 use crate::error::GatewayError;
 use crate::policy::Operation;
 
@@ -340,24 +341,6 @@ fn visit_arguments(
         Err(_) => {
             visit(SegmentKind::ToolArguments, arguments);
         }
-    }
-}
-
-/// Every string value (not keys) in document order.
-fn visit_all_strings(value: &mut Value, visit: &mut dyn FnMut(&mut String)) {
-    match value {
-        Value::String(text) => visit(text),
-        Value::Array(items) => {
-            for item in items {
-                visit_all_strings(item, visit);
-            }
-        }
-        Value::Object(map) => {
-            for item in map.values_mut() {
-                visit_all_strings(item, visit);
-            }
-        }
-        _ => {}
     }
 }
 
