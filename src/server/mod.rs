@@ -42,7 +42,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::serve::{Listener, ListenerExt as _};
 use serde_json::{Value, json};
 
@@ -55,34 +55,49 @@ use crate::providers::{Api, Door, Endpoint, gemini};
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         // The request path, one route per API operation.
-        .route("/v1/chat/completions", post(chat_completions))
-        .route("/v1/responses", post(responses))
-        .route("/v1/embeddings", post(embeddings))
+        .route("/v1/chat/completions", fixed(Door::OpenAi, Api::OpenAiChat))
+        .route("/v1/responses", fixed(Door::OpenAi, Api::OpenAiResponses))
+        .route("/v1/embeddings", fixed(Door::OpenAi, Api::OpenAiEmbeddings))
         // Azure OpenAI's shapes.
         .route(
             "/openai/deployments/{deployment}/chat/completions",
-            post(azure_deployment_chat),
+            model_in_path(Door::OpenAi, Api::OpenAiChat, false),
         )
         .route(
             "/openai/deployments/{deployment}/embeddings",
-            post(azure_deployment_embeddings),
+            model_in_path(Door::OpenAi, Api::OpenAiEmbeddings, false),
         )
-        .route("/openai/v1/chat/completions", post(chat_completions))
-        .route("/openai/v1/embeddings", post(embeddings))
-        .route("/openai/v1/responses", post(responses))
-        .route("/openai/responses", post(responses))
+        .route(
+            "/openai/v1/chat/completions",
+            fixed(Door::OpenAi, Api::OpenAiChat),
+        )
+        .route(
+            "/openai/v1/embeddings",
+            fixed(Door::OpenAi, Api::OpenAiEmbeddings),
+        )
+        .route(
+            "/openai/v1/responses",
+            fixed(Door::OpenAi, Api::OpenAiResponses),
+        )
+        .route("/openai/responses", fixed(Door::OpenAi, Api::OpenAiResponses))
         // Anthropic's Messages API.
-        .route("/v1/messages", post(anthropic_messages))
+        .route("/v1/messages", fixed(Door::Anthropic, Api::AnthropicMessages))
         // The AWS Bedrock runtime.
-        .route("/model/{model_id}/converse", post(bedrock_converse))
+        .route(
+            "/model/{model_id}/converse",
+            model_in_path(Door::Bedrock, Api::BedrockConverse, false),
+        )
         .route(
             "/model/{model_id}/converse-stream",
-            post(bedrock_converse_stream),
+            model_in_path(Door::Bedrock, Api::BedrockConverse, true),
         )
-        .route("/model/{model_id}/invoke", post(bedrock_invoke))
+        .route(
+            "/model/{model_id}/invoke",
+            model_in_path(Door::Bedrock, Api::BedrockInvoke, false),
+        )
         .route(
             "/model/{model_id}/invoke-with-response-stream",
-            post(bedrock_invoke_stream),
+            model_in_path(Door::Bedrock, Api::BedrockInvoke, true),
         )
         // Google's Gemini API and Vertex AI: `models/{model}:{method}`.
         .route("/v1beta/models/{model_and_method}", post(google_models))
@@ -116,127 +131,30 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .with_state(gateway)
 }
 
-async fn chat_completions(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {
-    handle(
-        gateway,
-        Endpoint::new(Door::OpenAi, Api::OpenAiChat),
-        request,
+/// A route whose endpoint is fixed: the body names the model.
+fn fixed(door: Door, api: Api) -> MethodRouter<Arc<Gateway>> {
+    post(
+        move |State(gateway): State<Arc<Gateway>>, request: Request<Body>| async move {
+            handle(gateway, Endpoint::new(door, api), request).await
+        },
     )
-    .await
 }
 
-async fn responses(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {
-    handle(
-        gateway,
-        Endpoint::new(Door::OpenAi, Api::OpenAiResponses),
-        request,
+/// A route whose path names the model (Azure's deployment, Bedrock's model id), and
+/// whose path says whether a stream is wanted.
+fn model_in_path(door: Door, api: Api, stream: bool) -> MethodRouter<Arc<Gateway>> {
+    post(
+        move |State(gateway): State<Arc<Gateway>>,
+              Path(model): Path<String>,
+              request: Request<Body>| async move {
+            let endpoint = Endpoint {
+                path_model: Some(model),
+                path_stream: stream,
+                ..Endpoint::new(door, api)
+            };
+            handle(gateway, endpoint, request).await
+        },
     )
-    .await
-}
-
-async fn embeddings(State(gateway): State<Arc<Gateway>>, request: Request<Body>) -> Response {
-    handle(
-        gateway,
-        Endpoint::new(Door::OpenAi, Api::OpenAiEmbeddings),
-        request,
-    )
-    .await
-}
-
-async fn azure_deployment_chat(
-    State(gateway): State<Arc<Gateway>>,
-    Path(deployment): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    let endpoint = Endpoint {
-        path_model: Some(deployment),
-        ..Endpoint::new(Door::OpenAi, Api::OpenAiChat)
-    };
-    handle(gateway, endpoint, request).await
-}
-
-async fn azure_deployment_embeddings(
-    State(gateway): State<Arc<Gateway>>,
-    Path(deployment): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    let endpoint = Endpoint {
-        path_model: Some(deployment),
-        ..Endpoint::new(Door::OpenAi, Api::OpenAiEmbeddings)
-    };
-    handle(gateway, endpoint, request).await
-}
-
-fn bedrock(api: Api, model_id: String, stream: bool) -> Endpoint {
-    Endpoint {
-        path_model: Some(model_id),
-        path_stream: stream,
-        ..Endpoint::new(Door::Bedrock, api)
-    }
-}
-
-async fn bedrock_converse(
-    State(gateway): State<Arc<Gateway>>,
-    Path(model_id): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    handle(
-        gateway,
-        bedrock(Api::BedrockConverse, model_id, false),
-        request,
-    )
-    .await
-}
-
-async fn bedrock_converse_stream(
-    State(gateway): State<Arc<Gateway>>,
-    Path(model_id): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    handle(
-        gateway,
-        bedrock(Api::BedrockConverse, model_id, true),
-        request,
-    )
-    .await
-}
-
-async fn bedrock_invoke(
-    State(gateway): State<Arc<Gateway>>,
-    Path(model_id): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    handle(
-        gateway,
-        bedrock(Api::BedrockInvoke, model_id, false),
-        request,
-    )
-    .await
-}
-
-async fn bedrock_invoke_stream(
-    State(gateway): State<Arc<Gateway>>,
-    Path(model_id): Path<String>,
-    request: Request<Body>,
-) -> Response {
-    handle(
-        gateway,
-        bedrock(Api::BedrockInvoke, model_id, true),
-        request,
-    )
-    .await
-}
-
-async fn anthropic_messages(
-    State(gateway): State<Arc<Gateway>>,
-    request: Request<Body>,
-) -> Response {
-    handle(
-        gateway,
-        Endpoint::new(Door::Anthropic, Api::AnthropicMessages),
-        request,
-    )
-    .await
 }
 
 /// Google's `models/{model}:{method}` paths; the method says what the body is.
