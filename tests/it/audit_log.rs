@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use customs::audit::log::WhenFull;
+use customs::audit::log::{SyncMode, WhenFull};
 use customs::audit::{Fingerprinter, Recorder};
 use customs::config::Config;
 use customs::metrics::Metrics;
@@ -546,10 +546,20 @@ async fn events_written_before_a_restart_are_forwarded_after_it_none_twice() {
 
 #[tokio::test]
 async fn a_full_log_refuses_new_requests_with_503_before_forwarding() {
+    full_log_refuses(SyncMode::Group).await;
+}
+
+#[tokio::test]
+async fn a_full_log_refuses_new_requests_with_503_before_forwarding_in_interval_mode() {
+    full_log_refuses(SyncMode::Interval).await;
+}
+
+async fn full_log_refuses(sync: SyncMode) {
     let mock = MockUpstream::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = config_with_mock(&mock);
     config.audit = audit_config(dir.path()).audit;
+    config.audit.sync = sync;
     config.audit.max_bytes = 6_000;
     let gateway = AuditGateway::start(config).await;
     let token = dev_token(
@@ -743,8 +753,19 @@ async fn terminate(server: &mut tokio::process::Child) {
 
 #[tokio::test]
 async fn after_sigkill_under_load_every_completed_response_has_its_record() {
+    sigkill_under_load("").await;
+}
+
+/// Interval mode answers once the record is in the page cache, written on the request's
+/// own thread: a killed process loses none of them either.
+#[tokio::test]
+async fn after_sigkill_under_load_every_completed_response_has_its_record_in_interval_mode() {
+    sigkill_under_load("sync = \"interval\"\nsync_interval_ms = 50\n").await;
+}
+
+async fn sigkill_under_load(audit_extra: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, base, _config) = spawn_serve(dir.path(), "", false).await;
+    let (mut server, base, _config) = spawn_serve(dir.path(), audit_extra, false).await;
     let token = rsa_token(rsa_claims());
     let completed = Arc::new(Mutex::new(Vec::new()));
     let deadline = Instant::now() + Duration::from_millis(1500);
@@ -784,7 +805,7 @@ async fn after_sigkill_under_load_every_completed_response_has_its_record() {
     );
 
     // Restart: a torn last record, if any, is cut off on open; the chain is whole.
-    let (mut server, _base, _config) = spawn_serve(dir.path(), "", false).await;
+    let (mut server, _base, _config) = spawn_serve(dir.path(), audit_extra, false).await;
     terminate(&mut server).await;
     let log = dir.path().join("log");
     let (code, out) = verify(&log);

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
@@ -82,6 +82,19 @@ pub(super) struct Writer {
     buf: Vec<u8>,
     /// Interval mode: the active segment and last written seq, for the syncer thread.
     syncer: Arc<SyncTarget>,
+    /// Sealed for shutdown: appends answer `Closed`.
+    closed: bool,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("dir", &self.dir)
+            .field("seq", &self.seq)
+            .field("segments", &self.segments.len())
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the interval-mode syncer thread fsyncs.
@@ -135,35 +148,46 @@ impl Writer {
             last_sync: Instant::now(),
             buf: Vec::with_capacity(64 * 1024),
             syncer: Arc::new(SyncTarget::default()),
+            closed: false,
         })
     }
 
-    /// Runs until every sender is gone; then seals the log.
-    pub(super) fn run(mut self, inbox: Receiver<Msg>) {
-        let tick = Duration::from_millis(match self.config.sync {
-            SyncMode::Group => 1000,
-            SyncMode::Interval => self.config.sync_interval_ms.clamp(1, 1000),
-        });
-        self.maintain();
-        let syncer = (self.config.sync == SyncMode::Interval).then(|| self.spawn_syncer());
+    /// Runs until every sender is gone; then seals the log. The writer sits behind a
+    /// mutex because interval-mode appends write on the appending thread; this thread
+    /// then only ticks (timed checkpoints, retention, reclaiming) and answers seals.
+    pub(super) fn run(writer: Arc<Mutex<Writer>>, inbox: Receiver<Msg>) {
+        let (tick, syncer) = {
+            let Ok(mut w) = writer.lock() else { return };
+            w.maintain();
+            let tick = Duration::from_millis(match w.config.sync {
+                SyncMode::Group => 1000,
+                SyncMode::Interval => w.config.sync_interval_ms.clamp(1, 1000),
+            });
+            let syncer = (w.config.sync == SyncMode::Interval).then(|| w.spawn_syncer());
+            (tick, syncer)
+        };
         loop {
             let first = match inbox.recv_timeout(tick) {
                 Ok(msg) => msg,
                 Err(RecvTimeoutError::Timeout) => {
-                    self.on_idle();
+                    if let Ok(mut w) = writer.lock() {
+                        w.on_idle();
+                    }
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
+            let Ok(mut w) = writer.lock() else { break };
             let mut batch = vec![first];
-            self.gather(&inbox, &mut batch);
-            self.write_batch(batch);
+            w.gather(&inbox, &mut batch);
+            w.write_batch(batch);
         }
-        self.syncer.stop.store(true, Ordering::Relaxed);
+        let Ok(mut w) = writer.lock() else { return };
+        w.syncer.stop.store(true, Ordering::Relaxed);
         if let Some(Ok(thread)) = syncer {
             let _ = thread.join();
         }
-        self.seal();
+        w.seal();
     }
 
     /// Interval mode: fsync on another thread every `sync_interval_ms`, so that an
@@ -224,14 +248,22 @@ impl Writer {
     }
 
     fn on_idle(&mut self) {
-        if self.dirty {
+        let group = self.config.sync == SyncMode::Group;
+        // Interval mode: the syncer thread fsyncs, outside this lock.
+        if self.dirty && group {
             let _ = self.sync();
         }
         let interval = Duration::from_secs(self.config.checkpoint_interval_secs.max(1));
-        if self.unsigned > 0 && self.last_checkpoint.elapsed() >= interval {
+        if !self.closed && self.unsigned > 0 && self.last_checkpoint.elapsed() >= interval {
             self.buf.clear();
             if self.push_checkpoint().is_ok() && self.flush_buf().is_ok() {
-                let _ = self.sync();
+                if group {
+                    let _ = self.sync();
+                } else {
+                    self.syncer.written.store(self.seq, Ordering::Release);
+                }
+            } else {
+                self.rollback();
             }
         }
         if self.shared.full.load(Ordering::Relaxed) {
@@ -240,42 +272,75 @@ impl Writer {
         self.maintain();
     }
 
+    /// Answers a batch from the channel: one [`Writer::commit`], then each reply.
     fn write_batch(&mut self, batch: Vec<Msg>) {
-        self.buf.clear();
-        let mut accepted: Vec<(u64, Reply)> = Vec::new();
-        let mut refused: Vec<Reply> = Vec::new();
+        let mut records = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
         let mut seals = Vec::new();
-        let mut failed: Option<std::io::Error> = None;
         for msg in batch {
             match msg {
                 Msg::Seal(reply) => seals.push(reply),
                 Msg::Append { kind, body, reply } => {
-                    if failed.is_some() {
-                        refused.push(reply);
-                        continue;
-                    }
-                    let line_len = body.len() as u64 + 200;
-                    if !self.room_for(line_len) {
-                        refused.push(reply);
-                        continue;
-                    }
-                    match self.push_record(kind, &body) {
-                        Ok(seq) => accepted.push((seq, reply)),
-                        Err(e) => {
-                            failed = Some(e);
-                            refused.push(reply);
-                        }
-                    }
-                    if failed.is_none()
-                        && self.unsigned >= self.config.checkpoint_every.max(1)
-                        && let Err(e) = self.push_checkpoint()
-                    {
-                        failed = Some(e);
-                    }
+                    records.push((kind, body));
+                    replies.push(reply);
                 }
             }
         }
-        if !seals.is_empty()
+        let answers = self.commit(
+            records.iter().map(|(kind, body)| (*kind, body.as_slice())),
+            !seals.is_empty(),
+        );
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            reply.send(answer);
+        }
+        for reply in seals {
+            let _ = reply.send(());
+        }
+    }
+
+    /// Chains and writes `records` (plus a checkpoint when `seal`), fsyncs in group mode
+    /// or when sealing, and returns each record's answer in order. Interval mode calls it
+    /// on the appending thread, one record at a time (see [`super::AuditLog::append`]).
+    pub(super) fn commit<'a>(
+        &mut self,
+        records: impl Iterator<Item = (Kind, &'a [u8])>,
+        seal: bool,
+    ) -> Vec<Result<u64, AppendError>> {
+        self.buf.clear();
+        // `Ok(seq)` for a record in the buffer, `Err` for one refused before writing.
+        let mut answers: Vec<Result<u64, AppendError>> = Vec::new();
+        let mut failed: Option<std::io::Error> = None;
+        let mut refused_any = false;
+        for (kind, body) in records {
+            if self.closed {
+                answers.push(Err(AppendError::Closed));
+                continue;
+            }
+            if failed.is_some() {
+                answers.push(Err(AppendError::Io));
+                continue;
+            }
+            let line_len = body.len() as u64 + 200;
+            if !self.room_for(line_len) {
+                refused_any = true;
+                answers.push(Err(AppendError::Full));
+                continue;
+            }
+            match self.push_record(kind, body) {
+                Ok(seq) => answers.push(Ok(seq)),
+                Err(e) => {
+                    failed = Some(e);
+                    answers.push(Err(AppendError::Io));
+                }
+            }
+            if failed.is_none()
+                && self.unsigned >= self.config.checkpoint_every.max(1)
+                && let Err(e) = self.push_checkpoint()
+            {
+                failed = Some(e);
+            }
+        }
+        if seal
             && failed.is_none()
             && self.unsigned > 0
             && let Err(e) = self.push_checkpoint()
@@ -284,23 +349,19 @@ impl Writer {
         }
         let mut outcome = failed.map_or_else(|| self.flush_buf(), Err);
         let group = self.config.sync == SyncMode::Group;
-        if outcome.is_ok() && (group || !seals.is_empty()) {
+        if outcome.is_ok() && (group || seal) {
             outcome = self.sync();
         }
-        // Interval mode: appends are answered once written; the fsync comes after.
-        let interval_sync = outcome.is_ok() && !group;
         match outcome {
             Ok(()) => {
                 // Full stays set until space is actually freed (reclaim, retention):
                 // a smaller event slipping into the last bytes does not reopen the gate.
-                if !refused.is_empty() {
+                if refused_any {
                     self.shared.full.store(true, Ordering::Relaxed);
                 }
-                for (seq, reply) in accepted {
-                    reply.send(Ok(seq));
-                }
-                for reply in refused {
-                    reply.send(Err(AppendError::Full));
+                // Interval mode: appends are answered once written; the fsync comes after.
+                if !group {
+                    self.syncer.written.store(self.seq, Ordering::Release);
                 }
             }
             Err(e) => {
@@ -309,20 +370,14 @@ impl Writer {
                 if e.raw_os_error() == Some(28) {
                     self.shared.full.store(true, Ordering::Relaxed);
                 }
-                for (_, reply) in accepted {
-                    reply.send(Err(AppendError::Io));
-                }
-                for reply in refused {
-                    reply.send(Err(AppendError::Io));
+                for answer in &mut answers {
+                    if !matches!(answer, Err(AppendError::Closed)) {
+                        *answer = Err(AppendError::Io);
+                    }
                 }
             }
         }
-        for reply in seals {
-            let _ = reply.send(());
-        }
-        if interval_sync {
-            self.syncer.written.store(self.seq, Ordering::Release);
-        }
+        answers
     }
 
     /// Whether a line of about `len` bytes fits the budget, reclaiming forwarded
@@ -489,8 +544,9 @@ impl Writer {
         }
     }
 
-    /// Final checkpoint and fsync.
+    /// Final checkpoint and fsync; later appends answer `Closed`.
     fn seal(&mut self) {
+        self.closed = true;
         self.buf.clear();
         if self.unsigned > 0 && self.push_checkpoint().is_ok() {
             let _ = self.flush_buf();
