@@ -22,12 +22,15 @@ use opentelemetry::trace::{
     Span as _, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_otlp::{LogExporter, Protocol, SpanExporter, WithExportConfig as _};
+use opentelemetry_otlp::{
+    LogExporter, Protocol, SpanExporter, WithExportConfig as _, WithHttpConfig as _,
+    WithTonicConfig as _,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-use super::otlp_transport::{self, OtlpProtocol, Signal};
+use super::otlp_transport::{self, OtlpProtocol, Signal, TlsFiles, TlsMaterial};
 use super::{DecisionEvent, Outcome};
 
 /// The OTLP exporters and their providers.
@@ -104,6 +107,7 @@ impl OtelExport {
     }
 
     fn build(service_name: &str, traces: Route, logs: Route) -> anyhow::Result<OtelExport> {
+        let tls = TlsFiles::from_env().load().map_err(anyhow::Error::msg)?;
         let grpc_runtime =
             if traces.protocol == OtlpProtocol::Grpc || logs.protocol == OtlpProtocol::Grpc {
                 Some(GrpcRuntime(Some(
@@ -122,7 +126,7 @@ impl OtelExport {
                 .as_ref()
                 .and_then(|r| r.0.as_ref())
                 .map(tokio::runtime::Runtime::enter);
-            (span_exporter(traces)?, log_exporter(logs)?)
+            (span_exporter(traces, &tls)?, log_exporter(logs, &tls)?)
         };
         let resource = Resource::builder()
             .with_service_name(service_name.to_owned())
@@ -278,21 +282,26 @@ impl OtelExport {
 
 /// The span exporter for `route`. The protocol is set explicitly, so the transport chosen
 /// here is the one used whatever the variables say for the other signal.
-fn span_exporter(route: Route) -> anyhow::Result<SpanExporter> {
+fn span_exporter(route: Route, tls: &TlsMaterial) -> anyhow::Result<SpanExporter> {
     let exporter = match route.protocol {
         OtlpProtocol::HttpProtobuf => {
-            let builder = SpanExporter::builder()
+            let mut builder = SpanExporter::builder()
                 .with_http()
                 .with_protocol(Protocol::HttpBinary);
+            if let Some(client) = http_client(tls)? {
+                builder = builder.with_http_client(client);
+            }
             match route.url {
                 Some(url) => builder.with_endpoint(url).build(),
                 None => builder.build(),
             }
         }
         OtlpProtocol::Grpc => {
+            // Used for an `https://` endpoint only.
             let builder = SpanExporter::builder()
                 .with_tonic()
-                .with_protocol(Protocol::Grpc);
+                .with_protocol(Protocol::Grpc)
+                .with_tls_config(tls.grpc());
             match route.url {
                 Some(url) => builder.with_endpoint(url).build(),
                 None => builder.build(),
@@ -302,22 +311,48 @@ fn span_exporter(route: Route) -> anyhow::Result<SpanExporter> {
     Ok(exporter?)
 }
 
+/// A blocking HTTP client carrying the TLS material, when there is any (else the
+/// exporter's own client). Built on a thread of its own: a blocking client may not be
+/// created or dropped on an async worker. Its timeout is `OTEL_EXPORTER_OTLP_TIMEOUT`
+/// (milliseconds), else the specification's 10 s.
+fn http_client(tls: &TlsMaterial) -> anyhow::Result<Option<reqwest::blocking::Client>> {
+    if tls.is_empty() {
+        return Ok(None);
+    }
+    let timeout = std::env::var("OTEL_EXPORTER_OTLP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(Duration::from_secs(10), Duration::from_millis);
+    let builder = tls
+        .http_blocking(reqwest::blocking::Client::builder().timeout(timeout))
+        .map_err(anyhow::Error::msg)?;
+    let client = std::thread::spawn(move || builder.build())
+        .join()
+        .map_err(|_| anyhow::anyhow!("building the OTLP HTTP client panicked"))??;
+    Ok(Some(client))
+}
+
 /// The log exporter for `route`; see [`span_exporter`].
-fn log_exporter(route: Route) -> anyhow::Result<LogExporter> {
+fn log_exporter(route: Route, tls: &TlsMaterial) -> anyhow::Result<LogExporter> {
     let exporter = match route.protocol {
         OtlpProtocol::HttpProtobuf => {
-            let builder = LogExporter::builder()
+            let mut builder = LogExporter::builder()
                 .with_http()
                 .with_protocol(Protocol::HttpBinary);
+            if let Some(client) = http_client(tls)? {
+                builder = builder.with_http_client(client);
+            }
             match route.url {
                 Some(url) => builder.with_endpoint(url).build(),
                 None => builder.build(),
             }
         }
         OtlpProtocol::Grpc => {
+            // Used for an `https://` endpoint only.
             let builder = LogExporter::builder()
                 .with_tonic()
-                .with_protocol(Protocol::Grpc);
+                .with_protocol(Protocol::Grpc)
+                .with_tls_config(tls.grpc());
             match route.url {
                 Some(url) => builder.with_endpoint(url).build(),
                 None => builder.build(),

@@ -11,9 +11,17 @@
 //!   request path comes from the service definition. Defaults: `http://localhost:4318`
 //!   (HTTP) and `http://localhost:4317` (gRPC), the collector's standard ports.
 //!
+//! - TLS: an `https://` endpoint is verified against the system's trusted roots, or
+//!   against only the PEM certificates in `OTEL_EXPORTER_OTLP_CERTIFICATE` when it is
+//!   set (a private collector CA). `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and
+//!   `OTEL_EXPORTER_OTLP_CLIENT_KEY` (PEM, both or neither) present a client certificate
+//!   (mutual TLS). Both transports, both paths; an unreadable file is an error at start.
+//!
 //! Why Customs reads these itself rather than leaving them to `opentelemetry-otlp`: the
 //! forwarder is not an SDK exporter (it sends the log's own messages, with ids derived
 //! from each decision), and both paths must mean the same thing by one set of variables.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,10 +37,158 @@ pub enum OtlpProtocol {
     #[default]
     #[serde(rename = "http/protobuf")]
     HttpProtobuf,
-    /// OTLP/gRPC (`grpc`), port 4317. Plain HTTP/2 (`http://`) only: no TLS is built in
-    /// for gRPC.
+    /// OTLP/gRPC (`grpc`), port 4317: HTTP/2, over TLS for an `https://` endpoint.
     #[serde(rename = "grpc")]
     Grpc,
+}
+
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`: PEM roots that alone verify the collector.
+pub const CERTIFICATE_VAR: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`: PEM client certificate chain (mutual TLS).
+pub const CLIENT_CERTIFICATE_VAR: &str = "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+/// `OTEL_EXPORTER_OTLP_CLIENT_KEY`: PEM private key of the client certificate.
+pub const CLIENT_KEY_VAR: &str = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+
+/// The TLS material for `https://` collectors, as files named by the standard variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// Roots that replace the system's (`OTEL_EXPORTER_OTLP_CERTIFICATE`).
+    pub ca: Option<PathBuf>,
+    /// Client certificate chain (`OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`).
+    pub client_certificate: Option<PathBuf>,
+    /// Its private key (`OTEL_EXPORTER_OTLP_CLIENT_KEY`).
+    pub client_key: Option<PathBuf>,
+}
+
+/// The PEM contents of [`TlsFiles`], read and checked.
+#[derive(Clone, Default)]
+pub struct TlsMaterial {
+    ca: Option<Vec<u8>>,
+    /// (certificate chain, key).
+    identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for TlsMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("TlsMaterial")
+            .field("ca", &self.ca.is_some())
+            .field("identity", &self.identity.is_some())
+            .finish()
+    }
+}
+
+impl TlsFiles {
+    /// The files named in the process environment.
+    pub fn from_env() -> TlsFiles {
+        TlsFiles::from_lookup(env)
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> TlsFiles {
+        TlsFiles {
+            ca: lookup(CERTIFICATE_VAR).map(PathBuf::from),
+            client_certificate: lookup(CLIENT_CERTIFICATE_VAR).map(PathBuf::from),
+            client_key: lookup(CLIENT_KEY_VAR).map(PathBuf::from),
+        }
+    }
+
+    /// Reads the files. Errors name the variable and the file, never their contents.
+    pub fn load(&self) -> Result<TlsMaterial, String> {
+        fn read(var: &str, path: &Path) -> Result<Vec<u8>, String> {
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("{var}: cannot read {}: {e}", path.display()))?;
+            if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+                return Err(format!("{var}: {} holds no PEM block", path.display()));
+            }
+            Ok(bytes)
+        }
+        let ca = self
+            .ca
+            .as_deref()
+            .map(|p| read(CERTIFICATE_VAR, p))
+            .transpose()?;
+        let identity = match (&self.client_certificate, &self.client_key) {
+            (Some(cert), Some(key)) => Some((
+                read(CLIENT_CERTIFICATE_VAR, cert)?,
+                read(CLIENT_KEY_VAR, key)?,
+            )),
+            (None, None) => None,
+            _ => {
+                return Err(format!(
+                    "{CLIENT_CERTIFICATE_VAR} and {CLIENT_KEY_VAR} go together: set both or neither"
+                ));
+            }
+        };
+        Ok(TlsMaterial { ca, identity })
+    }
+}
+
+impl TlsMaterial {
+    /// The gRPC client's TLS settings: the given roots only, else the system's.
+    pub fn grpc(&self) -> tonic::transport::ClientTlsConfig {
+        use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+        let config = match &self.ca {
+            Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)),
+            None => ClientTlsConfig::new().with_native_roots(),
+        };
+        match &self.identity {
+            Some((cert, key)) => config.identity(Identity::from_pem(cert, key)),
+            None => config,
+        }
+    }
+
+    /// Whether any file was given (else the defaults: system roots, no client certificate).
+    pub fn is_empty(&self) -> bool {
+        self.ca.is_none() && self.identity.is_none()
+    }
+
+    fn roots(&self) -> Result<Option<Vec<reqwest::Certificate>>, String> {
+        self.ca
+            .as_deref()
+            .map(|ca| {
+                reqwest::Certificate::from_pem_bundle(ca)
+                    .map_err(|e| format!("{CERTIFICATE_VAR}: {e}"))
+            })
+            .transpose()
+    }
+
+    fn identity(&self) -> Result<Option<reqwest::Identity>, String> {
+        self.identity
+            .as_ref()
+            .map(|(cert, key)| {
+                let pem = [cert.as_slice(), b"\n", key.as_slice()].concat();
+                reqwest::Identity::from_pem(&pem)
+                    .map_err(|e| format!("{CLIENT_CERTIFICATE_VAR}/{CLIENT_KEY_VAR}: {e}"))
+            })
+            .transpose()
+    }
+
+    /// An HTTP client builder with the same roots and client certificate.
+    pub fn http(&self, builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, String> {
+        let mut builder = builder;
+        if let Some(roots) = self.roots()? {
+            builder = builder.tls_certs_only(roots);
+        }
+        if let Some(identity) = self.identity()? {
+            builder = builder.identity(identity);
+        }
+        Ok(builder)
+    }
+
+    /// The same for a blocking client (the direct exporter's HTTP transport).
+    pub fn http_blocking(
+        &self,
+        builder: reqwest::blocking::ClientBuilder,
+    ) -> Result<reqwest::blocking::ClientBuilder, String> {
+        let mut builder = builder;
+        if let Some(roots) = self.roots()? {
+            builder = builder.tls_certs_only(roots);
+        }
+        if let Some(identity) = self.identity()? {
+            builder = builder.identity(identity);
+        }
+        Ok(builder)
+    }
 }
 
 /// An OTLP signal Customs sends.
@@ -282,5 +438,42 @@ mod tests {
             "http://configured:4317",
             "a configured endpoint wins over the environment"
         );
+    }
+
+    #[test]
+    fn tls_files_come_from_the_standard_variables_and_bad_ones_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
+            .unwrap();
+        let junk = dir.path().join("junk.txt");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let pem_s = pem.display().to_string();
+        let junk_s = junk.display().to_string();
+
+        let none = TlsFiles::from_lookup(vars(&[]));
+        assert_eq!(none, TlsFiles::default());
+        assert!(none.load().unwrap().is_empty());
+
+        let ca = TlsFiles::from_lookup(vars(&[(CERTIFICATE_VAR, pem_s.as_str())]));
+        assert_eq!(ca.ca.as_deref(), Some(pem.as_path()));
+        assert!(!ca.load().unwrap().is_empty());
+
+        let half = TlsFiles::from_lookup(vars(&[(CLIENT_CERTIFICATE_VAR, pem_s.as_str())]));
+        let error = half.load().unwrap_err();
+        assert!(error.contains(CLIENT_KEY_VAR), "{error}");
+
+        let missing = TlsFiles::from_lookup(vars(&[(CERTIFICATE_VAR, "/nonexistent/ca.pem")]));
+        let error = missing.load().unwrap_err();
+        assert!(error.contains(CERTIFICATE_VAR), "{error}");
+        assert!(error.contains("/nonexistent/ca.pem"), "{error}");
+
+        let not_pem = TlsFiles::from_lookup(vars(&[
+            (CLIENT_CERTIFICATE_VAR, pem_s.as_str()),
+            (CLIENT_KEY_VAR, junk_s.as_str()),
+        ]));
+        let error = not_pem.load().unwrap_err();
+        assert!(error.contains(CLIENT_KEY_VAR) && error.contains("no PEM"), "{error}");
+        assert!(!error.contains("not a certificate"), "contents stay out: {error}");
     }
 }

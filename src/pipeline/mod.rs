@@ -16,6 +16,7 @@ mod context;
 mod convert;
 mod restore;
 
+use anyhow::Context as _;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -98,7 +99,8 @@ impl Gateway {
         let recorder = match AuditLog::open(&config.audit)? {
             Some(log) => {
                 if let Some(target) = forward::Target::resolve(&config.audit.forward) {
-                    log.start_forwarder(target, &config.telemetry.service_name);
+                    log.start_forwarder(target, &config.telemetry.service_name)
+                        .context("[audit.forward]")?;
                 }
                 recorder.with_durable_log(Arc::new(log))
             }

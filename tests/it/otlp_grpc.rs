@@ -38,6 +38,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tokio::sync::oneshot;
 use tonic::codegen::{BoxFuture, Service};
 use tonic::server::NamedService;
@@ -177,6 +178,11 @@ impl Receiver {
 
     /// Serves OTLP/gRPC on `socket` until the returned sender is dropped.
     fn serve(&self, socket: TcpSocket) -> oneshot::Sender<()> {
+        self.serve_with(socket, None)
+    }
+
+    /// Serves OTLP/gRPC on `socket`, over TLS when `tls` is given.
+    fn serve_with(&self, socket: TcpSocket, tls: Option<ServerTlsConfig>) -> oneshot::Sender<()> {
         let listener = socket.listen(64).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let traces = Tap {
@@ -189,7 +195,11 @@ impl Receiver {
         };
         tokio::spawn(async move {
             let incoming = tonic::transport::server::TcpIncoming::from(listener);
-            let _ = tonic::transport::Server::builder()
+            let mut server = tonic::transport::Server::builder();
+            if let Some(tls) = tls {
+                server = server.tls_config(tls).unwrap();
+            }
+            let _ = server
                 .add_service(traces)
                 .add_service(logs)
                 .serve_with_incoming_shutdown(incoming, async move {
@@ -609,6 +619,9 @@ async fn serve_with_env(
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
         "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL",
         "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        "OTEL_EXPORTER_OTLP_CLIENT_KEY",
     ] {
         command.env_remove(name);
     }
@@ -718,4 +731,156 @@ async fn the_standard_protocol_variables_select_grpc_for_both_paths() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("OTEL_EXPORTER_OTLP_PROTOCOL"), "{stderr}");
+}
+
+/// A private CA, a server certificate for `localhost` and a client certificate, as PEM
+/// files in `dir`.
+struct Pki {
+    ca: String,
+    server: (String, String),
+}
+
+impl Pki {
+    fn write(dir: &Path) -> Pki {
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "collector test CA");
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let leaf = |names: Vec<String>, usage| {
+            let mut params = rcgen::CertificateParams::new(names).unwrap();
+            params.extended_key_usages = vec![usage];
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, &ca).unwrap();
+            (cert.pem(), key.serialize_pem())
+        };
+        let server = leaf(
+            vec!["localhost".to_owned()],
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let client = leaf(
+            vec!["customs.example".to_owned()],
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        );
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.join("client.pem"), &client.0).unwrap();
+        std::fs::write(dir.join("client.key"), &client.1).unwrap();
+        Pki {
+            ca: ca.pem(),
+            server,
+        }
+    }
+
+    /// The collector's TLS: its certificate, and client certificates from the CA required.
+    fn server_tls(&self) -> ServerTlsConfig {
+        ServerTlsConfig::new()
+            .identity(Identity::from_pem(&self.server.0, &self.server.1))
+            .client_ca_root(Certificate::from_pem(&self.ca))
+    }
+}
+
+fn tls_env(dir: &Path, endpoint: &str, trust_ca: bool) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.to_owned()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+        (
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            dir.join("client.pem").display().to_string(),
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            dir.join("client.key").display().to_string(),
+        ),
+    ];
+    if trust_ca {
+        env.push((
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            dir.join("ca.pem").display().to_string(),
+        ));
+    }
+    env
+}
+
+#[tokio::test]
+async fn over_grpc_with_tls_both_paths_deliver_to_a_collector_they_trust_and_only_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::write(dir.path());
+    let receiver = Receiver::new(Answer::Accept);
+    let (socket, addr) = Receiver::reserve();
+    let _stop = receiver.serve_with(socket, Some(pki.server_tls()));
+    let endpoint = format!("https://localhost:{}", addr.port());
+
+    // The direct exporter, with the CA and a client certificate from the variables.
+    let token = dev_token("alice", json!({}));
+    let (mut server, base) =
+        serve_with_env(dir.path(), "", &tls_env(dir.path(), &endpoint, true)).await;
+    let direct = send_planted(&format!("{base}/v1/chat/completions"), &token).await;
+    terminate(&mut server).await;
+    receiver.wait_for(&direct).await;
+    assert_decisions_by_convention(&receiver, &direct);
+
+    // The forwarder, same variables.
+    let config = format!(
+        "[auth]\nissuer = \"{RSA_ISSUER}\"\naudience = \"{RSA_AUDIENCE}\"\njwks_file = {jwks:?}\n\
+         algorithms = [\"RS256\"]\n\n[audit]\ndir = \"log\"\n\n[audit.forward]\nmax_backoff_ms = 200\n",
+        jwks = keys_dir().join("jwks.json").display().to_string(),
+    );
+    let rsa = rsa_token(rsa_claims());
+    let (mut server, base) =
+        serve_with_env(dir.path(), &config, &tls_env(dir.path(), &endpoint, true)).await;
+    let forwarded = send_planted(&format!("{base}/v1/chat/completions"), &rsa).await;
+    receiver.wait_for(&forwarded).await;
+    terminate(&mut server).await;
+    let from_log: Vec<String> = receiver
+        .logs()
+        .iter()
+        .filter(|l| value(&l.attributes, "customs.audit.seq").is_some())
+        .map(|l| text(&l.attributes, "customs.decision_id"))
+        .filter(|id| forwarded.contains(id))
+        .collect();
+    assert_each_once(&from_log, &forwarded);
+    receiver.assert_wire_holds_none_of(&[EMAIL, CARD, CARD_DIGITS, AWS_KEY_ID, &token, &rsa]);
+
+    // Without the CA the collector's certificate is not trusted (system roots only):
+    // nothing is sent, and the records stay in the log for later.
+    let before = receiver.logs().len() + receiver.spans().len();
+    let (mut server, base) =
+        serve_with_env(dir.path(), &config, &tls_env(dir.path(), &endpoint, false)).await;
+    let refused = send_planted(&format!("{base}/v1/chat/completions"), &rsa).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed: a graceful stop would keep retrying for its whole grace period.
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+    assert_eq!(
+        receiver.logs().len() + receiver.spans().len(),
+        before,
+        "an untrusted collector receives nothing"
+    );
+    let recorded = std::fs::read_dir(dir.path().join("log"))
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension()? == "log").then(|| std::fs::read_to_string(path).unwrap())
+        })
+        .collect::<String>();
+    assert!(refused.iter().all(|id| recorded.contains(id.as_str())));
+
+    // An unreadable certificate file stops `serve` at start, naming the variable.
+    let out = tokio::process::Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .env("OTEL_EXPORTER_OTLP_CERTIFICATE", dir.path().join("missing.pem"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(20), out)
+        .await
+        .expect("serve with a missing certificate must exit")
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"), "{stderr}");
 }

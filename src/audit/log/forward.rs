@@ -36,7 +36,7 @@ use super::Shared;
 use super::config::ForwardConfig;
 use super::otlp;
 use super::segment::{OwnedRecord, Reader};
-use crate::audit::otlp_transport::{self, OtlpProtocol, Signal};
+use crate::audit::otlp_transport::{self, OtlpProtocol, Signal, TlsFiles, TlsMaterial};
 
 /// The cursor file's name in the log directory.
 pub const CURSOR_FILE: &str = "forward.cursor";
@@ -60,6 +60,8 @@ pub struct Target {
     /// Extra headers (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. an API key for the collector;
     /// gRPC metadata on the gRPC transport.
     pub headers: Vec<(String, String)>,
+    /// TLS material for `https://` endpoints (`OTEL_EXPORTER_OTLP_CERTIFICATE`, ...).
+    pub tls: TlsFiles,
 }
 
 impl Target {
@@ -74,6 +76,7 @@ impl Target {
             logs: destination(Signal::Logs),
             traces: destination(Signal::Traces),
             headers: Vec::new(),
+            tls: TlsFiles::default(),
         }
     }
 
@@ -111,6 +114,7 @@ impl Target {
             logs: destination(Signal::Logs),
             traces: destination(Signal::Traces),
             headers,
+            tls: TlsFiles::from_env(),
         })
     }
 }
@@ -173,6 +177,7 @@ impl Running {
         dir: PathBuf,
         config: ForwardConfig,
         target: Target,
+        tls: TlsMaterial,
         service_name: String,
         shared: Arc<Shared>,
     ) -> Running {
@@ -181,12 +186,9 @@ impl Running {
             // Inside the runtime: a gRPC channel starts its connection task here.
             let timeout = Duration::from_millis(config.timeout_ms.max(1));
             let forwarder = Forwarder {
-                client: reqwest::Client::builder()
-                    .timeout(timeout)
-                    .build()
-                    .unwrap_or_default(),
-                logs: Route::new(&target.logs, timeout),
-                traces: Route::new(&target.traces, timeout),
+                client: http_client(&tls, timeout),
+                logs: Route::new(&target.logs, timeout, &tls),
+                traces: Route::new(&target.traces, timeout, &tls),
                 metadata: grpc_metadata(&target.headers),
                 dir,
                 config,
@@ -216,11 +218,11 @@ enum Route {
 }
 
 impl Route {
-    fn new(destination: &Destination, timeout: Duration) -> Route {
+    fn new(destination: &Destination, timeout: Duration, tls: &TlsMaterial) -> Route {
         match destination.protocol {
             OtlpProtocol::HttpProtobuf => Route::Http(destination.url.clone()),
             OtlpProtocol::Grpc => {
-                let channel = grpc_channel(&destination.url, timeout);
+                let channel = grpc_channel(&destination.url, timeout, tls);
                 if let Err(e) = &channel {
                     tracing::error!(error = %e, "audit forwarder: cannot use the gRPC endpoint");
                 }
@@ -230,20 +232,43 @@ impl Route {
     }
 }
 
-/// A lazily connecting channel to `url` (`http://host:4317`): it connects on first use
-/// and reconnects after a failure, so an outage needs nothing from the forwarder but its
-/// retries.
-fn grpc_channel(url: &str, timeout: Duration) -> Result<Channel, String> {
-    if url.starts_with("https://") {
-        return Err(
-            "gRPC over TLS (an https:// endpoint) is not built in; use an http:// \
-            endpoint (a local collector) or protocol http/protobuf"
-                .to_owned(),
-        );
-    }
+/// The HTTP client with the TLS material. It was checked when the forwarder was asked
+/// to start ([`check_tls`]); should building fail anyway, the client verifies against
+/// the system's roots, which can only refuse more.
+fn http_client(tls: &TlsMaterial, timeout: Duration) -> reqwest::Client {
+    tls.http(reqwest::Client::builder().timeout(timeout))
+        .and_then(|b| b.build().map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "audit forwarder: TLS settings unusable");
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .unwrap_or_default()
+        })
+}
+
+/// Checks that the TLS material makes a usable HTTP client and gRPC setting, so that a
+/// bad certificate is an error at start rather than a forwarder that never delivers.
+pub(crate) fn check_tls(tls: &TlsMaterial) -> Result<(), String> {
+    tls.http(reqwest::Client::builder())?
+        .build()
+        .map_err(|e| format!("TLS settings: {e}"))?;
+    Endpoint::from_static("https://localhost:4317")
+        .tls_config(tls.grpc())
+        .map_err(|e| format!("TLS settings for gRPC: {e}"))?;
+    Ok(())
+}
+
+/// A lazily connecting channel to `url` (`http://host:4317`, or `https://` for TLS): it
+/// connects on first use and reconnects after a failure, so an outage needs nothing
+/// from the forwarder but its retries.
+fn grpc_channel(url: &str, timeout: Duration, tls: &TlsMaterial) -> Result<Channel, String> {
     // The URL stays out of the message: it may carry credentials.
+    // TLS settings apply to an `https://` URL only; `http://` stays plain HTTP/2.
     let endpoint = Endpoint::from_shared(url.to_owned())
-        .map_err(|e| format!("the gRPC endpoint is not a valid URI: {e}"))?;
+        .map_err(|e| format!("the gRPC endpoint is not a valid URI: {e}"))?
+        .tls_config(tls.grpc())
+        .map_err(|e| format!("TLS settings for gRPC: {e}"))?;
     Ok(endpoint
         .connect_timeout(timeout)
         .timeout(timeout)

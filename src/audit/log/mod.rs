@@ -256,18 +256,27 @@ impl AuditLog {
         self.shared.forwarding.load(Ordering::Relaxed)
     }
 
-    /// Starts the forwarder towards `target`. Call inside a Tokio runtime.
-    pub fn start_forwarder(&self, target: forward::Target, service_name: &str) {
+    /// Starts the forwarder towards `target`. Call inside a Tokio runtime. Fails when the
+    /// TLS files the environment names cannot be read or used.
+    pub fn start_forwarder(
+        &self,
+        target: forward::Target,
+        service_name: &str,
+    ) -> anyhow::Result<()> {
+        let tls = target.tls.load().map_err(anyhow::Error::msg)?;
+        forward::check_tls(&tls).map_err(anyhow::Error::msg)?;
         if let Ok(mut slot) = self.forwarder.lock() {
             self.shared.forwarding.store(true, Ordering::Relaxed);
             *slot = Some(forward::Running::start(
                 self.dir.clone(),
                 self.config.forward.clone(),
                 target,
+                tls,
                 service_name.to_owned(),
                 Arc::clone(&self.shared),
             ));
         }
+        Ok(())
     }
 
     /// Stops appends, seals the log (final checkpoint, fsync), lets the forwarder deliver
