@@ -444,8 +444,11 @@ mod tests {
     fn tls_files_come_from_the_standard_variables_and_bad_ones_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n")
-            .unwrap();
+        std::fs::write(
+            &pem,
+            "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
         let junk = dir.path().join("junk.txt");
         std::fs::write(&junk, "not a certificate").unwrap();
         let pem_s = pem.display().to_string();
@@ -473,7 +476,13 @@ mod tests {
             (CLIENT_KEY_VAR, junk_s.as_str()),
         ]));
         let error = not_pem.load().unwrap_err();
-        assert!(error.contains(CLIENT_KEY_VAR) && error.contains("no PEM"), "{error}");
-        assert!(!error.contains("not a certificate"), "contents stay out: {error}");
+        assert!(
+            error.contains(CLIENT_KEY_VAR) && error.contains("no PEM"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("not a certificate"),
+            "contents stay out: {error}"
+        );
     }
 }

@@ -751,16 +751,16 @@ async fn terminate(server: &mut tokio::process::Child) {
     assert!(status.success(), "customs serve exited with {status}");
 }
 
+/// The default, interval mode, answers once the record is in the page cache, written on
+/// the request's own thread: a killed process loses none of them.
 #[tokio::test]
 async fn after_sigkill_under_load_every_completed_response_has_its_record() {
-    sigkill_under_load("").await;
+    sigkill_under_load("sync_interval_ms = 50\n").await;
 }
 
-/// Interval mode answers once the record is in the page cache, written on the request's
-/// own thread: a killed process loses none of them either.
 #[tokio::test]
-async fn after_sigkill_under_load_every_completed_response_has_its_record_in_interval_mode() {
-    sigkill_under_load("sync = \"interval\"\nsync_interval_ms = 50\n").await;
+async fn after_sigkill_under_load_every_completed_response_has_its_record_in_group_mode() {
+    sigkill_under_load("sync = \"group\"\n").await;
 }
 
 async fn sigkill_under_load(audit_extra: &str) {

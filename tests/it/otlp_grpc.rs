@@ -38,10 +38,10 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
-use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tokio::sync::oneshot;
 use tonic::codegen::{BoxFuture, Service};
 use tonic::server::NamedService;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tonic::{Request, Response, Status};
 
 use crate::support::*;
@@ -873,7 +873,10 @@ async fn over_grpc_with_tls_both_paths_deliver_to_a_collector_they_trust_and_onl
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-        .env("OTEL_EXPORTER_OTLP_CERTIFICATE", dir.path().join("missing.pem"))
+        .env(
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            dir.path().join("missing.pem"),
+        )
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(20), out)
@@ -882,5 +885,8 @@ async fn over_grpc_with_tls_both_paths_deliver_to_a_collector_they_trust_and_onl
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"), "{stderr}");
+    assert!(
+        stderr.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+        "{stderr}"
+    );
 }

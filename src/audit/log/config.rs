@@ -14,12 +14,14 @@ use crate::audit::otlp_transport::OtlpProtocol;
 pub enum SyncMode {
     /// Group commit: an append returns once an `fsync` covers its record. The writer
     /// fsyncs once per batch (what arrived while the previous fsync ran, at most
-    /// `max_batch` records, after waiting at most `max_wait_us` for more).
-    #[default]
+    /// `max_batch` records, after waiting at most `max_wait_us` for more). Every
+    /// acknowledged record is on disk; each request waits for a share of one fsync.
     Group,
-    /// An append returns once its record is written to the file (the page cache); the
-    /// writer fsyncs every `sync_interval_ms`. A killed process loses nothing; a power
-    /// loss may lose the last interval.
+    /// The default. An append returns once its record is chained and written to the
+    /// file (the page cache), on the request's own thread; a syncer thread fsyncs every
+    /// `sync_interval_ms`. A killed process loses nothing; a power loss (or kernel crash)
+    /// may lose the records of the last interval.
+    #[default]
     Interval,
 }
 
@@ -43,7 +45,7 @@ pub struct AuditConfig {
     /// Directory of the log (segments, checkpoints, the forwarder's cursor). Absent: no
     /// durable log (events still go to the structured log and OTLP, best effort).
     pub dir: Option<PathBuf>,
-    /// `group` (default) or `interval`.
+    /// `interval` (default) or `group`.
     pub sync: SyncMode,
     /// Group commit: longest wait for more records before an fsync, in microseconds.
     pub max_wait_us: u64,
@@ -76,7 +78,7 @@ impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig {
             dir: None,
-            sync: SyncMode::Group,
+            sync: SyncMode::Interval,
             max_wait_us: 0,
             sync_interval_ms: 10,
             max_batch: 512,

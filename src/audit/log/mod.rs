@@ -319,7 +319,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn interval_appends_from_many_tasks_form_one_verified_chain_and_become_durable() {
         let dir = tempfile::tempdir().unwrap();
-        let log = Arc::new(AuditLog::open(&interval_config(dir.path())).unwrap().unwrap());
+        let log = Arc::new(
+            AuditLog::open(&interval_config(dir.path()))
+                .unwrap()
+                .unwrap(),
+        );
         let mut durable = log.durable();
         let tasks: Vec<_> = (0..16)
             .map(|t| {
@@ -360,7 +364,11 @@ mod tests {
         let report = verify::verify(dir.path(), None).unwrap();
         assert!(report.ok(), "{:?}", report.problems);
         assert_eq!(report.events, 400);
-        assert!(report.segments > 1, "rotation happened: {}", report.segments);
+        assert!(
+            report.segments > 1,
+            "rotation happened: {}",
+            report.segments
+        );
         assert_eq!(report.last_checkpoint_covers, Some(report.last_seq - 1));
     }
 }
