@@ -20,8 +20,11 @@
 //! - `POST /model/{modelId}/converse`, `/converse-stream`, `/invoke`,
 //!   `/invoke-with-response-stream`: the AWS Bedrock runtime (boto3's
 //!   `bedrock-runtime` client with `endpoint_url` set to Customs).
-//! - `GET /v1/models`: the catalog in OpenAI's list shape, each entry with its provider,
-//!   region, jurisdiction and certifications (authenticated like the API).
+//! - `GET /v1/models` and `/v1/models/{model}`: the catalog, each entry with its
+//!   provider, region, jurisdiction and certifications (authenticated like the API), in
+//!   the asking SDK's shape: Anthropic's when `anthropic-version` is sent, Google's when
+//!   `x-goog-api-key` is, else OpenAI's; `GET /v1beta/models` and `/v1beta/models/{model}`
+//!   in Google's.
 //! - `GET /healthz` (the process is up), `/readyz` (a policy set is loaded), `/metrics`
 //!   (Prometheus text).
 //! - anything else: 404 in OpenAI's error shape.
@@ -100,8 +103,11 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             model_in_path(Door::Bedrock, Api::BedrockInvoke, true),
         )
         // Google's Gemini API and Vertex AI: `models/{model}:{method}`.
-        .route("/v1beta/models/{model_and_method}", post(google_models))
-        .route("/v1/models/{model_and_method}", post(google_models))
+        .route(
+            "/v1beta/models/{model_and_method}",
+            post(google_models).get(google_model),
+        )
+        .route("/v1/models/{model_and_method}", post(google_models).get(model))
         .route(
             "/v1/projects/{project}/locations/{location}/publishers/google/models/{model_and_method}",
             post(google_models),
@@ -120,6 +126,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         )
         // The catalog, for callers choosing a model.
         .route("/v1/models", get(models))
+        .route("/v1beta/models", get(google_model_list))
         // Operations.
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -174,47 +181,146 @@ async fn google_models(
     }
 }
 
+/// Which SDK family asks for the catalog. The paths are shared (`GET /v1/models` is
+/// OpenAI's, Anthropic's and the Gemini API's v1), so the headers tell: Anthropic's SDK
+/// always sends `anthropic-version`, Google's its `x-goog-api-key`.
+fn catalog_door(headers: &HeaderMap) -> Door {
+    if headers.contains_key("anthropic-version") {
+        Door::Anthropic
+    } else if headers.contains_key("x-goog-api-key") {
+        Door::Google
+    } else {
+        Door::OpenAi
+    }
+}
+
+/// `GET /v1/models`: the catalog in the asking SDK's list shape.
 async fn models(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
-    let authorization = crate::pipeline::caller_credential(&headers);
+    let door = catalog_door(&headers);
+    catalog(&gateway, &headers, door, None).await
+}
+
+/// `GET /v1/models/{model}`: one catalog entry in the asking SDK's shape.
+async fn model(
+    State(gateway): State<Arc<Gateway>>,
+    Path(model): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let door = catalog_door(&headers);
+    catalog(&gateway, &headers, door, Some(model)).await
+}
+
+/// `GET /v1beta/models`: the Gemini API's model list.
+async fn google_model_list(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    catalog(&gateway, &headers, Door::Google, None).await
+}
+
+/// `GET /v1beta/models/{model}`: one Gemini API model.
+async fn google_model(
+    State(gateway): State<Arc<Gateway>>,
+    Path(model): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    catalog(&gateway, &headers, Door::Google, Some(model)).await
+}
+
+/// The catalog (or the entry `only` names), authenticated like the API, in `door`'s
+/// shape. Each entry is a deployment or an alias with the facts a caller chooses by:
+/// provider, region, jurisdiction, certifications.
+async fn catalog(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    door: Door,
+    only: Option<String>,
+) -> Response {
+    let authorization = crate::pipeline::caller_credential(headers);
     if let Err(err) = gateway
         .authenticator()
         .authenticate(authorization.as_deref())
         .await
     {
-        return crate::pipeline::auth_error(&err).into_response_with("");
+        return crate::pipeline::auth_error(&err).into_response_for(door, "");
     }
     let Some(bundle) = gateway.bundle() else {
         return GatewayError::unavailable("policy_unavailable", "No policy set is loaded.")
-            .into_response_with("");
+            .into_response_for(door, "");
     };
     let catalog = bundle.catalog();
-    let mut data: Vec<Value> = Vec::new();
-    for deployment in catalog.deployments() {
-        let mut entry = model_entry(&deployment.id, deployment);
-        entry["deployments"] = json!([deployment_facts(deployment)]);
-        data.push(entry);
-    }
+    let mut entries: Vec<(&str, Vec<&Deployment>)> = catalog
+        .deployments()
+        .map(|d| (d.id.as_str(), vec![&**d]))
+        .collect();
     for (name, deployments) in catalog.aliases() {
-        if let Some(first) = deployments.first() {
-            let mut entry = model_entry(name, first);
-            entry["deployments"] = deployments.iter().map(|d| deployment_facts(d)).collect();
-            data.push(entry);
+        if !deployments.is_empty() {
+            entries.push((name, deployments.iter().map(|d| &**d).collect()));
         }
     }
-    axum::Json(json!({"object": "list", "data": data})).into_response()
+    let wanted = only
+        .as_deref()
+        .map(|m| m.strip_prefix("models/").unwrap_or(m));
+    if let Some(wanted) = wanted {
+        entries.retain(|(name, _)| *name == wanted);
+        if entries.is_empty() {
+            return GatewayError::not_found(
+                "model_not_found",
+                "There is no such model in the catalog.",
+            )
+            .into_response_for(door, "");
+        }
+    }
+    let mut list: Vec<Value> = entries
+        .iter()
+        .map(|(name, deployments)| catalog_entry(door, name, deployments))
+        .collect();
+    if wanted.is_some() {
+        return axum::Json(list.swap_remove(0)).into_response();
+    }
+    let body = match door {
+        Door::Anthropic => json!({
+            "data": list,
+            "has_more": false,
+            "first_id": entries.first().map(|(name, _)| *name),
+            "last_id": entries.last().map(|(name, _)| *name),
+        }),
+        Door::Google => json!({"models": list}),
+        Door::OpenAi | Door::Bedrock => json!({"object": "list", "data": list}),
+    };
+    axum::Json(body).into_response()
 }
 
-fn model_entry(id: &str, d: &Deployment) -> Value {
-    json!({
-        "id": id,
-        "object": "model",
-        "created": 0,
-        "owned_by": d.provider.as_str(),
-        "provider": d.provider.as_str(),
-        "region": d.region,
-        "jurisdiction": d.jurisdiction,
-        "certifications": d.certifications,
-    })
+/// One catalog entry: the SDK's own fields, then Customs' facts.
+fn catalog_entry(door: Door, name: &str, deployments: &[&Deployment]) -> Value {
+    let first = deployments[0];
+    let mut entry = match door {
+        Door::Anthropic => json!({
+            "type": "model",
+            "id": name,
+            "display_name": name,
+            "created_at": "1970-01-01T00:00:00Z",
+        }),
+        Door::Google => json!({
+            "name": format!("models/{name}"),
+            "baseModelId": name,
+            "version": first.model,
+            "displayName": name,
+            "description": first.description.clone().unwrap_or_default(),
+            "supportedGenerationMethods": [
+                "generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents"
+            ],
+        }),
+        Door::OpenAi | Door::Bedrock => json!({
+            "id": name,
+            "object": "model",
+            "created": 0,
+            "owned_by": first.provider.as_str(),
+        }),
+    };
+    entry["provider"] = json!(first.provider.as_str());
+    entry["region"] = json!(first.region);
+    entry["jurisdiction"] = json!(first.jurisdiction);
+    entry["certifications"] = json!(first.certifications);
+    entry["deployments"] = deployments.iter().map(|d| deployment_facts(d)).collect();
+    entry
 }
 
 fn deployment_facts(d: &Deployment) -> Value {

@@ -150,3 +150,25 @@ def test_messages_through_anthropic_are_redacted_and_keyed_by_customs(upstream_g
         assert arrived.headers["x-api-key"] == UPSTREAM_KEY
         for name, value in arrived.headers.items():
             assert token not in value, f"the caller's token reached the provider in {name}"
+
+
+def test_models_list_and_retrieve_answer_in_anthropics_shape(echo_gateway: Gateway, dev_token):
+    client = client_for(echo_gateway, dev_token("alice"))
+
+    models = list(client.models.list())
+    ids = [model.id for model in models]
+    assert {"customs-echo", "claude-sonnet-4"} <= set(ids), ids
+    assert len(ids) == len(set(ids)), "one page, no repeats"
+    assert all(model.type == "model" for model in models)
+
+    one = client.models.retrieve("customs-echo")
+    assert one.id == "customs-echo"
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("no-such-model")
+
+
+def test_models_list_with_a_bad_key_raises_authentication_error(echo_gateway: Gateway):
+    client = client_for(echo_gateway, "not-a-jwt")
+
+    with pytest.raises(anthropic.AuthenticationError):
+        client.models.list()

@@ -192,3 +192,25 @@ def test_generate_content_through_gemini_is_redacted_and_keyed_by_customs(upstre
         assert arrived.headers["x-goog-api-key"] == UPSTREAM_KEY
         for name, value in arrived.headers.items():
             assert token not in value, f"the caller's token reached the provider in {name}"
+
+
+def test_models_list_and_get_answer_in_googles_shape(echo_gateway: Gateway, dev_token):
+    client = client_for(echo_gateway, dev_token("alice"))
+
+    names = [model.name for model in client.models.list()]
+    assert {"models/customs-echo", "models/gemini-2.5-flash"} <= set(names), names
+
+    one = client.models.get(model="customs-echo")
+    assert one.name == "models/customs-echo"
+    assert "generateContent" in (one.supported_actions or [])
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.get(model="no-such-model")
+    assert caught.value.code == 404
+
+
+def test_models_list_with_a_bad_key_raises_a_client_error(echo_gateway: Gateway):
+    client = client_for(echo_gateway, "not-a-jwt")
+
+    with pytest.raises(errors.ClientError) as caught:
+        list(client.models.list())
+    assert caught.value.code == 401

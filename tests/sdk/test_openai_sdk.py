@@ -111,6 +111,9 @@ def test_models_list_includes_the_echo_model_and_the_gpt_4o_alias(echo_gateway: 
     ids = {model.id for model in client.models.list()}
 
     assert {"customs-echo", "gpt-4o"} <= ids, ids
+    assert client.models.retrieve("gpt-4o").id == "gpt-4o"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-model")
 
 
 def test_a_token_that_is_not_a_jwt_raises_authentication_error(echo_gateway: Gateway):
