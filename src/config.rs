@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::log::AuditConfig;
 use crate::identity::AuthConfig;
+use crate::scan::strategy::{RedactionConfig, RedactionRules};
 
 /// The embedded default configuration text.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
@@ -39,6 +40,9 @@ pub struct Config {
     /// The durable, hash-chained decision log and its forwarder.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// The redaction strategy per data class (placeholder, mask, hash, fake, remove).
+    #[serde(default)]
+    pub redaction: RedactionConfig,
 }
 
 /// `[server]`: the accept phase.
@@ -161,8 +165,12 @@ impl Config {
     }
 
     /// Parses a configuration text. The development key is never trusted from a file.
+    /// Sections that can be checked on their own are (`[redaction]`: strategies, names,
+    /// ties between rules), so a bad file fails here with the rule named.
     pub fn parse(text: &str) -> anyhow::Result<Config> {
         let config: Config = toml::from_str(text)?;
+        RedactionRules::compile(&config.redaction)
+            .map_err(|e| anyhow::anyhow!("[redaction]: {e}"))?;
         Ok(config)
     }
 
@@ -231,6 +239,31 @@ mod tests {
             config.server.tls_cert.unwrap(),
             dir.path().join("tls/cert.pem")
         );
+    }
+
+    #[test]
+    fn redaction_rules_are_checked_when_the_config_is_read() {
+        let config = Config::parse(
+            "[redaction]\ndefault = \"placeholder\"\n[[redaction.rules]]\nclasses = [\"PCI.*\"]\nstrategy = \"mask\"\nkeep = 4\n[[redaction.rules]]\nclasses = [\"SECRET.*\"]\nstrategy = \"remove\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.redaction.rules.len(), 2);
+        assert!(Config::embedded().unwrap().redaction.rules.is_empty());
+        let err = Config::parse(
+            "[[redaction.rules]]\nclasses = [\"SECRET.*\"]\nstrategy = \"remove\"\nkeep = 1\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("[redaction]: [[redaction.rules]] #1 (SECRET.*): `keep = 1`"),
+            "{err}"
+        );
+        let err = Config::parse("[redaction]\nstrategy = \"mask\"\n").unwrap_err();
+        assert!(err.to_string().contains("strategy"), "{err}");
+        let err =
+            Config::parse("[[redaction.rules]]\nclasses = [\"PCI.*\"]\nstrategy = \"obfuscate\"\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("obfuscate"), "{err}");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! | parse | [`providers`] (API surface → text segments with their JSON location) |
 //! | inspect | [`scan`] (typed findings with spans and data classes) |
 //! | decide | [`policy`] (Cedar: `disclose` per class, then `invoke`, first permitted deployment) |
-//! | redact | [`scan::redact`] (numbered placeholders, consistent within a request) |
+//! | redact | [`scan::redact`], [`scan::strategy`] (numbered placeholders, consistent within a request, or the `[redaction]` strategy per class: mask, per-tenant hash, fake, remove) |
 //! | forward | [`providers`] (upstream credentials from config, streamed back unbuffered) |
 //! | record | [`audit`] (one decision event per request: tracing JSON and OTLP) |
 //!

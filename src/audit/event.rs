@@ -91,6 +91,9 @@ pub struct ClassCount {
     pub severity: Severity,
     /// `redacted` or `disclosed` (or `refused` when the request was denied).
     pub action: &'static str,
+    /// How a `redacted` class was rewritten (`[redaction]` in the configuration):
+    /// `placeholder`, `mask`, `hash`, `fake` or `remove`; `None` otherwise.
+    pub strategy: Option<&'static str>,
 }
 
 /// A candidate deployment that was refused.
@@ -203,7 +206,7 @@ pub struct DecisionEvent {
     pub refused: Vec<Refused>,
     /// Data classes found, with counts.
     pub classes: Vec<ClassCount>,
-    /// Values replaced by placeholders.
+    /// Values redacted (replaced by a placeholder, a mask, a hash or a fake, or removed).
     pub redactions: usize,
     /// Text segments inspected.
     pub segments: usize,
@@ -278,6 +281,25 @@ mod tests {
         assert_eq!(documented, emitted);
         for required in schema["required"].as_array().unwrap() {
             assert!(emitted.iter().any(|k| *k == required.as_str().unwrap()));
+        }
+        // And each class entry, with its strategy among the documented names.
+        let item = &schema["properties"]["classes"]["items"]["properties"];
+        let mut documented: Vec<&String> = item.as_object().unwrap().keys().collect();
+        let class = serde_json::to_value(ClassCount {
+            class: "PCI.CARD_NUMBER".into(),
+            count: 1,
+            severity: Severity::High,
+            action: "redacted",
+            strategy: Some("mask"),
+        })
+        .unwrap();
+        let mut emitted: Vec<&String> = class.as_object().unwrap().keys().collect();
+        documented.sort();
+        emitted.sort();
+        assert_eq!(documented, emitted);
+        let strategies = item["strategy"]["enum"].as_array().unwrap();
+        for name in ["placeholder", "mask", "hash", "fake", "remove"] {
+            assert!(strategies.contains(&Value::from(name)), "{name}");
         }
     }
 

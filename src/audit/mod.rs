@@ -29,10 +29,13 @@ use sha2::Sha256;
 
 use crate::metrics::Metrics;
 
-/// Keyed fingerprints for correlation without content.
+/// Keyed fingerprints for correlation without content, and the per-tenant keys of the
+/// `hash` and `fake` redaction strategies: both from the one secret `CUSTOMS_HMAC_KEY`.
 #[derive(Clone)]
 pub struct Fingerprinter {
     key: Vec<u8>,
+    /// Whether the key is a configured secret (not a random per-process key).
+    keyed: bool,
 }
 
 impl std::fmt::Debug for Fingerprinter {
@@ -41,31 +44,53 @@ impl std::fmt::Debug for Fingerprinter {
     }
 }
 
+/// The label that separates tenant redaction keys from fingerprints under one secret.
+const TENANT_KEY_LABEL: &[u8] = b"customs.redaction.tenant-key.v1";
+
 impl Fingerprinter {
     /// The key from `CUSTOMS_HMAC_KEY`, or a random per-process key (fingerprints then
-    /// correlate within one process lifetime only).
+    /// correlate within one process lifetime only). The flag: whether it was set.
     pub fn from_env() -> (Fingerprinter, bool) {
         match std::env::var("CUSTOMS_HMAC_KEY") {
-            Ok(key) if !key.is_empty() => (
-                Fingerprinter {
-                    key: key.into_bytes(),
-                },
-                true,
-            ),
-            _ => {
-                let key = [
-                    uuid::Uuid::new_v4().into_bytes(),
-                    uuid::Uuid::new_v4().into_bytes(),
-                ]
-                .concat();
-                (Fingerprinter { key }, false)
-            }
+            Ok(key) if !key.is_empty() => (Fingerprinter::with_key(key.as_bytes()), true),
+            _ => (Fingerprinter::random(), false),
         }
     }
 
-    /// A fingerprinter with a given key.
+    /// A random per-process key: not [`Fingerprinter::is_keyed`].
+    pub fn random() -> Fingerprinter {
+        let key = [
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ]
+        .concat();
+        Fingerprinter { key, keyed: false }
+    }
+
+    /// A fingerprinter with a given key (a configured secret).
     pub fn with_key(key: &[u8]) -> Fingerprinter {
-        Fingerprinter { key: key.to_vec() }
+        Fingerprinter {
+            key: key.to_vec(),
+            keyed: true,
+        }
+    }
+
+    /// Whether the key is a configured secret, stable across restarts and replicas.
+    pub fn is_keyed(&self) -> bool {
+        self.keyed
+    }
+
+    /// The redaction key of one tenant: HMAC-SHA-256(secret, label ‖ 0 ‖ tenant). The
+    /// same in every request, process and replica sharing the secret; different per
+    /// tenant; unrelated to fingerprints. Never log it.
+    pub fn tenant_key(&self, tenant: &str) -> [u8; 32] {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return [0; 32];
+        };
+        mac.update(TENANT_KEY_LABEL);
+        mac.update(&[0]);
+        mac.update(tenant.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// `hmac-sha256:<first 16 hex>` over the parts, each length-prefixed.
@@ -319,5 +344,22 @@ mod tests {
         // Length prefixes keep part boundaries: ["xy"] is not ["x", "y"].
         assert_ne!(a.fingerprint(["xy"]), a.fingerprint(["x", "y"]));
         assert!(a.fingerprint(["x"]).starts_with("hmac-sha256:"));
+    }
+
+    #[test]
+    fn tenant_keys_are_stable_per_tenant_and_secret() {
+        let a = Fingerprinter::with_key(b"k1");
+        assert!(a.is_keyed());
+        assert!(!Fingerprinter::random().is_keyed());
+        assert_eq!(
+            a.tenant_key("acme"),
+            Fingerprinter::with_key(b"k1").tenant_key("acme")
+        );
+        assert_ne!(a.tenant_key("acme"), a.tenant_key("globex"));
+        assert_ne!(
+            a.tenant_key("acme"),
+            Fingerprinter::with_key(b"k2").tenant_key("acme")
+        );
+        assert!(!format!("{a:?}").contains("k1"));
     }
 }

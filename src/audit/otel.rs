@@ -226,18 +226,19 @@ impl OtelExport {
             ])
             .start_with_context(&self.tracer, &parent);
         for class in &event.classes {
-            guardrail.add_event(
-                "gen_ai.security.finding",
-                vec![
-                    KeyValue::new("gen_ai.security.finding.class", class.class.clone()),
-                    KeyValue::new("gen_ai.security.finding.count", class.count as i64),
-                    KeyValue::new(
-                        "gen_ai.security.finding.severity",
-                        format!("{:?}", class.severity).to_lowercase(),
-                    ),
-                    KeyValue::new("customs.finding.action", class.action),
-                ],
-            );
+            let mut attributes = vec![
+                KeyValue::new("gen_ai.security.finding.class", class.class.clone()),
+                KeyValue::new("gen_ai.security.finding.count", class.count as i64),
+                KeyValue::new(
+                    "gen_ai.security.finding.severity",
+                    format!("{:?}", class.severity).to_lowercase(),
+                ),
+                KeyValue::new("customs.finding.action", class.action),
+            ];
+            if let Some(strategy) = class.strategy {
+                attributes.push(KeyValue::new("customs.finding.strategy", strategy));
+            }
+            guardrail.add_event("gen_ai.security.finding", attributes);
         }
         guardrail.end_with_timestamp(now);
         parent.span().end_with_timestamp(now);

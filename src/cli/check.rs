@@ -107,6 +107,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 "jurisdiction": route.deployment.jurisdiction,
                 "disclosed": route.disclosed.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
                 "redacted": route.redacted.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "strategies": strategies(&bundle, &view.redaction, &route.redacted),
                 "permitted_by": route.permitted_by,
                 "refused_first": refused,
             }),
@@ -135,6 +136,27 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The `[redaction]` strategy of each redacted class (`--config`; placeholders without).
+fn strategies(
+    bundle: &Bundle,
+    rules: &crate::scan::strategy::RedactionRules,
+    redacted: &BTreeSet<Arc<str>>,
+) -> serde_json::Map<String, Value> {
+    let known = bundle.scanner().classes();
+    redacted
+        .iter()
+        .map(|class| {
+            let entity = known
+                .iter()
+                .find(|k| k.class == *class)
+                .map(|k| Arc::clone(&k.entity))
+                .unwrap_or_else(|| Arc::from(""));
+            let strategy = crate::scan::strategy::strategy_name(rules.for_class(class, &entity));
+            (class.to_string(), Value::from(strategy))
+        })
+        .collect()
 }
 
 /// One entry per candidate deployment in preference order: each `disclose` answer and
@@ -329,6 +351,16 @@ fn explain_text(out: &Value) -> String {
     }
     if let Some(deployment) = out["detail"]["deployment"].as_str() {
         let _ = writeln!(text, "\nchosen deployment: {deployment}");
+    }
+    if let Some(strategies) = out["detail"]["strategies"].as_object()
+        && !strategies.is_empty()
+    {
+        let list = strategies
+            .iter()
+            .map(|(class, strategy)| format!("{class} → {}", s(strategy)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(text, "redacted as: {list}");
     }
     text
 }

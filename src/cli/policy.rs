@@ -29,6 +29,7 @@ use crate::policy::cases::{check_cases, parse_cases, run_cases};
 use crate::policy::format::format_cedar;
 use crate::policy::replay::{read_log, replay};
 use crate::policy::{Bundle, LoadError, PolicySource};
+use crate::scan::strategy::RedactionRules;
 
 /// `customs policy …`.
 #[derive(Debug, Subcommand)]
@@ -150,15 +151,17 @@ fn source(dir: Option<&Path>) -> anyhow::Result<PolicySource> {
     })
 }
 
-/// What the offline tools need to see a request as a gateway would: the policy source
-/// and the claim mapping. From `--config FILE` when given (the directory argument still
-/// wins over its `[policy] dir`), else the defaults: the bundled policies and the
-/// default mapping.
+/// What the offline tools need to see a request as a gateway would: the policy source,
+/// the claim mapping and the redaction strategies. From `--config FILE` when given (the
+/// directory argument still wins over its `[policy] dir`), else the defaults: the
+/// bundled policies, the default mapping, placeholders for every class.
 pub(super) struct GatewayView {
     /// The policies, catalog, classifiers and test cases.
     pub source: PolicySource,
     /// `[auth.claims]`.
     pub claims: ClaimsConfig,
+    /// `[redaction]`, checked on its own (a bad rule fails [`GatewayView::load`]).
+    pub redaction: RedactionRules,
 }
 
 impl GatewayView {
@@ -170,10 +173,16 @@ impl GatewayView {
             .map(|c| c.auth.claims.clone())
             .unwrap_or_default();
         claims.validate()?;
+        let redaction = match &config {
+            Some(c) => RedactionRules::compile(&c.redaction)
+                .map_err(|e| anyhow::anyhow!("[redaction]: {e}"))?,
+            None => RedactionRules::default(),
+        };
         let dir = dir.or_else(|| config.as_ref().and_then(|c| c.policy.dir.as_deref()));
         Ok(GatewayView {
             source: source(dir)?,
             claims,
+            redaction,
         })
     }
 }
@@ -212,7 +221,24 @@ fn validate(view: &GatewayView, warnings_as_errors: bool) -> anyhow::Result<Exit
     };
     print_errors("error", &errors);
     print_errors(kind, &warnings);
-    let failures = errors.len()
+    // The configuration's [redaction] rules against the classes this scanner emits.
+    let (redaction_errors, redaction_warnings) =
+        view.redaction.check_classes(&bundle.scanner().classes());
+    for message in &redaction_errors {
+        eprintln!("error: [redaction]: {message}");
+    }
+    for message in &redaction_warnings {
+        eprintln!("{kind}: [redaction]: {message}");
+    }
+    let failures = redaction_errors.len()
+        + if warnings_as_errors {
+            redaction_warnings.len()
+        } else {
+            0
+        };
+    let warnings_count = warnings.len() + redaction_warnings.len();
+    let failures = failures
+        + errors.len()
         + if warnings_as_errors {
             warnings.len()
         } else {
@@ -227,7 +253,7 @@ fn validate(view: &GatewayView, warnings_as_errors: bool) -> anyhow::Result<Exit
         bundle.policy_count(),
         bundle.catalog().deployments().count(),
         cases.len(),
-        warnings.len(),
+        warnings_count,
         bundle.version(),
         bundle
             .commit()

@@ -43,6 +43,8 @@ pub struct RequestContext {
     /// class → (count, severity)
     pub(crate) found: BTreeMap<String, (usize, Severity)>,
     pub(crate) disclosed: BTreeSet<String>,
+    /// class → the strategy its values were redacted with.
+    pub(crate) strategies: BTreeMap<String, &'static str>,
     pub(crate) denied: bool,
     pub(crate) redactions: usize,
     pub(crate) segments: usize,
@@ -81,6 +83,7 @@ impl RequestContext {
             refused: Vec::new(),
             found: BTreeMap::new(),
             disclosed: BTreeSet::new(),
+            strategies: BTreeMap::new(),
             denied: false,
             redactions: 0,
             segments: 0,
@@ -153,17 +156,23 @@ impl RequestContext {
         let classes = self
             .found
             .iter()
-            .map(|(class, (count, severity))| ClassCount {
-                class: class.clone(),
-                count: *count,
-                severity: *severity,
-                action: if denied {
+            .map(|(class, (count, severity))| {
+                let action = if denied {
                     "refused"
                 } else if self.disclosed.contains(class) {
                     "disclosed"
                 } else {
                     "redacted"
-                },
+                };
+                ClassCount {
+                    class: class.clone(),
+                    count: *count,
+                    severity: *severity,
+                    action,
+                    strategy: (action == "redacted")
+                        .then(|| self.strategies.get(class).copied())
+                        .flatten(),
+                }
             })
             .collect();
         DecisionEvent {

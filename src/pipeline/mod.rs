@@ -44,6 +44,7 @@ use crate::providers::openai_api::{self, RequestFacts};
 use crate::providers::{self, Endpoint, echo, upstream::Upstreams};
 use crate::scan::Finding;
 use crate::scan::redact::Redactor;
+use crate::scan::strategy::{RedactionRules, strategy_name};
 
 /// Response header carrying the decision id.
 pub const DECISION_ID_HEADER: &str = "x-customs-decision-id";
@@ -67,11 +68,15 @@ pub struct Gateway {
     recorder: Recorder,
     metrics: Arc<Metrics>,
     fingerprinter: Fingerprinter,
+    /// `[redaction]`: the strategy per class.
+    redaction: RedactionRules,
 }
 
 impl Gateway {
     /// Loads the policy bundle, prepares the verifier and the upstream client. Refuses
-    /// to build on an invalid policy bundle or configuration.
+    /// to build on an invalid policy bundle or configuration, and on `[redaction]` rules
+    /// that use `hash` or `fake` when the fingerprinter has no configured secret
+    /// (`CUSTOMS_HMAC_KEY`): fail closed rather than tokens that change on restart.
     pub async fn build(
         config: Config,
         recorder: Recorder,
@@ -90,6 +95,7 @@ impl Gateway {
             ),
             None => None,
         };
+        let redaction = redaction_rules(&config, &bundle, &fingerprinter)?;
         for (id, url) in &config.upstream.base_urls {
             check_base_url(url).map_err(|e| anyhow::anyhow!("[upstream.base_urls] {id}: {e}"))?;
         }
@@ -117,6 +123,7 @@ impl Gateway {
             recorder,
             metrics,
             fingerprinter,
+            redaction,
         })
     }
 
@@ -172,15 +179,27 @@ impl Gateway {
                     version,
                     commit,
                     ..
-                } => self
-                    .recorder
-                    .record_policy_change(crate::audit::PolicyChangeEvent {
-                        previous_version: previous.clone(),
-                        version: version.clone(),
-                        candidate_version: Some(version.clone()),
-                        commit: commit.clone(),
-                        ..event("applied")
-                    }),
+                } => {
+                    self.recorder
+                        .record_policy_change(crate::audit::PolicyChangeEvent {
+                            previous_version: previous.clone(),
+                            version: version.clone(),
+                            candidate_version: Some(version.clone()),
+                            commit: commit.clone(),
+                            ..event("applied")
+                        });
+                    // New classifiers may meet the [redaction] rules differently; the
+                    // rules stand (an exact class is looked up before its entity).
+                    if set == "enforced"
+                        && let Ok(bundle) = slot.read()
+                    {
+                        let (errors, warnings) =
+                            self.redaction.check_classes(&bundle.scanner().classes());
+                        for message in errors.iter().chain(&warnings) {
+                            tracing::warn!(policy_version = %version, "[redaction] {message}");
+                        }
+                    }
+                }
                 ReloadOutcome::Rejected {
                     kept,
                     candidate,
@@ -308,7 +327,7 @@ async fn run(
         &facts,
         &findings,
     )?;
-    let (mut outgoing, redactor) = redact_segments(ctx, &route, &mut body, &findings)?;
+    let (mut outgoing, redactor) = redact_segments(gateway, ctx, &route, &mut body, &findings)?;
     // A request the deployment's provider does not speak natively goes out converted
     // (OpenAI chat → the provider's chat API; Anthropic → Claude on Bedrock) and its
     // answer comes back in the caller's API.
@@ -368,7 +387,10 @@ async fn restore_phase(
     if route.deployment.provider == ProviderKind::Local {
         return response;
     }
-    let restoring = !gateway.config.upstream.keep_placeholders && redactor.placeholders() > 0;
+    // Placeholders and hash tokens are in the vault, fakes beside it; masked and removed
+    // values cannot come back.
+    let restoring = !gateway.config.upstream.keep_placeholders
+        && (redactor.placeholders() > 0 || redactor.has_fakes());
     let plan = restore::Plan {
         redactor: restoring.then_some(redactor),
         decision_id: ctx.decision_id.clone(),
@@ -706,15 +728,53 @@ fn deny_error(refused: &[crate::policy::Refusal], policy_ids: Vec<String>) -> Ga
     )
 }
 
-/// redact: rewrites the redacted classes in place with numbered placeholders, and the
-/// `model` field with the deployment's. Returns the body as it will leave.
+/// The `[redaction]` rules, checked against the classes the scanner emits; refused when
+/// they use `hash` or `fake` and no secret is configured to key them.
+fn redaction_rules(
+    config: &Config,
+    bundle: &Bundle,
+    fingerprinter: &Fingerprinter,
+) -> anyhow::Result<RedactionRules> {
+    let rules = RedactionRules::compile(&config.redaction)
+        .map_err(|e| anyhow::anyhow!("[redaction]: {e}"))?;
+    let (errors, warnings) = rules.check_classes(&bundle.scanner().classes());
+    if !errors.is_empty() {
+        anyhow::bail!("[redaction]: {}", errors.join("; "));
+    }
+    for warning in warnings {
+        tracing::warn!("[redaction] {warning}");
+    }
+    if let Some((rule, strategy)) = rules.needs_key()
+        && !fingerprinter.is_keyed()
+    {
+        anyhow::bail!(
+            "[redaction]: {rule} uses strategy \"{}\", which needs a secret to derive each tenant's key from: set CUSTOMS_HMAC_KEY (without it, hashes and fakes would change on every restart and differ between replicas)",
+            strategy.as_str()
+        );
+    }
+    Ok(rules)
+}
+
+/// redact: rewrites the redacted classes in place, each with the strategy `[redaction]`
+/// gives it (placeholders by default), and the `model` field with the deployment's.
+/// Returns the body as it will leave.
 fn redact_segments(
+    gateway: &Gateway,
     ctx: &mut RequestContext,
     route: &Route,
     body: &mut Value,
     findings: &[Vec<Finding>],
 ) -> Result<(Vec<u8>, Redactor), GatewayError> {
-    let mut redactor = Redactor::new();
+    let rules = &gateway.redaction;
+    // `hash` and `fake` are keyed per tenant: stable across requests, replicas and
+    // restarts for one tenant, unlinkable across tenants.
+    let mut redactor = match (rules.needs_key(), &ctx.principal) {
+        (Some(_), Some(principal)) => {
+            Redactor::with_tenant_key(&gateway.fingerprinter.tenant_key(&principal.tenant))
+        }
+        _ => Redactor::new(),
+    };
+    let strategies = &mut ctx.strategies;
     let mut index = 0;
     providers::visit_segments(ctx.api, body, &mut |_, text| {
         let Some(found) = findings.get(index) else {
@@ -729,7 +789,16 @@ fn redact_segments(
         if to_redact.is_empty() {
             return false;
         }
-        *text = redactor.redact(text, &to_redact);
+        if rules.all_placeholders() {
+            *text = redactor.redact(text, &to_redact);
+        } else {
+            *text = redactor.redact_with(text, &to_redact, |f| rules.for_finding(f));
+        }
+        for f in &to_redact {
+            if !strategies.contains_key(&*f.class) {
+                strategies.insert(f.class.to_string(), strategy_name(rules.for_finding(f)));
+            }
+        }
         true
     });
     ctx.redactions = redactor.replacements();

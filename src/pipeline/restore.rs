@@ -4,9 +4,11 @@
 //!
 //! - **Put vaulted values back.** Where the model echoes a placeholder Customs handed
 //!   out for this request (`[EMAIL_1]`), the caller gets its own value back: it sent it,
-//!   and the provider never saw it. Values that were masked or removed cannot come back.
-//!   Off with `[response] restore = false`; never for `customs-echo`, whose purpose is to
-//!   show what would have left.
+//!   and the provider never saw it. The same for hash tokens (`[EMAIL#1f3a9c0d2b7e]`)
+//!   and fakes handed out for this request (`[redaction]` strategies `hash`, `fake`).
+//!   Values that were masked or removed cannot come back. Off with `[upstream]
+//!   keep_placeholders = true`; never for `customs-echo`, whose purpose is to show what
+//!   would have left.
 //! - **Read the usage** the provider reports (input and output tokens), whatever the
 //!   surface calls it, for the decision event (answers read whole) or the stream-end
 //!   record (streams).
@@ -19,7 +21,13 @@
 //! could still become a placeholder is held back, at most
 //! [`crate::scan::redact::MAX_PLACEHOLDER_LEN`] bytes, and prepended to the next event
 //! of the same kind at the same place; if none comes, it is sent on its own in a copy of
-//! the event it was cut from, before whatever comes next.
+//! the event it was cut from, before whatever comes next. Hash tokens
+//! (`[EMAIL#1f3a9c0d2b7e]`) are held the same way. Fakes (the `fake` strategy) have no
+//! brackets: a trailing piece that is the start of one of the request's fakes is held
+//! likewise (at most the fake's length), so a fake the model echoes verbatim is restored
+//! even when cut between two events; a fake the model reformats (a card number
+//! regrouped, an address in another case) is not recognised and reaches the caller as
+//! the fake.
 //!
 //! Anything else (errors, unknown content types) passes through unchanged.
 
@@ -307,7 +315,10 @@ impl Events {
                 None => String::new(),
             };
             full.push_str(text);
-            let cut = hold_from(&full);
+            let mut cut = hold_from(&full);
+            if redactor.has_fakes() {
+                cut = cut.min(redactor.fake_hold_from(&full));
+            }
             let (send, keep) = full.split_at(cut);
             *text = redactor.restore(send);
             if !keep.is_empty() {
@@ -766,6 +777,87 @@ mod tests {
         );
         assert_eq!(deltas(&out), "Sent to jane@example.com today.");
         assert!(out.ends_with("data: [DONE]\n\n"), "{out}");
+    }
+
+    fn redactor_with(strategy: crate::scan::redact::Strategy) -> (Redactor, String) {
+        let mut redactor = Redactor::with_tenant_key(b"tenant-key-for-tests");
+        let text = "write to jane@example.com";
+        let finding = Finding {
+            entity: Arc::from("EMAIL"),
+            class: Arc::from("PII.EMAIL"),
+            severity: Severity::Medium,
+            start: 9,
+            end: 25,
+            confidence: 1.0,
+        };
+        let redacted = redactor.redact_with(text, &[finding], |_| strategy);
+        let token = redacted
+            .strip_prefix("write to ")
+            .unwrap_or_default()
+            .to_owned();
+        (redactor, token)
+    }
+
+    #[test]
+    fn a_hash_token_split_across_two_events_is_restored() {
+        let (redactor, token) = redactor_with(crate::scan::redact::Strategy::Hash);
+        assert!(token.starts_with("[EMAIL#") && token.len() == 20, "{token}");
+        // Cut inside the hex digits, and right after the `#`.
+        for at in [10, 7] {
+            let (head, tail) = token.split_at(at);
+            let (redactor, _) = redactor_with(crate::scan::redact::Strategy::Hash);
+            let (out, _) = run_sse(
+                Some(redactor),
+                &[
+                    &chunk(&format!("Sent to {head}")),
+                    &chunk(&format!("{tail} today.")),
+                ],
+            );
+            assert_eq!(
+                deltas(&out),
+                "Sent to jane@example.com today.",
+                "cut at {at}"
+            );
+        }
+        // Another tenant's token (or any other) is not this request's: left as it is.
+        let (out, _) = run_sse(Some(redactor), &[&chunk("[EMAIL#000000000000]")]);
+        assert_eq!(deltas(&out), "[EMAIL#000000000000]");
+    }
+
+    #[test]
+    fn a_fake_split_across_two_events_is_restored_and_a_reformatted_one_is_not() {
+        let (redactor, fake) = redactor_with(crate::scan::redact::Strategy::Fake);
+        assert!(fake.ends_with("@example.com"), "{fake}");
+        let (head, tail) = fake.split_at(8);
+        let (out, _) = run_sse(
+            Some(redactor),
+            &[
+                &chunk(&format!("Sent to {head}")),
+                &chunk(&format!("{tail} today.")),
+                "data: [DONE]\n\n",
+            ],
+        );
+        assert_eq!(deltas(&out), "Sent to jane@example.com today.");
+        let (redactor, fake) = redactor_with(crate::scan::redact::Strategy::Fake);
+        let (out, _) = run_sse(
+            Some(redactor),
+            &[&chunk(&format!("Sent to {}", fake.to_uppercase()))],
+        );
+        assert_eq!(deltas(&out), format!("Sent to {}", fake.to_uppercase()));
+        // A whole answer too.
+        let (redactor, fake) = redactor_with(crate::scan::redact::Strategy::Fake);
+        let plan = Plan {
+            redactor: Some(redactor),
+            decision_id: "d".into(),
+            stream: false,
+        };
+        let body = json!({"choices": [{"message": {"content": format!("Mailed {fake}.")}}]});
+        let out = restore_whole(&plan, body.to_string().as_bytes(), &mut Usage::default()).unwrap();
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            out["choices"][0]["message"]["content"],
+            "Mailed jane@example.com."
+        );
     }
 
     #[test]

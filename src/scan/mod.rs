@@ -44,6 +44,7 @@ mod detectors;
 pub mod fuzz;
 pub mod normalize;
 pub mod redact;
+pub mod strategy;
 pub mod validators;
 
 #[cfg(test)]

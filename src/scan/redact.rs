@@ -288,6 +288,31 @@ impl Redactor {
         !self.fakes.is_empty()
     }
 
+    /// Where a trailing piece of `text` begins that is the start of one of this
+    /// request's fakes but not the whole of it (`text.len()` when there is none): a
+    /// stream holds that piece back until the next event, so that a fake cut between
+    /// two events is still restored. The longest such piece wins.
+    pub fn fake_hold_from(&self, text: &str) -> usize {
+        let mut cut = text.len();
+        for (fake, _) in &self.fakes {
+            let longest = fake.len().saturating_sub(1).min(text.len());
+            for len in (1..=longest).rev() {
+                let start = text.len() - len;
+                if start >= cut {
+                    break;
+                }
+                if fake
+                    .get(..len)
+                    .is_some_and(|head| text.get(start..) == Some(head))
+                {
+                    cut = start;
+                    break;
+                }
+            }
+        }
+        cut
+    }
+
     /// How many distinct values the vault holds (one per placeholder).
     pub fn placeholders(&self) -> usize {
         self.vault.by_placeholder.len()
@@ -514,6 +539,29 @@ mod tests {
         assert!(luhn_valid(&digits), "{faked}");
         assert!(faked.contains("@example.com"), "{faked}");
         assert_eq!(r.restore(&faked), text);
+    }
+
+    #[test]
+    fn a_fake_cut_short_is_held_from_where_it_starts() {
+        let text = "mail a@x.io";
+        let mut r = Redactor::with_tenant_key(b"tenant-a-key-0123456789");
+        assert_eq!(r.fake_hold_from("nothing to hold"), 15);
+        let faked = r.redact_with(text, &[finding("EMAIL", text, "a@x.io", 0)], |_| {
+            Strategy::Fake
+        });
+        let fake = faked.strip_prefix("mail ").unwrap_or_default().to_owned();
+        assert!(
+            fake.starts_with("user-") && fake.ends_with("@example.com"),
+            "{fake}"
+        );
+        let cut_at = format!("to {}", &fake[..9]);
+        assert_eq!(r.fake_hold_from(&cut_at), 3);
+        // A whole fake is restored where it is, not held.
+        let whole = format!("to {fake}");
+        assert_eq!(r.fake_hold_from(&whole), whole.len());
+        assert_eq!(r.restore(&whole), "to a@x.io");
+        assert_eq!(r.fake_hold_from("menu"), 3);
+        assert_eq!(r.fake_hold_from(""), 0);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod flow;
 mod limits;
 mod otlp_grpc;
 mod policy_reload;
+mod redaction;
 mod scan_cases;
 mod sigv4_check;
 mod tls;

@@ -128,10 +128,9 @@ async fn mock_chat(
 ) -> Response {
     record(&state, &uri, &headers, &body);
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (whole, _, _) = says(&body);
+    let (whole, first, second) = says(&body);
     if request["stream"] == json!(true) {
         let release = Arc::clone(&state.release);
-        let (_, first, second) = says(&body);
         let stream = async_stream(release, (first, second));
         return Response::builder()
             .header("content-type", "text/event-stream")
@@ -153,7 +152,7 @@ async fn mock_chat(
 /// after 10 s, so that a failing test still ends).
 fn async_stream(
     release: Arc<Notify>,
-    (first, second): (&'static str, &'static str),
+    (first, second): (String, String),
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     let chunk = |content: &str| {
         let event = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
@@ -162,20 +161,37 @@ fn async_stream(
     };
     held_stream(
         release,
-        chunk(first),
-        vec![chunk(second), Bytes::from_static(b"data: [DONE]\n\n")],
+        chunk(&first),
+        vec![chunk(&second), Bytes::from_static(b"data: [DONE]\n\n")],
     )
 }
 
 /// What the mock answers: whole, and as a stream's first and second piece. When the
-/// request holds the placeholder `[EMAIL_1]`, the answer echoes it, in a stream cut in
-/// the middle of it, so that tests can see Customs restore it.
-pub fn says(request: &[u8]) -> (&'static str, &'static str, &'static str) {
-    if String::from_utf8_lossy(request).contains("[EMAIL_1]") {
-        ("mock saw [EMAIL_1]", "first [EMA", "IL_1] second")
-    } else {
-        ("mock says hi", "first", "second")
+/// request holds the placeholder `[EMAIL_1]` (or an email's hash token,
+/// `[EMAIL#<12 hex>]`), the answer echoes it, in a stream cut in the middle of it, so
+/// that tests can see Customs restore it.
+pub fn says(request: &[u8]) -> (String, String, String) {
+    match echoed_token(&String::from_utf8_lossy(request)) {
+        Some(token) => {
+            let (head, tail) = token.split_at(4);
+            (
+                format!("mock saw {token}"),
+                format!("first {head}"),
+                format!("{tail} second"),
+            )
+        }
+        None => ("mock says hi".into(), "first".into(), "second".into()),
     }
+}
+
+/// `[EMAIL_1]`, else the first hash token of an email, in a request.
+fn echoed_token(request: &str) -> Option<String> {
+    if request.contains("[EMAIL_1]") {
+        return Some("[EMAIL_1]".to_owned());
+    }
+    let start = request.find("[EMAIL#")?;
+    let token = request.get(start..start + "[EMAIL#".len() + 13)?;
+    token.ends_with(']').then(|| token.to_owned())
 }
 
 /// `first` at once; `rest` only after [`MockUpstream::release_stream`] (or after 10 s,
@@ -225,11 +241,11 @@ async fn mock_anthropic(
         let first = [
             event("message_start", json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"], "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 7, "output_tokens": 0}}})),
             event("content_block_start", json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
-            delta(first_piece),
+            delta(&first_piece),
         ]
         .concat();
         let rest = vec![
-            delta(second_piece),
+            delta(&second_piece),
             event(
                 "content_block_stop",
                 json!({"type": "content_block_stop", "index": 0}),
@@ -302,11 +318,11 @@ async fn mock_bedrock(
         let first = [
             chunk(json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message", "role": "assistant", "model": "claude", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 7, "output_tokens": 0}}})),
             chunk(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
-            delta(first_piece),
+            delta(&first_piece),
         ]
         .concat();
         let rest = vec![
-            delta(second_piece),
+            delta(&second_piece),
             chunk(json!({"type": "content_block_stop", "index": 0})),
             chunk(
                 json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": 2}}),
@@ -334,11 +350,11 @@ async fn mock_bedrock(
         };
         let first = [
             frame("messageStart", json!({"role": "assistant"})),
-            delta(first_piece),
+            delta(&first_piece),
         ]
         .concat();
         let rest = vec![
-            delta(second_piece),
+            delta(&second_piece),
             frame("contentBlockStop", json!({"contentBlockIndex": 0})),
             frame("messageStop", json!({"stopReason": "end_turn"})),
             frame(
@@ -386,15 +402,15 @@ async fn mock_gemini(
             let event = |text: &str| Bytes::from(format!("data: {}\r\n\r\n", response(text)));
             (
                 "text/event-stream",
-                event(first_piece),
-                vec![event(second_piece)],
+                event(&first_piece),
+                vec![event(&second_piece)],
             )
         } else {
             (
                 "application/json",
-                Bytes::from(format!("[{}", response(first_piece))),
+                Bytes::from(format!("[{}", response(&first_piece))),
                 vec![
-                    Bytes::from(format!(",\r\n{}", response(second_piece))),
+                    Bytes::from(format!(",\r\n{}", response(&second_piece))),
                     Bytes::from_static(b"]"),
                 ],
             )
@@ -414,7 +430,7 @@ async fn mock_gemini(
     if path.ends_with(":batchEmbedContents") {
         return axum::Json(json!({"embeddings": [{"values": [0.1, 0.2, 0.3]}]})).into_response();
     }
-    axum::Json(response(whole)).into_response()
+    axum::Json(response(&whole)).into_response()
 }
 
 async fn mock_embeddings(

@@ -340,10 +340,8 @@ fn decision_spans(seq: u64, event: &Value) -> [Span; 2] {
         .map(|classes| {
             classes
                 .iter()
-                .map(|c| span::Event {
-                    time_unix_nano: start,
-                    name: "gen_ai.security.finding".to_owned(),
-                    attributes: vec![
+                .map(|c| {
+                    let mut attributes = vec![
                         s("gen_ai.security.finding.class", text(c, &["class"])),
                         i(
                             "gen_ai.security.finding.count",
@@ -351,8 +349,16 @@ fn decision_spans(seq: u64, event: &Value) -> [Span; 2] {
                         ),
                         s("gen_ai.security.finding.severity", text(c, &["severity"])),
                         s("customs.finding.action", text(c, &["action"])),
-                    ],
-                    ..Default::default()
+                    ];
+                    if let Some(strategy) = c["strategy"].as_str() {
+                        attributes.push(s("customs.finding.strategy", strategy));
+                    }
+                    span::Event {
+                        time_unix_nano: start,
+                        name: "gen_ai.security.finding".to_owned(),
+                        attributes,
+                        ..Default::default()
+                    }
                 })
                 .collect()
         })
