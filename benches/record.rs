@@ -166,6 +166,20 @@ fn open_loop_percentiles(
     if std::env::var("RECORD_PERCENTILES").is_ok_and(|v| v == "0") {
         return;
     }
+    // Only when benchmarking (not `--list`, not `cargo test`'s one pass), and only for
+    // the mode a name filter selects.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let id = format!("record/append/{name}/at_1000_per_s");
+    let filters: Vec<&String> = args
+        .iter()
+        .filter(|a| !a.starts_with('-') && a.chars().any(char::is_alphabetic))
+        .collect();
+    if !args.iter().any(|a| a == "--bench")
+        || args.iter().any(|a| a == "--list")
+        || !(filters.is_empty() || filters.iter().any(|f| id.contains(f.as_str())))
+    {
+        return;
+    }
     const N: usize = 5_000;
     let mut samples: Vec<Duration> = runtime.block_on(async {
         let mut tasks = Vec::with_capacity(N);

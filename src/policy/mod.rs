@@ -70,6 +70,25 @@ impl PolicySource {
         bundled::source()
     }
 
+    /// Writes every file (policies, catalog, classifiers, test cases) under `dir`, by its
+    /// relative name: a policy directory `from_dir` reads back as this source.
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
+        for file in self
+            .policies
+            .iter()
+            .chain(std::iter::once(&self.catalog))
+            .chain(self.classifiers.iter())
+            .chain(self.tests.iter())
+        {
+            let path = dir.join(&file.name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, &file.text)?;
+        }
+        Ok(())
+    }
+
     /// How many policies the bundled set holds (benches and tests).
     pub fn bundled_policy_count() -> usize {
         Bundle::load(&PolicySource::bundled()).map_or(0, |b| b.policy_count())

@@ -145,17 +145,7 @@ mod tests {
     use super::*;
 
     fn write_bundled(dir: &Path) {
-        let source = PolicySource::bundled();
-        for file in source
-            .policies
-            .iter()
-            .chain(std::iter::once(&source.catalog))
-            .chain(source.classifiers.iter())
-        {
-            let path = dir.join(&file.name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, &file.text).unwrap();
-        }
+        PolicySource::bundled().write_to(dir).unwrap();
     }
 
     #[test]

@@ -839,17 +839,9 @@ async fn sigkill_under_load(audit_extra: &str) {
 
 /// A copy of the bundled policy directory.
 fn bundled_policies(dir: &Path) {
-    let source = customs::policy::PolicySource::bundled();
-    for file in source
-        .policies
-        .iter()
-        .chain(std::iter::once(&source.catalog))
-        .chain(source.classifiers.iter())
-    {
-        let path = dir.join(&file.name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &file.text).unwrap();
-    }
+    customs::policy::PolicySource::bundled()
+        .write_to(dir)
+        .unwrap();
 }
 
 async fn reload(gateway: &Arc<Gateway>) {

@@ -25,18 +25,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_customs");
 const CLOSE_ECHO: &str = "@id(\"test.echo-closed\")\n@reason(\"Closed for the test.\")\n@severity(\"high\")\nforbid (principal in Customs::Group::\"engineering\", action in Customs::Action::\"invoke\", resource == Customs::Model::\"customs-echo\");\n";
 
 fn write_bundled(dir: &Path) {
-    let source = PolicySource::bundled();
-    for file in source
-        .policies
-        .iter()
-        .chain(std::iter::once(&source.catalog))
-        .chain(source.classifiers.iter())
-        .chain(source.tests.iter())
-    {
-        let path = dir.join(&file.name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &file.text).unwrap();
-    }
+    PolicySource::bundled().write_to(dir).unwrap();
 }
 
 struct Running {
