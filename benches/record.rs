@@ -12,7 +12,12 @@
 //! - After each mode, 5,000 open-loop appends at 1,000/s printed as percentiles (mean,
 //!   p50, p90, p99, p99.9, max); `RECORD_PERCENTILES=0` skips them.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
