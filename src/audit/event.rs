@@ -154,6 +154,50 @@ pub struct PolicyChangeEvent {
     pub errors: Vec<String>,
 }
 
+/// How a streamed answer ended, recorded after its last byte: the decision event is
+/// durable before the first byte leaves, so what only the end of a stream knows (the
+/// usage the provider reported, whether the caller got all of it) is a record of its
+/// own, joined to its decision by `decision_id`. Documented in
+/// `schemas/stream-end-event.schema.json`; keep both in step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamEndEvent {
+    /// Always `stream_end`.
+    pub event: &'static str,
+    /// RFC 3339 time the stream ended.
+    pub timestamp: String,
+    /// The decision this stream answered.
+    pub decision_id: String,
+    /// The caller's W3C trace id, as in the decision event (absent when none was sent).
+    pub trace_id: Option<String>,
+    /// How it ended.
+    pub outcome: StreamOutcome,
+    /// Tokens the provider reported in the stream (absent when it reported none).
+    pub usage: Usage,
+}
+
+/// How a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamOutcome {
+    /// The provider finished it and the caller received all of it.
+    Completed,
+    /// The provider's stream broke off or could not be decoded; the caller got an error.
+    UpstreamError,
+    /// The caller went away before the end.
+    ClientGone,
+}
+
+impl StreamOutcome {
+    /// The name in the record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamOutcome::Completed => "completed",
+            StreamOutcome::UpstreamError => "upstream_error",
+            StreamOutcome::ClientGone => "client_gone",
+        }
+    }
+}
+
 /// Tokens as the provider reported them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Usage {
@@ -341,5 +385,45 @@ mod tests {
             emitted.len(),
             "every field is always written"
         );
+    }
+
+    /// The same for the stream end event.
+    #[test]
+    fn stream_end_schema_documents_every_field() {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schemas/stream-end-event.schema.json"))
+                .unwrap();
+        let end = StreamEndEvent {
+            event: "stream_end",
+            timestamp: "t".into(),
+            decision_id: "d".into(),
+            trace_id: None,
+            outcome: StreamOutcome::ClientGone,
+            usage: Usage::default(),
+        };
+        let emitted = serde_json::to_value(&end).unwrap();
+        let keys = |v: &Value| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&schema["properties"]), keys(&emitted));
+        assert_eq!(
+            keys(&schema["properties"]["usage"]["properties"]),
+            keys(&emitted["usage"])
+        );
+        assert_eq!(
+            schema["required"].as_array().unwrap().len(),
+            keys(&emitted).len()
+        );
+        let outcomes = schema["properties"]["outcome"]["enum"].as_array().unwrap();
+        for outcome in [
+            StreamOutcome::Completed,
+            StreamOutcome::UpstreamError,
+            StreamOutcome::ClientGone,
+        ] {
+            assert!(outcomes.contains(&Value::from(outcome.as_str())));
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
     }
 }

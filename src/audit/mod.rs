@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 pub use event::{
     ClassCount, DecisionEvent, DeploymentFacts, Outcome, PolicyChangeEvent, PrincipalFacts,
-    Refused, ShadowDecision, Usage,
+    Refused, ShadowDecision, StreamEndEvent, StreamOutcome, Usage,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -198,6 +198,41 @@ impl Recorder {
             events.push(event);
         }
         outcome
+    }
+
+    /// Records how a streamed answer ended: with the durable log on, a `stream_end`
+    /// record in its hash chain (forwarded as `customs.stream_end`), else the same log
+    /// record through the direct OTLP exporter; always the `customs.stream_end` log
+    /// line. Never waits: the end of a stream can be noticed where nothing can be
+    /// awaited. A record the durable log refuses is logged and counted as unrecorded.
+    pub fn record_stream_end(&self, event: StreamEndEvent) {
+        if let Some(durable) = &self.durable
+            && let Err(err) = durable.append_stream_end(&event)
+        {
+            let unrecorded = durable.count_unrecorded();
+            self.metrics.count_audit_unrecorded();
+            tracing::error!(
+                decision_id = %event.decision_id,
+                error = %err,
+                unrecorded_total = unrecorded,
+                "stream end NOT recorded in the durable audit log"
+            );
+        }
+        tracing::info!(
+            target: "customs.stream",
+            event_name = "customs.stream_end",
+            decision_id = %event.decision_id,
+            outcome = event.outcome.as_str(),
+            input_tokens = event.usage.input_tokens,
+            output_tokens = event.usage.output_tokens,
+            "stream ended"
+        );
+        let forwarded = self.durable.as_ref().is_some_and(|d| d.forwarding());
+        if let Some(otel) = &self.otel
+            && !forwarded
+        {
+            otel.export_stream_end(&event);
+        }
     }
 
     /// Records a policy set change (applied or rejected) as an audit event: with the

@@ -31,7 +31,7 @@ use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 use super::otlp_transport::{self, OtlpProtocol, Signal, TlsFiles, TlsMaterial};
-use super::{DecisionEvent, Outcome};
+use super::{DecisionEvent, Outcome, StreamEndEvent, StreamOutcome};
 
 /// The OTLP exporters and their providers.
 #[derive(Debug)]
@@ -265,6 +265,31 @@ impl OtelExport {
         ));
         record.add_attribute("customs.decision_id", event.decision_id.clone());
         record.add_attribute("customs.outcome", event.outcome.as_str());
+        self.logger.emit(record);
+    }
+
+    /// Exports the `customs.stream_end` log record of a stream that ended.
+    pub fn export_stream_end(&self, end: &StreamEndEvent) {
+        let mut record = self.logger.create_log_record();
+        record.set_event_name("customs.stream_end");
+        record.set_timestamp(SystemTime::now());
+        let (severity, text) = match end.outcome {
+            StreamOutcome::Completed => (Severity::Info, "INFO"),
+            StreamOutcome::UpstreamError | StreamOutcome::ClientGone => (Severity::Warn, "WARN"),
+        };
+        record.set_severity_number(severity);
+        record.set_severity_text(text);
+        record.set_body(AnyValue::from(
+            serde_json::to_string(end).unwrap_or_default(),
+        ));
+        record.add_attribute("customs.decision_id", end.decision_id.clone());
+        record.add_attribute("customs.stream.outcome", end.outcome.as_str());
+        if let Some(n) = end.usage.input_tokens.and_then(|n| i64::try_from(n).ok()) {
+            record.add_attribute("gen_ai.usage.input_tokens", n);
+        }
+        if let Some(n) = end.usage.output_tokens.and_then(|n| i64::try_from(n).ok()) {
+            record.add_attribute("gen_ai.usage.output_tokens", n);
+        }
         self.logger.emit(record);
     }
 

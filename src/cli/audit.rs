@@ -86,12 +86,13 @@ fn run_verify(dir: PathBuf, public_key: Option<String>, json: bool) -> anyhow::R
         };
         writeln!(
             out,
-            "{}: {} segment(s), {} record(s) ({range}), {} event(s), {} policy change(s), {} checkpoint(s) verified, {} problem(s)",
+            "{}: {} segment(s), {} record(s) ({range}), {} event(s), {} policy change(s), {} stream end(s), {} checkpoint(s) verified, {} problem(s)",
             if report.ok() { "ok" } else { "NOT INTACT" },
             report.segments,
             report.records,
             report.events,
             report.policy_changes,
+            report.stream_ends,
             report.checkpoints,
             report.problems.len()
         )?;

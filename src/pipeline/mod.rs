@@ -393,7 +393,11 @@ async fn restore_phase(
         && (redactor.placeholders() > 0 || redactor.has_fakes());
     let plan = restore::Plan {
         redactor: restoring.then_some(redactor),
-        decision_id: ctx.decision_id.clone(),
+        end: restore::StreamEnd {
+            decision_id: ctx.decision_id.clone(),
+            trace_id: ctx.trace_parent.as_ref().map(|(t, _)| t.clone()),
+            recorder: Some(gateway.recorder.clone()),
+        },
         stream: ctx.stream,
     };
     let mut usage = crate::audit::Usage::default();

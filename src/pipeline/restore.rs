@@ -40,7 +40,7 @@ use base64::Engine as _;
 use futures_util::{Stream, StreamExt as _};
 use serde_json::Value;
 
-use crate::audit::Usage;
+use crate::audit::{Recorder, StreamEndEvent, StreamOutcome, Usage};
 use crate::providers::eventstream;
 use crate::scan::redact::{MAX_PLACEHOLDER_LEN, Redactor};
 
@@ -146,11 +146,20 @@ fn read_usage(value: &Value, usage: &mut Usage) {
 pub(crate) struct Plan {
     /// The vault, when restoring is on and something was redacted.
     pub(crate) redactor: Option<Redactor>,
-    /// The decision id, for the stream-end record.
-    pub(crate) decision_id: String,
+    /// Where a stream's end is recorded.
+    pub(crate) end: StreamEnd,
     /// The caller asked for a stream: a JSON answer is then Gemini's JSON-array
     /// streaming, passed through rather than read whole.
     pub(crate) stream: bool,
+}
+
+/// Where the end of a stream is recorded: its decision, and the recorder (absent in
+/// unit tests).
+#[derive(Clone, Default)]
+pub(crate) struct StreamEnd {
+    pub(crate) decision_id: String,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) recorder: Option<Recorder>,
 }
 
 /// Restores a whole JSON answer in place and reads its usage. Returns the new body, or
@@ -211,7 +220,7 @@ pub(crate) async fn apply(plan: Plan, response: Response, usage: &mut Usage) -> 
             held: BTreeMap::new(),
             usage: Usage::default(),
         },
-        decision_id: plan.decision_id,
+        end: plan.end,
         done: false,
     };
     Response::from_parts(parts, Body::from_stream(restoring_stream(state)))
@@ -392,8 +401,18 @@ struct StreamState {
     inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
     framing: Framing,
     events: Events,
-    decision_id: String,
+    end: StreamEnd,
     done: bool,
+}
+
+/// A stream body dropped before its end: the caller went away.
+impl Drop for StreamState {
+    fn drop(&mut self) {
+        if !self.done {
+            self.done = true;
+            self.log_end(StreamOutcome::ClientGone);
+        }
+    }
 }
 
 impl StreamState {
@@ -508,17 +527,22 @@ impl StreamState {
         }
     }
 
-    fn log_end(&self, completed: bool) {
-        let usage = &self.events.usage;
-        tracing::info!(
-            target: "customs.stream",
-            event_name = "customs.stream_end",
-            decision_id = %self.decision_id,
-            completed,
-            input_tokens = usage.input_tokens,
-            output_tokens = usage.output_tokens,
-            "stream ended"
-        );
+    /// Records how the stream ended (`customs.stream_end`: its usage, and whether the
+    /// caller got all of it).
+    fn log_end(&self, outcome: StreamOutcome) {
+        let Some(recorder) = &self.end.recorder else {
+            return;
+        };
+        recorder.record_stream_end(StreamEndEvent {
+            event: "stream_end",
+            timestamp: time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            decision_id: self.end.decision_id.clone(),
+            trace_id: self.end.trace_id.clone(),
+            outcome,
+            usage: self.events.usage.clone(),
+        });
     }
 }
 
@@ -552,7 +576,7 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
                     Ok(out) => return Some((Ok(Bytes::from(out)), state)),
                     Err(()) => {
                         state.done = true;
-                        state.log_end(false);
+                        state.log_end(StreamOutcome::UpstreamError);
                         return Some((
                             Err(std::io::Error::other("the upstream stream was malformed")),
                             state,
@@ -561,7 +585,7 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
                 },
                 Some(Err(_)) => {
                     state.done = true;
-                    state.log_end(false);
+                    state.log_end(StreamOutcome::UpstreamError);
                     return Some((
                         Err(std::io::Error::other("the upstream stream broke off")),
                         state,
@@ -570,7 +594,7 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
                 None => {
                     state.done = true;
                     let out = state.finish();
-                    state.log_end(true);
+                    state.log_end(StreamOutcome::Completed);
                     if out.is_empty() {
                         return None;
                     }
@@ -733,7 +757,7 @@ mod tests {
                 held: BTreeMap::new(),
                 usage: Usage::default(),
             },
-            decision_id: "d".into(),
+            end: StreamEnd::default(),
             done: false,
         };
         let mut out = Vec::new();
@@ -848,7 +872,7 @@ mod tests {
         let (redactor, fake) = redactor_with(crate::scan::redact::Strategy::Fake);
         let plan = Plan {
             redactor: Some(redactor),
-            decision_id: "d".into(),
+            end: StreamEnd::default(),
             stream: false,
         };
         let body = json!({"choices": [{"message": {"content": format!("Mailed {fake}.")}}]});
@@ -919,7 +943,7 @@ mod tests {
                 held: BTreeMap::new(),
                 usage: Usage::default(),
             },
-            decision_id: "d".into(),
+            end: StreamEnd::default(),
             done: false,
         };
         let frame = |name: &str, v: Value| {
@@ -962,7 +986,7 @@ mod tests {
         let (redactor, _) = redactor_with_email();
         let plan = Plan {
             redactor: Some(redactor),
-            decision_id: "d".into(),
+            end: StreamEnd::default(),
             stream: false,
         };
         let body = json!({"content": [{"type": "text", "text": "Mailed [EMAIL_1]."}], "usage": {"input_tokens": 9, "output_tokens": 2}});
@@ -984,7 +1008,7 @@ mod tests {
                 held: BTreeMap::new(),
                 usage: Usage::default(),
             },
-            decision_id: "d".into(),
+            end: StreamEnd::default(),
             done: false,
         };
         let part = |t: &str| json!({"candidates": [{"content": {"parts": [{"text": t}]}}]});

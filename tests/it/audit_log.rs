@@ -1003,3 +1003,110 @@ async fn a_policy_change_is_a_durable_record_verified_tailed_forwarded_and_not_r
         "{report}"
     );
 }
+
+/// `(decision_id, outcome, usage)` of every stream-end record in the log.
+fn stream_ends(dir: &Path) -> Vec<(String, String, Value)> {
+    records(dir)
+        .iter()
+        .filter(|r| r["kind"] == "stream_end")
+        .map(|r| {
+            let body = &r["body"];
+            (
+                body["decision_id"].as_str().unwrap().to_owned(),
+                body["outcome"].as_str().unwrap().to_owned(),
+                body["usage"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The stream-end record of `id`, once it is in the log.
+async fn wait_for_end(dir: &Path, id: &str) -> (String, String, Value) {
+    let started = Instant::now();
+    loop {
+        if let Some(end) = stream_ends(dir).into_iter().find(|e| e.0 == id) {
+            return end;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no stream end for {id}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_streams_end_is_a_durable_record_with_its_usage_or_the_callers_departure() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_mock(&mock);
+    config.audit = audit_config(dir.path()).audit;
+    let gateway = AuditGateway::start(config).await;
+    let token = dev_token(
+        "alice",
+        json!({"groups": ["engineering"], "residency": "US"}),
+    );
+    let body = json!({"model": "claude-sonnet-4-anthropic-us", "max_tokens": 64, "stream": true,
+        "messages": [{"role": "user", "content": "Say hello."}]});
+    let send = || {
+        client()
+            .post(format!("http://{}/v1/messages", gateway.addr))
+            .header("x-api-key", &token)
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send()
+    };
+    // Read to the end: completed, with the usage of the provider's events.
+    let response = send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let completed = decision_id(&response);
+    mock.release_stream();
+    let text = response.text().await.unwrap();
+    assert!(text.contains("message_stop"), "{text}");
+    let (_, outcome, usage) = wait_for_end(dir.path(), &completed).await;
+    assert_eq!(outcome, "completed");
+    assert_eq!(usage, json!({"input_tokens": 7, "output_tokens": 2}));
+
+    // The caller leaves after the first event: its departure is recorded.
+    let response = send().await.unwrap();
+    let gone = decision_id(&response);
+    let mut stream = response.bytes_stream();
+    let first = futures_util::StreamExt::next(&mut stream).await;
+    assert!(first.is_some_and(|chunk| chunk.is_ok()));
+    drop(stream);
+    let (_, outcome, usage) = wait_for_end(dir.path(), &gone).await;
+    assert_eq!(outcome, "client_gone");
+    assert_eq!(
+        usage["input_tokens"], 7,
+        "what arrived before the caller left"
+    );
+    mock.release_stream();
+
+    // Each after its own decision, once; the chain verifies and names the records.
+    gateway.shutdown(Duration::from_millis(100)).await;
+    let kinds: Vec<(String, String)> = records(dir.path())
+        .iter()
+        .filter(|r| r["kind"] != "checkpoint")
+        .map(|r| {
+            let id = r["body"]["decision_id"].as_str().unwrap_or_default();
+            (r["kind"].as_str().unwrap().to_owned(), id.to_owned())
+        })
+        .collect();
+    for id in [&completed, &gone] {
+        let at = |kind: &str| kinds.iter().position(|(k, i)| k == kind && i == id);
+        assert!(
+            at("event").unwrap() < at("stream_end").unwrap(),
+            "{kinds:?}"
+        );
+        assert_eq!(
+            kinds
+                .iter()
+                .filter(|(k, i)| k == "stream_end" && i == id)
+                .count(),
+            1
+        );
+    }
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("stream"), "verify reports stream ends: {out}");
+}

@@ -39,7 +39,7 @@ use tokio::sync::{oneshot, watch};
 
 pub use config::{AuditConfig, ForwardConfig, SyncMode, WhenFull};
 
-use super::{DecisionEvent, PolicyChangeEvent};
+use super::{DecisionEvent, PolicyChangeEvent, StreamEndEvent};
 use checkpoint::Signer;
 use record::Kind;
 use writer::{Msg, Reply, Writer};
@@ -196,6 +196,23 @@ impl AuditLog {
             reply: Reply::Thread(reply),
         })?;
         answer.recv().map_err(|_| AppendError::Closed)?
+    }
+
+    /// Appends a stream-end record without waiting for it: interval mode writes it here
+    /// (microseconds, no await), group mode queues it for the writer's next batch. For
+    /// the end of a stream, which may be noticed where nothing can be awaited (a body
+    /// dropped because the caller left). `Err` when it was refused at once.
+    pub fn append_stream_end(&self, end: &StreamEndEvent) -> Result<(), AppendError> {
+        let body = serde_json::to_vec(end).map_err(|_| AppendError::Io)?;
+        if self.config.sync == SyncMode::Interval {
+            return self.append_here(Kind::StreamEnd, &body).map(|_| ());
+        }
+        let (reply, _unheard) = oneshot::channel();
+        self.send(Msg::Append {
+            kind: Kind::StreamEnd,
+            body,
+            reply: Reply::Task(reply),
+        })
     }
 
     /// Interval mode: chain and write the record on this thread, under the writer's

@@ -5,7 +5,8 @@
 //! the whole event), built from the event JSON as stored, so that a record read back
 //! after a restart exports exactly as it would have live. A policy change record
 //! becomes the log record `customs.policy_change` (body: the change event) and no span;
-//! a checkpoint, `customs.audit.checkpoint`.
+//! a stream's end, `customs.stream_end` in its decision's request span; a checkpoint,
+//! `customs.audit.checkpoint`.
 //!
 //! Ids are derived from the decision id, not drawn at random: the trace id is the
 //! decision's UUID (or the caller's trace id when the event carries one), the span ids a
@@ -30,6 +31,8 @@ pub const DECISION_EVENT_NAME: &str = "customs.decision";
 pub const CHECKPOINT_EVENT_NAME: &str = "customs.audit.checkpoint";
 /// Event name of a policy change log record.
 pub const POLICY_CHANGE_EVENT_NAME: &str = "customs.policy_change";
+/// The log record of a stream's end.
+pub const STREAM_END_EVENT_NAME: &str = "customs.stream_end";
 
 fn kv(key: &str, value: any_value::Value) -> KeyValue {
     KeyValue {
@@ -188,6 +191,34 @@ fn log_record(record: &OwnedRecord) -> Option<LogRecord> {
                 let value = text(&value, &[field]);
                 if !value.is_empty() {
                     log.attributes.push(s(key, value));
+                }
+            }
+        }
+        Kind::StreamEnd => {
+            let decision_id = text(&value, &["decision_id"]);
+            let outcome = text(&value, &["outcome"]);
+            let (severity, severity_text) = match outcome {
+                "completed" => (SeverityNumber::Info, "INFO"),
+                _ => (SeverityNumber::Warn, "WARN"),
+            };
+            log.event_name = STREAM_END_EVENT_NAME.to_owned();
+            log.time_unix_nano = rfc3339_ns(text(&value, &["timestamp"]));
+            log.severity_number = severity as i32;
+            log.severity_text = severity_text.to_owned();
+            // In the decision's request span, so a trace view shows both.
+            log.trace_id = trace_id(&value, decision_id);
+            log.span_id = derived_id("span:", decision_id, 8);
+            log.attributes = vec![
+                i("customs.audit.seq", seq),
+                s("customs.decision_id", decision_id),
+                s("customs.stream.outcome", outcome),
+            ];
+            for (field, key) in [
+                ("input_tokens", "gen_ai.usage.input_tokens"),
+                ("output_tokens", "gen_ai.usage.output_tokens"),
+            ] {
+                if let Some(n) = value["usage"][field].as_i64() {
+                    log.attributes.push(i(key, n));
                 }
             }
         }
@@ -426,6 +457,60 @@ mod tests {
         assert_eq!(attribute("customs.policy.commit"), None);
         let traces = traces_request(&records, "svc");
         assert!(traces.resource_spans[0].scope_spans[0].spans.is_empty());
+    }
+
+    #[test]
+    fn a_stream_end_is_a_log_record_in_its_decisions_request_span() {
+        let decision_id = "01936f6e-8a40-7cc1-9d3e-5f2b0a1c4d5e";
+        let decision = json!({"decision_id": decision_id, "timestamp": "2026-11-26T08:00:00Z",
+            "outcome": "allow", "requested_model": "m", "classes": [], "phase_timings_us": {}});
+        let end = json!({"event": "stream_end", "timestamp": "2026-11-26T08:00:01Z",
+            "decision_id": decision_id, "trace_id": null, "outcome": "client_gone",
+            "usage": {"input_tokens": 7, "output_tokens": null}});
+        let records = [
+            OwnedRecord {
+                seq: 1,
+                kind: Kind::Event,
+                body: serde_json::to_vec(&decision).unwrap(),
+            },
+            OwnedRecord {
+                seq: 2,
+                kind: Kind::StreamEnd,
+                body: serde_json::to_vec(&end).unwrap(),
+            },
+        ];
+        let logs = logs_request(&records, "svc");
+        let logs = &logs.resource_logs[0].scope_logs[0].log_records;
+        let log = logs
+            .iter()
+            .find(|l| l.event_name == STREAM_END_EVENT_NAME)
+            .expect("a customs.stream_end record");
+        assert_eq!(log.severity_text, "WARN", "a stream cut short is a warning");
+        let attribute = |key: &str| {
+            log.attributes
+                .iter()
+                .find(|kv| kv.key == key)
+                .and_then(|kv| kv.value.clone())
+                .and_then(|v| v.value)
+        };
+        assert_eq!(
+            attribute("customs.stream.outcome"),
+            Some(any_value::Value::StringValue("client_gone".into()))
+        );
+        assert_eq!(
+            attribute("gen_ai.usage.input_tokens"),
+            Some(any_value::Value::IntValue(7))
+        );
+        assert_eq!(attribute("gen_ai.usage.output_tokens"), None);
+        let traces = traces_request(&records, "svc");
+        let spans = &traces.resource_spans[0].scope_spans[0].spans;
+        let request = spans
+            .iter()
+            .find(|s| s.parent_span_id.is_empty())
+            .expect("the decision's request span");
+        assert_eq!(spans.len(), 2, "the stream end adds no span");
+        assert_eq!(log.trace_id, request.trace_id);
+        assert_eq!(log.span_id, request.span_id);
     }
 
     fn record(seq: u64, event: &Value) -> OwnedRecord {

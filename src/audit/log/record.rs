@@ -7,7 +7,8 @@
 //! ```
 //!
 //! `kind` is `event` (the body is a decision event), `policy_change` (a policy set
-//! applied or rejected: [`crate::audit::PolicyChangeEvent`]) or `checkpoint`. Every kind
+//! applied or rejected: [`crate::audit::PolicyChangeEvent`]), `stream_end` (how a
+//! streamed answer ended: [`crate::audit::StreamEndEvent`]) or `checkpoint`. Every kind
 //! is chained, hashed and covered by checkpoints alike; the kind is hashed too, so a
 //! record cannot be passed off as another kind.
 //!
@@ -30,6 +31,8 @@ pub enum Kind {
     Event,
     /// A policy set change (applied or rejected).
     PolicyChange,
+    /// How a streamed answer ended (usage, completion), after its decision event.
+    StreamEnd,
     /// A signed checkpoint over the chain up to the record before it.
     Checkpoint,
 }
@@ -40,6 +43,7 @@ impl Kind {
         match self {
             Kind::Event => "event",
             Kind::PolicyChange => "policy_change",
+            Kind::StreamEnd => "stream_end",
             Kind::Checkpoint => "checkpoint",
         }
     }
@@ -47,13 +51,14 @@ impl Kind {
     /// Whether this kind carries an audit event (as opposed to a checkpoint): counted
     /// towards the next checkpoint, forwarded as a log record, printed by `tail`.
     pub fn is_event(self) -> bool {
-        matches!(self, Kind::Event | Kind::PolicyChange)
+        matches!(self, Kind::Event | Kind::PolicyChange | Kind::StreamEnd)
     }
 
     fn parse(name: &str) -> Option<Kind> {
         match name {
             "event" => Some(Kind::Event),
             "policy_change" => Some(Kind::PolicyChange),
+            "stream_end" => Some(Kind::StreamEnd),
             "checkpoint" => Some(Kind::Checkpoint),
             _ => None,
         }

@@ -57,6 +57,8 @@ pub struct Report {
     pub events: u64,
     /// Policy changes (policy sets applied or rejected).
     pub policy_changes: u64,
+    /// Stream-end records.
+    pub stream_ends: u64,
     /// First sequence number in the log.
     pub first_seq: Option<u64>,
     /// Last sequence number in the log.
@@ -233,6 +235,15 @@ pub fn verify(dir: &Path, pinned_key: Option<&str>) -> anyhow::Result<Report> {
                         report
                             .problems
                             .push(problem("policy change body is not a policy change".into()));
+                    }
+                }
+                Kind::StreamEnd => {
+                    report.stream_ends += 1;
+                    let body = serde_json::from_slice::<serde_json::Value>(record.body);
+                    if body.map_or(true, |b| b["event"] != "stream_end") {
+                        report
+                            .problems
+                            .push(problem("stream end body is not a stream end".into()));
                     }
                 }
                 Kind::Checkpoint => match serde_json::from_slice::<Checkpoint>(record.body) {
