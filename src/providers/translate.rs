@@ -20,8 +20,9 @@
 //! Fail closed: content a target cannot carry is refused (`untranslatable_request`)
 //! rather than dropped — image links (only base64 data URLs travel), audio and file
 //! parts, tool-call arguments that are not a JSON object, the legacy `functions` /
-//! `function_call`, tools that are not functions, `n` above 1, and a `json_schema`
-//! response format where the target has no equivalent. Fields that change no text the
+//! `function_call`, tools that are not functions, `n` above 1, a `json_schema`
+//! response format where the target has no equivalent, and a temperature above 1 for
+//! Anthropic (whose range ends there). Fields that change no text the
 //! model reads and have no equivalent (`seed` outside Gemini, `logit_bias`,
 //! `logprobs`, `user`, `reasoning_effort`, ...) are left out.
 //!
@@ -635,6 +636,18 @@ fn anthropic_request(
     model: &str,
 ) -> Result<Value, GatewayError> {
     refuse_json_schema(settings)?;
+    // OpenAI's temperature runs to 2, Anthropic's to 1: clamping would change the
+    // request's meaning silently, and passing it on earns a provider error.
+    if settings
+        .temperature
+        .as_ref()
+        .and_then(Value::as_f64)
+        .is_some_and(|t| t > 1.0)
+    {
+        return Err(untranslatable(
+            "A temperature above 1 has no equivalent in this deployment's API, whose range is 0 to 1.",
+        ));
+    }
     let mut messages = Vec::with_capacity(conversation.turns.len());
     for turn in &conversation.turns {
         let mut content = Vec::with_capacity(turn.blocks.len());
@@ -2026,6 +2039,20 @@ mod tests {
             anthropic["tools"][2]["input_schema"],
             json!({"type": "object", "properties": {}})
         );
+    }
+
+    #[test]
+    fn a_temperature_anthropic_cannot_take_is_refused_and_one_it_can_is_carried() {
+        let mut hot = openai_request();
+        hot["temperature"] = json!(1.5);
+        assert_eq!(refused(Target::Anthropic, hot.clone()), UNTRANSLATABLE);
+        // Other targets take the OpenAI range.
+        let got = chat_request(Target::Gemini, &hot, "m").unwrap();
+        assert_eq!(got["generationConfig"]["temperature"], json!(1.5));
+        let mut warm = openai_request();
+        warm["temperature"] = json!(1);
+        let got = chat_request(Target::Anthropic, &warm, "m").unwrap();
+        assert_eq!(got["temperature"], json!(1));
     }
 
     #[test]
