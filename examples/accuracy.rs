@@ -272,7 +272,15 @@ fn generators() -> Vec<(&'static str, Gen)> {
             ("Send the refund to {} today.", btc_address(r))
         }),
         ("ETH_ADDRESS", |r| {
-            ("My wallet is 0x{} for payouts.", r.chars_of(HEX, 40)).pipe_eth()
+            // Half in EIP-55 mixed case (what wallets print), half all lowercase, by
+            // the last digit (no extra draw, so a seed's other documents stay the same).
+            let hex = r.chars_of(HEX, 40);
+            let mixed = hex.ends_with(['0', '2', '4', '6', '8', 'a', 'c', 'e']);
+            let hex = match v::eip55_encode(hex.as_bytes()) {
+                Some(spelled) if mixed => String::from_utf8_lossy(&spelled).into_owned(),
+                _ => hex,
+            };
+            ("My wallet is 0x{} for payouts.", hex).pipe_eth()
         }),
         ("CARD_NUMBER", |r| {
             let pan = match r.below(4) {
@@ -709,10 +717,14 @@ fn generators() -> Vec<(&'static str, Gen)> {
             ("aws_secret_access_key = {}", r.chars_of(B64, 40))
         }),
         ("GITHUB_TOKEN", |r| {
-            (
-                "export GH={} in CI.",
-                format!("ghp_{}", r.chars_of(ALNUM, 36)),
-            )
+            ("export GH={} in CI.", {
+                // 30 random characters and their checksum, as GitHub issues them (36
+                // drawn, as before checksums, so a seed's other documents stay the same).
+                let mut random = r.chars_of(ALNUM, 36);
+                random.truncate(30);
+                let check = v::github_token_checksum(random.as_bytes());
+                format!("ghp_{random}{}", String::from_utf8_lossy(&check))
+            })
         }),
         ("GITLAB_TOKEN", |r| {
             (

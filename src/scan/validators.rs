@@ -5,8 +5,9 @@
 //! 7064 mod-97 for IBANs and FR NIRs, mod 11,10 for DE Steuer-IDs, Verhoeff for
 //! Aadhaar, mod-11 for UK NHS numbers, CPFs, TFNs and UTRs, mod-23 for ES NIF/NIE,
 //! mod-89 for ABNs, the ABA 3-7-1 weights, VIN and DEA check digits, the codice
-//! fiscale, CURP and GSTIN check characters, Base58Check and Bech32 for wallet
-//! addresses, the SSA allocation rules for US SSNs, issuer prefixes (IIN) for card
+//! fiscale, CURP and GSTIN check characters, Base58Check and Bech32 for Bitcoin
+//! addresses, EIP-55 (Keccak-256) for mixed-case Ethereum addresses, the CRC32 of
+//! GitHub tokens, the SSA allocation rules for US SSNs, issuer prefixes (IIN) for card
 //! brands. They are pure
 //! functions over ASCII digits/letters so that every detector family can share them,
 //! and so that they are easy to test exhaustively. None of them allocates or panics:
@@ -741,6 +742,77 @@ pub fn bech32_valid(s: &[u8]) -> bool {
     chk == 1 || chk == 0x2bc8_30a3
 }
 
+/// The base62 alphabet of GitHub's token checksums: digits, uppercase, lowercase.
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Length of the random part of a GitHub token (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`).
+pub const GITHUB_TOKEN_RANDOM_LEN: usize = 30;
+
+/// The checksum GitHub appends to a token's random part: the CRC32 (IEEE, as in zlib)
+/// of those characters, in base62 with the alphabet `0-9A-Z a-z`, left-padded with `0`
+/// to six characters (`u32::MAX` needs exactly six).
+pub fn github_token_checksum(random: &[u8]) -> [u8; 6] {
+    base62_padded(crc32fast::hash(random))
+}
+
+/// `n` in six base62 digits (most significant first, left-padded with `0`).
+fn base62_padded(mut n: u32) -> [u8; 6] {
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        if let Some(&c) = BASE62.get((n % 62) as usize) {
+            *slot = c;
+        }
+        n /= 62;
+    }
+    out
+}
+
+/// Whether the 36 characters after a classic GitHub token prefix (`ghp_`, `gho_`,
+/// `ghu_`, `ghs_`, `ghr_`) end in the checksum of the 30 before them (see
+/// [`github_token_checksum`]). One random body in 62⁶ passes.
+pub fn github_token_valid(body: &[u8]) -> bool {
+    body.len() == GITHUB_TOKEN_RANDOM_LEN + 6
+        && body.iter().all(u8::is_ascii_alphanumeric)
+        && body
+            .split_at_checked(GITHUB_TOKEN_RANDOM_LEN)
+            .is_some_and(|(random, check)| check == github_token_checksum(random).as_slice())
+}
+
+/// The EIP-55 spelling of an Ethereum address given as 40 hex digits (without `0x`, any
+/// case): hex letter `i` is uppercase iff nibble `i` of Keccak-256 (the original
+/// Keccak padding, not NIST SHA3-256) of the lowercase hex digits, as ASCII, is 8 or
+/// more. `None` when the input is not 40 hex digits.
+pub fn eip55_encode(hex: &[u8]) -> Option<[u8; 40]> {
+    use sha3::{Digest, Keccak256};
+    let lower: [u8; 40] = hex.to_ascii_lowercase().try_into().ok()?;
+    if !lower.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let hash = Keccak256::digest(lower);
+    let mut out = lower;
+    for (i, c) in out.iter_mut().enumerate() {
+        let byte = hash.get(i / 2).copied().unwrap_or(0);
+        let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0f };
+        if nibble >= 8 {
+            c.make_ascii_uppercase();
+        }
+    }
+    Some(out)
+}
+
+/// Whether the 40 hex digits of an Ethereum address (without `0x`) mix cases, i.e.
+/// carry an EIP-55 checksum. All-lowercase and all-uppercase addresses carry none.
+pub fn eth_address_is_mixed_case(hex: &[u8]) -> bool {
+    hex.iter().any(u8::is_ascii_lowercase) && hex.iter().any(u8::is_ascii_uppercase)
+}
+
+/// Whether 40 hex digits (without `0x`) are exactly their EIP-55 spelling. A random
+/// mixed-case spelling passes about once in 2¹⁵ (one in two per hex letter, about 15
+/// letters in an address).
+pub fn eip55_valid(hex: &[u8]) -> bool {
+    eip55_encode(hex).is_some_and(|spelled| spelled.as_slice() == hex)
+}
+
 /// Shannon entropy of a byte string, in bits per byte.
 pub fn shannon_entropy(s: &[u8]) -> f32 {
     if s.is_empty() {
@@ -826,6 +898,138 @@ mod tests {
         assert!(bech32_valid(
             b"bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297"
         ));
+    }
+
+    /// A token body of 30 random characters from a seed, plus its checksum.
+    fn github_body(seed: u64) -> Vec<u8> {
+        let mut x = seed;
+        let mut body: Vec<u8> = (0..GITHUB_TOKEN_RANDOM_LEN)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                BASE62.get((x >> 33) as usize % 62).copied().unwrap_or(b'0')
+            })
+            .collect();
+        let check = github_token_checksum(&body);
+        body.extend_from_slice(&check);
+        body
+    }
+
+    #[test]
+    fn github_checksum_is_crc32_in_padded_base62() {
+        // CRC32 itself: the catalogue's check value of "123456789".
+        assert_eq!(crc32fast::hash(b"123456789"), 0xCBF4_3926);
+        // Base62 digits in the order 0-9, A-Z, a-z, most significant first, padded.
+        assert_eq!(&base62_padded(0), b"000000");
+        assert_eq!(&base62_padded(9), b"000009");
+        assert_eq!(&base62_padded(10), b"00000A");
+        assert_eq!(&base62_padded(36), b"00000a");
+        assert_eq!(&base62_padded(61), b"00000z");
+        assert_eq!(&base62_padded(62), b"000010");
+        assert_eq!(&base62_padded(62 * 62 * 62 * 62 * 62), b"100000");
+        assert_eq!(&base62_padded(u32::MAX), b"4gfFC3");
+        // The checksum of a body is that encoding of its CRC32.
+        let random = &github_body(7)[..GITHUB_TOKEN_RANDOM_LEN];
+        assert_eq!(
+            github_token_checksum(random),
+            base62_padded(crc32fast::hash(random))
+        );
+    }
+
+    #[test]
+    fn github_tokens_with_their_checksum_pass_and_one_changed_character_fails() {
+        for seed in 0..200 {
+            let body = github_body(seed);
+            assert!(github_token_valid(&body), "{body:?}");
+            // Any one character changed, in the random part or in the checksum.
+            for at in [
+                0,
+                17,
+                GITHUB_TOKEN_RANDOM_LEN - 1,
+                GITHUB_TOKEN_RANDOM_LEN,
+                35,
+            ] {
+                let mut typo = body.clone();
+                if let Some(c) = typo.get_mut(at) {
+                    *c = if *c == b'x' { b'y' } else { b'x' };
+                }
+                assert!(!github_token_valid(&typo), "{typo:?}");
+            }
+            // Case matters: base62 tells `a` from `A`.
+            let mut swapped = body.clone();
+            if let Some(c) = swapped.iter_mut().find(|c| c.is_ascii_alphabetic()) {
+                *c ^= 0x20;
+            }
+            assert!(!github_token_valid(&swapped), "{swapped:?}");
+        }
+        assert!(!github_token_valid(b""));
+        assert!(!github_token_valid(&github_body(1)[..35]));
+        let mut punctuated = github_body(2);
+        punctuated.push(b'-');
+        assert!(!github_token_valid(&punctuated));
+    }
+
+    #[test]
+    fn eip55_accepts_the_spec_examples() {
+        // The examples of EIP-55: addresses whose checksummed spelling happens to be
+        // all caps, all lowercase, or mixed, as the spec lists them.
+        for address in [
+            "52908400098527886E0F7030069857D2E4169EE7",
+            "8617E340B3D01FA5F11F306F4090FD50E238070D",
+            "de709f2102306220921060314715629080e2fb77",
+            "27b1fdb04752bbc536007a920d24acb045561c26",
+            "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "fB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "dbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "D1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        ] {
+            let bytes = address.as_bytes();
+            assert!(eip55_valid(bytes), "{address}");
+            // Any spelling of the same address has that checksummed spelling.
+            for spelling in [address.to_ascii_lowercase(), address.to_ascii_uppercase()] {
+                let spelled = eip55_encode(spelling.as_bytes());
+                assert_eq!(
+                    spelled.as_ref().map(<[u8; 40]>::as_slice),
+                    Some(bytes),
+                    "{address}"
+                );
+            }
+        }
+        assert!(eth_address_is_mixed_case(
+            b"5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+        ));
+        assert!(!eth_address_is_mixed_case(
+            b"de709f2102306220921060314715629080e2fb77"
+        ));
+        assert!(!eth_address_is_mixed_case(
+            b"52908400098527886E0F7030069857D2E4169EE7"
+        ));
+    }
+
+    #[test]
+    fn eip55_rejects_one_letter_with_its_case_flipped() {
+        for address in [
+            "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "fB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "dbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "D1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        ] {
+            for i in 0..40 {
+                let mut flipped = address.as_bytes().to_vec();
+                let Some(c) = flipped.get_mut(i) else {
+                    continue;
+                };
+                if !c.is_ascii_alphabetic() {
+                    continue;
+                }
+                *c ^= 0x20;
+                assert!(!eip55_valid(&flipped), "{address} with letter {i} flipped");
+            }
+        }
+        assert!(eip55_encode(b"5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe").is_none());
+        assert!(eip55_encode(b"5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeg").is_none());
+        assert!(!eip55_valid(b""));
     }
 
     #[test]

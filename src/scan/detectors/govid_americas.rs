@@ -14,6 +14,7 @@ use crate::scan::{ClassInfo, Severity};
 pub(crate) static SIN_WORDS: &[&str] = &["sin", "social insurance", "nas", "assurance sociale"];
 /// Context words for a BR CPF.
 pub(crate) static CPF_WORDS: &[&str] = &["cpf", "cadastro de pessoas"];
+/// Context words for a MX CURP.
 pub(crate) static CURP_WORDS: &[&str] = &["curp"];
 
 /// Detects national identifiers of Canada, Brazil and Mexico.

@@ -26,8 +26,11 @@ pub(crate) static ABN_WORDS: &[&str] = &["abn", "australian business number"];
 pub(crate) static MEDICARE_AU_WORDS: &[&str] = &["medicare"];
 /// Context words for an Aadhaar number.
 pub(crate) static AADHAAR_WORDS: &[&str] = &["aadhaar", "aadhar", "uidai", "uid"];
+/// Context words for an IN PAN (`pan` is also a card word: the primary account number).
 pub(crate) static PAN_WORDS: &[&str] = &["pan", "permanent account"];
+/// Context words for an IN GSTIN.
 pub(crate) static GSTIN_WORDS: &[&str] = &["gstin", "gst"];
+/// Context words for a SG NRIC / FIN.
 pub(crate) static NRIC_WORDS: &[&str] = &["nric", "fin", "ic number"];
 
 /// Detects Asia-Pacific national identifiers.

@@ -48,7 +48,9 @@ pub(crate) static NIR_WORDS: &[&str] = &[
 pub(crate) static PESEL_WORDS: &[&str] = &["pesel"];
 /// Context words for a UK NINO.
 pub(crate) static NINO_WORDS: &[&str] = &["national insurance", "nino", "ni number"];
+/// Context words for an ES NIF / NIE.
 pub(crate) static NIF_WORDS: &[&str] = &["nif", "nie", "dni", "documento"];
+/// Context words for an IT codice fiscale.
 pub(crate) static CF_WORDS: &[&str] = &["codice fiscale", "fiscal code", "cf"];
 
 /// Detects European national identifiers.

@@ -41,7 +41,7 @@ use std::cell::{OnceCell, RefCell};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{AhoCorasick, Anchored, MatchKind, StartKind, dfa, packed};
 
-use super::{context_only_lists, keyword_lists};
+use super::keyword_lists;
 
 /// The longest keyword, in bytes (bounds the searches around a window).
 pub(crate) const MAX_KEYWORD_LEN: usize = 64;
@@ -70,7 +70,9 @@ impl KeywordHit {
     /// Whether the keyword is one of `words` (a registered list: one AND; any other
     /// list: string compares).
     pub fn is_in(&self, words: &[&str]) -> bool {
-        match KEYWORD_INDEX.list(words) {
+        let list = KEYWORD_INDEX.list(words);
+        debug_assert!(list.is_some(), "unregistered keyword list {words:?}");
+        match list {
             Some(list) => self.groups & list.bit != 0,
             None => words.contains(&self.word),
         }
@@ -87,12 +89,13 @@ pub(crate) struct ListInfo {
     pub id: usize,
     /// Its bit in [`KeywordHit::groups`].
     pub bit: u64,
-    /// The list's words that are keywords, lowercased, as a leftmost literal search
-    /// (case-sensitive, run over lowercased text). Every occurrence of a word overlaps
-    /// one of its matches, inside the same run.
+    /// The list's words, lowercased, as a leftmost literal search (case-sensitive, run
+    /// over lowercased text). Every occurrence of a word overlaps one of its matches,
+    /// inside the same run. Each word is also a keyword (all registered lists feed the
+    /// automaton), so each occurrence that starts a word and is not hidden by an
+    /// overlapping longer keyword is a hit.
     finder: Option<Finder>,
-    /// The longest of the list's words that are keywords, in bytes; 0 when none is
-    /// (then no hit can ever be in the list).
+    /// The longest of the list's words, in bytes.
     pub longest: usize,
 }
 
@@ -202,37 +205,27 @@ impl KeywordIndex {
             .start_kind(StartKind::Unanchored)
             .build(&words)
             .ok();
-        let registered: Vec<&'static [&'static str]> = keyword_lists
-            .iter()
-            .chain(&context_only_lists())
-            .copied()
-            .collect();
         let groups = words
             .iter()
             .map(|w| {
-                registered
+                keyword_lists
                     .iter()
                     .enumerate()
                     .filter(|(_, l)| l.contains(w))
                     .fold(0u64, |m, (i, _)| m | 1u64 << (i % 64))
             })
             .collect();
-        let mut lists: Vec<ListInfo> = registered
+        let mut lists: Vec<ListInfo> = keyword_lists
             .iter()
             .enumerate()
             .map(|(i, &list)| {
-                let known: Vec<String> = list
-                    .iter()
-                    .filter(|w| words.contains(w))
-                    .map(|w| w.to_ascii_lowercase())
-                    .collect();
-                let finder = Finder::new(&known);
+                let lowered: Vec<String> = list.iter().map(|w| w.to_ascii_lowercase()).collect();
                 ListInfo {
                     words: list,
                     id: i,
                     bit: 1u64 << (i % 64),
-                    finder,
-                    longest: known.iter().map(String::len).max().unwrap_or(0),
+                    finder: Finder::new(&lowered),
+                    longest: lowered.iter().map(String::len).max().unwrap_or(0),
                 }
             })
             .collect();
@@ -654,6 +647,9 @@ impl Keywords {
         let from = start.saturating_sub(before);
         let to = end.saturating_add(after);
         let list = KEYWORD_INDEX.list(words);
+        // Only the words of registered lists are keywords: an unregistered list's other
+        // words would silently never be seen.
+        debug_assert!(list.is_some(), "unregistered context list {words:?}");
         // A hit that counts is a word of the list ending at or after `from` and starting
         // before `to`: it lies within the window widened by the list's longest word, in
         // the run of a finder match near the window. No match, no context.
@@ -834,17 +830,18 @@ mod tests {
     #[test]
     fn every_context_list_is_registered() {
         let index = &*KEYWORD_INDEX;
-        for list in keyword_lists().iter().chain(&context_only_lists()) {
+        for list in keyword_lists() {
             assert!(index.list(list).is_some(), "{list:?}");
+            // Every word of a list is a keyword: a word that is not can never be a hit.
+            for word in list {
+                assert!(index.words.contains(word), "{word:?}");
+            }
         }
         // Read where detectors read them, lists are found by address.
         use super::super::{personal, us_ssn};
         for list in [personal::DOB_WORDS, personal::TITLES, us_ssn::SSN_WORDS] {
             assert!(index.list(list).is_some(), "{list:?}");
         }
-        assert!(
-            keyword_lists().len() + context_only_lists().len() <= 64,
-            "one bit per list"
-        );
+        assert!(keyword_lists().len() <= 64, "one bit per list");
     }
 }

@@ -110,13 +110,16 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
     ]
 }
 
-/// Every context word of every family, lowercase ASCII. One automaton over all of them
-/// defines the keyword hits of a text (see `keywords.rs`).
+/// Every word list a detector reads context or trigger words from, lowercase. One
+/// automaton over all their words defines the keyword hits of a text (see
+/// `keywords.rs`), so a word is seen as context only if its list is here: every list
+/// passed to [`Input::context`] or [`KeywordHit::is_in`] must be (a test checks each
+/// word of each list is found, before and after a value).
 ///
 /// Lists are told apart by address (a hit's list membership is one AND), so they are
 /// `static`s read here at run time: a `static` array of them would be evaluated at
 /// compile time, where reading a `static` may copy what it points to.
-fn keyword_lists() -> [&'static [&'static str]; 37] {
+fn keyword_lists() -> [&'static [&'static str]; 47] {
     [
         phone::PHONE_WORDS,
         us_ssn::SSN_WORDS,
@@ -134,12 +137,18 @@ fn keyword_lists() -> [&'static [&'static str]; 37] {
         govid_europe::NIR_WORDS,
         govid_europe::PESEL_WORDS,
         govid_europe::NINO_WORDS,
+        govid_europe::NIF_WORDS,
+        govid_europe::CF_WORDS,
         govid_apac::TFN_WORDS,
         govid_apac::ABN_WORDS,
         govid_apac::MEDICARE_AU_WORDS,
         govid_apac::AADHAAR_WORDS,
+        govid_apac::PAN_WORDS,
+        govid_apac::GSTIN_WORDS,
+        govid_apac::NRIC_WORDS,
         govid_americas::SIN_WORDS,
         govid_americas::CPF_WORDS,
+        govid_americas::CURP_WORDS,
         health::NPI_WORDS,
         health::MRN_WORDS,
         health::NHS_WORDS,
@@ -149,30 +158,16 @@ fn keyword_lists() -> [&'static [&'static str]; 37] {
         health::MEDICATION_TERMS,
         personal::DOB_WORDS,
         personal::NAME_WORDS,
+        personal::TITLES,
         personal::GIVEN_NAMES,
+        personal::ADDRESS_WORDS,
         personal::IMEI_WORDS,
         personal::VIN_WORDS,
         network::IP_WORDS,
         network::VERSION_WORDS,
         secrets::SECRET_WORDS,
-    ]
-}
-
-/// Other word lists detectors filter keyword hits by. They add no keyword (only the
-/// words they share with [`keyword_lists`] can ever be hits), but registering them gives
-/// them a group bit and a literal search like the others.
-fn context_only_lists() -> [&'static [&'static str]; 10] {
-    [
-        personal::TITLES,
-        personal::ADDRESS_WORDS,
         secrets::AWS_SECRET_WORDS,
         secrets::PASSWORD_WORDS,
-        govid_apac::PAN_WORDS,
-        govid_apac::GSTIN_WORDS,
-        govid_apac::NRIC_WORDS,
-        govid_europe::NIF_WORDS,
-        govid_europe::CF_WORDS,
-        govid_americas::CURP_WORDS,
     ]
 }
 
@@ -640,6 +635,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every word of every registered list is seen as context, before and after a value, in any ASCII case.
+    #[test]
+    fn every_declared_context_word_is_found() {
+        let mut missing = Vec::new();
+        for list in keyword_lists() {
+            for word in list.iter() {
+                for cased in [word.to_string(), word.to_ascii_uppercase()] {
+                    let before = format!("{cased} 4242 x");
+                    let at = before.len() - 6;
+                    let after = format!("x 4242 {cased}");
+                    let seen_before = Input::new(&before).context(at, at + 4, list).before;
+                    let seen_after = Input::new(&after).context(2, 6, list).after;
+                    if !seen_before || !seen_after {
+                        missing.push(format!("{cased:?} ({seen_before}, {seen_after})"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "context words never seen: {missing:?}");
     }
 
     #[test]

@@ -434,8 +434,17 @@ const STREET_SUFFIXES: &[&str] = &[
     "Strasse",
     "Straße",
 ];
-pub(crate) static ADDRESS_WORDS: &[&str] =
-    &["address", "lives at", "ship to", "located at", "residence"];
+/// Context words for a street address (they raise its confidence). `ship to` is
+/// written with what follows it: a bare `ship to` would also match inside
+/// `membership token` and, keywords hiding the ones they overlap, hide `token`.
+pub(crate) static ADDRESS_WORDS: &[&str] = &[
+    "address",
+    "lives at",
+    "ship to ",
+    "ship to:",
+    "located at",
+    "residence",
+];
 /// Context words for an IMEI.
 pub(crate) static IMEI_WORDS: &[&str] = &["imei", "device id", "handset"];
 /// Context words for a VIN.

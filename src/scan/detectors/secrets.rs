@@ -9,6 +9,10 @@
 //!   PRIVATE KEY BLOCK`) to its `-----END ...-----` line; a block whose END line is
 //!   missing (a truncated paste still leaks the key) extends over the key body.
 //! - GITHUB_TOKEN: `ghp_|gho_|ghu_|ghs_|ghr_` + 36 alphanumerics, `github_pat_` + 82.
+//!   The 36 are 30 random characters and the base62 CRC32 of those 30
+//!   ([`github_token_valid`]): 0.99 when it matches, 0.75 when it does not (see
+//!   [`GITHUB_BAD_CHECKSUM`]). Fine-grained `github_pat_` tokens have no published
+//!   checksum; their prefix and length are the rule.
 //! - GITLAB_TOKEN: `glpat-` + 20 or more of `[A-Za-z0-9_-]`.
 //! - SLACK_TOKEN: `xoxb-|xoxp-|xoxa-|xoxr-|xoxs-|xoxe-` tokens and
 //!   `hooks.slack.com/services/...` webhook URLs.
@@ -34,7 +38,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
 use super::{Candidate, Detector, Input, class_info};
-use crate::scan::validators::shannon_entropy;
+use crate::scan::validators::{github_token_valid, shannon_entropy};
 use crate::scan::{ClassInfo, Severity};
 
 /// What a literal opens.
@@ -105,6 +109,16 @@ const LITERALS: &[(&str, Kind)] = &[
     ("passwd=", Kind::Password),
 ];
 const PEM_LABEL_MAX: usize = 64;
+
+/// Confidence of a classic GitHub token (`ghp_` ... + 36) whose checksum fails.
+///
+/// Still reported, not dropped: the prefix, the length and the charset are exact, and a
+/// secret scanner must not let a real token through because one character was mistyped
+/// or mangled on the way (a token one edit away from a live one is still worth
+/// rotating); what fails the checksum is mostly placeholders and examples
+/// (`ghp_xxxx...`), which a lower confidence tells apart. A valid checksum (a random
+/// body has one once in 62⁶) gets 0.99.
+const GITHUB_BAD_CHECKSUM: f32 = 0.75;
 
 /// Secret keywords (lowercase) for the context-revealed secrets.
 pub(crate) static SECRET_WORDS: &[&str] = &[
@@ -238,7 +252,15 @@ impl Detector for SecretsDetector {
                 Kind::Pem => pem_block(input, s).map(|(end, c)| (&self.private_key, s, end, c)),
                 Kind::GitHub => {
                     let end = token_end(alnum);
-                    (boundary && end - e == 36).then_some((&self.github, s, end, 0.99))
+                    (boundary && end - e == 36).then(|| {
+                        let body = input.bytes.get(e..end).unwrap_or_default();
+                        let confidence = if github_token_valid(body) {
+                            0.99
+                        } else {
+                            GITHUB_BAD_CHECKSUM
+                        };
+                        (&self.github, s, end, confidence)
+                    })
                 }
                 Kind::GitHubPat => {
                     let end = token_end(word);
@@ -637,6 +659,39 @@ mod tests {
             let text = format!("use {token} now");
             assert_eq!(spans(&text), [(entity.to_owned(), token)], "{token}");
         }
+    }
+
+    fn confidences(text: &str) -> Vec<(String, f32)> {
+        let mut out = Vec::new();
+        let detector = SecretsDetector::new();
+        detector.detect(&Input::new(text), &mut out);
+        out.iter()
+            .filter_map(|f| Some((text.get(f.start..f.end)?.to_owned(), f.confidence)))
+            .collect()
+    }
+
+    #[test]
+    fn github_checksum_sets_the_confidence() {
+        use crate::scan::validators::github_token_checksum;
+        let random = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123";
+        let check = github_token_checksum(random.as_bytes());
+        let check = std::str::from_utf8(&check).unwrap_or_default();
+        for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+            let token = format!("{prefix}{random}{check}");
+            assert_eq!(
+                confidences(&format!("export GH={token} now")),
+                [(token.clone(), 0.99)]
+            );
+            // One character changed: still reported, at the lower confidence.
+            let typo = token.replacen('D', "d", 1);
+            assert_eq!(
+                confidences(&format!("export GH={typo} now")),
+                [(typo.clone(), GITHUB_BAD_CHECKSUM)]
+            );
+        }
+        // The shape stays the rule: one character too many or too few is no token.
+        assert!(confidences(&format!("ghp_{random}{check}x")).is_empty());
+        assert!(confidences(&format!("ghp_{random}{}", &check[1..])).is_empty());
     }
 
     #[test]
