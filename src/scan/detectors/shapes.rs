@@ -2,8 +2,8 @@
 //! windows of consecutive digit groups that number rules read, and capital letters.
 //!
 //! Prose is mostly letters and spaces, so the one pass that finds digits and capitals
-//! first tests 32 bytes at a time for either (a fold the compiler turns into a handful
-//! of SIMD instructions) and only reads blocks that hold one, eight bytes at a time.
+//! turns each block of 32 bytes into two bit masks (a fold the compiler turns into a
+//! handful of SIMD compares) and visits only the set bits, a run of digits at a time.
 //!
 //! Digit windows replace a walk per number rule: every window of one to several digit
 //! groups joined by one consistent single-byte separator (` `, `-`, `.`, `/`) and
@@ -26,19 +26,6 @@ impl DigitGroup {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = ONES * 0x80;
-
-/// The high bit of every byte of `word` that lies in `lo..=hi` (both ASCII): two
-/// subtractions that cannot borrow across bytes, since every byte is first raised
-/// to 0x80 or more.
-fn in_range(word: u64, lo: u8, hi: u8) -> u64 {
-    let raised = word | HIGH;
-    let at_least_lo = raised.wrapping_sub(ONES * u64::from(lo));
-    let above_hi = raised.wrapping_sub(ONES * (u64::from(hi) + 1));
-    at_least_lo & !above_hi & !word & HIGH
-}
-
 /// Whether `b` is an ASCII digit.
 fn is_digit(b: u8) -> bool {
     b.wrapping_sub(b'0') < 10
@@ -50,9 +37,23 @@ fn is_capital(b: u8) -> bool {
     (b.wrapping_sub(b'A') < 26) | (b >= 0xC0)
 }
 
+/// Class bits of one byte: 1 for an ASCII digit, 2 for a capital (see [`is_capital`]).
+fn class_bits(b: u8) -> u8 {
+    u8::from(is_digit(b)) | (u8::from(is_capital(b)) << 1)
+}
+
+/// The low bits of the eight bytes of `word` (each 0 or 1), as an 8-bit mask: byte
+/// `i`'s bit lands on bit `56 + i` of the product, and no two partial products meet.
+fn byte_bits(word: u64) -> u32 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    ((word & ONES).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+}
+
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
-/// [`capitals`]), in one pass: blocks of 32 bytes without either are skipped with one
-/// vectorised test, the others are read eight bytes at a time.
+/// [`capitals`]), in one pass: each block of 32 bytes is mapped to class bytes (a
+/// loop the compiler vectorises), the eight-byte words of it that hold a digit or a
+/// capital (few, in prose) become bit masks, and only set bits are visited, a run of
+/// digits at a time.
 pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
     let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
     let mut capitals = Vec::with_capacity(64);
@@ -62,42 +63,35 @@ pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>)
         t.copy_from_slice(rest);
     }
     let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
+    let mut classes = [0u8; 32];
     for (k, block) in all.enumerate() {
-        // A plain fold over a fixed-size block vectorises; most blocks stop here.
-        let has_digit = block.iter().fold(false, |any, &b| any | is_digit(b));
-        let has_capital = block.iter().fold(false, |any, &b| any | is_capital(b));
-        if !has_digit && !has_capital {
-            continue;
+        for (c, &b) in classes.iter_mut().zip(block) {
+            *c = class_bits(b);
         }
-        let (words, _) = block.as_chunks::<8>();
+        let (words, _) = classes.as_chunks::<8>();
+        let (mut digits, mut upper) = (0u32, 0u32);
         for (w, word) in words.iter().enumerate() {
             let word = u64::from_le_bytes(*word);
-            let base = k * 32 + w * 8;
-            let mut digits = if has_digit {
-                in_range(word, b'0', b'9')
-            } else {
-                0
-            };
-            while digits != 0 {
-                let i = base + digits.trailing_zeros() as usize / 8;
-                match groups.last_mut() {
-                    Some(g) if g.end == i => g.end = i + 1,
-                    _ => groups.push(DigitGroup {
-                        start: i,
-                        end: i + 1,
-                    }),
-                }
-                digits &= digits - 1;
+            if word != 0 {
+                digits |= byte_bits(word) << (8 * w);
+                upper |= byte_bits(word >> 1) << (8 * w);
             }
-            let mut upper = if has_capital {
-                in_range(word, b'A', b'Z') | (word & (word << 1) & HIGH)
-            } else {
-                0
-            };
-            while upper != 0 {
-                capitals.push(base + upper.trailing_zeros() as usize / 8);
-                upper &= upper - 1;
+        }
+        let base = k * 32;
+        while digits != 0 {
+            // A whole run of digits at once: from the lowest set bit to the next clear one.
+            let from = digits.trailing_zeros() as usize;
+            let len = (digits >> from).trailing_ones() as usize;
+            let (start, end) = (base + from, base + from + len);
+            match groups.last_mut() {
+                Some(g) if g.end == start => g.end = end,
+                _ => groups.push(DigitGroup { start, end }),
             }
+            digits &= u32::MAX.checked_shl((from + len) as u32).unwrap_or(0);
+        }
+        while upper != 0 {
+            capitals.push(base + upper.trailing_zeros() as usize);
+            upper &= upper - 1;
         }
     }
     (groups, capitals)
@@ -375,18 +369,12 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn word_masks_equal_byte_tests(word in proptest::array::uniform8(proptest::num::u8::ANY)) {
-            let expected = |contains: fn(u8) -> bool| {
-                word.iter()
-                    .enumerate()
-                    .fold(0u64, |m, (j, &b)| m | (u64::from(contains(b)) << (8 * j + 7)))
-            };
-            let w = u64::from_le_bytes(word);
-            proptest::prop_assert_eq!(in_range(w, b'0', b'9'), expected(is_digit));
-            proptest::prop_assert_eq!(
-                in_range(w, b'A', b'Z') | (w & (w << 1) & HIGH),
-                expected(is_capital)
-            );
+        fn byte_bits_gathers_the_low_bit_of_each_byte(word in proptest::array::uniform8(0u8..4)) {
+            let expected = word
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (i, &b)| m | (u32::from(b & 1) << i));
+            proptest::prop_assert_eq!(byte_bits(u64::from_le_bytes(word)), expected);
         }
 
         #[test]
