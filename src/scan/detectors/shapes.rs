@@ -174,6 +174,20 @@ pub(crate) const MIN_WINDOW_DIGITS: usize = 6;
 /// Every separator any number rule accepts between digit groups.
 const WINDOW_SEPARATORS: &[u8] = b" -./";
 
+/// Windows of more groups than this get a packed shape no rule can have.
+const MAX_PACKED_GROUPS: usize = 12;
+
+/// Group lengths (each 1 to [`MAX_WINDOW_DIGITS`]) packed five bits each, first group
+/// highest; `u64::MAX` for more than [`MAX_PACKED_GROUPS`] groups. Two windows have the
+/// same packed value exactly when they have the same group lengths (no length is 0,
+/// so no shorter list packs like a longer one).
+pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
+    if lens.len() > MAX_PACKED_GROUPS {
+        return u64::MAX;
+    }
+    lens.iter().fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
+}
+
 /// One window of digit groups.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DigitWindow {
@@ -187,6 +201,8 @@ pub(crate) struct DigitWindow {
     pub sep: u8,
     /// The longest group in the window.
     pub widest: usize,
+    /// The lengths of its groups, packed (see [`pack_groups`]).
+    pub groups: u64,
     /// Where the window's digits start in [`DigitWindows::digits`].
     digits_at: usize,
     /// Number of digits.
@@ -198,6 +214,7 @@ pub(crate) struct DigitWindow {
 struct StoredWindow {
     start: usize,
     end: usize,
+    groups: u64,
     first: u32,
     digits_at: u32,
     sep: u8,
@@ -232,6 +249,8 @@ impl DigitWindows {
             };
             let mut sep = 0u8;
             let mut widest = 0u8;
+            let mut packed = 0u64;
+            let mut count = 0;
             let mut prev = *first;
             for g in groups.get(i..).unwrap_or_default() {
                 if g.start != first.start {
@@ -261,6 +280,12 @@ impl DigitWindows {
                 digits.extend_from_slice(chunk);
                 // Both at most MAX_WINDOW_DIGITS here.
                 widest = widest.max(g.len() as u8);
+                count += 1;
+                packed = if count > MAX_PACKED_GROUPS {
+                    u64::MAX
+                } else {
+                    packed << 5 | g.len() as u64
+                };
                 prev = *g;
                 if len < MIN_WINDOW_DIGITS {
                     continue;
@@ -268,6 +293,7 @@ impl DigitWindows {
                 windows.push(StoredWindow {
                     start: first.start,
                     end: g.end,
+                    groups: packed,
                     first: first_index,
                     digits_at,
                     sep,
@@ -296,6 +322,7 @@ impl DigitWindows {
                 first: w.first as usize,
                 sep: w.sep,
                 widest: usize::from(w.widest),
+                groups: w.groups,
                 digits_at: w.digits_at as usize,
                 len: usize::from(w.len),
             })
@@ -383,6 +410,35 @@ mod tests {
         ) {
             let naive: Vec<usize> = (0..b.len()).filter(|&i| is_capital(b[i])).collect();
             proptest::prop_assert_eq!(capitals(&b), naive);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_groups_equal_the_text_split(text in "[0-9 ./,a-]{0,60}") {
+            let groups = digit_groups(text.as_bytes());
+            let windows = DigitWindows::new(text.as_bytes(), &groups);
+            for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
+                for w in windows.of_len(len) {
+                    let lens: Vec<usize> = text.as_bytes()[w.start..w.end]
+                        .split(|b| !b.is_ascii_digit())
+                        .map(<[u8]>::len)
+                        .collect();
+                    proptest::prop_assert_eq!(w.groups, pack_groups(&lens));
+                    proptest::prop_assert_eq!(w.sep != 0, w.end - w.start > len);
+                }
+            }
+        }
+
+        #[test]
+        fn packing_tells_group_lists_apart(
+            a in proptest::collection::vec(1usize..=19, 0..14),
+            b in proptest::collection::vec(1usize..=19, 0..14),
+        ) {
+            let short = |v: &Vec<usize>| v.len() <= MAX_PACKED_GROUPS;
+            if short(&a) || short(&b) {
+                proptest::prop_assert_eq!(pack_groups(&a) == pack_groups(&b), a == b);
+            }
         }
     }
 

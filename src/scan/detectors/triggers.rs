@@ -89,8 +89,9 @@ impl KeySet {
 #[derive(Debug)]
 struct TermFilter {
     patterns: Vec<Vec<u8>>,
-    /// The hashed set of `blocks`' keys.
-    block_set: Vec<u64>,
+    /// The hashed set of `blocks`' keys (a fixed size, so that probes need no bounds
+    /// check).
+    block_set: Box<[u64; TermFilter::SET_BITS / 64]>,
     /// (block, pattern, offset) for each pattern of 7 bytes or more and alignment,
     /// sorted.
     blocks: Vec<(u32, usize, usize)>,
@@ -130,7 +131,7 @@ impl TermFilter {
             }
         }
         blocks.sort_unstable();
-        let mut block_set = vec![0u64; Self::SET_BITS / 64];
+        let mut block_set = Box::new([0u64; Self::SET_BITS / 64]);
         for &(block, _, _) in &blocks {
             let slot = Self::slot(block);
             if let Some(w) = block_set.get_mut(slot / 64) {
@@ -166,17 +167,18 @@ impl TermFilter {
     }
 
     fn slot(block: u32) -> usize {
+        // The top 16 bits: always below SET_BITS.
         (block.wrapping_mul(0x9E37_79B1) >> 16) as usize % Self::SET_BITS
     }
 
     /// Calls `each(pattern, start)` for every occurrence in `hay`, in no particular order.
     fn for_each(&self, hay: &[u8], mut each: impl FnMut(usize, usize)) {
         let (quads, _) = hay.as_chunks::<4>();
+        let set: &[u64; Self::SET_BITS / 64] = &self.block_set;
         for (k, quad) in quads.iter().enumerate() {
             let block = u32::from_le_bytes(*quad);
             let slot = Self::slot(block);
-            if self
-                .block_set
+            if set
                 .get(slot / 64)
                 .is_none_or(|w| w & (1 << (slot % 64)) == 0)
             {
