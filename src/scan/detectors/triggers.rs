@@ -95,6 +95,11 @@ struct TermFilter {
     /// (block, pattern, offset) for each pattern of 7 bytes or more and alignment,
     /// sorted.
     blocks: Vec<(u32, usize, usize)>,
+    /// Where each distinct block's entries are in `blocks`: (block, first, end) in an
+    /// open-addressing table (a power of two long, at most a quarter full; `end == 0`
+    /// is an empty slot). A probe that passes `block_set` costs one or two loads here
+    /// instead of a binary search over `blocks`.
+    block_index: Vec<(u32, u32, u32)>,
     /// Patterns of 4 to 6 bytes without their first byte, and their indices.
     medium: Option<packed::Searcher>,
     medium_ids: Vec<usize>,
@@ -131,6 +136,25 @@ impl TermFilter {
             }
         }
         blocks.sort_unstable();
+        let mut block_index = vec![(0u32, 0u32, 0u32); (blocks.len() * 4).next_power_of_two()];
+        let mut first = 0;
+        while let Some(&(block, _, _)) = blocks.get(first) {
+            let end = first + blocks.get(first..).map_or(0, |rest| {
+                rest.iter().take_while(|b| b.0 == block).count()
+            });
+            let mut at = Self::index_slot(block, block_index.len());
+            while block_index.get(at).is_some_and(|e| e.2 != 0) {
+                at = (at + 1) % block_index.len();
+            }
+            if let (Some(entry), Ok(from), Ok(to)) = (
+                block_index.get_mut(at),
+                u32::try_from(first),
+                u32::try_from(end),
+            ) {
+                *entry = (block, from, to);
+            }
+            first = end;
+        }
         let mut block_set = Box::new([0u64; Self::SET_BITS / 64]);
         for &(block, _, _) in &blocks {
             let slot = Self::slot(block);
@@ -160,6 +184,7 @@ impl TermFilter {
             patterns,
             block_set,
             blocks,
+            block_index,
             medium: teddy,
             medium_ids,
             short,
@@ -169,6 +194,30 @@ impl TermFilter {
     fn slot(block: u32) -> usize {
         // The top 16 bits: always below SET_BITS.
         (block.wrapping_mul(0x9E37_79B1) >> 16) as usize % Self::SET_BITS
+    }
+
+    /// The home slot of `block` in a `block_index` of `len` slots (a power of two).
+    fn index_slot(block: u32, len: usize) -> usize {
+        (block.wrapping_mul(0x85EB_CA6B) >> 16) as usize & (len - 1)
+    }
+
+    /// The entries of `blocks` for `block`.
+    fn entries(&self, block: u32) -> &[(u32, usize, usize)] {
+        let len = self.block_index.len();
+        let mut at = Self::index_slot(block, len);
+        while let Some(&(b, first, end)) = self.block_index.get(at) {
+            if end == 0 {
+                break;
+            }
+            if b == block {
+                return self
+                    .blocks
+                    .get(first as usize..end as usize)
+                    .unwrap_or_default();
+            }
+            at = (at + 1) & (len - 1);
+        }
+        &[]
     }
 
     /// Calls `each(pattern, start)` for every occurrence in `hay`, in no particular order.
@@ -184,11 +233,7 @@ impl TermFilter {
             {
                 continue;
             }
-            let first = self.blocks.partition_point(|b| b.0 < block);
-            for &(b, id, offset) in self.blocks.get(first..).unwrap_or_default() {
-                if b != block {
-                    break;
-                }
+            for &(_, id, offset) in self.entries(block) {
                 let Some(start) = (4 * k).checked_sub(offset) else {
                     continue;
                 };
