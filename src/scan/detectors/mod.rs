@@ -183,7 +183,9 @@ pub(crate) const CONTEXT_AFTER: usize = 32;
 
 /// Whether `s` has the shape `pattern`: `A` an ASCII uppercase letter, `a` any ASCII
 /// letter, `9` an ASCII digit, `X` an uppercase letter or digit, `?` any byte; any
-/// other pattern byte must match itself.
+/// other pattern byte must match itself. Always inlined: every pattern is a literal, so
+/// each call site compiles to a handful of byte tests.
+#[inline(always)]
 pub(crate) fn shape(s: &[u8], pattern: &[u8]) -> bool {
     s.len() == pattern.len()
         && s.iter().zip(pattern).all(|(&b, &p)| match p {

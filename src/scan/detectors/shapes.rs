@@ -122,7 +122,7 @@ pub(crate) struct LengthIndex {
 
 impl LengthIndex {
     /// Lengths from this one up share a group.
-    const LONGEST: usize = 64;
+    const LONGEST: usize = 32;
 
     /// Indexes items of the given lengths.
     pub fn new(lengths: impl Iterator<Item = usize> + Clone) -> Self {
