@@ -87,6 +87,11 @@ impl Detector for NetworkDetector {
             }
             next_dot = hi;
             let window = bytes.get(lo..hi).unwrap_or_default();
+            // Most digits of prose have no dot near them: one word-at-a-time search
+            // (`slice::contains` of a byte) before the byte loop.
+            if !window.contains(&b'.') {
+                continue;
+            }
             for (at, _) in (lo..).zip(window).filter(|&(_, &b)| b == b'.') {
                 if at < resume {
                     continue;

@@ -251,8 +251,12 @@ impl DigitWindows {
             let mut widest = 0u8;
             let mut packed = 0u64;
             let mut count = 0;
+            let mut len = 0;
+            // Groups of this chain whose digits are in `digits` already: they are copied
+            // only once a window reaches MIN_WINDOW_DIGITS (most groups never do).
+            let mut copied = 0;
             let mut prev = *first;
-            for g in groups.get(i..).unwrap_or_default() {
+            for (n, g) in groups.get(i..).unwrap_or_default().iter().enumerate() {
                 if g.start != first.start {
                     // One separator byte, the same one all along the window.
                     let joined = (g.start == prev.end + 1)
@@ -270,14 +274,10 @@ impl DigitWindows {
                     };
                     sep = joined;
                 }
-                let Some(chunk) = bytes.get(g.start..g.end) else {
-                    break;
-                };
-                let len = digits.len() - digits_at as usize + chunk.len();
+                len += g.len();
                 if len > MAX_WINDOW_DIGITS {
                     break;
                 }
-                digits.extend_from_slice(chunk);
                 // Both at most MAX_WINDOW_DIGITS here.
                 widest = widest.max(g.len() as u8);
                 count += 1;
@@ -290,6 +290,10 @@ impl DigitWindows {
                 if len < MIN_WINDOW_DIGITS {
                     continue;
                 }
+                for h in groups.get(i + copied..=i + n).unwrap_or_default() {
+                    digits.extend_from_slice(bytes.get(h.start..h.end).unwrap_or_default());
+                }
+                copied = n + 1;
                 windows.push(StoredWindow {
                     start: first.start,
                     end: g.end,
