@@ -212,8 +212,8 @@ pub(crate) struct DigitWindow {
 /// A [`DigitWindow`] as stored: a dense text has hundreds of thousands of windows.
 #[derive(Debug, Clone, Copy)]
 struct StoredWindow {
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
     groups: u64,
     first: u32,
     digits_at: u32,
@@ -225,10 +225,9 @@ struct StoredWindow {
 /// Every digit window of a text, by digit count.
 #[derive(Debug)]
 pub(crate) struct DigitWindows {
-    /// All windows, in order of start.
-    windows: Vec<StoredWindow>,
-    /// The windows by digit count.
-    by_len: LengthIndex,
+    /// The windows of each digit count, each list in order of start (stored apart, so
+    /// that a rule reading the lengths it accepts reads consecutive memory).
+    by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1],
     /// For each group, the digits of the longest chain starting there.
     digits: Vec<u8>,
 }
@@ -236,15 +235,21 @@ pub(crate) struct DigitWindows {
 impl DigitWindows {
     /// Lists the windows over `groups` of `bytes`.
     pub fn new(bytes: &[u8], groups: &[DigitGroup]) -> Self {
-        let mut windows: Vec<StoredWindow> = Vec::with_capacity(groups.len() * 2);
+        let mut by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1] =
+            std::array::from_fn(|_| Vec::new());
         let mut digits = Vec::with_capacity(groups.len() * 8);
         for (i, first) in groups.iter().enumerate() {
             if first.len() > MAX_WINDOW_DIGITS {
                 continue;
             }
-            // Indices and digit offsets beyond u32 (a text of gigabytes) end the list.
-            let (Ok(first_index), Ok(digits_at)) = (u32::try_from(i), u32::try_from(digits.len()))
-            else {
+            // Indices, offsets and digit offsets beyond u32 (a text of gigabytes) end
+            // the list.
+            let (Ok(first_index), Ok(digits_at), Ok(start), Ok(_)) = (
+                u32::try_from(i),
+                u32::try_from(digits.len()),
+                u32::try_from(first.start),
+                u32::try_from(first.end + MAX_WINDOW_DIGITS * 2),
+            ) else {
                 break;
             };
             let mut sep = 0u8;
@@ -294,35 +299,37 @@ impl DigitWindows {
                     digits.extend_from_slice(bytes.get(h.start..h.end).unwrap_or_default());
                 }
                 copied = n + 1;
-                windows.push(StoredWindow {
-                    start: first.start,
-                    end: g.end,
+                // `g.end` is within MAX_WINDOW_DIGITS * 2 bytes of `first.end` (at most
+                // that many digits and separators), checked above to fit.
+                let window = StoredWindow {
+                    start,
+                    end: u32::try_from(g.end).unwrap_or(u32::MAX),
                     groups: packed,
                     first: first_index,
                     digits_at,
                     sep,
                     widest,
                     len: len as u8,
-                });
+                };
+                if let Some(list) = by_len.get_mut(len) {
+                    list.push(window);
+                }
             }
         }
-        let by_len = LengthIndex::new(windows.iter().map(|w| usize::from(w.len)));
-        DigitWindows {
-            windows,
-            by_len,
-            digits,
-        }
+        DigitWindows { by_len, digits }
     }
 
     /// The windows of exactly `len` digits, in order of start (none below
     /// [`MIN_WINDOW_DIGITS`]).
     pub fn of_len(&self, len: usize) -> impl Iterator<Item = DigitWindow> + '_ {
         self.by_len
-            .of_len(len)
-            .filter_map(|i| self.windows.get(i))
+            .get(len)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
             .map(|w| DigitWindow {
-                start: w.start,
-                end: w.end,
+                start: w.start as usize,
+                end: w.end as usize,
                 first: w.first as usize,
                 sep: w.sep,
                 widest: usize::from(w.widest),
@@ -334,7 +341,7 @@ impl DigitWindows {
 
     /// Whether there is any window of `len` digits.
     pub fn has_len(&self, len: usize) -> bool {
-        self.of_len(len).next().is_some()
+        self.by_len.get(len).is_some_and(|list| !list.is_empty())
     }
 
     /// The digits of `window`, without separators.
