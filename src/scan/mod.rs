@@ -309,10 +309,13 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
             before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
         };
         // Non-overlapping occurrences, left to right (as `str::match_indices`); those
-        // that overlap a finding (binary search) are never new.
+        // that overlap a finding are never new. Occurrences come in start order, so
+        // the first finding ending after each is found by galloping forward from the
+        // previous one rather than by a binary search over all of them.
+        let mut at = 0;
         for start in occurrences_of(text.as_bytes(), value.as_bytes()) {
             let end = start + value.len();
-            let at = findings.partition_point(|k| k.end <= start);
+            at = gallop(&findings, at, |k| k.end <= start);
             let free_of_findings = findings.get(at).is_none_or(|k| end <= k.start);
             if !free_of_findings || (short && glued(start, end)) {
                 continue;
@@ -336,6 +339,25 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
     all.extend(extra);
     all.sort_by_key(|f| f.start);
     all
+}
+
+/// `from + items[from..].partition_point(pred)` for a `pred` true on a prefix of
+/// `items`, found by probing `from`, `from + 1`, `from + 3`, `from + 7`, ... and then
+/// searching the last gap: cheap when the answer is near `from`.
+fn gallop<T>(items: &[T], from: usize, pred: impl Fn(&T) -> bool) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    // Every item before `lo` satisfies `pred`; the one at `lo + step - 1`, if any, is
+    // the next probe.
+    while let Some(item) = items.get(lo + step - 1) {
+        if !pred(item) {
+            break;
+        }
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step - 1).min(items.len());
+    lo + items.get(lo..hi).unwrap_or_default().partition_point(pred)
 }
 
 /// A fast, non-cryptographic hasher for the set of found values (short strings from
