@@ -19,6 +19,13 @@
 //! case-sensitive and a substring classifier. A line is `setup index: findings`, each
 //! finding as `type/class@start..end:confidence:severity`.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs
+)]
+
 use std::io::Write;
 
 use customs::scan::{Classifier, Scanner};
@@ -42,6 +49,7 @@ impl Rng {
 
 /// Pieces the mutations insert: separators, context words (of many families),
 /// digits, evasion characters.
+#[rustfmt::skip]
 const INSERTS: &[&str] = &[
     " ", "-", ".", "/", ",", ":", "@", "\n", "  ", "(", ")", "+", "_", "=", "'", "\"",
     "ssn", "SSN ", "card ", "cvv ", "exp ", "iban ", "phone: ", "tel ", "dob ", "born ",

@@ -371,7 +371,9 @@ impl std::hash::Hasher for WordHasher {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         let (words, tail) = bytes.as_chunks::<8>();
         for word in words {
-            self.0 = (self.0 ^ u64::from_le_bytes(*word)).wrapping_mul(K).rotate_left(29);
+            self.0 = (self.0 ^ u64::from_le_bytes(*word))
+                .wrapping_mul(K)
+                .rotate_left(29);
         }
         let mut last = [0u8; 8];
         if let Some(t) = last.get_mut(..tail.len()) {

@@ -813,14 +813,23 @@ mod tests {
         let index = &*KEYWORD_INDEX;
         for words in keyword_lists().iter().chain(&context_only_lists()) {
             let found = index.list(words);
-            assert!(found.is_some_and(|l| std::ptr::eq(l.words, *words)), "{words:?}");
+            assert!(
+                found.is_some_and(|l| std::ptr::eq(l.words, *words)),
+                "{words:?}"
+            );
             // The binary search this table replaced.
             let addr = words.as_ptr() as usize;
             let at = index
                 .lists
                 .partition_point(|l| (l.words.as_ptr() as usize) < addr);
-            let searched = index.lists.get(at).filter(|l| std::ptr::eq(l.words, *words));
-            assert!(std::ptr::eq(found.map_or(std::ptr::null(), |l| l), searched.map_or(std::ptr::null(), |l| l)));
+            let searched = index
+                .lists
+                .get(at)
+                .filter(|l| std::ptr::eq(l.words, *words));
+            assert!(std::ptr::eq(
+                found.map_or(std::ptr::null(), |l| l),
+                searched.map_or(std::ptr::null(), |l| l)
+            ));
         }
         let unregistered: &[&str] = &["ssn", "card"];
         assert!(index.list(unregistered).is_none());

@@ -185,7 +185,8 @@ pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
     if lens.len() > MAX_PACKED_GROUPS {
         return u64::MAX;
     }
-    lens.iter().fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
+    lens.iter()
+        .fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
 }
 
 /// One window of digit groups.

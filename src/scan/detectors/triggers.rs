@@ -139,9 +139,10 @@ impl TermFilter {
         let mut block_index = vec![(0u32, 0u32, 0u32); (blocks.len() * 4).next_power_of_two()];
         let mut first = 0;
         while let Some(&(block, _, _)) = blocks.get(first) {
-            let end = first + blocks.get(first..).map_or(0, |rest| {
-                rest.iter().take_while(|b| b.0 == block).count()
-            });
+            let end = first
+                + blocks
+                    .get(first..)
+                    .map_or(0, |rest| rest.iter().take_while(|b| b.0 == block).count());
             let mut at = Self::index_slot(block, block_index.len());
             while block_index.get(at).is_some_and(|e| e.2 != 0) {
                 at = (at + 1) % block_index.len();
