@@ -50,10 +50,10 @@ fn byte_bits(word: u64) -> u32 {
 }
 
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
-/// [`capitals`]), in one pass: each block of 32 bytes is mapped to class bytes (a
-/// loop the compiler vectorises), the eight-byte words of it that hold a digit or a
-/// capital (few, in prose) become bit masks, and only set bits are visited, a run of
-/// digits at a time.
+/// [`capitals`]), in one pass: a block of 32 bytes that holds either (a vectorised
+/// "any" test) is mapped to class bytes (a loop the compiler vectorises), the
+/// eight-byte words of it that hold a digit or a capital become bit masks, and only
+/// set bits are visited, a run of digits at a time.
 pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
     let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
     let mut capitals = Vec::with_capacity(64);
@@ -65,6 +65,13 @@ pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>)
     let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
     let mut classes = [0u8; 32];
     for (k, block) in all.enumerate() {
+        // Most blocks of prose hold neither: one vectorised "any" test first.
+        if !block
+            .iter()
+            .fold(false, |any, &b| any | is_digit(b) | is_capital(b))
+        {
+            continue;
+        }
         for (c, &b) in classes.iter_mut().zip(block) {
             *c = class_bits(b);
         }
