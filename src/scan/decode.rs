@@ -47,10 +47,12 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
     // a block is first tested whole for a byte below `+` (space, most punctuation,
     // controls: one word-sized subtraction), and only the rest byte by byte. No seed
     // (digit, padding) is needed.
-    let mut i = 0;
-    while let Some(block) = bytes.get(i..i + 8) {
-        if has_byte_below(block, b'+') || !block.iter().all(|&c| is_b64(c)) {
-            i += 8;
+    let (blocks, _) = bytes.as_chunks::<8>();
+    // Blocks before `next` lie inside a token already looked at.
+    let mut next = 0;
+    for (k, block) in blocks.iter().enumerate() {
+        let i = k * 8;
+        if i < next || has_byte_below(block, b'+') || !block.iter().all(|&c| is_b64(c)) {
             continue;
         }
         let mut start = i;
@@ -65,7 +67,7 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
         while bytes.get(end) == Some(&b'=') && end - body_end < 2 {
             end += 1;
         }
-        i = end.div_ceil(8) * 8;
+        next = end.div_ceil(8) * 8;
         if end - start < 16 {
             continue;
         }
@@ -92,12 +94,9 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
 
 /// Whether one of the 8 bytes of `block` is below `limit` (at most 128): the classic
 /// word-at-a-time test, exact for "is there one".
-fn has_byte_below(block: &[u8], limit: u8) -> bool {
-    let Ok(eight) = <[u8; 8]>::try_from(block) else {
-        return block.iter().any(|&b| b < limit);
-    };
+fn has_byte_below(block: &[u8; 8], limit: u8) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let word = u64::from_le_bytes(eight);
+    let word = u64::from_le_bytes(*block);
     word.wrapping_sub(ONES * u64::from(limit)) & !word & (ONES * 0x80) != 0
 }
 

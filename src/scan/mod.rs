@@ -292,8 +292,8 @@ const DECODE_DEPTH: usize = 2;
 /// after redaction would find it, since its neighbour became a placeholder.
 fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
     let mut occurrences: Vec<Candidate<'s>> = Vec::new();
-    let mut seen: std::collections::HashSet<&str> =
-        std::collections::HashSet::with_capacity(findings.len());
+    let mut seen: std::collections::HashSet<&str, std::hash::BuildHasherDefault<WordHasher>> =
+        std::collections::HashSet::with_capacity_and_hasher(findings.len(), Default::default());
     for f in &findings {
         let Some(value) = text.get(f.start..f.end) else {
             continue;
@@ -310,10 +310,13 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
             before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
         };
         // Non-overlapping occurrences, left to right (as `str::match_indices`); those
-        // that overlap a finding (binary search) are never new.
+        // that overlap a finding are never new. Occurrences come in start order, so
+        // the first finding ending after each is found by galloping forward from the
+        // previous one rather than by a binary search over all of them.
+        let mut at = 0;
         for start in occurrences_of(text.as_bytes(), value.as_bytes()) {
             let end = start + value.len();
-            let at = findings.partition_point(|k| k.end <= start);
+            at = gallop(&findings, at, |k| k.end <= start);
             let free_of_findings = findings.get(at).is_none_or(|k| end <= k.start);
             if !free_of_findings || (short && glued(start, end)) {
                 continue;
@@ -337,6 +340,58 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
     all.extend(extra);
     all.sort_by_key(|f| f.start);
     all
+}
+
+/// `from + items[from..].partition_point(pred)` for a `pred` true on a prefix of
+/// `items`, found by probing `from`, `from + 1`, `from + 3`, `from + 7`, ... and then
+/// searching the last gap: cheap when the answer is near `from`.
+fn gallop<T>(items: &[T], from: usize, pred: impl Fn(&T) -> bool) -> usize {
+    let mut lo = from;
+    let mut step = 1;
+    // Every item before `lo` satisfies `pred`; the one at `lo + step - 1`, if any, is
+    // the next probe.
+    while let Some(item) = items.get(lo + step - 1) {
+        if !pred(item) {
+            break;
+        }
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step - 1).min(items.len());
+    lo + items.get(lo..hi).unwrap_or_default().partition_point(pred)
+}
+
+/// A fast, non-cryptographic hasher for the set of found values (short strings from
+/// the scanned text; a collision only costs a comparison): eight bytes at a time,
+/// multiply and rotate.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let (words, tail) = bytes.as_chunks::<8>();
+        for word in words {
+            self.0 = (self.0 ^ u64::from_le_bytes(*word))
+                .wrapping_mul(K)
+                .rotate_left(29);
+        }
+        let mut last = [0u8; 8];
+        if let Some(t) = last.get_mut(..tail.len()) {
+            t.copy_from_slice(tail);
+        }
+        self.0 = (self.0 ^ u64::from_le_bytes(last) ^ (bytes.len() as u64) << 59)
+            .wrapping_mul(K)
+            .rotate_left(29);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 32)
+    }
 }
 
 /// The starts of the non-overlapping occurrences of `needle` in `hay`, left to right
@@ -391,9 +446,10 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     if candidates.len() <= 1 {
         return candidates;
     }
-    // Start order; equal starts keep proposal order.
+    // Start order; equal starts keep proposal order (a stable sort: each detector
+    // proposes in start order, and merging those runs is cheap).
     let mut by_start: Vec<(usize, &Candidate<'s>)> = candidates.iter().enumerate().collect();
-    by_start.sort_unstable_by_key(|&(i, c)| (c.start, i));
+    by_start.sort_by_key(|&(_, c)| c.start);
     let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
         b.1.severity()
             .cmp(&a.1.severity())
@@ -438,7 +494,7 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     }
     // Clusters come in start order and a cluster's kept spans do not overlap: only
     // within a cluster can the order be off.
-    kept.sort_unstable_by_key(|c| c.start);
+    kept.sort_by_key(|c| c.start);
     kept
 }
 

@@ -383,3 +383,19 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn galloping_equals_the_binary_search(
+        mut ends in proptest::collection::vec(0usize..200, 0..60),
+        from_pick in 0usize..60,
+        limit in 0usize..220,
+    ) {
+        ends.sort_unstable();
+        let pred = |e: &usize| *e <= limit;
+        let answer = ends.partition_point(pred);
+        // Any `from` at or before the answer.
+        let from = from_pick.min(answer);
+        prop_assert_eq!(gallop(&ends, from, pred), answer);
+    }
+}

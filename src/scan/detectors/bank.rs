@@ -109,7 +109,11 @@ impl Detector for BankDetector {
         // SWIFT word (before or after).
         let bytes = input.bytes;
         for &i in input.capitals() {
-            if !bytes.get(i).is_some_and(u8::is_ascii_uppercase) || !input.word_boundary_before(i) {
+            // A BIC starts with four capitals: the second byte settles most capitals.
+            if !bytes.get(i).is_some_and(u8::is_ascii_uppercase)
+                || !bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase)
+                || !input.word_boundary_before(i)
+            {
                 continue;
             }
             let mut end = i;

@@ -170,6 +170,10 @@ pub(crate) struct KeywordIndex {
     groups: Vec<u64>,
     /// Registered lists, sorted by address.
     lists: Vec<ListInfo>,
+    /// `lists` by address: an open-addressing table of indices plus one (0: empty),
+    /// filled in `lists` order, so a lookup is a hash and a load or two rather than a
+    /// binary search (it runs for every context question and list test).
+    list_slots: Vec<u16>,
     /// Bytes (lowercased) that occur in some keyword.
     alphabet: [bool; 256],
     /// Two-byte keywords (lowercased).
@@ -181,6 +185,11 @@ pub(crate) struct KeywordIndex {
 /// Built once, on first use.
 pub(crate) static KEYWORD_INDEX: std::sync::LazyLock<KeywordIndex> =
     std::sync::LazyLock::new(KeywordIndex::build);
+
+/// The home slot of a list at address `addr` in a table of `len` slots (a power of two).
+fn list_slot(addr: usize, len: usize) -> usize {
+    ((addr as u64 >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
+}
 
 fn trigram_slot(a: u8, b: u8, c: u8) -> usize {
     let key = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
@@ -230,6 +239,16 @@ impl KeywordIndex {
             })
             .collect();
         lists.sort_by_key(|l| l.words.as_ptr() as usize);
+        let mut list_slots = vec![0u16; (lists.len() * 4).next_power_of_two()];
+        for (i, l) in lists.iter().enumerate() {
+            let mut at = list_slot(l.words.as_ptr() as usize, list_slots.len());
+            while list_slots.get(at).is_some_and(|&v| v != 0) {
+                at = (at + 1) % list_slots.len();
+            }
+            if let (Some(slot), Ok(v)) = (list_slots.get_mut(at), u16::try_from(i + 1)) {
+                *slot = v;
+            }
+        }
 
         let mut alphabet = [false; 256];
         let mut pairs = Vec::new();
@@ -256,6 +275,7 @@ impl KeywordIndex {
             words,
             groups,
             lists,
+            list_slots,
             alphabet,
             pairs,
             trigrams,
@@ -264,11 +284,19 @@ impl KeywordIndex {
 
     /// The registered list `words` (by address), if it is one.
     pub fn list(&self, words: &[&str]) -> Option<&ListInfo> {
+        // The first list (in address order) at this address, as a binary search for it
+        // would find; then the same identity test.
         let addr = words.as_ptr() as usize;
-        let at = self
-            .lists
-            .partition_point(|l| (l.words.as_ptr() as usize) < addr);
-        self.lists.get(at).filter(|l| std::ptr::eq(l.words, words))
+        let len = self.list_slots.len();
+        let mut at = list_slot(addr, len);
+        while let Some(&v) = self.list_slots.get(at) {
+            let l = self.lists.get(usize::from(v).checked_sub(1)?)?;
+            if l.words.as_ptr() as usize == addr {
+                return Some(l).filter(|l| std::ptr::eq(l.words, words));
+            }
+            at = (at + 1) & (len - 1);
+        }
+        None
     }
 
     fn has_trigram(&self, a: u8, b: u8, c: u8) -> bool {
@@ -774,6 +802,34 @@ mod tests {
             "{text:?} {windows:?}"
         );
         one_by_one
+    }
+
+    #[test]
+    fn every_registered_list_is_found_by_address_and_nothing_else() {
+        let index = &*KEYWORD_INDEX;
+        for words in keyword_lists().iter().chain(&context_only_lists()) {
+            let found = index.list(words);
+            assert!(
+                found.is_some_and(|l| std::ptr::eq(l.words, *words)),
+                "{words:?}"
+            );
+            // The binary search this table replaced.
+            let addr = words.as_ptr() as usize;
+            let at = index
+                .lists
+                .partition_point(|l| (l.words.as_ptr() as usize) < addr);
+            let searched = index
+                .lists
+                .get(at)
+                .filter(|l| std::ptr::eq(l.words, *words));
+            assert!(std::ptr::eq(
+                found.map_or(std::ptr::null(), |l| l),
+                searched.map_or(std::ptr::null(), |l| l)
+            ));
+        }
+        let unregistered: &[&str] = &["ssn", "card"];
+        assert!(index.list(unregistered).is_none());
+        assert!(index.list(&[]).is_none());
     }
 
     #[test]

@@ -53,7 +53,7 @@ use std::cell::OnceCell;
 use std::fmt;
 
 pub(crate) use keywords::{Context, KeywordHit};
-pub(crate) use shapes::{DigitGroup, DigitWindows};
+pub(crate) use shapes::{DigitGroup, DigitWindow, DigitWindows};
 
 use super::{ClassInfo, Severity};
 
@@ -178,7 +178,9 @@ pub(crate) const CONTEXT_AFTER: usize = 32;
 
 /// Whether `s` has the shape `pattern`: `A` an ASCII uppercase letter, `a` any ASCII
 /// letter, `9` an ASCII digit, `X` an uppercase letter or digit, `?` any byte; any
-/// other pattern byte must match itself.
+/// other pattern byte must match itself. Always inlined: every pattern is a literal, so
+/// each call site compiles to a handful of byte tests.
+#[inline(always)]
 pub(crate) fn shape(s: &[u8], pattern: &[u8]) -> bool {
     s.len() == pattern.len()
         && s.iter().zip(pattern).all(|(&b, &p)| match p {
@@ -476,31 +478,24 @@ impl NumberRule {
                 if w.sep != 0 && !self.separators.contains(&w.sep) {
                     continue;
                 }
-                self.check(input, w.start, w.end, windows.digits(&w), out);
+                self.check(input, &w, windows.digits(&w), out);
             }
         }
     }
 
-    /// The rule's checks on one window `start..end` with digits `digits`.
+    /// The rule's checks on one window with digits `digits`.
     fn check<'s>(
         &'s self,
         input: &Input<'_>,
-        start: usize,
-        end: usize,
+        w: &DigitWindow,
         digits: &[u8],
         out: &mut Vec<Candidate<'s>>,
     ) {
-        let formatted = end - start > digits.len();
-        if formatted && !self.groups.is_empty() {
-            let lens = input
-                .bytes
-                .get(start..end)
-                .unwrap_or_default()
-                .split(|b| !b.is_ascii_digit())
-                .map(<[u8]>::len);
-            if !lens.eq(self.groups.iter().copied()) {
-                return;
-            }
+        let (start, end) = (w.start, w.end);
+        // Groups joined by separators: the formatted form.
+        let formatted = w.sep != 0;
+        if formatted && !self.groups.is_empty() && w.groups != shapes::pack_groups(self.groups) {
+            return;
         }
         if !input.standalone_number(start, end) || !(self.validate)(digits) {
             return;

@@ -87,14 +87,14 @@ impl Detector for NetworkDetector {
             }
             next_dot = hi;
             let window = bytes.get(lo..hi).unwrap_or_default();
-            for (at, _) in (lo..).zip(window).filter(|&(_, &b)| b == b'.') {
-                if at < resume {
-                    continue;
-                }
-                if let Some(end) = self.cisco_mac(input, at, out) {
+            for_each_dot(window, |j| {
+                let at = lo + j;
+                if at >= resume
+                    && let Some(end) = self.cisco_mac(input, at, out)
+                {
                     resume = end;
                 }
-            }
+            });
         }
     }
 }
@@ -193,6 +193,31 @@ fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
     .then_some(end)
 }
 
+/// Calls `each(i)` for every `i` with `window[i] == b'.'`, in order: eight bytes at a
+/// time (an exact word-at-a-time test for a byte equal to `.`), so that the windows
+/// around digits, which mostly hold no dot or one, cost a few instructions each.
+fn for_each_dot(window: &[u8], mut each: impl FnMut(usize)) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = ONES * 0x7F;
+    let (words, tail) = window.as_chunks::<8>();
+    for (k, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word) ^ (ONES * u64::from(b'.'));
+        // The high bit of each byte of `x` that is zero, and of no other (no carry
+        // crosses a byte: each sum is at most 0xFE).
+        let mut dots = !(((x & LOW7) + LOW7) | x) & !LOW7;
+        while dots != 0 {
+            each(k * 8 + dots.trailing_zeros() as usize / 8);
+            dots &= dots - 1;
+        }
+    }
+    let base = words.len() * 8;
+    for (j, &b) in tail.iter().enumerate() {
+        if b == b'.' {
+            each(base + j);
+        }
+    }
+}
+
 /// The IPv6 address containing the `:` at `at`, if there is one.
 fn ipv6_around(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     let bytes = input.bytes;
@@ -215,4 +240,20 @@ fn ipv6_around(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     }
     candidate.parse::<Ipv6Addr>().ok()?;
     (input.word_boundary_before(start) && input.word_boundary_after(end)).then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn dots_are_found_word_at_a_time(window in proptest::collection::vec(
+            proptest::sample::select(b"..-/ 09aZ\x00\xae\xff".to_vec()), 0..40)) {
+            let mut found = Vec::new();
+            for_each_dot(&window, |i| found.push(i));
+            let naive: Vec<usize> = (0..window.len()).filter(|&i| window[i] == b'.').collect();
+            proptest::prop_assert_eq!(found, naive);
+        }
+    }
 }

@@ -676,6 +676,15 @@ fn is_capitalised(word: &str) -> bool {
         && chars.all(|c| c.is_lowercase() || c == '\'' || c == '-')
 }
 
+/// Whether a capitalised word may start at `from`: false at the end of the text and at
+/// an ASCII byte other than a capital (the cheap test before splitting words; a
+/// non-ASCII byte is left to [`is_capitalised`]).
+fn may_start_capitalised(input: &Input<'_>, from: usize) -> bool {
+    input
+        .byte(from)
+        .is_some_and(|b| !b.is_ascii() || b.is_ascii_uppercase())
+}
+
 fn skip_spaces(input: &Input<'_>, mut at: usize) -> usize {
     while input.byte(at) == Some(b' ') {
         at += 1;
@@ -686,6 +695,9 @@ fn skip_spaces(input: &Input<'_>, mut at: usize) -> usize {
 /// The end of a run of 1..=`max` capitalised words separated by single spaces
 /// starting at `from`, or `None` when the first word is not capitalised.
 fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> {
+    if !may_start_capitalised(input, from) {
+        return None;
+    }
     let rest = input.text.get(from..)?;
     let mut end = None;
     let mut offset = 0;
@@ -706,6 +718,10 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
 /// Capitalised words then a street suffix, starting at `from`: the end of the suffix
 /// (and an optional NW/NE/SW/SE quadrant).
 fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
+    // The suffix counts only after a first, capitalised word.
+    if !may_start_capitalised(input, from) {
+        return None;
+    }
     let rest = input.text.get(from..)?;
     let mut offset = 0;
     for (words, word) in rest.split(' ').take(6).enumerate() {

@@ -2,8 +2,8 @@
 //! windows of consecutive digit groups that number rules read, and capital letters.
 //!
 //! Prose is mostly letters and spaces, so the one pass that finds digits and capitals
-//! first tests 32 bytes at a time for either (a fold the compiler turns into a handful
-//! of SIMD instructions) and only reads blocks that hold one, eight bytes at a time.
+//! turns each block of 32 bytes into two bit masks (a fold the compiler turns into a
+//! handful of SIMD compares) and visits only the set bits, a run of digits at a time.
 //!
 //! Digit windows replace a walk per number rule: every window of one to several digit
 //! groups joined by one consistent single-byte separator (` `, `-`, `.`, `/`) and
@@ -26,19 +26,6 @@ impl DigitGroup {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = ONES * 0x80;
-
-/// The high bit of every byte of `word` that lies in `lo..=hi` (both ASCII): two
-/// subtractions that cannot borrow across bytes, since every byte is first raised
-/// to 0x80 or more.
-fn in_range(word: u64, lo: u8, hi: u8) -> u64 {
-    let raised = word | HIGH;
-    let at_least_lo = raised.wrapping_sub(ONES * u64::from(lo));
-    let above_hi = raised.wrapping_sub(ONES * (u64::from(hi) + 1));
-    at_least_lo & !above_hi & !word & HIGH
-}
-
 /// Whether `b` is an ASCII digit.
 fn is_digit(b: u8) -> bool {
     b.wrapping_sub(b'0') < 10
@@ -50,9 +37,23 @@ fn is_capital(b: u8) -> bool {
     (b.wrapping_sub(b'A') < 26) | (b >= 0xC0)
 }
 
+/// Class bits of one byte: 1 for an ASCII digit, 2 for a capital (see [`is_capital`]).
+fn class_bits(b: u8) -> u8 {
+    u8::from(is_digit(b)) | (u8::from(is_capital(b)) << 1)
+}
+
+/// The low bits of the eight bytes of `word` (each 0 or 1), as an 8-bit mask: byte
+/// `i`'s bit lands on bit `56 + i` of the product, and no two partial products meet.
+fn byte_bits(word: u64) -> u32 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    ((word & ONES).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+}
+
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
-/// [`capitals`]), in one pass: blocks of 32 bytes without either are skipped with one
-/// vectorised test, the others are read eight bytes at a time.
+/// [`capitals`]), in one pass: a block of 32 bytes that holds either (a vectorised
+/// "any" test) is mapped to class bytes (a loop the compiler vectorises), the
+/// eight-byte words of it that hold a digit or a capital become bit masks, and only
+/// set bits are visited, a run of digits at a time.
 pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
     let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
     let mut capitals = Vec::with_capacity(64);
@@ -62,42 +63,42 @@ pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>)
         t.copy_from_slice(rest);
     }
     let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
+    let mut classes = [0u8; 32];
     for (k, block) in all.enumerate() {
-        // A plain fold over a fixed-size block vectorises; most blocks stop here.
-        let has_digit = block.iter().fold(false, |any, &b| any | is_digit(b));
-        let has_capital = block.iter().fold(false, |any, &b| any | is_capital(b));
-        if !has_digit && !has_capital {
+        // Most blocks of prose hold neither: one vectorised "any" test first.
+        if !block
+            .iter()
+            .fold(false, |any, &b| any | is_digit(b) | is_capital(b))
+        {
             continue;
         }
-        let (words, _) = block.as_chunks::<8>();
+        for (c, &b) in classes.iter_mut().zip(block) {
+            *c = class_bits(b);
+        }
+        let (words, _) = classes.as_chunks::<8>();
+        let (mut digits, mut upper) = (0u32, 0u32);
         for (w, word) in words.iter().enumerate() {
             let word = u64::from_le_bytes(*word);
-            let base = k * 32 + w * 8;
-            let mut digits = if has_digit {
-                in_range(word, b'0', b'9')
-            } else {
-                0
-            };
-            while digits != 0 {
-                let i = base + digits.trailing_zeros() as usize / 8;
-                match groups.last_mut() {
-                    Some(g) if g.end == i => g.end = i + 1,
-                    _ => groups.push(DigitGroup {
-                        start: i,
-                        end: i + 1,
-                    }),
-                }
-                digits &= digits - 1;
+            if word != 0 {
+                digits |= byte_bits(word) << (8 * w);
+                upper |= byte_bits(word >> 1) << (8 * w);
             }
-            let mut upper = if has_capital {
-                in_range(word, b'A', b'Z') | (word & (word << 1) & HIGH)
-            } else {
-                0
-            };
-            while upper != 0 {
-                capitals.push(base + upper.trailing_zeros() as usize / 8);
-                upper &= upper - 1;
+        }
+        let base = k * 32;
+        while digits != 0 {
+            // A whole run of digits at once: from the lowest set bit to the next clear one.
+            let from = digits.trailing_zeros() as usize;
+            let len = (digits >> from).trailing_ones() as usize;
+            let (start, end) = (base + from, base + from + len);
+            match groups.last_mut() {
+                Some(g) if g.end == start => g.end = end,
+                _ => groups.push(DigitGroup { start, end }),
             }
+            digits &= u32::MAX.checked_shl((from + len) as u32).unwrap_or(0);
+        }
+        while upper != 0 {
+            capitals.push(base + upper.trailing_zeros() as usize);
+            upper &= upper - 1;
         }
     }
     (groups, capitals)
@@ -128,7 +129,7 @@ pub(crate) struct LengthIndex {
 
 impl LengthIndex {
     /// Lengths from this one up share a group.
-    const LONGEST: usize = 64;
+    const LONGEST: usize = 32;
 
     /// Indexes items of the given lengths.
     pub fn new(lengths: impl Iterator<Item = usize> + Clone) -> Self {
@@ -180,6 +181,21 @@ pub(crate) const MIN_WINDOW_DIGITS: usize = 6;
 /// Every separator any number rule accepts between digit groups.
 const WINDOW_SEPARATORS: &[u8] = b" -./";
 
+/// Windows of more groups than this get a packed shape no rule can have.
+const MAX_PACKED_GROUPS: usize = 12;
+
+/// Group lengths (each 1 to [`MAX_WINDOW_DIGITS`]) packed five bits each, first group
+/// highest; `u64::MAX` for more than [`MAX_PACKED_GROUPS`] groups. Two windows have the
+/// same packed value exactly when they have the same group lengths (no length is 0,
+/// so no shorter list packs like a longer one).
+pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
+    if lens.len() > MAX_PACKED_GROUPS {
+        return u64::MAX;
+    }
+    lens.iter()
+        .fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
+}
+
 /// One window of digit groups.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DigitWindow {
@@ -193,6 +209,8 @@ pub(crate) struct DigitWindow {
     pub sep: u8,
     /// The longest group in the window.
     pub widest: usize,
+    /// The lengths of its groups, packed (see [`pack_groups`]).
+    pub groups: u64,
     /// Where the window's digits start in [`DigitWindows::digits`].
     digits_at: usize,
     /// Number of digits.
@@ -202,8 +220,9 @@ pub(crate) struct DigitWindow {
 /// A [`DigitWindow`] as stored: a dense text has hundreds of thousands of windows.
 #[derive(Debug, Clone, Copy)]
 struct StoredWindow {
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
+    groups: u64,
     first: u32,
     digits_at: u32,
     sep: u8,
@@ -214,10 +233,9 @@ struct StoredWindow {
 /// Every digit window of a text, by digit count.
 #[derive(Debug)]
 pub(crate) struct DigitWindows {
-    /// All windows, in order of start.
-    windows: Vec<StoredWindow>,
-    /// The windows by digit count.
-    by_len: LengthIndex,
+    /// The windows of each digit count, each list in order of start (stored apart, so
+    /// that a rule reading the lengths it accepts reads consecutive memory).
+    by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1],
     /// For each group, the digits of the longest chain starting there.
     digits: Vec<u8>,
 }
@@ -225,21 +243,33 @@ pub(crate) struct DigitWindows {
 impl DigitWindows {
     /// Lists the windows over `groups` of `bytes`.
     pub fn new(bytes: &[u8], groups: &[DigitGroup]) -> Self {
-        let mut windows: Vec<StoredWindow> = Vec::with_capacity(groups.len() * 2);
+        let mut by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1] =
+            std::array::from_fn(|_| Vec::new());
         let mut digits = Vec::with_capacity(groups.len() * 8);
         for (i, first) in groups.iter().enumerate() {
             if first.len() > MAX_WINDOW_DIGITS {
                 continue;
             }
-            // Indices and digit offsets beyond u32 (a text of gigabytes) end the list.
-            let (Ok(first_index), Ok(digits_at)) = (u32::try_from(i), u32::try_from(digits.len()))
-            else {
+            // Indices, offsets and digit offsets beyond u32 (a text of gigabytes) end
+            // the list.
+            let (Ok(first_index), Ok(digits_at), Ok(start), Ok(_)) = (
+                u32::try_from(i),
+                u32::try_from(digits.len()),
+                u32::try_from(first.start),
+                u32::try_from(first.end + MAX_WINDOW_DIGITS * 2),
+            ) else {
                 break;
             };
             let mut sep = 0u8;
             let mut widest = 0u8;
+            let mut packed = 0u64;
+            let mut count = 0;
+            let mut len = 0;
+            // Groups of this chain whose digits are in `digits` already: they are copied
+            // only once a window reaches MIN_WINDOW_DIGITS (most groups never do).
+            let mut copied = 0;
             let mut prev = *first;
-            for g in groups.get(i..).unwrap_or_default() {
+            for (n, g) in groups.get(i..).unwrap_or_default().iter().enumerate() {
                 if g.start != first.start {
                     // One separator byte, the same one all along the window.
                     let joined = (g.start == prev.end + 1)
@@ -257,51 +287,61 @@ impl DigitWindows {
                     };
                     sep = joined;
                 }
-                let Some(chunk) = bytes.get(g.start..g.end) else {
-                    break;
-                };
-                let len = digits.len() - digits_at as usize + chunk.len();
+                len += g.len();
                 if len > MAX_WINDOW_DIGITS {
                     break;
                 }
-                digits.extend_from_slice(chunk);
                 // Both at most MAX_WINDOW_DIGITS here.
                 widest = widest.max(g.len() as u8);
+                count += 1;
+                packed = if count > MAX_PACKED_GROUPS {
+                    u64::MAX
+                } else {
+                    packed << 5 | g.len() as u64
+                };
                 prev = *g;
                 if len < MIN_WINDOW_DIGITS {
                     continue;
                 }
-                windows.push(StoredWindow {
-                    start: first.start,
-                    end: g.end,
+                for h in groups.get(i + copied..=i + n).unwrap_or_default() {
+                    digits.extend_from_slice(bytes.get(h.start..h.end).unwrap_or_default());
+                }
+                copied = n + 1;
+                // `g.end` is within MAX_WINDOW_DIGITS * 2 bytes of `first.end` (at most
+                // that many digits and separators), checked above to fit.
+                let window = StoredWindow {
+                    start,
+                    end: u32::try_from(g.end).unwrap_or(u32::MAX),
+                    groups: packed,
                     first: first_index,
                     digits_at,
                     sep,
                     widest,
                     len: len as u8,
-                });
+                };
+                if let Some(list) = by_len.get_mut(len) {
+                    list.push(window);
+                }
             }
         }
-        let by_len = LengthIndex::new(windows.iter().map(|w| usize::from(w.len)));
-        DigitWindows {
-            windows,
-            by_len,
-            digits,
-        }
+        DigitWindows { by_len, digits }
     }
 
     /// The windows of exactly `len` digits, in order of start (none below
     /// [`MIN_WINDOW_DIGITS`]).
     pub fn of_len(&self, len: usize) -> impl Iterator<Item = DigitWindow> + '_ {
         self.by_len
-            .of_len(len)
-            .filter_map(|i| self.windows.get(i))
+            .get(len)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
             .map(|w| DigitWindow {
-                start: w.start,
-                end: w.end,
+                start: w.start as usize,
+                end: w.end as usize,
                 first: w.first as usize,
                 sep: w.sep,
                 widest: usize::from(w.widest),
+                groups: w.groups,
                 digits_at: w.digits_at as usize,
                 len: usize::from(w.len),
             })
@@ -309,7 +349,7 @@ impl DigitWindows {
 
     /// Whether there is any window of `len` digits.
     pub fn has_len(&self, len: usize) -> bool {
-        self.of_len(len).next().is_some()
+        self.by_len.get(len).is_some_and(|list| !list.is_empty())
     }
 
     /// The digits of `window`, without separators.
@@ -375,18 +415,12 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn word_masks_equal_byte_tests(word in proptest::array::uniform8(proptest::num::u8::ANY)) {
-            let expected = |contains: fn(u8) -> bool| {
-                word.iter()
-                    .enumerate()
-                    .fold(0u64, |m, (j, &b)| m | (u64::from(contains(b)) << (8 * j + 7)))
-            };
-            let w = u64::from_le_bytes(word);
-            proptest::prop_assert_eq!(in_range(w, b'0', b'9'), expected(is_digit));
-            proptest::prop_assert_eq!(
-                in_range(w, b'A', b'Z') | (w & (w << 1) & HIGH),
-                expected(is_capital)
-            );
+        fn byte_bits_gathers_the_low_bit_of_each_byte(word in proptest::array::uniform8(0u8..4)) {
+            let expected = word
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (i, &b)| m | (u32::from(b & 1) << i));
+            proptest::prop_assert_eq!(byte_bits(u64::from_le_bytes(word)), expected);
         }
 
         #[test]
@@ -395,6 +429,35 @@ mod tests {
         ) {
             let naive: Vec<usize> = (0..b.len()).filter(|&i| is_capital(b[i])).collect();
             proptest::prop_assert_eq!(capitals(&b), naive);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_groups_equal_the_text_split(text in "[0-9 ./,a-]{0,60}") {
+            let groups = digit_groups(text.as_bytes());
+            let windows = DigitWindows::new(text.as_bytes(), &groups);
+            for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
+                for w in windows.of_len(len) {
+                    let lens: Vec<usize> = text.as_bytes()[w.start..w.end]
+                        .split(|b| !b.is_ascii_digit())
+                        .map(<[u8]>::len)
+                        .collect();
+                    proptest::prop_assert_eq!(w.groups, pack_groups(&lens));
+                    proptest::prop_assert_eq!(w.sep != 0, w.end - w.start > len);
+                }
+            }
+        }
+
+        #[test]
+        fn packing_tells_group_lists_apart(
+            a in proptest::collection::vec(1usize..=19, 0..14),
+            b in proptest::collection::vec(1usize..=19, 0..14),
+        ) {
+            let short = |v: &Vec<usize>| v.len() <= MAX_PACKED_GROUPS;
+            if short(&a) || short(&b) {
+                proptest::prop_assert_eq!(pack_groups(&a) == pack_groups(&b), a == b);
+            }
         }
     }
 

@@ -89,11 +89,17 @@ impl KeySet {
 #[derive(Debug)]
 struct TermFilter {
     patterns: Vec<Vec<u8>>,
-    /// The hashed set of `blocks`' keys.
-    block_set: Vec<u64>,
+    /// The hashed set of `blocks`' keys (a fixed size, so that probes need no bounds
+    /// check).
+    block_set: Box<[u64; TermFilter::SET_BITS / 64]>,
     /// (block, pattern, offset) for each pattern of 7 bytes or more and alignment,
     /// sorted.
     blocks: Vec<(u32, usize, usize)>,
+    /// Where each distinct block's entries are in `blocks`: (block, first, end) in an
+    /// open-addressing table (a power of two long, at most a quarter full; `end == 0`
+    /// is an empty slot). A probe that passes `block_set` costs one or two loads here
+    /// instead of a binary search over `blocks`.
+    block_index: Vec<(u32, u32, u32)>,
     /// Patterns of 4 to 6 bytes without their first byte, and their indices.
     medium: Option<packed::Searcher>,
     medium_ids: Vec<usize>,
@@ -130,7 +136,27 @@ impl TermFilter {
             }
         }
         blocks.sort_unstable();
-        let mut block_set = vec![0u64; Self::SET_BITS / 64];
+        let mut block_index = vec![(0u32, 0u32, 0u32); (blocks.len() * 4).next_power_of_two()];
+        let mut first = 0;
+        while let Some(&(block, _, _)) = blocks.get(first) {
+            let end = first
+                + blocks
+                    .get(first..)
+                    .map_or(0, |rest| rest.iter().take_while(|b| b.0 == block).count());
+            let mut at = Self::index_slot(block, block_index.len());
+            while block_index.get(at).is_some_and(|e| e.2 != 0) {
+                at = (at + 1) % block_index.len();
+            }
+            if let (Some(entry), Ok(from), Ok(to)) = (
+                block_index.get_mut(at),
+                u32::try_from(first),
+                u32::try_from(end),
+            ) {
+                *entry = (block, from, to);
+            }
+            first = end;
+        }
+        let mut block_set = Box::new([0u64; Self::SET_BITS / 64]);
         for &(block, _, _) in &blocks {
             let slot = Self::slot(block);
             if let Some(w) = block_set.get_mut(slot / 64) {
@@ -159,6 +185,7 @@ impl TermFilter {
             patterns,
             block_set,
             blocks,
+            block_index,
             medium: teddy,
             medium_ids,
             short,
@@ -166,27 +193,48 @@ impl TermFilter {
     }
 
     fn slot(block: u32) -> usize {
+        // The top 16 bits: always below SET_BITS.
         (block.wrapping_mul(0x9E37_79B1) >> 16) as usize % Self::SET_BITS
+    }
+
+    /// The home slot of `block` in a `block_index` of `len` slots (a power of two).
+    fn index_slot(block: u32, len: usize) -> usize {
+        (block.wrapping_mul(0x85EB_CA6B) >> 16) as usize & (len - 1)
+    }
+
+    /// The entries of `blocks` for `block`.
+    fn entries(&self, block: u32) -> &[(u32, usize, usize)] {
+        let len = self.block_index.len();
+        let mut at = Self::index_slot(block, len);
+        while let Some(&(b, first, end)) = self.block_index.get(at) {
+            if end == 0 {
+                break;
+            }
+            if b == block {
+                return self
+                    .blocks
+                    .get(first as usize..end as usize)
+                    .unwrap_or_default();
+            }
+            at = (at + 1) & (len - 1);
+        }
+        &[]
     }
 
     /// Calls `each(pattern, start)` for every occurrence in `hay`, in no particular order.
     fn for_each(&self, hay: &[u8], mut each: impl FnMut(usize, usize)) {
         let (quads, _) = hay.as_chunks::<4>();
+        let set: &[u64; Self::SET_BITS / 64] = &self.block_set;
         for (k, quad) in quads.iter().enumerate() {
             let block = u32::from_le_bytes(*quad);
             let slot = Self::slot(block);
-            if self
-                .block_set
+            if set
                 .get(slot / 64)
                 .is_none_or(|w| w & (1 << (slot % 64)) == 0)
             {
                 continue;
             }
-            let first = self.blocks.partition_point(|b| b.0 < block);
-            for &(b, id, offset) in self.blocks.get(first..).unwrap_or_default() {
-                if b != block {
-                    break;
-                }
+            for &(_, id, offset) in self.entries(block) {
                 let Some(start) = (4 * k).checked_sub(offset) else {
                     continue;
                 };
@@ -240,8 +288,13 @@ fn commonness(block: u32) -> u32 {
 
 /// A byte of the folded text: ASCII letters and digits in lowercase, anything else a space.
 fn fold(b: u8) -> u8 {
-    if b.is_ascii_alphanumeric() {
-        b.to_ascii_lowercase()
+    // Branch-free (`b | 0x20` is a lowercase letter exactly when `b` is a letter), so
+    // that folding a text vectorises.
+    let lower = b | 0x20;
+    if lower.wrapping_sub(b'a') < 26 {
+        lower
+    } else if b.wrapping_sub(b'0') < 10 {
+        b
     } else {
         b' '
     }
@@ -413,6 +466,18 @@ mod tests {
             filter.for_each(&hay, |id, start| got.push((id, start)));
             got.sort_unstable();
             proptest::prop_assert_eq!(got, naive_occurrences(&patterns, &hay));
+        }
+    }
+
+    #[test]
+    fn fold_is_lowercase_alphanumeric_or_space_for_every_byte() {
+        for b in 0..=u8::MAX {
+            let expected = if b.is_ascii_alphanumeric() {
+                b.to_ascii_lowercase()
+            } else {
+                b' '
+            };
+            assert_eq!(fold(b), expected, "{b:#04x}");
         }
     }
 
