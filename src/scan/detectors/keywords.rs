@@ -807,10 +807,10 @@ mod tests {
     #[test]
     fn every_registered_list_is_found_by_address_and_nothing_else() {
         let index = &*KEYWORD_INDEX;
-        for words in keyword_lists().iter().chain(&context_only_lists()) {
+        for words in keyword_lists() {
             let found = index.list(words);
             assert!(
-                found.is_some_and(|l| std::ptr::eq(l.words, *words)),
+                found.is_some_and(|l| std::ptr::eq(l.words, words)),
                 "{words:?}"
             );
             // The binary search this table replaced.
@@ -821,7 +821,7 @@ mod tests {
             let searched = index
                 .lists
                 .get(at)
-                .filter(|l| std::ptr::eq(l.words, *words));
+                .filter(|l| std::ptr::eq(l.words, words));
             assert!(std::ptr::eq(
                 found.map_or(std::ptr::null(), |l| l),
                 searched.map_or(std::ptr::null(), |l| l)
