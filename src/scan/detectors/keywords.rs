@@ -818,10 +818,7 @@ mod tests {
             let at = index
                 .lists
                 .partition_point(|l| (l.words.as_ptr() as usize) < addr);
-            let searched = index
-                .lists
-                .get(at)
-                .filter(|l| std::ptr::eq(l.words, words));
+            let searched = index.lists.get(at).filter(|l| std::ptr::eq(l.words, words));
             assert!(std::ptr::eq(
                 found.map_or(std::ptr::null(), |l| l),
                 searched.map_or(std::ptr::null(), |l| l)
