@@ -19,6 +19,10 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use customs::scan::{Classifier, Scanner};
 
+#[path = "../examples/common/mod.rs"]
+mod common;
+use common::dictionary;
+
 const PROSE: &str = "We are preparing the quarterly review for the operations team and would like \
 your help turning the notes below into a short summary for the leadership meeting. The \
 meeting is scheduled for the second week of the month, and the summary should cover the \
@@ -52,29 +56,6 @@ fn repeat_to(unit: &str, size: usize) -> String {
         text.push_str(unit);
     }
     text
-}
-
-/// `n` distinct made-up terms (two pseudo-words each), as a classifier file.
-fn dictionary(n: usize) -> String {
-    let syllables = [
-        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "xe", "zu", "bor", "dan",
-    ];
-    let mut terms = Vec::with_capacity(n);
-    let mut state: u64 = 7;
-    while terms.len() < n {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let mut word = String::new();
-        for k in 0..(3 + (state >> 60) as usize % 3) {
-            word.push_str(syllables[(state >> (k * 5)) as usize % syllables.len()]);
-        }
-        terms.push(format!("\"Project {word} {}\"", terms.len()));
-    }
-    format!(
-        "id = \"dict\"\nclass = \"CONFIDENTIAL.DICT\"\nentity = \"DICT_TERM\"\nseverity = \"high\"\nterms = [{}]\n",
-        terms.join(", ")
-    )
 }
 
 fn bench_scan(c: &mut Criterion) {

@@ -34,39 +34,8 @@ use customs::scan::validators as v;
 use customs::scan::{Classifier, Scanner};
 use sha2::{Digest, Sha256};
 
-/// SplitMix64: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + self.below(10) as u8))
-            .collect()
-    }
-    fn upper(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'A' + self.below(26) as u8))
-            .collect()
-    }
-    fn chars_of(&mut self, set: &[u8], n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(set[self.below(set.len())]))
-            .collect()
-    }
-}
+mod common;
+use common::Rng;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const HEX: &[u8] = b"0123456789abcdef";

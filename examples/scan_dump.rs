@@ -30,22 +30,8 @@ use std::io::Write;
 
 use customs::scan::{Classifier, Scanner};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+mod common;
+use common::{Rng, dictionary};
 
 /// Pieces the mutations insert: separators, context words (of many families),
 /// digits, evasion characters.
@@ -157,29 +143,6 @@ fn bench_texts() -> Vec<String> {
         format!("{PROSE}{}", PROSE.replace("2023", "2024")).repeat(40),
         DENSE.repeat(300),
     ]
-}
-
-/// The bench's 10,000-term dictionary, as a classifier file.
-fn dictionary(n: usize) -> String {
-    let syllables = [
-        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "xe", "zu", "bor", "dan",
-    ];
-    let mut terms = Vec::with_capacity(n);
-    let mut state: u64 = 7;
-    while terms.len() < n {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let mut word = String::new();
-        for k in 0..(3 + (state >> 60) as usize % 3) {
-            word.push_str(syllables[(state >> (k * 5)) as usize % syllables.len()]);
-        }
-        terms.push(format!("\"Project {word} {}\"", terms.len()));
-    }
-    format!(
-        "id = \"dict\"\nclass = \"CONFIDENTIAL.DICT\"\nentity = \"DICT_TERM\"\nseverity = \"high\"\nterms = [{}]\n",
-        terms.join(", ")
-    )
 }
 
 fn scanners() -> Vec<(&'static str, Scanner)> {
