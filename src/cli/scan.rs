@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::audit::Fingerprinter;
 use crate::scan::redact::{Redactor, Strategy};
 use crate::scan::{Classifier, Finding, Scanner};
 
@@ -72,6 +73,13 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "placeholder")]
     pub strategy: RedactStrategy,
 
+    /// For `hash` and `fake`: the tenant whose key to use, derived from
+    /// `CUSTOMS_HMAC_KEY` exactly as the gateway derives it, so the output shows what
+    /// that tenant's requests send upstream (an analyst can find the token of a known
+    /// value). Absent: the key of callers without a tenant.
+    #[arg(long, value_name = "TENANT", default_value = "")]
+    pub tenant: String,
+
     /// Directory of custom classifier files (`*.toml`, see policies/classifiers/README.md).
     #[arg(long, value_name = "DIR")]
     pub classifiers: Option<PathBuf>,
@@ -93,8 +101,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 
     let mut out = std::io::stdout().lock();
     let redact = |text: &str| {
-        let mut redactor = match std::env::var("CUSTOMS_HMAC_KEY") {
-            Ok(key) if !key.is_empty() => Redactor::with_tenant_key(key.as_bytes()),
+        let mut redactor = match Fingerprinter::from_env() {
+            (keys, true) => Redactor::with_tenant_key(&keys.tenant_key(&args.tenant)),
             _ => Redactor::new(),
         };
         let strategy = args.strategy.strategy();

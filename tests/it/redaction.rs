@@ -138,6 +138,32 @@ async fn each_class_leaves_as_its_strategy_says_and_hashes_are_stable_per_tenant
     assert_eq!(tokens[0], tokens[1], "the same tenant: the same token");
     assert_ne!(tokens[0], tokens[2], "another tenant: another token");
 
+    // `customs scan` with the same secret and tenant shows an analyst the same token.
+    for (tenant, token) in [("acme", &tokens[0]), ("globex", &tokens[2])] {
+        let mut scan = std::process::Command::new(env!("CARGO_BIN_EXE_customs"))
+            .args(["scan", "--redact", "--strategy", "hash", "--tenant", tenant])
+            .env("CUSTOMS_HMAC_KEY", "test-key")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(
+            scan.stdin.as_mut().unwrap(),
+            format!("write to {EMAIL}").as_bytes(),
+        )
+        .unwrap();
+        let out = scan.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "grep's convention: something was found"
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            format!("write to {token}")
+        );
+    }
+
     let events = gateway.events();
     assert_eq!(events.len(), 3);
     for event in &events {
