@@ -16,7 +16,12 @@
 //!   digit;
 //! - confusable `@`, `.`, `-` and spaces become their ASCII form;
 //! - any other non-ASCII character is replaced by its NFKC form (fullwidth letters,
-//!   ligatures, circled and mathematical letters become plain letters).
+//!   ligatures, circled and mathematical letters become plain letters);
+//! - a non-ASCII capital inside a word or a run of capitals (`SÉCURITÉ`, `FÜHRERSCHEIN`,
+//!   `NÉ LE`) becomes its lowercase letter. Context words and dictionary terms are
+//!   matched ignoring ASCII case only, so without this an all-caps cue word with an
+//!   accented letter would never be seen. A capital that starts a word followed by
+//!   lowercase letters (`Élodie`) is left as it is: name detection reads it.
 //!
 //! Every byte of the normalised text remembers the span of the original character it
 //! came from, so a finding `start..end` of the normalised text maps back to the
@@ -80,6 +85,12 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         } else if let Some(a) = confusable_ascii(c) {
             out.push(a);
             changed = true;
+        } else if let Some(lower) = fold_capital(c, out.chars().next_back(), || {
+            text.get(span.1 as usize..)
+                .and_then(|rest| rest.chars().find(|&n| !is_ignorable(n)))
+        }) {
+            out.push(lower);
+            changed = true;
         } else {
             let start = out.len();
             out.extend(std::iter::once(c).nfkc());
@@ -106,6 +117,27 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         map.resize(map.len() + (out.len() - before), span);
     }
     changed.then_some(Normalized { text: out, map })
+}
+
+/// The lowercase of a non-ASCII capital `c` that follows a letter (`previous`, already
+/// normalised) or precedes a capital (`next`, the next visible character), when that
+/// lowercase is a single character and `c` is its own NFKC form; `None` otherwise.
+fn fold_capital(
+    c: char,
+    previous: Option<char>,
+    next: impl FnOnce() -> Option<char>,
+) -> Option<char> {
+    // Compatibility forms (fullwidth `Ａ`, mathematical `𝐀`) go through NFKC instead.
+    if !c.is_uppercase() || std::iter::once(c).nfkc().ne(std::iter::once(c)) {
+        return None;
+    }
+    let mut lower = c.to_lowercase();
+    let (Some(l), None) = (lower.next(), lower.next()) else {
+        return None;
+    };
+    let inside =
+        previous.is_some_and(char::is_alphabetic) || next().is_some_and(char::is_uppercase);
+    (l != c && inside).then_some(l)
 }
 
 /// Characters that render as nothing (or only steer rendering) and are dropped.
@@ -219,6 +251,27 @@ mod tests {
         assert_eq!(norm("ｊａｎｅ"), "jane");
         assert_eq!(norm("٤١١١"), "4111");
         assert_eq!(norm("café"), "café");
+    }
+
+    #[test]
+    fn capitals_inside_words_fold_and_word_initial_capitals_stay() {
+        assert_eq!(norm("SÉCURITÉ SOCIALE"), "SéCURITé SOCIALE");
+        assert_eq!(norm("FÜHRERSCHEIN"), "FüHRERSCHEIN");
+        assert_eq!(norm("NÉ LE"), "Né LE");
+        assert_eq!(norm("ÉCOLE"), "éCOLE");
+        // Invisible characters between the letters do not hide the word.
+        assert_eq!(norm("S\u{200B}ÉCU"), "SéCU");
+        assert_eq!(norm("É\u{200B}COLE"), "éCOLE");
+        // A word-initial capital before lowercase letters is a name's, and stays.
+        assert_eq!(norm("Élodie Ørsted"), "Élodie Ørsted");
+        assert_eq!(norm("É. Dupont"), "É. Dupont");
+        // A capital whose lowercase is not one character is left alone.
+        assert_eq!(norm("Xİ"), "Xİ");
+        // Compatibility capitals become their ASCII letters, case kept.
+        assert_eq!(norm("ＡＫＩＡ"), "AKIA");
+        // Offsets still map to the original bytes.
+        let n = normalize("NUMÉRO 7").map(|n| n.original_span(3, 5));
+        assert_eq!(n, Some(Some((3, 5))));
     }
 
     #[test]
