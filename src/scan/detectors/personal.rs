@@ -434,6 +434,10 @@ const STREET_SUFFIXES: &[&str] = &[
     "Strasse",
     "Straße",
 ];
+/// The street suffixes that are abbreviations: a dot right after one is part of it.
+const ABBREVIATED_SUFFIXES: &[&str] = &[
+    "St", "Ave", "Rd", "Blvd", "Ln", "Dr", "Ct", "Pl", "Pkwy", "Hwy", "Cir", "Sq",
+];
 /// Context words for a street address (they raise its confidence). `ship to` is
 /// written with what follows it: a bare `ship to` would also match inside
 /// `membership token` and, keywords hiding the ones they overlap, hide `token`.
@@ -724,11 +728,16 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
     }
     let rest = input.text.get(from..)?;
     let mut offset = 0;
-    for (words, word) in rest.split(' ').take(6).enumerate() {
+    // Words end at any ASCII space byte: an address often ends its line.
+    for (words, word) in rest.split([' ', '\t', '\n', '\r']).take(6).enumerate() {
         let clean = word.trim_end_matches([',', '.', ';']);
         if words >= 1 && STREET_SUFFIXES.contains(&clean) {
             let mut end = from + offset + clean.len();
-            if clean.len() + 1 == word.len() && word.ends_with('.') {
+            // `St.` keeps its abbreviation's dot; `Street.` ends a sentence.
+            if clean.len() + 1 == word.len()
+                && word.ends_with('.')
+                && ABBREVIATED_SUFFIXES.contains(&clean)
+            {
                 end += 1;
             }
             if clean.len() == word.len()
