@@ -46,6 +46,7 @@ pub(crate) static CVV_WORDS: &[&str] = &[
 pub(crate) static EXPIRY_WORDS: &[&str] = &[
     "exp",
     "expiry",
+    "expire",
     "expires",
     "expiration",
     "valid thru",

@@ -4,7 +4,8 @@
 //! What a *hit* is has not changed since the first scanner, and everything here exists to
 //! compute the same hits for less: one leftmost-longest, ASCII-case-insensitive
 //! Aho-Corasick search over every word of [`keyword_lists`](super::keyword_lists), as if run over
-//! the whole text, keeping the matches that start a word. Overlapping words hide each
+//! the whole text, keeping the matches that start a word (and, for a keyword of three
+//! bytes or fewer, also end one: `exp` is not a cue inside `expected`). Overlapping words hide each
 //! other the way that search decides (`card verification` is one hit, not `card` plus a
 //! CVV word), and detectors depend on it.
 //!
@@ -49,6 +50,12 @@ pub(crate) const MAX_KEYWORD_LEN: usize = 64;
 /// From this text length on, a list's words are found by one literal search over the
 /// whole text rather than by resolving each window asked about.
 const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
+
+/// Keywords this long or shorter (`exp`, `dob`, `sin`, `ip`) count only where their word
+/// ends: as the start of a longer word (`expected`, `dobermann`, `since`, `ipsum`)
+/// they are another word. Longer keywords also count at the start of a word
+/// (`passports`, `Führerscheinnummer`).
+const SHORT_KEYWORD_LEN: usize = 3;
 
 /// Bits in the table of keyword byte triples.
 const TRIGRAM_BITS: usize = 1 << 16;
@@ -380,6 +387,7 @@ impl KeywordIndex {
             let id = pattern.as_usize();
             if super::word_boundary_before(text, match_start)
                 && let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
+                && (word.len() > SHORT_KEYWORD_LEN || ends_short_word(text, match_end))
             {
                 out.push(KeywordHit {
                     start: match_start,
@@ -390,6 +398,29 @@ impl KeywordIndex {
             }
             at = match_end;
         }
+    }
+}
+
+/// Whether a short keyword ending at `end` ends its word: what follows is not a letter,
+/// is a plural `s` (`SSNs`, `cvvs`), or is a capital after a lowercase letter (camel
+/// case: `dobValue`). A keyword that does not end in a letter (`dl#`, `mr `) always
+/// does.
+fn ends_short_word(text: &str, end: usize) -> bool {
+    let (Some(head), Some(tail)) = (text.get(..end), text.get(end..)) else {
+        return true;
+    };
+    let Some(last) = head.chars().next_back() else {
+        return true;
+    };
+    if !last.is_alphabetic() {
+        return true;
+    }
+    let mut rest = tail.chars();
+    match rest.next() {
+        None => true,
+        Some(next) if !next.is_alphabetic() => true,
+        Some('s') => !rest.next().is_some_and(char::is_alphabetic),
+        Some(next) => next.is_uppercase() && last.is_lowercase(),
     }
 }
 

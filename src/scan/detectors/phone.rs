@@ -27,7 +27,16 @@ const SEPARATORS: &[u8] = b" -./()";
 const NUMBER_JOINERS: &[u8] = b"-./";
 /// Words that make a bare digit run a phone.
 pub(crate) static PHONE_WORDS: &[&str] = &[
-    "phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "text me",
+    "phone",
+    "telephone",
+    "tel",
+    "call",
+    "mobile",
+    "cell",
+    "fax",
+    "whatsapp",
+    "sms",
+    "text me",
 ];
 const MAX_DIGITS: usize = 17;
 /// The fewest digits of any phone shape [`classify`] accepts.
