@@ -12,7 +12,9 @@
 //!   The 36 are 30 random characters and the base62 CRC32 of those 30
 //!   ([`github_token_valid`]): 0.99 when it matches, 0.75 when it does not (see
 //!   [`GITHUB_BAD_CHECKSUM`]). Fine-grained `github_pat_` tokens have no published
-//!   checksum; their prefix and length are the rule.
+//!   checksum; their prefix and length are the rule. The stateless tokens GitHub issues
+//!   since 2026 (`ghs_` + app id + `_` + a signed JWT, about 520 characters) are
+//!   recognised by that structure, the JWT's header checked as for JWT below.
 //! - GITLAB_TOKEN: `glpat-` + 20 or more of `[A-Za-z0-9_-]`.
 //! - SLACK_TOKEN: `xoxb-|xoxp-|xoxa-|xoxr-|xoxs-|xoxe-` tokens and
 //!   `hooks.slack.com/services/...` webhook URLs.
@@ -250,6 +252,9 @@ impl Detector for SecretsDetector {
             let found: Option<(&ClassInfo, usize, usize, f32)> = match kind {
                 Kind::AwsKeyId => aws_key(input, s).map(|end| (&self.aws, s, end, 0.95)),
                 Kind::Pem => pem_block(input, s).map(|(end, c)| (&self.private_key, s, end, c)),
+                Kind::GitHub if boundary && input.byte(e).is_some_and(|b| b.is_ascii_digit()) => {
+                    github_stateless(input, e).map(|end| (&self.github, s, end, 0.99))
+                }
                 Kind::GitHub => {
                     let end = token_end(alnum);
                     (boundary && end - e == 36).then(|| {
@@ -460,6 +465,25 @@ fn jwt(input: &Input<'_>, start: usize) -> Option<usize> {
     if !input.word_boundary_before(start) {
         return None;
     }
+    jwt_body(input, start)
+}
+
+/// The stateless form of a GitHub token after its prefix (`ghs_` installation tokens
+/// since 2026): the app id's digits, `_`, then a JWT. Its end.
+fn github_stateless(input: &Input<'_>, after_prefix: usize) -> Option<usize> {
+    let mut at = after_prefix;
+    while input.byte(at).is_some_and(|b| b.is_ascii_digit()) {
+        at += 1;
+    }
+    if input.byte(at) != Some(b'_') || input.bytes.get(at + 1..at + 4) != Some(b"eyJ") {
+        return None;
+    }
+    jwt_body(input, at + 1)
+}
+
+/// A JWT's three base64url segments from `start`, the first a JSON header with
+/// "alg": its end.
+fn jwt_body(input: &Input<'_>, start: usize) -> Option<usize> {
     let seg = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     let mut end = start;
     let mut dots = Vec::with_capacity(2);
@@ -692,6 +716,30 @@ mod tests {
         // The shape stays the rule: one character too many or too few is no token.
         assert!(confidences(&format!("ghp_{random}{check}x")).is_empty());
         assert!(confidences(&format!("ghp_{random}{}", &check[1..])).is_empty());
+    }
+
+    #[test]
+    fn stateless_github_tokens_are_found_whole() {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let header = b64(r#"{"alg":"RS256","typ":"JWT"}"#);
+        let payload =
+            b64(r#"{"iss":"github","app":123456,"installation":987654321,"exp":1799999999}"#);
+        let signature = b64(&"s".repeat(256));
+        let token = format!("ghs_123456_{header}.{payload}.{signature}");
+        assert!(token.len() > 400);
+        // The sentence's full stop stays outside; the JWT inside is not a second finding.
+        assert_eq!(
+            spans(&format!("GITHUB_TOKEN={token}.")),
+            [("GITHUB_TOKEN".to_owned(), token.as_str())]
+        );
+        assert_eq!(
+            confidences(&format!("use {token}")),
+            [(token.clone(), 0.99)]
+        );
+        // Not a JWT after the app id: no token.
+        assert!(spans("ghs_123456_notajwt.abc.defghijklmnopqrstuvwxyz").is_empty());
+        let forged = format!("ghs_123456_{}.{payload}.{signature}", b64("{\"x\":1}"));
+        assert!(spans(&forged).is_empty());
     }
 
     #[test]
