@@ -2,8 +2,10 @@
 //!
 //! - CARD_NUMBER (`PCI.CARD_NUMBER`): 12–19 digits, either contiguous or in groups of
 //!   1–8 digits joined by one consistent separator (space, dash, dot or slash: the
-//!   forms people and evaders write), that pass Luhn and carry a plausible issuer
-//!   prefix for their length ([`validators::card_brand`](crate::scan::validators::card_brand)).
+//!   forms people write; confidence 0.95) or by up to three bytes of mixed separators
+//!   (also `_`, tabs and line breaks: the forms evaders write; 0.85), that pass Luhn
+//!   and carry a plausible issuer prefix for their length
+//!   ([`validators::card_brand`](crate::scan::validators::card_brand)).
 //! - CARD_TRACK_DATA (`PCI.TRACK_DATA`): magnetic-stripe track 1 (`%B<PAN>^NAME^YYMM...?`)
 //!   and track 2 (`;<PAN>=YYMM...?`) with a Luhn-valid PAN.
 //! - CARD_CVV (`PCI.CVV`) and CARD_EXPIRY (`PCI.CARD_EXPIRY`): three or four digits, or a
@@ -74,6 +76,7 @@ impl Detector for CardDetector {
     }
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        self.loosely_joined(input, out);
         let windows = input.digit_windows();
         if !(12..=19).any(|len| windows.has_len(len)) {
             return;
@@ -122,6 +125,104 @@ impl Detector for CardDetector {
                 {
                     let confidence = if multi { 0.95 } else { 0.9 };
                     out.extend(input.finding(&self.info, w.start, w.end, confidence));
+                }
+            }
+        }
+    }
+}
+
+/// Bytes that may join the groups of a loosely written card number.
+fn is_loose_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t' | b'\r' | b'\n')
+}
+
+/// The longest gap between two groups of a loosely written card number, in bytes.
+const MAX_LOOSE_GAP: usize = 3;
+
+impl CardDetector {
+    /// Card numbers whose groups are joined by mixed or repeated separators
+    /// (`4111-1111 1111.1111`, `4111 - 1111 - 1111 - 1111`, a number broken over lines,
+    /// `4111_1111_...`): an evader's forms, which the digit windows (one consistent
+    /// separator byte) do not list. Same rules otherwise: Luhn, issuer prefix for the
+    /// length, groups of 1..=8 digits, clean edges, a card word for Maestro and UATP;
+    /// reported at a lower confidence. Only windows that are not uniform are tried here.
+    fn loosely_joined<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let groups = input.digit_groups();
+        let bytes = input.bytes;
+        let gap = |k: usize| -> Option<&[u8]> {
+            let (a, b) = (groups.get(k)?, groups.get(k + 1)?);
+            let between = bytes.get(a.end..b.start)?;
+            (!between.is_empty()
+                && between.len() <= MAX_LOOSE_GAP
+                && between.iter().copied().all(is_loose_separator))
+            .then_some(between)
+        };
+        // A gap a digit window also crosses: one separator byte it allows, the same as
+        // the window's first gap.
+        let windowed = |g: Option<&[u8]>, first: Option<&[u8]>| {
+            g.is_some_and(|g| matches!(g, [b' ' | b'-' | b'.' | b'/'])) && g == first
+        };
+        let mut first = 0;
+        while first < groups.len() {
+            // The chain of loosely joined groups from `first` to `last`.
+            let mut last = first;
+            while gap(last).is_some() {
+                last += 1;
+            }
+            let chain = first..=last;
+            first = last + 1;
+            let (Some(head), true) = (groups.get(*chain.start()), chain.start() < chain.end())
+            else {
+                continue;
+            };
+            // Glued to letters (an IBAN's tail), or no group boundary that a digit window
+            // would not also cover: nothing to add.
+            if input
+                .byte_before(head.start)
+                .is_some_and(|b| b.is_ascii_alphabetic())
+                || (*chain.start()..*chain.end()).all(|k| windowed(gap(k), gap(*chain.start())))
+            {
+                continue;
+            }
+            for a in chain.clone() {
+                let mut digits = [0u8; 19];
+                let mut count = 0;
+                let mut uniform = true;
+                for b in a..=*chain.end() {
+                    let Some(g) = groups.get(b) else { break };
+                    if g.len() > 8 || count + g.len() > 19 {
+                        break;
+                    }
+                    if b > a && !windowed(gap(b - 1), gap(a)) {
+                        uniform = false;
+                    }
+                    if let (Some(to), Some(from)) = (
+                        digits.get_mut(count..count + g.len()),
+                        bytes.get(g.start..g.end),
+                    ) {
+                        to.copy_from_slice(from);
+                    }
+                    count += g.len();
+                    let (Some(start_group), Some(number)) = (groups.get(a), digits.get(..count))
+                    else {
+                        break;
+                    };
+                    if uniform || count < 12 {
+                        continue;
+                    }
+                    let (start, end) = (start_group.start, g.end);
+                    if !edge_ok_before(input, start) || !edge_ok_after(input, end) {
+                        continue;
+                    }
+                    let Some(brand) = card_brand(number) else {
+                        continue;
+                    };
+                    let needs_word = matches!(brand, "maestro" | "uatp");
+                    if luhn_valid(number)
+                        && (!needs_word || input.context(start, end, CARD_WORDS).any())
+                    {
+                        out.extend(input.finding(&self.info, start, end, 0.85));
+                    }
                 }
             }
         }
@@ -281,9 +382,33 @@ mod tests {
     }
 
     #[test]
-    fn rejects_bad_checksum_mixed_separators_and_zeros() {
+    fn mixed_repeated_and_line_break_separators_are_still_cards() {
+        for text in [
+            "4111 1111-1111 1111",
+            "4111-1111 1111.1111",
+            "4111 - 1111 - 1111 - 1111",
+            "4111  1111  1111  1111",
+            "4111\n1111\n1111\n1111",
+            "4111_1111_1111_1111",
+            "4 1 1 1-1 1 1 1 1 1 1 1 1 1 1 1",
+        ] {
+            assert_eq!(spans(&format!("card {text}.")), [text], "{text:?}");
+        }
+        // The window inside a longer chain still counts; a failed one hides nothing.
+        assert_eq!(spans("2026 - 4111 1111-1111 1111"), ["4111 1111-1111 1111"]);
+        // Same checks as any card: Luhn, groups of at most 8, clean edges, no letters.
+        assert!(spans("4111 1111-1111 1112").is_empty());
+        assert!(spans("411111111 - 1111111").is_empty());
+        assert!(spans("DE4111 1111-1111 1111").is_empty());
+        assert!(spans("4111 1111-1111 1111x").is_empty());
+        // Gaps wider than three bytes, or of other bytes, do not join.
+        assert!(spans("4111    1111-1111 1111").is_empty());
+        assert!(spans("4111, 1111-1111 1111").is_empty());
+    }
+
+    #[test]
+    fn rejects_bad_checksum_and_zeros() {
         assert!(spans("4111 1111 1111 1112").is_empty());
-        assert!(spans("4111 1111-1111 1111").is_empty());
         assert!(spans("0000 0000 0000 0000").is_empty());
         assert!(spans("x4111111111111111").is_empty());
     }

@@ -252,19 +252,22 @@ impl Detector for SecretsDetector {
             let found: Option<(&ClassInfo, usize, usize, f32)> = match kind {
                 Kind::AwsKeyId => aws_key(input, s).map(|end| (&self.aws, s, end, 0.95)),
                 Kind::Pem => pem_block(input, s).map(|(end, c)| (&self.private_key, s, end, c)),
-                Kind::GitHub if boundary && input.byte(e).is_some_and(|b| b.is_ascii_digit()) => {
-                    github_stateless(input, e).map(|end| (&self.github, s, end, 0.99))
-                }
                 Kind::GitHub => {
                     let end = token_end(alnum);
-                    (boundary && end - e == 36).then(|| {
-                        let body = input.bytes.get(e..end).unwrap_or_default();
-                        let confidence = if github_token_valid(body) {
-                            0.99
-                        } else {
-                            GITHUB_BAD_CHECKSUM
-                        };
-                        (&self.github, s, end, confidence)
+                    let stateless = boundary
+                        .then(|| github_stateless(input, e))
+                        .flatten()
+                        .map(|end| (&self.github, s, end, 0.99));
+                    stateless.or_else(|| {
+                        (boundary && end - e == 36).then(|| {
+                            let body = input.bytes.get(e..end).unwrap_or_default();
+                            let confidence = if github_token_valid(body) {
+                                0.99
+                            } else {
+                                GITHUB_BAD_CHECKSUM
+                            };
+                            (&self.github, s, end, confidence)
+                        })
                     })
                 }
                 Kind::GitHubPat => {
@@ -713,6 +716,17 @@ mod tests {
                 [(typo.clone(), GITHUB_BAD_CHECKSUM)]
             );
         }
+        // A body that starts with digits is a classic token, not a stateless one.
+        let digits_first = "0123aBcDeFgHiJkLmNoPqRsTuVwXyZ";
+        let digits_check = github_token_checksum(digits_first.as_bytes());
+        let token = format!(
+            "ghs_{digits_first}{}",
+            std::str::from_utf8(&digits_check).unwrap_or_default()
+        );
+        assert_eq!(
+            confidences(&format!("use {token}")),
+            [(token.clone(), 0.99)]
+        );
         // The shape stays the rule: one character too many or too few is no token.
         assert!(confidences(&format!("ghp_{random}{check}x")).is_empty());
         assert!(confidences(&format!("ghp_{random}{}", &check[1..])).is_empty());
