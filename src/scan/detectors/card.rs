@@ -131,14 +131,6 @@ impl Detector for CardDetector {
     }
 }
 
-/// Bytes that may join the groups of a loosely written card number.
-fn is_loose_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t' | b'\r' | b'\n')
-}
-
-/// The longest gap between two groups of a loosely written card number, in bytes.
-const MAX_LOOSE_GAP: usize = 3;
-
 impl CardDetector {
     /// Card numbers whose groups are joined by mixed or repeated separators
     /// (`4111-1111 1111.1111`, `4111 - 1111 - 1111 - 1111`, a number broken over lines,
@@ -149,14 +141,7 @@ impl CardDetector {
     fn loosely_joined<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         let bytes = input.bytes;
-        let gap = |k: usize| -> Option<&[u8]> {
-            let (a, b) = (groups.get(k)?, groups.get(k + 1)?);
-            let between = bytes.get(a.end..b.start)?;
-            (!between.is_empty()
-                && between.len() <= MAX_LOOSE_GAP
-                && between.iter().copied().all(is_loose_separator))
-            .then_some(between)
-        };
+        let gap = |k: usize| input.loose_gap(*groups.get(k)?, *groups.get(k + 1)?);
         // A gap a digit window also crosses: one separator byte it allows, the same as
         // the window's first gap.
         let windowed = |g: Option<&[u8]>, first: Option<&[u8]>| {

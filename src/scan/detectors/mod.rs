@@ -171,6 +171,10 @@ fn keyword_lists() -> [&'static [&'static str]; 47] {
     ]
 }
 
+/// The longest gap between two digit groups of a loosely written number, in bytes
+/// (see [`Input::loose_gap`]).
+pub(crate) const MAX_LOOSE_GAP: usize = 3;
+
 /// How far before a candidate context words count, in bytes.
 pub(crate) const CONTEXT_BEFORE: usize = 48;
 /// How far after a candidate context words count, in bytes.
@@ -363,6 +367,19 @@ impl<'a> Input<'a> {
             return None;
         }
         self.byte(left.end).filter(|b| allowed.contains(b))
+    }
+
+    /// The bytes between two digit groups when they join them *loosely*, the way an
+    /// evader splits a number: one to [`MAX_LOOSE_GAP`] bytes of spaces, dashes, dots,
+    /// slashes, underscores, tabs and line breaks, mixed as they like.
+    pub fn loose_gap(&self, left: DigitGroup, right: DigitGroup) -> Option<&'a [u8]> {
+        let between = self.bytes.get(left.end..right.start)?;
+        (!between.is_empty()
+            && between.len() <= MAX_LOOSE_GAP
+            && between
+                .iter()
+                .all(|b| matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t' | b'\r' | b'\n')))
+        .then_some(between)
     }
 
     /// Whether the text before `start` does not continue a word: no ASCII letter, digit

@@ -1,8 +1,10 @@
 //! US_SSN (`GOVID.US.SSN`): US Social Security numbers.
 //!
 //! Two shapes: `AAA-GG-SSSS` (or with spaces, `AAA GG SSSS`) anywhere, and a bare run of
-//! nine digits only when an SSN word (`ssn`, `social security`, ...) precedes it, since
-//! nine digits alone are as likely an order or account number. Both must pass the SSA
+//! nine digits only when an SSN word (`ssn`, `social security`, ...) is next to it, since
+//! nine digits alone are as likely an order or account number. With an SSN word, nine
+//! digits written any other way also count: `AAA.GG.SSSS`, `AAA/GG/SSSS`, and groups
+//! joined loosely (`123 - 45 - 6789`, `1-2-3-4-5-6-7-8-9`, one group per line). Both must pass the SSA
 //! allocation rules in [`validators::ssn_valid`](crate::scan::validators::ssn_valid).
 //! A formatted SSN may not be one piece of a longer dash- or dot-joined number
 //! (`555-123-45-6789`), nor of a longer space-separated digit sequence when its own
@@ -44,7 +46,8 @@ impl Detector for UsSsnDetector {
                 3 => formatted(input, groups, i),
                 9 => bare(input, *area),
                 _ => None,
-            };
+            }
+            .or_else(|| loose(input, groups, i));
             if let Some((end, confidence)) = candidate
                 && let Some(f) = input.finding(&self.info, area.start, end, confidence)
             {
@@ -62,7 +65,7 @@ fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usiz
     if group.len() != 2 || serial.len() != 4 {
         return None;
     }
-    let sep = input.joiner(area, group, b"- ")?;
+    let sep = input.joiner(area, group, b"- ./")?;
     input.joiner(group, serial, &[sep])?;
     let joins_number = |b: Option<u8>, digit: Option<u8>| {
         let digit = digit.is_some_and(|d| d.is_ascii_digit());
@@ -92,9 +95,57 @@ fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usiz
     let confidence = match (sep, context) {
         (_, true) => 0.95,
         (b'-', false) => 0.85,
-        _ => 0.7,
+        (b' ', false) => 0.7,
+        // `123.45.6789` alone is as likely a reference or a version.
+        _ => return None,
     };
     Some((serial.end, confidence))
+}
+
+/// Nine digits in groups joined loosely (see [`Input::loose_gap`]) in any other way
+/// than `AAA-GG-SSSS` or `AAA GG SSSS` (`123 - 45 - 6789`, `1-2-3-4-5-6-7-8-9`, one
+/// group per line), starting at group `i`, next to an SSN word: the evader's forms.
+/// The whole loosely joined chain must be those nine digits.
+fn loose(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f32)> {
+    let gap = |k: usize| input.loose_gap(*groups.get(k)?, *groups.get(k + 1)?);
+    if i.checked_sub(1).is_some_and(|p| gap(p).is_some()) {
+        return None;
+    }
+    let mut digits = [0u8; 9];
+    let mut count = 0;
+    let mut last = i;
+    loop {
+        let g = groups.get(last)?;
+        let to = digits.get_mut(count..count + g.len())?;
+        to.copy_from_slice(input.bytes.get(g.start..g.end)?);
+        count += g.len();
+        if gap(last).is_none() {
+            break;
+        }
+        last += 1;
+    }
+    let (first, end) = (groups.get(i)?.start, groups.get(last)?.end);
+    let shape_3_2_4 = matches!(
+        groups.get(i..=last),
+        Some([a, b, c]) if (a.len(), b.len(), c.len()) == (3, 2, 4)
+    );
+    let uniform =
+        (i..last).all(|k| matches!(gap(k), Some([b'-' | b' ' | b'.' | b'/'])) && gap(k) == gap(i));
+    if count != 9
+        || last == i
+        || (uniform && shape_3_2_4)
+        || !input.word_boundary_before(first)
+        || !input.word_boundary_after(end)
+    {
+        return None;
+    }
+    let (area, rest) = digits.split_at(3);
+    let (group, serial) = rest.split_at(2);
+    (ssn_valid(area, group, serial)
+        && input
+            .context_within(first, end, CONTEXT_WINDOW, 24, SSN_WORDS)
+            .any())
+    .then_some((end, 0.85))
 }
 
 /// Nine bare digits after an SSN word.
@@ -153,5 +204,24 @@ mod tests {
         assert!(spans("555-123-45-6789 and 123-45-6789-0 and 1.123-45-6789").is_empty());
         assert!(spans("2 123 45 6789").is_empty());
         assert!(spans("ssn 123-45-6789x").is_empty());
+    }
+
+    #[test]
+    fn dots_slashes_and_loose_separators_need_an_ssn_word() {
+        for value in [
+            "123.45.6789",
+            "123/45/6789",
+            "123 - 45 - 6789",
+            "1-2-3-4-5-6-7-8-9",
+            "123\n45\n6789",
+            "123_45_6789",
+            "12 3-45 67 89",
+        ] {
+            assert_eq!(spans(&format!("SSN: {value}.")), [value], "{value:?}");
+            assert!(spans(&format!("ref {value}.")).is_empty(), "{value:?}");
+        }
+        // Nine digits inside a longer loosely joined number are not an SSN.
+        assert!(spans("SSN 1-2-3-4-5-6-7-8-9-0").is_empty());
+        assert!(spans("SSN 00 0-12-3456").is_empty());
     }
 }
