@@ -156,7 +156,17 @@ impl Gateway {
             let (Some(reloader), Some(slot)) = (reloader, slot) else {
                 continue;
             };
-            let outcome = reloader.reload(slot);
+            // A set whose classifiers would meet the [redaction] rules ambiguously (a
+            // new class named by one rule and its entity by another) stays out, as it
+            // would have stopped `serve` at start.
+            let outcome = reloader.reload_checked(slot, |bundle| {
+                self.redaction
+                    .check_classes(&bundle.scanner().classes())
+                    .0
+                    .into_iter()
+                    .map(|e| format!("[redaction]: {e}"))
+                    .collect()
+            });
             let event = |outcome: &'static str| crate::audit::PolicyChangeEvent {
                 event: "policy_change",
                 timestamp: time::OffsetDateTime::now_utc()
@@ -188,14 +198,13 @@ impl Gateway {
                             commit: commit.clone(),
                             ..event("applied")
                         });
-                    // New classifiers may meet the [redaction] rules differently; the
-                    // rules stand (an exact class is looked up before its entity).
+                    // New classifiers may leave a [redaction] rule naming nothing.
                     if set == "enforced"
                         && let Ok(bundle) = slot.read()
                     {
-                        let (errors, warnings) =
+                        let (_, warnings) =
                             self.redaction.check_classes(&bundle.scanner().classes());
-                        for message in errors.iter().chain(&warnings) {
+                        for message in &warnings {
                             tracing::warn!(policy_version = %version, "[redaction] {message}");
                         }
                     }

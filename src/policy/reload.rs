@@ -77,6 +77,17 @@ impl Reloader {
     /// Reads the directory; when its content differs from the bundle in `slot`, loads
     /// and validates it and swaps it in, or leaves `slot` alone when it is invalid.
     pub fn reload(&self, slot: &RwLock<Arc<Bundle>>) -> ReloadOutcome {
+        self.reload_checked(slot, |_| Vec::new())
+    }
+
+    /// [`reload`](Self::reload), with one more check the gateway makes of a loaded
+    /// candidate before it is swapped in (its classifiers against the `[redaction]`
+    /// rules): any message `check` returns rejects the set like a load error.
+    pub fn reload_checked(
+        &self,
+        slot: &RwLock<Arc<Bundle>>,
+        check: impl Fn(&Bundle) -> Vec<String>,
+    ) -> ReloadOutcome {
         let current = match slot.read() {
             Ok(bundle) => Arc::clone(&bundle),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
@@ -89,7 +100,17 @@ impl Reloader {
         if candidate == current.version() && source.commit.as_deref() == current.commit() {
             return ReloadOutcome::Unchanged { version: candidate };
         }
-        match Bundle::load(&source) {
+        let loaded = Bundle::load(&source)
+            .map_err(|errors| errors.0.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .and_then(|bundle| {
+                let errors = check(&bundle);
+                if errors.is_empty() {
+                    Ok(bundle)
+                } else {
+                    Err(errors)
+                }
+            });
+        match loaded {
             Ok(bundle) => {
                 let outcome = ReloadOutcome::Applied {
                     previous: current.version().to_owned(),
@@ -107,12 +128,7 @@ impl Reloader {
                 }
                 outcome
             }
-            Err(errors) => self.rejected(
-                &current,
-                Some(candidate),
-                source.commit.clone(),
-                errors.0.iter().map(ToString::to_string).collect(),
-            ),
+            Err(errors) => self.rejected(&current, Some(candidate), source.commit.clone(), errors),
         }
     }
 

@@ -12,6 +12,7 @@ use customs::config::Config;
 use customs::metrics::Metrics;
 use customs::pipeline::Gateway;
 use customs::policy::PolicySource;
+use customs::policy::reload::ReloadOutcome;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
@@ -279,6 +280,54 @@ async fn hash_or_fake_without_a_secret_refuses_to_start() {
     .unwrap()
     .redaction;
     assert!(build(&config, Fingerprinter::random()).await.is_ok());
+}
+
+/// A reload that brings a classifier whose class one `[redaction]` rule names and whose
+/// entity another names is rejected like an invalid policy: the set in force keeps
+/// serving. The same classifier with only one of them named is applied.
+#[tokio::test]
+async fn a_reload_that_would_make_redaction_rules_tie_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    PolicySource::bundled().write_to(dir.path()).unwrap();
+    let mut config = Config::embedded().unwrap();
+    config.policy.dir = Some(dir.path().to_path_buf());
+    config.policy.watch_secs = 0;
+    config.redaction = Config::parse(
+        "[[redaction.rules]]\nclasses = [\"CONFIDENTIAL.ATLAS\"]\nstrategy = \"remove\"\n[[redaction.rules]]\nclasses = [\"ATLAS_TERM\"]\nstrategy = \"mask\"\n",
+    )
+    .unwrap()
+    .redaction;
+    // Neither name is emitted yet: warnings only, the gateway starts.
+    let gateway = build(&config, Fingerprinter::random()).await.unwrap();
+    let before = gateway.bundle().unwrap().version().to_owned();
+
+    let classifier = |entity: &str| {
+        format!(
+            "id = \"atlas\"\nclass = \"CONFIDENTIAL.ATLAS\"\nentity = \"{entity}\"\nseverity = \"high\"\nterms = [\"Atlas Prime\"]\n"
+        )
+    };
+    let file = dir.path().join("classifiers").join("atlas.toml");
+    std::fs::write(&file, classifier("ATLAS_TERM")).unwrap();
+    let outcomes = gateway.reload_policies("test");
+    let Some(ReloadOutcome::Rejected { kept, errors, .. }) = outcomes.first() else {
+        panic!("a tie is rejected: {outcomes:?}");
+    };
+    assert_eq!(kept, &before);
+    assert!(
+        errors.iter().any(|e| e.starts_with("[redaction]:")
+            && e.contains("CONFIDENTIAL.ATLAS")
+            && e.contains("ATLAS_TERM")),
+        "{errors:?}"
+    );
+    assert_eq!(gateway.bundle().unwrap().version(), before);
+
+    std::fs::write(&file, classifier("ATLAS_CODENAME")).unwrap();
+    let outcomes = gateway.reload_policies("test");
+    assert!(
+        matches!(outcomes.first(), Some(ReloadOutcome::Applied { .. })),
+        "{outcomes:?}"
+    );
+    assert_ne!(gateway.bundle().unwrap().version(), before);
 }
 
 async fn build(config: &Config, fingerprinter: Fingerprinter) -> anyhow::Result<Gateway> {
