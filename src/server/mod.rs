@@ -43,7 +43,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::serve::{Listener, ListenerExt as _};
@@ -168,8 +168,10 @@ fn model_in_path(door: Door, api: Api, stream: bool) -> MethodRouter<Arc<Gateway
 async fn google_models(
     State(gateway): State<Arc<Gateway>>,
     Path(params): Path<HashMap<String, String>>,
-    request: Request<Body>,
+    mut request: Request<Body>,
 ) -> Response {
+    let uri = request.uri().clone();
+    query_key_as_header(uri.query(), request.headers_mut());
     let target = params.get("model_and_method").map_or("", String::as_str);
     match gemini::endpoint(target, request.uri().query()) {
         Some(endpoint) => handle(gateway, endpoint, request).await,
@@ -211,7 +213,12 @@ async fn model(
 }
 
 /// `GET /v1beta/models`: the Gemini API's model list.
-async fn google_model_list(State(gateway): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+async fn google_model_list(
+    State(gateway): State<Arc<Gateway>>,
+    uri: Uri,
+    mut headers: HeaderMap,
+) -> Response {
+    query_key_as_header(uri.query(), &mut headers);
     catalog(&gateway, &headers, Door::Google, None).await
 }
 
@@ -219,9 +226,32 @@ async fn google_model_list(State(gateway): State<Arc<Gateway>>, headers: HeaderM
 async fn google_model(
     State(gateway): State<Arc<Gateway>>,
     Path(model): Path<String>,
-    headers: HeaderMap,
+    uri: Uri,
+    mut headers: HeaderMap,
 ) -> Response {
+    query_key_as_header(uri.query(), &mut headers);
     catalog(&gateway, &headers, Door::Google, Some(model)).await
+}
+
+/// The Gemini API also takes its key as the query parameter `key` (`curl
+/// '...:generateContent?key=$KEY'`, and clients built on Google's REST examples). When
+/// the caller sent no credential header, that key becomes its `x-goog-api-key`, so it
+/// is verified like any other. It is never forwarded: upstream URLs are built from the
+/// deployment, with Customs' own credential.
+fn query_key_as_header(query: Option<&str>, headers: &mut HeaderMap) {
+    if crate::pipeline::caller_credential(headers).is_some() {
+        return;
+    }
+    let Some(key) = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "key")
+            .map(|(_, value)| value.into_owned())
+    }) else {
+        return;
+    };
+    if let Ok(value) = header::HeaderValue::from_str(key.trim()) {
+        headers.insert("x-goog-api-key", value);
+    }
 }
 
 /// The catalog (or the entry `only` names), authenticated like the API, in `door`'s

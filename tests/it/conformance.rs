@@ -798,6 +798,68 @@ async fn unknown_google_methods_are_not_found_in_googles_shape() {
     }
 }
 
+/// The Gemini API's `?key=` credential works like `x-goog-api-key`: the echo answers
+/// with the prompt redacted, the model list answers, a wrong key is refused in Google's
+/// shape, and a header wins over the query.
+#[tokio::test]
+async fn a_gemini_key_in_the_query_authenticates_like_the_header() {
+    let gateway = TestGateway::start(customs::config::Config::embedded().unwrap()).await;
+    let token = token();
+    let body = gemini_body(
+        "customs-echo",
+        Place::Message,
+        &format!("Mail {EMAIL}."),
+        false,
+    );
+    let key = |k: &str| form_urlencoded::byte_serialize(k.as_bytes()).collect::<String>();
+    let url = gateway.url(&format!(
+        "/v1beta/models/customs-echo:generateContent?key={}",
+        key(&token)
+    ));
+    let response = client().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let text = answer["candidates"][0]["content"]["parts"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains("Mail [EMAIL_1]."), "{text}");
+    let event = gateway.events().pop().unwrap();
+    assert_eq!(event.principal.unwrap().id, "alice");
+
+    let list = client()
+        .get(gateway.url(&format!("/v1beta/models?key={}", key(&token))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let list: Value = list.json().await.unwrap();
+    assert!(
+        list["models"].as_array().is_some_and(|m| !m.is_empty()),
+        "{list}"
+    );
+
+    let wrong = client()
+        .post(gateway.url("/v1beta/models/customs-echo:generateContent?key=not-a-token"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let error: Value = wrong.json().await.unwrap();
+    assert!(google_error(&error), "{error}");
+    assert!(!error.to_string().contains("not-a-token"), "{error}");
+
+    // A credential header is the credential; the query is then ignored.
+    let both = client()
+        .post(&url)
+        .header("x-goog-api-key", "not-a-token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), 401);
+}
+
 /// The Gemini API row of [`surfaces`].
 fn gemini_api() -> Surface {
     surfaces()
