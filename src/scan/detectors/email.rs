@@ -9,6 +9,10 @@
 //! Letters and digits of any script are accepted in both parts, so that an
 //! internationalised address is redacted whole rather than cut at its first non-ASCII
 //! letter.
+//!
+//! Addresses spelled out to slip past filters (`jane [at] example [dot] com`,
+//! `jane(at)example.com`, `jane@example[dot]com`) are found too, from the `@` or from
+//! the closing bracket of an at-marker, at a slightly lower confidence.
 
 use super::{Candidate, Detector, Input, class_info};
 use crate::scan::{ClassInfo, Severity};
@@ -48,9 +52,142 @@ impl Detector for EmailDetector {
                 && let Some(f) = input.finding(&self.info, start, end, 0.95)
             {
                 out.push(f);
+            } else if let Some((start, end)) = spelled_out(input.text, at, at + 1)
+                && let Some(f) = input.finding(&self.info, start, end, SPELLED_OUT)
+            {
+                out.push(f);
+            }
+        }
+        // `[at]`, `(at)`, `{at}`, `[@]`, `(@)`, `{@}`: found from their closing bracket,
+        // which prose rarely holds.
+        for close in memchr::memchr3_iter(b']', b')', b'}', input.bytes) {
+            if let Some(open) = at_marker_start(input.bytes, close)
+                && let Some((start, end)) = spelled_out(input.text, open, close + 1)
+                && let Some(f) = input.finding(&self.info, start, end, SPELLED_OUT)
+            {
+                out.push(f);
             }
         }
     }
+}
+
+/// Confidence of an address written with `[at]` / `[dot]` markers.
+const SPELLED_OUT: f32 = 0.9;
+
+/// The opening bracket of an at-marker (`[at]`, `(AT)`, `{@}`, ...) that ends with the
+/// closing bracket at `close`.
+fn at_marker_start(bytes: &[u8], close: usize) -> Option<usize> {
+    let opener = match bytes.get(close)? {
+        b']' => b'[',
+        b')' => b'(',
+        _ => b'{',
+    };
+    let before = bytes.get(..close)?;
+    let open = match before {
+        [.., o, b'@'] if *o == opener => close - 2,
+        [.., o, a, t]
+            if *o == opener && a.eq_ignore_ascii_case(&b'a') && t.eq_ignore_ascii_case(&b't') =>
+        {
+            close - 3
+        }
+        _ => return None,
+    };
+    Some(open)
+}
+
+/// The length of a dot-marker at the start of `rest` (`.`, `[dot]`, ` (dot) `, `[.]`,
+/// `{dot}`; a bracketed one may have one space on each side), or 0.
+fn dot_marker(rest: &[u8]) -> (usize, bool) {
+    if rest.first() == Some(&b'.') {
+        return (1, false);
+    }
+    let spaced = usize::from(rest.first() == Some(&b' '));
+    let Some(body) = rest.get(spaced..) else {
+        return (0, false);
+    };
+    let len = match body {
+        [o, b'.', c, ..] if matches!((o, c), (b'[', b']') | (b'(', b')') | (b'{', b'}')) => 3,
+        [o, d, t2, t3, c, ..]
+            if matches!((o, c), (b'[', b']') | (b'(', b')') | (b'{', b'}'))
+                && d.eq_ignore_ascii_case(&b'd')
+                && t2.eq_ignore_ascii_case(&b'o')
+                && t3.eq_ignore_ascii_case(&b't') =>
+        {
+            5
+        }
+        _ => return (0, false),
+    };
+    let trailing = usize::from(spaced == 1 && body.get(len) == Some(&b' '));
+    (spaced + len + trailing, true)
+}
+
+/// An address spelled out around an at-marker at `marker..marker_end` (`jane [at]
+/// example [dot] com`, `jane.doe(at)example.com`, `jane@example[dot]com`): local part
+/// to the left (one space allowed before the marker), domain labels joined by dots or
+/// dot-markers to the right. At least one marker must be spelled out (a plain address
+/// is [`address_around`]'s), the domain needs two labels and an alphabetic top label
+/// of two letters or more, and the span covers everything from the local part to the
+/// top label.
+fn spelled_out(text: &str, marker: usize, marker_end: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut spelled = marker_end - marker > 1;
+    // Local part, left of the marker (and of one space).
+    let local_end = if marker > 0 && bytes.get(marker - 1) == Some(&b' ') && spelled {
+        marker - 1
+    } else {
+        marker
+    };
+    let before = text.get(..local_end)?;
+    let mut start = local_end;
+    for (i, c) in before.char_indices().rev() {
+        if !is_local_char(c) {
+            break;
+        }
+        start = i;
+    }
+    let local = text.get(start..local_end)?.trim_start_matches(['.', '\'']);
+    let start = local_end - local.len();
+    if local.is_empty() || local.len() > 64 || local.ends_with('.') || local.contains("..") {
+        return None;
+    }
+    if !super::word_boundary_before(text, start) {
+        return None;
+    }
+    // Domain, right of the marker (and of one space).
+    let mut at = marker_end;
+    if spelled && bytes.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    let mut labels = 0;
+    let mut end = at;
+    let mut last: &str = "";
+    loop {
+        let rest = text.get(at..)?;
+        let len = rest
+            .char_indices()
+            .find(|&(_, c)| !(c.is_alphanumeric() || c == '-'))
+            .map_or(rest.len(), |(i, _)| i);
+        let label = rest.get(..len)?;
+        if label.is_empty()
+            || label.chars().count() > 63
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
+            break;
+        }
+        labels += 1;
+        end = at + len;
+        last = label;
+        let (dot, spelled_dot) = dot_marker(bytes.get(end..).unwrap_or_default());
+        if dot == 0 || labels == 127 {
+            break;
+        }
+        spelled |= spelled_dot;
+        at = end + dot;
+    }
+    let top_ok = last.chars().count() >= 2 && last.chars().all(char::is_alphabetic);
+    (spelled && labels >= 2 && top_ok && super::word_boundary_after(text, end))
+        .then_some((start, end))
 }
 
 /// The span of the address whose `@` is at byte `at` of `text`, if it is one.
@@ -121,6 +258,39 @@ mod tests {
         );
         assert_eq!(spans("<a@b.io>, c_d@e-f.com"), ["a@b.io", "c_d@e-f.com"]);
         assert_eq!(spans("mailto:ops@corp.example"), ["ops@corp.example"]);
+    }
+
+    #[test]
+    fn finds_addresses_spelled_out_with_markers() {
+        for address in [
+            "jane [at] example [dot] com",
+            "jane(at)example(dot)com",
+            "jane.doe (AT) mail.example.co (DOT) uk",
+            "jane{@}example{.}com",
+            "jane@example[dot]com",
+            "jane[at]example.com",
+            "j.doe [at] example [.] org",
+        ] {
+            assert_eq!(
+                spans(&format!("write to {address}, thanks")),
+                [address],
+                "{address:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn markers_without_an_address_are_not_one() {
+        for text in [
+            "look [at] this",
+            "meet (at) noon, then lunch",
+            "jane [at] example",
+            "jane [at] example [dot] c0m",
+            "array[at] = x; f(at) + g(at)",
+            "[at] example [dot] com",
+        ] {
+            assert!(spans(text).is_empty(), "{text:?}");
+        }
     }
 
     #[test]
