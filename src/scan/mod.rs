@@ -32,7 +32,9 @@
 //! Detectors emit overlapping *candidates*; [`Scanner::scan`]
 //! resolves overlaps once, for all of them, keeping the best finding (severity, then
 //! confidence, then length), so a detector never has to know about the others (and
-//! only candidates that overlap are ever compared). Then
+//! only candidates that overlap are ever compared). Readings of the very same span as
+//! different classes (eleven digits that are both a valid ABN and a valid Steuer-ID)
+//! are named by the most confident one, the one whose context words were there. Then
 //! every other occurrence of a found value is marked too, so a copy in a worse context
 //! cannot stay in clear next to its redacted twin.
 //! Findings carry only offsets and labels, never the matched value, so they can be
@@ -449,10 +451,33 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     // Start order; equal starts keep proposal order (a stable sort: each detector
     // proposes in start order, and merging those runs is cheap).
     let mut by_start: Vec<(usize, &Candidate<'s>)> = candidates.iter().enumerate().collect();
-    by_start.sort_by_key(|&(_, c)| c.start);
+    by_start.sort_by_key(|&(_, c)| (c.start, c.end));
+    // Candidates with the very same span are one value read as different classes (an
+    // ABN whose digits also pass the Steuer-ID checksum). The best-supported reading
+    // (confidence: its context words were there) names it; it ranks with the highest
+    // severity among the readings, so which bytes are kept is decided as before.
+    let mut rank_severity: Vec<Severity> = candidates.iter().map(Candidate::severity).collect();
+    by_start.dedup_by(|later, kept| {
+        if (later.1.start, later.1.end) != (kept.1.start, kept.1.end) {
+            return false;
+        }
+        let severity = later.1.severity().max(rank_of(&rank_severity, kept.0));
+        let better = later
+            .1
+            .confidence
+            .total_cmp(&kept.1.confidence)
+            .then(later.1.severity().cmp(&kept.1.severity()));
+        if better.is_gt() {
+            std::mem::swap(later, kept);
+        }
+        if let Some(s) = rank_severity.get_mut(kept.0) {
+            *s = severity;
+        }
+        true
+    });
     let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
-        b.1.severity()
-            .cmp(&a.1.severity())
+        rank_of(&rank_severity, b.0)
+            .cmp(&rank_of(&rank_severity, a.0))
             .then(b.1.confidence.total_cmp(&a.1.confidence))
             .then((b.1.end - b.1.start).cmp(&(a.1.end - a.1.start)))
             .then(a.1.start.cmp(&b.1.start))
@@ -496,6 +521,11 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     // within a cluster can the order be off.
     kept.sort_by_key(|c| c.start);
     kept
+}
+
+/// The severity candidate `i` ranks with (see [`resolve_overlaps`]).
+fn rank_of(rank_severity: &[Severity], i: usize) -> Severity {
+    rank_severity.get(i).copied().unwrap_or(Severity::Low)
 }
 
 /// The ancestors of a dotted class, nearest first: `GOVID.US.SSN` → `GOVID.US`, `GOVID`.

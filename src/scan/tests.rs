@@ -243,16 +243,43 @@ fn resolve_overlaps_drops_invalid_spans() {
     assert_eq!(spans, [(4, 9)]);
 }
 
-/// The first scanner's overlap resolution: one stable sort by rank over all candidates,
-/// then a greedy pass keeping spans in a B-tree.
-fn resolve_overlaps_globally<'s>(mut candidates: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
-    candidates.sort_by(|a, b| {
-        b.severity()
-            .cmp(&a.severity())
+/// The first scanner's overlap resolution, plus the reading of identical spans: of the
+/// candidates sharing one span, the most confident (then most severe, then first)
+/// stands for all of them with their highest severity; then one stable sort by rank
+/// over all candidates, and a greedy pass keeping spans in a B-tree.
+fn resolve_overlaps_globally<'s>(candidates: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
+    let mut readings: Vec<(Severity, Candidate<'s>)> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let same: Vec<(usize, &Candidate<'s>)> = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| (o.start, o.end) == (c.start, c.end))
+            .collect();
+        let best = same
+            .iter()
+            .max_by(|a, b| {
+                a.1.confidence
+                    .total_cmp(&b.1.confidence)
+                    .then(a.1.severity().cmp(&b.1.severity()))
+                    .then(b.0.cmp(&a.0))
+            })
+            .map(|&(j, _)| j);
+        if best == Some(i) {
+            let severity = same
+                .iter()
+                .map(|o| o.1.severity())
+                .max()
+                .unwrap_or(c.severity());
+            readings.push((severity, *c));
+        }
+    }
+    readings.sort_by(|(sa, a), (sb, b)| {
+        sb.cmp(sa)
             .then(b.confidence.total_cmp(&a.confidence))
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
     });
+    let candidates: Vec<Candidate<'s>> = readings.into_iter().map(|(_, c)| c).collect();
     let mut kept: std::collections::BTreeMap<usize, Candidate<'s>> =
         std::collections::BTreeMap::new();
     for c in candidates {

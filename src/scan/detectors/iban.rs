@@ -6,7 +6,12 @@
 //! ([`validators::iban_length`](crate::scan::validators::iban_length)), letters and
 //! digits, allowing one space only between groups of four as IBANs are printed
 //! (`DE89 3704 0044 0532 0130 00`), then requires a word boundary and the ISO 7064
-//! mod-97 check. Letters are accepted in either case.
+//! mod-97 check (confidence 0.99). Letters are accepted in either case. Failing that,
+//! the same characters are read again allowing any short run of separators between any
+//! two of them (`DE89-3704-...`, `DE89 . 3704 ...`, one group per line: an evader's
+//! forms), with the same length and mod-97 checks (0.9), an upper-case country code, and
+//! no joined continuation after it (so that one in 97 hex identifiers such as
+//! `ee122dbc-42f8-4333-a517-...` is not an IBAN).
 
 use super::{Candidate, Detector, Input, class_info};
 use crate::scan::validators::{iban_length, iban_mod97_valid};
@@ -58,6 +63,18 @@ impl Detector for IbanDetector {
                 && let Some(f) = input.finding(&self.info, start, end, 0.99)
             {
                 out.push(f);
+            } else if c0.is_ascii_uppercase()
+                && c1.is_ascii_uppercase()
+                && let Some(end) = read_iban_loosely(input.bytes, start, len, &mut compact)
+                && input.word_boundary_after(end)
+                && !(matches!(input.byte(end), Some(b'-' | b'.' | b'/' | b'_'))
+                    && input
+                        .byte(end + 1)
+                        .is_some_and(|b| b.is_ascii_alphanumeric()))
+                && iban_mod97_valid(&compact)
+                && let Some(f) = input.finding(&self.info, start, end, 0.9)
+            {
+                out.push(f);
             }
         }
     }
@@ -74,6 +91,37 @@ fn read_iban(bytes: &[u8], start: usize, len: usize, compact: &mut Vec<u8>) -> O
             Some(b' ')
                 if compact.len().is_multiple_of(4)
                     && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) => {}
+            _ => return None,
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
+/// Reads `len` alphanumeric characters from `start` into `compact` the way an evader
+/// writes them: any run of one to three separator bytes (spaces, dashes, dots, slashes,
+/// underscores, tabs, line breaks) between any two characters. The exact length for the
+/// country and mod-97 still decide. Returns the end offset.
+fn read_iban_loosely(
+    bytes: &[u8],
+    start: usize,
+    len: usize,
+    compact: &mut Vec<u8>,
+) -> Option<usize> {
+    compact.clear();
+    let mut i = start;
+    let mut gap = 0;
+    while compact.len() < len {
+        match bytes.get(i).copied() {
+            Some(b) if b.is_ascii_alphanumeric() => {
+                compact.push(b);
+                gap = 0;
+            }
+            Some(b' ' | b'-' | b'.' | b'/' | b'_' | b'\t' | b'\r' | b'\n')
+                if !compact.is_empty() && gap < super::MAX_LOOSE_GAP =>
+            {
+                gap += 1;
+            }
             _ => return None,
         }
         i += 1;
@@ -108,10 +156,28 @@ mod tests {
     }
 
     #[test]
+    fn finds_ibans_split_any_way() {
+        for iban in [
+            "DE89-3704-0044-0532-0130-00",
+            "DE89.3704.0044.0532.0130.00",
+            "DE89 370 40044 0532 0130 00",
+            "DE89 - 3704 - 0044 - 0532 - 0130 - 00",
+            "GB82\nWEST\n1234\n5698\n7654\n32",
+        ] {
+            assert_eq!(spans(&format!("pay to {iban}.")), [iban], "{iban:?}");
+        }
+    }
+
+    #[test]
     fn rejects_wrong_check_length_or_spacing() {
         assert!(spans("DE88 3704 0044 0532 0130 00").is_empty());
         assert!(spans("DE89 3704 0044 0532 0130 001").is_empty());
-        assert!(spans("DE89 370 40044 0532 0130 00").is_empty());
+        assert!(spans("DE88-3704-0044-0532-0130-00").is_empty());
+        assert!(spans("DE89    3704 0044 0532 0130 00").is_empty());
+        // Read loosely, a hex identifier can pass mod-97 by chance: lower-case country
+        // codes and joined continuations rule that out.
+        assert!(spans("de89-3704-0044-0532-0130-00").is_empty());
+        assert!(spans("DE89-3704-0044-0532-0130-00-a12b").is_empty());
         assert!(spans("XDE89370400440532013000").is_empty());
         assert!(spans("US89370400440532013000").is_empty());
     }
