@@ -582,6 +582,9 @@ impl PersonalDetector {
         if !is_capitalised(word) || !input.word_boundary_after(end) {
             return;
         }
+        // A double given name is one name: `Jean-Pierre`, `Anne-Marie`, whichever half
+        // the gazetteer knows.
+        let (start, end) = hyphenated_name(input, start, end);
         if input.byte(end) != Some(b' ') {
             return;
         }
@@ -669,15 +672,76 @@ impl PersonalDetector {
     }
 }
 
+/// Widens the name word `start..end` over capitalised words joined to it by hyphens,
+/// before and after (`Jean-Pierre` from `Pierre` or from `Jean`).
+fn hyphenated_name(input: &Input<'_>, mut start: usize, mut end: usize) -> (usize, usize) {
+    let is_name_char = |c: char| c.is_alphabetic() || matches!(c, '\'' | '’');
+    while input.byte_before(start) == Some(b'-') {
+        let Some(before) = input.text.get(..start - 1) else {
+            break;
+        };
+        let word_start = before
+            .char_indices()
+            .rev()
+            .take_while(|&(_, c)| is_name_char(c))
+            .last()
+            .map(|(i, _)| i);
+        match word_start {
+            Some(w)
+                if input.word_boundary_before(w) && before.get(w..).is_some_and(is_capitalised) =>
+            {
+                start = w;
+            }
+            _ => break,
+        }
+    }
+    while input.byte(end) == Some(b'-') {
+        let Some(after) = input.text.get(end + 1..) else {
+            break;
+        };
+        let len = after
+            .char_indices()
+            .find(|&(_, c)| !is_name_char(c))
+            .map_or(after.len(), |(i, _)| i);
+        if len > 0
+            && after.get(..len).is_some_and(is_capitalised)
+            && input.word_boundary_after(end + 1 + len)
+        {
+            end += 1 + len;
+        } else {
+            break;
+        }
+    }
+    (start, end)
+}
+
 pub(crate) fn year_ok(y: u32) -> bool {
     (1900..=2030).contains(&y)
 }
 
+/// Whether `word` is written as a name: a capital, then lowercase letters; a capital is
+/// also allowed right after an apostrophe or a hyphen (`O'Connor`, `D’Angelo`,
+/// `Smith-Jones`) and after a leading `Mc` or `Mac` (`McDonald`, `MacArthur`).
 fn is_capitalised(word: &str) -> bool {
     let mut chars = word.chars();
-    chars.next().is_some_and(char::is_uppercase)
-        && chars.clone().count() >= 1
-        && chars.all(|c| c.is_lowercase() || c == '\'' || c == '-')
+    if !chars.next().is_some_and(char::is_uppercase) || chars.clone().next().is_none() {
+        return false;
+    }
+    let mut previous = ' ';
+    for (i, c) in word.char_indices().skip(1) {
+        let joins = matches!(c, '\'' | '’' | '-');
+        let capital_ok = matches!(previous, '\'' | '’' | '-')
+            || (i == 2 && word.starts_with("Mc"))
+            || (i == 3 && word.starts_with("Mac"));
+        if !(c.is_lowercase() || joins || (c.is_uppercase() && capital_ok)) {
+            return false;
+        }
+        if joins && matches!(previous, '\'' | '’' | '-') {
+            return false;
+        }
+        previous = c;
+    }
+    !matches!(previous, '\'' | '’' | '-')
 }
 
 /// Whether a capitalised word may start at `from`: false at the end of the text and at
@@ -875,4 +939,37 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_capitalised;
+
+    #[test]
+    fn names_are_capitalised_as_names() {
+        for word in [
+            "Jane",
+            "O'Connor",
+            "D’Angelo",
+            "McDonald",
+            "MacArthur",
+            "Smith-Jones",
+            "Élodie",
+        ] {
+            assert!(is_capitalised(word), "{word}");
+        }
+        for word in [
+            "jane",
+            "J",
+            "JANE",
+            "McDONALD",
+            "aBout",
+            "O''Neil",
+            "Smith-",
+            "MaCArthur",
+            "Jo-",
+        ] {
+            assert!(!is_capitalised(word), "{word}");
+        }
+    }
 }
