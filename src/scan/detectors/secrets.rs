@@ -29,6 +29,12 @@
 //! - JWT: `eyJ` + three base64url segments whose header decodes to JSON with `alg`.
 //! - URL_CREDENTIALS: the `user:password` of `scheme://user:password@host`.
 //! - PASSWORD: the value of `password=`, `Password=`, `pwd=` in connection strings.
+//! - Other providers' tokens by prefix and body shape ([`PREFIXED`]): Groq `gsk_`,
+//!   xAI `xai-`, Perplexity `pplx-`, Hugging Face `hf_`, Replicate `r8_`, SendGrid
+//!   `SG.`, npm `npm_`, PyPI `pypi-AgEIcHlwaS5vcmc`, DigitalOcean `dop_v1_`, Shopify
+//!   `shpat_`, Databricks `dapi`, HashiCorp Vault `hvs.`, Google OAuth client secrets
+//!   `GOCSPX-`, Postman `PMAK-`, New Relic `NRAK-`, Atlassian `ATATT3`, Sentry
+//!   `sntrys_`, Doppler `dp.pt.`, Linear `lin_api_`; each its own `SECRET.*` class.
 //!
 //! Context-revealed (from the shared trigger hits): AWS_SECRET_ACCESS_KEY (40
 //! base64 characters after an AWS secret word), PASSWORD after `password:`/`password
@@ -63,6 +69,8 @@ enum Kind {
     Jwt,
     Url,
     Password,
+    /// One of [`PREFIXED`], by index.
+    Prefixed(usize),
 }
 
 /// The literals and what each opens. Order matters where one literal is a prefix of
@@ -112,6 +120,200 @@ const LITERALS: &[(&str, Kind)] = &[
 ];
 const PEM_LABEL_MAX: usize = 64;
 
+/// A provider token recognised by a literal prefix and the shape of its body: the body
+/// is the run of `charset` bytes after the prefix, its length must lie in `len`, and
+/// `shape` (when given) checks it further. A word boundary must come before the prefix
+/// and after the body. These prefixes share the one literal search with [`LITERALS`].
+struct PrefixedToken {
+    entity: &'static str,
+    prefixes: &'static [&'static str],
+    charset: fn(u8) -> bool,
+    len: std::ops::RangeInclusive<usize>,
+    shape: Option<fn(&[u8]) -> bool>,
+    confidence: f32,
+}
+
+fn hex_lower(b: u8) -> bool {
+    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+}
+
+fn upper_alnum(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit()
+}
+
+fn dash_word_dot(b: u8) -> bool {
+    dash_word(b) || b == b'.'
+}
+
+fn hex_or_dash(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'-'
+}
+
+/// Provider tokens by prefix (formats as their issuers document them). AI providers
+/// first: a key for another model API pasted into a prompt is the leak this gateway sees
+/// most.
+const PREFIXED: &[PrefixedToken] = &[
+    PrefixedToken {
+        entity: "GROQ_API_KEY",
+        prefixes: &["gsk_"],
+        charset: alnum,
+        len: 52..=52,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "XAI_API_KEY",
+        prefixes: &["xai-"],
+        charset: alnum,
+        len: 70..=90,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "PERPLEXITY_API_KEY",
+        prefixes: &["pplx-"],
+        charset: alnum,
+        len: 40..=60,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "HUGGINGFACE_TOKEN",
+        prefixes: &["hf_"],
+        charset: alnum,
+        len: 30..=40,
+        shape: Some(mixed_case),
+        confidence: 0.9,
+    },
+    PrefixedToken {
+        entity: "REPLICATE_API_TOKEN",
+        prefixes: &["r8_"],
+        charset: alnum,
+        len: 30..=45,
+        shape: Some(mixed_case),
+        confidence: 0.9,
+    },
+    PrefixedToken {
+        entity: "SENDGRID_API_KEY",
+        prefixes: &["SG."],
+        charset: dash_word_dot,
+        len: 66..=66,
+        shape: Some(|b| b.get(22) == Some(&b'.') && b.iter().filter(|&&c| c == b'.').count() == 1),
+        confidence: 0.99,
+    },
+    PrefixedToken {
+        entity: "NPM_TOKEN",
+        prefixes: &["npm_"],
+        charset: alnum,
+        len: 36..=36,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "PYPI_TOKEN",
+        prefixes: &["pypi-AgEIcHlwaS5vcmc"],
+        charset: dash_word,
+        len: 50..=300,
+        shape: None,
+        confidence: 0.99,
+    },
+    PrefixedToken {
+        entity: "DIGITALOCEAN_TOKEN",
+        prefixes: &["dop_v1_", "doo_v1_", "dor_v1_"],
+        charset: hex_lower,
+        len: 64..=64,
+        shape: None,
+        confidence: 0.99,
+    },
+    PrefixedToken {
+        entity: "SHOPIFY_TOKEN",
+        prefixes: &["shpat_", "shpca_", "shppa_", "shpss_"],
+        charset: alnum,
+        len: 32..=32,
+        shape: Some(|b| b.iter().all(|&c| c.is_ascii_hexdigit())),
+        confidence: 0.99,
+    },
+    PrefixedToken {
+        entity: "DATABRICKS_TOKEN",
+        prefixes: &["dapi"],
+        charset: alnum,
+        len: 32..=34,
+        shape: Some(|b| b.iter().take(32).all(|&c| hex_lower(c))),
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "VAULT_TOKEN",
+        prefixes: &["hvs.", "hvb."],
+        charset: dash_word,
+        len: 24..=400,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "GCP_OAUTH_CLIENT_SECRET",
+        prefixes: &["GOCSPX-"],
+        charset: dash_word,
+        len: 28..=28,
+        shape: None,
+        confidence: 0.99,
+    },
+    PrefixedToken {
+        entity: "POSTMAN_API_KEY",
+        prefixes: &["PMAK-"],
+        charset: hex_or_dash,
+        len: 59..=59,
+        shape: Some(|b| b.get(24) == Some(&b'-') && b.iter().filter(|&&c| c == b'-').count() == 1),
+        confidence: 0.99,
+    },
+    PrefixedToken {
+        entity: "NEW_RELIC_API_KEY",
+        prefixes: &["NRAK-"],
+        charset: upper_alnum,
+        len: 27..=27,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "ATLASSIAN_API_TOKEN",
+        prefixes: &["ATATT3"],
+        charset: |b| dash_word(b) || b == b'=',
+        len: 150..=300,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "SENTRY_TOKEN",
+        prefixes: &["sntrys_", "sntryu_"],
+        charset: |b| dash_word(b) || matches!(b, b'=' | b'+' | b'/'),
+        len: 60..=400,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "DOPPLER_TOKEN",
+        prefixes: &["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."],
+        charset: alnum,
+        len: 40..=44,
+        shape: None,
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "LINEAR_API_KEY",
+        prefixes: &["lin_api_"],
+        charset: alnum,
+        len: 40..=40,
+        shape: None,
+        confidence: 0.95,
+    },
+];
+
+/// Letters of both cases and a digit, as random tokens have (and identifiers rarely).
+fn mixed_case(b: &[u8]) -> bool {
+    b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_digit)
+}
+
 /// Confidence of a classic GitHub token (`ghp_` ... + 36) whose checksum fails.
 ///
 /// Still reported, not dropped: the prefix, the length and the charset are exact, and a
@@ -158,6 +360,11 @@ pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"
 #[derive(Debug)]
 pub(crate) struct SecretsDetector {
     literals: Option<AhoCorasick>,
+    /// What each pattern of `literals` opens: [`LITERALS`], then every prefix of
+    /// [`PREFIXED`].
+    openings: Vec<(&'static str, Kind)>,
+    /// The class of each [`PREFIXED`] token, by index.
+    prefixed: Vec<ClassInfo>,
     aws: ClassInfo,
     aws_secret: ClassInfo,
     private_key: ClassInfo,
@@ -181,13 +388,23 @@ impl SecretsDetector {
     pub(crate) fn new() -> Self {
         // Building from a few dozen short literals cannot fail; if it ever did, the
         // detector would find nothing and the unit tests would say so.
+        let mut openings: Vec<(&'static str, Kind)> = LITERALS.to_vec();
+        for (i, token) in PREFIXED.iter().enumerate() {
+            openings.extend(token.prefixes.iter().map(|&p| (p, Kind::Prefixed(i))));
+        }
         let literals = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(LITERALS.iter().map(|(l, _)| l))
+            .build(openings.iter().map(|(l, _)| l))
             .ok();
         let c = |class: &str, entity: &str| class_info(class, entity, Severity::Critical);
+        let prefixed = PREFIXED
+            .iter()
+            .map(|t| c(&format!("SECRET.{}", t.entity), t.entity))
+            .collect();
         SecretsDetector {
             literals,
+            openings,
+            prefixed,
             aws: c("SECRET.AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
             aws_secret: c("SECRET.AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
             private_key: c("SECRET.PRIVATE_KEY", "PRIVATE_KEY"),
@@ -230,6 +447,9 @@ impl Detector for SecretsDetector {
             self.password.clone(),
             self.generic.clone(),
         ]
+        .into_iter()
+        .chain(self.prefixed.iter().cloned())
+        .collect()
     }
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
@@ -237,7 +457,7 @@ impl Detector for SecretsDetector {
             return;
         };
         for m in literals.find_iter(input.bytes) {
-            let Some(&(literal, kind)) = LITERALS.get(m.pattern().as_usize()) else {
+            let Some(&(literal, kind)) = self.openings.get(m.pattern().as_usize()) else {
                 continue;
             };
             let (s, e) = (m.start(), m.end());
@@ -341,6 +561,18 @@ impl Detector for SecretsDetector {
                     });
                     (end > e).then_some((&self.password, e, end, 0.9))
                 }
+                Kind::Prefixed(i) => match (PREFIXED.get(i), self.prefixed.get(i)) {
+                    (Some(token), Some(info)) => {
+                        let end = token_end(token.charset);
+                        let body = input.bytes.get(e..end).unwrap_or_default();
+                        (boundary
+                            && token.len.contains(&body.len())
+                            && token.shape.is_none_or(|shape| shape(body))
+                            && input.word_boundary_after(end))
+                        .then_some((info, s, end, token.confidence))
+                    }
+                    _ => None,
+                },
             };
             if let Some((info, start, end, confidence)) = found {
                 out.extend(input.finding(info, start, end, confidence));
@@ -730,6 +962,73 @@ mod tests {
         // The shape stays the rule: one character too many or too few is no token.
         assert!(confidences(&format!("ghp_{random}{check}x")).is_empty());
         assert!(confidences(&format!("ghp_{random}{}", &check[1..])).is_empty());
+    }
+
+    /// `n` characters cycled from `alphabet`.
+    fn cycle(alphabet: &str, n: usize) -> String {
+        alphabet.chars().cycle().take(n).collect()
+    }
+
+    #[test]
+    fn provider_tokens_by_prefix_are_found_with_their_exact_shape() {
+        let mixed = "aB3dE5fG7hJ9kL2mN4pQ6rS8tU";
+        let hex = "0123456789abcdef";
+        let cases = [
+            (format!("gsk_{}", cycle(mixed, 52)), "GROQ_API_KEY"),
+            (format!("xai-{}", cycle(mixed, 80)), "XAI_API_KEY"),
+            (format!("pplx-{}", cycle(mixed, 48)), "PERPLEXITY_API_KEY"),
+            (format!("hf_{}", cycle(mixed, 34)), "HUGGINGFACE_TOKEN"),
+            (format!("r8_{}", cycle(mixed, 37)), "REPLICATE_API_TOKEN"),
+            (
+                format!("SG.{}.{}", cycle(mixed, 22), cycle(mixed, 43)),
+                "SENDGRID_API_KEY",
+            ),
+            (format!("npm_{}", cycle(mixed, 36)), "NPM_TOKEN"),
+            (
+                format!("pypi-AgEIcHlwaS5vcmc{}", cycle(mixed, 120)),
+                "PYPI_TOKEN",
+            ),
+            (format!("dop_v1_{}", cycle(hex, 64)), "DIGITALOCEAN_TOKEN"),
+            (format!("shpat_{}", cycle(hex, 32)), "SHOPIFY_TOKEN"),
+            (format!("dapi{}", cycle(hex, 32)), "DATABRICKS_TOKEN"),
+            (format!("hvs.{}", cycle(mixed, 90)), "VAULT_TOKEN"),
+            (
+                format!("GOCSPX-{}", cycle(mixed, 28)),
+                "GCP_OAUTH_CLIENT_SECRET",
+            ),
+            (
+                format!("PMAK-{}-{}", cycle(hex, 24), cycle(hex, 34)),
+                "POSTMAN_API_KEY",
+            ),
+            (
+                format!("NRAK-{}", cycle("A1B2C3D4E5", 27)),
+                "NEW_RELIC_API_KEY",
+            ),
+            (
+                format!("ATATT3{}", cycle(mixed, 186)),
+                "ATLASSIAN_API_TOKEN",
+            ),
+            (format!("sntrys_{}", cycle(mixed, 120)), "SENTRY_TOKEN"),
+            (format!("dp.pt.{}", cycle(mixed, 43)), "DOPPLER_TOKEN"),
+            (format!("lin_api_{}", cycle(mixed, 40)), "LINEAR_API_KEY"),
+        ];
+        for (token, entity) in &cases {
+            let text = format!("export KEY={token}; done");
+            assert_eq!(
+                spans(&text),
+                [((*entity).to_owned(), token.as_str())],
+                "{entity}"
+            );
+            // One character more (where the length is exact) or glued to a word: not a token.
+            assert!(spans(&format!("x{token} y")).is_empty(), "{entity} glued");
+        }
+        // Exact lengths are exact; shapes are checked.
+        assert!(spans(&format!("gsk_{} x", cycle(mixed, 51))).is_empty());
+        assert!(spans(&format!("hf_{} x", cycle("abcdefgh", 34))).is_empty());
+        assert!(spans(&format!("SG.{} x", cycle(mixed, 66))).is_empty());
+        assert!(spans(&format!("dapi{} x", cycle("xyz", 32))).is_empty());
+        // Identifiers that merely start like one are not tokens.
+        assert!(spans("call hf_hub_download() and npm_config_cache").is_empty());
     }
 
     #[test]
