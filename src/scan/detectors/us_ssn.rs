@@ -107,8 +107,14 @@ fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usiz
 /// group per line), starting at group `i`, next to an SSN word: the evader's forms.
 /// The whole loosely joined chain must be those nine digits.
 fn loose(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f32)> {
+    // Most groups end a number: the offsets of the next group tell, without reading the
+    // text (a cache miss per group in a long one).
+    let (head, next) = (groups.get(i)?, groups.get(i + 1)?);
+    if head.len() > 8 || next.start - head.end > super::MAX_LOOSE_GAP {
+        return None;
+    }
     let gap = |k: usize| input.loose_gap(*groups.get(k)?, *groups.get(k + 1)?);
-    if i.checked_sub(1).is_some_and(|p| gap(p).is_some()) {
+    if gap(i).is_none() || i.checked_sub(1).is_some_and(|p| gap(p).is_some()) {
         return None;
     }
     let mut digits = [0u8; 9];
