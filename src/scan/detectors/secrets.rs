@@ -69,8 +69,6 @@ enum Kind {
     Jwt,
     Url,
     Password,
-    /// One of [`PREFIXED`], by index.
-    Prefixed(usize),
 }
 
 /// The literals and what each opens. Order matters where one literal is a prefix of
@@ -88,12 +86,9 @@ const LITERALS: &[(&str, Kind)] = &[
     ("ghr_", Kind::GitHub),
     ("github_pat_", Kind::GitHubPat),
     ("glpat-", Kind::GitLab),
-    ("xoxb-", Kind::Slack),
-    ("xoxp-", Kind::Slack),
-    ("xoxa-", Kind::Slack),
-    ("xoxr-", Kind::Slack),
-    ("xoxs-", Kind::Slack),
-    ("xoxe-", Kind::Slack),
+    // `xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-`: one literal, the type
+    // letter checked after it (fewer patterns, fewer false candidates for Teddy).
+    ("xox", Kind::Slack),
     ("hooks.slack.com/services/", Kind::SlackWebhook),
     ("sk_live_", Kind::Stripe),
     ("rk_live_", Kind::Stripe),
@@ -123,7 +118,7 @@ const PEM_LABEL_MAX: usize = 64;
 /// A provider token recognised by a literal prefix and the shape of its body: the body
 /// is the run of `charset` bytes after the prefix, its length must lie in `len`, and
 /// `shape` (when given) checks it further. A word boundary must come before the prefix
-/// and after the body. These prefixes share the one literal search with [`LITERALS`].
+/// and after the body. These prefixes have their own literal search.
 struct PrefixedToken {
     entity: &'static str,
     prefixes: &'static [&'static str],
@@ -227,10 +222,19 @@ const PREFIXED: &[PrefixedToken] = &[
     },
     PrefixedToken {
         entity: "SHOPIFY_TOKEN",
-        prefixes: &["shpat_", "shpca_", "shppa_", "shpss_"],
-        charset: alnum,
-        len: 32..=32,
-        shape: Some(|b| b.iter().all(|&c| c.is_ascii_hexdigit())),
+        // `shpat_`, `shpca_`, `shppa_`, `shpss_`.
+        prefixes: &["shp"],
+        charset: word,
+        len: 35..=35,
+        shape: Some(|b| {
+            matches!(
+                b,
+                [b'a', b't', b'_', ..]
+                    | [b'c', b'a', b'_', ..]
+                    | [b'p', b'a', b'_', ..]
+                    | [b's', b's', b'_', ..]
+            ) && b.iter().skip(3).all(u8::is_ascii_hexdigit)
+        }),
         confidence: 0.99,
     },
     PrefixedToken {
@@ -283,18 +287,25 @@ const PREFIXED: &[PrefixedToken] = &[
     },
     PrefixedToken {
         entity: "SENTRY_TOKEN",
-        prefixes: &["sntrys_", "sntryu_"],
+        // `sntrys_` (organisation tokens), `sntryu_` (user tokens).
+        prefixes: &["sntry"],
         charset: |b| dash_word(b) || matches!(b, b'=' | b'+' | b'/'),
-        len: 60..=400,
-        shape: None,
+        len: 62..=402,
+        shape: Some(|b| matches!(b, [b's' | b'u', b'_', ..])),
         confidence: 0.95,
     },
     PrefixedToken {
         entity: "DOPPLER_TOKEN",
-        prefixes: &["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."],
-        charset: alnum,
-        len: 40..=44,
-        shape: None,
+        // `dp.pt.`, `dp.st.`, `dp.sa.`, `dp.ct.`.
+        prefixes: &["dp."],
+        charset: dash_word_dot,
+        len: 43..=47,
+        shape: Some(|b| {
+            matches!(
+                b,
+                [b'p' | b's', b't', b'.', ..] | [b's', b'a', b'.', ..] | [b'c', b't', b'.', ..]
+            ) && b.iter().skip(3).all(u8::is_ascii_alphanumeric)
+        }),
         confidence: 0.95,
     },
     PrefixedToken {
@@ -360,9 +371,12 @@ pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"
 #[derive(Debug)]
 pub(crate) struct SecretsDetector {
     literals: Option<AhoCorasick>,
-    /// What each pattern of `literals` opens: [`LITERALS`], then every prefix of
-    /// [`PREFIXED`].
-    openings: Vec<(&'static str, Kind)>,
+    /// The prefixes of [`PREFIXED`], searched apart from `literals`: one search over
+    /// both would pass the 64 patterns Teddy (the SIMD prefilter) takes, and even under
+    /// that, its buckets fill and prose makes it verify far more false candidates.
+    prefixed_search: Option<AhoCorasick>,
+    /// The [`PREFIXED`] index of each pattern of `prefixed_search`.
+    prefixed_of: Vec<usize>,
     /// The class of each [`PREFIXED`] token, by index.
     prefixed: Vec<ClassInfo>,
     aws: ClassInfo,
@@ -388,13 +402,18 @@ impl SecretsDetector {
     pub(crate) fn new() -> Self {
         // Building from a few dozen short literals cannot fail; if it ever did, the
         // detector would find nothing and the unit tests would say so.
-        let mut openings: Vec<(&'static str, Kind)> = LITERALS.to_vec();
-        for (i, token) in PREFIXED.iter().enumerate() {
-            openings.extend(token.prefixes.iter().map(|&p| (p, Kind::Prefixed(i))));
-        }
         let literals = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(openings.iter().map(|(l, _)| l))
+            .build(LITERALS.iter().map(|(l, _)| l))
+            .ok();
+        let (prefixes, prefixed_of): (Vec<&str>, Vec<usize>) = PREFIXED
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| t.prefixes.iter().map(move |&p| (p, i)))
+            .unzip();
+        let prefixed_search = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(prefixes)
             .ok();
         let c = |class: &str, entity: &str| class_info(class, entity, Severity::Critical);
         let prefixed = PREFIXED
@@ -403,7 +422,8 @@ impl SecretsDetector {
             .collect();
         SecretsDetector {
             literals,
-            openings,
+            prefixed_search,
+            prefixed_of,
             prefixed,
             aws: c("SECRET.AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
             aws_secret: c("SECRET.AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
@@ -457,7 +477,7 @@ impl Detector for SecretsDetector {
             return;
         };
         for m in literals.find_iter(input.bytes) {
-            let Some(&(literal, kind)) = self.openings.get(m.pattern().as_usize()) else {
+            let Some(&(literal, kind)) = LITERALS.get(m.pattern().as_usize()) else {
                 continue;
             };
             let (s, e) = (m.start(), m.end());
@@ -500,13 +520,11 @@ impl Detector for SecretsDetector {
                 }
                 Kind::Slack => {
                     let end = token_end(dash_word);
-                    (boundary
-                        && end - e >= 10
-                        && input
-                            .bytes
-                            .get(e..end)
-                            .is_some_and(|b| b.iter().any(u8::is_ascii_digit)))
-                    .then_some((&self.slack, s, end, 0.95))
+                    let body = input.bytes.get(e..end).unwrap_or_default();
+                    let typed = matches!(body, [b'b' | b'p' | b'a' | b'r' | b's' | b'e', b'-', ..]);
+                    let rest = body.get(2..).unwrap_or_default();
+                    (boundary && typed && rest.len() >= 10 && rest.iter().any(u8::is_ascii_digit))
+                        .then_some((&self.slack, s, end, 0.95))
                 }
                 Kind::SlackWebhook => {
                     let end = token_end(|b| b.is_ascii_alphanumeric() || b == b'/');
@@ -561,24 +579,43 @@ impl Detector for SecretsDetector {
                     });
                     (end > e).then_some((&self.password, e, end, 0.9))
                 }
-                Kind::Prefixed(i) => match (PREFIXED.get(i), self.prefixed.get(i)) {
-                    (Some(token), Some(info)) => {
-                        let end = token_end(token.charset);
-                        let body = input.bytes.get(e..end).unwrap_or_default();
-                        (boundary
-                            && token.len.contains(&body.len())
-                            && token.shape.is_none_or(|shape| shape(body))
-                            && input.word_boundary_after(end))
-                        .then_some((info, s, end, token.confidence))
-                    }
-                    _ => None,
-                },
             };
             if let Some((info, start, end, confidence)) = found {
                 out.extend(input.finding(info, start, end, confidence));
             }
         }
+        self.prefixed_tokens(input, out);
         self.keyword_secrets(input, out);
+    }
+}
+
+impl SecretsDetector {
+    /// The [`PREFIXED`] provider tokens.
+    fn prefixed_tokens<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let Some(search) = &self.prefixed_search else {
+            return;
+        };
+        for m in search.find_iter(input.bytes) {
+            let Some(&i) = self.prefixed_of.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            let (Some(token), Some(info)) = (PREFIXED.get(i), self.prefixed.get(i)) else {
+                continue;
+            };
+            let (s, e) = (m.start(), m.end());
+            let mut end = e;
+            while input.byte(end).is_some_and(token.charset) {
+                end += 1;
+            }
+            let body = input.bytes.get(e..end).unwrap_or_default();
+            if input.word_boundary_before(s)
+                && token.len.contains(&body.len())
+                && token.shape.is_none_or(|shape| shape(body))
+                && input.word_boundary_after(end)
+            {
+                out.extend(input.finding(info, s, end, token.confidence));
+            }
+        }
     }
 }
 
@@ -970,6 +1007,19 @@ mod tests {
     }
 
     #[test]
+    fn each_literal_search_stays_within_teddys_pattern_limit() {
+        // Past 64 patterns `aho_corasick` gives up its SIMD prefilter and the search
+        // over every byte of every prompt gets several times slower.
+        assert!(LITERALS.len() <= 64, "{}", LITERALS.len());
+        let detector = SecretsDetector::new();
+        assert!(
+            detector.prefixed_of.len() <= 64,
+            "{}",
+            detector.prefixed_of.len()
+        );
+    }
+
+    #[test]
     fn provider_tokens_by_prefix_are_found_with_their_exact_shape() {
         let mixed = "aB3dE5fG7hJ9kL2mN4pQ6rS8tU";
         let hex = "0123456789abcdef";
@@ -1010,6 +1060,8 @@ mod tests {
             ),
             (format!("sntrys_{}", cycle(mixed, 120)), "SENTRY_TOKEN"),
             (format!("dp.pt.{}", cycle(mixed, 43)), "DOPPLER_TOKEN"),
+            (format!("shpss_{}", cycle(hex, 32)), "SHOPIFY_TOKEN"),
+            (format!("sntryu_{}", cycle(hex, 64)), "SENTRY_TOKEN"),
             (format!("lin_api_{}", cycle(mixed, 40)), "LINEAR_API_KEY"),
         ];
         for (token, entity) in &cases {
@@ -1027,6 +1079,9 @@ mod tests {
         assert!(spans(&format!("hf_{} x", cycle("abcdefgh", 34))).is_empty());
         assert!(spans(&format!("SG.{} x", cycle(mixed, 66))).is_empty());
         assert!(spans(&format!("dapi{} x", cycle("xyz", 32))).is_empty());
+        assert!(spans(&format!("shpxx_{} x", cycle(hex, 32))).is_empty());
+        assert!(spans(&format!("dp.xx.{} x", cycle(mixed, 43))).is_empty());
+        assert!(spans("xoxq-1234567890-abcdef x").is_empty());
         // Identifiers that merely start like one are not tokens.
         assert!(spans("call hf_hub_download() and npm_config_cache").is_empty());
     }
