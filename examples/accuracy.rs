@@ -772,6 +772,128 @@ fn generators() -> Vec<(&'static str, Gen)> {
     ]
 }
 
+/// Provider tokens recognised by prefix and body shape. Drawn from their own seeded
+/// stream after every other document, so that adding them left the documents of the
+/// other types (and so the side-by-side comparison with Presidio) exactly as they were.
+fn token_generators() -> Vec<(&'static str, Gen)> {
+    vec![
+        ("GROQ_API_KEY", |r| {
+            (
+                "GROQ_API_KEY={} in the notebook.",
+                format!("gsk_{}", r.chars_of(ALNUM, 52)),
+            )
+        }),
+        ("XAI_API_KEY", |r| {
+            ("Use {} for Grok.", format!("xai-{}", r.chars_of(ALNUM, 80)))
+        }),
+        ("PERPLEXITY_API_KEY", |r| {
+            (
+                "Search key {} expires soon.",
+                format!("pplx-{}", r.chars_of(ALNUM, 48)),
+            )
+        }),
+        ("HUGGINGFACE_TOKEN", |r| {
+            (
+                "Login with {} to pull the model.",
+                format!("hf_{}Ab1", r.chars_of(ALNUM, 31)),
+            )
+        }),
+        ("REPLICATE_API_TOKEN", |r| {
+            (
+                "export REPLICATE_API_TOKEN={}",
+                format!("r8_{}Ab1", r.chars_of(ALNUM, 34)),
+            )
+        }),
+        ("SENDGRID_API_KEY", |r| {
+            (
+                "Mail relay key {} on the server.",
+                format!("SG.{}.{}", r.chars_of(ALNUM, 22), r.chars_of(ALNUM, 43)),
+            )
+        }),
+        ("NPM_TOKEN", |r| {
+            (
+                "//registry.npmjs.org/:_authToken= {}",
+                format!("npm_{}", r.chars_of(ALNUM, 36)),
+            )
+        }),
+        ("PYPI_TOKEN", |r| {
+            (
+                "Upload with {} from CI.",
+                format!("pypi-AgEIcHlwaS5vcmc{}", r.chars_of(ALNUM, 150)),
+            )
+        }),
+        ("DIGITALOCEAN_TOKEN", |r| {
+            (
+                "doctl auth init -t {}",
+                format!("dop_v1_{}", r.chars_of(HEX, 64)),
+            )
+        }),
+        ("SHOPIFY_TOKEN", |r| {
+            (
+                "Admin API token {} for the store.",
+                format!("shpat_{}", r.chars_of(HEX, 32)),
+            )
+        }),
+        ("DATABRICKS_TOKEN", |r| {
+            (
+                "DATABRICKS_TOKEN={} in the job.",
+                format!("dapi{}", r.chars_of(HEX, 32)),
+            )
+        }),
+        ("VAULT_TOKEN", |r| {
+            (
+                "VAULT_TOKEN={} for the deploy.",
+                format!("hvs.{}", r.chars_of(ALNUM, 90)),
+            )
+        }),
+        ("GCP_OAUTH_CLIENT_SECRET", |r| {
+            (
+                "client secret {} for the app.",
+                format!("GOCSPX-{}", r.chars_of(ALNUM, 28)),
+            )
+        }),
+        ("POSTMAN_API_KEY", |r| {
+            (
+                "Postman key {} in the collection.",
+                format!("PMAK-{}-{}", r.chars_of(HEX, 24), r.chars_of(HEX, 34)),
+            )
+        }),
+        ("NEW_RELIC_API_KEY", |r| {
+            (
+                "NEW_RELIC_API_KEY={} in the agent.",
+                format!(
+                    "NRAK-{}",
+                    r.chars_of(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27)
+                ),
+            )
+        }),
+        ("ATLASSIAN_API_TOKEN", |r| {
+            (
+                "Jira token {} for the bot.",
+                format!("ATATT3{}", r.chars_of(ALNUM, 186)),
+            )
+        }),
+        ("SENTRY_TOKEN", |r| {
+            (
+                "SENTRY_AUTH_TOKEN={} in CI.",
+                format!("sntrys_{}", r.chars_of(ALNUM, 120)),
+            )
+        }),
+        ("DOPPLER_TOKEN", |r| {
+            (
+                "Doppler service token {} for prod.",
+                format!("dp.st.{}", r.chars_of(ALNUM, 43)),
+            )
+        }),
+        ("LINEAR_API_KEY", |r| {
+            (
+                "Linear key {} for the sync.",
+                format!("lin_api_{}", r.chars_of(ALNUM, 40)),
+            )
+        }),
+    ]
+}
+
 trait Pipe {
     fn pipe(self) -> Self;
 }
@@ -899,17 +1021,27 @@ struct Doc {
 }
 
 fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
-    let mut r = Rng(seed);
-    let gens = generators();
     let mut docs = Vec::new();
+    embed(&mut docs, &mut Rng(seed), &generators(), per_type);
+    embed(
+        &mut docs,
+        &mut Rng(seed ^ 0x9E37_79B9_7F4A_7C15),
+        &token_generators(),
+        per_type,
+    );
+    docs
+}
+
+/// `per_type` rounds of one document per generator, values between filler sentences.
+fn embed(docs: &mut Vec<Doc>, r: &mut Rng, gens: &[(&'static str, Gen)], per_type: usize) {
     for _ in 0..per_type {
-        for (entity, make) in &gens {
+        for (entity, make) in gens {
             if std::env::var_os("ACCURACY_TRACE").is_some() {
                 eprintln!("{entity}");
             }
-            let (template, value) = make(&mut r);
-            let before = filler(&mut r);
-            let after = filler(&mut r);
+            let (template, value) = make(r);
+            let before = filler(r);
+            let after = filler(r);
             let (head, tail) = template.split_once("{}").unwrap();
             let text = format!("{before} {head}{value}{tail} {after}");
             let start = before.len() + 1 + head.len();
@@ -923,7 +1055,6 @@ fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
             });
         }
     }
-    docs
 }
 
 #[derive(Default, Clone, Copy)]

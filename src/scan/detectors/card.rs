@@ -323,21 +323,41 @@ fn track_data(input: &Input<'_>, start: usize, pan_end: usize) -> Option<usize> 
     (end > 5).then_some(pan_end + end)
 }
 
-/// A card may not start inside a word or right after a dot-joined digit (`1.4111...`).
+/// A card may not start inside a word, right after a dot-joined digit (`1.4111...`), or
+/// as the tail of a joined identifier that holds letters (`INV-4111...`).
 fn edge_ok_before(input: &Input<'_>, start: usize) -> bool {
     let dotted = input.byte_before(start) == Some(b'.')
         && start
             .checked_sub(1)
             .and_then(|j| input.byte_before(j))
             .is_some_and(|b| b.is_ascii_digit());
-    input.word_boundary_before(start) && !dotted
+    let identifier = matches!(input.byte_before(start), Some(b'-' | b'_' | b'.' | b'/'))
+        && input
+            .bytes
+            .get(..start - 1)
+            .is_some_and(|head| lettered_run(head.iter().rev()));
+    input.word_boundary_before(start) && !dotted && !identifier
 }
 
-/// A card may not end inside a word or right before a dot-joined digit.
+/// A card may not end inside a word, right before a dot-joined digit, or as the head of
+/// a joined identifier that goes on with letters (a UUID such as
+/// `39037256-4952-4547-a5e5-...`, whose first three groups can pass Luhn).
 fn edge_ok_after(input: &Input<'_>, end: usize) -> bool {
     let dotted =
         input.byte(end) == Some(b'.') && input.byte(end + 1).is_some_and(|b| b.is_ascii_digit());
-    input.word_boundary_after(end) && !dotted
+    let identifier = matches!(input.byte(end), Some(b'-' | b'_' | b'.' | b'/'))
+        && input
+            .bytes
+            .get(end + 1..)
+            .is_some_and(|tail| lettered_run(tail.iter()));
+    input.word_boundary_after(end) && !dotted && !identifier
+}
+
+/// Whether the run of ASCII letters and digits the bytes start with is not empty and
+/// holds a letter.
+fn lettered_run<'b>(bytes: impl Iterator<Item = &'b u8>) -> bool {
+    let mut run = bytes.take_while(|b| b.is_ascii_alphanumeric()).peekable();
+    run.peek().is_some() && run.any(u8::is_ascii_alphabetic)
 }
 
 #[cfg(test)]
@@ -389,6 +409,23 @@ mod tests {
         // Gaps wider than three bytes, or of other bytes, do not join.
         assert!(spans("4111    1111-1111 1111").is_empty());
         assert!(spans("4111, 1111-1111 1111").is_empty());
+    }
+
+    #[test]
+    fn numbers_inside_joined_identifiers_are_not_cards() {
+        // The first three groups of this UUID pass Luhn as a Diners number.
+        assert!(spans("request 39037256-4952-4547-a5e5-23b7dccbaa27 failed").is_empty());
+        assert!(spans("ref INV-4111-1111-1111-1111 sent").is_empty());
+        assert!(spans("order 4111 1111 1111 1111-b2 shipped").is_empty());
+        // A sentence's full stop or a plain word after the number is not an identifier.
+        assert_eq!(
+            spans("card 4111-1111-1111-1111. Thanks"),
+            ["4111-1111-1111-1111"]
+        );
+        assert_eq!(
+            spans("card 4111-1111-1111-1111 - ok"),
+            ["4111-1111-1111-1111"]
+        );
     }
 
     #[test]
