@@ -36,6 +36,7 @@ pub fn endpoint(target: &str, query: Option<&str>) -> Option<Endpoint> {
         "streamGenerateContent" => (Api::GeminiGenerate, true),
         "embedContent" => (Api::GeminiEmbed, false),
         "batchEmbedContents" => (Api::GeminiBatchEmbed, false),
+        "countTokens" => (Api::GeminiCountTokens, false),
         _ => return None,
     };
     let sse = stream
@@ -102,6 +103,17 @@ pub fn request_facts(
             }
             false
         }
+        // `{"contents": [...]}` or `{"generateContentRequest": {...}}`.
+        Api::GeminiCountTokens => match object.get("generateContentRequest") {
+            Some(Value::Object(request)) => check_generate_request(request)?,
+            Some(_) => {
+                return Err(GatewayError::bad_request(
+                    "invalid_body",
+                    "`generateContentRequest` must be an object.",
+                ));
+            }
+            None => check_generate_request(object)?,
+        },
         _ => check_generate_request(object)?,
     };
     Ok(RequestFacts {
@@ -237,6 +249,10 @@ pub fn visit_segments(
                 }
             }
         }
+        Api::GeminiCountTokens => match object.get_mut("generateContentRequest") {
+            Some(Value::Object(request)) => visit_generate_request(request, visit),
+            _ => visit_generate_request(object, visit),
+        },
         _ => visit_generate_request(object, visit),
     }
 }
@@ -344,6 +360,16 @@ fn visit_part(
 }
 
 /// `batchEmbedContents` names the model again in each request (`models/{model}`, which
+/// Points the `model` of a `countTokens` body's `generateContentRequest`, when it has
+/// one, at the deployment's model.
+pub fn set_count_model(body: &mut Value, model: &str) {
+    if let Some(Value::Object(request)) = body.get_mut("generateContentRequest")
+        && request.contains_key("model")
+    {
+        request.insert("model".to_owned(), Value::String(format!("models/{model}")));
+    }
+}
+
 /// must match the URL's): points those that do at the deployment's model.
 pub fn set_batch_model(body: &mut Value, model: &str) {
     if let Some(Value::Array(requests)) = body.get_mut("requests") {
@@ -397,7 +423,11 @@ mod tests {
                 .as_deref(),
             Some("a:b")
         );
-        for unknown in ["m:countTokens", "m", "m:predict"] {
+        assert_eq!(
+            endpoint("m:countTokens", None).unwrap().api,
+            Api::GeminiCountTokens
+        );
+        for unknown in ["m:computeTokens", "m", "m:predict"] {
             assert!(endpoint(unknown, None).is_none(), "{unknown}");
         }
     }

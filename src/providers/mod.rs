@@ -70,6 +70,10 @@ pub enum Api {
     /// Google `batchEmbedContents`.
     #[serde(rename = "gemini.batch_embed_contents")]
     GeminiBatchEmbed,
+    /// Google `countTokens`: the provider counts a prompt, so the prompt leaves like
+    /// one sent to the model and is inspected and decided the same way.
+    #[serde(rename = "gemini.count_tokens")]
+    GeminiCountTokens,
 }
 
 impl Api {
@@ -80,7 +84,8 @@ impl Api {
             | Api::AnthropicMessages
             | Api::BedrockConverse
             | Api::BedrockInvoke
-            | Api::GeminiGenerate => Operation::Chat,
+            | Api::GeminiGenerate
+            | Api::GeminiCountTokens => Operation::Chat,
             Api::OpenAiResponses => Operation::Responses,
             Api::OpenAiEmbeddings | Api::GeminiEmbed | Api::GeminiBatchEmbed => {
                 Operation::Embeddings
@@ -100,6 +105,7 @@ impl Api {
             Api::GeminiGenerate => "gemini.generate_content",
             Api::GeminiEmbed => "gemini.embed_content",
             Api::GeminiBatchEmbed => "gemini.batch_embed_contents",
+            Api::GeminiCountTokens => "gemini.count_tokens",
         }
     }
 
@@ -123,7 +129,10 @@ impl Api {
             ProviderKind::Bedrock => matches!(self, Api::BedrockConverse | Api::BedrockInvoke),
             ProviderKind::Gemini | ProviderKind::Vertex => matches!(
                 self,
-                Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed
+                Api::GeminiGenerate
+                    | Api::GeminiEmbed
+                    | Api::GeminiBatchEmbed
+                    | Api::GeminiCountTokens
             ),
         };
         if native {
@@ -245,12 +254,14 @@ pub fn request_facts(endpoint: &Endpoint, body: &Value) -> Result<RequestFacts, 
         Api::BedrockInvoke => {
             bedrock::invoke_facts(body, endpoint.path_model.as_deref(), endpoint.path_stream)
         }
-        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed => gemini::request_facts(
-            endpoint.api,
-            body,
-            endpoint.path_model.as_deref(),
-            endpoint.path_stream,
-        ),
+        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed | Api::GeminiCountTokens => {
+            gemini::request_facts(
+                endpoint.api,
+                body,
+                endpoint.path_model.as_deref(),
+                endpoint.path_stream,
+            )
+        }
     }
 }
 
@@ -268,7 +279,7 @@ pub fn visit_segments(
         Api::AnthropicMessages => anthropic::visit_segments(body, visit),
         Api::BedrockConverse => bedrock::visit_converse(body, visit),
         Api::BedrockInvoke => bedrock::visit_invoke(body, visit),
-        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed => {
+        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed | Api::GeminiCountTokens => {
             gemini::visit_segments(api, body, visit);
         }
     }
@@ -287,5 +298,7 @@ pub fn set_model(api: Api, body: &mut Value, deployment: &Deployment) {
         Api::BedrockConverse | Api::BedrockInvoke | Api::GeminiGenerate | Api::GeminiEmbed => {}
         // Each request of a batch names the model again.
         Api::GeminiBatchEmbed => gemini::set_batch_model(body, &deployment.model),
+        // A full `generateContentRequest` names the model again.
+        Api::GeminiCountTokens => gemini::set_count_model(body, &deployment.model),
     }
 }

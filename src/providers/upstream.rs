@@ -95,6 +95,7 @@ impl Upstreams {
             Api::GeminiGenerate => "generateContent",
             Api::GeminiEmbed => "embedContent",
             Api::GeminiBatchEmbed => "batchEmbedContents",
+            Api::GeminiCountTokens => "countTokens",
         };
         Ok(match deployment.provider {
             ProviderKind::AzureOpenAi => {

@@ -15,7 +15,9 @@
 //!   Vertex's express mode calls it): Google's format, so `google-genai` clients work
 //!   with only their base URL changed. Methods `generateContent`,
 //!   `streamGenerateContent` (server-sent events with `alt=sse`, else a JSON array),
-//!   `embedContent` and `batchEmbedContents`; any other is a 404 in Google's shape. The
+//!   `embedContent`, `batchEmbedContents` and `countTokens` (the provider reads the
+//!   prompt to count it, so it is inspected and decided like a generation); any other
+//!   is a 404 in Google's shape. The
 //!   project and location in the path route nothing: the catalog does.
 //! - `POST /model/{modelId}/converse`, `/converse-stream`, `/invoke`,
 //!   `/invoke-with-response-stream`: the AWS Bedrock runtime (boto3's
@@ -177,7 +179,7 @@ async fn google_models(
         Some(endpoint) => handle(gateway, endpoint, request).await,
         None => GatewayError::not_found(
             "method_not_found",
-            "Customs serves generateContent, streamGenerateContent, embedContent and batchEmbedContents.",
+            "Customs serves generateContent, streamGenerateContent, embedContent, batchEmbedContents and countTokens.",
         )
         .into_response_for(Door::Google, ""),
     }
@@ -335,7 +337,8 @@ fn catalog_entry(door: Door, name: &str, deployments: &[&Deployment]) -> Value {
             "displayName": name,
             "description": first.description.clone().unwrap_or_default(),
             "supportedGenerationMethods": [
-                "generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents"
+                "generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents",
+                "countTokens"
             ],
         }),
         Door::OpenAi | Door::Bedrock => json!({

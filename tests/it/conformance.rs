@@ -786,7 +786,7 @@ async fn unknown_google_methods_are_not_found_in_googles_shape() {
     let gateway = TestGateway::start(customs::config::Config::embedded().unwrap()).await;
     let surface = &gemini_api();
     for path in [
-        "/v1beta/models/gemini-2.5-flash:countTokens",
+        "/v1beta/models/gemini-2.5-flash:computeTokens",
         "/v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:predict",
         "/v1beta/models/gemini-2.5-flash",
     ] {
@@ -858,6 +858,96 @@ async fn a_gemini_key_in_the_query_authenticates_like_the_header() {
         .await
         .unwrap();
     assert_eq!(both.status(), 401);
+}
+
+/// `countTokens` sends the prompt to the provider, so it is inspected, decided and
+/// redacted like `generateContent`: the mock receives the email as a placeholder, in
+/// both body forms; the caller gets the provider's count; a secret is refused; the
+/// echo model answers with an estimate; a deployment of another provider cannot count.
+#[tokio::test]
+async fn count_tokens_is_inspected_and_redacted_like_a_generation() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    let surface = &gemini_api();
+    let plain = gemini_body(
+        "gemini-2.5-flash",
+        Place::Message,
+        &format!("Mail {EMAIL}."),
+        false,
+    );
+    let wrapped = json!({"generateContentRequest": {
+        "model": "models/gemini-2.5-flash",
+        "contents": plain["contents"].clone(),
+    }});
+    for body in [plain, wrapped] {
+        let response = send(
+            &gateway,
+            surface,
+            "/v1beta/models/gemini-2.5-flash:countTokens",
+            Some(&token),
+            body.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let count: Value = response.json().await.unwrap();
+        assert_eq!(count["totalTokens"], 31, "{count}");
+        let received = mock.received().pop().unwrap();
+        assert!(received.path.ends_with(":countTokens"), "{}", received.path);
+        assert!(!received.body.contains(EMAIL), "{}", received.body);
+        assert!(received.body.contains("[EMAIL_1]"), "{}", received.body);
+        let event = gateway.events().pop().unwrap();
+        assert_eq!(
+            event.surface,
+            Some(customs::providers::Api::GeminiCountTokens)
+        );
+    }
+    let sent = mock.received().len();
+
+    let secret = gemini_body(
+        "gemini-2.5-flash",
+        Place::Message,
+        "key AKIAIOSFODNN7EXAMPLE",
+        false,
+    );
+    let refused = send(
+        &gateway,
+        surface,
+        "/v1beta/models/gemini-2.5-flash:countTokens",
+        Some(&token),
+        secret.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    assert!(google_error(&refused.json().await.unwrap()));
+    assert_eq!(mock.received().len(), sent, "nothing leaves on a refusal");
+
+    let echo = send(
+        &gateway,
+        surface,
+        "/v1beta/models/customs-echo:countTokens",
+        Some(&token),
+        json!({"contents": [{"role": "user", "parts": [{"text": "twelve chars"}]}]})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(echo.status(), 200);
+    assert_eq!(echo.json::<Value>().await.unwrap()["totalTokens"], 3);
+
+    let other = send(
+        &gateway,
+        surface,
+        "/v1beta/models/claude-sonnet-4:countTokens",
+        Some(&token),
+        json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert!(other.status().is_client_error(), "{}", other.status());
+    assert!(google_error(&other.json().await.unwrap()));
+    assert_eq!(mock.received().len(), sent);
 }
 
 /// The Gemini API row of [`surfaces`].

@@ -430,6 +430,10 @@ async fn mock_gemini(
     if path.ends_with(":batchEmbedContents") {
         return axum::Json(json!({"embeddings": [{"values": [0.1, 0.2, 0.3]}]})).into_response();
     }
+    if path.ends_with(":countTokens") {
+        return axum::Json(json!({"totalTokens": 31, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 31}]}))
+            .into_response();
+    }
     axum::Json(response(&whole)).into_response()
 }
 

@@ -150,6 +150,21 @@ def test_a_secret_is_refused_with_a_client_error_naming_the_policy(echo_gateway:
     assert "AKIA" not in json.dumps(caught.value.details)
 
 
+def test_count_tokens_is_decided_like_a_generation(echo_gateway: Gateway, dev_token):
+    # countTokens sends the prompt to the provider: it is inspected and can be refused.
+    client = client_for(echo_gateway, dev_token("alice", {"groups": ["engineering"]}))
+    vertex = client_for(echo_gateway, dev_token("alice", {"groups": ["engineering"]}), vertexai=True)
+
+    echo_gateway.expect_decision(3)
+    assert client.models.count_tokens(model="customs-echo", contents="twelve chars").total_tokens == 3
+    assert vertex.models.count_tokens(model="customs-echo", contents="sixteen chars!!!").total_tokens == 4
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.count_tokens(model="customs-echo", contents="my key is AKIAIOSFODNN7EXAMPLE ok")
+
+    assert caught.value.code == 403
+    assert caught.value.details["error"]["policy_ids"] == ["secrets.never-leave"]
+
+
 def test_a_bad_key_is_unauthenticated(echo_gateway: Gateway):
     client = client_for(echo_gateway, "not-a-jwt")
 
