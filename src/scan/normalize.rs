@@ -29,9 +29,13 @@
 //! end: the redaction covers the original bytes, including any invisible characters
 //! inside the value.
 //!
-//! Fast path: a text that is all ASCII has nothing to normalise (no ASCII character is
-//! a format character, a non-ASCII digit or a compatibility form), so [`normalize`]
-//! returns `None` after one `is_ascii` check (SIMD in std) and the detectors run on the
+//! HTML character references (`&#64;`, `&#x40;`, `&commat;`) are read as the character
+//! they stand for, so `jane&#64;example&#46;com` is an address.
+//!
+//! Fast path: a text that is all ASCII and holds no `&` before `#` or a lowercase
+//! letter has nothing to normalise (no ASCII character is a format character, a
+//! non-ASCII digit or a compatibility form), so [`normalize`] returns `None` after one
+//! `is_ascii` check (SIMD in std) and one `memchr` for `&`, and the detectors run on the
 //! original text with no map at all.
 
 use unicode_normalization::UnicodeNormalization;
@@ -65,15 +69,29 @@ impl Normalized {
 /// Texts longer than `u32::MAX` bytes are not normalised (the gateway's body limit is
 /// far below that).
 pub fn normalize(text: &str) -> Option<Normalized> {
-    if text.is_ascii() || u32::try_from(text.len()).is_err() {
+    if (text.is_ascii() && !has_char_refs(text.as_bytes())) || u32::try_from(text.len()).is_err() {
         return None;
     }
     let mut out = String::with_capacity(text.len());
     let mut map: Vec<(u32, u32)> = Vec::with_capacity(text.len());
     let mut changed = false;
-    for (i, c) in text.char_indices() {
+    let mut i = 0;
+    while let Some(rest) = text.get(i..).filter(|r| !r.is_empty()) {
+        // An HTML character reference (`&#64;`) is read as the character it stands
+        // for, spanning the whole reference.
+        let (c, len) = match char_ref(rest) {
+            Some(found) => {
+                changed = true;
+                found
+            }
+            None => match rest.chars().next() {
+                Some(c) => (c, c.len_utf8()),
+                None => break,
+            },
+        };
         // Both fit in u32: the text length was checked above.
-        let span = (i as u32, (i + c.len_utf8()) as u32);
+        let span = (i as u32, (i + len) as u32);
+        i += len;
         let before = out.len();
         if c.is_ascii() {
             out.push(c);
@@ -117,6 +135,68 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         map.resize(map.len() + (out.len() - before), span);
     }
     changed.then_some(Normalized { text: out, map })
+}
+
+/// Whether `bytes` may hold an HTML character reference: an `&` before `#` or a letter.
+fn has_char_refs(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'&', bytes).any(|at| {
+        bytes
+            .get(at + 1)
+            .is_some_and(|&b| b == b'#' || b.is_ascii_lowercase())
+    })
+}
+
+/// Named references of the characters values are written with.
+const NAMED_REFS: &[(&str, char)] = &[
+    ("&commat;", '@'),
+    ("&period;", '.'),
+    ("&hyphen;", '-'),
+    ("&dash;", '-'),
+    ("&nbsp;", ' '),
+    ("&sol;", '/'),
+    ("&colon;", ':'),
+    ("&lowbar;", '_'),
+    ("&plus;", '+'),
+];
+
+/// The character an HTML character reference at the start of `rest` stands for, and
+/// the reference's length: `&#64;`, `&#x40;` (the `;` may be left out before a byte that
+/// is not a digit), or one of [`NAMED_REFS`]. `None` for anything else, including
+/// references to control characters, surrogates and NUL.
+fn char_ref(rest: &str) -> Option<(char, usize)> {
+    let bytes = rest.as_bytes();
+    if bytes.first() != Some(&b'&') {
+        return None;
+    }
+    if bytes.get(1) != Some(&b'#') {
+        return NAMED_REFS
+            .iter()
+            .find(|(name, _)| rest.starts_with(name))
+            .map(|&(name, c)| (c, name.len()));
+    }
+    let hex = matches!(bytes.get(2), Some(b'x' | b'X'));
+    let digits_from = if hex { 3 } else { 2 };
+    let radix = if hex { 16 } else { 10 };
+    let digits = bytes
+        .get(digits_from..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || (hex && b.is_ascii_hexdigit()))
+        .count();
+    if digits == 0 || digits > 7 {
+        return None;
+    }
+    let end = digits_from + digits;
+    let value = u32::from_str_radix(rest.get(digits_from..end)?, radix).ok()?;
+    let c = char::from_u32(value).filter(|c| !c.is_control() || c.is_whitespace())?;
+    if value == 0 {
+        return None;
+    }
+    let len = if bytes.get(end) == Some(&b';') {
+        end + 1
+    } else {
+        end
+    };
+    Some((c, len))
 }
 
 /// The lowercase of a non-ASCII capital `c` that follows a letter (`previous`, already
@@ -251,6 +331,30 @@ mod tests {
         assert_eq!(norm("ｊａｎｅ"), "jane");
         assert_eq!(norm("٤١١١"), "4111");
         assert_eq!(norm("café"), "café");
+    }
+
+    #[test]
+    fn html_character_references_are_read_as_their_characters() -> Result<(), String> {
+        assert_eq!(norm("jane&#64;example&#46;com"), "jane@example.com");
+        assert_eq!(norm("jane&#x40;example&period;com"), "jane@example.com");
+        assert_eq!(norm("&#52;&#49;&#49;&#49; 1111"), "4111 1111");
+        assert_eq!(norm("jane&commat;example.com"), "jane@example.com");
+        // Without the `;`, a reference ends at its last digit.
+        assert_eq!(norm("jane&#64example.com"), "jane@example.com");
+        // A fullwidth digit by reference is a digit like any other.
+        assert_eq!(norm("&#65297;&#65298;"), "12");
+        // Not references: left as they are.
+        assert_eq!(
+            norm("AT&T & co &#; &#x; &#0; &#1;"),
+            "AT&T & co &#; &#x; &#0; &#1;"
+        );
+        assert!(normalize("R&D and Q&A").is_none());
+        // The span of a decoded character is the whole reference.
+        let text = "x &#64; y";
+        let n = normalize(text).ok_or("not normalised")?;
+        assert_eq!(n.text, "x @ y");
+        assert_eq!(n.original_span(2, 3), Some((2, 7)));
+        Ok(())
     }
 
     #[test]
