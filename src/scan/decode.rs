@@ -22,6 +22,7 @@
 use base64::Engine;
 
 use super::detectors::Input;
+use super::masks::masks64;
 
 /// The most decoded bytes looked at per token.
 const MAX_DECODED: usize = 64 * 1024;
@@ -44,16 +45,18 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
     let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     // Any run of 16 or more base64 characters contains a whole 8-byte block at an
     // offset that is a multiple of 8; prose breaks nearly every block with a space, so
-    // a block is first tested whole for a byte below `+` (space, most punctuation,
-    // controls: one word-sized subtraction), and only the rest byte by byte. No seed
-    // (digit, padding) is needed.
-    let (blocks, _) = bytes.as_chunks::<8>();
+    // each 64 bytes are first turned into a mask of the bytes below `+` (space, most
+    // punctuation, controls: SIMD compares, see `scan::masks`), and only the blocks
+    // without one are tested byte by byte. No seed (digit, padding) is needed.
+    //
     // Blocks before `next` lie inside a token already looked at.
     let mut next = 0;
-    for (k, block) in blocks.iter().enumerate() {
-        let i = k * 8;
-        if i < next || has_byte_below(block, b'+') || !block.iter().all(|&c| is_b64(c)) {
-            continue;
+    for_each_unbroken_block(bytes, |i| {
+        let Some(block) = bytes.get(i..i + 8) else {
+            return;
+        };
+        if i < next || !block.iter().all(|&b| is_b64(b)) {
+            return;
         }
         let mut start = i;
         while start > 0 && bytes.get(start - 1).copied().is_some_and(is_b64) {
@@ -69,10 +72,10 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
         }
         next = end.div_ceil(8) * 8;
         if end - start < 16 {
-            continue;
+            return;
         }
         let Some(token) = bytes.get(start..body_end) else {
-            continue;
+            return;
         };
         let decoded = if token.len() % 2 == 0 && token.iter().all(u8::is_ascii_hexdigit) {
             decode_hex(token)
@@ -86,18 +89,35 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
                 decoded,
             });
         }
-    }
+    });
     escaped_runs(input, b'%', &mut out);
     escaped_runs(input, b'\\', &mut out);
     out
 }
 
-/// Whether one of the 8 bytes of `block` is below `limit` (at most 128): the classic
-/// word-at-a-time test, exact for "is there one".
-fn has_byte_below(block: &[u8; 8], limit: u8) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let word = u64::from_le_bytes(*block);
-    word.wrapping_sub(ONES * u64::from(limit)) & !word & (ONES * 0x80) != 0
+/// Calls `each(i)`, in order, for every multiple of 8 `i` such that `bytes[i..i + 8]`
+/// holds no byte below `+`: each 64 bytes become a mask of those bytes (SIMD compares,
+/// see `scan::masks`), whose zero bytes are the unbroken blocks.
+fn for_each_unbroken_block(bytes: &[u8], mut each: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let (chunks, rest) = bytes.as_chunks::<64>();
+    // The last partial chunk, padded with spaces: a block that reaches into the padding
+    // is broken.
+    let mut tail = [b' '; 64];
+    if let Some(t) = tail.get_mut(..rest.len()) {
+        t.copy_from_slice(rest);
+    }
+    let all = chunks.iter().chain((!rest.is_empty()).then_some(&tail));
+    for (c, chunk) in all.enumerate() {
+        let [below] = masks64(chunk, |b| [b.range(0, b'+' - 1).bits()]);
+        // The high bit of each byte of `below` (the bits of one block) that is zero
+        // (exact: no carry crosses a byte, each sum is at most 0xFE).
+        let mut unbroken = !(((below & LOW7) + LOW7) | below) & !LOW7;
+        while unbroken != 0 {
+            each(c * 64 + unbroken.trailing_zeros() as usize / 8 * 8);
+            unbroken &= unbroken - 1;
+        }
+    }
 }
 
 /// Percent-encoded (`%`) or `\u`-escaped (`\\`) runs of non-space characters.
@@ -283,12 +303,17 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn word_test_for_low_bytes_is_exact(
-            block in proptest::array::uniform8(proptest::num::u8::ANY),
-            limit in 0u8..=128,
+        fn unbroken_blocks_are_those_without_a_low_byte(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b" !*+,-/09AZaz_=\x00\x7f\x80\xff".to_vec()), 0..300),
         ) {
-            let naive = block.iter().any(|&b| b < limit);
-            proptest::prop_assert_eq!(has_byte_below(&block, limit), naive);
+            let mut found = Vec::new();
+            for_each_unbroken_block(&bytes, |i| found.push(i));
+            let naive: Vec<usize> = (0..bytes.len() / 8)
+                .map(|k| k * 8)
+                .filter(|&i| bytes[i..i + 8].iter().all(|&b| b >= b'+'))
+                .collect();
+            proptest::prop_assert_eq!(found, naive);
         }
     }
 

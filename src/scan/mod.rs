@@ -42,6 +42,7 @@ mod classifier;
 mod decode;
 mod detectors;
 pub mod fuzz;
+mod masks;
 pub mod normalize;
 pub mod redact;
 pub mod strategy;

@@ -2,13 +2,15 @@
 //! windows of consecutive digit groups that number rules read, and capital letters.
 //!
 //! Prose is mostly letters and spaces, so the one pass that finds digits and capitals
-//! turns each block of 32 bytes into two bit masks (a fold the compiler turns into a
-//! handful of SIMD compares) and visits only the set bits, a run of digits at a time.
+//! turns each block of 64 bytes into two bit masks (SIMD compares and `movemask`, see
+//! `scan::masks`) and visits only the set bits, a run of digits at a time.
 //!
 //! Digit windows replace a walk per number rule: every window of one to several digit
 //! groups joined by one consistent single-byte separator (` `, `-`, `.`, `/`) and
 //! holding at most [`MAX_WINDOW_DIGITS`] digits is listed once, by digit count, with its
 //! digits; a rule reads the lengths it accepts and keeps the separators it allows.
+
+use crate::scan::masks::masks64;
 
 /// A maximal run of ASCII digits: `bytes[start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,65 +28,33 @@ impl DigitGroup {
     }
 }
 
-/// Whether `b` is an ASCII digit.
-fn is_digit(b: u8) -> bool {
-    b.wrapping_sub(b'0') < 10
-}
-
 /// Whether `b` is an ASCII capital or the first byte of a non-ASCII character.
+#[cfg(test)]
 fn is_capital(b: u8) -> bool {
-    // `|`, not `||`: no branch, so that folds over blocks vectorise.
-    (b.wrapping_sub(b'A') < 26) | (b >= 0xC0)
-}
-
-/// Class bits of one byte: 1 for an ASCII digit, 2 for a capital (see [`is_capital`]).
-fn class_bits(b: u8) -> u8 {
-    u8::from(is_digit(b)) | (u8::from(is_capital(b)) << 1)
-}
-
-/// The low bits of the eight bytes of `word` (each 0 or 1), as an 8-bit mask: byte
-/// `i`'s bit lands on bit `56 + i` of the product, and no two partial products meet.
-fn byte_bits(word: u64) -> u32 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    ((word & ONES).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+    b.is_ascii_uppercase() || b >= 0xC0
 }
 
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
-/// [`capitals`]), in one pass: a block of 32 bytes that holds either (a vectorised
-/// "any" test) is mapped to class bytes (a loop the compiler vectorises), the
-/// eight-byte words of it that hold a digit or a capital become bit masks, and only
-/// set bits are visited, a run of digits at a time.
+/// [`capitals`]), in one pass: each block of 64 bytes becomes two bit masks (SIMD
+/// compares and a `movemask` per 16 bytes, see `scan::masks`), and only set bits are
+/// visited, a run of digits at a time.
 pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
     let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
     let mut capitals = Vec::with_capacity(64);
-    let (blocks, rest) = bytes.as_chunks::<32>();
-    let mut tail = [0u8; 32];
+    let (blocks, rest) = bytes.as_chunks::<64>();
+    let mut tail = [0u8; 64];
     if let Some(t) = tail.get_mut(..rest.len()) {
         t.copy_from_slice(rest);
     }
     let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
-    let mut classes = [0u8; 32];
     for (k, block) in all.enumerate() {
-        // Most blocks of prose hold neither: one vectorised "any" test first.
-        if !block
-            .iter()
-            .fold(false, |any, &b| any | is_digit(b) | is_capital(b))
-        {
-            continue;
-        }
-        for (c, &b) in classes.iter_mut().zip(block) {
-            *c = class_bits(b);
-        }
-        let (words, _) = classes.as_chunks::<8>();
-        let (mut digits, mut upper) = (0u32, 0u32);
-        for (w, word) in words.iter().enumerate() {
-            let word = u64::from_le_bytes(*word);
-            if word != 0 {
-                digits |= byte_bits(word) << (8 * w);
-                upper |= byte_bits(word >> 1) << (8 * w);
-            }
-        }
-        let base = k * 32;
+        let [mut digits, mut upper] = masks64(block, |b| {
+            [
+                b.range(b'0', b'9').bits(),
+                b.range(b'A', b'Z').or(b.range(0xC0, 0xFF)).bits(),
+            ]
+        });
+        let base = k * 64;
         while digits != 0 {
             // A whole run of digits at once: from the lowest set bit to the next clear one.
             let from = digits.trailing_zeros() as usize;
@@ -94,7 +64,7 @@ pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>)
                 Some(g) if g.end == start => g.end = end,
                 _ => groups.push(DigitGroup { start, end }),
             }
-            digits &= u32::MAX.checked_shl((from + len) as u32).unwrap_or(0);
+            digits &= u64::MAX.checked_shl((from + len) as u32).unwrap_or(0);
         }
         while upper != 0 {
             capitals.push(base + upper.trailing_zeros() as usize);
@@ -414,15 +384,6 @@ mod tests {
     }
 
     proptest::proptest! {
-        #[test]
-        fn byte_bits_gathers_the_low_bit_of_each_byte(word in proptest::array::uniform8(0u8..4)) {
-            let expected = word
-                .iter()
-                .enumerate()
-                .fold(0u32, |m, (i, &b)| m | (u32::from(b & 1) << i));
-            proptest::prop_assert_eq!(byte_bits(u64::from_le_bytes(word)), expected);
-        }
-
         #[test]
         fn capitals_match_a_naive_scan(
             b in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
