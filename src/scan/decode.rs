@@ -96,8 +96,12 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
 }
 
 /// Calls `each(i)`, in order, for every multiple of 8 `i` such that `bytes[i..i + 8]`
-/// holds no byte below `+`: each 64 bytes become a mask of those bytes (SIMD compares,
-/// see `scan::masks`), whose zero bytes are the unbroken blocks.
+/// holds no byte below `+` and could lie in a run of 16 bytes without one (so every
+/// block inside a base64 token of 16 bytes or more, and some others): each 64 bytes
+/// become a mask of the bytes below `+` (SIMD compares, see `scan::masks`), whose zero
+/// bytes are the unbroken blocks; a block whose nearest breaks on both sides lie in the
+/// same 64 bytes and leave fewer than 16 bytes between them (a long word of prose) is
+/// skipped without a byte test.
 fn for_each_unbroken_block(bytes: &[u8], mut each: impl FnMut(usize)) {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let (chunks, rest) = bytes.as_chunks::<64>();
@@ -114,8 +118,19 @@ fn for_each_unbroken_block(bytes: &[u8], mut each: impl FnMut(usize)) {
         // (exact: no carry crosses a byte, each sum is at most 0xFE).
         let mut unbroken = !(((below & LOW7) + LOW7) | below) & !LOW7;
         while unbroken != 0 {
-            each(c * 64 + unbroken.trailing_zeros() as usize / 8 * 8);
+            let at = unbroken.trailing_zeros() / 8 * 8;
             unbroken &= unbroken - 1;
+            // The breaks before and after the block, when both are in this chunk.
+            let before = below & ((1u64 << at) - 1);
+            let after = below.checked_shr(at + 8).unwrap_or(0);
+            if before != 0 && after != 0 {
+                let free_before = at - (63 - before.leading_zeros()) - 1;
+                let free_after = after.trailing_zeros();
+                if free_before + 8 + free_after < 16 {
+                    continue;
+                }
+            }
+            each(c * 64 + at as usize);
         }
     }
 }
@@ -303,17 +318,24 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn unbroken_blocks_are_those_without_a_low_byte(
+        fn unbroken_blocks_hold_every_long_run_and_no_low_byte(
             bytes in proptest::collection::vec(
                 proptest::sample::select(b" !*+,-/09AZaz_=\x00\x7f\x80\xff".to_vec()), 0..300),
         ) {
             let mut found = Vec::new();
             for_each_unbroken_block(&bytes, |i| found.push(i));
-            let naive: Vec<usize> = (0..bytes.len() / 8)
-                .map(|k| k * 8)
-                .filter(|&i| bytes[i..i + 8].iter().all(|&b| b >= b'+'))
-                .collect();
-            proptest::prop_assert_eq!(found, naive);
+            let unbroken = |i: usize| bytes[i..i + 8].iter().all(|&b| b >= b'+');
+            // The length of the run of bytes not below `+` around `i`.
+            let run = |i: usize| {
+                let start = bytes[..i].iter().rposition(|&b| b < b'+').map_or(0, |p| p + 1);
+                let end = bytes[i..].iter().position(|&b| b < b'+').map_or(bytes.len(), |p| i + p);
+                end - start
+            };
+            let blocks: Vec<usize> = (0..bytes.len() / 8).map(|k| k * 8).collect();
+            let long: Vec<usize> = blocks.iter().copied().filter(|&i| unbroken(i) && run(i) >= 16).collect();
+            proptest::prop_assert!(found.windows(2).all(|w| w[0] < w[1]), "{:?}", found);
+            proptest::prop_assert!(found.iter().all(|&i| i % 8 == 0 && i + 8 <= bytes.len() && unbroken(i)), "{:?}", found);
+            proptest::prop_assert!(long.iter().all(|i| found.contains(i)), "{:?} {:?}", long, found);
         }
     }
 
