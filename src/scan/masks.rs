@@ -11,10 +11,10 @@
 //! scalar path is what every other architecture runs).
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use sse2::{Block, Lanes};
+pub(crate) use sse2::Block;
 
 #[cfg(not(target_arch = "x86_64"))]
-pub(crate) use scalar::{Block, Lanes};
+pub(crate) use scalar::Block;
 
 /// SSE2, one compare per class and one `movemask` per mask.
 #[cfg(target_arch = "x86_64")]
