@@ -22,7 +22,6 @@
 use base64::Engine;
 
 use super::detectors::Input;
-use super::masks::masks64;
 
 /// The most decoded bytes looked at per token.
 const MAX_DECODED: usize = 64 * 1024;
@@ -44,19 +43,19 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
     let bytes = input.bytes;
     let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     // Any run of 16 or more base64 characters contains a whole 8-byte block at an
-    // offset that is a multiple of 8; prose breaks nearly every block with a space, so
-    // each 64 bytes are first turned into a mask of the bytes below `+` (space, most
-    // punctuation, controls: SIMD compares, see `scan::masks`), and only the blocks
-    // without one are tested byte by byte. No seed (digit, padding) is needed.
+    // offset that is a multiple of 8; prose breaks nearly every block with a space (or
+    // other byte below `+`), so only the blocks the shared pass over the text found
+    // unbroken are tested byte by byte (see `Input::unbroken_blocks`). No seed (digit,
+    // padding) is needed.
     //
     // Blocks before `next` lie inside a token already looked at.
     let mut next = 0;
-    for_each_unbroken_block(bytes, |i| {
+    for &i in input.unbroken_blocks() {
         let Some(block) = bytes.get(i..i + 8) else {
-            return;
+            continue;
         };
         if i < next || !block.iter().all(|&b| is_b64(b)) {
-            return;
+            continue;
         }
         let mut start = i;
         while start > 0 && bytes.get(start - 1).copied().is_some_and(is_b64) {
@@ -72,10 +71,10 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
         }
         next = end.div_ceil(8) * 8;
         if end - start < 16 {
-            return;
+            continue;
         }
         let Some(token) = bytes.get(start..body_end) else {
-            return;
+            continue;
         };
         let decoded = if token.len() % 2 == 0 && token.iter().all(u8::is_ascii_hexdigit) {
             decode_hex(token)
@@ -89,50 +88,10 @@ pub(crate) fn encoded_tokens(input: &Input<'_>) -> Vec<EncodedToken> {
                 decoded,
             });
         }
-    });
+    }
     escaped_runs(input, b'%', &mut out);
     escaped_runs(input, b'\\', &mut out);
     out
-}
-
-/// Calls `each(i)`, in order, for every multiple of 8 `i` such that `bytes[i..i + 8]`
-/// holds no byte below `+` and could lie in a run of 16 bytes without one (so every
-/// block inside a base64 token of 16 bytes or more, and some others): each 64 bytes
-/// become a mask of the bytes below `+` (SIMD compares, see `scan::masks`), whose zero
-/// bytes are the unbroken blocks; a block whose nearest breaks on both sides lie in the
-/// same 64 bytes and leave fewer than 16 bytes between them (a long word of prose) is
-/// skipped without a byte test.
-fn for_each_unbroken_block(bytes: &[u8], mut each: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let (chunks, rest) = bytes.as_chunks::<64>();
-    // The last partial chunk, padded with spaces: a block that reaches into the padding
-    // is broken.
-    let mut tail = [b' '; 64];
-    if let Some(t) = tail.get_mut(..rest.len()) {
-        t.copy_from_slice(rest);
-    }
-    let all = chunks.iter().chain((!rest.is_empty()).then_some(&tail));
-    for (c, chunk) in all.enumerate() {
-        let [below] = masks64(chunk, |b| [b.range(0, b'+' - 1).bits()]);
-        // The high bit of each byte of `below` (the bits of one block) that is zero
-        // (exact: no carry crosses a byte, each sum is at most 0xFE).
-        let mut unbroken = !(((below & LOW7) + LOW7) | below) & !LOW7;
-        while unbroken != 0 {
-            let at = unbroken.trailing_zeros() / 8 * 8;
-            unbroken &= unbroken - 1;
-            // The breaks before and after the block, when both are in this chunk.
-            let before = below & ((1u64 << at) - 1);
-            let after = below.checked_shr(at + 8).unwrap_or(0);
-            if before != 0 && after != 0 {
-                let free_before = at - (63 - before.leading_zeros()) - 1;
-                let free_after = after.trailing_zeros();
-                if free_before + 8 + free_after < 16 {
-                    continue;
-                }
-            }
-            each(c * 64 + at as usize);
-        }
-    }
 }
 
 /// Percent-encoded (`%`) or `\u`-escaped (`\\`) runs of non-space characters.
@@ -314,29 +273,6 @@ mod tests {
             decoded(r"\u006a\u0061ne@example.com"),
             [(r"\u006a\u0061ne@example.com", "jane@example.com".to_owned())]
         );
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn unbroken_blocks_hold_every_long_run_and_no_low_byte(
-            bytes in proptest::collection::vec(
-                proptest::sample::select(b" !*+,-/09AZaz_=\x00\x7f\x80\xff".to_vec()), 0..300),
-        ) {
-            let mut found = Vec::new();
-            for_each_unbroken_block(&bytes, |i| found.push(i));
-            let unbroken = |i: usize| bytes[i..i + 8].iter().all(|&b| b >= b'+');
-            // The length of the run of bytes not below `+` around `i`.
-            let run = |i: usize| {
-                let start = bytes[..i].iter().rposition(|&b| b < b'+').map_or(0, |p| p + 1);
-                let end = bytes[i..].iter().position(|&b| b < b'+').map_or(bytes.len(), |p| i + p);
-                end - start
-            };
-            let blocks: Vec<usize> = (0..bytes.len() / 8).map(|k| k * 8).collect();
-            let long: Vec<usize> = blocks.iter().copied().filter(|&i| unbroken(i) && run(i) >= 16).collect();
-            proptest::prop_assert!(found.windows(2).all(|w| w[0] < w[1]), "{:?}", found);
-            proptest::prop_assert!(found.iter().all(|&i| i % 8 == 0 && i + 8 <= bytes.len() && unbroken(i)), "{:?}", found);
-            proptest::prop_assert!(long.iter().all(|i| found.contains(i)), "{:?} {:?}", long, found);
-        }
     }
 
     #[test]

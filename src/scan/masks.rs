@@ -1,7 +1,7 @@
 //! Byte-class bit masks of 16-byte blocks: bit `i` of a mask is set when byte `i` of the
-//! block is in the class. Two full-text passes of the scanner (digits and capitals,
-//! the base64 block test) classify each block with a few SIMD compares and a
-//! `movemask`, then visit only the set bits.
+//! block is in the class. The scanner's shared pass over the text (digits, capitals and
+//! the blocks the base64 search starts from, see `detectors/shapes.rs`) classifies each
+//! block with a few SIMD compares and a `movemask`, then visits only the set bits.
 //!
 //! On x86_64 this is SSE2 (part of the x86_64 baseline) through `safe_arch`'s safe
 //! wrappers of the intrinsics: the crate forbids `unsafe`, and a safe

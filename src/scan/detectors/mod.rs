@@ -199,7 +199,7 @@ pub(crate) struct Input<'a> {
     pub text: &'a str,
     /// The same text as bytes.
     pub bytes: &'a [u8],
-    digits_and_capitals: OnceCell<(Vec<DigitGroup>, Vec<usize>)>,
+    digits_and_capitals: OnceCell<shapes::TextShapes>,
     digit_windows: OnceCell<DigitWindows>,
     tokens: OnceCell<Vec<DigitGroup>>,
     tokens_by_len: OnceCell<shapes::LengthIndex>,
@@ -227,8 +227,8 @@ impl<'a> Input<'a> {
         &self.digits_and_capitals().0
     }
 
-    /// Digit groups and capitals: found together, in one pass.
-    fn digits_and_capitals(&self) -> &(Vec<DigitGroup>, Vec<usize>) {
+    /// Digit groups, capitals and unbroken blocks: found together, in one pass.
+    fn digits_and_capitals(&self) -> &shapes::TextShapes {
         self.digits_and_capitals
             .get_or_init(|| shapes::digits_and_capitals(self.bytes))
     }
@@ -244,6 +244,13 @@ impl<'a> Input<'a> {
     /// Positions of ASCII capitals and of the first bytes of non-ASCII characters.
     pub fn capitals(&self) -> &[usize] {
         &self.digits_and_capitals().1
+    }
+
+    /// The 8-byte blocks (offsets, multiples of 8, in order) that hold no byte below `+`
+    /// and may lie in a run of 16 such bytes: every block inside a base64 token of 16
+    /// characters or more is one (see `shapes::digits_and_capitals`).
+    pub fn unbroken_blocks(&self) -> &[usize] {
+        &self.digits_and_capitals().2
     }
 
     /// The text with ASCII letters lowercased (same length, same offsets).

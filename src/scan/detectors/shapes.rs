@@ -2,8 +2,10 @@
 //! windows of consecutive digit groups that number rules read, and capital letters.
 //!
 //! Prose is mostly letters and spaces, so the one pass that finds digits and capitals
-//! turns each block of 64 bytes into two bit masks (SIMD compares and `movemask`, see
-//! `scan::masks`) and visits only the set bits, a run of digits at a time.
+//! (and the blocks the base64 search starts from) turns each block of 64 bytes into bit
+//! masks (SIMD compares and `movemask`, see `scan::masks`) and visits only the set
+//! bits, a run of digits at a time. One pass rather than one per use: on a long text,
+//! reading the text again costs more than the compares.
 //!
 //! Digit windows replace a walk per number rule: every window of one to several digit
 //! groups joined by one consistent single-byte separator (` `, `-`, `.`, `/`) and
@@ -34,24 +36,33 @@ fn is_capital(b: u8) -> bool {
     b.is_ascii_uppercase() || b >= 0xC0
 }
 
+/// What the one full-text pass of [`digits_and_capitals`] finds.
+pub(crate) type TextShapes = (Vec<DigitGroup>, Vec<usize>, Vec<usize>);
+
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
-/// [`capitals`]), in one pass: each block of 64 bytes becomes two bit masks (SIMD
+/// [`capitals`]), and the unbroken blocks of the base64 search (see [`unbroken_blocks`]),
+/// in one pass over the text: each block of 64 bytes becomes three bit masks (SIMD
 /// compares and a `movemask` per 16 bytes, see `scan::masks`), and only set bits are
 /// visited, a run of digits at a time.
-pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
+pub(crate) fn digits_and_capitals(bytes: &[u8]) -> TextShapes {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
     let mut capitals = Vec::with_capacity(64);
+    let mut unbroken_blocks = Vec::new();
     let (blocks, rest) = bytes.as_chunks::<64>();
+    // The last partial block, padded with zeros: neither digits nor capitals, and below
+    // `+` (an 8-byte block that reaches into the padding is broken).
     let mut tail = [0u8; 64];
     if let Some(t) = tail.get_mut(..rest.len()) {
         t.copy_from_slice(rest);
     }
     let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
     for (k, block) in all.enumerate() {
-        let [mut digits, mut upper] = masks64(block, |b| {
+        let [mut digits, mut upper, below] = masks64(block, |b| {
             [
                 b.range(b'0', b'9').bits(),
                 b.range(b'A', b'Z').or(b.range(0xC0, 0xFF)).bits(),
+                b.range(0, b'+' - 1).bits(),
             ]
         });
         let base = k * 64;
@@ -70,8 +81,26 @@ pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>)
             capitals.push(base + upper.trailing_zeros() as usize);
             upper &= upper - 1;
         }
+        // The high bit of each byte of `below` (the bits of one 8-byte block) that is
+        // zero (exact: no carry crosses a byte, each sum is at most 0xFE).
+        let mut unbroken = !(((below & LOW7) + LOW7) | below) & !LOW7;
+        while unbroken != 0 {
+            let at = unbroken.trailing_zeros() / 8 * 8;
+            unbroken &= unbroken - 1;
+            // The breaks before and after the block, when both are in this 64 bytes.
+            let before = below & ((1u64 << at) - 1);
+            let after = below.checked_shr(at + 8).unwrap_or(0);
+            if before != 0 && after != 0 {
+                let free_before = at - (63 - before.leading_zeros()) - 1;
+                let free_after = after.trailing_zeros();
+                if free_before + 8 + free_after < 16 {
+                    continue;
+                }
+            }
+            unbroken_blocks.push(base + at as usize);
+        }
     }
-    (groups, capitals)
+    (groups, capitals, unbroken_blocks)
 }
 
 /// All maximal runs of ASCII digits in `bytes`, in order.
@@ -85,6 +114,16 @@ pub(crate) fn digit_groups(bytes: &[u8]) -> Vec<DigitGroup> {
 #[cfg(test)]
 pub(crate) fn capitals(bytes: &[u8]) -> Vec<usize> {
     digits_and_capitals(bytes).1
+}
+
+/// In order, every multiple of 8 `i` such that `bytes[i..i + 8]` holds no byte below
+/// `+` and could lie in a run of 16 bytes without one: every block inside a base64
+/// token of 16 bytes or more (base64 characters are all `+` or above), and some others.
+/// A block whose nearest breaks on both sides lie in the same 64 bytes and leave fewer
+/// than 16 bytes between them (a long word of prose) is left out.
+#[cfg(test)]
+pub(crate) fn unbroken_blocks(bytes: &[u8]) -> Vec<usize> {
+    digits_and_capitals(bytes).2
 }
 
 /// Items grouped by length (a counting sort of their indices), each group in the order
@@ -384,6 +423,26 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn unbroken_blocks_hold_every_long_run_and_no_low_byte(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b" !*+,-/09AZaz_=\x00\x7f\x80\xff".to_vec()), 0..300),
+        ) {
+            let found = unbroken_blocks(&bytes);
+            let unbroken = |i: usize| bytes[i..i + 8].iter().all(|&b| b >= b'+');
+            // The length of the run of bytes not below `+` around `i`.
+            let run = |i: usize| {
+                let start = bytes[..i].iter().rposition(|&b| b < b'+').map_or(0, |p| p + 1);
+                let end = bytes[i..].iter().position(|&b| b < b'+').map_or(bytes.len(), |p| i + p);
+                end - start
+            };
+            let blocks: Vec<usize> = (0..bytes.len() / 8).map(|k| k * 8).collect();
+            let long: Vec<usize> = blocks.iter().copied().filter(|&i| unbroken(i) && run(i) >= 16).collect();
+            proptest::prop_assert!(found.windows(2).all(|w| w[0] < w[1]), "{:?}", found);
+            proptest::prop_assert!(found.iter().all(|&i| i % 8 == 0 && i + 8 <= bytes.len() && unbroken(i)), "{:?}", found);
+            proptest::prop_assert!(long.iter().all(|i| found.contains(i)), "{:?} {:?}", long, found);
+        }
+
         #[test]
         fn capitals_match_a_naive_scan(
             b in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
