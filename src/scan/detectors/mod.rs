@@ -18,7 +18,9 @@
 //!
 //! - `shapes.rs`: the ASCII digit groups; every window of digit groups joined by one
 //!   separator, listed once by digit count with its digits (the number rules read the
-//!   lengths they accept instead of each walking the groups again); capital letters.
+//!   lengths they accept instead of each walking the groups again); capital letters;
+//!   the 8-byte blocks the base64 search starts from (found in the same pass over the
+//!   text as the digits and capitals).
 //! - the *alphanumeric tokens* that contain a digit (the candidates of every
 //!   letter-and-digit identifier: NINO, PAN, codice fiscale, VIN, ...);
 //! - `keywords.rs`: the *keyword hits* of every context word and gazetteer term, exact
