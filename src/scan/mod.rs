@@ -23,8 +23,9 @@
 //!    checksums (Luhn, mod-97, Verhoeff, mod-11, mod-23, Base58Check, Bech32, ...) that
 //!    turn a shape into a finding; `classifier.rs` parses the custom dictionaries of
 //!    `policies/classifiers/`. Most text is far from any candidate, so most of it is
-//!    only ever touched by a few SIMD searches (`memchr`, Teddy) and 32-byte block
-//!    tests; see `detectors/mod.rs` and BENCHMARKS.md "Detection".
+//!    only ever touched by a few SIMD searches (`memchr`, Teddy), one pass that turns
+//!    each 64 bytes into byte-class masks (`masks.rs`) and the trigger block probes;
+//!    see `detectors/mod.rs` and BENCHMARKS.md "Detection".
 //! 3. `decode`: base64, hex, percent-encoded and `\uXXXX`-escaped tokens are decoded
 //!    and scanned again (nested to depth 2); a finding inside makes the whole encoded
 //!    token a finding.
@@ -44,6 +45,7 @@ mod classifier;
 mod decode;
 mod detectors;
 pub mod fuzz;
+mod masks;
 pub mod normalize;
 pub mod redact;
 pub mod strategy;

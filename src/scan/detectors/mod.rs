@@ -18,7 +18,9 @@
 //!
 //! - `shapes.rs`: the ASCII digit groups; every window of digit groups joined by one
 //!   separator, listed once by digit count with its digits (the number rules read the
-//!   lengths they accept instead of each walking the groups again); capital letters.
+//!   lengths they accept instead of each walking the groups again); capital letters;
+//!   the 8-byte blocks the base64 search starts from (found in the same pass over the
+//!   text as the digits and capitals).
 //! - the *alphanumeric tokens* that contain a digit (the candidates of every
 //!   letter-and-digit identifier: NINO, PAN, codice fiscale, VIN, ...);
 //! - `keywords.rs`: the *keyword hits* of every context word and gazetteer term, exact
@@ -203,7 +205,7 @@ pub(crate) struct Input<'a> {
     pub text: &'a str,
     /// The same text as bytes.
     pub bytes: &'a [u8],
-    digits_and_capitals: OnceCell<(Vec<DigitGroup>, Vec<usize>)>,
+    digits_and_capitals: OnceCell<shapes::TextShapes>,
     digit_windows: OnceCell<DigitWindows>,
     tokens: OnceCell<Vec<DigitGroup>>,
     tokens_by_len: OnceCell<shapes::LengthIndex>,
@@ -231,8 +233,8 @@ impl<'a> Input<'a> {
         &self.digits_and_capitals().0
     }
 
-    /// Digit groups and capitals: found together, in one pass.
-    fn digits_and_capitals(&self) -> &(Vec<DigitGroup>, Vec<usize>) {
+    /// Digit groups, capitals and unbroken blocks: found together, in one pass.
+    fn digits_and_capitals(&self) -> &shapes::TextShapes {
         self.digits_and_capitals
             .get_or_init(|| shapes::digits_and_capitals(self.bytes))
     }
@@ -248,6 +250,13 @@ impl<'a> Input<'a> {
     /// Positions of ASCII capitals and of the first bytes of non-ASCII characters.
     pub fn capitals(&self) -> &[usize] {
         &self.digits_and_capitals().1
+    }
+
+    /// The 8-byte blocks (offsets, multiples of 8, in order) that hold no byte below `+`
+    /// and may lie in a run of 16 such bytes: every block inside a base64 token of 16
+    /// characters or more is one (see `shapes::digits_and_capitals`).
+    pub fn unbroken_blocks(&self) -> &[usize] {
+        &self.digits_and_capitals().2
     }
 
     /// The text with ASCII letters lowercased (same length, same offsets).

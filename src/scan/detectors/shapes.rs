@@ -2,13 +2,17 @@
 //! windows of consecutive digit groups that number rules read, and capital letters.
 //!
 //! Prose is mostly letters and spaces, so the one pass that finds digits and capitals
-//! turns each block of 32 bytes into two bit masks (a fold the compiler turns into a
-//! handful of SIMD compares) and visits only the set bits, a run of digits at a time.
+//! (and the blocks the base64 search starts from) turns each block of 64 bytes into bit
+//! masks (SIMD compares and `movemask`, see `scan::masks`) and visits only the set
+//! bits, a run of digits at a time. One pass rather than one per use: on a long text,
+//! reading the text again costs more than the compares.
 //!
 //! Digit windows replace a walk per number rule: every window of one to several digit
 //! groups joined by one consistent single-byte separator (` `, `-`, `.`, `/`) and
 //! holding at most [`MAX_WINDOW_DIGITS`] digits is listed once, by digit count, with its
 //! digits; a rule reads the lengths it accepts and keeps the separators it allows.
+
+use crate::scan::masks::masks64;
 
 /// A maximal run of ASCII digits: `bytes[start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,65 +30,42 @@ impl DigitGroup {
     }
 }
 
-/// Whether `b` is an ASCII digit.
-fn is_digit(b: u8) -> bool {
-    b.wrapping_sub(b'0') < 10
-}
-
 /// Whether `b` is an ASCII capital or the first byte of a non-ASCII character.
+#[cfg(test)]
 fn is_capital(b: u8) -> bool {
-    // `|`, not `||`: no branch, so that folds over blocks vectorise.
-    (b.wrapping_sub(b'A') < 26) | (b >= 0xC0)
+    b.is_ascii_uppercase() || b >= 0xC0
 }
 
-/// Class bits of one byte: 1 for an ASCII digit, 2 for a capital (see [`is_capital`]).
-fn class_bits(b: u8) -> u8 {
-    u8::from(is_digit(b)) | (u8::from(is_capital(b)) << 1)
-}
-
-/// The low bits of the eight bytes of `word` (each 0 or 1), as an 8-bit mask: byte
-/// `i`'s bit lands on bit `56 + i` of the product, and no two partial products meet.
-fn byte_bits(word: u64) -> u32 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    ((word & ONES).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
-}
+/// What the one full-text pass of [`digits_and_capitals`] finds.
+pub(crate) type TextShapes = (Vec<DigitGroup>, Vec<usize>, Vec<usize>);
 
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
-/// [`capitals`]), in one pass: a block of 32 bytes that holds either (a vectorised
-/// "any" test) is mapped to class bytes (a loop the compiler vectorises), the
-/// eight-byte words of it that hold a digit or a capital become bit masks, and only
-/// set bits are visited, a run of digits at a time.
-pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
+/// [`capitals`]), and the unbroken blocks of the base64 search (see [`unbroken_blocks`]),
+/// in one pass over the text: each block of 64 bytes becomes three bit masks (SIMD
+/// compares and a `movemask` per 16 bytes, see `scan::masks`), and only set bits are
+/// visited, a run of digits at a time.
+pub(crate) fn digits_and_capitals(bytes: &[u8]) -> TextShapes {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
     let mut capitals = Vec::with_capacity(64);
-    let (blocks, rest) = bytes.as_chunks::<32>();
-    let mut tail = [0u8; 32];
+    let mut unbroken_blocks = Vec::new();
+    let (blocks, rest) = bytes.as_chunks::<64>();
+    // The last partial block, padded with zeros: neither digits nor capitals, and below
+    // `+` (an 8-byte block that reaches into the padding is broken).
+    let mut tail = [0u8; 64];
     if let Some(t) = tail.get_mut(..rest.len()) {
         t.copy_from_slice(rest);
     }
     let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
-    let mut classes = [0u8; 32];
     for (k, block) in all.enumerate() {
-        // Most blocks of prose hold neither: one vectorised "any" test first.
-        if !block
-            .iter()
-            .fold(false, |any, &b| any | is_digit(b) | is_capital(b))
-        {
-            continue;
-        }
-        for (c, &b) in classes.iter_mut().zip(block) {
-            *c = class_bits(b);
-        }
-        let (words, _) = classes.as_chunks::<8>();
-        let (mut digits, mut upper) = (0u32, 0u32);
-        for (w, word) in words.iter().enumerate() {
-            let word = u64::from_le_bytes(*word);
-            if word != 0 {
-                digits |= byte_bits(word) << (8 * w);
-                upper |= byte_bits(word >> 1) << (8 * w);
-            }
-        }
-        let base = k * 32;
+        let [mut digits, mut upper, below] = masks64(block, |b| {
+            [
+                b.range(b'0', b'9').bits(),
+                b.range(b'A', b'Z').or(b.range(0xC0, 0xFF)).bits(),
+                b.range(0, b'+' - 1).bits(),
+            ]
+        });
+        let base = k * 64;
         while digits != 0 {
             // A whole run of digits at once: from the lowest set bit to the next clear one.
             let from = digits.trailing_zeros() as usize;
@@ -94,14 +75,32 @@ pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>)
                 Some(g) if g.end == start => g.end = end,
                 _ => groups.push(DigitGroup { start, end }),
             }
-            digits &= u32::MAX.checked_shl((from + len) as u32).unwrap_or(0);
+            digits &= u64::MAX.checked_shl((from + len) as u32).unwrap_or(0);
         }
         while upper != 0 {
             capitals.push(base + upper.trailing_zeros() as usize);
             upper &= upper - 1;
         }
+        // The high bit of each byte of `below` (the bits of one 8-byte block) that is
+        // zero (exact: no carry crosses a byte, each sum is at most 0xFE).
+        let mut unbroken = !(((below & LOW7) + LOW7) | below) & !LOW7;
+        while unbroken != 0 {
+            let at = unbroken.trailing_zeros() / 8 * 8;
+            unbroken &= unbroken - 1;
+            // The breaks before and after the block, when both are in this 64 bytes.
+            let before = below & ((1u64 << at) - 1);
+            let after = below.checked_shr(at + 8).unwrap_or(0);
+            if before != 0 && after != 0 {
+                let free_before = at - (63 - before.leading_zeros()) - 1;
+                let free_after = after.trailing_zeros();
+                if free_before + 8 + free_after < 16 {
+                    continue;
+                }
+            }
+            unbroken_blocks.push(base + at as usize);
+        }
     }
-    (groups, capitals)
+    (groups, capitals, unbroken_blocks)
 }
 
 /// All maximal runs of ASCII digits in `bytes`, in order.
@@ -115,6 +114,16 @@ pub(crate) fn digit_groups(bytes: &[u8]) -> Vec<DigitGroup> {
 #[cfg(test)]
 pub(crate) fn capitals(bytes: &[u8]) -> Vec<usize> {
     digits_and_capitals(bytes).1
+}
+
+/// In order, every multiple of 8 `i` such that `bytes[i..i + 8]` holds no byte below
+/// `+` and could lie in a run of 16 bytes without one: every block inside a base64
+/// token of 16 bytes or more (base64 characters are all `+` or above), and some others.
+/// A block whose nearest breaks on both sides lie in the same 64 bytes and leave fewer
+/// than 16 bytes between them (a long word of prose) is left out.
+#[cfg(test)]
+pub(crate) fn unbroken_blocks(bytes: &[u8]) -> Vec<usize> {
+    digits_and_capitals(bytes).2
 }
 
 /// Items grouped by length (a counting sort of their indices), each group in the order
@@ -415,12 +424,23 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn byte_bits_gathers_the_low_bit_of_each_byte(word in proptest::array::uniform8(0u8..4)) {
-            let expected = word
-                .iter()
-                .enumerate()
-                .fold(0u32, |m, (i, &b)| m | (u32::from(b & 1) << i));
-            proptest::prop_assert_eq!(byte_bits(u64::from_le_bytes(word)), expected);
+        fn unbroken_blocks_hold_every_long_run_and_no_low_byte(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b" !*+,-/09AZaz_=\x00\x7f\x80\xff".to_vec()), 0..300),
+        ) {
+            let found = unbroken_blocks(&bytes);
+            let unbroken = |i: usize| bytes[i..i + 8].iter().all(|&b| b >= b'+');
+            // The length of the run of bytes not below `+` around `i`.
+            let run = |i: usize| {
+                let start = bytes[..i].iter().rposition(|&b| b < b'+').map_or(0, |p| p + 1);
+                let end = bytes[i..].iter().position(|&b| b < b'+').map_or(bytes.len(), |p| i + p);
+                end - start
+            };
+            let blocks: Vec<usize> = (0..bytes.len() / 8).map(|k| k * 8).collect();
+            let long: Vec<usize> = blocks.iter().copied().filter(|&i| unbroken(i) && run(i) >= 16).collect();
+            proptest::prop_assert!(found.windows(2).all(|w| w[0] < w[1]), "{:?}", found);
+            proptest::prop_assert!(found.iter().all(|&i| i % 8 == 0 && i + 8 <= bytes.len() && unbroken(i)), "{:?}", found);
+            proptest::prop_assert!(long.iter().all(|i| found.contains(i)), "{:?} {:?}", long, found);
         }
 
         #[test]
