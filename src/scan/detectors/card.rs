@@ -18,7 +18,7 @@
 //! Windows that fail validation are simply not emitted, so they can never hide a valid
 //! overlapping one.
 
-use super::{Candidate, Detector, Input, class_info};
+use super::{Candidate, Detector, Input, LooseLink, class_info};
 use crate::scan::validators::{card_brand, luhn_valid};
 use crate::scan::{ClassInfo, Severity};
 
@@ -141,11 +141,12 @@ impl CardDetector {
     fn loosely_joined<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         let bytes = input.bytes;
-        let gap = |k: usize| input.loose_gap(*groups.get(k)?, *groups.get(k + 1)?);
+        let gap = |k: usize| input.loose_link(k);
         // A gap a digit window also crosses: one separator byte it allows, the same as
         // the window's first gap.
-        let windowed = |g: Option<&[u8]>, first: Option<&[u8]>| {
-            g.is_some_and(|g| matches!(g, [b' ' | b'-' | b'.' | b'/'])) && g == first
+        let windowed = |g: Option<LooseLink>, first: Option<LooseLink>| match (g, first) {
+            (Some(g), Some(first)) => g.windowed_like(first),
+            _ => false,
         };
         let mut first = 0;
         while first < groups.len() {

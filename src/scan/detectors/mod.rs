@@ -211,6 +211,26 @@ pub(crate) struct Input<'a> {
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     keywords: keywords::Keywords,
     triggers: OnceCell<Vec<KeywordHit>>,
+    /// Per digit group, its loose link to the next (see [`Input::loose_link`]).
+    loose_links: OnceCell<Vec<LooseLink>>,
+}
+
+/// How a digit group is joined to the next one loosely: the gap's length (0: not
+/// loosely joined) and its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LooseLink {
+    /// Bytes between the two groups (0: they are not loosely joined).
+    pub len: u8,
+    /// The first of them.
+    pub first: u8,
+}
+
+impl LooseLink {
+    /// Whether a digit window crosses this gap the same way as `other`: one of the
+    /// separator bytes windows allow, the same one.
+    pub fn windowed_like(self, other: LooseLink) -> bool {
+        self.len == 1 && matches!(self.first, b' ' | b'-' | b'.' | b'/') && self == other
+    }
 }
 
 impl<'a> Input<'a> {
@@ -225,7 +245,36 @@ impl<'a> Input<'a> {
             tokens_by_len: OnceCell::new(),
             keywords: keywords::Keywords::default(),
             triggers: OnceCell::new(),
+            loose_links: OnceCell::new(),
         }
+    }
+
+    /// How digit group `k` is joined to group `k + 1` (see [`Input::loose_gap`]), or
+    /// `None` when it is not loosely joined. Computed once per text for every group, so
+    /// the rules that read it (cards, SSNs) do not each read the text around every
+    /// group again.
+    pub fn loose_link(&self, k: usize) -> Option<LooseLink> {
+        let links = self.loose_links.get_or_init(|| {
+            let groups = self.digit_groups();
+            let mut links = Vec::with_capacity(groups.len());
+            for pair in groups.windows(2) {
+                let link = match pair {
+                    // The offsets rule most pairs out without reading the text.
+                    [a, b] if b.start - a.end <= MAX_LOOSE_GAP => {
+                        self.loose_gap(*a, *b).and_then(|gap| {
+                            Some(LooseLink {
+                                len: u8::try_from(gap.len()).ok()?,
+                                first: *gap.first()?,
+                            })
+                        })
+                    }
+                    _ => None,
+                };
+                links.push(link.unwrap_or(LooseLink { len: 0, first: 0 }));
+            }
+            links
+        });
+        links.get(k).copied().filter(|l| l.len > 0)
     }
 
     /// All maximal ASCII digit runs, in order.

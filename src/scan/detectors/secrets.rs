@@ -115,6 +115,9 @@ const LITERALS: &[(&str, Kind)] = &[
 ];
 const PEM_LABEL_MAX: usize = 64;
 
+/// The longest prefix in [`PREFIXED`] (`pypi-AgEIcHlwaS5vcmc`), in bytes.
+const MAX_PREFIX_LEN: usize = 20;
+
 /// A provider token recognised by a literal prefix and the shape of its body: the body
 /// is the run of `charset` bytes after the prefix, its length must lie in `len`, and
 /// `shape` (when given) checks it further. A word boundary must come before the prefix
@@ -591,11 +594,49 @@ impl Detector for SecretsDetector {
 
 impl SecretsDetector {
     /// The [`PREFIXED`] provider tokens.
+    ///
+    /// Every one is at least 27 bytes with no byte below `+` (letters, digits, `_-.=+/`),
+    /// so it holds two whole consecutive 8-byte blocks of
+    /// [`Input::unbroken_blocks`], and starts at most 7 bytes before the first. Only
+    /// the runs of two such blocks or more are searched, widened to hold every token
+    /// that can start in them: in prose, next to nothing.
     fn prefixed_tokens<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let Some(search) = &self.prefixed_search else {
             return;
         };
-        for m in search.find_iter(input.bytes) {
+        let blocks = input.unbroken_blocks();
+        let mut searched_to = 0;
+        let mut k = 0;
+        while let Some(&first) = blocks.get(k) {
+            let mut last = first;
+            k += 1;
+            while blocks.get(k) == Some(&(last + 8)) {
+                last += 8;
+                k += 1;
+            }
+            if last == first {
+                continue;
+            }
+            let lo = first.saturating_sub(8).max(searched_to);
+            let hi = (last + 8 + MAX_PREFIX_LEN).min(input.bytes.len());
+            if lo >= hi {
+                continue;
+            }
+            searched_to = hi;
+            let span = aho_corasick::Input::new(input.bytes).span(lo..hi);
+            self.prefixed_in(search, span, input, out);
+        }
+    }
+
+    /// The [`PREFIXED`] tokens whose prefix lies in `span`.
+    fn prefixed_in<'s>(
+        &'s self,
+        search: &AhoCorasick,
+        span: aho_corasick::Input<'_>,
+        input: &Input<'_>,
+        out: &mut Vec<Candidate<'s>>,
+    ) {
+        for m in search.find_iter(span) {
             let Some(&i) = self.prefixed_of.get(m.pattern().as_usize()) else {
                 continue;
             };
@@ -1004,6 +1045,49 @@ mod tests {
     /// `n` characters cycled from `alphabet`.
     fn cycle(alphabet: &str, n: usize) -> String {
         alphabet.chars().cycle().take(n).collect()
+    }
+
+    #[test]
+    fn prefixed_tokens_are_long_unbroken_runs() {
+        // What `prefixed_tokens` relies on to search only around unbroken blocks.
+        for token in PREFIXED {
+            for prefix in token.prefixes {
+                assert!(prefix.len() <= MAX_PREFIX_LEN, "{prefix}");
+                assert!(prefix.len() + token.len.start() >= 27, "{prefix}");
+                assert!(prefix.bytes().all(|b| b >= b'+'), "{prefix}");
+            }
+            assert!(
+                (0..=255u8)
+                    .filter(|&b| (token.charset)(b))
+                    .all(|b| b >= b'+'),
+                "{}",
+                token.entity
+            );
+        }
+    }
+
+    #[test]
+    fn prefixed_tokens_are_found_at_every_alignment() {
+        let body = cycle("aB3dE5fG7hJ9kL2mN4pQ6rS8tU", 52);
+        for pad in 0..16 {
+            let text = format!("{}x gsk_{body} y", " ".repeat(pad));
+            let token = format!("gsk_{body}");
+            assert_eq!(
+                spans(&text),
+                [("GROQ_API_KEY".to_owned(), token.as_str())],
+                "{pad}"
+            );
+            // Glued to a long unbroken run before it: still found after a space.
+            let glued = format!(
+                "{}KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ {token} y",
+                " ".repeat(pad)
+            );
+            assert_eq!(
+                spans(&glued),
+                [("GROQ_API_KEY".to_owned(), token.as_str())],
+                "{pad}"
+            );
+        }
     }
 
     #[test]

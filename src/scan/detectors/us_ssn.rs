@@ -113,7 +113,7 @@ fn loose(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f
     if head.len() > 8 || next.start - head.end > super::MAX_LOOSE_GAP {
         return None;
     }
-    let gap = |k: usize| input.loose_gap(*groups.get(k)?, *groups.get(k + 1)?);
+    let gap = |k: usize| input.loose_link(k);
     if gap(i).is_none() || i.checked_sub(1).is_some_and(|p| gap(p).is_some()) {
         return None;
     }
@@ -135,8 +135,10 @@ fn loose(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f
         groups.get(i..=last),
         Some([a, b, c]) if (a.len(), b.len(), c.len()) == (3, 2, 4)
     );
-    let uniform =
-        (i..last).all(|k| matches!(gap(k), Some([b'-' | b' ' | b'.' | b'/'])) && gap(k) == gap(i));
+    let uniform = (i..last).all(|k| match (gap(k), gap(i)) {
+        (Some(g), Some(first)) => g.windowed_like(first),
+        _ => false,
+    });
     if count != 9
         || last == i
         || (uniform && shape_3_2_4)
