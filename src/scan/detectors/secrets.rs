@@ -605,7 +605,8 @@ impl SecretsDetector {
             return;
         };
         let blocks = input.unbroken_blocks();
-        let mut searched_to = 0;
+        // Where the previous window ended: a prefix ending there or before was found.
+        let mut searched_to: usize = 0;
         let mut k = 0;
         while let Some(&first) = blocks.get(k) {
             let mut last = first;
@@ -617,14 +618,18 @@ impl SecretsDetector {
             if last == first {
                 continue;
             }
-            let lo = first.saturating_sub(8).max(searched_to);
+            // Overlapping the previous window by a prefix's length, so that a prefix cut
+            // by its end is searched whole here.
+            let lo = first
+                .saturating_sub(8)
+                .max(searched_to.saturating_sub(MAX_PREFIX_LEN));
             let hi = (last + 8 + MAX_PREFIX_LEN).min(input.bytes.len());
             if lo >= hi {
                 continue;
             }
-            searched_to = hi;
             let span = aho_corasick::Input::new(input.bytes).span(lo..hi);
-            self.prefixed_in(search, span, input, out);
+            self.prefixed_in(search, span, searched_to, input, out);
+            searched_to = hi;
         }
     }
 
@@ -633,10 +638,12 @@ impl SecretsDetector {
         &'s self,
         search: &AhoCorasick,
         span: aho_corasick::Input<'_>,
+        found_to: usize,
         input: &Input<'_>,
         out: &mut Vec<Candidate<'s>>,
     ) {
-        for m in search.find_iter(span) {
+        // Prefixes ending at `found_to` or before were found by the previous window.
+        for m in search.find_iter(span).filter(|m| m.end() > found_to) {
             let Some(&i) = self.prefixed_of.get(m.pattern().as_usize()) else {
                 continue;
             };
@@ -1077,10 +1084,12 @@ mod tests {
                 [("GROQ_API_KEY".to_owned(), token.as_str())],
                 "{pad}"
             );
-            // Glued to a long unbroken run before it: still found after a space.
+            // After a long unbroken run whose window reaches into the token's prefix:
+            // still found, once.
             let glued = format!(
-                "{}KEY=ABCDEFGHIJKLMNOPQRSTUVWXYZ {token} y",
-                " ".repeat(pad)
+                "{}at 2024-03-15T14:43:05Z.{}{token} y",
+                " ".repeat(pad),
+                " ".repeat(pad % 7 + 1)
             );
             assert_eq!(
                 spans(&glued),
