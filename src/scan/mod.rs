@@ -50,6 +50,7 @@ pub mod validators;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -215,8 +216,9 @@ impl Scanner {
     pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
         let candidates = self.candidates(text, DECODE_DEPTH);
         let kept = resolve_overlaps(text, candidates);
-        Ok(propagate_values(text, kept)
-            .into_iter()
+        let found = propagate_values(text, kept);
+        let findings = found
+            .iter()
             .map(|c| Finding {
                 entity: Arc::clone(&c.info.entity),
                 class: Arc::clone(&c.info.class),
@@ -225,7 +227,9 @@ impl Scanner {
                 confidence: c.confidence,
                 severity: c.info.severity,
             })
-            .collect())
+            .collect();
+        give_candidates(found);
+        Ok(findings)
     }
 
     /// Every candidate of `text` (normalised first when it needs it), with offsets
@@ -247,7 +251,7 @@ impl Scanner {
     /// The candidates of a text that needs no normalisation.
     fn candidates_of(&self, text: &str, depth: usize) -> Vec<Candidate<'_>> {
         let input = detectors::Input::new(text);
-        let mut candidates = Vec::with_capacity(32);
+        let mut candidates = take_candidates();
         for detector in &self.detectors {
             detector.detect(&input, &mut candidates);
         }
@@ -269,6 +273,7 @@ impl Scanner {
                         ..*best
                     });
                 }
+                give_candidates(inner);
             }
         }
         candidates
@@ -283,6 +288,59 @@ impl Scanner {
 /// How many layers of encoding are looked through (base64 of percent-encoding: 2).
 const DECODE_DEPTH: usize = 2;
 
+/// The most bytes one kept candidate list may hold (see [`give_candidates`]).
+const KEPT_LIST_BYTES: usize = 8 << 20;
+
+/// How many candidate lists a thread keeps: a scan uses four at once (candidates,
+/// survivors, other occurrences of found values, and those taken).
+const KEPT_LISTS: usize = 4;
+
+thread_local! {
+    /// Empty candidate lists with their allocations, kept per thread between scans
+    /// (a dense text has tens of thousands of candidates: getting that memory from the
+    /// system anew for each text, growing it by copies and giving it back costs more
+    /// than filling it).
+    static CANDIDATE_LISTS: RefCell<Vec<Vec<Candidate<'static>>>> =
+        const { RefCell::new(Vec::new()) };
+    /// The same for the list of candidates in start order of [`resolve_overlaps`].
+    static ORDER_LIST: RefCell<Vec<(usize, &'static Candidate<'static>)>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// An empty candidate list, on an allocation kept by [`give_candidates`] when there is
+/// one.
+fn take_candidates<'s>() -> Vec<Candidate<'s>> {
+    CANDIDATE_LISTS
+        .try_with(|lists| lists.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps the allocation of `list` for [`take_candidates`], unless it is larger than
+/// [`KEPT_LIST_BYTES`] or [`KEPT_LISTS`] are kept already.
+fn give_candidates(list: Vec<Candidate<'_>>) {
+    if list.capacity() == 0 || list.capacity() * size_of::<Candidate<'_>>() > KEPT_LIST_BYTES {
+        return;
+    }
+    let list = recycle(list);
+    let _ = CANDIDATE_LISTS.try_with(|lists| {
+        let mut lists = lists.borrow_mut();
+        if lists.len() < KEPT_LISTS {
+            lists.push(list);
+        }
+    });
+}
+
+/// An empty vector on the allocation of `v`: its items are dropped, and collecting
+/// what is left into a type of the same size and alignment reuses the allocation (the
+/// standard library's in-place collection). This is how a list of candidates that
+/// borrow one scanner becomes a list that can be kept between scans.
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
 /// Marks every other occurrence of a found value too, where it overlaps no finding.
 ///
 /// A value found once must not stay in clear elsewhere in the same text just because
@@ -291,7 +349,7 @@ const DECODE_DEPTH: usize = 2;
 /// redacted text could still contain a value the scanner had found, and a re-scan
 /// after redaction would find it, since its neighbour became a placeholder.
 fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
-    let mut occurrences: Vec<Candidate<'s>> = Vec::new();
+    let mut occurrences: Vec<Candidate<'s>> = take_candidates();
     let mut seen: std::collections::HashSet<&str, std::hash::BuildHasherDefault<WordHasher>> =
         std::collections::HashSet::with_capacity_and_hasher(findings.len(), Default::default());
     for f in &findings {
@@ -327,17 +385,20 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
     // One sweep in start order: an occurrence is new when it overlaps no occurrence
     // already taken (the last one taken).
     occurrences.sort_by_key(|f| f.start);
-    let mut extra: Vec<Candidate<'s>> = Vec::new();
-    for o in occurrences {
+    let mut extra: Vec<Candidate<'s>> = take_candidates();
+    for &o in &occurrences {
         if extra.last().is_none_or(|k| k.end <= o.start) {
             extra.push(o);
         }
     }
+    give_candidates(occurrences);
     if extra.is_empty() {
+        give_candidates(extra);
         return findings;
     }
     let mut all = findings;
-    all.extend(extra);
+    all.extend_from_slice(&extra);
+    give_candidates(extra);
     all.sort_by_key(|f| f.start);
     all
 }
@@ -448,7 +509,9 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     }
     // Start order; equal starts keep proposal order (a stable sort: each detector
     // proposes in start order, and merging those runs is cheap).
-    let mut by_start: Vec<(usize, &Candidate<'s>)> = candidates.iter().enumerate().collect();
+    let mut by_start: Vec<(usize, &Candidate<'s>)> =
+        ORDER_LIST.try_with(|list| list.take()).unwrap_or_default();
+    by_start.extend(candidates.iter().enumerate());
     by_start.sort_by_key(|&(_, c)| c.start);
     let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
         b.1.severity()
@@ -458,7 +521,8 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
             .then(a.1.start.cmp(&b.1.start))
             .then(a.0.cmp(&b.0))
     };
-    let mut kept: Vec<Candidate<'s>> = Vec::with_capacity(candidates.len());
+    let mut kept: Vec<Candidate<'s>> = take_candidates();
+    kept.reserve(candidates.len());
     let mut cluster: Vec<(usize, &Candidate<'s>)> = Vec::new();
     let mut cluster_kept: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -492,6 +556,12 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
         }
         i = j;
     }
+    drop(cluster);
+    if by_start.capacity() * size_of::<(usize, &Candidate<'s>)>() <= KEPT_LIST_BYTES {
+        let by_start = recycle(by_start);
+        let _ = ORDER_LIST.try_with(|list| list.replace(by_start));
+    }
+    give_candidates(candidates);
     // Clusters come in start order and a cluster's kept spans do not overlap: only
     // within a cluster can the order be off.
     kept.sort_by_key(|c| c.start);

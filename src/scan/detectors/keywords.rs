@@ -410,6 +410,13 @@ impl HitCache {
         &self.hits
     }
 
+    /// Forgets every hit, keeping the allocations.
+    fn clear(&mut self) {
+        self.spans.clear();
+        self.hits.clear();
+        self.moved = 0;
+    }
+
     /// Makes sure every hit that overlaps `lo..hi` of `text` is known.
     pub fn ensure(&mut self, text: &str, lo: usize, hi: usize) {
         let index = &*KEYWORD_INDEX;
@@ -604,11 +611,31 @@ pub(crate) struct Keywords {
     cache: RefCell<HitCache>,
     /// The text with ASCII letters lowercased, once asked for.
     lowercase: OnceCell<Vec<u8>>,
+    /// An allocation for `lowercase`, left by a previous text.
+    spare_lowercase: RefCell<Vec<u8>>,
     /// Per registered list, once asked: the matches of its finder, in order.
     occurrences: RefCell<Vec<Option<Spans>>>,
 }
 
 impl Keywords {
+    /// Forgets the text, keeping the larger allocations for the next one.
+    pub fn clear(&mut self) {
+        self.cache.get_mut().clear();
+        if let Some(lowercase) = self.lowercase.take() {
+            self.spare_lowercase.replace(lowercase);
+        }
+        self.occurrences.get_mut().clear();
+    }
+
+    /// Bytes held by the allocations kept by [`Keywords::clear`].
+    pub fn capacity_bytes(&mut self) -> usize {
+        let cache = self.cache.get_mut();
+        cache.hits.capacity() * std::mem::size_of::<KeywordHit>()
+            + cache.spans.capacity() * std::mem::size_of::<(usize, usize)>()
+            + self.spare_lowercase.get_mut().capacity()
+            + self.lowercase.get().map_or(0, Vec::capacity)
+    }
+
     /// Makes sure every hit overlapping `lo..hi` is known.
     pub fn ensure(&self, text: &str, lo: usize, hi: usize) {
         self.cache.borrow_mut().ensure(text, lo, hi);
@@ -619,15 +646,22 @@ impl Keywords {
         self.cache.borrow_mut().ensure_all(text, ranges);
     }
 
-    /// A copy of every hit known so far, in order.
-    pub fn known_hits(&self) -> Vec<KeywordHit> {
-        self.cache.borrow().hits().to_vec()
+    /// Every hit known so far, in order, copied into the (cleared) allocation of `into`.
+    pub fn known_hits_in(&self, mut into: Vec<KeywordHit>) -> Vec<KeywordHit> {
+        into.clear();
+        into.extend_from_slice(self.cache.borrow().hits());
+        into
     }
 
     /// `text` with ASCII letters lowercased (same length, same offsets), computed once.
     pub fn lowercase(&self, text: &str) -> &[u8] {
-        self.lowercase
-            .get_or_init(|| text.as_bytes().to_ascii_lowercase())
+        self.lowercase.get_or_init(|| {
+            let mut lowercase = self.spare_lowercase.take();
+            lowercase.clear();
+            lowercase.extend_from_slice(text.as_bytes());
+            lowercase.make_ascii_lowercase();
+            lowercase
+        })
     }
 
     /// Calls `each(start, end)` for the matches of `list`'s finder in `text` that

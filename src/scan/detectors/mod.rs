@@ -49,7 +49,7 @@ mod shapes;
 mod triggers;
 mod us_ssn;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 
 pub(crate) use keywords::{Context, KeywordHit};
@@ -205,11 +205,101 @@ pub(crate) struct Input<'a> {
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     keywords: keywords::Keywords,
     triggers: OnceCell<Vec<KeywordHit>>,
+    /// Allocations left by an earlier text of this thread, used by the facts above as
+    /// they are computed, and handed back when this input is dropped.
+    spare: RefCell<Scratch>,
+}
+
+/// The allocations of the facts an [`Input`] computes, kept per thread between texts
+/// (cleared, not freed): a text of a megabyte of dense data fills tens of megabytes of
+/// lists, and getting them from the system anew for every text (page faults, growth by
+/// copying, and giving them back) costs about as much as filling them.
+#[derive(Default)]
+struct Scratch {
+    groups: Vec<DigitGroup>,
+    capitals: Vec<usize>,
+    windows: DigitWindows,
+    tokens: Vec<DigitGroup>,
+    tokens_by_len: Vec<usize>,
+    keywords: keywords::Keywords,
+    triggers: Vec<KeywordHit>,
+}
+
+/// The most bytes of [`Scratch`] kept per thread: a text that needed more gives its
+/// allocations back to the system, so one huge text does not pin memory for good.
+const SCRATCH_KEPT_BYTES: usize = 32 << 20;
+
+/// How many [`Scratch`]es a thread keeps: one per input alive at once (a text and the
+/// decoded tokens scanned inside it).
+const SCRATCH_KEPT: usize = 2;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Scratch {
+    /// A scratch of this thread's pool, or a new one.
+    fn take() -> Self {
+        SCRATCH
+            .try_with(|pool| pool.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Clears `self` and returns it to this thread's pool, unless it holds more than
+    /// [`SCRATCH_KEPT_BYTES`] or the pool is full.
+    fn give_back(mut self) {
+        self.keywords.clear();
+        let bytes = self.groups.capacity() * size_of::<DigitGroup>()
+            + self.capitals.capacity() * size_of::<usize>()
+            + self.windows.capacity_bytes()
+            + self.tokens.capacity() * size_of::<DigitGroup>()
+            + self.tokens_by_len.capacity() * size_of::<usize>()
+            + self.keywords.capacity_bytes()
+            + self.triggers.capacity() * size_of::<KeywordHit>();
+        if bytes > SCRATCH_KEPT_BYTES {
+            return;
+        }
+        // Nothing else is cleared here: every list is cleared when it is filled again.
+        let _ = SCRATCH.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < SCRATCH_KEPT {
+                pool.push(self);
+            }
+        });
+    }
+}
+
+impl Drop for Input<'_> {
+    fn drop(&mut self) {
+        let spare = self.spare.get_mut();
+        if let Some((groups, capitals)) = self.digits_and_capitals.take() {
+            spare.groups = groups;
+            spare.capitals = capitals;
+        }
+        if let Some(windows) = self.digit_windows.take() {
+            spare.windows = windows;
+        }
+        if let Some(tokens) = self.tokens.take() {
+            spare.tokens = tokens;
+        }
+        if let Some(index) = self.tokens_by_len.take() {
+            spare.tokens_by_len = index.into_buffer();
+        }
+        if let Some(triggers) = self.triggers.take() {
+            spare.triggers = triggers;
+        }
+        spare.keywords = std::mem::take(&mut self.keywords);
+        std::mem::take(spare).give_back();
+    }
 }
 
 impl<'a> Input<'a> {
     /// Wraps one text.
     pub fn new(text: &'a str) -> Self {
+        let mut spare = Scratch::take();
+        let keywords = std::mem::take(&mut spare.keywords);
         Input {
             text,
             bytes: text.as_bytes(),
@@ -217,8 +307,9 @@ impl<'a> Input<'a> {
             digit_windows: OnceCell::new(),
             tokens: OnceCell::new(),
             tokens_by_len: OnceCell::new(),
-            keywords: keywords::Keywords::default(),
+            keywords,
             triggers: OnceCell::new(),
+            spare: RefCell::new(spare),
         }
     }
 
@@ -229,16 +320,26 @@ impl<'a> Input<'a> {
 
     /// Digit groups and capitals: found together, in one pass.
     fn digits_and_capitals(&self) -> &(Vec<DigitGroup>, Vec<usize>) {
-        self.digits_and_capitals
-            .get_or_init(|| shapes::digits_and_capitals(self.bytes))
+        self.digits_and_capitals.get_or_init(|| {
+            let mut spare = self.spare.borrow_mut();
+            shapes::digits_and_capitals_in(
+                self.bytes,
+                std::mem::take(&mut spare.groups),
+                std::mem::take(&mut spare.capitals),
+            )
+        })
     }
 
     /// Every window of digit groups joined by one consistent separator (` `, `-`, `.`,
     /// `/`), or of one group, with 6 to 19 digits, by digit count. Every group-aligned
     /// window is listed, so a failed window never hides a valid one that overlaps it.
     pub fn digit_windows(&self) -> &DigitWindows {
-        self.digit_windows
-            .get_or_init(|| DigitWindows::new(self.bytes, self.digit_groups()))
+        self.digit_windows.get_or_init(|| {
+            let groups = self.digit_groups();
+            let mut windows = std::mem::take(&mut self.spare.borrow_mut().windows);
+            windows.fill(self.bytes, groups);
+            windows
+        })
     }
 
     /// Positions of ASCII capitals and of the first bytes of non-ASCII characters.
@@ -255,8 +356,11 @@ impl<'a> Input<'a> {
     /// order: the candidates of letter-and-digit identifiers.
     pub fn alnum_tokens(&self) -> &[DigitGroup] {
         self.tokens.get_or_init(|| {
-            let mut tokens: Vec<DigitGroup> = Vec::with_capacity(self.digit_groups().len());
-            for g in self.digit_groups() {
+            let groups = self.digit_groups();
+            let mut tokens = std::mem::take(&mut self.spare.borrow_mut().tokens);
+            tokens.clear();
+            tokens.reserve(groups.len());
+            for g in groups {
                 if tokens.last().is_some_and(|t| t.end >= g.end) {
                     continue;
                 }
@@ -282,9 +386,10 @@ impl<'a> Input<'a> {
     /// The [`Input::alnum_tokens`] of exactly `len` bytes, in order.
     pub fn tokens_of_len(&self, len: usize) -> impl Iterator<Item = &DigitGroup> {
         let tokens = self.alnum_tokens();
-        let by_len = self
-            .tokens_by_len
-            .get_or_init(|| shapes::LengthIndex::new(tokens.iter().map(DigitGroup::len)));
+        let by_len = self.tokens_by_len.get_or_init(|| {
+            let buffer = std::mem::take(&mut self.spare.borrow_mut().tokens_by_len);
+            shapes::LengthIndex::new_in(tokens.iter().map(DigitGroup::len), buffer)
+        });
         by_len.of_len(len).filter_map(|i| tokens.get(i))
     }
 
@@ -302,7 +407,8 @@ impl<'a> Input<'a> {
 
     /// Every keyword hit known so far, in order.
     pub(crate) fn known_keyword_hits(&self) -> Vec<KeywordHit> {
-        self.keywords.known_hits()
+        let buffer = std::mem::take(&mut self.spare.borrow_mut().triggers);
+        self.keywords.known_hits_in(buffer)
     }
 
     /// Whether one of `words` ends in the [`CONTEXT_BEFORE`] bytes before `start`, or

@@ -54,9 +54,19 @@ fn byte_bits(word: u64) -> u32 {
 /// "any" test) is mapped to class bytes (a loop the compiler vectorises), the
 /// eight-byte words of it that hold a digit or a capital become bit masks, and only
 /// set bits are visited, a run of digits at a time.
+#[cfg(test)]
 pub(crate) fn digits_and_capitals(bytes: &[u8]) -> (Vec<DigitGroup>, Vec<usize>) {
-    let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
-    let mut capitals = Vec::with_capacity(64);
+    digits_and_capitals_in(bytes, Vec::with_capacity(64), Vec::with_capacity(64))
+}
+
+/// [`digits_and_capitals`] into the (cleared) allocations of `groups` and `capitals`.
+pub(crate) fn digits_and_capitals_in(
+    bytes: &[u8],
+    mut groups: Vec<DigitGroup>,
+    mut capitals: Vec<usize>,
+) -> (Vec<DigitGroup>, Vec<usize>) {
+    groups.clear();
+    capitals.clear();
     let (blocks, rest) = bytes.as_chunks::<32>();
     let mut tail = [0u8; 32];
     if let Some(t) = tail.get_mut(..rest.len()) {
@@ -132,7 +142,14 @@ impl LengthIndex {
     const LONGEST: usize = 32;
 
     /// Indexes items of the given lengths.
+    #[cfg(test)]
     pub fn new(lengths: impl Iterator<Item = usize> + Clone) -> Self {
+        Self::new_in(lengths, Vec::new())
+    }
+
+    /// Indexes items of the given lengths, on the allocation of `sorted` (its items
+    /// are dropped).
+    pub fn new_in(lengths: impl Iterator<Item = usize> + Clone, mut sorted: Vec<usize>) -> Self {
         let bucket = |len: usize| len.min(Self::LONGEST);
         let mut offsets = [0; Self::LONGEST + 2];
         for len in lengths.clone() {
@@ -147,7 +164,8 @@ impl LengthIndex {
             }
         }
         let mut next = offsets;
-        let mut sorted = vec![0; offsets.last().copied().unwrap_or(0)];
+        sorted.clear();
+        sorted.resize(offsets.last().copied().unwrap_or(0), 0);
         for (i, len) in lengths.enumerate() {
             if let Some(at) = next.get_mut(bucket(len))
                 && let Some(slot) = sorted.get_mut(*at)
@@ -157,6 +175,11 @@ impl LengthIndex {
             }
         }
         LengthIndex { sorted, offsets }
+    }
+
+    /// The allocation of the index, for [`LengthIndex::new_in`].
+    pub fn into_buffer(self) -> Vec<usize> {
+        self.sorted
     }
 
     /// Indices of the items of length `len` (for `len` of [`LengthIndex::LONGEST`] or
@@ -231,7 +254,7 @@ struct StoredWindow {
 }
 
 /// Every digit window of a text, by digit count.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct DigitWindows {
     /// The windows of each digit count, each list in order of start (stored apart, so
     /// that a rule reading the lengths it accepts reads consecutive memory).
@@ -242,10 +265,22 @@ pub(crate) struct DigitWindows {
 
 impl DigitWindows {
     /// Lists the windows over `groups` of `bytes`.
+    #[cfg(test)]
     pub fn new(bytes: &[u8], groups: &[DigitGroup]) -> Self {
-        let mut by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1] =
-            std::array::from_fn(|_| Vec::new());
-        let mut digits = Vec::with_capacity(groups.len() * 8);
+        let mut windows = DigitWindows::default();
+        windows.fill(bytes, groups);
+        windows
+    }
+
+    /// Replaces the windows listed with those over `groups` of `bytes`, keeping the
+    /// allocations.
+    pub fn fill(&mut self, bytes: &[u8], groups: &[DigitGroup]) {
+        let DigitWindows { by_len, digits } = self;
+        for list in by_len.iter_mut() {
+            list.clear();
+        }
+        digits.clear();
+        digits.reserve(groups.len() * 8);
         for (i, first) in groups.iter().enumerate() {
             if first.len() > MAX_WINDOW_DIGITS {
                 continue;
@@ -324,7 +359,12 @@ impl DigitWindows {
                 }
             }
         }
-        DigitWindows { by_len, digits }
+    }
+
+    /// Bytes held by the allocations.
+    pub fn capacity_bytes(&self) -> usize {
+        let windows: usize = self.by_len.iter().map(Vec::capacity).sum();
+        windows * std::mem::size_of::<StoredWindow>() + self.digits.capacity()
     }
 
     /// The windows of exactly `len` digits, in order of start (none below
