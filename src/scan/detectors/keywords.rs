@@ -695,6 +695,31 @@ impl Keywords {
         }
     }
 
+    /// Whether none of `words` occurs anywhere in `text`, so that every context question
+    /// about them is answered "no". Known only for a registered list in a long text,
+    /// where the first question searches the whole text for the list's words anyway
+    /// (the answer is that search's, kept for the other questions); `false` otherwise.
+    pub fn absent(&self, text: &str, words: &[&str]) -> bool {
+        if text.len() <= WHOLE_TEXT_SEARCH_FROM {
+            return false;
+        }
+        let Some(list) = KEYWORD_INDEX.list(words) else {
+            return false;
+        };
+        let Some(finder) = &list.finder else {
+            return true;
+        };
+        let mut occurrences = self.occurrences.borrow_mut();
+        if occurrences.len() <= list.id {
+            occurrences.resize(list.id + 1, None);
+        }
+        let Some(slot) = occurrences.get_mut(list.id) else {
+            return false;
+        };
+        slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)))
+            .is_empty()
+    }
+
     /// Whether one of `words` ends in the `before` bytes before `start` or starts in the
     /// `after` bytes after `end`, in the same sentence.
     pub fn context_within(

@@ -417,6 +417,13 @@ impl<'a> Input<'a> {
         self.context_within(start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words)
     }
 
+    /// Whether no context question about `words` can be answered yes in this text,
+    /// because none of them occurs in it; `false` when that is not known (see
+    /// `Keywords::absent`). Rules that need context skip their candidates then.
+    pub fn words_absent(&self, words: &[&str]) -> bool {
+        self.keywords.absent(self.text, words)
+    }
+
     /// [`Input::context`] with explicit windows.
     pub fn context_within(
         &self,
@@ -578,6 +585,9 @@ pub(crate) struct NumberRule {
 impl NumberRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        if self.need == Need::Context && input.words_absent(self.words) {
+            return;
+        }
         let windows = input.digit_windows();
         for len in self.lengths.clone() {
             for w in windows.of_len(len) {
@@ -642,6 +652,9 @@ pub(crate) struct TokenRule {
 impl TokenRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        if self.needs_context && input.words_absent(self.words) {
+            return;
+        }
         for t in self
             .lengths
             .clone()

@@ -141,12 +141,6 @@ impl LengthIndex {
     /// Lengths from this one up share a group.
     const LONGEST: usize = 32;
 
-    /// Indexes items of the given lengths.
-    #[cfg(test)]
-    pub fn new(lengths: impl Iterator<Item = usize> + Clone) -> Self {
-        Self::new_in(lengths, Vec::new())
-    }
-
     /// Indexes items of the given lengths, on the allocation of `sorted` (its items
     /// are dropped).
     pub fn new_in(lengths: impl Iterator<Item = usize> + Clone, mut sorted: Vec<usize>) -> Self {
