@@ -455,15 +455,20 @@ impl std::hash::Hasher for WordHasher {
     }
 }
 
+/// From this text length on, found values are searched for with `memchr::memmem`
+/// (preparing its searcher costs less than stopping at every occurrence of one byte
+/// of a long text).
+const SUBSTRING_SEARCH_FROM: usize = 64 * 1024;
+
 /// The starts of the non-overlapping occurrences of `needle` in `hay`, left to right
 /// (what `str::match_indices` finds). Found values are short and mostly once in a
 /// text, so rather than preparing a substring searcher per value, the search jumps
 /// (`memchr`) between the occurrences of the value's rarest byte (symbols before
 /// capitals before digits before `.` and `,` before lowercase letters and spaces) and
-/// compares there. Long values (a key block) get `memchr::memmem`, which stays linear
-/// however the text repeats them.
+/// compares there. Long values (a key block) and long texts get `memchr::memmem`, which
+/// stays linear however the text repeats them.
 fn occurrences_of<'h>(hay: &'h [u8], needle: &'h [u8]) -> Box<dyn Iterator<Item = usize> + 'h> {
-    if needle.len() > 32 {
+    if needle.len() > 32 || hay.len() > SUBSTRING_SEARCH_FROM {
         return Box::new(memchr::memmem::find_iter(hay, needle));
     }
     let rarity = |b: u8| match b {

@@ -213,6 +213,30 @@ pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
         .fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
 }
 
+/// The digits of every group of `groups` in `bytes`, one group after the other, into
+/// `digits` (cleared first): the digits of consecutive groups are then one slice,
+/// whatever separates them in the text. Groups are copied eight bytes at a time (a
+/// fixed-size copy is a single load and store, where a copy of a group's few bytes would
+/// be a `memcpy` call), then the excess is cut.
+fn copy_digits(bytes: &[u8], groups: &[DigitGroup], digits: &mut Vec<u8>) {
+    digits.clear();
+    let total: usize = groups.iter().map(DigitGroup::len).sum();
+    digits.reserve(total + 8);
+    for g in groups {
+        let mut from = g.start;
+        while from < g.end {
+            let to = (from + 8).min(g.end);
+            let kept = digits.len() + (to - from);
+            match bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) {
+                Some(chunk) => digits.extend_from_slice(chunk),
+                None => digits.extend_from_slice(bytes.get(from..to).unwrap_or_default()),
+            }
+            digits.truncate(kept);
+            from = to;
+        }
+    }
+}
+
 /// One window of digit groups.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DigitWindow {
@@ -253,7 +277,7 @@ pub(crate) struct DigitWindows {
     /// The windows of each digit count, each list in order of start (stored apart, so
     /// that a rule reading the lengths it accepts reads consecutive memory).
     by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1],
-    /// For each group, the digits of the longest chain starting there.
+    /// The digits of every group, one group after the other (see [`copy_digits`]).
     digits: Vec<u8>,
 }
 
@@ -273,9 +297,12 @@ impl DigitWindows {
         for list in by_len.iter_mut() {
             list.clear();
         }
-        digits.clear();
-        digits.reserve(groups.len() * 8);
+        copy_digits(bytes, groups, digits);
+        // Where the digits of group `i` start in `digits`.
+        let mut at = 0;
         for (i, first) in groups.iter().enumerate() {
+            let first_at = at;
+            at += first.len();
             if first.len() > MAX_WINDOW_DIGITS {
                 continue;
             }
@@ -283,7 +310,7 @@ impl DigitWindows {
             // the list.
             let (Ok(first_index), Ok(digits_at), Ok(start), Ok(_)) = (
                 u32::try_from(i),
-                u32::try_from(digits.len()),
+                u32::try_from(first_at),
                 u32::try_from(first.start),
                 u32::try_from(first.end + MAX_WINDOW_DIGITS * 2),
             ) else {
@@ -294,11 +321,8 @@ impl DigitWindows {
             let mut packed = 0u64;
             let mut count = 0;
             let mut len = 0;
-            // Groups of this chain whose digits are in `digits` already: they are copied
-            // only once a window reaches MIN_WINDOW_DIGITS (most groups never do).
-            let mut copied = 0;
             let mut prev = *first;
-            for (n, g) in groups.get(i..).unwrap_or_default().iter().enumerate() {
+            for g in groups.get(i..).unwrap_or_default() {
                 if g.start != first.start {
                     // One separator byte, the same one all along the window.
                     let joined = (g.start == prev.end + 1)
@@ -332,10 +356,6 @@ impl DigitWindows {
                 if len < MIN_WINDOW_DIGITS {
                     continue;
                 }
-                for h in groups.get(i + copied..=i + n).unwrap_or_default() {
-                    digits.extend_from_slice(bytes.get(h.start..h.end).unwrap_or_default());
-                }
-                copied = n + 1;
                 // `g.end` is within MAX_WINDOW_DIGITS * 2 bytes of `first.end` (at most
                 // that many digits and separators), checked above to fit.
                 let window = StoredWindow {
