@@ -303,8 +303,7 @@ thread_local! {
     static CANDIDATE_LISTS: RefCell<Vec<Vec<Candidate<'static>>>> =
         const { RefCell::new(Vec::new()) };
     /// The same for the list of candidates in start order of [`resolve_overlaps`].
-    static ORDER_LIST: RefCell<Vec<(usize, &'static Candidate<'static>)>> =
-        const { RefCell::new(Vec::new()) };
+    static ORDER_LIST: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// An empty candidate list, on an allocation kept by [`give_candidates`] when there is
@@ -512,12 +511,18 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     if candidates.len() <= 1 {
         return candidates;
     }
-    // Start order; equal starts keep proposal order (a stable sort: each detector
-    // proposes in start order, and merging those runs is cheap).
-    let mut by_start: Vec<(usize, &Candidate<'s>)> =
+    // Start order; equal starts keep proposal order: (start, index) pairs, sorted as
+    // plain integers (each detector proposes in start order, and merging those runs is
+    // cheap).
+    let mut order: Vec<(usize, usize)> =
         ORDER_LIST.try_with(|list| list.take()).unwrap_or_default();
-    by_start.extend(candidates.iter().enumerate());
-    by_start.sort_by_key(|&(_, c)| c.start);
+    order.clear();
+    order.extend(candidates.iter().enumerate().map(|(i, c)| (c.start, i)));
+    order.sort();
+    let by_start = |k: usize| {
+        let &(_, i) = order.get(k)?;
+        Some((i, candidates.get(i)?))
+    };
     let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
         b.1.severity()
             .cmp(&a.1.severity())
@@ -531,20 +536,24 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     let mut cluster: Vec<(usize, &Candidate<'s>)> = Vec::new();
     let mut cluster_kept: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < by_start.len() {
-        let mut reach = by_start.get(i).map_or(0, |(_, c)| c.end);
+    while let Some((_, first)) = by_start(i) {
+        let mut reach = first.end;
         let mut j = i + 1;
-        while let Some((_, c)) = by_start.get(j)
+        while let Some((_, c)) = by_start(j)
             && c.start < reach
         {
             reach = reach.max(c.end);
             j += 1;
         }
-        cluster.clear();
-        cluster.extend(by_start.get(i..j).unwrap_or_default().iter().copied());
-        if cluster.len() > 1 {
-            cluster.sort_by(rank);
+        if j == i + 1 {
+            // A candidate that overlaps no other (the usual case) is kept.
+            kept.push(*first);
+            i = j;
+            continue;
         }
+        cluster.clear();
+        cluster.extend((i..j).filter_map(by_start));
+        cluster.sort_by(rank);
         cluster_kept.clear();
         for &(_, c) in &cluster {
             // Kept spans of this cluster, by start; compare with the two neighbours.
@@ -562,9 +571,8 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
         i = j;
     }
     drop(cluster);
-    if by_start.capacity() * size_of::<(usize, &Candidate<'s>)>() <= KEPT_LIST_BYTES {
-        let by_start = recycle(by_start);
-        let _ = ORDER_LIST.try_with(|list| list.replace(by_start));
+    if order.capacity() * size_of::<(usize, usize)>() <= KEPT_LIST_BYTES {
+        let _ = ORDER_LIST.try_with(|list| list.replace(order));
     }
     give_candidates(candidates);
     // Clusters come in start order and a cluster's kept spans do not overlap: only

@@ -36,7 +36,7 @@
 //! If a text makes the cache work harder than one whole-text pass would (dense PII,
 //! queries out of order), it falls back to that one pass.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{AhoCorasick, Anchored, MatchKind, StartKind, dfa, packed};
@@ -615,6 +615,8 @@ pub(crate) struct Keywords {
     spare_lowercase: RefCell<Vec<u8>>,
     /// Per registered list, once asked: the matches of its finder, in order.
     occurrences: RefCell<Vec<Option<Spans>>>,
+    /// Where the last context question's hits started (a hint for the next one).
+    hit_cursor: Cell<usize>,
 }
 
 impl Keywords {
@@ -625,6 +627,7 @@ impl Keywords {
             self.spare_lowercase.replace(lowercase);
         }
         self.occurrences.get_mut().clear();
+        self.hit_cursor.set(0);
     }
 
     /// Bytes held by the allocations kept by [`Keywords::clear`].
@@ -784,7 +787,20 @@ impl Keywords {
         let hits = cache.hits();
         // Hits are in order of end; a word of the list is at most `reach` bytes long, so
         // one that ends at `to + reach` or later starts at `to` or later.
-        let first = hits.partition_point(|h| h.end < from);
+        // Questions mostly come in text order: search forward from the previous answer
+        // when every hit before it ends before `from` (hits are in order of end), else
+        // over all hits.
+        let cursor = self.hit_cursor.get().min(hits.len());
+        let first = if cursor
+            .checked_sub(1)
+            .and_then(|p| hits.get(p))
+            .is_none_or(|h| h.end < from)
+        {
+            crate::scan::gallop(hits, cursor, |h| h.end < from)
+        } else {
+            hits.partition_point(|h| h.end < from)
+        };
+        self.hit_cursor.set(first);
         for hit in hits.get(first..).unwrap_or_default() {
             if hit.end >= to.saturating_add(reach) {
                 break;
