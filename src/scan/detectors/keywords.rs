@@ -700,9 +700,10 @@ impl Keywords {
 
     /// Whether none of `words` occurs anywhere in `text`, so that every context question
     /// about them is answered "no". Known only for a registered list in a long text,
-    /// where the first question searches the whole text for the list's words anyway
-    /// (the answer is that search's, kept for the other questions); `false` otherwise.
-    pub fn absent(&self, text: &str, words: &[&str]) -> bool {
+    /// where the first question searches the whole text for the list's words (the
+    /// answer is that search's, kept for the other questions); when no question has
+    /// yet, the search runs now if `search`, else the answer is `false`.
+    pub fn absent(&self, text: &str, words: &[&str], search: bool) -> bool {
         if text.len() <= WHOLE_TEXT_SEARCH_FROM {
             return false;
         }
@@ -719,6 +720,9 @@ impl Keywords {
         let Some(slot) = occurrences.get_mut(list.id) else {
             return false;
         };
+        if slot.is_none() && !search {
+            return false;
+        }
         slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)))
             .is_empty()
     }

@@ -171,6 +171,9 @@ fn keyword_lists() -> [&'static [&'static str]; 47] {
     ]
 }
 
+/// See [`Input::words_absent`].
+const ABSENCE_SEARCH_BYTES: usize = 64;
+
 /// How far before a candidate context words count, in bytes.
 pub(crate) const CONTEXT_BEFORE: usize = 48;
 /// How far after a candidate context words count, in bytes.
@@ -418,10 +421,15 @@ impl<'a> Input<'a> {
     }
 
     /// Whether no context question about `words` can be answered yes in this text,
-    /// because none of them occurs in it; `false` when that is not known (see
-    /// `Keywords::absent`). Rules that need context skip their candidates then.
-    pub fn words_absent(&self, words: &[&str]) -> bool {
-        self.keywords.absent(self.text, words)
+    /// because none of them occurs in it; `false` when that is not known. Rules that
+    /// need context skip their `candidates` then. Known in a long text once a question
+    /// about `words` searched it for them; if none has, searched now when there is at
+    /// least one candidate per [`ABSENCE_SEARCH_BYTES`] of text (one search of the
+    /// text then costs less than checking the candidates; in prose, with few, it
+    /// would cost more).
+    pub fn words_absent(&self, words: &[&str], candidates: usize) -> bool {
+        let search = candidates.saturating_mul(ABSENCE_SEARCH_BYTES) >= self.text.len();
+        self.keywords.absent(self.text, words, search)
     }
 
     /// [`Input::context`] with explicit windows.
@@ -585,10 +593,13 @@ pub(crate) struct NumberRule {
 impl NumberRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
-        if self.need == Need::Context && input.words_absent(self.words) {
-            return;
-        }
         let windows = input.digit_windows();
+        if self.need == Need::Context {
+            let candidates = self.lengths.clone().map(|len| windows.count_of_len(len));
+            if input.words_absent(self.words, candidates.sum()) {
+                return;
+            }
+        }
         for len in self.lengths.clone() {
             for w in windows.of_len(len) {
                 if w.sep != 0 && !self.separators.contains(&w.sep) {
@@ -652,8 +663,14 @@ pub(crate) struct TokenRule {
 impl TokenRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
-        if self.needs_context && input.words_absent(self.words) {
-            return;
+        if self.needs_context {
+            let candidates = self
+                .lengths
+                .clone()
+                .map(|len| input.tokens_of_len(len).count());
+            if input.words_absent(self.words, candidates.sum()) {
+                return;
+            }
         }
         for t in self
             .lengths

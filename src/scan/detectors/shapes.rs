@@ -401,6 +401,11 @@ impl DigitWindows {
             })
     }
 
+    /// How many windows have `len` digits.
+    pub fn count_of_len(&self, len: usize) -> usize {
+        self.by_len.get(len).map_or(0, Vec::len)
+    }
+
     /// Whether there is any window of `len` digits.
     pub fn has_len(&self, len: usize) -> bool {
         self.by_len.get(len).is_some_and(|list| !list.is_empty())
