@@ -50,6 +50,9 @@ pub(crate) const MAX_KEYWORD_LEN: usize = 64;
 /// whole text rather than by resolving each window asked about.
 const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
 
+/// See [`Keywords::count_question`].
+const BATCH_AFTER_QUESTIONS: u32 = 16;
+
 /// Bits in the table of keyword byte triples.
 const TRIGRAM_BITS: usize = 1 << 16;
 
@@ -402,6 +405,8 @@ pub(crate) struct HitCache {
     hits: Vec<KeywordHit>,
     /// Hits moved by out-of-order inserts so far (see [`HitCache::ensure`]).
     moved: usize,
+    /// The span index found by the last search (a hint for the next one).
+    cursor: usize,
 }
 
 impl HitCache {
@@ -415,6 +420,25 @@ impl HitCache {
         self.spans.clear();
         self.hits.clear();
         self.moved = 0;
+        self.cursor = 0;
+    }
+
+    /// `self.spans.partition_point(|s| s.1 <= pos)`: searched forward from the previous
+    /// answer when every span before it ends at or before `pos` (spans are sorted and
+    /// disjoint), as when ranges come in text order; over all spans otherwise.
+    fn span_index(&mut self, pos: usize) -> usize {
+        let cursor = self.cursor.min(self.spans.len());
+        let k = if cursor
+            .checked_sub(1)
+            .and_then(|p| self.spans.get(p))
+            .is_none_or(|s| s.1 <= pos)
+        {
+            crate::scan::gallop(&self.spans, cursor, |s| s.1 <= pos)
+        } else {
+            self.spans.partition_point(|s| s.1 <= pos)
+        };
+        self.cursor = k;
+        k
     }
 
     /// Makes sure every hit that overlaps `lo..hi` of `text` is known.
@@ -425,7 +449,7 @@ impl HitCache {
         let hi = hi.min(n);
         let mut pos = lo;
         while pos < hi {
-            let k = self.spans.partition_point(|s| s.1 <= pos);
+            let k = self.span_index(pos);
             let next = self.spans.get(k).copied();
             if let Some((s, e)) = next
                 && s <= pos
@@ -476,7 +500,7 @@ impl HitCache {
             let hi = hi.min(n);
             let mut pos = lo.max(done);
             while pos < hi {
-                let k = self.spans.partition_point(|s| s.1 <= pos);
+                let k = self.span_index(pos);
                 let next = self.spans.get(k).copied();
                 if let Some((s, e)) = next
                     && s <= pos
@@ -615,6 +639,10 @@ pub(crate) struct Keywords {
     spare_lowercase: RefCell<Vec<u8>>,
     /// Per registered list, once asked: the matches of its finder, in order.
     occurrences: RefCell<Vec<Option<Spans>>>,
+    /// Per registered list: context questions asked about it in a long text.
+    questions: RefCell<Vec<u32>>,
+    /// Registered lists (by bit) whose every match's runs are resolved.
+    resolved: Cell<u64>,
     /// Where the last context question's hits started (a hint for the next one).
     hit_cursor: Cell<usize>,
 }
@@ -627,6 +655,8 @@ impl Keywords {
             self.spare_lowercase.replace(lowercase);
         }
         self.occurrences.get_mut().clear();
+        self.questions.get_mut().clear();
+        self.resolved.set(0);
         self.hit_cursor.set(0);
     }
 
@@ -727,6 +757,35 @@ impl Keywords {
             .is_empty()
     }
 
+    /// Counts a context question about `list` in a long text. From the
+    /// [`BATCH_AFTER_QUESTIONS`]th on, the runs around every match of the list's words
+    /// are resolved at once, in one merge: a text asked that often about one list is
+    /// dense with its candidates, and resolving each run as a question reaches it would
+    /// insert it amid the runs other lists' questions resolved (moving every later hit,
+    /// until the cache gives up and runs the automaton over the whole text).
+    fn count_question(&self, text: &str, list: &ListInfo) {
+        if self.resolved.get() & list.bit != 0 {
+            return;
+        }
+        let due = {
+            let mut questions = self.questions.borrow_mut();
+            if questions.len() <= list.id {
+                questions.resize(list.id + 1, 0);
+            }
+            questions.get_mut(list.id).is_some_and(|n| {
+                *n += 1;
+                *n >= BATCH_AFTER_QUESTIONS
+            })
+        };
+        if !due {
+            return;
+        }
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        self.list_matches(text, list, 0, text.len(), |s, e| ranges.push((s, e)));
+        self.ensure_all(text, &mut ranges);
+        self.resolved.set(self.resolved.get() | list.bit);
+    }
+
     /// Whether one of `words` ends in the `before` bytes before `start` or starts in the
     /// `after` bytes after `end`, in the same sentence.
     pub fn context_within(
@@ -766,6 +825,7 @@ impl Keywords {
                 }
             }
             Some(list) => {
+                self.count_question(text, list);
                 let (lo, hi) = (from.saturating_sub(list.longest), to + list.longest);
                 let mut seen = false;
                 self.list_matches(text, list, lo, hi, |s, e| {
@@ -934,6 +994,57 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Context answers in a long text (whole-text searches per list, runs resolved one
+    /// by one and then in batches, questions in and out of text order) are those of the
+    /// whole-text hits, by the definition of a context word.
+    #[test]
+    fn long_text_context_is_that_of_the_whole_text_hits() {
+        use super::super::{bank, card, health, network, us_ssn};
+        let unit = "ssn 123-45-6789 and card 4111 1111 1111 1111 exp 09/28. NHS number \
+                    943 476 5919; ip 10.0.0.1 social security number 078-05-1120\n";
+        let text = unit.repeat(WHOLE_TEXT_SEARCH_FROM / unit.len() + 20);
+        let hits = whole_text_hits(&text);
+        let lists = [
+            us_ssn::SSN_WORDS,
+            card::EXPIRY_WORDS,
+            card::CARD_WORDS,
+            health::NHS_WORDS,
+            network::IP_WORDS,
+            bank::ACCOUNT_WORDS,
+        ];
+        let expected = |start: usize, end: usize, words: &[&str]| {
+            let (from, to) = (start.saturating_sub(48), end + 32);
+            let mut context = Context::default();
+            for &(s, e, word) in &hits {
+                if !words.contains(&word) {
+                    continue;
+                }
+                if e <= start && e >= from && !crosses_sentence(&text, e, start) {
+                    context.before = true;
+                }
+                if s >= end && s < to && !crosses_sentence(&text, end, s) {
+                    context.after = true;
+                }
+            }
+            context
+        };
+        let keywords = Keywords::default();
+        let forward: Vec<usize> = (0..text.len() - 8).step_by(13).collect();
+        let mut seen = 0;
+        for order in [forward.clone(), forward.into_iter().rev().collect()] {
+            for &start in &order {
+                for words in lists {
+                    let got = keywords.context_within(&text, start, start + 5, 48, 32, words);
+                    assert_eq!(got, expected(start, start + 5, words), "{start} {words:?}");
+                    seen += usize::from(got.any());
+                }
+            }
+        }
+        assert!(seen > 1000);
+        assert!(keywords.absent(&text, bank::ACCOUNT_WORDS, false));
+        assert!(!keywords.absent(&text, us_ssn::SSN_WORDS, false));
     }
 
     #[test]

@@ -196,7 +196,14 @@ pub(crate) const MAX_WINDOW_DIGITS: usize = 19;
 /// has 6 digits or more), though shorter groups start longer windows.
 pub(crate) const MIN_WINDOW_DIGITS: usize = 6;
 /// Every separator any number rule accepts between digit groups.
+#[cfg(test)]
 const WINDOW_SEPARATORS: &[u8] = b" -./";
+
+/// Whether `b` is a separator some number rule accepts between digit groups (` `,
+/// `-`, `.`, `/`), tested with no loop.
+fn is_window_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/')
+}
 
 /// Windows of more groups than this get a packed shape no rule can have.
 const MAX_PACKED_GROUPS: usize = 12;
@@ -325,19 +332,18 @@ impl DigitWindows {
             for g in groups.get(i..).unwrap_or_default() {
                 if g.start != first.start {
                     // One separator byte, the same one all along the window.
-                    let joined = (g.start == prev.end + 1)
-                        .then(|| bytes.get(prev.end).copied())
-                        .flatten()
-                        .filter(|b| {
-                            if sep == 0 {
-                                WINDOW_SEPARATORS.contains(b)
-                            } else {
-                                *b == sep
-                            }
-                        });
-                    let Some(joined) = joined else {
-                        break;
+                    let joined = match bytes.get(prev.end) {
+                        Some(&b) if g.start == prev.end + 1 => b,
+                        _ => break,
                     };
+                    let same = if sep == 0 {
+                        is_window_separator(joined)
+                    } else {
+                        joined == sep
+                    };
+                    if !same {
+                        break;
+                    }
                     sep = joined;
                 }
                 len += g.len();
@@ -517,6 +523,17 @@ mod tests {
             if short(&a) || short(&b) {
                 proptest::prop_assert_eq!(pack_groups(&a) == pack_groups(&b), a == b);
             }
+        }
+    }
+
+    #[test]
+    fn the_separator_test_is_the_separator_list() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                is_window_separator(b),
+                WINDOW_SEPARATORS.contains(&b),
+                "{b}"
+            );
         }
     }
 
