@@ -244,6 +244,20 @@ fn kept_allocations_do_not_change_findings() -> Result<(), ScanError> {
     Ok(())
 }
 
+proptest! {
+    /// The chunked comparison of found values is byte equality.
+    #[test]
+    fn value_keys_compare_as_bytes(a in "[ab]{0,40}", flip in 0usize..40) {
+        let mut b = a.clone().into_bytes();
+        if let Some(byte) = b.get_mut(flip) {
+            *byte = if *byte == b'a' { b'b' } else { b'a' };
+        }
+        prop_assert_eq!(Value(a.as_bytes()) == Value(&b), a.as_bytes() == b.as_slice());
+        prop_assert!(Value(a.as_bytes()) == Value(a.as_bytes()));
+        prop_assert!(Value(a.as_bytes()) != Value(&a.as_bytes()[..a.len().saturating_sub(1)]) || a.is_empty());
+    }
+}
+
 #[test]
 fn recycled_lists_keep_their_allocation() {
     let class = info(Severity::High);

@@ -639,6 +639,8 @@ pub(crate) struct Keywords {
     spare_lowercase: RefCell<Vec<u8>>,
     /// Per registered list, once asked: the matches of its finder, in order.
     occurrences: RefCell<Vec<Option<Spans>>>,
+    /// Per registered list: where its last search of `occurrences` started (a hint).
+    occurrence_cursors: RefCell<Vec<usize>>,
     /// Per registered list: context questions asked about it in a long text.
     questions: RefCell<Vec<u32>>,
     /// Registered lists (by bit) whose every match's runs are resolved.
@@ -655,6 +657,7 @@ impl Keywords {
             self.spare_lowercase.replace(lowercase);
         }
         self.occurrences.get_mut().clear();
+        self.occurrence_cursors.get_mut().clear();
         self.questions.get_mut().clear();
         self.resolved.set(0);
         self.hit_cursor.set(0);
@@ -719,7 +722,27 @@ impl Keywords {
             return;
         };
         let found = slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)));
-        let first = found.partition_point(|o| o.1 <= lo);
+        // Matches are in order and do not overlap, so in order of end too: search
+        // forward from this list's previous answer when every match before it ends at or
+        // before `lo` (questions mostly come in text order), else over all of them.
+        let mut cursors = self.occurrence_cursors.borrow_mut();
+        if cursors.len() <= list.id {
+            cursors.resize(list.id + 1, 0);
+        }
+        let cursor = cursors.get(list.id).copied().unwrap_or(0).min(found.len());
+        let first = if cursor
+            .checked_sub(1)
+            .and_then(|p| found.get(p))
+            .is_none_or(|o| o.1 <= lo)
+        {
+            crate::scan::gallop(found, cursor, |o| o.1 <= lo)
+        } else {
+            found.partition_point(|o| o.1 <= lo)
+        };
+        if let Some(c) = cursors.get_mut(list.id) {
+            *c = first;
+        }
+        drop(cursors);
         for &(s, e) in found.get(first..).unwrap_or_default() {
             if s >= hi {
                 break;
