@@ -93,7 +93,7 @@ impl Detector for BankDetector {
         self.aba.detect(input, out);
         let windows = input.digit_windows();
         // An account number needs an account word: none in the text, none to check.
-        let candidates = (6..=17).map(|len| windows.count_of_len(len)).sum();
+        let candidates = || (6..=17).map(|len| windows.count_of_len(len)).sum();
         let lens = if input.words_absent(ACCOUNT_WORDS, candidates) {
             0..=0
         } else {

@@ -153,7 +153,7 @@ impl Detector for PciContextDetector {
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         // A CVV needs a CVV word: none in the text, none to check.
-        let short = groups.iter().filter(|g| (3..=4).contains(&g.len())).count();
+        let short = || groups.iter().filter(|g| (3..=4).contains(&g.len())).count();
         let cvv_words = !input.words_absent(CVV_WORDS, short);
         for (i, g) in groups.iter().enumerate() {
             // Track data: %B<PAN>^...? or ;<PAN>=...?

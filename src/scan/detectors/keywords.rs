@@ -48,7 +48,7 @@ pub(crate) const MAX_KEYWORD_LEN: usize = 64;
 
 /// From this text length on, a list's words are found by one literal search over the
 /// whole text rather than by resolving each window asked about.
-const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
+pub(crate) const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
 
 /// See [`Keywords::count_question`].
 const BATCH_AFTER_QUESTIONS: u32 = 16;

@@ -210,7 +210,7 @@ pub(crate) struct Input<'a> {
     triggers: OnceCell<Vec<KeywordHit>>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
     /// they are computed, and handed back when this input is dropped.
-    spare: RefCell<Scratch>,
+    spare: RefCell<Option<Box<Scratch>>>,
 }
 
 /// The allocations of the facts an [`Input`] computes, kept per thread between texts
@@ -237,12 +237,12 @@ const SCRATCH_KEPT_BYTES: usize = 32 << 20;
 const SCRATCH_KEPT: usize = 2;
 
 thread_local! {
-    static SCRATCH: RefCell<Vec<Scratch>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<Vec<Box<Scratch>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Scratch {
     /// A scratch of this thread's pool, or a new one.
-    fn take() -> Self {
+    fn take() -> Box<Self> {
         SCRATCH
             .try_with(|pool| pool.borrow_mut().pop())
             .ok()
@@ -252,7 +252,7 @@ impl Scratch {
 
     /// Clears `self` and returns it to this thread's pool, unless it holds more than
     /// [`SCRATCH_KEPT_BYTES`] or the pool is full.
-    fn give_back(mut self) {
+    fn give_back(mut self: Box<Self>) {
         self.keywords.clear();
         let bytes = self.groups.capacity() * size_of::<DigitGroup>()
             + self.capitals.capacity() * size_of::<usize>()
@@ -276,7 +276,9 @@ impl Scratch {
 
 impl Drop for Input<'_> {
     fn drop(&mut self) {
-        let spare = self.spare.get_mut();
+        let Some(mut spare) = self.spare.get_mut().take() else {
+            return;
+        };
         if let Some((groups, capitals)) = self.digits_and_capitals.take() {
             spare.groups = groups;
             spare.capitals = capitals;
@@ -294,7 +296,7 @@ impl Drop for Input<'_> {
             spare.triggers = triggers;
         }
         spare.keywords = std::mem::take(&mut self.keywords);
-        std::mem::take(spare).give_back();
+        spare.give_back();
     }
 }
 
@@ -312,7 +314,7 @@ impl<'a> Input<'a> {
             tokens_by_len: OnceCell::new(),
             keywords,
             triggers: OnceCell::new(),
-            spare: RefCell::new(spare),
+            spare: RefCell::new(Some(spare)),
         }
     }
 
@@ -324,11 +326,10 @@ impl<'a> Input<'a> {
     /// Digit groups and capitals: found together, in one pass.
     fn digits_and_capitals(&self) -> &(Vec<DigitGroup>, Vec<usize>) {
         self.digits_and_capitals.get_or_init(|| {
-            let mut spare = self.spare.borrow_mut();
             shapes::digits_and_capitals_in(
                 self.bytes,
-                std::mem::take(&mut spare.groups),
-                std::mem::take(&mut spare.capitals),
+                self.spare(|s| &mut s.groups),
+                self.spare(|s| &mut s.capitals),
             )
         })
     }
@@ -339,7 +340,7 @@ impl<'a> Input<'a> {
     pub fn digit_windows(&self) -> &DigitWindows {
         self.digit_windows.get_or_init(|| {
             let groups = self.digit_groups();
-            let mut windows = std::mem::take(&mut self.spare.borrow_mut().windows);
+            let mut windows = self.spare(|s| &mut s.windows);
             windows.fill(self.bytes, groups);
             windows
         })
@@ -360,7 +361,7 @@ impl<'a> Input<'a> {
     pub fn alnum_tokens(&self) -> &[DigitGroup] {
         self.tokens.get_or_init(|| {
             let groups = self.digit_groups();
-            let mut tokens = std::mem::take(&mut self.spare.borrow_mut().tokens);
+            let mut tokens = self.spare(|s| &mut s.tokens);
             tokens.clear();
             tokens.reserve(groups.len());
             for g in groups {
@@ -390,7 +391,7 @@ impl<'a> Input<'a> {
     pub fn tokens_of_len(&self, len: usize) -> impl Iterator<Item = &DigitGroup> {
         let tokens = self.alnum_tokens();
         let by_len = self.tokens_by_len.get_or_init(|| {
-            let buffer = std::mem::take(&mut self.spare.borrow_mut().tokens_by_len);
+            let buffer = self.spare(|s| &mut s.tokens_by_len);
             shapes::LengthIndex::new_in(tokens.iter().map(DigitGroup::len), buffer)
         });
         by_len.of_len(len).filter_map(|i| tokens.get(i))
@@ -410,7 +411,7 @@ impl<'a> Input<'a> {
 
     /// Every keyword hit known so far, in order.
     pub(crate) fn known_keyword_hits(&self) -> Vec<KeywordHit> {
-        let buffer = std::mem::take(&mut self.spare.borrow_mut().triggers);
+        let buffer = self.spare(|s| &mut s.triggers);
         self.keywords.known_hits_in(buffer)
     }
 
@@ -427,9 +428,22 @@ impl<'a> Input<'a> {
     /// least one candidate per [`ABSENCE_SEARCH_BYTES`] of text (one search of the
     /// text then costs less than checking the candidates; in prose, with few, it
     /// would cost more).
-    pub fn words_absent(&self, words: &[&str], candidates: usize) -> bool {
-        let search = candidates.saturating_mul(ABSENCE_SEARCH_BYTES) >= self.text.len();
+    pub fn words_absent(&self, words: &[&str], candidates: impl FnOnce() -> usize) -> bool {
+        if self.text.len() <= keywords::WHOLE_TEXT_SEARCH_FROM {
+            return false;
+        }
+        let search = candidates().saturating_mul(ABSENCE_SEARCH_BYTES) >= self.text.len();
         self.keywords.absent(self.text, words, search)
+    }
+
+    /// The allocation `pick` selects in the scratch left by an earlier text (an empty
+    /// one when there is none).
+    fn spare<T: Default>(&self, pick: impl FnOnce(&mut Scratch) -> &mut T) -> T {
+        self.spare
+            .borrow_mut()
+            .as_mut()
+            .map(|spare| std::mem::take(pick(spare)))
+            .unwrap_or_default()
     }
 
     /// [`Input::context`] with explicit windows.
@@ -595,8 +609,13 @@ impl NumberRule {
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let windows = input.digit_windows();
         if self.need == Need::Context {
-            let candidates = self.lengths.clone().map(|len| windows.count_of_len(len));
-            if input.words_absent(self.words, candidates.sum()) {
+            let candidates = || {
+                self.lengths
+                    .clone()
+                    .map(|len| windows.count_of_len(len))
+                    .sum()
+            };
+            if input.words_absent(self.words, candidates) {
                 return;
             }
         }
@@ -664,11 +683,13 @@ impl TokenRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         if self.needs_context {
-            let candidates = self
-                .lengths
-                .clone()
-                .map(|len| input.tokens_of_len(len).count());
-            if input.words_absent(self.words, candidates.sum()) {
+            let candidates = || {
+                self.lengths
+                    .clone()
+                    .map(|len| input.tokens_of_len(len).count())
+                    .sum()
+            };
+            if input.words_absent(self.words, candidates) {
                 return;
             }
         }
