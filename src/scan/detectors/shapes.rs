@@ -199,6 +199,10 @@ pub(crate) const MIN_WINDOW_DIGITS: usize = 6;
 #[cfg(test)]
 const WINDOW_SEPARATORS: &[u8] = b" -./";
 
+/// A text with a digit group per this many bytes or more has every group's digits
+/// copied up front (see [`DigitWindows::fill`]).
+const COPY_ALL_BYTES_PER_GROUP: usize = 16;
+
 /// Whether `b` is a separator some number rule accepts between digit groups (` `,
 /// `-`, `.`, `/`), tested with no loop.
 fn is_window_separator(b: u8) -> bool {
@@ -220,27 +224,21 @@ pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
         .fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
 }
 
-/// The digits of every group of `groups` in `bytes`, one group after the other, into
-/// `digits` (cleared first): the digits of consecutive groups are then one slice,
-/// whatever separates them in the text. Groups are copied eight bytes at a time (a
+/// Appends the digits of `g` in `bytes` to `digits`, eight bytes at a time (a
 /// fixed-size copy is a single load and store, where a copy of a group's few bytes would
-/// be a `memcpy` call), then the excess is cut.
-fn copy_digits(bytes: &[u8], groups: &[DigitGroup], digits: &mut Vec<u8>) {
-    digits.clear();
-    let total: usize = groups.iter().map(DigitGroup::len).sum();
-    digits.reserve(total + 8);
-    for g in groups {
-        let mut from = g.start;
-        while from < g.end {
-            let to = (from + 8).min(g.end);
-            let kept = digits.len() + (to - from);
-            match bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) {
-                Some(chunk) => digits.extend_from_slice(chunk),
-                None => digits.extend_from_slice(bytes.get(from..to).unwrap_or_default()),
-            }
-            digits.truncate(kept);
-            from = to;
+/// be a `memcpy` call), then cuts the excess.
+fn copy_digits(bytes: &[u8], g: &DigitGroup, digits: &mut Vec<u8>) {
+    digits.reserve(g.len() + 8);
+    let mut from = g.start;
+    while from < g.end {
+        let to = (from + 8).min(g.end);
+        let kept = digits.len() + (to - from);
+        match bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(chunk) => digits.extend_from_slice(chunk),
+            None => digits.extend_from_slice(bytes.get(from..to).unwrap_or_default()),
         }
+        digits.truncate(kept);
+        from = to;
     }
 }
 
@@ -284,7 +282,8 @@ pub(crate) struct DigitWindows {
     /// The windows of each digit count, each list in order of start (stored apart, so
     /// that a rule reading the lengths it accepts reads consecutive memory).
     by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1],
-    /// The digits of every group, one group after the other (see [`copy_digits`]).
+    /// The digits of the groups in windows, one group after the other, so that a
+    /// window's digits are one slice.
     digits: Vec<u8>,
 }
 
@@ -304,12 +303,29 @@ impl DigitWindows {
         for list in by_len.iter_mut() {
             list.clear();
         }
-        copy_digits(bytes, groups, digits);
-        // Where the digits of group `i` start in `digits`.
-        let mut at = 0;
+        digits.clear();
+        // Groups are copied into `digits` once each, in order, when a window first
+        // needs them (most groups of prose never reach MIN_WINDOW_DIGITS): the groups
+        // before `copied` are either copied, one after the other since the last group
+        // that started a new run of copies, or in no window at all. A text dense with
+        // digit groups has nearly all of them in windows: all are copied up front.
+        let mut copied = 0;
+        if groups.len().saturating_mul(COPY_ALL_BYTES_PER_GROUP) >= bytes.len() {
+            for g in groups {
+                copy_digits(bytes, g, digits);
+            }
+            copied = groups.len();
+        }
+        // Where the digits of the next group go if it continues the current run.
+        let mut next_at = 0;
         for (i, first) in groups.iter().enumerate() {
-            let first_at = at;
-            at += first.len();
+            let first_at = if i < copied {
+                next_at
+            } else {
+                copied = i;
+                digits.len()
+            };
+            next_at = first_at + first.len();
             if first.len() > MAX_WINDOW_DIGITS {
                 continue;
             }
@@ -329,7 +345,7 @@ impl DigitWindows {
             let mut count = 0;
             let mut len = 0;
             let mut prev = *first;
-            for g in groups.get(i..).unwrap_or_default() {
+            for (n, g) in groups.get(i..).unwrap_or_default().iter().enumerate() {
                 if g.start != first.start {
                     // One separator byte, the same one all along the window.
                     let joined = match bytes.get(prev.end) {
@@ -361,6 +377,12 @@ impl DigitWindows {
                 prev = *g;
                 if len < MIN_WINDOW_DIGITS {
                     continue;
+                }
+                while copied <= i + n {
+                    if let Some(h) = groups.get(copied) {
+                        copy_digits(bytes, h, digits);
+                    }
+                    copied += 1;
                 }
                 // `g.end` is within MAX_WINDOW_DIGITS * 2 bytes of `first.end` (at most
                 // that many digits and separators), checked above to fit.
@@ -498,6 +520,25 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A window's digits are those of its text, whether the groups' digits are
+        /// copied up front (a text dense with groups) or as windows need them (the
+        /// same text padded with letters).
+        #[test]
+        fn window_digits_are_the_text_digits(text in "[0-9 ./,a-]{0,60}") {
+            for text in [text.clone(), format!("{text}{}", "x".repeat(2000))] {
+                let bytes = text.as_bytes();
+                let groups = digit_groups(bytes);
+                let windows = DigitWindows::new(bytes, &groups);
+                for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
+                    for w in windows.of_len(len) {
+                        let expected: Vec<u8> =
+                            bytes[w.start..w.end].iter().copied().filter(u8::is_ascii_digit).collect();
+                        proptest::prop_assert_eq!(windows.digits(&w), expected.as_slice());
+                    }
+                }
+            }
+        }
+
         #[test]
         fn packed_groups_equal_the_text_split(text in "[0-9 ./,a-]{0,60}") {
             let groups = digit_groups(text.as_bytes());
