@@ -54,6 +54,7 @@ pub mod validators;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -219,8 +220,9 @@ impl Scanner {
     pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
         let candidates = self.candidates(text, DECODE_DEPTH);
         let kept = resolve_overlaps(text, candidates);
-        Ok(propagate_values(text, kept)
-            .into_iter()
+        let found = propagate_values(text, kept);
+        let findings = found
+            .iter()
             .map(|c| Finding {
                 entity: Arc::clone(&c.info.entity),
                 class: Arc::clone(&c.info.class),
@@ -229,7 +231,9 @@ impl Scanner {
                 confidence: c.confidence,
                 severity: c.info.severity,
             })
-            .collect())
+            .collect();
+        give_candidates(found);
+        Ok(findings)
     }
 
     /// Every candidate of `text` (normalised first when it needs it), with offsets
@@ -251,7 +255,7 @@ impl Scanner {
     /// The candidates of a text that needs no normalisation.
     fn candidates_of(&self, text: &str, depth: usize) -> Vec<Candidate<'_>> {
         let input = detectors::Input::new(text);
-        let mut candidates = Vec::with_capacity(32);
+        let mut candidates = take_candidates();
         for detector in &self.detectors {
             detector.detect(&input, &mut candidates);
         }
@@ -273,6 +277,7 @@ impl Scanner {
                         ..*best
                     });
                 }
+                give_candidates(inner);
             }
         }
         candidates
@@ -287,6 +292,58 @@ impl Scanner {
 /// How many layers of encoding are looked through (base64 of percent-encoding: 2).
 const DECODE_DEPTH: usize = 2;
 
+/// The most bytes one kept candidate list may hold (see [`give_candidates`]).
+const KEPT_LIST_BYTES: usize = 8 << 20;
+
+/// How many candidate lists a thread keeps: a scan uses four at once (candidates,
+/// survivors, other occurrences of found values, and those taken).
+const KEPT_LISTS: usize = 4;
+
+thread_local! {
+    /// Empty candidate lists with their allocations, kept per thread between scans
+    /// (a dense text has tens of thousands of candidates: getting that memory from the
+    /// system anew for each text, growing it by copies and giving it back costs more
+    /// than filling it).
+    static CANDIDATE_LISTS: RefCell<Vec<Vec<Candidate<'static>>>> =
+        const { RefCell::new(Vec::new()) };
+    /// The same for the list of candidates in start order of [`resolve_overlaps`].
+    static ORDER_LIST: RefCell<Vec<(usize, usize, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty candidate list, on an allocation kept by [`give_candidates`] when there is
+/// one.
+fn take_candidates<'s>() -> Vec<Candidate<'s>> {
+    CANDIDATE_LISTS
+        .try_with(|lists| lists.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Keeps the allocation of `list` for [`take_candidates`], unless it is larger than
+/// [`KEPT_LIST_BYTES`] or [`KEPT_LISTS`] are kept already.
+fn give_candidates(list: Vec<Candidate<'_>>) {
+    if list.capacity() == 0 || list.capacity() * size_of::<Candidate<'_>>() > KEPT_LIST_BYTES {
+        return;
+    }
+    let list = recycle(list);
+    let _ = CANDIDATE_LISTS.try_with(|lists| {
+        let mut lists = lists.borrow_mut();
+        if lists.len() < KEPT_LISTS {
+            lists.push(list);
+        }
+    });
+}
+
+/// An empty vector on the allocation of `v`: its items are dropped, and collecting
+/// what is left into a type of the same size and alignment reuses the allocation (the
+/// standard library's in-place collection). This is how a list of candidates that
+/// borrow one scanner becomes a list that can be kept between scans.
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
 /// Marks every other occurrence of a found value too, where it overlaps no finding.
 ///
 /// A value found once must not stay in clear elsewhere in the same text just because
@@ -295,14 +352,14 @@ const DECODE_DEPTH: usize = 2;
 /// redacted text could still contain a value the scanner had found, and a re-scan
 /// after redaction would find it, since its neighbour became a placeholder.
 fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
-    let mut occurrences: Vec<Candidate<'s>> = Vec::new();
-    let mut seen: std::collections::HashSet<&str, std::hash::BuildHasherDefault<WordHasher>> =
+    let mut occurrences: Vec<Candidate<'s>> = take_candidates();
+    let mut seen: std::collections::HashSet<Value<'_>, std::hash::BuildHasherDefault<WordHasher>> =
         std::collections::HashSet::with_capacity_and_hasher(findings.len(), Default::default());
     for f in &findings {
         let Some(value) = text.get(f.start..f.end) else {
             continue;
         };
-        if !seen.insert(value) {
+        if !seen.insert(Value(value.as_bytes())) {
             continue;
         }
         // Short values (a CVV, a name) are only propagated as whole words: `539` must
@@ -331,17 +388,20 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
     // One sweep in start order: an occurrence is new when it overlaps no occurrence
     // already taken (the last one taken).
     occurrences.sort_by_key(|f| f.start);
-    let mut extra: Vec<Candidate<'s>> = Vec::new();
-    for o in occurrences {
+    let mut extra: Vec<Candidate<'s>> = take_candidates();
+    for &o in &occurrences {
         if extra.last().is_none_or(|k| k.end <= o.start) {
             extra.push(o);
         }
     }
+    give_candidates(occurrences);
     if extra.is_empty() {
+        give_candidates(extra);
         return findings;
     }
     let mut all = findings;
-    all.extend(extra);
+    all.extend_from_slice(&extra);
+    give_candidates(extra);
     all.sort_by_key(|f| f.start);
     all
 }
@@ -363,6 +423,41 @@ fn gallop<T>(items: &[T], from: usize, pred: impl Fn(&T) -> bool) -> usize {
     }
     let hi = (lo + step - 1).min(items.len());
     lo + items.get(lo..hi).unwrap_or_default().partition_point(pred)
+}
+
+/// A found value as a key of the set of found values: a dense text finds the same
+/// values again and again, so most insertions compare two equal values, which for the
+/// usual lengths (8 to 32 bytes) is two fixed-size compares rather than a `memcmp` call.
+#[derive(Clone, Copy)]
+struct Value<'t>(&'t [u8]);
+
+impl PartialEq for Value<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0, other.0);
+        if a.len() != b.len() {
+            return false;
+        }
+        // Equal lengths: the first and last chunks cover every byte.
+        match a.len() {
+            8..=16 => {
+                a.first_chunk::<8>() == b.first_chunk::<8>()
+                    && a.last_chunk::<8>() == b.last_chunk::<8>()
+            }
+            17..=32 => {
+                a.first_chunk::<16>() == b.first_chunk::<16>()
+                    && a.last_chunk::<16>() == b.last_chunk::<16>()
+            }
+            _ => a == b,
+        }
+    }
+}
+
+impl Eq for Value<'_> {}
+
+impl std::hash::Hash for Value<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.0);
+    }
 }
 
 /// A fast, non-cryptographic hasher for the set of found values (short strings from
@@ -398,15 +493,20 @@ impl std::hash::Hasher for WordHasher {
     }
 }
 
+/// From this text length on, found values are searched for with `memchr::memmem`
+/// (preparing its searcher costs less than stopping at every occurrence of one byte
+/// of a long text).
+const SUBSTRING_SEARCH_FROM: usize = 64 * 1024;
+
 /// The starts of the non-overlapping occurrences of `needle` in `hay`, left to right
 /// (what `str::match_indices` finds). Found values are short and mostly once in a
 /// text, so rather than preparing a substring searcher per value, the search jumps
 /// (`memchr`) between the occurrences of the value's rarest byte (symbols before
 /// capitals before digits before `.` and `,` before lowercase letters and spaces) and
-/// compares there. Long values (a key block) get `memchr::memmem`, which stays linear
-/// however the text repeats them.
+/// compares there. Long values (a key block) and long texts get `memchr::memmem`, which
+/// stays linear however the text repeats them.
 fn occurrences_of<'h>(hay: &'h [u8], needle: &'h [u8]) -> Box<dyn Iterator<Item = usize> + 'h> {
-    if needle.len() > 32 {
+    if needle.len() > 32 || hay.len() > SUBSTRING_SEARCH_FROM {
         return Box::new(memchr::memmem::find_iter(hay, needle));
     }
     let rarity = |b: u8| match b {
@@ -450,33 +550,48 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     if candidates.len() <= 1 {
         return candidates;
     }
-    // Start order; equal starts keep proposal order (a stable sort: each detector
-    // proposes in start order, and merging those runs is cheap).
-    let mut by_start: Vec<(usize, &Candidate<'s>)> = candidates.iter().enumerate().collect();
-    by_start.sort_by_key(|&(_, c)| (c.start, c.end));
+    // Start order; equal starts keep proposal order: (start, end, index) triples,
+    // sorted as plain integers (each detector proposes in start order, and merging
+    // those runs is cheap). Equal spans end up next to each other.
+    let mut order: Vec<(usize, usize, usize)> =
+        ORDER_LIST.try_with(|list| list.take()).unwrap_or_default();
+    order.clear();
+    order.extend(
+        candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.start, c.end, i)),
+    );
+    order.sort_unstable();
     // Candidates with the very same span are one value read as different classes (an
     // ABN whose digits also pass the Steuer-ID checksum). The best-supported reading
     // (confidence: its context words were there) names it; it ranks with the highest
     // severity among the readings, so which bytes are kept is decided as before.
     let mut rank_severity: Vec<Severity> = candidates.iter().map(Candidate::severity).collect();
-    by_start.dedup_by(|later, kept| {
-        if (later.1.start, later.1.end) != (kept.1.start, kept.1.end) {
+    order.dedup_by(|later, kept| {
+        if (later.0, later.1) != (kept.0, kept.1) {
             return false;
         }
-        let severity = later.1.severity().max(rank_of(&rank_severity, kept.0));
-        let better = later
-            .1
+        let (Some(l), Some(k)) = (candidates.get(later.2), candidates.get(kept.2)) else {
+            return false;
+        };
+        let severity = l.severity().max(rank_of(&rank_severity, kept.2));
+        let better = l
             .confidence
-            .total_cmp(&kept.1.confidence)
-            .then(later.1.severity().cmp(&kept.1.severity()));
+            .total_cmp(&k.confidence)
+            .then(l.severity().cmp(&k.severity()));
         if better.is_gt() {
             std::mem::swap(later, kept);
         }
-        if let Some(s) = rank_severity.get_mut(kept.0) {
+        if let Some(s) = rank_severity.get_mut(kept.2) {
             *s = severity;
         }
         true
     });
+    let by_start = |k: usize| {
+        let &(_, _, i) = order.get(k)?;
+        Some((i, candidates.get(i)?))
+    };
     let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
         rank_of(&rank_severity, b.0)
             .cmp(&rank_of(&rank_severity, a.0))
@@ -485,24 +600,29 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
             .then(a.1.start.cmp(&b.1.start))
             .then(a.0.cmp(&b.0))
     };
-    let mut kept: Vec<Candidate<'s>> = Vec::with_capacity(candidates.len());
+    let mut kept: Vec<Candidate<'s>> = take_candidates();
+    kept.reserve(candidates.len());
     let mut cluster: Vec<(usize, &Candidate<'s>)> = Vec::new();
     let mut cluster_kept: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
-    while i < by_start.len() {
-        let mut reach = by_start.get(i).map_or(0, |(_, c)| c.end);
+    while let Some((_, first)) = by_start(i) {
+        let mut reach = first.end;
         let mut j = i + 1;
-        while let Some((_, c)) = by_start.get(j)
+        while let Some((_, c)) = by_start(j)
             && c.start < reach
         {
             reach = reach.max(c.end);
             j += 1;
         }
-        cluster.clear();
-        cluster.extend(by_start.get(i..j).unwrap_or_default().iter().copied());
-        if cluster.len() > 1 {
-            cluster.sort_by(rank);
+        if j == i + 1 {
+            // A candidate that overlaps no other (the usual case) is kept.
+            kept.push(*first);
+            i = j;
+            continue;
         }
+        cluster.clear();
+        cluster.extend((i..j).filter_map(by_start));
+        cluster.sort_by(rank);
         cluster_kept.clear();
         for &(_, c) in &cluster {
             // Kept spans of this cluster, by start; compare with the two neighbours.
@@ -519,6 +639,11 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
         }
         i = j;
     }
+    drop(cluster);
+    if order.capacity() * size_of::<(usize, usize, usize)>() <= KEPT_LIST_BYTES {
+        let _ = ORDER_LIST.try_with(|list| list.replace(order));
+    }
+    give_candidates(candidates);
     // Clusters come in start order and a cluster's kept spans do not overlap: only
     // within a cluster can the order be off.
     kept.sort_by_key(|c| c.start);

@@ -207,6 +207,74 @@ fn scanner_is_shareable_across_threads() {
     assert_send_sync::<Scanner>();
 }
 
+/// Lists and allocations kept between scans of one thread never leak into the next
+/// scan: a thread that scanned other texts of every size before (a dense text, a
+/// short one, a text needing normalisation, an encoded one) finds exactly what a fresh
+/// thread finds.
+#[test]
+fn kept_allocations_do_not_change_findings() -> Result<(), ScanError> {
+    let line = "Jane Doe <jane.doe@example.com>, +1 415 555 2671, SSN 123-45-6789, card 4111 1111 1111 1111 exp 09/28, IBAN DE89 3704 0044 0532 0130 00, ip 203.0.113.42.\n";
+    let texts = [
+        line.repeat(400),
+        "Call me at (415) 555-2671 about card 5500 0000 0000 0004.".to_owned(),
+        "SSN ١٢٣-٤٥-٦٧٨٩ and ４１１１ １１１１ １１１１ １１１１".to_owned(),
+        "token MTIzLTQ1LTY3ODkgaXMgbXkgU1NO here, and AKIAIOSFODNN7EXAMPLE".to_owned(),
+        String::new(),
+        "no findings in this one, only words".repeat(30),
+    ];
+    let fresh: Vec<Vec<Finding>> = texts
+        .iter()
+        .map(|text| {
+            let text = text.clone();
+            std::thread::spawn(move || scanner().and_then(|s| s.scan(&text)))
+                .join()
+                .unwrap_or_else(|_| Ok(Vec::new()))
+        })
+        .collect::<Result<_, _>>()?;
+    assert!(fresh.iter().filter(|f| !f.is_empty()).count() >= 4);
+    let scanner = scanner()?;
+    for round in 0..2 {
+        for (text, expected) in texts.iter().zip(&fresh).rev() {
+            assert_eq!(&scanner.scan(text)?, expected, "round {round}");
+        }
+        for (text, expected) in texts.iter().zip(&fresh) {
+            assert_eq!(&scanner.scan(text)?, expected, "round {round}");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    /// The chunked comparison of found values is byte equality.
+    #[test]
+    fn value_keys_compare_as_bytes(a in "[ab]{0,40}", flip in 0usize..40) {
+        let mut b = a.clone().into_bytes();
+        if let Some(byte) = b.get_mut(flip) {
+            *byte = if *byte == b'a' { b'b' } else { b'a' };
+        }
+        prop_assert_eq!(Value(a.as_bytes()) == Value(&b), a.as_bytes() == b.as_slice());
+        prop_assert!(Value(a.as_bytes()) == Value(a.as_bytes()));
+        prop_assert!(Value(a.as_bytes()) != Value(&a.as_bytes()[..a.len().saturating_sub(1)]) || a.is_empty());
+    }
+}
+
+#[test]
+fn recycled_lists_keep_their_allocation() {
+    let class = info(Severity::High);
+    let mut list: Vec<Candidate<'_>> = Vec::with_capacity(100);
+    list.push(Candidate {
+        info: &class,
+        start: 0,
+        end: 1,
+        confidence: 0.5,
+    });
+    let at = list.as_ptr() as usize;
+    let kept: Vec<Candidate<'static>> = recycle(list);
+    assert!(kept.is_empty());
+    assert_eq!(kept.capacity(), 100);
+    assert_eq!(kept.as_ptr() as usize, at);
+}
+
 fn info(severity: Severity) -> ClassInfo {
     ClassInfo {
         class: Arc::from("X"),

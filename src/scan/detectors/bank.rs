@@ -92,7 +92,14 @@ impl Detector for BankDetector {
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         self.aba.detect(input, out);
         let windows = input.digit_windows();
-        for len in 6..=17 {
+        // An account number needs an account word: none in the text, none to check.
+        let candidates = || (6..=17).map(|len| windows.count_of_len(len)).sum();
+        let lens = if input.words_absent(ACCOUNT_WORDS, candidates) {
+            0..=0
+        } else {
+            6..=17
+        };
+        for len in lens {
             for w in windows.of_len(len) {
                 if (w.sep != 0 && !b" -".contains(&w.sep))
                     || !input.standalone_number(w.start, w.end)

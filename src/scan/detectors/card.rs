@@ -240,6 +240,9 @@ impl Detector for PciContextDetector {
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
+        // A CVV needs a CVV word: none in the text, none to check.
+        let short = || groups.iter().filter(|g| (3..=4).contains(&g.len())).count();
+        let cvv_words = !input.words_absent(CVV_WORDS, short);
         for (i, g) in groups.iter().enumerate() {
             // Track data: %B<PAN>^...? or ;<PAN>=...?
             if (12..=19).contains(&g.len())
@@ -252,7 +255,7 @@ impl Detector for PciContextDetector {
                     0.95,
                 ));
             }
-            if (3..=4).contains(&g.len()) && input.standalone_number(g.start, g.end) {
+            if cvv_words && (3..=4).contains(&g.len()) && input.standalone_number(g.start, g.end) {
                 let context = input.context_within(g.start, g.end, 24, 16, CVV_WORDS);
                 if context.any() {
                     out.extend(input.finding(&self.cvv, g.start, g.end, context.boost(0.75)));

@@ -37,7 +37,7 @@
 //! If a text makes the cache work harder than one whole-text pass would (dense PII,
 //! queries out of order), it falls back to that one pass.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{AhoCorasick, Anchored, MatchKind, StartKind, dfa, packed};
@@ -49,7 +49,10 @@ pub(crate) const MAX_KEYWORD_LEN: usize = 64;
 
 /// From this text length on, a list's words are found by one literal search over the
 /// whole text rather than by resolving each window asked about.
-const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
+pub(crate) const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
+
+/// See [`Keywords::count_question`].
+const BATCH_AFTER_QUESTIONS: u32 = 16;
 
 /// Keywords this long or shorter (`exp`, `dob`, `sin`, `ip`) count only where their word
 /// ends: as the start of a longer word (`expected`, `dobermann`, `since`, `ipsum`)
@@ -433,12 +436,40 @@ pub(crate) struct HitCache {
     hits: Vec<KeywordHit>,
     /// Hits moved by out-of-order inserts so far (see [`HitCache::ensure`]).
     moved: usize,
+    /// The span index found by the last search (a hint for the next one).
+    cursor: usize,
 }
 
 impl HitCache {
     /// The hits computed so far.
     pub fn hits(&self) -> &[KeywordHit] {
         &self.hits
+    }
+
+    /// Forgets every hit, keeping the allocations.
+    fn clear(&mut self) {
+        self.spans.clear();
+        self.hits.clear();
+        self.moved = 0;
+        self.cursor = 0;
+    }
+
+    /// `self.spans.partition_point(|s| s.1 <= pos)`: searched forward from the previous
+    /// answer when every span before it ends at or before `pos` (spans are sorted and
+    /// disjoint), as when ranges come in text order; over all spans otherwise.
+    fn span_index(&mut self, pos: usize) -> usize {
+        let cursor = self.cursor.min(self.spans.len());
+        let k = if cursor
+            .checked_sub(1)
+            .and_then(|p| self.spans.get(p))
+            .is_none_or(|s| s.1 <= pos)
+        {
+            crate::scan::gallop(&self.spans, cursor, |s| s.1 <= pos)
+        } else {
+            self.spans.partition_point(|s| s.1 <= pos)
+        };
+        self.cursor = k;
+        k
     }
 
     /// Makes sure every hit that overlaps `lo..hi` of `text` is known.
@@ -449,7 +480,7 @@ impl HitCache {
         let hi = hi.min(n);
         let mut pos = lo;
         while pos < hi {
-            let k = self.spans.partition_point(|s| s.1 <= pos);
+            let k = self.span_index(pos);
             let next = self.spans.get(k).copied();
             if let Some((s, e)) = next
                 && s <= pos
@@ -500,7 +531,7 @@ impl HitCache {
             let hi = hi.min(n);
             let mut pos = lo.max(done);
             while pos < hi {
-                let k = self.spans.partition_point(|s| s.1 <= pos);
+                let k = self.span_index(pos);
                 let next = self.spans.get(k).copied();
                 if let Some((s, e)) = next
                     && s <= pos
@@ -635,11 +666,43 @@ pub(crate) struct Keywords {
     cache: RefCell<HitCache>,
     /// The text with ASCII letters lowercased, once asked for.
     lowercase: OnceCell<Vec<u8>>,
+    /// An allocation for `lowercase`, left by a previous text.
+    spare_lowercase: RefCell<Vec<u8>>,
     /// Per registered list, once asked: the matches of its finder, in order.
     occurrences: RefCell<Vec<Option<Spans>>>,
+    /// Per registered list: where its last search of `occurrences` started (a hint).
+    occurrence_cursors: RefCell<Vec<usize>>,
+    /// Per registered list: context questions asked about it in a long text.
+    questions: RefCell<Vec<u32>>,
+    /// Registered lists (by bit) whose every match's runs are resolved.
+    resolved: Cell<u64>,
+    /// Where the last context question's hits started (a hint for the next one).
+    hit_cursor: Cell<usize>,
 }
 
 impl Keywords {
+    /// Forgets the text, keeping the larger allocations for the next one.
+    pub fn clear(&mut self) {
+        self.cache.get_mut().clear();
+        if let Some(lowercase) = self.lowercase.take() {
+            self.spare_lowercase.replace(lowercase);
+        }
+        self.occurrences.get_mut().clear();
+        self.occurrence_cursors.get_mut().clear();
+        self.questions.get_mut().clear();
+        self.resolved.set(0);
+        self.hit_cursor.set(0);
+    }
+
+    /// Bytes held by the allocations kept by [`Keywords::clear`].
+    pub fn capacity_bytes(&mut self) -> usize {
+        let cache = self.cache.get_mut();
+        cache.hits.capacity() * std::mem::size_of::<KeywordHit>()
+            + cache.spans.capacity() * std::mem::size_of::<(usize, usize)>()
+            + self.spare_lowercase.get_mut().capacity()
+            + self.lowercase.get().map_or(0, Vec::capacity)
+    }
+
     /// Makes sure every hit overlapping `lo..hi` is known.
     pub fn ensure(&self, text: &str, lo: usize, hi: usize) {
         self.cache.borrow_mut().ensure(text, lo, hi);
@@ -650,15 +713,22 @@ impl Keywords {
         self.cache.borrow_mut().ensure_all(text, ranges);
     }
 
-    /// A copy of every hit known so far, in order.
-    pub fn known_hits(&self) -> Vec<KeywordHit> {
-        self.cache.borrow().hits().to_vec()
+    /// Every hit known so far, in order, copied into the (cleared) allocation of `into`.
+    pub fn known_hits_in(&self, mut into: Vec<KeywordHit>) -> Vec<KeywordHit> {
+        into.clear();
+        into.extend_from_slice(self.cache.borrow().hits());
+        into
     }
 
     /// `text` with ASCII letters lowercased (same length, same offsets), computed once.
     pub fn lowercase(&self, text: &str) -> &[u8] {
-        self.lowercase
-            .get_or_init(|| text.as_bytes().to_ascii_lowercase())
+        self.lowercase.get_or_init(|| {
+            let mut lowercase = self.spare_lowercase.take();
+            lowercase.clear();
+            lowercase.extend_from_slice(text.as_bytes());
+            lowercase.make_ascii_lowercase();
+            lowercase
+        })
     }
 
     /// Calls `each(start, end)` for the matches of `list`'s finder in `text` that
@@ -683,13 +753,91 @@ impl Keywords {
             return;
         };
         let found = slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)));
-        let first = found.partition_point(|o| o.1 <= lo);
+        // Matches are in order and do not overlap, so in order of end too: search
+        // forward from this list's previous answer when every match before it ends at or
+        // before `lo` (questions mostly come in text order), else over all of them.
+        let mut cursors = self.occurrence_cursors.borrow_mut();
+        if cursors.len() <= list.id {
+            cursors.resize(list.id + 1, 0);
+        }
+        let cursor = cursors.get(list.id).copied().unwrap_or(0).min(found.len());
+        let first = if cursor
+            .checked_sub(1)
+            .and_then(|p| found.get(p))
+            .is_none_or(|o| o.1 <= lo)
+        {
+            crate::scan::gallop(found, cursor, |o| o.1 <= lo)
+        } else {
+            found.partition_point(|o| o.1 <= lo)
+        };
+        if let Some(c) = cursors.get_mut(list.id) {
+            *c = first;
+        }
+        drop(cursors);
         for &(s, e) in found.get(first..).unwrap_or_default() {
             if s >= hi {
                 break;
             }
             each(s, e);
         }
+    }
+
+    /// Whether none of `words` occurs anywhere in `text`, so that every context question
+    /// about them is answered "no". Known only for a registered list in a long text,
+    /// where the first question searches the whole text for the list's words (the
+    /// answer is that search's, kept for the other questions); when no question has
+    /// yet, the search runs now if `search`, else the answer is `false`.
+    pub fn absent(&self, text: &str, words: &[&str], search: bool) -> bool {
+        if text.len() <= WHOLE_TEXT_SEARCH_FROM {
+            return false;
+        }
+        let Some(list) = KEYWORD_INDEX.list(words) else {
+            return false;
+        };
+        let Some(finder) = &list.finder else {
+            return true;
+        };
+        let mut occurrences = self.occurrences.borrow_mut();
+        if occurrences.len() <= list.id {
+            occurrences.resize(list.id + 1, None);
+        }
+        let Some(slot) = occurrences.get_mut(list.id) else {
+            return false;
+        };
+        if slot.is_none() && !search {
+            return false;
+        }
+        slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)))
+            .is_empty()
+    }
+
+    /// Counts a context question about `list` in a long text. From the
+    /// [`BATCH_AFTER_QUESTIONS`]th on, the runs around every match of the list's words
+    /// are resolved at once, in one merge: a text asked that often about one list is
+    /// dense with its candidates, and resolving each run as a question reaches it would
+    /// insert it amid the runs other lists' questions resolved (moving every later hit,
+    /// until the cache gives up and runs the automaton over the whole text).
+    fn count_question(&self, text: &str, list: &ListInfo) {
+        if self.resolved.get() & list.bit != 0 {
+            return;
+        }
+        let due = {
+            let mut questions = self.questions.borrow_mut();
+            if questions.len() <= list.id {
+                questions.resize(list.id + 1, 0);
+            }
+            questions.get_mut(list.id).is_some_and(|n| {
+                *n += 1;
+                *n >= BATCH_AFTER_QUESTIONS
+            })
+        };
+        if !due {
+            return;
+        }
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        self.list_matches(text, list, 0, text.len(), |s, e| ranges.push((s, e)));
+        self.ensure_all(text, &mut ranges);
+        self.resolved.set(self.resolved.get() | list.bit);
     }
 
     /// Whether one of `words` ends in the `before` bytes before `start` or starts in the
@@ -731,6 +879,7 @@ impl Keywords {
                 }
             }
             Some(list) => {
+                self.count_question(text, list);
                 let (lo, hi) = (from.saturating_sub(list.longest), to + list.longest);
                 let mut seen = false;
                 self.list_matches(text, list, lo, hi, |s, e| {
@@ -756,7 +905,20 @@ impl Keywords {
         let hits = cache.hits();
         // Hits are in order of end; a word of the list is at most `reach` bytes long, so
         // one that ends at `to + reach` or later starts at `to` or later.
-        let first = hits.partition_point(|h| h.end < from);
+        // Questions mostly come in text order: search forward from the previous answer
+        // when every hit before it ends before `from` (hits are in order of end), else
+        // over all hits.
+        let cursor = self.hit_cursor.get().min(hits.len());
+        let first = if cursor
+            .checked_sub(1)
+            .and_then(|p| hits.get(p))
+            .is_none_or(|h| h.end < from)
+        {
+            crate::scan::gallop(hits, cursor, |h| h.end < from)
+        } else {
+            hits.partition_point(|h| h.end < from)
+        };
+        self.hit_cursor.set(first);
         for hit in hits.get(first..).unwrap_or_default() {
             if hit.end >= to.saturating_add(reach) {
                 break;
@@ -886,6 +1048,57 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Context answers in a long text (whole-text searches per list, runs resolved one
+    /// by one and then in batches, questions in and out of text order) are those of the
+    /// whole-text hits, by the definition of a context word.
+    #[test]
+    fn long_text_context_is_that_of_the_whole_text_hits() {
+        use super::super::{bank, card, health, network, us_ssn};
+        let unit = "ssn 123-45-6789 and card 4111 1111 1111 1111 exp 09/28. NHS number \
+                    943 476 5919; ip 10.0.0.1 social security number 078-05-1120\n";
+        let text = unit.repeat(WHOLE_TEXT_SEARCH_FROM / unit.len() + 20);
+        let hits = whole_text_hits(&text);
+        let lists = [
+            us_ssn::SSN_WORDS,
+            card::EXPIRY_WORDS,
+            card::CARD_WORDS,
+            health::NHS_WORDS,
+            network::IP_WORDS,
+            bank::ACCOUNT_WORDS,
+        ];
+        let expected = |start: usize, end: usize, words: &[&str]| {
+            let (from, to) = (start.saturating_sub(48), end + 32);
+            let mut context = Context::default();
+            for &(s, e, word) in &hits {
+                if !words.contains(&word) {
+                    continue;
+                }
+                if e <= start && e >= from && !crosses_sentence(&text, e, start) {
+                    context.before = true;
+                }
+                if s >= end && s < to && !crosses_sentence(&text, end, s) {
+                    context.after = true;
+                }
+            }
+            context
+        };
+        let keywords = Keywords::default();
+        let forward: Vec<usize> = (0..text.len() - 8).step_by(13).collect();
+        let mut seen = 0;
+        for order in [forward.clone(), forward.into_iter().rev().collect()] {
+            for &start in &order {
+                for words in lists {
+                    let got = keywords.context_within(&text, start, start + 5, 48, 32, words);
+                    assert_eq!(got, expected(start, start + 5, words), "{start} {words:?}");
+                    seen += usize::from(got.any());
+                }
+            }
+        }
+        assert!(seen > 1000);
+        assert!(keywords.absent(&text, bank::ACCOUNT_WORDS, false));
+        assert!(!keywords.absent(&text, us_ssn::SSN_WORDS, false));
     }
 
     #[test]

@@ -51,7 +51,7 @@ mod shapes;
 mod triggers;
 mod us_ssn;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 
 pub(crate) use keywords::{Context, KeywordHit};
@@ -176,6 +176,8 @@ fn keyword_lists() -> [&'static [&'static str]; 47] {
 /// The longest gap between two digit groups of a loosely written number, in bytes
 /// (see [`Input::loose_gap`]).
 pub(crate) const MAX_LOOSE_GAP: usize = 3;
+/// See [`Input::words_absent`].
+const ABSENCE_SEARCH_BYTES: usize = 64;
 
 /// How far before a candidate context words count, in bytes.
 pub(crate) const CONTEXT_BEFORE: usize = 48;
@@ -213,6 +215,9 @@ pub(crate) struct Input<'a> {
     triggers: OnceCell<Vec<KeywordHit>>,
     /// Per digit group, its loose link to the next (see [`Input::loose_link`]).
     loose_links: OnceCell<Vec<LooseLink>>,
+    /// Allocations left by an earlier text of this thread, used by the facts above as
+    /// they are computed, and handed back when this input is dropped.
+    spare: RefCell<Option<Box<Scratch>>>,
 }
 
 /// How a digit group is joined to the next one loosely: the gap's length (0: not
@@ -233,9 +238,98 @@ impl LooseLink {
     }
 }
 
+/// The allocations of the facts an [`Input`] computes, kept per thread between texts
+/// (cleared, not freed): a text of a megabyte of dense data fills tens of megabytes of
+/// lists, and getting them from the system anew for every text (page faults, growth by
+/// copying, and giving them back) costs about as much as filling them.
+#[derive(Default)]
+struct Scratch {
+    groups: Vec<DigitGroup>,
+    capitals: Vec<usize>,
+    windows: DigitWindows,
+    tokens: Vec<DigitGroup>,
+    tokens_by_len: Vec<usize>,
+    keywords: keywords::Keywords,
+    triggers: Vec<KeywordHit>,
+}
+
+/// The most bytes of [`Scratch`] kept per thread: a text that needed more gives its
+/// allocations back to the system, so one huge text does not pin memory for good.
+const SCRATCH_KEPT_BYTES: usize = 32 << 20;
+
+/// How many [`Scratch`]es a thread keeps: one per input alive at once (a text and the
+/// decoded tokens scanned inside it).
+const SCRATCH_KEPT: usize = 2;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<Box<Scratch>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Scratch {
+    /// A scratch of this thread's pool, or a new one.
+    fn take() -> Box<Self> {
+        SCRATCH
+            .try_with(|pool| pool.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Clears `self` and returns it to this thread's pool, unless it holds more than
+    /// [`SCRATCH_KEPT_BYTES`] or the pool is full.
+    fn give_back(mut self: Box<Self>) {
+        self.keywords.clear();
+        let bytes = self.groups.capacity() * size_of::<DigitGroup>()
+            + self.capitals.capacity() * size_of::<usize>()
+            + self.windows.capacity_bytes()
+            + self.tokens.capacity() * size_of::<DigitGroup>()
+            + self.tokens_by_len.capacity() * size_of::<usize>()
+            + self.keywords.capacity_bytes()
+            + self.triggers.capacity() * size_of::<KeywordHit>();
+        if bytes > SCRATCH_KEPT_BYTES {
+            return;
+        }
+        // Nothing else is cleared here: every list is cleared when it is filled again.
+        let _ = SCRATCH.try_with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < SCRATCH_KEPT {
+                pool.push(self);
+            }
+        });
+    }
+}
+
+impl Drop for Input<'_> {
+    fn drop(&mut self) {
+        let Some(mut spare) = self.spare.get_mut().take() else {
+            return;
+        };
+        if let Some((groups, capitals, _)) = self.digits_and_capitals.take() {
+            spare.groups = groups;
+            spare.capitals = capitals;
+        }
+        if let Some(windows) = self.digit_windows.take() {
+            spare.windows = windows;
+        }
+        if let Some(tokens) = self.tokens.take() {
+            spare.tokens = tokens;
+        }
+        if let Some(index) = self.tokens_by_len.take() {
+            spare.tokens_by_len = index.into_buffer();
+        }
+        if let Some(triggers) = self.triggers.take() {
+            spare.triggers = triggers;
+        }
+        spare.keywords = std::mem::take(&mut self.keywords);
+        spare.give_back();
+    }
+}
+
 impl<'a> Input<'a> {
     /// Wraps one text.
     pub fn new(text: &'a str) -> Self {
+        let mut spare = Scratch::take();
+        let keywords = std::mem::take(&mut spare.keywords);
         Input {
             text,
             bytes: text.as_bytes(),
@@ -243,9 +337,10 @@ impl<'a> Input<'a> {
             digit_windows: OnceCell::new(),
             tokens: OnceCell::new(),
             tokens_by_len: OnceCell::new(),
-            keywords: keywords::Keywords::default(),
+            keywords,
             triggers: OnceCell::new(),
             loose_links: OnceCell::new(),
+            spare: RefCell::new(Some(spare)),
         }
     }
 
@@ -284,16 +379,25 @@ impl<'a> Input<'a> {
 
     /// Digit groups, capitals and unbroken blocks: found together, in one pass.
     fn digits_and_capitals(&self) -> &shapes::TextShapes {
-        self.digits_and_capitals
-            .get_or_init(|| shapes::digits_and_capitals(self.bytes))
+        self.digits_and_capitals.get_or_init(|| {
+            shapes::digits_and_capitals_in(
+                self.bytes,
+                self.spare(|s| &mut s.groups),
+                self.spare(|s| &mut s.capitals),
+            )
+        })
     }
 
     /// Every window of digit groups joined by one consistent separator (` `, `-`, `.`,
     /// `/`), or of one group, with 6 to 19 digits, by digit count. Every group-aligned
     /// window is listed, so a failed window never hides a valid one that overlaps it.
     pub fn digit_windows(&self) -> &DigitWindows {
-        self.digit_windows
-            .get_or_init(|| DigitWindows::new(self.bytes, self.digit_groups()))
+        self.digit_windows.get_or_init(|| {
+            let groups = self.digit_groups();
+            let mut windows = self.spare(|s| &mut s.windows);
+            windows.fill(self.bytes, groups);
+            windows
+        })
     }
 
     /// Positions of ASCII capitals and of the first bytes of non-ASCII characters.
@@ -317,8 +421,11 @@ impl<'a> Input<'a> {
     /// order: the candidates of letter-and-digit identifiers.
     pub fn alnum_tokens(&self) -> &[DigitGroup] {
         self.tokens.get_or_init(|| {
-            let mut tokens: Vec<DigitGroup> = Vec::with_capacity(self.digit_groups().len());
-            for g in self.digit_groups() {
+            let groups = self.digit_groups();
+            let mut tokens = self.spare(|s| &mut s.tokens);
+            tokens.clear();
+            tokens.reserve(groups.len());
+            for g in groups {
                 if tokens.last().is_some_and(|t| t.end >= g.end) {
                     continue;
                 }
@@ -344,9 +451,10 @@ impl<'a> Input<'a> {
     /// The [`Input::alnum_tokens`] of exactly `len` bytes, in order.
     pub fn tokens_of_len(&self, len: usize) -> impl Iterator<Item = &DigitGroup> {
         let tokens = self.alnum_tokens();
-        let by_len = self
-            .tokens_by_len
-            .get_or_init(|| shapes::LengthIndex::new(tokens.iter().map(DigitGroup::len)));
+        let by_len = self.tokens_by_len.get_or_init(|| {
+            let buffer = self.spare(|s| &mut s.tokens_by_len);
+            shapes::LengthIndex::new_in(tokens.iter().map(DigitGroup::len), buffer)
+        });
         by_len.of_len(len).filter_map(|i| tokens.get(i))
     }
 
@@ -364,13 +472,39 @@ impl<'a> Input<'a> {
 
     /// Every keyword hit known so far, in order.
     pub(crate) fn known_keyword_hits(&self) -> Vec<KeywordHit> {
-        self.keywords.known_hits()
+        let buffer = self.spare(|s| &mut s.triggers);
+        self.keywords.known_hits_in(buffer)
     }
 
     /// Whether one of `words` ends in the [`CONTEXT_BEFORE`] bytes before `start`, or
     /// starts in the [`CONTEXT_AFTER`] bytes after `end`.
     pub fn context(&self, start: usize, end: usize, words: &[&str]) -> Context {
         self.context_within(start, end, CONTEXT_BEFORE, CONTEXT_AFTER, words)
+    }
+
+    /// Whether no context question about `words` can be answered yes in this text,
+    /// because none of them occurs in it; `false` when that is not known. Rules that
+    /// need context skip their `candidates` then. Known in a long text once a question
+    /// about `words` searched it for them; if none has, searched now when there is at
+    /// least one candidate per [`ABSENCE_SEARCH_BYTES`] of text (one search of the
+    /// text then costs less than checking the candidates; in prose, with few, it
+    /// would cost more).
+    pub fn words_absent(&self, words: &[&str], candidates: impl FnOnce() -> usize) -> bool {
+        if self.text.len() <= keywords::WHOLE_TEXT_SEARCH_FROM {
+            return false;
+        }
+        let search = candidates().saturating_mul(ABSENCE_SEARCH_BYTES) >= self.text.len();
+        self.keywords.absent(self.text, words, search)
+    }
+
+    /// The allocation `pick` selects in the scratch left by an earlier text (an empty
+    /// one when there is none).
+    fn spare<T: Default>(&self, pick: impl FnOnce(&mut Scratch) -> &mut T) -> T {
+        self.spare
+            .borrow_mut()
+            .as_mut()
+            .map(|spare| std::mem::take(pick(spare)))
+            .unwrap_or_default()
     }
 
     /// [`Input::context`] with explicit windows.
@@ -548,6 +682,17 @@ impl NumberRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let windows = input.digit_windows();
+        if self.need == Need::Context {
+            let candidates = || {
+                self.lengths
+                    .clone()
+                    .map(|len| windows.count_of_len(len))
+                    .sum()
+            };
+            if input.words_absent(self.words, candidates) {
+                return;
+            }
+        }
         for len in self.lengths.clone() {
             for w in windows.of_len(len) {
                 if w.sep != 0 && !self.separators.contains(&w.sep) {
@@ -611,6 +756,17 @@ pub(crate) struct TokenRule {
 impl TokenRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        if self.needs_context {
+            let candidates = || {
+                self.lengths
+                    .clone()
+                    .map(|len| input.tokens_of_len(len).count())
+                    .sum()
+            };
+            if input.words_absent(self.words, candidates) {
+                return;
+            }
+        }
         for t in self
             .lengths
             .clone()

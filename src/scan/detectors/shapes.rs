@@ -44,10 +44,20 @@ pub(crate) type TextShapes = (Vec<DigitGroup>, Vec<usize>, Vec<usize>);
 /// in one pass over the text: each block of 64 bytes becomes three bit masks (SIMD
 /// compares and a `movemask` per 16 bytes, see `scan::masks`), and only set bits are
 /// visited, a run of digits at a time.
+#[cfg(test)]
 pub(crate) fn digits_and_capitals(bytes: &[u8]) -> TextShapes {
+    digits_and_capitals_in(bytes, Vec::with_capacity(64), Vec::with_capacity(64))
+}
+
+/// [`digits_and_capitals`] into the (cleared) allocations of `groups` and `capitals`.
+pub(crate) fn digits_and_capitals_in(
+    bytes: &[u8],
+    mut groups: Vec<DigitGroup>,
+    mut capitals: Vec<usize>,
+) -> TextShapes {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let mut groups: Vec<DigitGroup> = Vec::with_capacity(64);
-    let mut capitals = Vec::with_capacity(64);
+    groups.clear();
+    capitals.clear();
     let mut unbroken_blocks = Vec::new();
     let (blocks, rest) = bytes.as_chunks::<64>();
     // The last partial block, padded with zeros: neither digits nor capitals, and below
@@ -140,8 +150,9 @@ impl LengthIndex {
     /// Lengths from this one up share a group.
     const LONGEST: usize = 32;
 
-    /// Indexes items of the given lengths.
-    pub fn new(lengths: impl Iterator<Item = usize> + Clone) -> Self {
+    /// Indexes items of the given lengths, on the allocation of `sorted` (its items
+    /// are dropped).
+    pub fn new_in(lengths: impl Iterator<Item = usize> + Clone, mut sorted: Vec<usize>) -> Self {
         let bucket = |len: usize| len.min(Self::LONGEST);
         let mut offsets = [0; Self::LONGEST + 2];
         for len in lengths.clone() {
@@ -156,7 +167,8 @@ impl LengthIndex {
             }
         }
         let mut next = offsets;
-        let mut sorted = vec![0; offsets.last().copied().unwrap_or(0)];
+        sorted.clear();
+        sorted.resize(offsets.last().copied().unwrap_or(0), 0);
         for (i, len) in lengths.enumerate() {
             if let Some(at) = next.get_mut(bucket(len))
                 && let Some(slot) = sorted.get_mut(*at)
@@ -166,6 +178,11 @@ impl LengthIndex {
             }
         }
         LengthIndex { sorted, offsets }
+    }
+
+    /// The allocation of the index, for [`LengthIndex::new_in`].
+    pub fn into_buffer(self) -> Vec<usize> {
+        self.sorted
     }
 
     /// Indices of the items of length `len` (for `len` of [`LengthIndex::LONGEST`] or
@@ -188,7 +205,18 @@ pub(crate) const MAX_WINDOW_DIGITS: usize = 19;
 /// has 6 digits or more), though shorter groups start longer windows.
 pub(crate) const MIN_WINDOW_DIGITS: usize = 6;
 /// Every separator any number rule accepts between digit groups.
+#[cfg(test)]
 const WINDOW_SEPARATORS: &[u8] = b" -./";
+
+/// A text with a digit group per this many bytes or more has every group's digits
+/// copied up front (see [`DigitWindows::fill`]).
+const COPY_ALL_BYTES_PER_GROUP: usize = 16;
+
+/// Whether `b` is a separator some number rule accepts between digit groups (` `,
+/// `-`, `.`, `/`), tested with no loop.
+fn is_window_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/')
+}
 
 /// Windows of more groups than this get a packed shape no rule can have.
 const MAX_PACKED_GROUPS: usize = 12;
@@ -203,6 +231,24 @@ pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
     }
     lens.iter()
         .fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
+}
+
+/// Appends the digits of `g` in `bytes` to `digits`, eight bytes at a time (a
+/// fixed-size copy is a single load and store, where a copy of a group's few bytes would
+/// be a `memcpy` call), then cuts the excess.
+fn copy_digits(bytes: &[u8], g: &DigitGroup, digits: &mut Vec<u8>) {
+    digits.reserve(g.len() + 8);
+    let mut from = g.start;
+    while from < g.end {
+        let to = (from + 8).min(g.end);
+        let kept = digits.len() + (to - from);
+        match bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(chunk) => digits.extend_from_slice(chunk),
+            None => digits.extend_from_slice(bytes.get(from..to).unwrap_or_default()),
+        }
+        digits.truncate(kept);
+        from = to;
+    }
 }
 
 /// One window of digit groups.
@@ -240,22 +286,55 @@ struct StoredWindow {
 }
 
 /// Every digit window of a text, by digit count.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct DigitWindows {
     /// The windows of each digit count, each list in order of start (stored apart, so
     /// that a rule reading the lengths it accepts reads consecutive memory).
     by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1],
-    /// For each group, the digits of the longest chain starting there.
+    /// The digits of the groups in windows, one group after the other, so that a
+    /// window's digits are one slice.
     digits: Vec<u8>,
 }
 
 impl DigitWindows {
     /// Lists the windows over `groups` of `bytes`.
+    #[cfg(test)]
     pub fn new(bytes: &[u8], groups: &[DigitGroup]) -> Self {
-        let mut by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1] =
-            std::array::from_fn(|_| Vec::new());
-        let mut digits = Vec::with_capacity(groups.len() * 8);
+        let mut windows = DigitWindows::default();
+        windows.fill(bytes, groups);
+        windows
+    }
+
+    /// Replaces the windows listed with those over `groups` of `bytes`, keeping the
+    /// allocations.
+    pub fn fill(&mut self, bytes: &[u8], groups: &[DigitGroup]) {
+        let DigitWindows { by_len, digits } = self;
+        for list in by_len.iter_mut() {
+            list.clear();
+        }
+        digits.clear();
+        // Groups are copied into `digits` once each, in order, when a window first
+        // needs them (most groups of prose never reach MIN_WINDOW_DIGITS): the groups
+        // before `copied` are either copied, one after the other since the last group
+        // that started a new run of copies, or in no window at all. A text dense with
+        // digit groups has nearly all of them in windows: all are copied up front.
+        let mut copied = 0;
+        if groups.len().saturating_mul(COPY_ALL_BYTES_PER_GROUP) >= bytes.len() {
+            for g in groups {
+                copy_digits(bytes, g, digits);
+            }
+            copied = groups.len();
+        }
+        // Where the digits of the next group go if it continues the current run.
+        let mut next_at = 0;
         for (i, first) in groups.iter().enumerate() {
+            let first_at = if i < copied {
+                next_at
+            } else {
+                copied = i;
+                digits.len()
+            };
+            next_at = first_at + first.len();
             if first.len() > MAX_WINDOW_DIGITS {
                 continue;
             }
@@ -263,7 +342,7 @@ impl DigitWindows {
             // the list.
             let (Ok(first_index), Ok(digits_at), Ok(start), Ok(_)) = (
                 u32::try_from(i),
-                u32::try_from(digits.len()),
+                u32::try_from(first_at),
                 u32::try_from(first.start),
                 u32::try_from(first.end + MAX_WINDOW_DIGITS * 2),
             ) else {
@@ -274,26 +353,22 @@ impl DigitWindows {
             let mut packed = 0u64;
             let mut count = 0;
             let mut len = 0;
-            // Groups of this chain whose digits are in `digits` already: they are copied
-            // only once a window reaches MIN_WINDOW_DIGITS (most groups never do).
-            let mut copied = 0;
             let mut prev = *first;
             for (n, g) in groups.get(i..).unwrap_or_default().iter().enumerate() {
                 if g.start != first.start {
                     // One separator byte, the same one all along the window.
-                    let joined = (g.start == prev.end + 1)
-                        .then(|| bytes.get(prev.end).copied())
-                        .flatten()
-                        .filter(|b| {
-                            if sep == 0 {
-                                WINDOW_SEPARATORS.contains(b)
-                            } else {
-                                *b == sep
-                            }
-                        });
-                    let Some(joined) = joined else {
-                        break;
+                    let joined = match bytes.get(prev.end) {
+                        Some(&b) if g.start == prev.end + 1 => b,
+                        _ => break,
                     };
+                    let same = if sep == 0 {
+                        is_window_separator(joined)
+                    } else {
+                        joined == sep
+                    };
+                    if !same {
+                        break;
+                    }
                     sep = joined;
                 }
                 len += g.len();
@@ -312,10 +387,12 @@ impl DigitWindows {
                 if len < MIN_WINDOW_DIGITS {
                     continue;
                 }
-                for h in groups.get(i + copied..=i + n).unwrap_or_default() {
-                    digits.extend_from_slice(bytes.get(h.start..h.end).unwrap_or_default());
+                while copied <= i + n {
+                    if let Some(h) = groups.get(copied) {
+                        copy_digits(bytes, h, digits);
+                    }
+                    copied += 1;
                 }
-                copied = n + 1;
                 // `g.end` is within MAX_WINDOW_DIGITS * 2 bytes of `first.end` (at most
                 // that many digits and separators), checked above to fit.
                 let window = StoredWindow {
@@ -333,7 +410,12 @@ impl DigitWindows {
                 }
             }
         }
-        DigitWindows { by_len, digits }
+    }
+
+    /// Bytes held by the allocations.
+    pub fn capacity_bytes(&self) -> usize {
+        let windows: usize = self.by_len.iter().map(Vec::capacity).sum();
+        windows * std::mem::size_of::<StoredWindow>() + self.digits.capacity()
     }
 
     /// The windows of exactly `len` digits, in order of start (none below
@@ -354,6 +436,11 @@ impl DigitWindows {
                 digits_at: w.digits_at as usize,
                 len: usize::from(w.len),
             })
+    }
+
+    /// How many windows have `len` digits.
+    pub fn count_of_len(&self, len: usize) -> usize {
+        self.by_len.get(len).map_or(0, Vec::len)
     }
 
     /// Whether there is any window of `len` digits.
@@ -453,6 +540,25 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A window's digits are those of its text, whether the groups' digits are
+        /// copied up front (a text dense with groups) or as windows need them (the
+        /// same text padded with letters).
+        #[test]
+        fn window_digits_are_the_text_digits(text in "[0-9 ./,a-]{0,60}") {
+            for text in [text.clone(), format!("{text}{}", "x".repeat(2000))] {
+                let bytes = text.as_bytes();
+                let groups = digit_groups(bytes);
+                let windows = DigitWindows::new(bytes, &groups);
+                for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
+                    for w in windows.of_len(len) {
+                        let expected: Vec<u8> =
+                            bytes[w.start..w.end].iter().copied().filter(u8::is_ascii_digit).collect();
+                        proptest::prop_assert_eq!(windows.digits(&w), expected.as_slice());
+                    }
+                }
+            }
+        }
+
         #[test]
         fn packed_groups_equal_the_text_split(text in "[0-9 ./,a-]{0,60}") {
             let groups = digit_groups(text.as_bytes());
@@ -478,6 +584,17 @@ mod tests {
             if short(&a) || short(&b) {
                 proptest::prop_assert_eq!(pack_groups(&a) == pack_groups(&b), a == b);
             }
+        }
+    }
+
+    #[test]
+    fn the_separator_test_is_the_separator_list() {
+        for b in 0..=u8::MAX {
+            assert_eq!(
+                is_window_separator(b),
+                WINDOW_SEPARATORS.contains(&b),
+                "{b}"
+            );
         }
     }
 
