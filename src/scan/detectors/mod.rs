@@ -174,7 +174,7 @@ fn keyword_lists() -> [&'static [&'static str]; 47] {
 }
 
 /// The longest gap between two digit groups of a loosely written number, in bytes
-/// (see [`Input::loose_gap`]).
+/// (see [`Input::loose_link`]).
 pub(crate) const MAX_LOOSE_GAP: usize = 3;
 /// See [`Input::words_absent`].
 const ABSENCE_SEARCH_BYTES: usize = 64;
@@ -213,8 +213,6 @@ pub(crate) struct Input<'a> {
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     keywords: keywords::Keywords,
     triggers: OnceCell<Vec<KeywordHit>>,
-    /// Per digit group, its loose link to the next (see [`Input::loose_link`]).
-    loose_links: OnceCell<Vec<LooseLink>>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
     /// they are computed, and handed back when this input is dropped.
     spare: RefCell<Option<Box<Scratch>>>,
@@ -304,7 +302,7 @@ impl Drop for Input<'_> {
         let Some(mut spare) = self.spare.get_mut().take() else {
             return;
         };
-        if let Some((groups, capitals, _)) = self.digits_and_capitals.take() {
+        if let Some((groups, capitals, _, _)) = self.digits_and_capitals.take() {
             spare.groups = groups;
             spare.capitals = capitals;
         }
@@ -339,37 +337,22 @@ impl<'a> Input<'a> {
             tokens_by_len: OnceCell::new(),
             keywords,
             triggers: OnceCell::new(),
-            loose_links: OnceCell::new(),
             spare: RefCell::new(Some(spare)),
         }
     }
 
-    /// How digit group `k` is joined to group `k + 1` (see [`Input::loose_gap`]), or
-    /// `None` when it is not loosely joined. Computed once per text for every group, so
-    /// the rules that read it (cards, SSNs) do not each read the text around every
+    /// How digit group `k` is joined to group `k + 1` *loosely*, the way an evader
+    /// splits a number (one to [`MAX_LOOSE_GAP`] bytes of spaces, dashes, dots, slashes,
+    /// underscores, tabs and line breaks, mixed as they like), or `None` when it is not.
+    /// Found in the pass that finds the groups, while the bytes between them are in
+    /// cache, so the rules that read it (cards, SSNs) never read the text around every
     /// group again.
     pub fn loose_link(&self, k: usize) -> Option<LooseLink> {
-        let links = self.loose_links.get_or_init(|| {
-            let groups = self.digit_groups();
-            let mut links = Vec::with_capacity(groups.len());
-            for pair in groups.windows(2) {
-                let link = match pair {
-                    // The offsets rule most pairs out without reading the text.
-                    [a, b] if b.start - a.end <= MAX_LOOSE_GAP => {
-                        self.loose_gap(*a, *b).and_then(|gap| {
-                            Some(LooseLink {
-                                len: u8::try_from(gap.len()).ok()?,
-                                first: *gap.first()?,
-                            })
-                        })
-                    }
-                    _ => None,
-                };
-                links.push(link.unwrap_or(LooseLink { len: 0, first: 0 }));
-            }
-            links
-        });
-        links.get(k).copied().filter(|l| l.len > 0)
+        self.digits_and_capitals()
+            .3
+            .get(k)
+            .copied()
+            .filter(|l| l.len > 0)
     }
 
     /// All maximal ASCII digit runs, in order.
@@ -559,19 +542,6 @@ impl<'a> Input<'a> {
             return None;
         }
         self.byte(left.end).filter(|b| allowed.contains(b))
-    }
-
-    /// The bytes between two digit groups when they join them *loosely*, the way an
-    /// evader splits a number: one to [`MAX_LOOSE_GAP`] bytes of spaces, dashes, dots,
-    /// slashes, underscores, tabs and line breaks, mixed as they like.
-    pub fn loose_gap(&self, left: DigitGroup, right: DigitGroup) -> Option<&'a [u8]> {
-        let between = self.bytes.get(left.end..right.start)?;
-        (!between.is_empty()
-            && between.len() <= MAX_LOOSE_GAP
-            && between
-                .iter()
-                .all(|b| matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t' | b'\r' | b'\n')))
-        .then_some(between)
     }
 
     /// Whether the text before `start` does not continue a word: no ASCII letter, digit

@@ -12,6 +12,7 @@
 //! holding at most [`MAX_WINDOW_DIGITS`] digits is listed once, by digit count, with its
 //! digits; a rule reads the lengths it accepts and keeps the separators it allows.
 
+use super::{LooseLink, MAX_LOOSE_GAP};
 use crate::scan::masks::masks64;
 
 /// A maximal run of ASCII digits: `bytes[start..end]`.
@@ -37,7 +38,9 @@ fn is_capital(b: u8) -> bool {
 }
 
 /// What the one full-text pass of [`digits_and_capitals`] finds.
-pub(crate) type TextShapes = (Vec<DigitGroup>, Vec<usize>, Vec<usize>);
+/// Digit groups, capitals, unbroken blocks, and the loose link of each digit group to
+/// the next (see `Input::loose_link`).
+pub(crate) type TextShapes = (Vec<DigitGroup>, Vec<usize>, Vec<usize>, Vec<LooseLink>);
 
 /// The digit groups and the capitals of `bytes` (see [`digit_groups`] and
 /// [`capitals`]), and the unbroken blocks of the base64 search (see [`unbroken_blocks`]),
@@ -59,6 +62,9 @@ pub(crate) fn digits_and_capitals_in(
     groups.clear();
     capitals.clear();
     let mut unbroken_blocks = Vec::new();
+    // Computed as each group starts, while the bytes since the previous one are still
+    // in cache (the rules that read them run long after this pass).
+    let mut links: Vec<LooseLink> = Vec::new();
     let (blocks, rest) = bytes.as_chunks::<64>();
     // The last partial block, padded with zeros: neither digits nor capitals, and below
     // `+` (an 8-byte block that reaches into the padding is broken).
@@ -83,7 +89,11 @@ pub(crate) fn digits_and_capitals_in(
             let (start, end) = (base + from, base + from + len);
             match groups.last_mut() {
                 Some(g) if g.end == start => g.end = end,
-                _ => groups.push(DigitGroup { start, end }),
+                Some(g) => {
+                    links.push(loose_link(bytes, g.end, start));
+                    groups.push(DigitGroup { start, end });
+                }
+                None => groups.push(DigitGroup { start, end }),
             }
             digits &= u64::MAX.checked_shl((from + len) as u32).unwrap_or(0);
         }
@@ -110,7 +120,30 @@ pub(crate) fn digits_and_capitals_in(
             unbroken_blocks.push(base + at as usize);
         }
     }
-    (groups, capitals, unbroken_blocks)
+    (groups, capitals, unbroken_blocks, links)
+}
+
+/// How the digit groups ending at `end` and starting at `start` are joined: loosely
+/// when one to [`MAX_LOOSE_GAP`] bytes of spaces, dashes, dots, slashes, underscores,
+/// tabs or line breaks lie between them (`len` 0 otherwise).
+fn loose_link(bytes: &[u8], end: usize, start: usize) -> LooseLink {
+    let none = LooseLink { len: 0, first: 0 };
+    if start - end > MAX_LOOSE_GAP {
+        return none;
+    }
+    match bytes.get(end..start) {
+        Some(gap)
+            if gap
+                .iter()
+                .all(|b| matches!(b, b' ' | b'-' | b'.' | b'/' | b'_' | b'\t' | b'\r' | b'\n')) =>
+        {
+            LooseLink {
+                len: gap.len() as u8,
+                first: gap.first().copied().unwrap_or(0),
+            }
+        }
+        _ => none,
+    }
 }
 
 /// All maximal runs of ASCII digits in `bytes`, in order.
@@ -620,5 +653,24 @@ mod tests {
         assert_eq!(spans(6), [(&b"22.33.44"[..], &b"223344"[..])]);
         assert!(spans(4).is_empty(), "below MIN_WINDOW_DIGITS");
         assert!(windows.has_len(8) && !windows.has_len(12));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn loose_links_are_the_bytes_between_groups(text in "[0-9 ._/\\-\t\na]{0,60}") {
+            let bytes = text.as_bytes();
+            let (groups, _, _, links) = digits_and_capitals(bytes);
+            proptest::prop_assert_eq!(links.len(), groups.len().saturating_sub(1));
+            for (pair, link) in groups.windows(2).zip(&links) {
+                let gap = &bytes[pair[0].end..pair[1].start];
+                let loose = (1..=MAX_LOOSE_GAP).contains(&gap.len())
+                    && gap.iter().all(|b| b" -./_\t\r\n".contains(b));
+                proptest::prop_assert_eq!(link.len > 0, loose, "{:?}", gap);
+                if loose {
+                    proptest::prop_assert_eq!(usize::from(link.len), gap.len());
+                    proptest::prop_assert_eq!(link.first, gap[0]);
+                }
+            }
+        }
     }
 }

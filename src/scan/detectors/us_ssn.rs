@@ -102,7 +102,7 @@ fn formatted(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usiz
     Some((serial.end, confidence))
 }
 
-/// Nine digits in groups joined loosely (see [`Input::loose_gap`]) in any other way
+/// Nine digits in groups joined loosely (see [`Input::loose_link`]) in any other way
 /// than `AAA-GG-SSSS` or `AAA GG SSSS` (`123 - 45 - 6789`, `1-2-3-4-5-6-7-8-9`, one
 /// group per line), starting at group `i`, next to an SSN word: the evader's forms.
 /// The whole loosely joined chain must be those nine digits.
