@@ -260,14 +260,15 @@ const SCRATCH_KEPT_BYTES: usize = 32 << 20;
 const SCRATCH_KEPT: usize = 2;
 
 thread_local! {
-    static SCRATCH: RefCell<Vec<Box<Scratch>>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: RefCell<[Option<Box<Scratch>>; SCRATCH_KEPT]> =
+        const { RefCell::new([const { None }; SCRATCH_KEPT]) };
 }
 
 impl Scratch {
     /// A scratch of this thread's pool, or a new one.
     fn take() -> Box<Self> {
         SCRATCH
-            .try_with(|pool| pool.borrow_mut().pop())
+            .try_with(|pool| pool.borrow_mut().iter_mut().find_map(Option::take))
             .ok()
             .flatten()
             .unwrap_or_default()
@@ -289,9 +290,8 @@ impl Scratch {
         }
         // Nothing else is cleared here: every list is cleared when it is filled again.
         let _ = SCRATCH.try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            if pool.len() < SCRATCH_KEPT {
-                pool.push(self);
+            if let Some(slot) = pool.borrow_mut().iter_mut().find(|slot| slot.is_none()) {
+                *slot = Some(self);
             }
         });
     }
