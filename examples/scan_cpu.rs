@@ -15,7 +15,7 @@
 //!
 //! Texts: `prose` (1 MB, scanned with the 10,000-term dictionary), `clean` and `pii`
 //! (the 4 KB prompts, with the bundled classifier), `dense` (1 MB of dense PII). The
-//! texts are built as the bench builds them (kept in step by hand).
+//! texts are the bench's (`examples/common`).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -24,42 +24,7 @@ use customs::scan::{Classifier, Scanner};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::dictionary;
-
-const PROSE: &str = "We are preparing the quarterly review for the operations team and would like \
-your help turning the notes below into a short summary for the leadership meeting. The \
-meeting is scheduled for the second week of the month, and the summary should cover the \
-main themes: customer satisfaction, delivery times, the rollout of the new ticketing \
-process, and the hiring plan for the support organisation. Please keep the tone neutral \
-and avoid speculation. Where the notes disagree, say so and list both views. In 2023 the \
-team handled roughly 41,000 tickets; this year the number grew by about 12 percent, while \
-the median time to first response dropped from 5.5 hours to 3.2 hours. ";
-
-const PII: &str = "One escalation came from a customer who wrote to \
-jane.doe@example.com and asked to be called back at (415) 555-2671. They pasted their \
-card number 4111 1111 1111 1111 into the ticket, together with their SSN 123-45-6789, \
-which the agent should not have copied into the notes. ";
-
-const DENSE: &str = "Jane Doe <jane.doe@example.com>, +1 415 555 2671, SSN 123-45-6789, card 4111 1111 1111 1111 exp 09/28, IBAN DE89 3704 0044 0532 0130 00, NHS number 943 476 5919, ip 203.0.113.42, key AKIAIOSFODNN7EXAMPLE.\n";
-
-fn prompt(with_pii: bool) -> String {
-    let mut text = String::with_capacity(4200);
-    while text.len() < 4096 - PROSE.len() {
-        text.push_str(PROSE);
-        if with_pii && text.len() > 1500 && !text.contains('@') {
-            text.push_str(PII);
-        }
-    }
-    text
-}
-
-fn repeat_to(unit: &str, size: usize) -> String {
-    let mut text = String::with_capacity(size + unit.len());
-    while text.len() < size {
-        text.push_str(unit);
-    }
-    text
-}
+use common::{DENSE, PROSE, dictionary, prompt, repeat_to};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

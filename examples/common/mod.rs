@@ -1,5 +1,5 @@
-//! Shared by the scanner's examples and its bench: a seeded random source and the
-//! made-up dictionary the speed figures use. Each includes what it needs.
+//! Shared by the scanner's examples and its bench: a seeded random source, the
+//! made-up dictionary and the texts the speed figures use. Each includes what it needs.
 
 #![allow(dead_code)]
 
@@ -58,4 +58,44 @@ pub fn dictionary(n: usize) -> String {
         "id = \"dict\"\nclass = \"CONFIDENTIAL.DICT\"\nentity = \"DICT_TERM\"\nseverity = \"high\"\nterms = [{}]\n",
         terms.join(", ")
     )
+}
+
+/// A paragraph of prompt-like prose with numbers but no regulated data.
+pub const PROSE: &str = "We are preparing the quarterly review for the operations team and would like \
+your help turning the notes below into a short summary for the leadership meeting. The \
+meeting is scheduled for the second week of the month, and the summary should cover the \
+main themes: customer satisfaction, delivery times, the rollout of the new ticketing \
+process, and the hiring plan for the support organisation. Please keep the tone neutral \
+and avoid speculation. Where the notes disagree, say so and list both views. In 2023 the \
+team handled roughly 41,000 tickets; this year the number grew by about 12 percent, while \
+the median time to first response dropped from 5.5 hours to 3.2 hours. ";
+
+/// A paragraph with an email, a phone, a card and an SSN.
+pub const PII: &str = "One escalation came from a customer who wrote to \
+jane.doe@example.com and asked to be called back at (415) 555-2671. They pasted their \
+card number 4111 1111 1111 1111 into the ticket, together with their SSN 123-45-6789, \
+which the agent should not have copied into the notes. ";
+
+/// One line of dense regulated data: about ten findings in 205 bytes.
+pub const DENSE: &str = "Jane Doe <jane.doe@example.com>, +1 415 555 2671, SSN 123-45-6789, card 4111 1111 1111 1111 exp 09/28, IBAN DE89 3704 0044 0532 0130 00, NHS number 943 476 5919, ip 203.0.113.42, key AKIAIOSFODNN7EXAMPLE.\n";
+
+/// A ~4 KB prompt of [`PROSE`], with [`PII`] once when `with_pii`.
+pub fn prompt(with_pii: bool) -> String {
+    let mut text = String::with_capacity(4200);
+    while text.len() < 4096 - PROSE.len() {
+        text.push_str(PROSE);
+        if with_pii && text.len() > 1500 && !text.contains('@') {
+            text.push_str(PII);
+        }
+    }
+    text
+}
+
+/// `unit` repeated to at least `size` bytes.
+pub fn repeat_to(unit: &str, size: usize) -> String {
+    let mut text = String::with_capacity(size + unit.len());
+    while text.len() < size {
+        text.push_str(unit);
+    }
+    text
 }
