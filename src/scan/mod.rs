@@ -562,12 +562,15 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
             .enumerate()
             .map(|(i, c)| (c.start, c.end, i)),
     );
-    order.sort_unstable();
+    // A stable sort: the candidates come as a few runs already in order, which it merges.
+    order.sort();
     // Candidates with the very same span are one value read as different classes (an
     // ABN whose digits also pass the Steuer-ID checksum). The best-supported reading
     // (confidence: its context words were there) names it; it ranks with the highest
     // severity among the readings, so which bytes are kept is decided as before.
-    let mut rank_severity: Vec<Severity> = candidates.iter().map(Candidate::severity).collect();
+    // Made only when two candidates share a span (rare): every candidate's severity,
+    // raised for the reading that stands for others.
+    let mut rank_severity: Option<Vec<Severity>> = None;
     order.dedup_by(|later, kept| {
         if (later.0, later.1) != (kept.0, kept.1) {
             return false;
@@ -575,7 +578,9 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
         let (Some(l), Some(k)) = (candidates.get(later.2), candidates.get(kept.2)) else {
             return false;
         };
-        let severity = l.severity().max(rank_of(&rank_severity, kept.2));
+        let ranks = rank_severity
+            .get_or_insert_with(|| candidates.iter().map(Candidate::severity).collect());
+        let severity = l.severity().max(rank_of(Some(ranks), &candidates, kept.2));
         let better = l
             .confidence
             .total_cmp(&k.confidence)
@@ -583,18 +588,19 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
         if better.is_gt() {
             std::mem::swap(later, kept);
         }
-        if let Some(s) = rank_severity.get_mut(kept.2) {
+        if let Some(s) = ranks.get_mut(kept.2) {
             *s = severity;
         }
         true
     });
+    let rank_severity = rank_severity.as_deref();
     let by_start = |k: usize| {
         let &(_, _, i) = order.get(k)?;
         Some((i, candidates.get(i)?))
     };
     let rank = |a: &(usize, &Candidate<'s>), b: &(usize, &Candidate<'s>)| {
-        rank_of(&rank_severity, b.0)
-            .cmp(&rank_of(&rank_severity, a.0))
+        rank_of(rank_severity, &candidates, b.0)
+            .cmp(&rank_of(rank_severity, &candidates, a.0))
             .then(b.1.confidence.total_cmp(&a.1.confidence))
             .then((b.1.end - b.1.start).cmp(&(a.1.end - a.1.start)))
             .then(a.1.start.cmp(&b.1.start))
@@ -650,9 +656,14 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
     kept
 }
 
-/// The severity candidate `i` ranks with (see [`resolve_overlaps`]).
-fn rank_of(rank_severity: &[Severity], i: usize) -> Severity {
-    rank_severity.get(i).copied().unwrap_or(Severity::Low)
+/// The severity candidate `i` ranks with (see [`resolve_overlaps`]): its own, unless it
+/// stands for other readings of its span.
+fn rank_of(rank_severity: Option<&[Severity]>, candidates: &[Candidate<'_>], i: usize) -> Severity {
+    match rank_severity {
+        Some(ranks) => ranks.get(i).copied(),
+        None => candidates.get(i).map(Candidate::severity),
+    }
+    .unwrap_or(Severity::Low)
 }
 
 /// The ancestors of a dotted class, nearest first: `GOVID.US.SSN` → `GOVID.US`, `GOVID`.
