@@ -32,10 +32,10 @@
 //! HTML character references (`&#64;`, `&#x40;`, `&commat;`) are read as the character
 //! they stand for, so `jane&#64;example&#46;com` is an address.
 //!
-//! Fast path: a text that is all ASCII and holds no `&` before `#` or a lowercase
-//! letter has nothing to normalise (no ASCII character is a format character, a
+//! Fast path: a text that is all ASCII and holds no character reference has nothing
+//! to normalise (no ASCII character is a format character, a
 //! non-ASCII digit or a compatibility form), so [`normalize`] returns `None` after one
-//! `is_ascii` check (SIMD in std) and one `memchr` for `&`, and the detectors run on the
+//! `is_ascii` check (SIMD in std) and a `memchr` for `&`, and the detectors run on the
 //! original text with no map at all.
 
 use unicode_normalization::UnicodeNormalization;
@@ -69,7 +69,7 @@ impl Normalized {
 /// Texts longer than `u32::MAX` bytes are not normalised (the gateway's body limit is
 /// far below that).
 pub fn normalize(text: &str) -> Option<Normalized> {
-    if (text.is_ascii() && !has_char_refs(text.as_bytes())) || u32::try_from(text.len()).is_err() {
+    if (text.is_ascii() && !has_char_refs(text)) || u32::try_from(text.len()).is_err() {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -137,13 +137,10 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     changed.then_some(Normalized { text: out, map })
 }
 
-/// Whether `bytes` may hold an HTML character reference: an `&` before `#` or a letter.
-fn has_char_refs(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(b'&', bytes).any(|at| {
-        bytes
-            .get(at + 1)
-            .is_some_and(|&b| b == b'#' || b.is_ascii_lowercase())
-    })
+/// Whether `text` holds an HTML character reference [`char_ref`] reads (only those: an
+/// ASCII text with `&` in a URL's query string is not worth a normalised copy).
+fn has_char_refs(text: &str) -> bool {
+    memchr::memchr_iter(b'&', text.as_bytes()).any(|at| text.get(at..).and_then(char_ref).is_some())
 }
 
 /// Named references of the characters values are written with.
@@ -349,6 +346,10 @@ mod tests {
             "AT&T & co &#; &#x; &#0; &#1;"
         );
         assert!(normalize("R&D and Q&A").is_none());
+        assert!(!has_char_refs(
+            "https://example.com/?a=1&b=2&amp=3 &#; &#x;"
+        ));
+        assert!(has_char_refs("a &#64; b"));
         // The span of a decoded character is the whole reference.
         let text = "x &#64; y";
         let n = normalize(text).ok_or("not normalised")?;
