@@ -368,7 +368,12 @@ impl DigitWindows {
                 digits.len()
             };
             next_at = first_at + first.len();
-            if first.len() > MAX_WINDOW_DIGITS {
+            // Too long, or too short with no group a byte after it (most groups of
+            // prose): no window starts here.
+            if first.len() > MAX_WINDOW_DIGITS
+                || (first.len() < MIN_WINDOW_DIGITS
+                    && groups.get(i + 1).is_none_or(|g| g.start != first.end + 1))
+            {
                 continue;
             }
             // Indices, offsets and digit offsets beyond u32 (a text of gigabytes) end
