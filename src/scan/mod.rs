@@ -363,12 +363,23 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
             continue;
         }
         // Short values (a CVV, a name) are only propagated as whole words: `539` must
-        // not be marked inside the order number `539561951`.
+        // not be marked inside the order number `539561951`. Longer ones may be glued
+        // to a letter or digit (`(415) 555-2671(415) 555-2671`, `x4111111111111111`),
+        // but not continue into one of their own kind: `10.0.0.1` is not inside
+        // `10.0.0.128`, nor `jane@example.com` inside `jane@example.community`.
         let short = value.chars().count() < 8;
+        let (first, last) = (value.chars().next(), value.chars().next_back());
+        let continues = |edge: Option<char>, next: Option<char>| match (edge, next) {
+            (_, Some(n)) if short => n.is_alphanumeric(),
+            (Some(e), Some(n)) => {
+                (e.is_numeric() && n.is_numeric()) || (e.is_alphabetic() && n.is_alphabetic())
+            }
+            _ => false,
+        };
         let glued = |start: usize, end: usize| {
             let before = text.get(..start).and_then(|s| s.chars().next_back());
             let after = text.get(end..).and_then(|s| s.chars().next());
-            before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
+            continues(first, before) || continues(last, after)
         };
         // Non-overlapping occurrences, left to right (as `str::match_indices`); those
         // that overlap a finding are never new. Occurrences come in start order, so
@@ -379,7 +390,7 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
             let end = start + value.len();
             at = gallop(&findings, at, |k| k.end <= start);
             let free_of_findings = findings.get(at).is_none_or(|k| end <= k.start);
-            if !free_of_findings || (short && glued(start, end)) {
+            if !free_of_findings || glued(start, end) {
                 continue;
             }
             occurrences.push(Candidate { start, end, ..*f });

@@ -179,6 +179,11 @@ impl CardDetector {
                     if g.len() > 8 || count + g.len() > 19 {
                         break;
                     }
+                    // Three digits after `_`: the thousands of a number written in code
+                    // (`3_000_000`), not a card's group.
+                    if b > a && g.len() == 3 && gap(b - 1).is_some_and(|l| l.first == b'_') {
+                        break;
+                    }
                     if b > a && !windowed(gap(b - 1), gap(a)) {
                         uniform = false;
                     }

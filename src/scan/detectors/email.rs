@@ -49,6 +49,7 @@ impl Detector for EmailDetector {
             if let Some((start, end)) = address_around(input.text, at)
                 && input.word_boundary_before(start)
                 && input.word_boundary_after(end)
+                && !url_userinfo(input.bytes, start)
                 && let Some(f) = input.finding(&self.info, start, end, 0.95)
             {
                 out.push(f);
@@ -69,6 +70,25 @@ impl Detector for EmailDetector {
             }
         }
     }
+}
+
+/// Whether the address-like text starting at `start` is the password and host of a
+/// URL (`scheme://user:password@host`): a `:` before it, and between that and the
+/// `://` before it only the user name. `mailto:jane@example.com` and an address in a
+/// query string (`?to=jane@example.com`) are addresses.
+fn url_userinfo(bytes: &[u8], start: usize) -> bool {
+    if start == 0 || bytes.get(start - 1) != Some(&b':') {
+        return false;
+    }
+    let before = bytes
+        .get(start.saturating_sub(256)..start - 1)
+        .unwrap_or_default();
+    let user = before
+        .iter()
+        .rposition(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b' ' | b'\n' | b'\t' | b'"'))
+        .map_or(before, |i| before.get(i + 1..).unwrap_or_default());
+    let head = before.get(..before.len() - user.len()).unwrap_or_default();
+    !user.is_empty() && head.ends_with(b"://")
 }
 
 /// Confidence of an address written with `[at]` / `[dot]` markers.

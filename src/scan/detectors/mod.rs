@@ -745,8 +745,15 @@ impl TokenRule {
             let Some(token) = input.bytes.get(t.start..t.end) else {
                 continue;
             };
+            // After `1.`, a token is the fraction of a number (`1.7800590868057611E-307`).
+            let fraction = input.byte_before(t.start) == Some(b'.')
+                && t.start
+                    .checked_sub(1)
+                    .and_then(|dot| input.byte_before(dot))
+                    .is_some_and(|b| b.is_ascii_digit());
             if !input.word_boundary_before(t.start)
                 || !input.word_boundary_after(t.end)
+                || fraction
                 || !(self.validate)(token)
             {
                 continue;

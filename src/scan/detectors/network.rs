@@ -29,6 +29,11 @@ pub(crate) static IP_WORDS: &[&str] = &[
 /// Words that make a dotted quad a version.
 pub(crate) static VERSION_WORDS: &[&str] = &["version", "ver.", "release", "build"];
 
+/// Addresses that point at no one: this host (`127.0.0.1`), any address
+/// (`0.0.0.0`) and everyone (`255.255.255.255`). Code and configuration pasted into
+/// prompts are full of them.
+const NO_ONES_ADDRESSES: &[&[u8]] = &[b"127.0.0.1", b"0.0.0.0", b"255.255.255.255"];
+
 /// Detects IP and MAC addresses.
 #[derive(Debug)]
 pub(crate) struct NetworkDetector {
@@ -161,6 +166,13 @@ impl NetworkDetector {
                     .byte(last.end + 1)
                     .is_some_and(|b| b.is_ascii_alphabetic());
             if !dotted || !parts_ok || suffixed || !input.standalone_number(first.start, last.end) {
+                continue;
+            }
+            if input
+                .bytes
+                .get(first.start..last.end)
+                .is_some_and(|a| NO_ONES_ADDRESSES.contains(&a))
+            {
                 continue;
             }
             if input

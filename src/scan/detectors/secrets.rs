@@ -725,10 +725,10 @@ impl SecretsDetector {
                 at += 3;
             }
             if at == hit.end && !hit.word.ends_with('_') {
-                // `tokens`, `secretary`: the keyword continues a word.
-                if input.byte(at).is_some_and(|b| b.is_ascii_alphanumeric()) {
-                    continue;
-                }
+                // Nothing between the keyword and what follows: the keyword is part of
+                // a longer word or name (`tokens`, `secretary`, `password_strength`,
+                // `password.map`, `password@host`), not followed by a value.
+                continue;
             }
             let mut end = at;
             while input.byte(end).is_some_and(|b| {
@@ -756,6 +756,9 @@ impl SecretsDetector {
             let Some(value) = input.bytes.get(at..end) else {
                 continue;
             };
+            if is_code_expression(input, value, end) {
+                continue;
+            }
             let has_digit = value.iter().any(u8::is_ascii_digit);
             let has_alpha = value.iter().any(u8::is_ascii_alphabetic);
             if hit.is_in(AWS_SECRET_WORDS) {
@@ -779,6 +782,29 @@ impl SecretsDetector {
             }
         }
     }
+}
+
+/// Whether the value after a secret keyword, ending at `end`, is code that refers to a
+/// secret rather than the secret itself: a call (`password.encode_utf16()`,
+/// `get_token_v2(`), a member of what came before it (`"my-password".parse`), or a
+/// path through a variable named after a secret (`self.password`, `config.api_key`).
+fn is_code_expression(input: &Input<'_>, value: &[u8], end: usize) -> bool {
+    let identifier = |segment: &[u8]| {
+        segment
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && segment.iter().all(|&b| word(b))
+    };
+    let segments = || value.split(|&b| b == b'.');
+    input.byte(end) == Some(b'(')
+        || value.first() == Some(&b'.')
+        || (value.contains(&b'.')
+            && segments().all(identifier)
+            && segments().any(|segment| {
+                SECRET_WORDS
+                    .iter()
+                    .any(|w| segment.eq_ignore_ascii_case(w.as_bytes()))
+            }))
 }
 
 fn alnum(b: u8) -> bool {
@@ -880,17 +906,34 @@ fn url_credentials(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
                 if c == 0 || i == c + 1 {
                     return None;
                 }
-                // The host must follow.
-                return rest
-                    .get(i + 1)
-                    .is_some_and(u8::is_ascii_alphanumeric)
-                    .then_some((start, start + i));
+                // The host must follow, and the password be one (not a placeholder).
+                let password = rest.get(c + 1..i).unwrap_or_default();
+                return (rest.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+                    && !placeholder_password(password))
+                .then_some((start, start + i));
             }
             b'/' | b'?' | b'#' | b' ' | b'\n' | b'\t' | b'"' | b'\'' | b'<' | b'>' => return None,
             _ => {}
         }
     }
     None
+}
+
+/// Whether the password of a URL stands in for one, as in documentation and code:
+/// the word itself (`user:password@host`, `pass`, `secret`), a mask (`****`, `xxxx`),
+/// or a reference filled in elsewhere (`$DB_PASSWORD`, `${PASSWORD}`, `{password}`,
+/// `%s`).
+fn placeholder_password(password: &[u8]) -> bool {
+    const WORDS: &[&str] = &["password", "passwd", "pass", "pwd", "pw", "secret"];
+    let masked = password.len() >= 3
+        && password
+            .iter()
+            .all(|&b| matches!(b, b'*' | b'x' | b'X' | b'.' | b'_' | b'-'));
+    WORDS
+        .iter()
+        .any(|w| password.eq_ignore_ascii_case(w.as_bytes()))
+        || masked
+        || matches!(password.first(), Some(b'$' | b'{' | b'%'))
 }
 
 /// The JSON object around a `"type": "service_account"` at `at`: its span.
