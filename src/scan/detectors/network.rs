@@ -27,7 +27,9 @@ pub(crate) static IP_WORDS: &[&str] = &[
     "client",
 ];
 /// Words that make a dotted quad a version.
-pub(crate) static VERSION_WORDS: &[&str] = &["version", "ver.", "release", "build"];
+pub(crate) static VERSION_WORDS: &[&str] = &[
+    "version", "ver.", "release", "build", "section", "sections", "chapter", "clause",
+];
 
 /// Addresses that point at no one: this host (`127.0.0.1`), any address
 /// (`0.0.0.0`) and everyone (`255.255.255.255`). Code and configuration pasted into
@@ -171,7 +173,7 @@ impl NetworkDetector {
             if input
                 .bytes
                 .get(first.start..last.end)
-                .is_some_and(|a| NO_ONES_ADDRESSES.contains(&a))
+                .is_some_and(|a| NO_ONES_ADDRESSES.contains(&a) || !host_address(a))
             {
                 continue;
             }
@@ -185,6 +187,20 @@ impl NetworkDetector {
             out.extend(input.finding(&self.ip, first.start, last.end, context.boost(0.85)));
         }
     }
+}
+
+/// Whether a dotted quad (checked well-formed) can be a host's address: not in
+/// `0.0.0.0/8` ("this network", which hostmasks such as `0.0.0.255` also read as) and
+/// not a netmask (`255.255.255.0`, `255.255.240.0`: ones, then zeros).
+fn host_address(quad: &[u8]) -> bool {
+    let value = quad.split(|&b| b == b'.').fold(0u32, |acc, part| {
+        let octet = part
+            .iter()
+            .fold(0u32, |o, &d| o.saturating_mul(10).saturating_add(u32::from(d - b'0')));
+        acc.wrapping_shl(8) | octet.min(255)
+    });
+    let netmask = value >> 24 == 255 && (!value).wrapping_add(1).is_power_of_two();
+    value >> 24 != 0 && !netmask
 }
 
 /// A MAC address starting at `start`: its end.

@@ -55,6 +55,52 @@ pub(crate) static NAME_WORDS: &[&str] = &[
     "ms ",
     "dr ",
 ];
+/// Months and weekdays, whole and abbreviated (lowercase): after a given name that is
+/// also one (`Jan`, `June`, `Sun`), they make a calendar, not a name.
+const CALENDAR_WORDS: &[&str] = &[
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 /// Titles (a subset of [`NAME_WORDS`]) after which capitalised words are a name.
 pub(crate) static TITLES: &[&str] = &[
     "mr.", "mrs.", "ms.", "dr.", "prof.", "mr ", "mrs ", "ms ", "dr ",
@@ -548,6 +594,15 @@ impl Detector for PersonalDetector {
             } else if hit.is_in(GIVEN_NAMES) {
                 self.name_from_given(input, hit.start, hit.end, out);
             } else if hit.is_in(TITLES) || hit.is_in(NAME_WORDS) {
+                // `MS Windows`, `DR` in a table: a title in capitals is an acronym.
+                let acronym = hit.is_in(TITLES)
+                    && input
+                        .bytes
+                        .get(hit.start..hit.end)
+                        .is_some_and(|t| t.iter().filter(|b| b.is_ascii_uppercase()).count() >= 2);
+                if acronym {
+                    continue;
+                }
                 let from = skip_spaces(input, hit.end);
                 if let Some(end) = capitalised_run(input, from, 3)
                     && (hit.is_in(TITLES) || end > from)
@@ -591,10 +646,15 @@ impl PersonalDetector {
         let Some(name_end) = capitalised_run(input, end + 1, 2) else {
             return;
         };
-        let surname = input
-            .text
-            .get(end + 1..name_end)
-            .unwrap_or_default()
+        let following = input.text.get(end + 1..name_end).unwrap_or_default();
+        // `Jan Feb Mar`, `Mon Tue`: a calendar's words, not a name.
+        if following
+            .split(' ')
+            .any(|w| CALENDAR_WORDS.contains(&w.to_lowercase().as_str()))
+        {
+            return;
+        }
+        let surname = following
             .split(' ')
             .next_back()
             .unwrap_or_default()
@@ -771,11 +831,17 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
     let mut offset = 0;
     for word in rest.split(' ').take(max) {
         let clean = word.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
+        // A possessive ends the name, without its `'s` (`James Clark's Expat`).
+        let owner = clean
+            .strip_suffix("'s")
+            .or_else(|| clean.strip_suffix("’s"))
+            .filter(|owner| owner.len() >= 2);
+        let clean = owner.unwrap_or(clean);
         if !is_capitalised(clean) || clean.len() < 2 {
             break;
         }
         end = Some(from + offset + clean.len());
-        if clean.len() != word.len() {
+        if owner.is_some() || clean.len() != word.len() {
             break;
         }
         offset += word.len() + 1;

@@ -614,7 +614,8 @@ impl SecretsDetector {
                 let end = token_end(|b| {
                     !matches!(b, b';' | b'&' | b'"' | b'\'') && !b.is_ascii_whitespace() && b != 0
                 });
-                (end > e).then_some((&self.password, e, end, 0.9))
+                let value = input.bytes.get(e..end).unwrap_or_default();
+                (end > e && !password_is_code(value)).then_some((&self.password, e, end, 0.9))
             }
         }
     }
@@ -789,22 +790,59 @@ impl SecretsDetector {
 /// `get_token_v2(`), a member of what came before it (`"my-password".parse`), or a
 /// path through a variable named after a secret (`self.password`, `config.api_key`).
 fn is_code_expression(input: &Input<'_>, value: &[u8], end: usize) -> bool {
+    input.byte(end) == Some(b'(') || value.first() == Some(&b'.') || names_a_secret(value, true)
+}
+
+/// Whether `value` is a name in code for a secret rather than one: an identifier or a
+/// path of them that goes through `self`/`this`, or that is a secret's word (`pwd`,
+/// `config.api_key`) or, when `joined`, holds one joined to others by `_`
+/// (`password_mgr`; never `password123`).
+fn names_a_secret(value: &[u8], joined: bool) -> bool {
     let identifier = |segment: &[u8]| {
         segment
             .first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
             && segment.iter().all(|&b| word(b))
     };
-    let segments = || value.split(|&b| b == b'.');
-    input.byte(end) == Some(b'(')
-        || value.first() == Some(&b'.')
-        || (value.contains(&b'.')
-            && segments().all(identifier)
-            && segments().any(|segment| {
-                SECRET_WORDS
-                    .iter()
-                    .any(|w| segment.eq_ignore_ascii_case(w.as_bytes()))
-            }))
+    let mut segments = value.split(|&b| b == b'.');
+    if !segments.clone().all(identifier) {
+        return false;
+    }
+    let secret_word = |segment: &[u8]| {
+        let lower = segment.to_ascii_lowercase();
+        SECRET_WORDS
+            .iter()
+            .chain(&["pwd"])
+            .map(|w| w.as_bytes())
+            .filter(|w| !w.contains(&b' '))
+            .any(|w| {
+                lower == w
+                    || (joined
+                        && lower.contains(&b'_')
+                        && lower.windows(w.len()).any(|part| part == w))
+            })
+    };
+    matches!(
+        segments.clone().next(),
+        Some(b"self" | b"this" | b"cls") if value.contains(&b'.')
+    ) || segments.any(secret_word)
+}
+
+/// Whether the value of `password=` (or `pwd=`, ...) is code: a null or boolean
+/// (`password=None`), a call (`pwd=getpass()`) or a name (`pwd=pwd)`).
+fn password_is_code(value: &[u8]) -> bool {
+    const LITERALS: &[&str] = &["none", "null", "nil", "undefined", "true", "false"];
+    let bare = value.trim_ascii_end();
+    let bare = bare
+        .iter()
+        .rposition(|b| !matches!(b, b')' | b',' | b':'))
+        .map_or(&b""[..], |last| bare.get(..=last).unwrap_or_default());
+    bare.is_empty()
+        || LITERALS
+            .iter()
+            .any(|l| bare.eq_ignore_ascii_case(l.as_bytes()))
+        || bare.contains(&b'(')
+        || names_a_secret(bare, false)
 }
 
 fn alnum(b: u8) -> bool {
