@@ -194,9 +194,9 @@ impl NetworkDetector {
 /// not a netmask (`255.255.255.0`, `255.255.240.0`: ones, then zeros).
 fn host_address(quad: &[u8]) -> bool {
     let value = quad.split(|&b| b == b'.').fold(0u32, |acc, part| {
-        let octet = part
-            .iter()
-            .fold(0u32, |o, &d| o.saturating_mul(10).saturating_add(u32::from(d - b'0')));
+        let octet = part.iter().fold(0u32, |o, &d| {
+            o.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+        });
         acc.wrapping_shl(8) | octet.min(255)
     });
     let netmask = value >> 24 == 255 && (!value).wrapping_add(1).is_power_of_two();
@@ -266,7 +266,11 @@ fn ipv6_around(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     if candidate.len() < 6 || candidate.split(':').filter(|g| !g.is_empty()).count() < 3 {
         return None;
     }
-    candidate.parse::<Ipv6Addr>().ok()?;
+    let address = u128::from(candidate.parse::<Ipv6Addr>().ok()?);
+    // A netmask (`ffff:ffff:ffff:ffff::`, ones then zeros) is no one's address.
+    if address >> 112 == 0xffff && (!address).wrapping_add(1).is_power_of_two() {
+        return None;
+    }
     (input.word_boundary_before(start) && input.word_boundary_after(end)).then_some((start, end))
 }
 

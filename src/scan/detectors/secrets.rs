@@ -773,7 +773,10 @@ impl SecretsDetector {
                     continue; // `password=` is a literal, found above.
                 }
                 let symbol = value.iter().any(|b| !b.is_ascii_alphanumeric());
-                if value.len() >= 6 && value.len() <= 128 && (has_digit || symbol) {
+                // `and/or`, `read/write`: words, not a password.
+                let alternatives = value.iter().all(|&b| b.is_ascii_lowercase() || b == b'/');
+                if value.len() >= 6 && value.len() <= 128 && (has_digit || symbol) && !alternatives
+                {
                     out.extend(input.finding(&self.password, at, end, 0.8));
                 }
                 continue;
