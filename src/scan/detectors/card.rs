@@ -136,8 +136,9 @@ impl CardDetector {
     /// (`4111-1111 1111.1111`, `4111 - 1111 - 1111 - 1111`, a number broken over lines,
     /// `4111_1111_...`): an evader's forms, which the digit windows (one consistent
     /// separator byte) do not list. Same rules otherwise: Luhn, issuer prefix for the
-    /// length, groups of 1..=8 digits, clean edges, a card word for Maestro and UATP;
-    /// reported at a lower confidence. Only windows that are not uniform are tried here.
+    /// length, clean edges, a card word for Maestro and UATP; groups of 3..=8 digits,
+    /// the first of 4..=6, or single digits; reported at a lower confidence. Only
+    /// windows that are not uniform are tried here.
     fn loosely_joined<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         let bytes = input.bytes;
@@ -179,9 +180,18 @@ impl CardDetector {
                     if g.len() > 8 || count + g.len() > 19 {
                         break;
                     }
-                    // Three digits after `_`: the thousands of a number written in code
-                    // (`3_000_000`), not a card's group.
-                    if b > a && g.len() == 3 && gap(b - 1).is_some_and(|l| l.first == b'_') {
+                    // A card is written in groups of three digits or more, the first of
+                    // four to six, or digit by digit; groups of other sizes are a
+                    // version's parts, a date's, an hour's (`2.2.40-1.1` then a line
+                    // break, `2025-06-24 14`). Three digits after `_` are the
+                    // thousands of a number in code (`3_000_000`).
+                    let one_by_one = g.len() == 1 && count == b - a;
+                    let grouped = g.len() >= 3
+                        && groups.get(a).is_some_and(|h| (4..=6).contains(&h.len()))
+                        && (b == a || groups.get(b - 1).is_some_and(|p| p.len() >= 3));
+                    if !(one_by_one || grouped)
+                        || (b > a && g.len() == 3 && gap(b - 1).is_some_and(|l| l.first == b'_'))
+                    {
                         break;
                     }
                     if b > a && !windowed(gap(b - 1), gap(a)) {
