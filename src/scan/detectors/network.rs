@@ -184,6 +184,12 @@ impl NetworkDetector {
                 continue;
             }
             let context = input.context(first.start, last.end, IP_WORDS);
+            // Four single digits (`1.5.4.1`) are a version far more often than an
+            // address, and the addresses written so (`8.8.8.8`) are public services:
+            // an address only next to an address word.
+            if quad.iter().all(|g| g.len() == 1) && !context.any() {
+                continue;
+            }
             out.extend(input.finding(&self.ip, first.start, last.end, context.boost(0.85)));
         }
     }
@@ -217,7 +223,8 @@ fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
     (ok && digits >= 2
         && input.word_boundary_before(start)
         && input.word_boundary_after(end)
-        && input.byte(end) != Some(sep))
+        && input.byte(end) != Some(sep)
+        && input.byte_before(start) != Some(sep))
     .then_some(end)
 }
 
