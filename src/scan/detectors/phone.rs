@@ -17,7 +17,7 @@
 //! way an evader or a careless typist spaces them out: one of `-./` between two spaces
 //! (`415 - 555 - 2671`, `(415) 555 . 2671`) or three spaces. A number with a loose gap is
 //! read with the same shape rules, at a lower confidence, and must stand alone (no digit
-//! group loosely joined before or after it). The shapes other numbers take too (a trunk
+//! group joined to it before or after, tightly or loosely). The shapes other numbers take too (a trunk
 //! `0` national number, `00` international, IN mobile) and any number with a gap of
 //! three spaces (table columns) count loosely joined only after a phone word; an E.164
 //! number written loosely must set its country code apart (`+1 415 - 555 - 2671`).
@@ -111,10 +111,14 @@ impl Detector for PhoneDetector {
         let mut chain: Vec<DigitGroup> = Vec::with_capacity(MAX_GROUPS);
         let mut gaps: Vec<Gap> = Vec::with_capacity(MAX_GROUPS);
         for (i, first) in groups.iter().enumerate() {
-            // A short group that no separator joins to the next one is no phone.
-            let joins_next = groups
-                .get(i + 1)
-                .is_some_and(|next| next.start - first.end <= MAX_GAP);
+            // A short group that no separator joins to the next one is no phone. A gap
+            // of MAX_GAP bytes joins loosely only from a space (known from the pass
+            // that found the groups, without reading the text here).
+            let joins_next = groups.get(i + 1).is_some_and(|next| {
+                let gap = next.start - first.end;
+                gap < MAX_GAP
+                    || (gap == MAX_GAP && input.loose_link(i).is_some_and(|l| l.first == b' '))
+            });
             if first.len() < MIN_DIGITS && !joins_next {
                 continue;
             }
@@ -152,7 +156,7 @@ impl Detector for PhoneDetector {
                     if loose.iter().all(|&g| g == Gap::Tight) {
                         return Some(confidence);
                     }
-                    loose_ok(input, groups, i, i + n - 1, shape, loose, opening, start)
+                    loose_ok(input, groups, i..=i + n - 1, loose, opening, start)
                         .then_some(confidence - LOOSE_PENALTY)
                 });
                 if let Some(confidence) = confidence
@@ -197,20 +201,19 @@ fn chain_from(
     }
 }
 
-/// Whether a phone-shaped chain with a loose gap (`gaps`, one per pair of groups of
-/// `shape`, which are `groups[first..=last]`) counts: it stands alone, and its shape
-/// is one that other numbers seldom take, or a phone word comes before it.
-#[allow(clippy::too_many_arguments)]
+/// Whether the phone-shaped chain `groups[chain]` with a loose gap (`gaps`, one per
+/// pair of its groups) counts: it stands alone, and its shape is one that other numbers
+/// seldom take, or a phone word comes before it.
 fn loose_ok(
     input: &Input<'_>,
     groups: &[DigitGroup],
-    first: usize,
-    last: usize,
-    shape: &[DigitGroup],
+    chain: std::ops::RangeInclusive<usize>,
     gaps: &[Gap],
     opening: Opening,
     start: usize,
 ) -> bool {
+    let (first, last) = (*chain.start(), *chain.end());
+    let shape = groups.get(chain).unwrap_or_default();
     // Not one piece of a longer number (`10 - 415 - 555 - 2671`): no group joined to it
     // the way its own groups are.
     let joined = |left: Option<&DigitGroup>, right: Option<&DigitGroup>| match (left, right) {
