@@ -29,7 +29,14 @@ use super::{Candidate, Detector, DigitGroup, Input, class_info};
 use crate::scan::{ClassInfo, Severity};
 
 /// Bytes that may join the digit groups of one phone number.
+#[cfg(test)]
 const SEPARATORS: &[u8] = b" -./()";
+
+/// Whether `b` may join the digit groups of one phone number (` -./()`), tested with
+/// no loop.
+fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+}
 /// Bytes that, between two digit groups, make them one number (so a phone cannot start
 /// or end next to them).
 const NUMBER_JOINERS: &[u8] = b"-./";
@@ -61,7 +68,7 @@ const LOOSE_CONTEXT: usize = 32;
 /// How two groups of a chain are joined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gap {
-    /// One or two of [`SEPARATORS`].
+    /// One or two of ` -./()`.
     Tight,
     /// One of `-./` between two spaces.
     Separated,
@@ -72,7 +79,8 @@ enum Gap {
 /// How the bytes `gap` between two digit groups join them, if they do.
 fn gap_kind(gap: &[u8]) -> Option<Gap> {
     match gap {
-        [_] | [_, _] if gap.iter().all(|b| SEPARATORS.contains(b)) => Some(Gap::Tight),
+        [a] if is_separator(*a) => Some(Gap::Tight),
+        [a, b] if is_separator(*a) && is_separator(*b) => Some(Gap::Tight),
         [b' ', b'-' | b'.' | b'/', b' '] => Some(Gap::Separated),
         [b' ', b' ', b' '] => Some(Gap::Spaces),
         _ => None,
@@ -196,7 +204,9 @@ fn chain_from(
         if digits > MAX_DIGITS || chain.len() == MAX_GROUPS {
             break;
         }
-        gaps.extend(kind);
+        if let Some(kind) = kind {
+            gaps.push(kind);
+        }
         chain.push(*g);
     }
 }
@@ -425,6 +435,13 @@ mod tests {
         out.iter()
             .filter_map(|f| Some((text.get(f.start..f.end)?, f.confidence)))
             .collect()
+    }
+
+    #[test]
+    fn the_separator_test_is_the_separator_list() {
+        for b in 0..=u8::MAX {
+            assert_eq!(is_separator(b), SEPARATORS.contains(&b), "{b}");
+        }
     }
 
     #[test]
