@@ -15,12 +15,13 @@
 //!
 //! Groups may be joined by one or two of ` -./()`. They may also be joined loosely, the
 //! way an evader or a careless typist spaces them out: one of `-./` between two spaces
-//! (`415 - 555 - 2671`, `(415) 555 . 2671`) or three spaces. A number with a loose gap is
-//! read with the same shape rules, at a lower confidence, and must stand alone (no digit
-//! group joined to it before or after, tightly or loosely). The shapes other numbers take too (a trunk
-//! `0` national number, `00` international, IN mobile) and any number with a gap of
-//! three spaces (table columns) count loosely joined only after a phone word; an E.164
-//! number written loosely must set its country code apart (`+1 415 - 555 - 2671`).
+//! (`415 - 555 - 2671`, `(415) 555 . 2671`) or three spaces. A number with a loose gap
+//! is read with the same shape rules, at a lower confidence, and must stand alone (no
+//! digit group joined to it before or after, tightly or loosely). The shapes other
+//! numbers take too (a trunk `0` national number, `00` international, IN mobile) and
+//! any number with a gap of three spaces (table columns) count loosely joined only
+//! after a phone word; an E.164 number written loosely must set its country code apart
+//! (`+1 415 - 555 - 2671`).
 //!
 //! The detector starts from the shared digit groups, chains the groups that follow, and
 //! keeps the longest chain prefix that has a phone shape and ends on a boundary.
@@ -37,6 +38,7 @@ const SEPARATORS: &[u8] = b" -./()";
 fn is_separator(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
 }
+
 /// Bytes that, between two digit groups, make them one number (so a phone cannot start
 /// or end next to them).
 const NUMBER_JOINERS: &[u8] = b"-./";

@@ -900,9 +900,10 @@ const AWS_KEY_CONTEXT: usize = 48;
 /// its end, the separators included. Every gap is the same one to
 /// [`AWS_SPLIT_MAX_GAP`] bytes of spaces, dashes, dots and underscores, the groups
 /// between the first and the last all have one length (a key is cut at a fixed width;
-/// `ASIA PACIFIC Q3 SALES UP` is not), and the body has a digit, as all but one key in
-/// thirty do, or an AWS word comes before it (all-capital prose is letters only). Read
-/// only where the literal search found the prefix and the unsplit form failed.
+/// `ASIA PACIFIC Q3 SALES UP` is not), and the body has a digit (16 random base32
+/// characters hold one 96 times in 100) or an AWS word comes before it (all-capital
+/// prose is letters only). Read only where the literal search found the prefix and the
+/// unsplit form failed.
 fn aws_key_split(input: &Input<'_>, start: usize) -> Option<usize> {
     if !input.word_boundary_before(start) {
         return None;
@@ -913,8 +914,8 @@ fn aws_key_split(input: &Input<'_>, start: usize) -> Option<usize> {
     let mut body = 0;
     let mut digit = false;
     let mut gap: Option<&[u8]> = None;
-    // Lengths of the first group (with the prefix), of the middle groups (all equal),
-    // and whether there is a middle group yet.
+    // Where the current group starts, the length of the middle groups (all equal), and
+    // whether the first group (the one with the prefix) has ended.
     let mut group_start = start;
     let mut middle: Option<usize> = None;
     let mut first_done = false;
