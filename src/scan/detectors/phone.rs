@@ -13,15 +13,32 @@
 //! - IN mobile: `98765 43210` (two groups of five, the first digit 6–9);
 //! - a bare run of 10–11 digits only after a phone word (`phone`, `tel`, `call`, ...).
 //!
-//! Groups may be joined by one or two of ` -./()`. The detector starts from the shared
-//! digit groups, chains the groups that follow, and keeps the longest chain prefix that
-//! has a phone shape and ends on a boundary.
+//! Groups may be joined by one or two of ` -./()`. They may also be joined loosely, the
+//! way an evader or a careless typist spaces them out: one of `-./` between two spaces
+//! (`415 - 555 - 2671`, `(415) 555 . 2671`) or three spaces. A number with a loose gap
+//! is read with the same shape rules, at a lower confidence, and must stand alone (no
+//! digit group joined to it before or after, tightly or loosely). The shapes other
+//! numbers take too (a trunk `0` national number, `00` international, IN mobile) and
+//! any number with a gap of three spaces (table columns) count loosely joined only
+//! after a phone word; an E.164 number written loosely must set its country code apart
+//! (`+1 415 - 555 - 2671`).
+//!
+//! The detector starts from the shared digit groups, chains the groups that follow, and
+//! keeps the longest chain prefix that has a phone shape and ends on a boundary.
 
 use super::{Candidate, Detector, DigitGroup, Input, class_info};
 use crate::scan::{ClassInfo, Severity};
 
 /// Bytes that may join the digit groups of one phone number.
+#[cfg(test)]
 const SEPARATORS: &[u8] = b" -./()";
+
+/// Whether `b` may join the digit groups of one phone number (` -./()`), tested with
+/// no loop.
+fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+}
+
 /// Bytes that, between two digit groups, make them one number (so a phone cannot start
 /// or end next to them).
 const NUMBER_JOINERS: &[u8] = b"-./";
@@ -42,6 +59,35 @@ const MAX_DIGITS: usize = 17;
 /// The fewest digits of any phone shape [`classify`] accepts.
 const MIN_DIGITS: usize = 9;
 const MAX_GROUPS: usize = 7;
+/// How much lower a loosely joined number is reported than the same number written
+/// tightly.
+const LOOSE_PENALTY: f32 = 0.1;
+/// The longest gap between two groups of one phone number, in bytes (a loose one).
+const MAX_GAP: usize = 3;
+/// How far before a loosely joined number a phone word is looked for, in bytes.
+const LOOSE_CONTEXT: usize = 32;
+
+/// How two groups of a chain are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// One or two of ` -./()`.
+    Tight,
+    /// One of `-./` between two spaces.
+    Separated,
+    /// Three spaces.
+    Spaces,
+}
+
+/// How the bytes `gap` between two digit groups join them, if they do.
+fn gap_kind(gap: &[u8]) -> Option<Gap> {
+    match gap {
+        [a] if is_separator(*a) => Some(Gap::Tight),
+        [a, b] if is_separator(*a) && is_separator(*b) => Some(Gap::Tight),
+        [b' ', b'-' | b'.' | b'/', b' '] => Some(Gap::Separated),
+        [b' ', b' ', b' '] => Some(Gap::Spaces),
+        _ => None,
+    }
+}
 
 /// Detects phone numbers.
 #[derive(Debug)]
@@ -73,11 +119,16 @@ impl Detector for PhoneDetector {
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         let mut chain: Vec<DigitGroup> = Vec::with_capacity(MAX_GROUPS);
+        let mut gaps: Vec<Gap> = Vec::with_capacity(MAX_GROUPS);
         for (i, first) in groups.iter().enumerate() {
-            // A short group that no separator joins to the next one is no phone.
-            let joins_next = groups
-                .get(i + 1)
-                .is_some_and(|next| next.start - first.end <= 2);
+            // A short group that no separator joins to the next one is no phone. A gap
+            // of MAX_GAP bytes joins loosely only from a space (known from the pass
+            // that found the groups, without reading the text here).
+            let joins_next = groups.get(i + 1).is_some_and(|next| {
+                let gap = next.start - first.end;
+                gap < MAX_GAP
+                    || (gap == MAX_GAP && input.loose_link(i).is_some_and(|l| l.first == b' '))
+            });
             if first.len() < MIN_DIGITS && !joins_next {
                 continue;
             }
@@ -91,7 +142,7 @@ impl Detector for PhoneDetector {
             if opening == Opening::Digit && !left_boundary(input, start) {
                 continue;
             }
-            chain_from(input, groups, i, &mut chain);
+            chain_from(input, groups, i, &mut chain, &mut gaps);
             // Longest prefix of the chain that is phone-shaped and ends on a boundary.
             // Every phone shape has at least MIN_DIGITS digits: shorter prefixes are not
             // even looked at.
@@ -110,7 +161,15 @@ impl Detector for PhoneDetector {
                 if !right_boundary(input, last.end) {
                     continue;
                 }
-                if let Some(confidence) = classify(input, shape, opening, start)
+                let loose = gaps.get(..n - 1).unwrap_or_default();
+                let confidence = classify(input, shape, opening, start).and_then(|confidence| {
+                    if loose.iter().all(|&g| g == Gap::Tight) {
+                        return Some(confidence);
+                    }
+                    loose_ok(input, groups, i..=i + n - 1, loose, opening, start)
+                        .then_some(confidence - LOOSE_PENALTY)
+                });
+                if let Some(confidence) = confidence
                     && let Some(f) = input.finding(&self.info, start, last.end, confidence)
                 {
                     out.push(f);
@@ -121,24 +180,77 @@ impl Detector for PhoneDetector {
     }
 }
 
-/// Fills `chain` with the groups from `groups[i]` on that are joined by one or two
-/// separator bytes, bounded by the digit and group limits.
-fn chain_from(input: &Input<'_>, groups: &[DigitGroup], i: usize, chain: &mut Vec<DigitGroup>) {
+/// Fills `chain` with the groups from `groups[i]` on that are joined tightly or loosely
+/// (see [`gap_kind`]), and `gaps` with how each is joined to the next, bounded by the
+/// digit and group limits.
+fn chain_from(
+    input: &Input<'_>,
+    groups: &[DigitGroup],
+    i: usize,
+    chain: &mut Vec<DigitGroup>,
+    gaps: &mut Vec<Gap>,
+) {
     chain.clear();
+    gaps.clear();
     let mut digits = 0;
     for g in groups.iter().skip(i) {
+        let mut kind = None;
         if let Some(prev) = chain.last() {
             let gap = input.bytes.get(prev.end..g.start).unwrap_or_default();
-            if gap.is_empty() || gap.len() > 2 || !gap.iter().all(|b| SEPARATORS.contains(b)) {
-                break;
+            match gap_kind(gap) {
+                Some(k) => kind = Some(k),
+                None => break,
             }
         }
         digits += g.len();
         if digits > MAX_DIGITS || chain.len() == MAX_GROUPS {
             break;
         }
+        if let Some(kind) = kind {
+            gaps.push(kind);
+        }
         chain.push(*g);
     }
+}
+
+/// Whether the phone-shaped chain `groups[chain]` with a loose gap (`gaps`, one per
+/// pair of its groups) counts: it stands alone, and its shape is one that other numbers
+/// seldom take, or a phone word comes before it.
+fn loose_ok(
+    input: &Input<'_>,
+    groups: &[DigitGroup],
+    chain: std::ops::RangeInclusive<usize>,
+    gaps: &[Gap],
+    opening: Opening,
+    start: usize,
+) -> bool {
+    let (first, last) = (*chain.start(), *chain.end());
+    let shape = groups.get(chain).unwrap_or_default();
+    // Not one piece of a longer number (`10 - 415 - 555 - 2671`): no group joined to it
+    // the way its own groups are.
+    let joined = |left: Option<&DigitGroup>, right: Option<&DigitGroup>| match (left, right) {
+        (Some(l), Some(r)) => input
+            .bytes
+            .get(l.end..r.start)
+            .is_some_and(|gap| gap_kind(gap).is_some()),
+        _ => false,
+    };
+    let before = first.checked_sub(1).and_then(|p| groups.get(p));
+    if (opening == Opening::Digit && joined(before, groups.get(first)))
+        || joined(groups.get(last), groups.get(last + 1))
+    {
+        return false;
+    }
+    let word = || input.context_before(start, LOOSE_CONTEXT, PHONE_WORDS);
+    if gaps.contains(&Gap::Spaces) {
+        return word();
+    }
+    let distinctive = match opening {
+        // The country code set apart, as E.164 numbers are written.
+        Opening::Plus => shape.first().is_some_and(|cc| cc.len() <= 3),
+        Opening::Paren | Opening::Digit => is_nanp(input, shape),
+    };
+    distinctive || word()
 }
 
 /// A phone may not start inside a word or in the middle of a longer number: not after
@@ -316,5 +428,93 @@ mod tests {
         assert!(spans("555-123-4567-89").is_empty());
         assert!(spans("0000 0000 0000 0000").is_empty());
         assert!(spans("DE88 3704 0044 0532 0130 00").is_empty());
+    }
+
+    fn confidences(text: &str) -> Vec<(&str, f32)> {
+        let mut out = Vec::new();
+        let detector = PhoneDetector::new();
+        detector.detect(&Input::new(text), &mut out);
+        out.iter()
+            .filter_map(|f| Some((text.get(f.start..f.end)?, f.confidence)))
+            .collect()
+    }
+
+    #[test]
+    fn the_separator_test_is_the_separator_list() {
+        for b in 0..=u8::MAX {
+            assert_eq!(is_separator(b), SEPARATORS.contains(&b), "{b}");
+        }
+    }
+
+    #[test]
+    fn loosely_joined_groups_are_read_at_a_lower_confidence() {
+        for (value, tight) in [
+            ("415 - 555 - 2671", "415-555-2671"),
+            ("415 . 555 . 2671", "415.555.2671"),
+            ("415 / 555 / 2671", "415/555/2671"),
+            ("1 - 800 - 555 - 0199", "1-800-555-0199"),
+            ("(415) 555 - 2671", "(415) 555-2671"),
+            ("+1 415 - 555 - 2671", "+1 415-555-2671"),
+            ("+44 20 7946 - 0958", "+44 20 7946-0958"),
+        ] {
+            let loose = confidences(value);
+            let printed = confidences(tight);
+            assert_eq!(loose.first().map(|f| f.0), Some(value), "{value:?}");
+            let (Some(l), Some(t)) = (loose.first(), printed.first()) else {
+                panic!("{value:?} {tight:?}");
+            };
+            assert!((t.1 - l.1 - LOOSE_PENALTY).abs() < 1e-6, "{value:?}");
+        }
+        // Two spaces were always a tight gap.
+        assert_eq!(spans("+44 20 7946  0958"), ["+44 20 7946  0958"]);
+    }
+
+    #[test]
+    fn loose_forms_other_numbers_take_need_a_phone_word() {
+        for value in [
+            "020 - 7946 - 0958",
+            "06 . 12 . 34 . 56 . 78",
+            "98765 - 43210",
+            "0044 - 20 - 7946 - 0958",
+            "415   555   2671",
+            "020   7946   0958",
+        ] {
+            assert_eq!(spans(&format!("call me on {value}.")), [value], "{value:?}");
+            assert!(spans(&format!("ref {value}.")).is_empty(), "{value:?}");
+        }
+        // An E.164 number written loosely sets its country code apart.
+        assert!(spans("+4420 - 7946 - 0958").is_empty());
+        assert_eq!(spans("tel +4420 - 7946 - 0958"), ["+4420 - 7946 - 0958"]);
+    }
+
+    #[test]
+    fn loose_joins_do_not_make_other_numbers_phones() {
+        for text in [
+            "10 - 20 - 30 minutes",
+            "from 2019 - 2024 and 2019 - 2024 - 2025",
+            "scores 3 - 2, 21 - 18 - 21 - 19",
+            "v1.2.3 . 4.5.6",
+            "at 12:30:45 - 13:45:10",
+            "1000 - 2000 - 3000",
+            "75000 - 80000 a year",
+            "01 - 02 - 03 - 04 - 05",
+            "2024 . 01 . 15 . 0930",
+            "415   555   2671",
+            "row 1   415   555   2671",
+        ] {
+            assert!(spans(text).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_loose_number_stands_alone() {
+        // Part of a longer loosely written number, before or after.
+        assert!(spans("10 - 415 - 555 - 2671").is_empty());
+        assert!(spans("415 - 555 - 2671 - 20").is_empty());
+        assert!(spans("415 - 555 - 2671 20").is_empty());
+        assert!(spans("(415) 555 - 2671 - 20").is_empty());
+        // Next to other numbers that are not joined to it.
+        assert_eq!(spans("415 - 555 - 2671, 20 units"), ["415 - 555 - 2671"]);
+        assert_eq!(spans("415 - 555 - 2671\n2024"), ["415 - 555 - 2671"]);
     }
 }

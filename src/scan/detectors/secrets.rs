@@ -6,7 +6,10 @@
 //! Literal-prefixed (the prefix finds the candidate, the body's charset and length
 //! confirm it, a word boundary ends it):
 //!
-//! - AWS_ACCESS_KEY_ID: `AKIA|ASIA|ABIA|ACCA` + 16 of `[A-Z2-7]`.
+//! - AWS_ACCESS_KEY_ID: `AKIA|ASIA|ABIA|ACCA` + 16 of `[A-Z2-7]`; also split into
+//!   groups by one repeated separator of spaces, dashes, dots or underscores
+//!   (`AKIA IOSF ODNN 7EXA MPLE`, `AKIA-IOSF-ODNN-7EXAMPLE`), the whole span reported at
+//!   a lower confidence (see [`aws_key_split`]).
 //! - PRIVATE_KEY: a PEM block from `-----BEGIN <label>PRIVATE KEY-----` (also `PGP
 //!   PRIVATE KEY BLOCK`) to its `-----END ...-----` line; a block whose END line is
 //!   missing (a truncated paste still leaks the key) extends over the key body.
@@ -529,7 +532,9 @@ impl SecretsDetector {
         };
         let boundary = input.word_boundary_before(s);
         match kind {
-            Kind::AwsKeyId => aws_key(input, s).map(|end| (&self.aws, s, end, 0.95)),
+            Kind::AwsKeyId => aws_key(input, s)
+                .map(|end| (&self.aws, s, end, 0.95))
+                .or_else(|| aws_key_split(input, s).map(|end| (&self.aws, s, end, 0.85))),
             Kind::Pem => pem_block(input, s).map(|(end, c)| (&self.private_key, s, end, c)),
             Kind::GitHub => {
                 let end = token_end(alnum);
@@ -883,6 +888,79 @@ fn aws_key(input: &Input<'_>, start: usize) -> Option<usize> {
     (ok && input.word_boundary_before(start) && input.word_boundary_after(end)).then_some(end)
 }
 
+/// The most bytes of one gap of a split AWS access key id.
+const AWS_SPLIT_MAX_GAP: usize = 3;
+/// Words before a split AWS access key id whose body has no digit.
+const AWS_KEY_WORDS: &[&str] = &["aws", "access key", "key id", "key_id"];
+/// How far before a split AWS access key id [`AWS_KEY_WORDS`] are looked for, in bytes.
+const AWS_KEY_CONTEXT: usize = 48;
+
+/// An AWS access key id starting at `start` whose 20 characters are split into groups
+/// (`AKIA IOSF ODNN 7EXA MPLE`, `AKIA-IOSF-ODNN-7EXAMPLE`, `AKIAIOSF_ODNN7EXA_MPLE`):
+/// its end, the separators included. Every gap is the same one to
+/// [`AWS_SPLIT_MAX_GAP`] bytes of spaces, dashes, dots and underscores, the groups
+/// between the first and the last all have one length (a key is cut at a fixed width;
+/// `ASIA PACIFIC Q3 SALES UP` is not), and the body has a digit (16 random base32
+/// characters hold one 96 times in 100) or an AWS word comes before it (all-capital
+/// prose is letters only). Read only where the literal search found the prefix and the
+/// unsplit form failed.
+fn aws_key_split(input: &Input<'_>, start: usize) -> Option<usize> {
+    if !input.word_boundary_before(start) {
+        return None;
+    }
+    let base32 = |b: &u8| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b);
+    let bytes = input.bytes;
+    let mut at = start + 4;
+    let mut body = 0;
+    let mut digit = false;
+    let mut gap: Option<&[u8]> = None;
+    // Where the current group starts, the length of the middle groups (all equal), and
+    // whether the first group (the one with the prefix) has ended.
+    let mut group_start = start;
+    let mut middle: Option<usize> = None;
+    let mut first_done = false;
+    loop {
+        let run = bytes.get(at..)?.iter().take_while(|b| base32(b)).count();
+        digit |= bytes.get(at..at + run)?.iter().any(u8::is_ascii_digit);
+        body += run;
+        at += run;
+        if body > 16 {
+            return None;
+        }
+        if body == 16 {
+            break;
+        }
+        // The group ends here: a middle group's length must match the others'.
+        let len = at - group_start;
+        if first_done {
+            if len == 0 || middle.is_some_and(|m| m != len) {
+                return None;
+            }
+            middle = Some(len);
+        }
+        first_done = true;
+        let sep = bytes
+            .get(at..)?
+            .iter()
+            .take(AWS_SPLIT_MAX_GAP + 1)
+            .take_while(|b| matches!(b, b' ' | b'-' | b'.' | b'_'))
+            .count();
+        let this = bytes.get(at..at + sep)?;
+        if sep == 0 || sep > AWS_SPLIT_MAX_GAP || gap.is_some_and(|g| g != this) {
+            return None;
+        }
+        gap = Some(this);
+        at += sep;
+        group_start = at;
+    }
+    // The last group may be shorter or longer than the middle ones; it must be a group.
+    (gap.is_some()
+        && at > group_start
+        && input.word_boundary_after(at)
+        && (digit || input.context_before(start, AWS_KEY_CONTEXT, AWS_KEY_WORDS)))
+    .then_some(at)
+}
+
 /// `eyJ...` JWT at `start`: three base64url segments, the first a JSON header with "alg".
 fn jwt(input: &Input<'_>, start: usize) -> Option<usize> {
     if !input.word_boundary_before(start) {
@@ -1086,6 +1164,74 @@ mod tests {
         assert!(values("AKIAIOSFODNN1EXAMPLE").is_empty(), "1 is not base32");
         assert!(values("XAKIAIOSFODNN7EXAMPLE").is_empty());
         assert!(values("ASIAN food").is_empty());
+    }
+
+    fn aws(text: &str) -> Vec<(&str, f32)> {
+        let mut out = Vec::new();
+        let detector = SecretsDetector::new();
+        detector.detect(&Input::new(text), &mut out);
+        out.iter()
+            .filter(|f| &*f.info.entity == "AWS_ACCESS_KEY_ID")
+            .filter_map(|f| Some((text.get(f.start..f.end)?, f.confidence)))
+            .collect()
+    }
+
+    #[test]
+    fn split_aws_access_key_ids_are_read_whole() {
+        for value in [
+            "AKIA IOSF ODNN 7EXA MPLE",
+            "AKIA-IOSF-ODNN-7EXAMPLE",
+            "AKIA - IOSF - ODNN - 7EXA - MPLE",
+            "AKIA  IOSF  ODNN  7EXA  MPLE",
+            "AKIAIOSF_ODNN7EXA_MPLE",
+            "AKIAI.OSFOD.NN7EX.AMPLE",
+            "AKIA IOSFODNN7EXAMPLE",
+            "ASIA Y34F ZKBO KMUT VV7A",
+            "ABIA-Y34F-ZKBO-KMUT-VV7A",
+            "ACCA Y34F ZKBO KMUT VV7A",
+        ] {
+            assert_eq!(
+                aws(&format!("id: {value}, ok")),
+                [(value, 0.85)],
+                "{value:?}"
+            );
+        }
+        // The unsplit form keeps its confidence.
+        assert_eq!(
+            aws("AKIAIOSFODNN7EXAMPLE"),
+            [("AKIAIOSFODNN7EXAMPLE", 0.95)]
+        );
+    }
+
+    #[test]
+    fn split_aws_key_ids_keep_the_key_rules() {
+        for text in [
+            // 15 and 17 body characters.
+            "AKIA IOSF ODNN 7EXA MPL",
+            "AKIA IOSF ODNN 7EXA MPLEX",
+            // Not base32, lower case, glued to a word.
+            "AKIA IOSF ODNN 1EXA MPLE",
+            "AKIA iosf odnn 7exa mple",
+            "XAKIA IOSF ODNN 7EXA MPLE",
+            "AKIA IOSF ODNN 7EXA MPLEx",
+            // Separators that change, or that are not separators.
+            "AKIA IOSF-ODNN 7EXA MPLE",
+            "AKIA, IOSF, ODNN, 7EXA, MPLE",
+            "AKIA    IOSF ODNN 7EXA MPLE",
+            "AKIA\nIOSF\nODNN\n7EXA\nMPLE",
+            // Middle groups of different lengths: capitals written as prose.
+            "ASIA PACIFIC Q3 SALES UP",
+            "AKIA IOSFO DNN7 EXAMPLE",
+            // Letters only, with no AWS word before them.
+            "ASIA EXAM PASS RATE DOWN",
+            "ACCA EXAM PASS RATE DOWN",
+        ] {
+            assert!(aws(text).is_empty(), "{text:?}");
+        }
+        assert_eq!(
+            aws("aws key id ASIA EXAM PASS RATE DOWN"),
+            [("ASIA EXAM PASS RATE DOWN", 0.85)]
+        );
     }
 
     #[test]
