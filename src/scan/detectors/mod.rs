@@ -555,17 +555,27 @@ impl<'a> Input<'a> {
         word_boundary_after(self.text, end)
     }
 
-    /// Whether one of `keywords` (lowercase ASCII) appears, ignoring ASCII case, in the
-    /// `window` bytes that precede `start`. Used for context-dependent entities such as
-    /// a bare nine-digit SSN.
+    /// Whether one of `keywords` (lowercase ASCII) starts a word, ignoring ASCII case,
+    /// in the `window` bytes that precede `start`: `call` in `call me` or `callback`,
+    /// not in `SYSCALL`, `VRING_CALL` or `recall`.
     pub fn context_before(&self, start: usize, window: usize, keywords: &[&str]) -> bool {
         let from = start.saturating_sub(window);
         let Some(hay) = self.bytes.get(from..start) else {
             return false;
         };
-        keywords
-            .iter()
-            .any(|k| contains_ascii_ci(hay, k.as_bytes()))
+        let starts_word = |i: usize| {
+            let before = if i == 0 {
+                self.byte_before(from)
+            } else {
+                hay.get(i - 1).copied()
+            };
+            !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        keywords.iter().any(|k| {
+            hay.windows(k.len())
+                .enumerate()
+                .any(|(i, w)| w.eq_ignore_ascii_case(k.as_bytes()) && starts_word(i))
+        })
     }
 
     /// A candidate for `start..end` of class `info`, or `None` when the span is empty,
@@ -772,15 +782,6 @@ pub(crate) fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// Whether `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
-pub(crate) fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
 /// A built-in class description.
 pub(crate) fn class_info(class: &str, entity: &str, severity: Severity) -> ClassInfo {
     ClassInfo {
@@ -867,5 +868,10 @@ mod tests {
         assert!(input.context_before(10, 32, &["ssn"]));
         assert!(!input.context_before(10, 5, &["ssn"]));
         assert!(!input.context_before(100, 5, &["ssn"]));
+        // A keyword inside a longer word is not one.
+        let input = Input::new("__X32_SYSCALL_BIT = 1073741824, recall 4155552671");
+        assert!(!input.context_before(20, 32, &["call"]));
+        assert!(!input.context_before(39, 12, &["call"]));
+        assert!(Input::new("callback 4155552671").context_before(9, 32, &["call"]));
     }
 }

@@ -282,9 +282,76 @@ fn right_boundary(input: &Input<'_>, end: usize) -> bool {
     if !input.word_boundary_after(end) {
         return false;
     }
-    let joined = input.byte(end).is_some_and(|b| NUMBER_JOINERS.contains(&b));
+    // `12:50`: an hour, not a number's last group.
+    let joined = input
+        .byte(end)
+        .is_some_and(|b| NUMBER_JOINERS.contains(&b) || b == b':');
     let digit_after = input.byte(end + 1).is_some_and(|b| b.is_ascii_digit());
     !(joined && digit_after)
+}
+
+/// The bytes between each two consecutive groups of `shape`.
+fn gaps_of<'t>(input: &Input<'t>, shape: &[DigitGroup]) -> impl Iterator<Item = &'t [u8]> {
+    shape
+        .windows(2)
+        .filter_map(|w| input.bytes.get(w.first()?.end..w.get(1)?.start))
+}
+
+/// Whether `shape` opens with a written date: `dd/mm/yyyy`, `dd.mm.yyyy`, `yyyy-mm-dd`
+/// (one separator, twice; a plausible month and day; a year from 1900 to 2099).
+fn opens_with_date(input: &Input<'_>, shape: &[DigitGroup]) -> bool {
+    let [a, b, c, ..] = shape else {
+        return false;
+    };
+    let value = |g: &DigitGroup| {
+        input
+            .bytes
+            .get(g.start..g.end)
+            .unwrap_or_default()
+            .iter()
+            .fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'))
+    };
+    let same_separator = match (
+        input.bytes.get(a.end..b.start),
+        input.bytes.get(b.end..c.start),
+    ) {
+        (Some([x]), Some([y])) => x == y && matches!(x, b'/' | b'.' | b'-'),
+        _ => false,
+    };
+    let year = |g: &DigitGroup| g.len() == 4 && (1900..=2099).contains(&value(g));
+    let day_month = |d: &DigitGroup, m: &DigitGroup| {
+        d.len() <= 2 && m.len() <= 2 && (1..=31).contains(&value(d)) && (1..=31).contains(&value(m))
+    };
+    same_separator && ((day_month(a, b) && year(c)) || (year(a) && day_month(c, b)))
+}
+
+/// Whether the two-digit groups of `shape` (from `start` to `end`) sit in a run of
+/// byte pairs (`48 8B 05 00 00 00 00`, a dump, not a number): a two-character token
+/// holding a digit, all hex, right before or right after, one space away.
+fn inside_byte_dump(input: &Input<'_>, start: usize, end: usize) -> bool {
+    let pair = |a: Option<u8>, b: Option<u8>, edge: Option<u8>| match (a, b) {
+        (Some(a), Some(b)) => {
+            a.is_ascii_hexdigit()
+                && b.is_ascii_hexdigit()
+                && (a.is_ascii_digit() || b.is_ascii_digit())
+                && !edge.is_some_and(|e| e.is_ascii_alphanumeric())
+        }
+        _ => false,
+    };
+    let before = start >= 3
+        && input.byte_before(start) == Some(b' ')
+        && pair(
+            input.byte(start - 3),
+            input.byte(start - 2),
+            start.checked_sub(3).and_then(|i| input.byte_before(i)),
+        );
+    let after = input.byte(end) == Some(b' ')
+        && pair(
+            input.byte(end + 1),
+            input.byte(end + 2),
+            input.byte(end + 3),
+        );
+    before || after
 }
 
 /// The confidence of `shape` as a phone number, or `None` if it is not phone-shaped.
@@ -303,6 +370,10 @@ fn classify(
 
     // After "(": the group must be closed right away, as in "(555) 123-4567".
     if opening == Opening::Paren && input.byte(first.end) != Some(b')') {
+        return None;
+    }
+    // `02/04/2017 12`: a date and an hour.
+    if opens_with_date(input, shape) {
         return None;
     }
 
@@ -325,7 +396,12 @@ fn classify(
                     .then_some(0.75);
             }
             if is_nanp(input, shape) {
-                return Some(0.8);
+                // `252.227-7013` (a clause number): a NANP number mixes no dots and
+                // dashes.
+                let (dots, dashes) = gaps_of(input, shape).fold((false, false), |(d, h), g| {
+                    (d || g.contains(&b'.'), h || g.contains(&b'-'))
+                });
+                return (!(dots && dashes)).then_some(0.8);
             }
             if d0 == b'0'
                 && (10..=12).contains(&digits)
@@ -333,15 +409,18 @@ fn classify(
                 && (2..=5).contains(&first.len())
                 && shape.iter().all(|g| g.len() >= 2)
             {
-                return Some(0.7);
+                let pairs = shape.iter().all(|g| g.len() == 2);
+                return (!(pairs && inside_byte_dump(input, start, last.end))).then_some(0.7);
             }
-            // IN mobile: `98765 43210`.
+            // IN mobile: `98765 43210`; with a dash (`60000-64999`, a range as often),
+            // after a phone word.
             if shape.len() == 2
                 && first.len() == 5
                 && last.len() == 5
                 && (b'6'..=b'9').contains(&d0)
             {
-                return Some(0.65);
+                let dashed = input.byte(first.end) == Some(b'-');
+                return (!dashed || input.context_before(start, 32, PHONE_WORDS)).then_some(0.65);
             }
             if opening == Opening::Digit
                 && shape.len() == 1
