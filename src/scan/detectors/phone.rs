@@ -82,6 +82,8 @@ enum Gap {
 fn gap_kind(gap: &[u8]) -> Option<Gap> {
     match gap {
         [a] if is_separator(*a) => Some(Gap::Tight),
+        // `..` is a range in code (`63337..64020`), never inside a number.
+        [b'.', b'.'] => None,
         [a, b] if is_separator(*a) && is_separator(*b) => Some(Gap::Tight),
         [b' ', b'-' | b'.' | b'/', b' '] => Some(Gap::Separated),
         [b' ', b' ', b' '] => Some(Gap::Spaces),
@@ -372,8 +374,14 @@ fn classify(
     if opening == Opening::Paren && input.byte(first.end) != Some(b')') {
         return None;
     }
-    // `02/04/2017 12`: a date and an hour.
-    if opens_with_date(input, shape) {
+    // `02/04/2017 12`: a date and an hour. `00100001 00000000`: bits.
+    let bits = shape.iter().all(|g| {
+        input
+            .bytes
+            .get(g.start..g.end)
+            .is_some_and(|d| d.iter().all(|&b| b == b'0' || b == b'1'))
+    });
+    if bits || opens_with_date(input, shape) {
         return None;
     }
 

@@ -795,10 +795,21 @@ impl SecretsDetector {
 
 /// Whether the value after a secret keyword, ending at `end`, is code that refers to a
 /// secret rather than the secret itself: a call (`password.encode_utf16()`,
-/// `get_token_v2(`), a member of what came before it (`"my-password".parse`), or a
-/// path through a variable named after a secret (`self.password`, `config.api_key`).
+/// `get_token_v2(`), a member of what came before it (`"my-password".parse`), a type
+/// (`password: *const u16`), or a path through a variable named after a secret
+/// (`self.password`, `config.api_key`).
 fn is_code_expression(input: &Input<'_>, value: &[u8], end: usize) -> bool {
-    input.byte(end) == Some(b'(') || value.first() == Some(&b'.') || names_a_secret(value, true)
+    // A type after `password:` in a declaration: a pointer (`*const u16`), a path
+    // (`windows_sys::core::PWSTR`).
+    let pointer = [&b"*const"[..], b"*mut", b"&mut", b"&'"]
+        .iter()
+        .any(|p| value.starts_with(p));
+    let path = input.bytes.get(end..end + 2) == Some(b"::");
+    input.byte(end) == Some(b'(')
+        || value.first() == Some(&b'.')
+        || pointer
+        || path
+        || names_a_secret(value, true)
 }
 
 /// Whether `value` is a name in code for a secret rather than one: an identifier or a
