@@ -777,7 +777,11 @@ impl SecretsDetector {
                 if input.byte(hit.end) == Some(b'=') {
                     continue; // `password=` is a literal, found above.
                 }
-                let symbol = value.iter().any(|b| !b.is_ascii_alphanumeric());
+                // `_` alone makes an identifier (`WS_STRING` after `password:`), not a
+                // password.
+                let symbol = value
+                    .iter()
+                    .any(|&b| !b.is_ascii_alphanumeric() && b != b'_');
                 // `and/or`, `read/write`: words, not a password.
                 let alternatives = value.iter().all(|&b| b.is_ascii_lowercase() || b == b'/');
                 if value.len() >= 6 && value.len() <= 128 && (has_digit || symbol) && !alternatives
