@@ -3,7 +3,8 @@
 
 Source code, documentation and logs are what engineers paste into prompts, and a
 finding there is a request blocked or redacted for nothing. This samples files from
-the corpora below (whatever of them this machine has), scans each with `customs scan`,
+the corpora below (whatever of them this machine has: sources, documentation,
+configuration, logs), scans each with `customs scan`,
 and prints the findings per type and per megabyte. Most findings here are false; some
 are real (authors' names and addresses in copyright notices, example keys in docs):
 `--show TYPE` prints the findings of one type with their surroundings for reading.
@@ -44,6 +45,8 @@ CORPORA = {
         "/usr/share/doc/**/NEWS*",
         "/usr/share/doc/**/*.txt",
     ],
+    # System configuration.
+    "config": ["/etc/**/*"],
     # Package manager logs.
     "logs": ["/var/log/dpkg.log", "/var/log/apt/history.log", "/var/log/alternatives.log"],
 }

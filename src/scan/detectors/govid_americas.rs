@@ -1,7 +1,8 @@
 //! GOVID.CA / BR / MX: national identifiers of the Americas outside the US.
 //!
 //! - CA_SIN (`GOVID.CA.SIN`): 9 digits, Luhn; without context only as `046 454 286`
-//!   (or with dashes), since one random nine-digit number in ten passes Luhn.
+//!   (or with dashes), since one random nine-digit number in ten passes Luhn, and then
+//!   not when each group is at most 255 (`255 250 250`: a colour, a byte triple).
 //! - BR_CPF (`GOVID.BR.CPF`): 11 digits with two mod-11 check digits, bare or written
 //!   `529.982.247-25` (dots, then a dash: the one mixed-separator shape read here).
 //! - MX_CURP (`GOVID.MX.CURP`): 18 characters, check digit.
@@ -26,6 +27,17 @@ pub(crate) struct AmericasIdDetector {
     curp: TokenRule,
 }
 
+/// Whether nine digits are not three groups of at most 255 each (the red, green and
+/// blue of a colour table, three bytes), which a SIN needs its context words to be.
+fn not_byte_triple(digits: &[u8]) -> bool {
+    !digits.chunks(3).all(|group| {
+        group
+            .iter()
+            .fold(0u32, |v, &d| v * 10 + u32::from(d.wrapping_sub(b'0')))
+            <= 255
+    })
+}
+
 impl AmericasIdDetector {
     pub(crate) fn new() -> Self {
         let cpf = class_info("GOVID.BR.CPF", "BR_CPF", Severity::High);
@@ -37,7 +49,7 @@ impl AmericasIdDetector {
                 groups: &[3, 3, 3],
                 validate: ca_sin_valid,
                 words: SIN_WORDS,
-                need: Need::ContextUnlessFormatted,
+                need: Need::ContextUnlessFormattedAnd(not_byte_triple),
                 base: 0.7,
             },
             cpf_bare: NumberRule {

@@ -627,11 +627,14 @@ pub(crate) fn word_boundary_after(text: &str, end: usize) -> bool {
 }
 
 /// When a candidate needs context words around it to count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Need {
     /// Only in its bare (unseparated) form; a value written with its usual separators
     /// counts without context.
     ContextUnlessFormatted,
+    /// As [`Need::ContextUnlessFormatted`], but a formatted value counts without
+    /// context only when its digits pass this test too.
+    ContextUnlessFormattedAnd(fn(&[u8]) -> bool),
     /// Always.
     Context,
 }
@@ -662,7 +665,7 @@ impl NumberRule {
     /// Appends this rule's candidates in `input` to `out`.
     pub fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let windows = input.digit_windows();
-        if self.need == Need::Context {
+        if matches!(self.need, Need::Context) {
             let candidates = || {
                 self.lengths
                     .clone()
@@ -708,6 +711,7 @@ impl NumberRule {
         let context = input.context(start, end, self.words);
         let ok = match self.need {
             Need::ContextUnlessFormatted => formatted || context.any(),
+            Need::ContextUnlessFormattedAnd(alone) => (formatted && alone(digits)) || context.any(),
             Need::Context => context.any(),
         };
         if ok {

@@ -851,8 +851,9 @@ fn names_a_secret(value: &[u8], joined: bool) -> bool {
     ) || segments.any(secret_word)
 }
 
-/// Whether the value of `password=` (or `pwd=`, ...) is code: a null or boolean
-/// (`password=None`), a call (`pwd=getpass()`) or a name (`pwd=pwd)`).
+/// Whether the value of `password=` (or `pwd=`, ...) is code or a placeholder: a null
+/// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), or
+/// `<keystore-password>`.
 fn password_is_code(value: &[u8]) -> bool {
     const LITERALS: &[&str] = &["none", "null", "nil", "undefined", "true", "false"];
     let bare = value.trim_ascii_end();
@@ -860,7 +861,13 @@ fn password_is_code(value: &[u8]) -> bool {
         .iter()
         .rposition(|b| !matches!(b, b')' | b',' | b':'))
         .map_or(&b""[..], |last| bare.get(..=last).unwrap_or_default());
+    // `<keystore-password>`, `[password]`: a placeholder for one.
+    let placeholder = matches!(
+        (bare.first(), bare.last()),
+        (Some(b'<'), Some(b'>')) | (Some(b'['), Some(b']')) | (Some(b'{'), Some(b'}'))
+    );
     bare.is_empty()
+        || placeholder
         || LITERALS
             .iter()
             .any(|l| bare.eq_ignore_ascii_case(l.as_bytes()))
