@@ -55,33 +55,9 @@ pub(crate) static NAME_WORDS: &[&str] = &[
     "ms ",
     "dr ",
 ];
-/// Months and weekdays, whole and abbreviated (lowercase): after a given name that is
-/// also one (`Jan`, `June`, `Sun`), they make a calendar, not a name.
-const CALENDAR_WORDS: &[&str] = &[
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "may",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+/// Weekdays, whole and abbreviated (lowercase). With [`MONTHS`], after a given name
+/// that is also one (`Jan`, `June`, `Sun`), they make a calendar, not a name.
+const WEEKDAYS: &[&str] = &[
     "mon",
     "tue",
     "tues",
@@ -650,7 +626,8 @@ impl PersonalDetector {
         // `Jan Feb Mar`, `Mon Tue`: a calendar's words, not a name.
         if following
             .split(' ')
-            .any(|w| CALENDAR_WORDS.contains(&w.to_lowercase().as_str()))
+            .map(str::to_lowercase)
+            .any(|w| MONTHS.contains(&w.as_str()) || WEEKDAYS.contains(&w.as_str()))
         {
             return;
         }
