@@ -31,11 +31,6 @@ pub(crate) static VERSION_WORDS: &[&str] = &[
     "version", "ver.", "release", "build", "section", "sections", "chapter", "clause",
 ];
 
-/// Addresses that point at no one: this host (`127.0.0.1`), any address
-/// (`0.0.0.0`) and everyone (`255.255.255.255`). Code and configuration pasted into
-/// prompts are full of them.
-const NO_ONES_ADDRESSES: &[&[u8]] = &[b"127.0.0.1", b"0.0.0.0", b"255.255.255.255"];
-
 /// Detects IP and MAC addresses.
 #[derive(Debug)]
 pub(crate) struct NetworkDetector {
@@ -173,7 +168,7 @@ impl NetworkDetector {
             if input
                 .bytes
                 .get(first.start..last.end)
-                .is_some_and(|a| NO_ONES_ADDRESSES.contains(&a) || !host_address(a))
+                .is_some_and(|a| !host_address(a))
             {
                 continue;
             }
@@ -195,9 +190,11 @@ impl NetworkDetector {
     }
 }
 
-/// Whether a dotted quad (checked well-formed) can be a host's address: not in
-/// `0.0.0.0/8` ("this network", which hostmasks such as `0.0.0.255` also read as) and
-/// not a netmask (`255.255.255.0`, `255.255.240.0`: ones, then zeros).
+/// Whether a dotted quad (checked well-formed) can be someone's address, which code
+/// and configuration pasted into prompts are full of: not this host (`127.0.0.1`),
+/// nothing in `0.0.0.0/8` ("this network": `0.0.0.0`, and hostmasks such as
+/// `0.0.0.255`), no netmask (`255.255.255.0`, `255.255.240.0`: ones, then zeros; and
+/// `255.255.255.255`, everyone).
 fn host_address(quad: &[u8]) -> bool {
     let value = quad.split(|&b| b == b'.').fold(0u32, |acc, part| {
         let octet = part.iter().fold(0u32, |o, &d| {
@@ -206,7 +203,7 @@ fn host_address(quad: &[u8]) -> bool {
         acc.wrapping_shl(8) | octet.min(255)
     });
     let netmask = value >> 24 == 255 && (!value).wrapping_add(1).is_power_of_two();
-    value >> 24 != 0 && !netmask
+    value >> 24 != 0 && !netmask && value != 0x7F00_0001
 }
 
 /// A MAC address starting at `start`: its end.
