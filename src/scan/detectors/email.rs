@@ -254,8 +254,30 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
     if labels < 2 || last.chars().count() < 2 || !last.chars().all(char::is_alphabetic) {
         return None;
     }
+    // `logo@2x.png` (an image at twice the size), `git@github.com:org/repo.git` (the
+    // SSH user of a repository host): names in code, no one's address.
+    let file = FILE_EXTENSIONS
+        .iter()
+        .any(|ext| last.eq_ignore_ascii_case(ext));
+    let ssh_remote = local == "git"
+        && after
+            .get(domain.len()..)
+            .is_some_and(|r| r.starts_with(':'));
+    if file || ssh_remote {
+        return None;
+    }
     Some((start, at + 1 + domain.len()))
 }
+
+/// File extensions that are no top-level domain: after `@` in `icon@2x.png` or
+/// `bundle@1.0.tar`, they end a file's name, not an address. (Extensions that are
+/// also a domain, `.md`, `.py`, `.rs`, `.zip`, are left out.)
+const FILE_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "bmp", "tif", "tiff", "js", "mjs",
+    "cjs", "jsx", "tsx", "css", "scss", "sass", "less", "json", "html", "htm", "xml", "yml",
+    "yaml", "toml", "txt", "tar", "gz", "tgz", "bz", "xz", "csv", "lock", "woff", "woff2", "ttf",
+    "otf", "eot", "wav", "mp3", "ogg", "pdf", "exe", "dll", "jar", "wasm",
+];
 
 #[cfg(test)]
 mod tests {
