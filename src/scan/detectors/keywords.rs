@@ -388,8 +388,17 @@ impl KeywordIndex {
             };
             let match_start = match_end - dfa.pattern_len(pattern);
             let id = pattern.as_usize();
-            if super::word_boundary_before(text, match_start)
-                && let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
+            // A keyword longer than SHORT_KEYWORD_LEN also starts a word after `_`: the
+            // words of a snake_case name (`db_password`, `customer_email`).
+            let after_underscore = |word: &str| {
+                word.len() > SHORT_KEYWORD_LEN
+                    && match_start
+                        .checked_sub(1)
+                        .and_then(|i| text.as_bytes().get(i))
+                        == Some(&b'_')
+            };
+            if let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
+                && (super::word_boundary_before(text, match_start) || after_underscore(word))
                 && (word.len() > SHORT_KEYWORD_LEN || ends_short_word(text, match_end))
             {
                 out.push(KeywordHit {

@@ -616,11 +616,25 @@ impl SecretsDetector {
             Kind::Jwt => jwt(input, s).map(|end| (&self.jwt, s, end, 0.95)),
             Kind::Url => url_credentials(input, s).map(|(a, b)| (&self.url, a, b, 0.95)),
             Kind::Password => {
-                let end = token_end(|b| {
-                    !matches!(b, b';' | b'&' | b'"' | b'\'') && !b.is_ascii_whitespace() && b != 0
-                });
-                let value = input.bytes.get(e..end).unwrap_or_default();
-                (end > e && !password_is_code(value)).then_some((&self.password, e, end, 0.9))
+                // Quoted (`password="S3cr3t!x"`): all that the quotes hold.
+                let (start, end) = match quoted_from(input, e + 1) {
+                    Some(close) => (e + 1, close),
+                    None => (
+                        e,
+                        token_end(|b| {
+                            !matches!(b, b';' | b'&' | b'"' | b'\'')
+                                && !b.is_ascii_whitespace()
+                                && b != 0
+                        }),
+                    ),
+                };
+                let value = input.bytes.get(start..end).unwrap_or_default();
+                (end > start && !password_is_code(value)).then_some((
+                    &self.password,
+                    start,
+                    end,
+                    0.9,
+                ))
             }
         }
     }
@@ -736,27 +750,31 @@ impl SecretsDetector {
                 // `password.map`, `password@host`), not followed by a value.
                 continue;
             }
-            let mut end = at;
-            while input.byte(end).is_some_and(|b| {
-                b.is_ascii_alphanumeric()
-                    || matches!(
-                        b,
-                        b'+' | b'/'
-                            | b'='
-                            | b'_'
-                            | b'-'
-                            | b'.'
-                            | b'!'
-                            | b'@'
-                            | b'#'
-                            | b'$'
-                            | b'%'
-                            | b'*'
-                    )
-            }) {
+            // A quoted value is all that its quotes hold (`"Tr0ub4dor&3"`).
+            let quoted = quoted_from(input, at);
+            let mut end = quoted.unwrap_or(at);
+            while quoted.is_none()
+                && input.byte(end).is_some_and(|b| {
+                    b.is_ascii_alphanumeric()
+                        || matches!(
+                            b,
+                            b'+' | b'/'
+                                | b'='
+                                | b'_'
+                                | b'-'
+                                | b'.'
+                                | b'!'
+                                | b'@'
+                                | b'#'
+                                | b'$'
+                                | b'%'
+                                | b'*'
+                        )
+                })
+            {
                 end += 1;
             }
-            while end > at && matches!(input.byte(end - 1), Some(b'.' | b'!')) {
+            while quoted.is_none() && end > at && matches!(input.byte(end - 1), Some(b'.' | b'!')) {
                 end -= 1;
             }
             let Some(value) = input.bytes.get(at..end) else {
@@ -795,6 +813,17 @@ impl SecretsDetector {
             }
         }
     }
+}
+
+/// The end of a quoted value starting at `at` right after its opening quote (`"` or
+/// `'`): where the same quote closes it on the same line, within 128 bytes.
+fn quoted_from(input: &Input<'_>, at: usize) -> Option<usize> {
+    let quote = input
+        .byte_before(at)
+        .filter(|q| matches!(q, b'"' | b'\''))?;
+    let rest = input.bytes.get(at..input.bytes.len().min(at + 129))?;
+    let close = rest.iter().position(|&b| b == quote || b == b'\n')?;
+    (rest.get(close) == Some(&quote)).then_some(at + close)
 }
 
 /// Whether the value after a secret keyword, ending at `end`, is code that refers to a
@@ -1532,9 +1561,24 @@ mod tests {
         let token = format!("ghs_123456_{header}.{payload}.{signature}");
         assert!(token.len() > 400);
         // The sentence's full stop stays outside; the JWT inside is not a second finding.
+        // (`TOKEN=` also makes the same span a generic secret: one span read two ways,
+        // which overlap resolution names by its better-supported reading.)
+        let text = format!("GITHUB_TOKEN={token}.");
+        let found = spans(&text);
+        let readings: Vec<&str> = found.iter().map(|(entity, _)| entity.as_str()).collect();
+        assert!(
+            found.iter().all(|(_, value)| *value == token),
+            "{readings:?}"
+        );
+        assert_eq!(readings, ["GITHUB_TOKEN", "GENERIC_SECRET"]);
+        let scanner = crate::scan::Scanner::new(Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let findings = scanner.scan(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            spans(&format!("GITHUB_TOKEN={token}.")),
-            [("GITHUB_TOKEN".to_owned(), token.as_str())]
+            findings
+                .iter()
+                .map(|f| (f.entity.as_ref(), &text[f.start..f.end]))
+                .collect::<Vec<_>>(),
+            [("GITHUB_TOKEN", token.as_str())]
         );
         assert_eq!(
             confidences(&format!("use {token}")),
