@@ -821,6 +821,10 @@ fn quoted_from(input: &Input<'_>, at: usize) -> Option<usize> {
     let quote = input
         .byte_before(at)
         .filter(|q| matches!(q, b'"' | b'\''))?;
+    // `passwd = ''`: an empty string, then something else.
+    if at.checked_sub(1).and_then(|q| input.byte_before(q)) == Some(quote) {
+        return None;
+    }
     let rest = input.bytes.get(at..input.bytes.len().min(at + 129))?;
     let close = rest.iter().position(|&b| b == quote || b == b'\n')?;
     (rest.get(close) == Some(&quote)).then_some(at + close)
