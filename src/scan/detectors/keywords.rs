@@ -360,7 +360,13 @@ impl KeywordIndex {
     /// Appends the hits in `text[start..end]`, a span between two safe points, to `out`:
     /// the leftmost-longest search restarted after every match, keeping matches that
     /// start a word (the loop `aho_corasick` runs, without its per-call setup).
-    fn scan_span(&self, text: &str, start: usize, end: usize, out: &mut Vec<KeywordHit>) {
+    pub(crate) fn scan_span(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        out: &mut Vec<KeywordHit>,
+    ) {
         let Some(dfa) = &self.dfa else {
             return;
         };

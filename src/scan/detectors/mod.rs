@@ -212,7 +212,7 @@ pub(crate) struct Input<'a> {
     tokens: OnceCell<Vec<DigitGroup>>,
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     keywords: keywords::Keywords,
-    triggers: OnceCell<Vec<KeywordHit>>,
+    triggers: OnceCell<(Vec<KeywordHit>, u64)>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
     /// they are computed, and handed back when this input is dropped.
     spare: RefCell<Option<Box<Scratch>>>,
@@ -315,7 +315,7 @@ impl Drop for Input<'_> {
         if let Some(index) = self.tokens_by_len.take() {
             spare.tokens_by_len = index.into_buffer();
         }
-        if let Some(triggers) = self.triggers.take() {
+        if let Some((triggers, _)) = self.triggers.take() {
             spare.triggers = triggers;
         }
         spare.keywords = std::mem::take(&mut self.keywords);
@@ -445,7 +445,7 @@ impl<'a> Input<'a> {
     /// names, titles and name cues, diagnosis and medication terms, secret words), and
     /// possibly others, in order. Computed on first use (see `triggers.rs`).
     pub fn trigger_hits(&self) -> &[KeywordHit] {
-        self.triggers.get_or_init(|| triggers::trigger_hits(self))
+        &self.triggers.get_or_init(|| triggers::trigger_hits(self)).0
     }
 
     /// Makes sure every keyword hit overlapping any of `ranges` is known.
@@ -467,12 +467,17 @@ impl<'a> Input<'a> {
 
     /// Whether no context question about `words` can be answered yes in this text,
     /// because none of them occurs in it; `false` when that is not known. Rules that
-    /// need context skip their `candidates` then. Known in a long text once a question
+    /// need context skip their `candidates` then. Known in a text of any length for the
+    /// lists the trigger pass tracks (`triggers::PRESENCE_LISTS`). Known in a long text once a question
     /// about `words` searched it for them; if none has, searched now when there is at
     /// least one candidate per [`ABSENCE_SEARCH_BYTES`] of text (one search of the
     /// text then costs less than checking the candidates; in prose, with few, it
     /// would cost more).
     pub fn words_absent(&self, words: &[&str], candidates: impl FnOnce() -> usize) -> bool {
+        // A list the trigger pass tracks is known at once, in texts of any length.
+        if let Some(bit) = triggers::presence_bit(words) {
+            return self.triggers.get_or_init(|| triggers::trigger_hits(self)).1 & bit == 0;
+        }
         if self.text.len() <= keywords::WHOLE_TEXT_SEARCH_FROM {
             return false;
         }

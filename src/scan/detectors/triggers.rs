@@ -24,13 +24,34 @@
 //! - **Titles and name cues** are followed, after spaces, by a capitalised word: the four
 //!   folded bytes that end where the spaces before a capital begin (or one byte later,
 //!   for cues that end with a space) are checked against the cues' last four bytes.
+//!
+//! The same term search also records which of the [`PRESENCE_LISTS`] occur at all. A
+//! keyword hit starts after a byte that is not an ASCII letter or digit (or at the
+//! text's start), and equals its word up to ASCII case; on the folded text that is
+//! ` word` with the word folded, so the search for those strings misses no hit (it may
+//! report a list present that has no hit, which only costs the list's own search).
 
 use std::sync::LazyLock;
 
 use aho_corasick::packed;
 
 use super::keywords::KeywordHit;
-use super::{Input, health, personal, secrets};
+use super::{Input, card, health, personal, secrets};
+
+/// Context lists whose presence in a text the trigger pass also records, so that a
+/// rule needing one of them skips its candidates when none of its words occurs, at no
+/// search of its own (see [`Input::words_absent`]). For lists whose words are rare in
+/// prose while their candidates are not: every four-digit year is a CVV candidate.
+pub(crate) static PRESENCE_LISTS: &[&[&str]] = &[card::CVV_WORDS];
+
+/// The bit of `words` in [`trigger_hits`]' presence mask, when the trigger pass tracks
+/// that list.
+pub(crate) fn presence_bit(words: &[&str]) -> Option<u64> {
+    PRESENCE_LISTS
+        .iter()
+        .position(|list| *list == words)
+        .map(|i| 1 << i)
+}
 
 /// A set of 32-bit keys: a hashed bit table answers "no" for most keys in one test, a
 /// sorted list settles the rest.
@@ -322,8 +343,11 @@ struct Triggers {
     /// ` term ` (and ` termis ` for secret words, ` word` for birth words) on the folded
     /// text.
     terms: TermFilter,
-    /// The length of the term inside each pattern of `terms`.
-    term_len: Vec<usize>,
+    /// The length of the term inside each pattern of `terms`; `None` for a pattern that
+    /// only marks a presence list.
+    term_len: Vec<Option<usize>>,
+    /// The [`PRESENCE_LISTS`] bits of each pattern of `terms`.
+    presence: Vec<u64>,
     /// First four folded bytes of every given name (plus a space for three letters).
     given: KeySet,
     /// Last four folded bytes of every name cue and title, after a space.
@@ -333,25 +357,43 @@ struct Triggers {
 static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     let fold_str = |w: &str| -> Vec<u8> { w.bytes().map(fold).collect() };
     let mut patterns: Vec<Vec<u8>> = Vec::new();
-    let mut term_len = Vec::new();
-    let mut add = |pattern: Vec<u8>, len: usize| {
-        if !patterns.contains(&pattern) {
+    let mut term_len: Vec<Option<usize>> = Vec::new();
+    let mut presence: Vec<u64> = Vec::new();
+    let mut add = |pattern: Vec<u8>, len: Option<usize>, bits: u64| match patterns
+        .iter()
+        .position(|p| *p == pattern)
+    {
+        Some(i) => {
+            if let Some(l) = term_len.get_mut(i) {
+                *l = l.or(len);
+            }
+            if let Some(b) = presence.get_mut(i) {
+                *b |= bits;
+            }
+        }
+        None => {
             patterns.push(pattern);
             term_len.push(len);
+            presence.push(bits);
         }
     };
     for w in health::DIAGNOSIS_TERMS
         .iter()
         .chain(health::MEDICATION_TERMS)
     {
-        add([b" ", &fold_str(w)[..], b" "].concat(), w.len());
+        add([b" ", &fold_str(w)[..], b" "].concat(), Some(w.len()), 0);
     }
     for w in secrets::SECRET_WORDS {
-        add([b" ", &fold_str(w)[..], b" "].concat(), w.len());
-        add([b" ", &fold_str(w)[..], b"is "].concat(), w.len());
+        add([b" ", &fold_str(w)[..], b" "].concat(), Some(w.len()), 0);
+        add([b" ", &fold_str(w)[..], b"is "].concat(), Some(w.len()), 0);
     }
     for w in personal::DOB_WORDS {
-        add([b" ", &fold_str(w)[..]].concat(), w.len());
+        add([b" ", &fold_str(w)[..]].concat(), Some(w.len()), 0);
+    }
+    for (i, list) in PRESENCE_LISTS.iter().enumerate() {
+        for w in *list {
+            add([b" ", &fold_str(w)[..]].concat(), None, 1 << i);
+        }
     }
     let terms = TermFilter::new(patterns);
     let given = KeySet::new(personal::GIVEN_NAMES.iter().filter_map(|w| {
@@ -366,25 +408,31 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     Triggers {
         terms,
         term_len,
+        presence,
         given,
         cues,
     }
 });
 
-/// The hits every trigger-walking detector needs (and possibly more), in text order.
-pub(crate) fn trigger_hits(input: &Input<'_>) -> Vec<KeywordHit> {
+/// The hits every trigger-walking detector needs (and possibly more), in text order,
+/// and the bits of the [`PRESENCE_LISTS`] of which some word may occur in the text (a
+/// list whose bit is clear has no hit in it).
+pub(crate) fn trigger_hits(input: &Input<'_>) -> (Vec<KeywordHit>, u64) {
     let triggers = &*TRIGGERS;
     let bytes = input.bytes;
     let folded = folded(bytes);
     // Ranges whose runs must be resolved; resolved together at the end.
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(32);
+    let mut present = 0u64;
 
     // Terms: every occurrence, overlapping ones included.
     triggers.terms.for_each(&folded, |id, start| {
-        let len = triggers.term_len.get(id).copied().unwrap_or(0);
+        present |= triggers.presence.get(id).copied().unwrap_or(0);
         // Folded position `start` is the space before the term, text position
         // `start - 1`; the term starts one byte later.
-        ranges.push((start, start + len));
+        if let Some(len) = triggers.term_len.get(id).copied().flatten() {
+            ranges.push((start, start + len));
+        }
     });
 
     // Capitals: given names at them, titles and name cues before them.
@@ -418,7 +466,7 @@ pub(crate) fn trigger_hits(input: &Input<'_>) -> Vec<KeywordHit> {
     }
 
     input.ensure_keywords_all(&mut ranges);
-    input.known_keyword_hits()
+    (input.known_keyword_hits(), present)
 }
 
 #[cfg(test)]
@@ -467,6 +515,46 @@ mod tests {
             got.sort_unstable();
             proptest::prop_assert_eq!(got, naive_occurrences(&patterns, &hay));
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_list_reported_absent_has_no_hit(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "cvv", "CVC2", "cid", "Cid", "security code", "SECURITY  code", "card",
+                    "verification", "Card Verification", "decide", "x", "_", " ", "-", "é", "2",
+                    "s", "Value", "\n", ":",
+                ]),
+                0..12,
+            )
+        ) {
+            let text = parts.concat();
+            let input = Input::new(&text);
+            let present = trigger_hits(&input).1;
+            let mut hits = Vec::new();
+            super::super::keywords::KEYWORD_INDEX.scan_span(&text, 0, text.len(), &mut hits);
+            for (i, list) in PRESENCE_LISTS.iter().enumerate() {
+                if present & (1 << i) == 0 {
+                    proptest::prop_assert!(
+                        !hits.iter().any(|h| list.contains(&h.word)),
+                        "{text:?}: a hit of list {i}, reported absent"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn presence_tracks_the_cvv_words_and_nothing_else() {
+        let bit = presence_bit(card::CVV_WORDS);
+        assert_eq!(bit, Some(1));
+        assert_eq!(presence_bit(card::EXPIRY_WORDS), None);
+        let present = |text: &str| trigger_hits(&Input::new(text)).1 & 1 != 0;
+        assert!(present("CVV: 123"));
+        assert!(present("the card_verification value"));
+        assert!(present("Security Code 123"));
+        assert!(!present("In 2023 we decided on 120 incidents."));
     }
 
     #[test]
