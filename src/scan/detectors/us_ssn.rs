@@ -117,18 +117,29 @@ fn loose(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f
     if gap(i).is_none() || i.checked_sub(1).is_some_and(|p| gap(p).is_some()) {
         return None;
     }
-    let mut digits = [0u8; 9];
+    // The chain's length first, from the offsets alone: most chains (`5.5 hours`) are
+    // not nine digits long, and need no copy.
     let mut count = 0;
     let mut last = i;
     loop {
-        let g = groups.get(last)?;
-        let to = digits.get_mut(count..count + g.len())?;
-        to.copy_from_slice(input.bytes.get(g.start..g.end)?);
-        count += g.len();
+        count += groups.get(last)?.len();
+        if count > 9 {
+            return None;
+        }
         if gap(last).is_none() {
             break;
         }
         last += 1;
+    }
+    if count != 9 {
+        return None;
+    }
+    let mut digits = [0u8; 9];
+    let mut filled = 0;
+    for g in groups.get(i..=last)? {
+        let to = digits.get_mut(filled..filled + g.len())?;
+        to.copy_from_slice(input.bytes.get(g.start..g.end)?);
+        filled += g.len();
     }
     let (first, end) = (groups.get(i)?.start, groups.get(last)?.end);
     let shape_3_2_4 = matches!(
@@ -139,8 +150,7 @@ fn loose(input: &Input<'_>, groups: &[DigitGroup], i: usize) -> Option<(usize, f
         (Some(g), Some(first)) => g.windowed_like(first),
         _ => false,
     });
-    if count != 9
-        || last == i
+    if last == i
         || (uniform && shape_3_2_4)
         || !input.word_boundary_before(first)
         || !input.word_boundary_after(end)
