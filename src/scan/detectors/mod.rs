@@ -551,11 +551,13 @@ impl<'a> Input<'a> {
 
     /// Whether the text before `start` does not continue a word: no ASCII letter, digit
     /// or underscore, and no non-ASCII letter or digit.
+    #[inline]
     pub fn word_boundary_before(&self, start: usize) -> bool {
         word_boundary_before(self.text, start)
     }
 
     /// Whether the text from `end` does not continue a word.
+    #[inline]
     pub fn word_boundary_after(&self, end: usize) -> bool {
         word_boundary_after(self.text, end)
     }
@@ -607,27 +609,45 @@ impl<'a> Input<'a> {
 
 /// Whether the text before `start` does not continue a word (see
 /// [`Input::word_boundary_before`]).
+///
+/// Inlined: detectors ask this of nearly every candidate, and an ASCII byte answers it
+/// without decoding (the rest is out of line).
+#[inline]
 pub(crate) fn word_boundary_before(text: &str, start: usize) -> bool {
     // An ASCII byte before `start` is the whole previous character: no decoding needed.
     match start.checked_sub(1).and_then(|i| text.as_bytes().get(i)) {
         None => true,
         Some(&b) if b.is_ascii() => !(b.is_ascii_alphanumeric() || b == b'_'),
-        Some(_) => match text.get(..start).and_then(|s| s.chars().next_back()) {
-            Some(c) => !is_word_char(c),
-            None => true,
-        },
+        Some(_) => non_ascii_boundary_before(text, start),
     }
 }
 
-/// Whether the text from `end` does not continue a word.
+/// [`word_boundary_before`] when a non-ASCII byte precedes `start`.
+#[cold]
+fn non_ascii_boundary_before(text: &str, start: usize) -> bool {
+    match text.get(..start).and_then(|s| s.chars().next_back()) {
+        Some(c) => !is_word_char(c),
+        None => true,
+    }
+}
+
+/// Whether the text from `end` does not continue a word (inlined as
+/// [`word_boundary_before`]).
+#[inline]
 pub(crate) fn word_boundary_after(text: &str, end: usize) -> bool {
     match text.as_bytes().get(end) {
         None => true,
         Some(&b) if b.is_ascii() => !(b.is_ascii_alphanumeric() || b == b'_'),
-        Some(_) => match text.get(end..).and_then(|s| s.chars().next()) {
-            Some(c) => !is_word_char(c),
-            None => true,
-        },
+        Some(_) => non_ascii_boundary_after(text, end),
+    }
+}
+
+/// [`word_boundary_after`] when a non-ASCII byte starts at `end`.
+#[cold]
+fn non_ascii_boundary_after(text: &str, end: usize) -> bool {
+    match text.get(end..).and_then(|s| s.chars().next()) {
+        Some(c) => !is_word_char(c),
+        None => true,
     }
 }
 
