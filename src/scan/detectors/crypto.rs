@@ -51,6 +51,11 @@ impl Detector for CryptoDetector {
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         for t in input.alnum_tokens() {
+            // Every address is 14 bytes or more (bech32, the shortest): the offsets
+            // rule out nearly every token of prose without reading the text.
+            if t.len() < 14 {
+                continue;
+            }
             let Some(token) = input.bytes.get(t.start..t.end) else {
                 continue;
             };

@@ -168,6 +168,10 @@ impl Detector for EuropeIdDetector {
 /// `AB 12 34 56 C`: the NINO as printed on letters.
 fn spaced_nino<'s>(input: &Input<'_>, info: &'s ClassInfo, out: &mut Vec<Candidate<'s>>) {
     for g in input.digit_groups() {
+        // The group is the first pair of digits, followed by a space.
+        if g.len() != 2 {
+            continue;
+        }
         let Some(start) = g.start.checked_sub(3) else {
             continue;
         };
