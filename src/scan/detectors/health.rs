@@ -239,7 +239,12 @@ impl Detector for HealthDetector {
         }
         // 1EG4-TE5-MK73
         for g in input.digit_groups() {
-            let Some(start) = g.start.checked_sub(3) else {
+            // The group ends with the fourth character, before the first dash: that
+            // character alone, or the third and fourth when the third is a digit too.
+            if g.len() > 2 {
+                continue;
+            }
+            let Some(start) = g.end.checked_sub(4) else {
                 continue;
             };
             let end = start + 13;
