@@ -392,7 +392,16 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     }
     for (i, list) in PRESENCE_LISTS.iter().enumerate() {
         for w in *list {
-            add([b" ", &fold_str(w)[..]].concat(), None, 1 << i);
+            // A word that another word of the list begins (`cvv2` after `cvv`) is found
+            // with it.
+            let folded = fold_str(w);
+            if list
+                .iter()
+                .any(|o| o.len() < w.len() && folded.starts_with(&fold_str(o)))
+            {
+                continue;
+            }
+            add([b" ", &folded[..]].concat(), None, 1 << i);
         }
     }
     let terms = TermFilter::new(patterns);
