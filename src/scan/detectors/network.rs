@@ -139,6 +139,16 @@ impl NetworkDetector {
             let Some(quad) = groups.get(i..i + 4) else {
                 break;
             };
+            // From the offsets alone first: four groups of one to three digits, each
+            // one byte after the previous (nearly no group of prose passes).
+            if let [a, b, c, d] = quad
+                && (b.start != a.end + 1
+                    || c.start != b.end + 1
+                    || d.start != c.end + 1
+                    || quad.iter().any(|g| g.len() > 3))
+            {
+                continue;
+            }
             let dotted = quad
                 .windows(2)
                 .all(|w| matches!(w, [a, b] if input.joiner(*a, *b, b".").is_some()));
