@@ -212,7 +212,7 @@ pub(crate) struct Input<'a> {
     tokens: OnceCell<Vec<DigitGroup>>,
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     keywords: keywords::Keywords,
-    triggers: OnceCell<(Vec<KeywordHit>, u64)>,
+    triggers: OnceCell<triggers::TriggerPass>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
     /// they are computed, and handed back when this input is dropped.
     spare: RefCell<Option<Box<Scratch>>>,
@@ -315,8 +315,8 @@ impl Drop for Input<'_> {
         if let Some(index) = self.tokens_by_len.take() {
             spare.tokens_by_len = index.into_buffer();
         }
-        if let Some((triggers, _)) = self.triggers.take() {
-            spare.triggers = triggers;
+        if let Some(pass) = self.triggers.take() {
+            spare.triggers = pass.hits;
         }
         spare.keywords = std::mem::take(&mut self.keywords);
         spare.give_back();
@@ -445,7 +445,17 @@ impl<'a> Input<'a> {
     /// names, titles and name cues, diagnosis and medication terms, secret words), and
     /// possibly others, in order. Computed on first use (see `triggers.rs`).
     pub fn trigger_hits(&self) -> &[KeywordHit] {
-        &self.triggers.get_or_init(|| triggers::trigger_hits(self)).0
+        &self.trigger_pass().hits
+    }
+
+    /// Where the words of `secrets::ANCHORS` start, with their indices there, in order
+    /// (computed with [`Input::trigger_hits`]).
+    pub(crate) fn trigger_anchors(&self) -> &[(usize, u8)] {
+        &self.trigger_pass().anchors
+    }
+
+    fn trigger_pass(&self) -> &triggers::TriggerPass {
+        self.triggers.get_or_init(|| triggers::trigger_hits(self))
     }
 
     /// Makes sure every keyword hit overlapping any of `ranges` is known.
@@ -476,7 +486,7 @@ impl<'a> Input<'a> {
     pub fn words_absent(&self, words: &[&str], candidates: impl FnOnce() -> usize) -> bool {
         // A list the trigger pass tracks is known at once, in texts of any length.
         if let Some(bit) = triggers::presence_bit(words) {
-            return self.triggers.get_or_init(|| triggers::trigger_hits(self)).1 & bit == 0;
+            return self.trigger_pass().present & bit == 0;
         }
         if self.text.len() <= keywords::WHOLE_TEXT_SEARCH_FROM {
             return false;

@@ -33,7 +33,14 @@
 //! - GCP_SERVICE_ACCOUNT: the whole JSON object around `"type": "service_account"`.
 //! - JWT: `eyJ` + three base64url segments whose header decodes to JSON with `alg`.
 //! - URL_CREDENTIALS: the `user:password` of `scheme://user:password@host`.
-//! - PASSWORD: the value of `password=`, `Password=`, `pwd=` in connection strings.
+//! - PASSWORD: the value of `password=`, `Password=`, `pwd=` in connection strings, and
+//!   of names ending in `_PASS` or `_PWD` (`DB_PASS=`, `SMTP_PASS: `; a value under four
+//!   bytes or `yes`/`no`/`on`/`off` is a flag there). Also, from the [`ANCHORS`] the
+//!   trigger pass finds: the password flags of command lines (`mysql -pSECRET`,
+//!   `sshpass -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`, `docker login
+//!   -p SECRET`; quoted values whole, `\`-continued lines followed), and the base64
+//!   `user:password` of an `Authorization: Basic` header. A value that refers to a
+//!   secret kept elsewhere (`$DB_PASS`, `${DB_PASS}`, `%DB_PASS%`, a mask) is none.
 //! - Other providers' tokens by prefix and body shape ([`PREFIXED`]): Groq `gsk_`,
 //!   xAI `xai-`, Perplexity `pplx-`, Hugging Face `hf_`, Replicate `r8_`, SendGrid
 //!   `SG.`, npm `npm_`, PyPI `pypi-AgEIcHlwaS5vcmc`, DigitalOcean `dop_v1_`, Shopify
@@ -76,6 +83,23 @@ enum Kind {
     Password,
 }
 
+/// Commands that take a password as a flag on their command line, as pasted from a
+/// shell history, a runbook or a CI script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// `mysql`, `mysqldump`, `mysqladmin`, `mariadb`: `-pSECRET` (attached; `-p` alone
+    /// prompts).
+    Mysql,
+    /// `sshpass -p SECRET`.
+    SshPass,
+    /// `redis-cli -a SECRET`, `--pass SECRET`.
+    Redis,
+    /// `curl -u user:SECRET`, `--user`, `--proxy-user`: the part after the colon.
+    Curl,
+    /// `docker login` / `podman login`: `-p SECRET`, `--password SECRET`.
+    RegistryLogin,
+}
+
 /// The literals searched for over the whole text, and what each opens: those whose
 /// tokens can be short or hold bytes below `+` (see [`RUN_LITERALS`]). Order matters
 /// where one literal is a prefix of another at the same position (leftmost-first).
@@ -97,7 +121,48 @@ const LITERALS: &[(&str, Kind)] = &[
     ("pwd=", Kind::Password),
     ("Pwd=", Kind::Password),
     ("passwd=", Kind::Password),
+    // Environment and configuration names that end in `_PASS` or `_PWD` (`DB_PASS=`,
+    // `SMTP_PASS: `); not `PWD=` alone, the shell's working directory.
+    ("_PASS=", Kind::Password),
+    ("_pass=", Kind::Password),
+    ("_PASS: ", Kind::Password),
+    ("_pass: ", Kind::Password),
+    ("_PWD=", Kind::Password),
 ];
+
+/// Words that open a credential on the line they start, found by the trigger pass
+/// (see `triggers.rs`) rather than by a literal search of their own: each is written
+/// in lowercase letters, digits and spaces, the way the trigger pass folds the text
+/// (`redis cli` is `redis-cli`), with a trailing space where the word must end there.
+/// Commands are matched exactly afterwards; `authorization` opens a `Basic` header.
+pub(crate) static ANCHORS: &[(&str, Anchor)] = &[
+    ("mysql ", Anchor::Command(Command::Mysql)),
+    ("mysqldump", Anchor::Command(Command::Mysql)),
+    ("mysqladmin", Anchor::Command(Command::Mysql)),
+    ("mysqlimport", Anchor::Command(Command::Mysql)),
+    ("mysqlshow", Anchor::Command(Command::Mysql)),
+    ("mariadb ", Anchor::Command(Command::Mysql)),
+    ("mariadb dump", Anchor::Command(Command::Mysql)),
+    ("mariadb admin", Anchor::Command(Command::Mysql)),
+    ("sshpass ", Anchor::Command(Command::SshPass)),
+    ("redis cli ", Anchor::Command(Command::Redis)),
+    // `curl -u`, `curl 'https://`, `curl https://`: the folded text has two spaces or
+    // an `h` after the name.
+    ("curl  ", Anchor::Command(Command::Curl)),
+    ("curl h", Anchor::Command(Command::Curl)),
+    ("docker login ", Anchor::Command(Command::RegistryLogin)),
+    ("podman login ", Anchor::Command(Command::RegistryLogin)),
+    ("authorization ", Anchor::Authorization),
+];
+
+/// What an [`ANCHORS`] word opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// A command line that may pass a password as a flag.
+    Command(Command),
+    /// An `Authorization` header that may carry `Basic` credentials.
+    Authorization,
+}
 
 /// The literals whose every token is 24 bytes or more, none below `+` (letters,
 /// digits, `_-.=+/:`): searched for, with the [`PREFIXED`] prefixes, only around runs
@@ -509,6 +574,20 @@ impl Detector for SecretsDetector {
         }
         self.run_tokens(input, out);
         self.keyword_secrets(input, out);
+        for &(at, anchor) in input.trigger_anchors() {
+            let found = match ANCHORS.get(usize::from(anchor)).map(|a| a.1) {
+                Some(Anchor::Command(command)) => {
+                    command_password(input, at, command).map(|(start, end)| (start, end, 0.9))
+                }
+                Some(Anchor::Authorization) => {
+                    basic_after(input, at).map(|(start, end)| (start, end, 0.95))
+                }
+                None => None,
+            };
+            if let Some((start, end, confidence)) = found {
+                out.extend(input.finding(&self.password, start, end, confidence));
+            }
+        }
     }
 }
 
@@ -629,12 +708,15 @@ impl SecretsDetector {
                     ),
                 };
                 let value = input.bytes.get(start..end).unwrap_or_default();
-                (end > start && !password_is_code(value)).then_some((
-                    &self.password,
-                    start,
-                    end,
-                    0.9,
-                ))
+                // A name that only ends in `_PASS` may mean a pass of something else
+                // (`PRESERVE_PASS=1`, `SECOND_PASS=on`): a flag, not a password.
+                let flag = literal.starts_with('_')
+                    && (value.trim_ascii_end().len() < 4
+                        || [&b"yes"[..], b"no", b"on", b"off"]
+                            .iter()
+                            .any(|w| value.eq_ignore_ascii_case(w)));
+                (end > start && !flag && !password_is_code(value) && !is_reference(value))
+                    .then_some((&self.password, start, end, 0.9))
             }
         }
     }
@@ -887,6 +969,219 @@ fn names_a_secret(value: &[u8], joined: bool) -> bool {
 /// Whether the value of `password=` (or `pwd=`, ...) is code or a placeholder: a null
 /// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), or
 /// `<keystore-password>`.
+/// Whether a value refers to a secret kept elsewhere instead of holding it: a shell or
+/// template variable (`$DB_PASS`, `${DB_PASS}`, `$(cat /run/secrets/db)`,
+/// `%DB_PASS%`), or a mask (`****`).
+fn is_reference(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    let variable = match value {
+        [b'$', b'{' | b'(', ..] => true,
+        [b'$', rest @ ..] => !rest.is_empty() && rest.iter().all(|&b| word(b)),
+        [b'%', inner @ .., b'%'] => !inner.is_empty() && inner.iter().all(|&b| word(b)),
+        _ => false,
+    };
+    variable || (!value.is_empty() && value.iter().all(|&b| b == b'*'))
+}
+
+/// The credentials of the `Basic` that follows the `authorization` word at `at`,
+/// after the header's punctuation (`Authorization: Basic`, `"Authorization": "Basic`).
+fn basic_after(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
+    let mut s = at + "authorization".len();
+    while s < at + 24
+        && input
+            .byte(s)
+            .is_some_and(|b| matches!(b, b'"' | b'\'' | b':' | b' ' | b'\t'))
+    {
+        s += 1;
+    }
+    let word = input.bytes.get(s..s + 6)?;
+    if !word.eq_ignore_ascii_case(b"basic ") {
+        return None;
+    }
+    basic_credentials(input, s, s + 6)
+}
+
+/// The base64 credentials after `Basic ` (at `s..e`) in an `Authorization` (or
+/// `Proxy-Authorization`) header written on its line, within the 40 bytes before it: the token's
+/// span, when it decodes to printable `user:password` with a password.
+fn basic_credentials(input: &Input<'_>, s: usize, e: usize) -> Option<(usize, usize)> {
+    let before = input.bytes.get(s.saturating_sub(40)..s)?;
+    let line = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(before, |nl| before.get(nl + 1..).unwrap_or_default());
+    if !line
+        .windows(13)
+        .any(|w| w.eq_ignore_ascii_case(b"authorization"))
+    {
+        return None;
+    }
+    let mut end = e;
+    while input
+        .byte(end)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+    {
+        end += 1;
+    }
+    let body = end;
+    while end < body + 2 && input.byte(end) == Some(b'=') {
+        end += 1;
+    }
+    let token = input.bytes.get(e..body)?;
+    if token.len() < 4 || !input.word_boundary_after(end) {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(token)
+        .ok()?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    let printable = decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    (printable && colon + 1 < decoded.len()).then_some((e, end))
+}
+
+/// The tokens of the command line from `from` on, as shells split them: runs of
+/// non-blank bytes, where a quoted part holds blanks too. Each token's span leaves
+/// its quotes out when the whole token is quoted. Ends at an unquoted line break that
+/// no `\` continues, `|`, `;` or `&`, or after 512 bytes.
+fn command_tokens(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
+    let end = bytes.len().min(from + 512);
+    let mut tokens = Vec::new();
+    let mut at = from;
+    loop {
+        // Blanks, and `\` + line break (a continued command line).
+        loop {
+            match bytes.get(at) {
+                Some(b' ' | b'\t') if at < end => at += 1,
+                Some(b'\\') if matches!(bytes.get(at + 1), Some(b'\n' | b'\r')) => {
+                    at += 2;
+                    while matches!(bytes.get(at), Some(b'\n')) {
+                        at += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        if at >= end
+            || matches!(
+                bytes.get(at),
+                None | Some(b'\n' | b'\r' | b'|' | b';' | b'&')
+            )
+        {
+            return tokens;
+        }
+        let start = at;
+        let mut quote: Option<u8> = None;
+        while let Some(&b) = bytes.get(at) {
+            if at >= end {
+                break;
+            }
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(_) if b == b'\n' => break,
+                Some(_) => {}
+                None if matches!(b, b'"' | b'\'') => quote = Some(b),
+                None if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'|' | b';' | b'&') => break,
+                None => {}
+            }
+            at += 1;
+        }
+        tokens.push(unquoted(bytes, start, at));
+    }
+}
+
+/// `start..end` without the quotes around it, when it is quoted whole.
+fn unquoted(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    match (
+        bytes.get(start),
+        end.checked_sub(1).and_then(|l| bytes.get(l)),
+    ) {
+        (Some(&a), Some(&b)) if end - start >= 2 && a == b && matches!(a, b'"' | b'\'') => {
+            (start + 1, end - 1)
+        }
+        _ => (start, end),
+    }
+}
+
+/// The password a command line passes as a flag: the command's name starts at `s`.
+fn command_password(input: &Input<'_>, s: usize, command: Command) -> Option<(usize, usize)> {
+    let bytes = input.bytes;
+    if !input.word_boundary_before(s) {
+        return None;
+    }
+    let mut name_end = s;
+    while bytes
+        .get(name_end)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    {
+        name_end += 1;
+    }
+    let name = bytes.get(s..name_end)?;
+    let named = match command {
+        Command::Mysql => matches!(
+            name,
+            b"mysql"
+                | b"mysqldump"
+                | b"mysqladmin"
+                | b"mysqlimport"
+                | b"mysqlshow"
+                | b"mariadb"
+                | b"mariadb-dump"
+                | b"mariadb-admin"
+        ),
+        Command::SshPass => name == b"sshpass",
+        Command::Redis => name == b"redis-cli",
+        Command::Curl => name == b"curl",
+        Command::RegistryLogin => matches!(name, b"docker" | b"podman"),
+    };
+    if !named {
+        return None;
+    }
+    let mut tokens = command_tokens(bytes, name_end);
+    if command == Command::RegistryLogin {
+        // `docker login ...`: the flags are the login subcommand's.
+        if tokens.first().and_then(|t| bytes.get(t.0..t.1)) != Some(b"login") {
+            return None;
+        }
+        tokens.remove(0);
+    }
+    let text = |t: &(usize, usize)| bytes.get(t.0..t.1).unwrap_or_default();
+    // The value of a flag: attached (`-pSECRET`, unquoted inside: `-p'SECRET'`) or the
+    // next token (`-p SECRET`).
+    let attached = |t: &(usize, usize), flag: &[u8]| {
+        let value = text(t).strip_prefix(flag)?;
+        (!value.is_empty()).then(|| unquoted(bytes, t.0 + flag.len(), t.1))
+    };
+    let mut found = None;
+    for (i, t) in tokens.iter().enumerate() {
+        let next = || tokens.get(i + 1).copied();
+        let separate = |flags: &[&[u8]]| flags.contains(&text(t)).then(next).flatten();
+        let value = match command {
+            Command::Mysql => attached(t, b"-p"),
+            Command::SshPass => separate(&[b"-p"]).or_else(|| attached(t, b"-p")),
+            Command::Redis => separate(&[b"-a", b"--pass"]).or_else(|| attached(t, b"-a")),
+            Command::RegistryLogin => separate(&[b"-p", b"--password"]),
+            Command::Curl => separate(&[b"-u", b"--user", b"-U", b"--proxy-user"])
+                .or_else(|| attached(t, b"-u"))
+                .and_then(|(a, b)| {
+                    // `user:password`; without a colon curl asks for the password.
+                    let colon = bytes.get(a..b)?.iter().position(|&c| c == b':')?;
+                    Some((a + colon + 1, b))
+                }),
+        };
+        if let Some((a, b)) = value
+            && let Some(v) = bytes.get(a..b)
+            && !v.is_empty()
+            && !v.starts_with(b"-")
+            && !password_is_code(v)
+            && !is_reference(v)
+        {
+            found = Some((a, b));
+            break;
+        }
+    }
+    found
+}
+
 fn password_is_code(value: &[u8]) -> bool {
     const LITERALS: &[&str] = &["none", "null", "nil", "undefined", "true", "false"];
     let bare = value.trim_ascii_end();

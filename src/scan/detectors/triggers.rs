@@ -348,6 +348,8 @@ struct Triggers {
     term_len: Vec<Option<usize>>,
     /// The [`PRESENCE_LISTS`] bits of each pattern of `terms`.
     presence: Vec<u64>,
+    /// The index in [`secrets::ANCHORS`] of each pattern of `terms` that is one.
+    anchor: Vec<Option<u8>>,
     /// First four folded bytes of every given name (plus a space for three letters).
     given: KeySet,
     /// Last four folded bytes of every name cue and title, after a space.
@@ -359,23 +361,40 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     let mut patterns: Vec<Vec<u8>> = Vec::new();
     let mut term_len: Vec<Option<usize>> = Vec::new();
     let mut presence: Vec<u64> = Vec::new();
-    let mut add = |pattern: Vec<u8>, len: Option<usize>, bits: u64| match patterns
-        .iter()
-        .position(|p| *p == pattern)
-    {
-        Some(i) => {
-            if let Some(l) = term_len.get_mut(i) {
-                *l = l.or(len);
+    let mut anchor: Vec<Option<u8>> = Vec::new();
+    let mut add_anchored =
+        |pattern: Vec<u8>, len: Option<usize>, bits: u64, id: Option<u8>| match patterns
+            .iter()
+            .position(|p| *p == pattern)
+        {
+            Some(i) => {
+                if let Some(l) = term_len.get_mut(i) {
+                    *l = l.or(len);
+                }
+                if let Some(b) = presence.get_mut(i) {
+                    *b |= bits;
+                }
+                if let Some(a) = anchor.get_mut(i) {
+                    *a = a.or(id);
+                }
             }
-            if let Some(b) = presence.get_mut(i) {
-                *b |= bits;
+            None => {
+                patterns.push(pattern);
+                term_len.push(len);
+                presence.push(bits);
+                anchor.push(id);
             }
-        }
-        None => {
-            patterns.push(pattern);
-            term_len.push(len);
-            presence.push(bits);
-        }
+        };
+    for (i, (word, _)) in secrets::ANCHORS.iter().enumerate() {
+        add_anchored(
+            [b" ", word.as_bytes()].concat(),
+            None,
+            0,
+            u8::try_from(i).ok(),
+        );
+    }
+    let mut add = |pattern: Vec<u8>, len: Option<usize>, bits: u64| {
+        add_anchored(pattern, len, bits, None);
     };
     for w in health::DIAGNOSIS_TERMS
         .iter()
@@ -418,25 +437,41 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         terms,
         term_len,
         presence,
+        anchor,
         given,
         cues,
     }
 });
 
-/// The hits every trigger-walking detector needs (and possibly more), in text order,
-/// and the bits of the [`PRESENCE_LISTS`] of which some word may occur in the text (a
-/// list whose bit is clear has no hit in it).
-pub(crate) fn trigger_hits(input: &Input<'_>) -> (Vec<KeywordHit>, u64) {
+/// What the trigger pass found in a text (see [`trigger_hits`]).
+#[derive(Debug, Default)]
+pub(crate) struct TriggerPass {
+    /// The hits every trigger-walking detector needs (and possibly more), in order.
+    pub hits: Vec<KeywordHit>,
+    /// The bits of the [`PRESENCE_LISTS`] of which some word may occur in the text (a
+    /// list whose bit is clear has no hit in it).
+    pub present: u64,
+    /// Where each occurrence of a [`secrets::ANCHORS`] word starts (a text position),
+    /// with the word's index there, in order.
+    pub anchors: Vec<(usize, u8)>,
+}
+
+/// The trigger pass over `input` (see the module documentation).
+pub(crate) fn trigger_hits(input: &Input<'_>) -> TriggerPass {
     let triggers = &*TRIGGERS;
     let bytes = input.bytes;
     let folded = folded(bytes);
     // Ranges whose runs must be resolved; resolved together at the end.
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(32);
     let mut present = 0u64;
+    let mut anchors: Vec<(usize, u8)> = Vec::new();
 
     // Terms: every occurrence, overlapping ones included.
     triggers.terms.for_each(&folded, |id, start| {
         present |= triggers.presence.get(id).copied().unwrap_or(0);
+        if let Some(anchor) = triggers.anchor.get(id).copied().flatten() {
+            anchors.push((start, anchor));
+        }
         // Folded position `start` is the space before the term, text position
         // `start - 1`; the term starts one byte later.
         if let Some(len) = triggers.term_len.get(id).copied().flatten() {
@@ -475,7 +510,12 @@ pub(crate) fn trigger_hits(input: &Input<'_>) -> (Vec<KeywordHit>, u64) {
     }
 
     input.ensure_keywords_all(&mut ranges);
-    (input.known_keyword_hits(), present)
+    anchors.sort_unstable();
+    TriggerPass {
+        hits: input.known_keyword_hits(),
+        present,
+        anchors,
+    }
 }
 
 #[cfg(test)]
@@ -540,7 +580,7 @@ mod tests {
         ) {
             let text = parts.concat();
             let input = Input::new(&text);
-            let present = trigger_hits(&input).1;
+            let present = trigger_hits(&input).present;
             let mut hits = Vec::new();
             super::super::keywords::KEYWORD_INDEX.scan_span(&text, 0, text.len(), &mut hits);
             for (i, list) in PRESENCE_LISTS.iter().enumerate() {
@@ -559,7 +599,7 @@ mod tests {
         let bit = presence_bit(card::CVV_WORDS);
         assert_eq!(bit, Some(1));
         assert_eq!(presence_bit(card::EXPIRY_WORDS), None);
-        let present = |text: &str| trigger_hits(&Input::new(text)).1 & 1 != 0;
+        let present = |text: &str| trigger_hits(&Input::new(text)).present & 1 != 0;
         assert!(present("CVV: 123"));
         assert!(present("the card_verification value"));
         assert!(present("Security Code 123"));
