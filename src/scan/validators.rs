@@ -290,6 +290,25 @@ pub fn mbi_valid(s: &[u8]) -> bool {
     s.len() == 11 && s.iter().zip(classes).all(|(&b, f)| f(b))
 }
 
+/// ORCID iD: 15 digits and an ISO 7064 11,2 check character (`0`–`9`, or `X` for 10).
+pub fn orcid_valid(s: &[u8]) -> bool {
+    let (Some((&check, body)), 16) = (s.split_last(), s.len()) else {
+        return false;
+    };
+    if !body.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let total = body
+        .iter()
+        .fold(0u32, |t, &d| (t + u32::from(d - b'0')) * 2);
+    let result = (12 - total % 11) % 11;
+    match check {
+        b'X' => result == 10,
+        b'0'..=b'9' => u32::from(check - b'0') == result,
+        _ => false,
+    }
+}
+
 /// UK NHS number: 10 digits, mod-11 with weights 10..2 (a check of 10 is never issued).
 pub fn nhs_valid(digits: &[u8]) -> bool {
     let Some(d) = digit_values::<10>(digits) else {
@@ -854,6 +873,12 @@ mod tests {
         assert!(!mbi_valid(b"1SG4TE5MK73"));
         assert!(nhs_valid(b"9434765919"));
         assert!(!nhs_valid(b"9434765918"));
+        // ORCID's published examples, one of them with the check character X.
+        assert!(orcid_valid(b"0000000218250097"));
+        assert!(orcid_valid(b"000000021694233X"));
+        assert!(!orcid_valid(b"0000000218250098"));
+        assert!(!orcid_valid(b"0000000216942330"));
+        assert!(!orcid_valid(b"000000021825009"));
         assert!(vin_valid(b"1M8GDM9AXKP042788"));
         assert!(!vin_valid(b"11111111111111111"));
         assert!(es_nif_valid(b"12345678Z"));

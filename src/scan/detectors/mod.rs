@@ -44,6 +44,7 @@ mod health;
 mod iban;
 mod keywords;
 mod network;
+mod orcid;
 mod personal;
 mod phone;
 mod secrets;
@@ -109,6 +110,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
         Box::new(govid_apac::ApacIdDetector::new()),
         Box::new(govid_americas::AmericasIdDetector::new()),
         Box::new(health::HealthDetector::new()),
+        Box::new(orcid::OrcidDetector::new()),
     ]
 }
 
@@ -121,7 +123,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
 /// Lists are told apart by address (a hit's list membership is one AND), so they are
 /// `static`s read here at run time: a `static` array of them would be evaluated at
 /// compile time, where reading a `static` may copy what it points to.
-fn keyword_lists() -> [&'static [&'static str]; 47] {
+fn keyword_lists() -> [&'static [&'static str]; 48] {
     [
         phone::PHONE_WORDS,
         us_ssn::SSN_WORDS,
@@ -167,6 +169,7 @@ fn keyword_lists() -> [&'static [&'static str]; 47] {
         personal::VIN_WORDS,
         network::IP_WORDS,
         network::VERSION_WORDS,
+        orcid::ORCID_WORDS,
         secrets::SECRET_WORDS,
         secrets::AWS_SECRET_WORDS,
         secrets::PASSWORD_WORDS,

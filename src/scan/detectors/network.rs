@@ -26,9 +26,20 @@ pub(crate) static IP_WORDS: &[&str] = &[
     "server",
     "client",
 ];
-/// Words that make a dotted quad a version.
+/// Words that make a dotted quad a version, a section number or an object identifier
+/// (`OID 2.5.29.15`, X.509's key usage), not an address.
 pub(crate) static VERSION_WORDS: &[&str] = &[
-    "version", "ver.", "release", "build", "section", "sections", "chapter", "clause",
+    "version",
+    "ver.",
+    "release",
+    "build",
+    "section",
+    "sections",
+    "chapter",
+    "clause",
+    "oid",
+    "oids",
+    "object identifier",
 ];
 
 /// Detects IP and MAC addresses.
