@@ -772,7 +772,7 @@ fn generators() -> Vec<(&'static str, Gen)> {
     ]
 }
 
-/// Provider tokens recognised by prefix and body shape. Drawn from their own seeded
+/// Provider tokens recognised by prefix and body shape, and ORCID iDs. Drawn from their own seeded
 /// stream after every other document, so that adding them left the documents of the
 /// other types (and so the side-by-side comparison with Presidio) exactly as they were.
 fn token_generators() -> Vec<(&'static str, Gen)> {
@@ -889,6 +889,25 @@ fn token_generators() -> Vec<(&'static str, Gen)> {
             (
                 "Linear key {} for the sync.",
                 format!("lin_api_{}", r.chars_of(ALNUM, 40)),
+            )
+        }),
+        ("ORCID", |r| {
+            (
+                "The corresponding author's ORCID iD is {} on the preprint.",
+                until(
+                    r,
+                    |r| {
+                        format!(
+                            "{}-000{}-{}-{}{}",
+                            r.pick(&["0000", "0009"]),
+                            r.digits(1),
+                            r.digits(4),
+                            r.digits(3),
+                            r.chars_of(b"0123456789X", 1)
+                        )
+                    },
+                    |s| v::orcid_valid(s.replace('-', "").as_bytes()),
+                ),
             )
         }),
     ]
