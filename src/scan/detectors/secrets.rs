@@ -38,7 +38,9 @@
 //!   bytes or `yes`/`no`/`on`/`off` is a flag there). Also, from the [`ANCHORS`] the
 //!   trigger pass finds: the password flags of command lines (`mysql -pSECRET`,
 //!   `sshpass -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`, `docker login
-//!   -p SECRET`; quoted values whole, `\`-continued lines followed), and the base64
+//!   -p SECRET`, `az login -p`, `sqlcmd -P`, `mongosh -p`, `ldapsearch -w`, `keytool
+//!   -storepass`, `openssl -passin pass:SECRET`, `smbclient -U user%SECRET`, `unzip -P`;
+//!   quoted values whole, `\`-continued lines followed), and the base64
 //!   `user:password` of an `Authorization: Basic` header. A value that refers to a
 //!   secret kept elsewhere (`$DB_PASS`, `${DB_PASS}`, `%DB_PASS%`, a mask) is none.
 //! - Other providers' tokens by prefix and body shape ([`PREFIXED`]): Groq `gsk_`,
@@ -96,8 +98,23 @@ pub(crate) enum Command {
     Redis,
     /// `curl -u user:SECRET`, `--user`, `--proxy-user`: the part after the colon.
     Curl,
-    /// `docker login` / `podman login`: `-p SECRET`, `--password SECRET`.
+    /// `docker login`, `podman login`, `az login`: `-p SECRET`, `--password SECRET`.
     RegistryLogin,
+    /// `sqlcmd -P SECRET` (SQL Server).
+    SqlCmd,
+    /// `mongosh`, `mongo`, `mongodump`, ...: `-p SECRET`, `--password SECRET`.
+    Mongo,
+    /// `ldapsearch`, `ldapmodify`, ...: `-w SECRET` (the bind password).
+    Ldap,
+    /// `keytool -storepass SECRET`, `-keypass`, and their `src`/`dest` forms.
+    KeyTool,
+    /// `openssl ... -passin pass:SECRET`, `-passout`, `-pass`: only the `pass:` form
+    /// holds the secret (`env:`, `file:` name where it is).
+    OpenSsl,
+    /// `smbclient -U user%SECRET`.
+    SmbClient,
+    /// `unzip -P SECRET`.
+    Unzip,
 }
 
 /// The literals searched for over the whole text, and what each opens: those whose
@@ -152,6 +169,24 @@ pub(crate) static ANCHORS: &[(&str, Anchor)] = &[
     ("curl h", Anchor::Command(Command::Curl)),
     ("docker login ", Anchor::Command(Command::RegistryLogin)),
     ("podman login ", Anchor::Command(Command::RegistryLogin)),
+    ("az login ", Anchor::Command(Command::RegistryLogin)),
+    ("sqlcmd ", Anchor::Command(Command::SqlCmd)),
+    ("mongo ", Anchor::Command(Command::Mongo)),
+    ("mongosh ", Anchor::Command(Command::Mongo)),
+    ("mongodump ", Anchor::Command(Command::Mongo)),
+    ("mongorestore ", Anchor::Command(Command::Mongo)),
+    ("mongoexport ", Anchor::Command(Command::Mongo)),
+    ("mongoimport ", Anchor::Command(Command::Mongo)),
+    ("ldapsearch ", Anchor::Command(Command::Ldap)),
+    ("ldapmodify ", Anchor::Command(Command::Ldap)),
+    ("ldapadd ", Anchor::Command(Command::Ldap)),
+    ("ldapdelete ", Anchor::Command(Command::Ldap)),
+    ("ldapwhoami ", Anchor::Command(Command::Ldap)),
+    ("ldappasswd ", Anchor::Command(Command::Ldap)),
+    ("keytool ", Anchor::Command(Command::KeyTool)),
+    ("openssl ", Anchor::Command(Command::OpenSsl)),
+    ("smbclient ", Anchor::Command(Command::SmbClient)),
+    ("unzip ", Anchor::Command(Command::Unzip)),
     ("authorization ", Anchor::Authorization),
 ];
 
@@ -575,17 +610,18 @@ impl Detector for SecretsDetector {
         self.run_tokens(input, out);
         self.keyword_secrets(input, out);
         for &(at, anchor) in input.trigger_anchors() {
-            let found = match ANCHORS.get(usize::from(anchor)).map(|a| a.1) {
+            match ANCHORS.get(usize::from(anchor)).map(|a| a.1) {
                 Some(Anchor::Command(command)) => {
-                    command_password(input, at, command).map(|(start, end)| (start, end, 0.9))
+                    for (start, end) in command_password(input, at, command) {
+                        out.extend(input.finding(&self.password, start, end, 0.9));
+                    }
                 }
                 Some(Anchor::Authorization) => {
-                    basic_after(input, at).map(|(start, end)| (start, end, 0.95))
+                    if let Some((start, end)) = basic_after(input, at) {
+                        out.extend(input.finding(&self.password, start, end, 0.95));
+                    }
                 }
-                None => None,
-            };
-            if let Some((start, end, confidence)) = found {
-                out.extend(input.finding(&self.password, start, end, confidence));
+                None => {}
             }
         }
     }
@@ -1102,8 +1138,17 @@ fn unquoted(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
     }
 }
 
-/// The password a command line passes as a flag: the command's name starts at `s`.
-fn command_password(input: &Input<'_>, s: usize, command: Command) -> Option<(usize, usize)> {
+/// The passwords a command line passes as flags (`keytool` takes two): the command's
+/// name starts at `s`.
+fn command_password(input: &Input<'_>, s: usize, command: Command) -> Vec<(usize, usize)> {
+    command_line_passwords(input, s, command).unwrap_or_default()
+}
+
+fn command_line_passwords(
+    input: &Input<'_>,
+    s: usize,
+    command: Command,
+) -> Option<Vec<(usize, usize)>> {
     let bytes = input.bytes;
     if !input.word_boundary_before(s) {
         return None;
@@ -1131,7 +1176,30 @@ fn command_password(input: &Input<'_>, s: usize, command: Command) -> Option<(us
         Command::SshPass => name == b"sshpass",
         Command::Redis => name == b"redis-cli",
         Command::Curl => name == b"curl",
-        Command::RegistryLogin => matches!(name, b"docker" | b"podman"),
+        Command::RegistryLogin => matches!(name, b"docker" | b"podman" | b"az"),
+        Command::SqlCmd => name == b"sqlcmd",
+        Command::Mongo => matches!(
+            name,
+            b"mongo"
+                | b"mongosh"
+                | b"mongodump"
+                | b"mongorestore"
+                | b"mongoexport"
+                | b"mongoimport"
+        ),
+        Command::Ldap => matches!(
+            name,
+            b"ldapsearch"
+                | b"ldapmodify"
+                | b"ldapadd"
+                | b"ldapdelete"
+                | b"ldapwhoami"
+                | b"ldappasswd"
+        ),
+        Command::KeyTool => name == b"keytool",
+        Command::OpenSsl => name == b"openssl",
+        Command::SmbClient => name == b"smbclient",
+        Command::Unzip => name == b"unzip",
     };
     if !named {
         return None;
@@ -1151,7 +1219,14 @@ fn command_password(input: &Input<'_>, s: usize, command: Command) -> Option<(us
         let value = text(t).strip_prefix(flag)?;
         (!value.is_empty()).then(|| unquoted(bytes, t.0 + flag.len(), t.1))
     };
-    let mut found = None;
+    // What follows the first `sep` in a value (`user:SECRET`, `user%SECRET`); without
+    // one, the command asks for the password.
+    let after = |value: Option<(usize, usize)>, sep: u8| {
+        let (a, b) = value?;
+        let at = bytes.get(a..b)?.iter().position(|&c| c == sep)?;
+        Some((a + at + 1, b))
+    };
+    let mut found = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         let next = || tokens.get(i + 1).copied();
         let separate = |flags: &[&[u8]]| flags.contains(&text(t)).then(next).flatten();
@@ -1159,14 +1234,30 @@ fn command_password(input: &Input<'_>, s: usize, command: Command) -> Option<(us
             Command::Mysql => attached(t, b"-p"),
             Command::SshPass => separate(&[b"-p"]).or_else(|| attached(t, b"-p")),
             Command::Redis => separate(&[b"-a", b"--pass"]).or_else(|| attached(t, b"-a")),
-            Command::RegistryLogin => separate(&[b"-p", b"--password"]),
-            Command::Curl => separate(&[b"-u", b"--user", b"-U", b"--proxy-user"])
-                .or_else(|| attached(t, b"-u"))
-                .and_then(|(a, b)| {
-                    // `user:password`; without a colon curl asks for the password.
-                    let colon = bytes.get(a..b)?.iter().position(|&c| c == b':')?;
-                    Some((a + colon + 1, b))
-                }),
+            Command::RegistryLogin | Command::Mongo => separate(&[b"-p", b"--password"]),
+            Command::SqlCmd => separate(&[b"-P"]).or_else(|| attached(t, b"-P")),
+            Command::Ldap => separate(&[b"-w"]),
+            Command::Unzip => separate(&[b"-P"]),
+            Command::KeyTool => separate(&[
+                b"-storepass",
+                b"-keypass",
+                b"-srcstorepass",
+                b"-deststorepass",
+                b"-srckeypass",
+                b"-destkeypass",
+            ]),
+            Command::OpenSsl => separate(&[b"-passin", b"-passout", b"-pass"])
+                .filter(|&(a, b)| bytes.get(a..b).is_some_and(|v| v.starts_with(b"pass:")))
+                .map(|(a, b)| (a + 5, b)),
+            Command::SmbClient => after(
+                separate(&[b"-U", b"--user"]).or_else(|| attached(t, b"-U")),
+                b'%',
+            ),
+            Command::Curl => after(
+                separate(&[b"-u", b"--user", b"-U", b"--proxy-user"])
+                    .or_else(|| attached(t, b"-u")),
+                b':',
+            ),
         };
         if let Some((a, b)) = value
             && let Some(v) = bytes.get(a..b)
@@ -1175,11 +1266,10 @@ fn command_password(input: &Input<'_>, s: usize, command: Command) -> Option<(us
             && !password_is_code(v)
             && !is_reference(v)
         {
-            found = Some((a, b));
-            break;
+            found.push((a, b));
         }
     }
-    found
+    Some(found)
 }
 
 fn password_is_code(value: &[u8]) -> bool {
