@@ -920,7 +920,21 @@ impl SecretsDetector {
                     .any(|&b| !b.is_ascii_alphanumeric() && b != b'_');
                 // `and/or`, `read/write`: words, not a password.
                 let alternatives = value.iter().all(|&b| b.is_ascii_lowercase() || b == b'/');
-                if value.len() >= 6 && value.len() <= 128 && (has_digit || symbol) && !alternatives
+                // `--password -passin ...`, `--password --user`: the next flag of a
+                // command line whose password is asked for.
+                let flag = value.first() == Some(&b'-')
+                    && value
+                        .iter()
+                        .find(|&&b| b != b'-')
+                        .is_some_and(u8::is_ascii_alphabetic)
+                    && value
+                        .iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || b == b'-');
+                if value.len() >= 6
+                    && value.len() <= 128
+                    && (has_digit || symbol)
+                    && !alternatives
+                    && !flag
                 {
                     out.extend(input.finding(&self.password, at, end, 0.8));
                 }
@@ -1590,6 +1604,39 @@ mod tests {
 
     fn values(text: &str) -> Vec<&str> {
         spans(text).into_iter().map(|(_, v)| v).collect()
+    }
+
+    proptest::proptest! {
+        /// Command lines and headers built from the pieces the parsers look at, glued
+        /// in any order: every finding is a non-empty span on char boundaries, and no
+        /// password is a flag (`-passin`, `--user`).
+        #[test]
+        fn command_line_passwords_are_well_formed(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "mysql", "curl", "sshpass", "keytool", "openssl", "smbclient", "docker",
+                    "login", "Authorization:", "Basic", "YWRtaW46cHc=", " ", "  ", "\t",
+                    "\\\n", "\n", "-p", "-pS3c", "-u", "a:b", "u%p", "-passin", "pass:",
+                    "env:X", "'", "\"", "é", "$X", "|", ";", "-storepass", "x", "--password",
+                ]),
+                0..16,
+            )
+        ) {
+            let text = parts.concat();
+            let detector = SecretsDetector::new();
+            let mut out = Vec::new();
+            detector.detect(&Input::new(&text), &mut out);
+            for f in &out {
+                let value = text.get(f.start..f.end);
+                proptest::prop_assert!(value.is_some_and(|v| !v.is_empty()), "{text:?}");
+                if &*f.info.entity == "PASSWORD" {
+                    let value = value.unwrap_or_default();
+                    let flag = value.starts_with('-')
+                        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+                    proptest::prop_assert!(!flag, "{text:?}: {value:?}");
+                }
+            }
+        }
     }
 
     #[test]
