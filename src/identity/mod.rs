@@ -9,11 +9,11 @@
 //! 2. the JOSE header is read *before* any key is chosen: `alg` must be in the
 //!    allowlist (`none` never is), `crit` extensions are refused, `jku`/`x5u`/`jwk`
 //!    headers are ignored (keys come only from configuration);
-//! 3. the key is chosen by `kid` ([`keys`]); an unknown `kid` refreshes the JWKS once,
-//!    rate-limited and single-flight ([`jwks`]); the key's type must allow `alg`, so
+//! 3. the key is chosen by `kid` (in `keys.rs`); an unknown `kid` refreshes the JWKS once,
+//!    rate-limited and single-flight (in `jwks.rs`); the key's type must allow `alg`, so
 //!    an RSA/EC/OKP key can never verify an `HS*` token;
 //! 4. signature, then `exp`/`nbf` (with leeway), `iss` and `aud`, by `jsonwebtoken`;
-//! 5. claims become a [`Principal`] ([`claims`]).
+//! 5. claims become a [`Principal`] (in `claims.rs`).
 //!
 //! Why this shape: algorithm confusion, `alg: none` and key-id games are the classic JWT
 //! failures, and each one is closed by a check that runs before the library sees the

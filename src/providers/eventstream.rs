@@ -40,26 +40,26 @@ const CRC_LEN: usize = 4;
 /// A frame with no headers and no payload.
 const MIN_FRAME_LEN: usize = PRELUDE_LEN + CRC_LEN;
 
-/// One header value. The wire type byte of each variant is given in brackets.
+/// One header value. The wire type byte of each variant is given in parentheses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
-    /// A boolean, carried in the type byte alone ([0] true, [1] false).
+    /// A boolean, carried in the type byte alone (type 0 true, type 1 false).
     Bool(bool),
-    /// A signed byte ([2]).
+    /// A signed byte (type 2).
     Byte(i8),
-    /// A 16-bit signed integer ([3]).
+    /// A 16-bit signed integer (type 3).
     Int16(i16),
-    /// A 32-bit signed integer ([4]).
+    /// A 32-bit signed integer (type 4).
     Int32(i32),
-    /// A 64-bit signed integer ([5]).
+    /// A 64-bit signed integer (type 5).
     Int64(i64),
-    /// Opaque bytes, at most 65,535 ([6]).
+    /// Opaque bytes, at most 65,535 (type 6).
     Bytes(Bytes),
-    /// UTF-8 text, at most 65,535 bytes ([7]).
+    /// UTF-8 text, at most 65,535 bytes (type 7).
     String(String),
-    /// Milliseconds since the Unix epoch ([8]).
+    /// Milliseconds since the Unix epoch (type 8).
     Timestamp(i64),
-    /// A UUID's 16 bytes ([9]).
+    /// A UUID's 16 bytes (type 9).
     Uuid([u8; 16]),
 }
 
