@@ -151,43 +151,80 @@ const LITERALS: &[(&str, Kind)] = &[
 /// (see `triggers.rs`) rather than by a literal search of their own: each is written
 /// in lowercase letters, digits and spaces, the way the trigger pass folds the text
 /// (`redis cli` is `redis-cli`), with a trailing space where the word must end there.
-/// Commands are matched exactly afterwards; `authorization` opens a `Basic` header.
-pub(crate) static ANCHORS: &[(&str, Anchor)] = &[
-    ("mysql ", Anchor::Command(Command::Mysql)),
-    ("mysqldump", Anchor::Command(Command::Mysql)),
-    ("mysqladmin", Anchor::Command(Command::Mysql)),
-    ("mysqlimport", Anchor::Command(Command::Mysql)),
-    ("mysqlshow", Anchor::Command(Command::Mysql)),
-    ("mariadb ", Anchor::Command(Command::Mysql)),
-    ("mariadb dump", Anchor::Command(Command::Mysql)),
-    ("mariadb admin", Anchor::Command(Command::Mysql)),
-    ("sshpass ", Anchor::Command(Command::SshPass)),
-    ("redis cli ", Anchor::Command(Command::Redis)),
+/// Then the command's exact name, which the text must hold there (`docker login`: the
+/// name `docker`, then the `login` subcommand); `authorization` opens a `Basic` header.
+pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
+    ("mysql ", "mysql", Anchor::Command(Command::Mysql)),
+    ("mysqldump", "mysqldump", Anchor::Command(Command::Mysql)),
+    ("mysqladmin", "mysqladmin", Anchor::Command(Command::Mysql)),
+    (
+        "mysqlimport",
+        "mysqlimport",
+        Anchor::Command(Command::Mysql),
+    ),
+    ("mysqlshow", "mysqlshow", Anchor::Command(Command::Mysql)),
+    ("mariadb ", "mariadb", Anchor::Command(Command::Mysql)),
+    (
+        "mariadb dump",
+        "mariadb-dump",
+        Anchor::Command(Command::Mysql),
+    ),
+    (
+        "mariadb admin",
+        "mariadb-admin",
+        Anchor::Command(Command::Mysql),
+    ),
+    ("sshpass ", "sshpass", Anchor::Command(Command::SshPass)),
+    ("redis cli ", "redis-cli", Anchor::Command(Command::Redis)),
     // `curl -u`, `curl 'https://`, `curl https://`: the folded text has two spaces or
     // an `h` after the name.
-    ("curl  ", Anchor::Command(Command::Curl)),
-    ("curl h", Anchor::Command(Command::Curl)),
-    ("docker login ", Anchor::Command(Command::RegistryLogin)),
-    ("podman login ", Anchor::Command(Command::RegistryLogin)),
-    ("az login ", Anchor::Command(Command::RegistryLogin)),
-    ("sqlcmd ", Anchor::Command(Command::SqlCmd)),
-    ("mongo ", Anchor::Command(Command::Mongo)),
-    ("mongosh ", Anchor::Command(Command::Mongo)),
-    ("mongodump ", Anchor::Command(Command::Mongo)),
-    ("mongorestore ", Anchor::Command(Command::Mongo)),
-    ("mongoexport ", Anchor::Command(Command::Mongo)),
-    ("mongoimport ", Anchor::Command(Command::Mongo)),
-    ("ldapsearch ", Anchor::Command(Command::Ldap)),
-    ("ldapmodify ", Anchor::Command(Command::Ldap)),
-    ("ldapadd ", Anchor::Command(Command::Ldap)),
-    ("ldapdelete ", Anchor::Command(Command::Ldap)),
-    ("ldapwhoami ", Anchor::Command(Command::Ldap)),
-    ("ldappasswd ", Anchor::Command(Command::Ldap)),
-    ("keytool ", Anchor::Command(Command::KeyTool)),
-    ("openssl ", Anchor::Command(Command::OpenSsl)),
-    ("smbclient ", Anchor::Command(Command::SmbClient)),
-    ("unzip ", Anchor::Command(Command::Unzip)),
-    ("authorization ", Anchor::Authorization),
+    ("curl  ", "curl", Anchor::Command(Command::Curl)),
+    ("curl h", "curl", Anchor::Command(Command::Curl)),
+    (
+        "docker login ",
+        "docker",
+        Anchor::Command(Command::RegistryLogin),
+    ),
+    (
+        "podman login ",
+        "podman",
+        Anchor::Command(Command::RegistryLogin),
+    ),
+    ("az login ", "az", Anchor::Command(Command::RegistryLogin)),
+    ("sqlcmd ", "sqlcmd", Anchor::Command(Command::SqlCmd)),
+    ("mongo ", "mongo", Anchor::Command(Command::Mongo)),
+    ("mongosh ", "mongosh", Anchor::Command(Command::Mongo)),
+    ("mongodump ", "mongodump", Anchor::Command(Command::Mongo)),
+    (
+        "mongorestore ",
+        "mongorestore",
+        Anchor::Command(Command::Mongo),
+    ),
+    (
+        "mongoexport ",
+        "mongoexport",
+        Anchor::Command(Command::Mongo),
+    ),
+    (
+        "mongoimport ",
+        "mongoimport",
+        Anchor::Command(Command::Mongo),
+    ),
+    ("ldapsearch ", "ldapsearch", Anchor::Command(Command::Ldap)),
+    ("ldapmodify ", "ldapmodify", Anchor::Command(Command::Ldap)),
+    ("ldapadd ", "ldapadd", Anchor::Command(Command::Ldap)),
+    ("ldapdelete ", "ldapdelete", Anchor::Command(Command::Ldap)),
+    ("ldapwhoami ", "ldapwhoami", Anchor::Command(Command::Ldap)),
+    ("ldappasswd ", "ldappasswd", Anchor::Command(Command::Ldap)),
+    ("keytool ", "keytool", Anchor::Command(Command::KeyTool)),
+    ("openssl ", "openssl", Anchor::Command(Command::OpenSsl)),
+    (
+        "smbclient ",
+        "smbclient",
+        Anchor::Command(Command::SmbClient),
+    ),
+    ("unzip ", "unzip", Anchor::Command(Command::Unzip)),
+    ("authorization ", "", Anchor::Authorization),
 ];
 
 /// What an [`ANCHORS`] word opens.
@@ -610,13 +647,16 @@ impl Detector for SecretsDetector {
         self.run_tokens(input, out);
         self.keyword_secrets(input, out);
         for &(at, anchor) in input.trigger_anchors() {
-            match ANCHORS.get(usize::from(anchor)).map(|a| a.1) {
-                Some(Anchor::Command(command)) => {
-                    for (start, end) in command_password(input, at, command) {
+            match ANCHORS
+                .get(usize::from(anchor))
+                .map(|&(_, name, a)| (name, a))
+            {
+                Some((name, Anchor::Command(command))) => {
+                    for (start, end) in command_password(input, at, name, command) {
                         out.extend(input.finding(&self.password, start, end, 0.9));
                     }
                 }
-                Some(Anchor::Authorization) => {
+                Some((_, Anchor::Authorization)) => {
                     if let Some((start, end)) = basic_after(input, at) {
                         out.extend(input.finding(&self.password, start, end, 0.95));
                     }
@@ -1152,15 +1192,21 @@ fn unquoted(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
     }
 }
 
-/// The passwords a command line passes as flags (`keytool` takes two): the command's
-/// name starts at `s`.
-fn command_password(input: &Input<'_>, s: usize, command: Command) -> Vec<(usize, usize)> {
-    command_line_passwords(input, s, command).unwrap_or_default()
+/// The passwords a command line passes as flags (`keytool` takes two), when the command
+/// `name` starts at `s`.
+fn command_password(
+    input: &Input<'_>,
+    s: usize,
+    name: &str,
+    command: Command,
+) -> Vec<(usize, usize)> {
+    command_line_passwords(input, s, name, command).unwrap_or_default()
 }
 
 fn command_line_passwords(
     input: &Input<'_>,
     s: usize,
+    expected: &str,
     command: Command,
 ) -> Option<Vec<(usize, usize)>> {
     let bytes = input.bytes;
@@ -1174,48 +1220,8 @@ fn command_line_passwords(
     {
         name_end += 1;
     }
-    let name = bytes.get(s..name_end)?;
-    let named = match command {
-        Command::Mysql => matches!(
-            name,
-            b"mysql"
-                | b"mysqldump"
-                | b"mysqladmin"
-                | b"mysqlimport"
-                | b"mysqlshow"
-                | b"mariadb"
-                | b"mariadb-dump"
-                | b"mariadb-admin"
-        ),
-        Command::SshPass => name == b"sshpass",
-        Command::Redis => name == b"redis-cli",
-        Command::Curl => name == b"curl",
-        Command::RegistryLogin => matches!(name, b"docker" | b"podman" | b"az"),
-        Command::SqlCmd => name == b"sqlcmd",
-        Command::Mongo => matches!(
-            name,
-            b"mongo"
-                | b"mongosh"
-                | b"mongodump"
-                | b"mongorestore"
-                | b"mongoexport"
-                | b"mongoimport"
-        ),
-        Command::Ldap => matches!(
-            name,
-            b"ldapsearch"
-                | b"ldapmodify"
-                | b"ldapadd"
-                | b"ldapdelete"
-                | b"ldapwhoami"
-                | b"ldappasswd"
-        ),
-        Command::KeyTool => name == b"keytool",
-        Command::OpenSsl => name == b"openssl",
-        Command::SmbClient => name == b"smbclient",
-        Command::Unzip => name == b"unzip",
-    };
-    if !named {
+    // Exactly the command (not `mysqlx`, not `MySQL` in a sentence).
+    if bytes.get(s..name_end)? != expected.as_bytes() {
         return None;
     }
     let mut tokens = command_tokens(bytes, name_end);

@@ -391,7 +391,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
                 anchor.push(id);
             }
         };
-    for (i, (word, _)) in secrets::ANCHORS.iter().enumerate() {
+    for (i, (word, _, _)) in secrets::ANCHORS.iter().enumerate() {
         add_anchored(
             [b" ", word.as_bytes()].concat(),
             None,
