@@ -176,10 +176,7 @@ pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
     ),
     ("sshpass ", "sshpass", Anchor::Command(Command::SshPass)),
     ("redis cli ", "redis-cli", Anchor::Command(Command::Redis)),
-    // `curl -u`, `curl 'https://`, `curl https://`: the folded text has two spaces or
-    // an `h` after the name.
-    ("curl  ", "curl", Anchor::Command(Command::Curl)),
-    ("curl h", "curl", Anchor::Command(Command::Curl)),
+    ("curl ", "curl", Anchor::Command(Command::Curl)),
     (
         "docker login ",
         "docker",
@@ -785,12 +782,15 @@ impl SecretsDetector {
                 };
                 let value = input.bytes.get(start..end).unwrap_or_default();
                 // A name that only ends in `_PASS` may mean a pass of something else
-                // (`PRESERVE_PASS=1`, `SECOND_PASS=on`): a flag, not a password.
+                // (`PRESERVE_PASS=1`, `SECOND_PASS=on`, `MAX_PASS=1000`,
+                // `RENDER_PASS=shadow`), and `_PWD` often a working directory
+                // (`SCRIPT_PWD=/opt/app/bin`): a password there looks like one.
                 let flag = literal.starts_with('_')
                     && (value.trim_ascii_end().len() < 4
-                        || [&b"yes"[..], b"no", b"on", b"off"]
-                            .iter()
-                            .any(|w| value.eq_ignore_ascii_case(w)));
+                        || !password_like(value)
+                        || value.iter().all(u8::is_ascii_digit)
+                        || matches!(value.first(), Some(b'/' | b'~'))
+                        || is_placeholder(value));
                 (end > start && !flag && !password_is_code(value) && !is_reference(value))
                     .then_some((&self.password, start, end, 0.9))
             }
@@ -1056,31 +1056,15 @@ fn names_a_secret(value: &[u8], joined: bool) -> bool {
     ) || segments.any(secret_word)
 }
 
-/// Whether the value of `password=` (or `pwd=`, ...) is code or a placeholder: a null
-/// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), or
-/// `<keystore-password>`.
-/// Whether a value refers to a secret kept elsewhere instead of holding it: a shell or
-/// template variable (`$DB_PASS`, `${DB_PASS}`, `$(cat /run/secrets/db)`,
-/// `%DB_PASS%`), or a mask (`****`).
-fn is_reference(value: &[u8]) -> bool {
-    let value = value.trim_ascii();
-    let variable = match value {
-        [b'$', b'{' | b'(', ..] => true,
-        [b'$', rest @ ..] => !rest.is_empty() && rest.iter().all(|&b| word(b)),
-        [b'%', inner @ .., b'%'] => !inner.is_empty() && inner.iter().all(|&b| word(b)),
-        _ => false,
-    };
-    variable || (!value.is_empty() && value.iter().all(|&b| b == b'*'))
-}
-
 /// The credentials of the `Basic` that follows the `authorization` word at `at`,
-/// after the header's punctuation (`Authorization: Basic`, `"Authorization": "Basic`).
+/// after the header's punctuation (`Authorization: Basic`, `"Authorization": "Basic`,
+/// `headers['Authorization'] = 'Basic`, `setRequestHeader("Authorization", "Basic`).
 fn basic_after(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     let mut s = at + "authorization".len();
     while s < at + 24
         && input
             .byte(s)
-            .is_some_and(|b| matches!(b, b'"' | b'\'' | b':' | b' ' | b'\t'))
+            .is_some_and(|b| matches!(b, b'"' | b'\'' | b':' | b' ' | b'\t' | b']' | b'=' | b','))
     {
         s += 1;
     }
@@ -1126,7 +1110,9 @@ fn basic_credentials(input: &Input<'_>, s: usize, e: usize) -> Option<(usize, us
         .ok()?;
     let colon = decoded.iter().position(|&b| b == b':')?;
     let printable = decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
-    (printable && colon + 1 < decoded.len()).then_some((e, end))
+    // Documentation's `user:password` (`dXNlcjpwYXNzd29yZA==`) is an example.
+    let password = decoded.get(colon + 1..).unwrap_or_default();
+    (printable && !password.is_empty() && !is_placeholder(password)).then_some((e, end))
 }
 
 /// The tokens of the command line from `from` on, as shells split them: runs of
@@ -1151,12 +1137,7 @@ fn command_tokens(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
                 _ => break,
             }
         }
-        if at >= end
-            || matches!(
-                bytes.get(at),
-                None | Some(b'\n' | b'\r' | b'|' | b';' | b'&')
-            )
-        {
+        if at >= end || bytes.get(at).is_none_or(|&b| ends_command(b)) {
             return tokens;
         }
         let start = at;
@@ -1170,13 +1151,47 @@ fn command_tokens(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
                 Some(_) if b == b'\n' => break,
                 Some(_) => {}
                 None if matches!(b, b'"' | b'\'') => quote = Some(b),
-                None if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'|' | b';' | b'&') => break,
+                // A `\` that continues the line ends the token before it.
+                None if b == b'\\' && matches!(bytes.get(at + 1), Some(b'\n' | b'\r')) => break,
+                None if matches!(b, b' ' | b'\t') || ends_command(b) => break,
                 None => {}
             }
             at += 1;
         }
-        tokens.push(unquoted(bytes, start, at));
+        // A quote opened and never closed on the line (`echo "mysql -pS3cret`, then
+        // the closing quote elsewhere) is not part of the token.
+        let (mut from, mut to) = unquoted(bytes, start, at);
+        if let Some(q) = quote
+            && let Some(open) = bytes
+                .get(from..to)
+                .and_then(|t| t.iter().rposition(|&b| b == q))
+        {
+            to = from + open;
+        }
+        while to > from && matches!(bytes.get(to - 1), Some(b'"' | b'\'')) {
+            let q = bytes.get(to - 1).copied();
+            if bytes
+                .get(from..to - 1)
+                .is_some_and(|t| t.iter().any(|&b| Some(b) == q))
+            {
+                break;
+            }
+            to -= 1;
+        }
+        if from > to {
+            from = to;
+        }
+        tokens.push((from, to));
     }
+}
+
+/// Whether an unquoted `b` ends a command (a line break, a pipe, a list, a redirection,
+/// a subshell, a Markdown code span's backtick).
+fn ends_command(b: u8) -> bool {
+    matches!(
+        b,
+        b'\n' | b'\r' | b'|' | b';' | b'&' | b'<' | b'>' | b'(' | b')' | b'`'
+    )
 }
 
 /// `start..end` without the quotes around it, when it is quoted whole.
@@ -1244,7 +1259,16 @@ fn command_line_passwords(
     let after = |value: Option<(usize, usize)>, sep: u8| {
         let (a, b) = value?;
         let at = bytes.get(a..b)?.iter().position(|&c| c == sep)?;
-        Some((a + at + 1, b))
+        // `"admin":"S3cret"`: the part after the separator, without the quotes left
+        // around it.
+        let (mut from, mut to) = (a + at + 1, b);
+        while from < to && matches!(bytes.get(from), Some(b'"' | b'\'')) {
+            from += 1;
+        }
+        while to > from && matches!(bytes.get(to - 1), Some(b'"' | b'\'')) {
+            to -= 1;
+        }
+        Some((from, to))
     };
     let mut found = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
@@ -1257,7 +1281,7 @@ fn command_line_passwords(
             Command::RegistryLogin | Command::Mongo => separate(&[b"-p", b"--password"]),
             Command::SqlCmd => separate(&[b"-P"]).or_else(|| attached(t, b"-P")),
             Command::Ldap => separate(&[b"-w"]),
-            Command::Unzip => separate(&[b"-P"]),
+            Command::Unzip => separate(&[b"-P"]).or_else(|| attached(t, b"-P")),
             Command::KeyTool => separate(&[
                 b"-storepass",
                 b"-keypass",
@@ -1281,10 +1305,11 @@ fn command_line_passwords(
         };
         if let Some((a, b)) = value
             && let Some(v) = bytes.get(a..b)
-            && !v.is_empty()
             && !v.starts_with(b"-")
+            && password_like(v)
             && !password_is_code(v)
             && !is_reference(v)
+            && !is_placeholder(v)
         {
             found.push((a, b));
         }
@@ -1292,6 +1317,72 @@ fn command_line_passwords(
     Some(found)
 }
 
+/// Whether a value refers to a secret kept elsewhere instead of holding it: a shell or
+/// template variable (`$DB_PASS`, `${DB_PASS}`, `$(cat /run/secrets/db)`, `\$DB_PASS`,
+/// `%DB_PASS%`), a command substitution (`` `cat pw` ``), or a mask (`****`, `xxxx`,
+/// `...`, `…`).
+fn is_reference(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    let value = value.strip_prefix(b"\\").unwrap_or(value);
+    let variable = match value {
+        [b'$', b'{' | b'(', ..] | [b'`', ..] => true,
+        [b'$', rest @ ..] => !rest.is_empty() && rest.iter().all(|&b| word(b)),
+        [b'%', inner @ .., b'%'] => !inner.is_empty() && inner.iter().all(|&b| word(b)),
+        _ => false,
+    };
+    let mask = !value.is_empty()
+        && (value
+            .iter()
+            .all(|&b| matches!(b, b'*' | b'.' | b'x' | b'X'))
+            || value == "…".as_bytes());
+    variable || mask
+}
+
+/// Whether a value is what documentation writes where a password goes: `yourpassword`,
+/// `<your-password>`, `YOUR_PASSWORD`, `MyPassword`, `pass`, `secret`, `changeme`.
+fn is_placeholder(value: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "pass",
+        "password",
+        "passwd",
+        "pwd",
+        "pw",
+        "secret",
+        "mypassword",
+        "mypass",
+        "changeme",
+        "token",
+        "passphrase",
+    ];
+    let lower: Vec<u8> = value
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    lower.windows(4).any(|w| w == b"your")
+        || WORDS.iter().any(|w| lower == w.as_bytes())
+        || (lower.ends_with(b"password")
+            && value
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || b" _-".contains(b)))
+}
+
+/// Whether a command-line value looks like a password rather than a word of the sentence
+/// the command is mentioned in (`Use sshpass -p to pass it`): a digit, a symbol, or
+/// both cases.
+fn password_like(value: &[u8]) -> bool {
+    let digit = value.iter().any(u8::is_ascii_digit);
+    let symbol = value
+        .iter()
+        .any(|&b| !b.is_ascii_alphanumeric() && b != b'-' && b != b'_');
+    let upper = value.iter().any(u8::is_ascii_uppercase);
+    let lower = value.iter().any(u8::is_ascii_lowercase);
+    !value.is_empty() && (digit || symbol || (upper && lower))
+}
+
+/// Whether the value of `password=` (or `pwd=`, ...) is code or a placeholder: a null
+/// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), or
+/// `<keystore-password>`.
 fn password_is_code(value: &[u8]) -> bool {
     const LITERALS: &[&str] = &["none", "null", "nil", "undefined", "true", "false"];
     let bare = value.trim_ascii_end();
