@@ -47,9 +47,12 @@ impl Detector for OrcidDetector {
                 continue;
             };
             let block = candidate.get(..4).unwrap_or_default();
+            // The check character `X`, also written in lowercase.
+            let x = candidate.last() == Some(&b'x');
             if !(block == b"0000" || block == b"0009")
                 || !(shape(candidate, b"9999-9999-9999-9999")
-                    || shape(candidate, b"9999-9999-9999-999X"))
+                    || shape(candidate, b"9999-9999-9999-999X")
+                    || (x && shape(candidate, b"9999-9999-9999-999?")))
                 || !input.word_boundary_before(g.start)
                 || !input.word_boundary_after(end)
                 // Part of a longer dashed number (`1-0000-0002-1825-0097-3`).
@@ -63,7 +66,11 @@ impl Detector for OrcidDetector {
             {
                 continue;
             }
-            let compact: Vec<u8> = candidate.iter().copied().filter(|&b| b != b'-').collect();
+            let compact: Vec<u8> = candidate
+                .iter()
+                .filter(|&&b| b != b'-')
+                .map(u8::to_ascii_uppercase)
+                .collect();
             if !orcid_valid(&compact) {
                 continue;
             }

@@ -39,7 +39,8 @@
 //!   trigger pass finds: the password flags of command lines (`mysql -pSECRET`,
 //!   `sshpass -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`, `docker login
 //!   -p SECRET`, `az login -p`, `sqlcmd -P`, `mongosh -p`, `ldapsearch -w`, `keytool
-//!   -storepass`, `openssl -passin pass:SECRET`, `smbclient -U user%SECRET`, `unzip -P`;
+//!   -storepass`, `openssl -passin pass:SECRET` or `-k`, `smbclient -U user%SECRET`,
+//!   `unzip -P`;
 //!   quoted values whole, `\`-continued lines followed), and the base64
 //!   `user:password` of an `Authorization: Basic` header. A value that refers to a
 //!   secret kept elsewhere (`$DB_PASS`, `${DB_PASS}`, `%DB_PASS%`, a mask) is none.
@@ -1292,9 +1293,13 @@ fn command_line_passwords(
             ]),
             Command::OpenSsl => separate(&[b"-passin", b"-passout", b"-pass"])
                 .filter(|&(a, b)| bytes.get(a..b).is_some_and(|v| v.starts_with(b"pass:")))
-                .map(|(a, b)| (a + 5, b)),
+                .map(|(a, b)| (a + 5, b))
+                // `openssl enc -k SECRET`: the old form of `-pass pass:SECRET`.
+                .or_else(|| separate(&[b"-k"])),
             Command::SmbClient => after(
-                separate(&[b"-U", b"--user"]).or_else(|| attached(t, b"-U")),
+                separate(&[b"-U", b"--user"])
+                    .or_else(|| attached(t, b"-U"))
+                    .or_else(|| attached(t, b"--user=")),
                 b'%',
             ),
             Command::Curl => after(
