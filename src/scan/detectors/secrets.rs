@@ -40,7 +40,7 @@
 //!   `sshpass -p SECRET`, `redis-cli -a SECRET`, `curl -u user:SECRET`, `docker login
 //!   -p SECRET`, `az login -p`, `sqlcmd -P`, `mongosh -p`, `ldapsearch -w`, `keytool
 //!   -storepass`, `openssl -passin pass:SECRET` or `-k`, `smbclient -U user%SECRET`,
-//!   `unzip -P`;
+//!   `unzip -P`, `sqlplus user/SECRET@db`;
 //!   quoted values whole, `\`-continued lines followed), and the base64
 //!   `user:password` of an `Authorization: Basic` header. A value that refers to a
 //!   secret kept elsewhere (`$DB_PASS`, `${DB_PASS}`, `%DB_PASS%`, a mask) is none.
@@ -116,6 +116,9 @@ pub(crate) enum Command {
     SmbClient,
     /// `unzip -P SECRET`.
     Unzip,
+    /// `sqlplus user/SECRET@db` (Oracle), also `expdp`, `impdp`, `sqlldr`: the part
+    /// between `/` and `@` (or the end) of the first argument that is not a flag.
+    Oracle,
 }
 
 /// The literals searched for over the whole text, and what each opens: those whose
@@ -222,6 +225,10 @@ pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
         Anchor::Command(Command::SmbClient),
     ),
     ("unzip ", "unzip", Anchor::Command(Command::Unzip)),
+    ("sqlplus ", "sqlplus", Anchor::Command(Command::Oracle)),
+    ("expdp ", "expdp", Anchor::Command(Command::Oracle)),
+    ("impdp ", "impdp", Anchor::Command(Command::Oracle)),
+    ("sqlldr ", "sqlldr", Anchor::Command(Command::Oracle)),
     ("authorization ", "", Anchor::Authorization),
 ];
 
@@ -1302,6 +1309,19 @@ fn command_line_passwords(
                     .or_else(|| attached(t, b"--user=")),
                 b'%',
             ),
+            // The logon `user/SECRET@db`: the first argument that is not a flag.
+            Command::Oracle => tokens
+                .iter()
+                .position(|t| !text(t).starts_with(b"-"))
+                .filter(|&first| first == i)
+                .and_then(|_| after(Some(*t), b'/'))
+                .and_then(|(a, b)| {
+                    let v = bytes.get(a..b)?;
+                    // `user/SECRET@db`, or `user/SECRET` alone; `/@db` (a wallet) and
+                    // `/ as sysdba` hold none.
+                    let end = v.iter().position(|&c| c == b'@').map_or(b, |at| a + at);
+                    Some((a, end))
+                }),
             Command::Curl => after(
                 separate(&[b"-u", b"--user", b"-U", b"--proxy-user"])
                     .or_else(|| attached(t, b"-u")),
@@ -1720,6 +1740,7 @@ mod tests {
                     "login", "Authorization:", "Basic", "YWRtaW46cHc=", " ", "  ", "\t",
                     "\\\n", "\n", "-p", "-pS3c", "-u", "a:b", "u%p", "-passin", "pass:",
                     "env:X", "'", "\"", "é", "$X", "|", ";", "-storepass", "x", "--password",
+                    "sqlplus", "u/p@d", "/", "@", "`", "<",
                 ]),
                 0..16,
             )
