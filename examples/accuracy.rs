@@ -772,7 +772,8 @@ fn generators() -> Vec<(&'static str, Gen)> {
     ]
 }
 
-/// Provider tokens recognised by prefix and body shape, and ORCID iDs. Drawn from their own seeded
+/// Provider tokens recognised by prefix and body shape, ORCID iDs and command-line
+/// passwords. Drawn from their own seeded
 /// stream after every other document, so that adding them left the documents of the
 /// other types (and so the side-by-side comparison with Presidio) exactly as they were.
 fn token_generators() -> Vec<(&'static str, Gen)> {
@@ -908,6 +909,22 @@ fn token_generators() -> Vec<(&'static str, Gen)> {
                     },
                     |s| v::orcid_valid(s.replace('-', "").as_bytes()),
                 ),
+            )
+        }),
+        // Passwords on the command lines engineers paste from runbooks.
+        ("PASSWORD", |r| {
+            (
+                r.pick(&[
+                    "Restore it with mysql -u root -p{} shop < dump.sql first.",
+                    "The cron job runs curl -u svc-export:{} https://api.example.com/v1/export nightly.",
+                    "Then sshpass -p '{}' ssh deploy@app-host restarts the service.",
+                    "They ran sqlcmd -S db01 -U sa -P {} -Q \"select 1\" to check it.",
+                    "The bind uses ldapsearch -x -D cn=admin,dc=corp -w {} -b dc=corp.",
+                    "Keys were imported with keytool -importkeystore -srcstorepass {} -srckeystore a.p12.",
+                    "Log in with docker login -u ci-bot -p {} registry.example.com before pushing.",
+                    "Oracle: sqlplus app/{}@orcl @migrate.sql finished at noon.",
+                ]),
+                format!("{}{}{}", r.chars_of(ALNUM, 9), r.digits(2), r.pick(&["!", "#", "%", "*"])),
             )
         }),
     ]
