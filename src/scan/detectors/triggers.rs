@@ -33,7 +33,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::packed;
+use crate::scan::masks::masks64;
 
 use super::keywords::KeywordHit;
 use super::{Input, card, health, personal, secrets};
@@ -94,146 +94,121 @@ impl KeySet {
 /// Every occurrence of a set of patterns in a folded text, overlapping ones included,
 /// without a pass of an automaton over every byte.
 ///
-/// An occurrence of a pattern of 7 bytes or more starting at `s` contains 4-byte blocks
-/// starting at multiples of 4: at pattern offsets `o`, `o + 4`, ... where `o` is
-/// `(4 - s % 4) % 4`. So the filter reads only those blocks, one in four positions, and
-/// tests each against a hashed set holding, for every pattern and each of the four
-/// alignments, one of the pattern's blocks at that alignment: the rarest in English
-/// (`fail` rather than `art ` in ` heart failure `), so that ordinary prose rarely asks
-/// for the whole pattern to be compared. Each occurrence is found at exactly one block.
+/// Every pattern the trigger pass searches for is a space followed by a letter or digit
+/// (` term `, ` word`): on the folded text, an occurrence starts one byte before a *word
+/// start* (a byte that is not a space, after one that is). Prose has a word start
+/// every five or six bytes, fewer than the positions any other probe would visit. So
+/// the filter finds the word starts with SIMD masks of 64 bytes at a time, and tests
+/// the four folded bytes at each against a hashed set holding, for every pattern, its
+/// four bytes after the space. A pattern with only three bytes after the space (` dob`)
+/// is entered once for each byte the folded text can hold after them. Only a start
+/// whose four bytes pass the set is compared with the patterns entered under them.
 ///
-/// Patterns of 4 to 6 bytes (two- to four-letter words with their spaces) go to a SIMD
-/// literal search (Teddy, from `aho_corasick::packed`) for all but their first byte (a
-/// space, which would make every space a candidate), checked afterwards; restarting one
-/// byte after each match start finds overlapping matches too. Shorter patterns, if any,
-/// get a `memchr::memmem` search each.
+/// Patterns of another form (none today: shorter ones, or ones that do not start with
+/// a space then a letter or digit) get a `memchr::memmem` search each.
 #[derive(Debug)]
 struct TermFilter {
     patterns: Vec<Vec<u8>>,
-    /// The hashed set of `blocks`' keys (a fixed size, so that probes need no bounds
+    /// The hashed set of `keyed`'s keys (a fixed size, so that probes need no bounds
     /// check).
-    block_set: Box<[u64; TermFilter::SET_BITS / 64]>,
-    /// (block, pattern, offset) for each pattern of 7 bytes or more and alignment,
-    /// sorted.
-    blocks: Vec<(u32, usize, usize)>,
-    /// Where each distinct block's entries are in `blocks`: (block, first, end) in an
+    key_set: Box<[u64; TermFilter::SET_BITS / 64]>,
+    /// (key, pattern) for each pattern found from word starts and each key it is
+    /// entered under, sorted.
+    keyed: Vec<(u32, usize)>,
+    /// Where each distinct key's entries are in `keyed`: (key, first, end) in an
     /// open-addressing table (a power of two long, at most a quarter full; `end == 0`
-    /// is an empty slot). A probe that passes `block_set` costs one or two loads here
-    /// instead of a binary search over `blocks`.
-    block_index: Vec<(u32, u32, u32)>,
-    /// Patterns of 4 to 6 bytes without their first byte, and their indices.
-    medium: Option<packed::Searcher>,
-    medium_ids: Vec<usize>,
-    /// A search for each shorter pattern, with the pattern's index.
-    short: Vec<(memchr::memmem::Finder<'static>, usize)>,
+    /// is an empty slot). A probe that passes `key_set` costs one or two loads here
+    /// instead of a binary search over `keyed`.
+    key_index: Vec<(u32, u32, u32)>,
+    /// A search for each pattern of another form, with the pattern's index.
+    other: Vec<(memchr::memmem::Finder<'static>, usize)>,
 }
 
 impl TermFilter {
     const SET_BITS: usize = 1 << 16;
 
+    /// Every byte the folded text holds.
+    const FOLDED_BYTES: &[u8] = b" abcdefghijklmnopqrstuvwxyz0123456789";
+
     fn new(patterns: Vec<Vec<u8>>) -> Self {
-        let mut blocks = Vec::new();
-        let mut medium = Vec::new();
-        let mut medium_ids = Vec::new();
-        let mut short = Vec::new();
+        let mut keyed = Vec::new();
+        let mut other = Vec::new();
         for (id, p) in patterns.iter().enumerate() {
-            if p.len() < 4 {
-                short.push((memchr::memmem::Finder::new(p).into_owned(), id));
-                continue;
-            }
-            if p.len() < 7 {
-                medium.push(p.get(1..).unwrap_or_default().to_vec());
-                medium_ids.push(id);
-                continue;
-            }
-            for first in 0..4 {
-                let rarest = (first..p.len().saturating_sub(3))
-                    .step_by(4)
-                    .filter_map(|offset| Some((key(p.get(offset..)?)?, offset)))
-                    .min_by_key(|&(block, _)| commonness(block));
-                if let Some((block, offset)) = rarest {
-                    blocks.push((block, id, offset));
+            match p.as_slice() {
+                [b' ', second, after @ ..] if *second != b' ' && after.len() >= 2 => {
+                    let body = p.get(1..).unwrap_or_default();
+                    if let Some(k) = key(body) {
+                        keyed.push((k, id));
+                    } else {
+                        for &next in Self::FOLDED_BYTES {
+                            if let Some(k) = key(&[body, &[next]].concat()) {
+                                keyed.push((k, id));
+                            }
+                        }
+                    }
                 }
+                _ => other.push((memchr::memmem::Finder::new(p).into_owned(), id)),
             }
         }
-        blocks.sort_unstable();
-        let mut block_index = vec![(0u32, 0u32, 0u32); (blocks.len() * 4).next_power_of_two()];
+        keyed.sort_unstable();
+        keyed.dedup();
+        let mut key_index = vec![(0u32, 0u32, 0u32); (keyed.len() * 4).next_power_of_two()];
         let mut first = 0;
-        while let Some(&(block, _, _)) = blocks.get(first) {
+        while let Some(&(k, _)) = keyed.get(first) {
             let end = first
-                + blocks
+                + keyed
                     .get(first..)
-                    .map_or(0, |rest| rest.iter().take_while(|b| b.0 == block).count());
-            let mut at = Self::index_slot(block, block_index.len());
-            while block_index.get(at).is_some_and(|e| e.2 != 0) {
-                at = (at + 1) % block_index.len();
+                    .map_or(0, |rest| rest.iter().take_while(|e| e.0 == k).count());
+            let mut at = Self::index_slot(k, key_index.len());
+            while key_index.get(at).is_some_and(|e| e.2 != 0) {
+                at = (at + 1) % key_index.len();
             }
             if let (Some(entry), Ok(from), Ok(to)) = (
-                block_index.get_mut(at),
+                key_index.get_mut(at),
                 u32::try_from(first),
                 u32::try_from(end),
             ) {
-                *entry = (block, from, to);
+                *entry = (k, from, to);
             }
             first = end;
         }
-        let mut block_set = Box::new([0u64; Self::SET_BITS / 64]);
-        for &(block, _, _) in &blocks {
-            let slot = Self::slot(block);
-            if let Some(w) = block_set.get_mut(slot / 64) {
+        let mut key_set = Box::new([0u64; Self::SET_BITS / 64]);
+        for &(k, _) in &keyed {
+            let slot = Self::slot(k);
+            if let Some(w) = key_set.get_mut(slot / 64) {
                 *w |= 1 << (slot % 64);
-            }
-        }
-        // Without Teddy (a CPU without the SIMD it needs), the medium patterns join the
-        // short ones.
-        let teddy = (!medium.is_empty())
-            .then(|| {
-                packed::Config::new()
-                    .match_kind(packed::MatchKind::LeftmostFirst)
-                    .builder()
-                    .extend(&medium)
-                    .build()
-            })
-            .flatten();
-        if teddy.is_none() {
-            for &id in &medium_ids {
-                if let Some(p) = patterns.get(id) {
-                    short.push((memchr::memmem::Finder::new(p).into_owned(), id));
-                }
             }
         }
         TermFilter {
             patterns,
-            block_set,
-            blocks,
-            block_index,
-            medium: teddy,
-            medium_ids,
-            short,
+            key_set,
+            keyed,
+            key_index,
+            other,
         }
     }
 
-    fn slot(block: u32) -> usize {
+    fn slot(key: u32) -> usize {
         // The top 16 bits: always below SET_BITS.
-        (block.wrapping_mul(0x9E37_79B1) >> 16) as usize % Self::SET_BITS
+        (key.wrapping_mul(0x9E37_79B1) >> 16) as usize % Self::SET_BITS
     }
 
-    /// The home slot of `block` in a `block_index` of `len` slots (a power of two).
-    fn index_slot(block: u32, len: usize) -> usize {
-        (block.wrapping_mul(0x85EB_CA6B) >> 16) as usize & (len - 1)
+    /// The home slot of `key` in a `key_index` of `len` slots (a power of two).
+    fn index_slot(key: u32, len: usize) -> usize {
+        (key.wrapping_mul(0x85EB_CA6B) >> 16) as usize & (len - 1)
     }
 
-    /// The entries of `blocks` for `block`.
-    fn entries(&self, block: u32) -> &[(u32, usize, usize)] {
-        let len = self.block_index.len();
-        let mut at = Self::index_slot(block, len);
-        while let Some(&(b, first, end)) = self.block_index.get(at) {
+    /// The patterns entered under `key`.
+    fn entries(&self, key: u32) -> &[(u32, usize)] {
+        let len = self.key_index.len();
+        let mut at = Self::index_slot(key, len);
+        while let Some(&(k, first, end)) = self.key_index.get(at) {
             if end == 0 {
                 break;
             }
-            if b == block {
+            if k == key {
                 return self
-                    .blocks
+                    .keyed
                     .get(first as usize..end as usize)
                     .unwrap_or_default();
             }
@@ -242,51 +217,53 @@ impl TermFilter {
         &[]
     }
 
-    /// Calls `each(pattern, start)` for every occurrence in `hay`, in no particular order.
+    /// Calls `each(pattern, start)` for every occurrence in `hay` (a folded text: only
+    /// spaces, ASCII lowercase letters and digits), in no particular order.
     fn for_each(&self, hay: &[u8], mut each: impl FnMut(usize, usize)) {
-        let (quads, _) = hay.as_chunks::<4>();
-        let set: &[u64; Self::SET_BITS / 64] = &self.block_set;
-        for (k, quad) in quads.iter().enumerate() {
-            let block = u32::from_le_bytes(*quad);
-            let slot = Self::slot(block);
+        let set: &[u64; Self::SET_BITS / 64] = &self.key_set;
+        let mut probe = |start: usize| {
+            let Some(k) = hay.get(start..).and_then(key) else {
+                return;
+            };
+            let slot = Self::slot(k);
             if set
                 .get(slot / 64)
                 .is_none_or(|w| w & (1 << (slot % 64)) == 0)
             {
-                continue;
+                return;
             }
-            for &(_, id, offset) in self.entries(block) {
-                let Some(start) = (4 * k).checked_sub(offset) else {
-                    continue;
-                };
-                let Some(pattern) = self.patterns.get(id) else {
-                    continue;
-                };
-                // The first four bytes first, inline: most blocks that pass the set
-                // belong to another word (`ting` of `meeting`), and a call to compare
-                // the whole pattern would cost more than this test.
-                if hay.get(start..start + 4).and_then(key) != key(pattern) {
-                    continue;
-                }
-                if hay.get(start..start + pattern.len()) == Some(&pattern[..]) {
-                    each(id, start);
-                }
-            }
-        }
-        if let Some(teddy) = &self.medium {
-            let mut at = 0;
-            while let Some(m) = teddy.find_in(hay, aho_corasick::Span::from(at..hay.len())) {
-                let id = self.medium_ids.get(m.pattern().as_usize()).copied();
-                let first = id.and_then(|id| self.patterns.get(id)?.first());
-                if let (Some(id), Some(start)) = (id, m.start().checked_sub(1))
-                    && hay.get(start) == first
+            for &(_, id) in self.entries(k) {
+                if let Some(pattern) = self.patterns.get(id)
+                    && hay.get(start - 1..start - 1 + pattern.len()) == Some(&pattern[..])
                 {
-                    each(id, start);
+                    each(id, start - 1);
                 }
-                at = m.start() + 1;
+            }
+        };
+        let (blocks, rest) = hay.as_chunks::<64>();
+        // The last partial block, padded with spaces (no word starts there).
+        let mut tail = [b' '; 64];
+        if let Some(t) = tail.get_mut(..rest.len()) {
+            t.copy_from_slice(rest);
+        }
+        let all = blocks.iter().chain((!rest.is_empty()).then_some(&tail));
+        // Whether the byte before the block is not a space (the first byte of a folded
+        // text is one).
+        let mut carry = 0u64;
+        for (k, block) in all.enumerate() {
+            let [word] = masks64(block, |b| [b.range(b'0', b'z').bits()]);
+            let mut starts = word & !((word << 1) | carry);
+            carry = word >> 63;
+            while starts != 0 {
+                let start = 64 * k + starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                // A start at 0 has no space before it in `hay`: no occurrence.
+                if start > 0 {
+                    probe(start);
+                }
             }
         }
-        for (finder, id) in &self.short {
+        for (finder, id) in &self.other {
             // Restarting one byte after each match also finds overlapping ones.
             let mut at = 0;
             while let Some(found) = hay.get(at..).and_then(|rest| finder.find(rest)) {
@@ -295,22 +272,6 @@ impl TermFilter {
             }
         }
     }
-}
-
-/// How common a 4-byte block of folded text is in English, roughly: the sum of its
-/// bytes' frequency ranks (space and `e` most common, `z` least).
-fn commonness(block: u32) -> u32 {
-    const BY_FREQUENCY: &[u8] = b" etaoinshrdlcumwfgypbvkjxqz";
-    block
-        .to_le_bytes()
-        .iter()
-        .map(|b| {
-            BY_FREQUENCY
-                .iter()
-                .position(|f| f == b)
-                .map_or(0, |rank| (BY_FREQUENCY.len() - rank) as u32)
-        })
-        .sum()
 }
 
 /// A byte of the folded text: ASCII letters and digits in lowercase, anything else a space.
@@ -555,10 +516,10 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn the_term_filter_finds_every_occurrence(text in "[ abcdehiortvs]{0,80}") {
+        fn the_term_filter_finds_every_occurrence(text in "[ abcdehiortvs1_.BD]{0,80}") {
             let patterns: Vec<Vec<u8>> = [
                 " hiv ", " abc ", " tokenis ", " token ", " diabetes ", " sts ", " a b c d ",
-                " dob", " aaa", " born", " d o b",
+                " dob", " aaa", " born", " d o b", " d1", " ab", "tv", "s  t", "  b", "1 ",
             ]
                 .iter()
                 .map(|p| p.as_bytes().to_vec())
