@@ -179,6 +179,15 @@ fn keyword_lists() -> [&'static [&'static str]; 48] {
 /// The longest gap between two digit groups of a loosely written number, in bytes
 /// (see [`Input::loose_link`]).
 pub(crate) const MAX_LOOSE_GAP: usize = 3;
+
+/// The widest gap between two digit groups of one chain in
+/// [`Input::long_chain_groups`], in bytes: at least the widest gap any rule using it
+/// joins groups across.
+pub(crate) const NEAR_GAP: usize = 3;
+
+/// The fewest digits of a chain in [`Input::long_chain_groups`]: at most the fewest
+/// digits of any finding of a rule using it.
+pub(crate) const LONG_CHAIN_DIGITS: usize = 9;
 /// See [`Input::words_absent`].
 const ABSENCE_SEARCH_BYTES: usize = 64;
 
@@ -214,6 +223,7 @@ pub(crate) struct Input<'a> {
     digit_windows: OnceCell<DigitWindows>,
     tokens: OnceCell<Vec<DigitGroup>>,
     tokens_by_len: OnceCell<shapes::LengthIndex>,
+    long_chains: OnceCell<Vec<u32>>,
     keywords: keywords::Keywords,
     triggers: OnceCell<triggers::TriggerPass>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
@@ -250,6 +260,7 @@ struct Scratch {
     windows: DigitWindows,
     tokens: Vec<DigitGroup>,
     tokens_by_len: Vec<usize>,
+    long_chains: Vec<u32>,
     keywords: keywords::Keywords,
     triggers: Vec<KeywordHit>,
 }
@@ -286,6 +297,7 @@ impl Scratch {
             + self.windows.capacity_bytes()
             + self.tokens.capacity() * size_of::<DigitGroup>()
             + self.tokens_by_len.capacity() * size_of::<usize>()
+            + self.long_chains.capacity() * size_of::<u32>()
             + self.keywords.capacity_bytes()
             + self.triggers.capacity() * size_of::<KeywordHit>();
         if bytes > SCRATCH_KEPT_BYTES {
@@ -318,6 +330,9 @@ impl Drop for Input<'_> {
         if let Some(index) = self.tokens_by_len.take() {
             spare.tokens_by_len = index.into_buffer();
         }
+        if let Some(long_chains) = self.long_chains.take() {
+            spare.long_chains = long_chains;
+        }
         if let Some(pass) = self.triggers.take() {
             spare.triggers = pass.hits;
         }
@@ -338,6 +353,7 @@ impl<'a> Input<'a> {
             digit_windows: OnceCell::new(),
             tokens: OnceCell::new(),
             tokens_by_len: OnceCell::new(),
+            long_chains: OnceCell::new(),
             keywords,
             triggers: OnceCell::new(),
             spare: RefCell::new(Some(spare)),
@@ -361,6 +377,37 @@ impl<'a> Input<'a> {
     /// All maximal ASCII digit runs, in order.
     pub fn digit_groups(&self) -> &[DigitGroup] {
         &self.digits_and_capitals().0
+    }
+
+    /// The indices of the digit groups from which the groups that follow, each at most
+    /// [`NEAR_GAP`] bytes after the previous one, hold [`LONG_CHAIN_DIGITS`] digits or
+    /// more, in order. A rule whose every finding is made of that many digits from
+    /// groups so joined (phone numbers, SSNs) starts only at these: in prose, where
+    /// numbers stand alone (`2023`, `41,000`, `5.5`), there are next to none.
+    pub fn long_chain_groups(&self) -> impl Iterator<Item = usize> + '_ {
+        let starts = self.long_chains.get_or_init(|| {
+            let groups = self.digit_groups();
+            let mut starts = self.spare(|s| &mut s.long_chains);
+            starts.clear();
+            // From the last group back: the digits of the chain from each group on.
+            let mut digits = 0usize;
+            let mut next_start = usize::MAX;
+            for (i, g) in groups.iter().enumerate().rev() {
+                if next_start - g.end > NEAR_GAP {
+                    digits = 0;
+                }
+                digits += g.len();
+                next_start = g.start;
+                if digits >= LONG_CHAIN_DIGITS
+                    && let Ok(i) = u32::try_from(i)
+                {
+                    starts.push(i);
+                }
+            }
+            starts.reverse();
+            starts
+        });
+        starts.iter().map(|&i| i as usize)
     }
 
     /// Digit groups, capitals and unbroken blocks: found together, in one pass.
@@ -836,6 +883,38 @@ pub(crate) fn class_info(class: &str, entity: &str, severity: Severity) -> Class
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn long_chain_groups_are_the_groups_starting_long_near_chains(
+            text in "[0-9 a.(+-]{0,60}",
+        ) {
+            let input = Input::new(&text);
+            let groups = input.digit_groups();
+            let naive: Vec<usize> = (0..groups.len())
+                .filter(|&i| {
+                    let mut digits = 0;
+                    for (n, g) in groups.iter().enumerate().skip(i) {
+                        if n > i && g.start - groups[n - 1].end > NEAR_GAP {
+                            break;
+                        }
+                        digits += g.len();
+                    }
+                    digits >= LONG_CHAIN_DIGITS
+                })
+                .collect();
+            let got: Vec<usize> = input.long_chain_groups().collect();
+            proptest::prop_assert_eq!(got, naive);
+        }
+    }
+
+    #[test]
+    fn long_chains_skip_the_numbers_of_prose() {
+        let input = Input::new("In 2023 we had 41,000 tickets; call 415 555 2671 or 5.5 h");
+        let starts: Vec<usize> = input.long_chain_groups().collect();
+        // `415`, `555` and `2671` are one chain of ten digits; only `415` starts nine.
+        assert_eq!(starts, vec![3]);
+    }
 
     #[test]
     fn digit_groups_are_maximal_runs() {

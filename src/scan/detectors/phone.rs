@@ -58,6 +58,7 @@ pub(crate) static PHONE_WORDS: &[&str] = &[
 const MAX_DIGITS: usize = 17;
 /// The fewest digits of any phone shape [`classify`] accepts.
 const MIN_DIGITS: usize = 9;
+const _: () = assert!(MIN_DIGITS >= super::LONG_CHAIN_DIGITS && MAX_GAP <= super::NEAR_GAP);
 const MAX_GROUPS: usize = 7;
 /// How much lower a loosely joined number is reported than the same number written
 /// tightly.
@@ -122,7 +123,12 @@ impl Detector for PhoneDetector {
         let groups = input.digit_groups();
         let mut chain: Vec<DigitGroup> = Vec::with_capacity(MAX_GROUPS);
         let mut gaps: Vec<Gap> = Vec::with_capacity(MAX_GROUPS);
-        for (i, first) in groups.iter().enumerate() {
+        // Every phone shape holds MIN_DIGITS digits or more, from groups at most
+        // MAX_GAP bytes apart: only the groups that start such a chain are looked at.
+        for i in input.long_chain_groups() {
+            let Some(first) = groups.get(i) else {
+                continue;
+            };
             // A short group that no separator joins to the next one is no phone. A gap
             // of MAX_GAP bytes joins loosely only from a space (known from the pass
             // that found the groups, without reading the text here).
