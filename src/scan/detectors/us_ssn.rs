@@ -42,9 +42,8 @@ impl Detector for UsSsnDetector {
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         // Every form is nine digits from groups at most MAX_LOOSE_GAP bytes apart.
-        const _: () = assert!(
-            9 >= super::LONG_CHAIN_DIGITS && super::MAX_LOOSE_GAP <= super::NEAR_GAP
-        );
+        const _: () =
+            assert!(9 >= super::LONG_CHAIN_DIGITS && super::MAX_LOOSE_GAP <= super::NEAR_GAP);
         for i in input.long_chain_groups() {
             let Some(area) = groups.get(i) else {
                 continue;
