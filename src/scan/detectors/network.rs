@@ -13,7 +13,7 @@
 
 use std::net::Ipv6Addr;
 
-use super::{Candidate, Detector, Input, class_info};
+use super::{Candidate, Detector, DigitGroup, Input, class_info};
 use crate::scan::{ClassInfo, Severity};
 
 /// Context words for IP addresses.
@@ -93,6 +93,9 @@ impl Detector for NetworkDetector {
         let mut next_dot = 0;
         let mut resume = 0;
         for g in input.digit_groups() {
+            if !in_cisco_block(bytes, *g) {
+                continue;
+            }
             let lo = g.start.saturating_sub(9).max(next_dot);
             let hi = (g.end + 4).min(bytes.len());
             if lo >= hi {
@@ -227,6 +230,25 @@ fn host_address(quad: &[u8]) -> bool {
     value >> 24 != 0 && !netmask && value != 0x7F00_0001
 }
 
+/// Whether digit group `g` can lie in a Cisco-style MAC: the hex run around it is four
+/// bytes long with a dot right before or after it. Every block of such a MAC is that
+/// (the first ends at a dot, the last starts after one, a word boundary on the outer
+/// sides), so any group inside one passes; the lone numbers of prose (`2023 `, `41,`,
+/// `5.5`) fail after reading a few bytes.
+fn in_cisco_block(bytes: &[u8], g: DigitGroup) -> bool {
+    let hex = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_hexdigit);
+    let (mut start, mut end) = (g.start, g.end);
+    while end - start <= 4 && start > 0 && hex(start - 1) {
+        start -= 1;
+    }
+    while end - start <= 4 && hex(end) {
+        end += 1;
+    }
+    end - start == 4
+        && (bytes.get(end) == Some(&b'.')
+            || start.checked_sub(1).and_then(|i| bytes.get(i)) == Some(&b'.'))
+}
+
 /// A MAC address starting at `start`: its end.
 fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
     let c = input.bytes.get(start..start + 17)?;
@@ -304,6 +326,29 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
+        #[test]
+        fn every_cisco_mac_is_found(
+            blocks in proptest::collection::vec("[0-9a-fA-F]{4}", 3),
+            digit in 0usize..12,
+            before in "[ (,:]{0,2}",
+            after in "[ ),;]{0,2}",
+        ) {
+            // At least one digit, anywhere in the address.
+            let mut mac = blocks.join(".").into_bytes();
+            let at = digit + digit / 4;
+            mac[at] = b'0' + (digit % 10) as u8;
+            let mac = String::from_utf8(mac).unwrap_or_default();
+            let text = format!("{before}{mac}{after}");
+            let detector = NetworkDetector::new();
+            let input = Input::new(&text);
+            let mut out = Vec::new();
+            detector.detect(&input, &mut out);
+            proptest::prop_assert!(
+                out.iter().any(|c| c.start == before.len() && c.end == before.len() + 14),
+                "{text:?}"
+            );
+        }
+
         #[test]
         fn dots_are_found_word_at_a_time(window in proptest::collection::vec(
             proptest::sample::select(b"..-/ 09aZ\x00\xae\xff".to_vec()), 0..40)) {
