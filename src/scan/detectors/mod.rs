@@ -180,6 +180,10 @@ fn keyword_lists() -> [&'static [&'static str]; 48] {
 /// (see [`Input::loose_link`]).
 pub(crate) const MAX_LOOSE_GAP: usize = 3;
 
+/// The fewest bytes of an [`Input::alnum_tokens`] token: the shortest identifier any
+/// rule asks for (ZIP-like and licence numbers of five characters).
+pub(crate) const MIN_TOKEN_LEN: usize = 5;
+
 /// The widest gap between two digit groups of one chain in
 /// [`Input::long_chain_groups`], in bytes: at least the widest gap any rule using it
 /// joins groups across.
@@ -450,8 +454,10 @@ impl<'a> Input<'a> {
         self.keywords.lowercase(self.text)
     }
 
-    /// Maximal runs of ASCII letters and digits that contain at least one digit, in
-    /// order: the candidates of letter-and-digit identifiers.
+    /// Maximal runs of ASCII letters and digits that contain at least one digit and are
+    /// [`MIN_TOKEN_LEN`] bytes long or more, in order: the candidates of
+    /// letter-and-digit identifiers. (The lone short numbers of prose, `2023`, `12`,
+    /// are none.)
     pub fn alnum_tokens(&self) -> &[DigitGroup] {
         self.tokens.get_or_init(|| {
             let groups = self.digit_groups();
@@ -475,14 +481,18 @@ impl<'a> Input<'a> {
                 while self.bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
                     end += 1;
                 }
-                tokens.push(DigitGroup { start, end });
+                if end - start >= MIN_TOKEN_LEN {
+                    tokens.push(DigitGroup { start, end });
+                }
             }
             tokens
         })
     }
 
-    /// The [`Input::alnum_tokens`] of exactly `len` bytes, in order.
+    /// The [`Input::alnum_tokens`] of exactly `len` bytes, in order (`len` at least
+    /// [`MIN_TOKEN_LEN`]).
     pub fn tokens_of_len(&self, len: usize) -> impl Iterator<Item = &DigitGroup> {
+        debug_assert!(len >= MIN_TOKEN_LEN, "tokens of {len} bytes are not listed");
         let tokens = self.alnum_tokens();
         let by_len = self.tokens_by_len.get_or_init(|| {
             let buffer = self.spare(|s| &mut s.tokens_by_len);
