@@ -217,29 +217,28 @@ impl TermFilter {
         &[]
     }
 
+    /// Calls `each` for every pattern entered under `four` that occurs in `hay` one byte
+    /// before the word start `start`.
+    #[cold]
+    #[inline(never)]
+    fn compare_at(&self, hay: &[u8], start: usize, four: u32, each: &mut impl FnMut(usize, usize)) {
+        // A start at 0 has no space before it in `hay`: no occurrence.
+        let Some(at) = start.checked_sub(1) else {
+            return;
+        };
+        for &(_, id) in self.entries(four) {
+            if let Some(pattern) = self.patterns.get(id)
+                && hay.get(at..at + pattern.len()) == Some(&pattern[..])
+            {
+                each(id, at);
+            }
+        }
+    }
+
     /// Calls `each(pattern, start)` for every occurrence in `hay` (a folded text: only
     /// spaces, ASCII lowercase letters and digits), in no particular order.
     fn for_each(&self, hay: &[u8], mut each: impl FnMut(usize, usize)) {
         let set: &[u64; Self::SET_BITS / 64] = &self.key_set;
-        let mut probe = |start: usize| {
-            let Some(k) = hay.get(start..).and_then(key) else {
-                return;
-            };
-            let slot = Self::slot(k);
-            if set
-                .get(slot / 64)
-                .is_none_or(|w| w & (1 << (slot % 64)) == 0)
-            {
-                return;
-            }
-            for &(_, id) in self.entries(k) {
-                if let Some(pattern) = self.patterns.get(id)
-                    && hay.get(start - 1..start - 1 + pattern.len()) == Some(&pattern[..])
-                {
-                    each(id, start - 1);
-                }
-            }
-        };
         let (blocks, rest) = hay.as_chunks::<64>();
         // The last partial block, padded with spaces (no word starts there).
         let mut tail = [b' '; 64];
@@ -250,16 +249,39 @@ impl TermFilter {
         // Whether the byte before the block is not a space (the first byte of a folded
         // text is one).
         let mut carry = 0u64;
+        // The block and the three bytes after it: the four bytes at every word start of
+        // the block are read from here without a bounds check.
+        let mut ext = [b' '; 67];
         for (k, block) in all.enumerate() {
             let [word] = masks64(block, |b| [b.range(b'0', b'z').bits()]);
             let mut starts = word & !((word << 1) | carry);
             carry = word >> 63;
+            if starts == 0 {
+                continue;
+            }
+            if let Some(head) = ext.first_chunk_mut::<64>() {
+                *head = *block;
+            }
+            let next = hay.get(64 * k + 64..).unwrap_or_default();
+            for (e, n) in ext
+                .iter_mut()
+                .skip(64)
+                .zip(next.iter().chain([b' '; 3].iter()))
+            {
+                *e = *n;
+            }
             while starts != 0 {
-                let start = 64 * k + starts.trailing_zeros() as usize;
+                let i = starts.trailing_zeros() as usize & 63;
                 starts &= starts - 1;
-                // A start at 0 has no space before it in `hay`: no occurrence.
-                if start > 0 {
-                    probe(start);
+                let Some(four) = ext.get(i..i + 4).and_then(key) else {
+                    continue;
+                };
+                let slot = Self::slot(four);
+                if set
+                    .get(slot / 64)
+                    .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+                {
+                    self.compare_at(hay, 64 * k + i, four, &mut each);
                 }
             }
         }
