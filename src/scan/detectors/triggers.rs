@@ -262,13 +262,19 @@ impl TermFilter {
             if let Some(head) = ext.first_chunk_mut::<64>() {
                 *head = *block;
             }
-            let next = hay.get(64 * k + 64..).unwrap_or_default();
-            for (e, n) in ext
-                .iter_mut()
-                .skip(64)
-                .zip(next.iter().chain([b' '; 3].iter()))
-            {
-                *e = *n;
+            if let Some(after) = ext.last_chunk_mut::<3>() {
+                *after = match hay.get(64 * k + 64..).and_then(<[u8]>::first_chunk::<3>) {
+                    Some(next) => *next,
+                    // Near the end: what is left, then spaces.
+                    None => {
+                        let mut next = [b' '; 3];
+                        let left = hay.get(64 * k + 64..).unwrap_or_default();
+                        for (n, &b) in next.iter_mut().zip(left) {
+                            *n = b;
+                        }
+                        next
+                    }
+                };
             }
             while starts != 0 {
                 let i = starts.trailing_zeros() as usize & 63;
@@ -538,7 +544,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn the_term_filter_finds_every_occurrence(text in "[ abcdehiortvs1_.BD]{0,80}") {
+        fn the_term_filter_finds_every_occurrence(text in "[ abcdehiortvs1_.BD]{0,200}") {
             let patterns: Vec<Vec<u8>> = [
                 " hiv ", " abc ", " tokenis ", " token ", " diabetes ", " sts ", " a b c d ",
                 " dob", " aaa", " born", " d o b", " d1", " ab", "tv", "s  t", "  b", "1 ",
@@ -547,11 +553,30 @@ mod tests {
                 .map(|p| p.as_bytes().to_vec())
                 .collect();
             let filter = TermFilter::new(patterns.clone());
-            let hay = folded(text.as_bytes());
+            // The folded text as the trigger pass makes it, and without its padding.
+            let padded = folded(text.as_bytes());
+            for hay in [&padded[..], padded.get(..padded.len() - 4).unwrap_or_default()] {
+                let mut got = Vec::new();
+                filter.for_each(hay, |id, start| got.push((id, start)));
+                got.sort_unstable();
+                proptest::prop_assert_eq!(got, naive_occurrences(&patterns, hay));
+            }
+        }
+    }
+
+    #[test]
+    fn a_word_read_across_the_last_block_is_found() {
+        // The word starts three bytes before the end of the first block and ends one or
+        // two bytes after it, where the text ends (no padding).
+        let filter = TermFilter::new(vec![b" born".to_vec(), b" dob".to_vec()]);
+        for (hay, expected) in [
+            ([&[b' '; 61][..], b"born"].concat(), vec![(0, 60)]),
+            ([&[b' '; 62][..], b"born"].concat(), vec![(0, 61)]),
+            ([&[b' '; 62][..], b"dob"].concat(), vec![(1, 61)]),
+        ] {
             let mut got = Vec::new();
             filter.for_each(&hay, |id, start| got.push((id, start)));
-            got.sort_unstable();
-            proptest::prop_assert_eq!(got, naive_occurrences(&patterns, &hay));
+            assert_eq!(got, expected, "{}", hay.len());
         }
     }
 
