@@ -267,6 +267,7 @@ struct Scratch {
     long_chains: Vec<u32>,
     keywords: keywords::Keywords,
     triggers: Vec<KeywordHit>,
+    folded: Vec<u8>,
 }
 
 /// The most bytes of [`Scratch`] kept per thread: a text that needed more gives its
@@ -303,7 +304,8 @@ impl Scratch {
             + self.tokens_by_len.capacity() * size_of::<usize>()
             + self.long_chains.capacity() * size_of::<u32>()
             + self.keywords.capacity_bytes()
-            + self.triggers.capacity() * size_of::<KeywordHit>();
+            + self.triggers.capacity() * size_of::<KeywordHit>()
+            + self.folded.capacity();
         if bytes > SCRATCH_KEPT_BYTES {
             return;
         }
@@ -339,6 +341,7 @@ impl Drop for Input<'_> {
         }
         if let Some(pass) = self.triggers.take() {
             spare.triggers = pass.hits;
+            spare.folded = pass.folded;
         }
         spare.keywords = std::mem::take(&mut self.keywords);
         spare.give_back();
@@ -449,11 +452,6 @@ impl<'a> Input<'a> {
         &self.digits_and_capitals().2
     }
 
-    /// The text with ASCII letters lowercased (same length, same offsets).
-    pub fn lowercase(&self) -> &[u8] {
-        self.keywords.lowercase(self.text)
-    }
-
     /// Maximal runs of ASCII letters and digits that contain at least one digit and are
     /// [`MIN_TOKEN_LEN`] bytes long or more, in order: the candidates of
     /// letter-and-digit identifiers. (The lone short numbers of prose, `2023`, `12`,
@@ -515,7 +513,18 @@ impl<'a> Input<'a> {
     }
 
     fn trigger_pass(&self) -> &triggers::TriggerPass {
-        self.triggers.get_or_init(|| triggers::trigger_hits(self))
+        self.triggers
+            .get_or_init(|| triggers::trigger_hits(self, self.spare(|s| &mut s.folded)))
+    }
+
+    /// The text folded byte for byte (same length, same offsets): ASCII letters in
+    /// lowercase, ASCII digits, and a space for every other byte (see
+    /// `triggers::fold_byte`). Made by the trigger pass.
+    pub fn folded(&self) -> &[u8] {
+        self.trigger_pass()
+            .folded
+            .get(1..1 + self.bytes.len())
+            .unwrap_or_default()
     }
 
     /// Makes sure every keyword hit overlapping any of `ranges` is known.

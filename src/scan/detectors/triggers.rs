@@ -318,8 +318,15 @@ fn fold(b: u8) -> u8 {
 
 /// The folded text of `bytes` with one space before and four after, so that folded
 /// position `i + 1` is text position `i` and every key read below stays in range.
+#[cfg(test)]
 fn folded(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + 5);
+    folded_into(bytes, Vec::new())
+}
+
+/// [`folded`], on the allocation of `out` (its bytes are dropped).
+fn folded_into(bytes: &[u8], mut out: Vec<u8>) -> Vec<u8> {
+    out.clear();
+    out.reserve(bytes.len() + 5);
     out.push(b' ');
     out.extend(bytes.iter().map(|&b| fold(b)));
     out.extend_from_slice(b"    ");
@@ -449,13 +456,22 @@ pub(crate) struct TriggerPass {
     /// Where each occurrence of a [`secrets::ANCHORS`] word starts (a text position),
     /// with the word's index there, in order.
     pub anchors: Vec<(usize, u8)>,
+    /// The folded text (see [`folded`]): one space, the text's bytes folded, four
+    /// spaces.
+    pub folded: Vec<u8>,
+}
+
+/// ASCII letters lowercased, ASCII digits kept, every other byte a space: how the
+/// trigger pass reads a text, and how terms are matched against [`Input::folded`].
+pub(crate) fn fold_byte(b: u8) -> u8 {
+    fold(b)
 }
 
 /// The trigger pass over `input` (see the module documentation).
-pub(crate) fn trigger_hits(input: &Input<'_>) -> TriggerPass {
+pub(crate) fn trigger_hits(input: &Input<'_>, folded_buffer: Vec<u8>) -> TriggerPass {
     let triggers = &*TRIGGERS;
     let bytes = input.bytes;
-    let folded = folded(bytes);
+    let folded = folded_into(bytes, folded_buffer);
     // Ranges whose runs must be resolved; resolved together at the end.
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(32);
     let mut present = 0u64;
@@ -510,6 +526,7 @@ pub(crate) fn trigger_hits(input: &Input<'_>) -> TriggerPass {
         hits: input.known_keyword_hits(),
         present,
         anchors,
+        folded,
     }
 }
 
@@ -594,7 +611,7 @@ mod tests {
         ) {
             let text = parts.concat();
             let input = Input::new(&text);
-            let present = trigger_hits(&input).present;
+            let present = trigger_hits(&input, Vec::new()).present;
             let mut hits = Vec::new();
             super::super::keywords::KEYWORD_INDEX.scan_span(&text, 0, text.len(), &mut hits);
             for (i, list) in PRESENCE_LISTS.iter().enumerate() {
@@ -613,7 +630,7 @@ mod tests {
         let bit = presence_bit(card::CVV_WORDS);
         assert_eq!(bit, Some(1));
         assert_eq!(presence_bit(card::EXPIRY_WORDS), None);
-        let present = |text: &str| trigger_hits(&Input::new(text)).present & 1 != 0;
+        let present = |text: &str| trigger_hits(&Input::new(text), Vec::new()).present & 1 != 0;
         assert!(present("CVV: 123"));
         assert!(present("the card_verification value"));
         assert!(present("Security Code 123"));
