@@ -517,6 +517,11 @@ impl<'a> Input<'a> {
             .get_or_init(|| triggers::trigger_hits(self, self.spare(|s| &mut s.folded)))
     }
 
+    /// Where every word `at` starts, in order (computed with [`Input::trigger_hits`]).
+    pub(crate) fn at_words(&self) -> &[usize] {
+        &self.trigger_pass().at_words
+    }
+
     /// The text folded byte for byte (same length, same offsets): ASCII letters in
     /// lowercase, ASCII digits, and a space for every other byte (see
     /// `triggers::fold_byte`). Made by the trigger pass.

@@ -356,6 +356,9 @@ struct Triggers {
     given: KeySet,
     /// Last four folded bytes of every name cue and title, after a space.
     cues: KeySet,
+    /// The pattern ` at `: the word of the `[at]`, `(at)`, `{at}` markers of spelled-out
+    /// e-mail addresses.
+    at_word: Option<usize>,
 }
 
 static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
@@ -425,6 +428,12 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
             add([b" ", &folded[..]].concat(), None, 1 << i);
         }
     }
+    // Not a term: every ` at ` is reported (see `TriggerPass::at_words`).
+    let at_word = patterns.len();
+    patterns.push(b" at ".to_vec());
+    term_len.push(None);
+    presence.push(0);
+    anchor.push(None);
     let terms = TermFilter::new(patterns);
     let given = KeySet::new(personal::GIVEN_NAMES.iter().filter_map(|w| {
         let mut f = fold_str(w);
@@ -442,6 +451,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         anchor,
         given,
         cues,
+        at_word: Some(at_word),
     }
 });
 
@@ -459,6 +469,9 @@ pub(crate) struct TriggerPass {
     /// The folded text (see [`folded`]): one space, the text's bytes folded, four
     /// spaces.
     pub folded: Vec<u8>,
+    /// Where every word `at` starts (a text position, in order): between brackets, it
+    /// marks a spelled-out e-mail address (`jane[at]example.com`).
+    pub at_words: Vec<usize>,
 }
 
 /// ASCII letters lowercased, ASCII digits kept, every other byte a space: how the
@@ -476,9 +489,15 @@ pub(crate) fn trigger_hits(input: &Input<'_>, folded_buffer: Vec<u8>) -> Trigger
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(32);
     let mut present = 0u64;
     let mut anchors: Vec<(usize, u8)> = Vec::new();
+    let mut at_words: Vec<usize> = Vec::new();
 
     // Terms: every occurrence, overlapping ones included.
     triggers.terms.for_each(&folded, |id, start| {
+        if triggers.at_word == Some(id) {
+            // Folded `start` is the byte before the word, text position `start - 1`.
+            at_words.push(start);
+            return;
+        }
         present |= triggers.presence.get(id).copied().unwrap_or(0);
         if let Some(anchor) = triggers.anchor.get(id).copied().flatten() {
             anchors.push((start, anchor));
@@ -522,11 +541,13 @@ pub(crate) fn trigger_hits(input: &Input<'_>, folded_buffer: Vec<u8>) -> Trigger
 
     input.ensure_keywords_all(&mut ranges);
     anchors.sort_unstable();
+    at_words.sort_unstable();
     TriggerPass {
         hits: input.known_keyword_hits(),
         present,
         anchors,
         folded,
+        at_words,
     }
 }
 
