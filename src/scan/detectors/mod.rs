@@ -228,6 +228,7 @@ pub(crate) struct Input<'a> {
     tokens: OnceCell<Vec<DigitGroup>>,
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     long_chains: OnceCell<Vec<u32>>,
+    colons_and_dashes: OnceCell<Vec<usize>>,
     keywords: keywords::Keywords,
     triggers: OnceCell<triggers::TriggerPass>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
@@ -361,6 +362,7 @@ impl<'a> Input<'a> {
             tokens: OnceCell::new(),
             tokens_by_len: OnceCell::new(),
             long_chains: OnceCell::new(),
+            colons_and_dashes: OnceCell::new(),
             keywords,
             triggers: OnceCell::new(),
             spare: RefCell::new(Some(spare)),
@@ -515,6 +517,13 @@ impl<'a> Input<'a> {
     fn trigger_pass(&self) -> &triggers::TriggerPass {
         self.triggers
             .get_or_init(|| triggers::trigger_hits(self, self.spare(|s| &mut s.folded)))
+    }
+
+    /// Where every `:` and `-` is, in order (one `memchr` pass, shared by the rules that
+    /// start from either).
+    pub(crate) fn colons_and_dashes(&self) -> &[usize] {
+        self.colons_and_dashes
+            .get_or_init(|| memchr::memchr2_iter(b':', b'-', self.bytes).collect())
     }
 
     /// Where every word `at` starts, in order (computed with [`Input::trigger_hits`]).

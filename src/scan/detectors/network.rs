@@ -67,7 +67,7 @@ impl Detector for NetworkDetector {
         self.ipv4(input, out);
         let bytes = input.bytes;
         let mut last_end = 0;
-        for at in memchr::memchr2_iter(b':', b'-', bytes) {
+        for &at in input.colons_and_dashes() {
             if at < last_end {
                 continue;
             }

@@ -57,6 +57,8 @@
 //! digits, ≥ 3.5 bits per character) right after a secret keyword (`api_key`,
 //! `token`, `secret`, `bearer`, ...).
 
+use std::sync::LazyLock;
+
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
@@ -151,6 +153,126 @@ const LITERALS: &[(&str, Kind)] = &[
     ("_PWD=", Kind::Password),
 ];
 
+/// The matches of [`LITERALS`] in `input`, as `(literal, start, end)`: those a
+/// leftmost-first search reports (in order, none overlapping; at one start, the literal
+/// listed first), found without a pass of their own over every byte. Each literal is
+/// found from something another pass lists already, or from one `memchr` search:
+///
+/// - `AKIA`-style key ids and `-----BEGIN ` from the capitals (`A`, `B`);
+/// - the literals ending in `=` from one search for `=`;
+/// - `://` and `_PASS: ` from the `:` that the network detector's search lists;
+/// - `xox` and `service_account` from the trigger pass, where they start a word (the
+///   only place their findings can start: a Slack token needs a word boundary before
+///   it, and a service account's type is a JSON string).
+fn literal_matches(input: &Input<'_>) -> Vec<(usize, usize, usize)> {
+    let bytes = input.bytes;
+    let mut found: Vec<(usize, usize, usize)> = Vec::new();
+    let mut at = |start: usize, i: usize| {
+        if let Some((literal, _)) = LITERALS.get(i)
+            && bytes.get(start..start + literal.len()) == Some(literal.as_bytes())
+        {
+            found.push((start, i, start + literal.len()));
+        }
+    };
+    for &p in input.capitals() {
+        match bytes.get(p) {
+            Some(b'A') => LITERAL_SOURCES.capital_a.iter().for_each(|&i| at(p, i)),
+            Some(b'B') => {
+                if let Some(start) = p.checked_sub(5) {
+                    LITERAL_SOURCES.capital_b.iter().for_each(|&i| at(start, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    for p in memchr::memchr_iter(b'=', bytes) {
+        for &(i, len) in &LITERAL_SOURCES.equals {
+            if let Some(start) = (p + 1).checked_sub(len) {
+                at(start, i);
+            }
+        }
+    }
+    for &p in input.colons_and_dashes() {
+        if bytes.get(p) == Some(&b':') {
+            for &(i, offset) in &LITERAL_SOURCES.colon {
+                if let Some(start) = p.checked_sub(offset) {
+                    at(start, i);
+                }
+            }
+        }
+    }
+    for &(p, anchor) in input.trigger_anchors() {
+        if let Some(&(_, name, Anchor::Literal)) = ANCHORS.get(usize::from(anchor))
+            && let Some(i) = LITERALS.iter().position(|(l, _)| *l == name)
+        {
+            at(p, i);
+        }
+    }
+    // Leftmost-first: by start, then in the literals' order; a kept match hides the
+    // candidates that start inside it.
+    found.sort_unstable();
+    let mut kept_to = 0;
+    found.retain(|&(start, _, end)| {
+        let keep = start >= kept_to;
+        if keep {
+            kept_to = end;
+        }
+        keep
+    });
+    found
+        .into_iter()
+        .map(|(start, i, end)| (i, start, end))
+        .collect()
+}
+
+/// Which [`LITERALS`] [`literal_matches`] finds from which source.
+struct LiteralSources {
+    /// Starting with a capital `A`.
+    capital_a: Vec<usize>,
+    /// `-----BEGIN `: a capital `B` five bytes in.
+    capital_b: Vec<usize>,
+    /// Ending with `=`, with their lengths.
+    equals: Vec<(usize, usize)>,
+    /// Holding a `:` (and no `=`), with its offset.
+    colon: Vec<(usize, usize)>,
+}
+
+static LITERAL_SOURCES: LazyLock<LiteralSources> = LazyLock::new(|| {
+    let mut sources = LiteralSources {
+        capital_a: Vec::new(),
+        capital_b: Vec::new(),
+        equals: Vec::new(),
+        colon: Vec::new(),
+    };
+    for (i, (literal, _)) in LITERALS.iter().enumerate() {
+        if literal.ends_with('=') {
+            sources.equals.push((i, literal.len()));
+        } else if let Some(offset) = literal.find(':') {
+            sources.colon.push((i, offset));
+        } else if literal.starts_with('A') {
+            sources.capital_a.push(i);
+        } else if literal.as_bytes().get(5) == Some(&b'B') && literal.starts_with("-----") {
+            sources.capital_b.push(i);
+        }
+    }
+    sources
+});
+
+/// Whether [`literal_matches`] has a source for `literal` (see there).
+#[cfg(test)]
+fn literal_has_source(literal: &str) -> bool {
+    let i = LITERALS.iter().position(|(l, _)| *l == literal);
+    let s = &*LITERAL_SOURCES;
+    i.is_some_and(|i| {
+        s.capital_a.contains(&i)
+            || s.capital_b.contains(&i)
+            || s.equals.iter().any(|e| e.0 == i)
+            || s.colon.iter().any(|e| e.0 == i)
+    }) || ANCHORS
+        .iter()
+        .any(|&(_, name, a)| a == Anchor::Literal && name == literal)
+}
+
 /// Words that open a credential on the line they start, found by the trigger pass
 /// (see `triggers.rs`) rather than by a literal search of their own: each is written
 /// in lowercase letters, digits and spaces, the way the trigger pass folds the text
@@ -230,6 +352,8 @@ pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
     ("impdp ", "impdp", Anchor::Command(Command::Oracle)),
     ("sqlldr ", "sqlldr", Anchor::Command(Command::Oracle)),
     ("authorization ", "", Anchor::Authorization),
+    ("xox", "xox", Anchor::Literal),
+    ("service account", "service_account", Anchor::Literal),
 ];
 
 /// What an [`ANCHORS`] word opens.
@@ -239,6 +363,9 @@ pub(crate) enum Anchor {
     Command(Command),
     /// An `Authorization` header that may carry `Basic` credentials.
     Authorization,
+    /// A [`LITERALS`] entry that starts a word (`xox`, `service_account`): found by the
+    /// trigger pass instead of a search of its own (see [`literal_matches`]).
+    Literal,
 }
 
 /// The literals whose every token is 24 bytes or more, none below `+` (letters,
@@ -531,7 +658,6 @@ pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"
 /// Detects secrets.
 #[derive(Debug)]
 pub(crate) struct SecretsDetector {
-    literals: Option<AhoCorasick>,
     /// The prefixes of [`PREFIXED`] then [`RUN_LITERALS`], searched apart from
     /// `literals`, around runs of unbroken blocks only: searching for them in the
     /// whole text would make one search of more than 32 patterns, which Teddy (the
@@ -566,10 +692,6 @@ impl SecretsDetector {
     pub(crate) fn new() -> Self {
         // Building from a few dozen short literals cannot fail; if it ever did, the
         // detector would find nothing and the unit tests would say so.
-        let literals = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(LITERALS.iter().map(|(l, _)| l))
-            .ok();
         let (prefixes, prefixed_of): (Vec<&str>, Vec<usize>) = PREFIXED
             .iter()
             .enumerate()
@@ -585,7 +707,6 @@ impl SecretsDetector {
             .map(|t| c(&format!("SECRET.{}", t.entity), t.entity))
             .collect();
         SecretsDetector {
-            literals,
             prefixed_search,
             prefixed_of,
             prefixed,
@@ -637,14 +758,11 @@ impl Detector for SecretsDetector {
     }
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
-        let Some(literals) = &self.literals else {
-            return;
-        };
-        for m in literals.find_iter(input.bytes) {
-            let Some(&(literal, kind)) = LITERALS.get(m.pattern().as_usize()) else {
+        for (pattern, start, end) in literal_matches(input) {
+            let Some(&(literal, kind)) = LITERALS.get(pattern) else {
                 continue;
             };
-            let found = self.literal_finding(input, literal, kind, m.start(), m.end());
+            let found = self.literal_finding(input, literal, kind, start, end);
             if let Some((info, start, end, confidence)) = found {
                 out.extend(input.finding(info, start, end, confidence));
             }
@@ -666,7 +784,7 @@ impl Detector for SecretsDetector {
                         out.extend(input.finding(&self.password, start, end, 0.95));
                     }
                 }
-                None => {}
+                Some((_, Anchor::Literal)) | None => {}
             }
         }
     }
@@ -2036,11 +2154,56 @@ mod tests {
     fn each_literal_search_stays_within_teddys_pattern_limit() {
         // Past 64 patterns `aho_corasick` gives up its SIMD prefilter and the search
         // over every byte of every prompt gets several times slower.
-        // Up to 32, it runs the faster of its two forms.
-        assert!(LITERALS.len() <= 32, "{}", LITERALS.len());
         let detector = SecretsDetector::new();
         let run_patterns = detector.prefixed_of.len() + RUN_LITERALS.len();
         assert!(run_patterns <= 64, "{run_patterns}");
+    }
+
+    #[test]
+    fn every_literal_has_a_source() {
+        for (literal, _) in LITERALS {
+            assert!(literal_has_source(literal), "{literal}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn literal_matches_are_a_leftmost_first_search(
+            parts in proptest::collection::vec(
+                proptest::sample::select(
+                    LITERALS
+                        .iter()
+                        .map(|(l, _)| *l)
+                        .chain([
+                            "A", "KIA", "xo", "x", "-", "--", "=", ":", "_", "//", "pass", "PASS",
+                            "word=", "_PA", " ", "BEGIN ", "sig", "Aé", "S=", "d=", "ervice", "\"",
+                            "B", "-----B",
+                        ])
+                        .collect::<Vec<_>>(),
+                ),
+                0..14,
+            )
+        ) {
+            let text = parts.concat();
+            let search = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(LITERALS.iter().map(|(l, _)| l))
+                .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            // The word-start literals count where a word starts (no literal starts
+            // inside one of them, so leaving the others out hides nothing).
+            let word_start = |at: usize| {
+                at == 0 || !text.as_bytes()[at - 1].is_ascii_alphanumeric()
+            };
+            let expected: Vec<(usize, usize, usize)> = search
+                .find_iter(&text)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .filter(|&(i, start, _)| {
+                    !matches!(LITERALS[i].0, "xox" | "service_account") || word_start(start)
+                })
+                .collect();
+            let input = Input::new(&text);
+            proptest::prop_assert_eq!(literal_matches(&input), expected, "{:?}", text);
+        }
     }
 
     #[test]
