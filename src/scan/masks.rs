@@ -111,6 +111,80 @@ mod scalar {
     }
 }
 
+/// Writes the folded form of `bytes` to `out` (as long as `bytes`): ASCII letters in
+/// lowercase, ASCII digits as they are, a space for every other byte. Returns, for each
+/// 64 bytes (the last ones padded), the mask of the ASCII letters and digits among
+/// them: the fold computes it anyway, so the trigger pass needs no second look at the
+/// folded text to find where words start.
+pub(crate) fn fold(bytes: &[u8], out: &mut [u8], words: &mut Vec<u64>) {
+    words.clear();
+    words.reserve(bytes.len().div_ceil(64));
+    let (blocks, rest) = bytes.as_chunks::<64>();
+    let (out_blocks, out_rest) = out.as_chunks_mut::<64>();
+    for (block, folded) in blocks.iter().zip(out_blocks) {
+        words.push(fold64(block, folded));
+    }
+    if !rest.is_empty() {
+        let mut block = [0u8; 64];
+        let mut folded = [0u8; 64];
+        if let Some(b) = block.get_mut(..rest.len()) {
+            b.copy_from_slice(rest);
+        }
+        let word = fold64(&block, &mut folded);
+        if let (Some(o), Some(f)) = (out_rest.get_mut(..rest.len()), folded.get(..rest.len())) {
+            o.copy_from_slice(f);
+        }
+        // Padding is no word (a zero byte is not alphanumeric).
+        words.push(word);
+    }
+}
+
+/// One 64-byte block of [`fold`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn fold64(block: &[u8; 64], out: &mut [u8; 64]) -> u64 {
+    use safe_arch::{
+        add_i8_m128i, bitand_m128i, bitor_m128i, bitxor_m128i, cmp_lt_mask_i8_m128i,
+        load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i, store_unaligned_m128i,
+    };
+    // `b - lo` (wrapping) below `hi - lo + 1`, as a signed compare after moving 0 to
+    // -128 (as `Block::range`).
+    let range = |v, lo: u8, hi: u8| {
+        let shifted = add_i8_m128i(v, set_splat_i8_m128i(0x80u8.wrapping_sub(lo).cast_signed()));
+        cmp_lt_mask_i8_m128i(
+            shifted,
+            set_splat_i8_m128i((hi - lo).wrapping_add(0x81).cast_signed()),
+        )
+    };
+    let space = set_splat_i8_m128i(0x20);
+    let (quarters, _) = block.as_chunks::<16>();
+    let (outs, _) = out.as_chunks_mut::<16>();
+    let mut word = 0u64;
+    for (q, (quarter, folded)) in quarters.iter().zip(outs).enumerate() {
+        let v = load_unaligned_m128i(quarter);
+        // Letters in lowercase; digits already have the 0x20 bit.
+        let lower = bitor_m128i(v, space);
+        let alnum = bitor_m128i(range(lower, b'a', b'z'), range(v, b'0', b'9'));
+        // `lower` where alphanumeric, a space elsewhere.
+        let f = bitxor_m128i(bitand_m128i(bitxor_m128i(lower, space), alnum), space);
+        store_unaligned_m128i(folded, f);
+        word |= u64::from(move_mask_i8_m128i(alnum) as u16) << (16 * q);
+    }
+    word
+}
+
+/// One 64-byte block of [`fold`], a byte at a time.
+#[cfg(not(target_arch = "x86_64"))]
+fn fold64(block: &[u8; 64], out: &mut [u8; 64]) -> u64 {
+    let mut word = 0u64;
+    for (i, (&b, o)) in block.iter().zip(out.iter_mut()).enumerate() {
+        let alnum = b.is_ascii_alphanumeric();
+        *o = if alnum { b.to_ascii_lowercase() } else { b' ' };
+        word |= u64::from(alnum) << i;
+    }
+    word
+}
+
 /// The masks of the 64 bytes of `block`, four 16-byte blocks at a time, combined into
 /// one 64-bit mask per class: `classify(block16) -> [u16; N]`.
 #[inline(always)]
@@ -190,6 +264,30 @@ mod tests {
             proptest::prop_assert_eq!(range, naive(&bytes, |x| (lo..=hi).contains(&x)));
             proptest::prop_assert_eq!(either, naive(&bytes, |x| (lo..=hi).contains(&x) || x == other));
             proptest::prop_assert_eq!((range, either), scalar_masks(&bytes, lo, hi, other));
+        }
+
+        #[test]
+        fn fold_lowercases_alphanumerics_and_marks_them(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+        ) {
+            let mut out = vec![0u8; bytes.len()];
+            let mut words = Vec::new();
+            fold(&bytes, &mut out, &mut words);
+            let expected: Vec<u8> = bytes
+                .iter()
+                .map(|b| if b.is_ascii_alphanumeric() { b.to_ascii_lowercase() } else { b' ' })
+                .collect();
+            proptest::prop_assert_eq!(&out, &expected);
+            proptest::prop_assert_eq!(words.len(), bytes.len().div_ceil(64));
+            for (i, b) in bytes.iter().enumerate() {
+                let bit = words.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
+                proptest::prop_assert_eq!(bit, b.is_ascii_alphanumeric(), "{}", i);
+            }
+            // Past the end: no word.
+            for i in bytes.len()..words.len() * 64 {
+                let bit = words.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1);
+                proptest::prop_assert!(!bit, "{}", i);
+            }
         }
 
         #[test]

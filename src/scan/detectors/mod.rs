@@ -269,6 +269,7 @@ struct Scratch {
     keywords: keywords::Keywords,
     triggers: Vec<KeywordHit>,
     folded: Vec<u8>,
+    fold_words: Vec<u64>,
 }
 
 /// The most bytes of [`Scratch`] kept per thread: a text that needed more gives its
@@ -306,7 +307,8 @@ impl Scratch {
             + self.long_chains.capacity() * size_of::<u32>()
             + self.keywords.capacity_bytes()
             + self.triggers.capacity() * size_of::<KeywordHit>()
-            + self.folded.capacity();
+            + self.folded.capacity()
+            + self.fold_words.capacity() * size_of::<u64>();
         if bytes > SCRATCH_KEPT_BYTES {
             return;
         }
@@ -343,6 +345,7 @@ impl Drop for Input<'_> {
         if let Some(pass) = self.triggers.take() {
             spare.triggers = pass.hits;
             spare.folded = pass.folded;
+            spare.fold_words = pass.words;
         }
         spare.keywords = std::mem::take(&mut self.keywords);
         spare.give_back();
@@ -515,8 +518,13 @@ impl<'a> Input<'a> {
     }
 
     fn trigger_pass(&self) -> &triggers::TriggerPass {
-        self.triggers
-            .get_or_init(|| triggers::trigger_hits(self, self.spare(|s| &mut s.folded)))
+        self.triggers.get_or_init(|| {
+            triggers::trigger_hits(
+                self,
+                self.spare(|s| &mut s.folded),
+                self.spare(|s| &mut s.fold_words),
+            )
+        })
     }
 
     /// Where every `:` and `-` is, in order (one `memchr` pass, shared by the rules that

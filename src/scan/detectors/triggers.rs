@@ -33,6 +33,8 @@
 
 use std::sync::LazyLock;
 
+use crate::scan::masks;
+#[cfg(test)]
 use crate::scan::masks::masks64;
 
 use super::keywords::KeywordHit;
@@ -237,7 +239,47 @@ impl TermFilter {
 
     /// Calls `each(pattern, start)` for every occurrence in `hay` (a folded text: only
     /// spaces, ASCII lowercase letters and digits), in no particular order.
-    fn for_each(&self, hay: &[u8], mut each: impl FnMut(usize, usize)) {
+    #[cfg(test)]
+    fn for_each(&self, hay: &[u8], each: impl FnMut(usize, usize)) {
+        self.for_each_in(
+            hay,
+            |_, block| {
+                let [word] = masks64(block, |b| [b.range(b'0', b'z').bits()]);
+                word
+            },
+            each,
+        );
+    }
+
+    /// [`TermFilter::for_each`] on a folded text as [`folded_into`] makes it, given the
+    /// masks of the letters and digits of the text it folds (one per 64 bytes, as
+    /// `masks::fold` returns them): the masks of `hay`'s blocks are those shifted by
+    /// the one byte `hay` starts with.
+    fn for_each_folded(&self, hay: &[u8], text_words: &[u64], each: impl FnMut(usize, usize)) {
+        self.for_each_in(
+            hay,
+            |k, _| {
+                let this = text_words.get(k).copied().unwrap_or(0);
+                let before = k
+                    .checked_sub(1)
+                    .and_then(|j| text_words.get(j))
+                    .copied()
+                    .unwrap_or(0);
+                (this << 1) | (before >> 63)
+            },
+            each,
+        );
+    }
+
+    /// [`TermFilter::for_each`], with `word_of(k, block)` the mask of the bytes of `hay`'s
+    /// block `k` that are not spaces.
+    #[inline(always)]
+    fn for_each_in(
+        &self,
+        hay: &[u8],
+        word_of: impl Fn(usize, &[u8; 64]) -> u64,
+        mut each: impl FnMut(usize, usize),
+    ) {
         let set: &[u64; Self::SET_BITS / 64] = &self.key_set;
         let (blocks, rest) = hay.as_chunks::<64>();
         // The last partial block, padded with spaces (no word starts there).
@@ -253,7 +295,7 @@ impl TermFilter {
         // the block are read from here without a bounds check.
         let mut ext = [b' '; 67];
         for (k, block) in all.enumerate() {
-            let [word] = masks64(block, |b| [b.range(b'0', b'z').bits()]);
+            let word = word_of(k, block);
             let mut starts = word & !((word << 1) | carry);
             carry = word >> 63;
             if starts == 0 {
@@ -320,16 +362,24 @@ fn fold(b: u8) -> u8 {
 /// position `i + 1` is text position `i` and every key read below stays in range.
 #[cfg(test)]
 fn folded(bytes: &[u8]) -> Vec<u8> {
-    folded_into(bytes, Vec::new())
+    folded_into(bytes, Vec::new(), &mut Vec::new())
 }
 
-/// [`folded`], on the allocation of `out` (its bytes are dropped).
-fn folded_into(bytes: &[u8], mut out: Vec<u8>) -> Vec<u8> {
-    out.clear();
-    out.reserve(bytes.len() + 5);
-    out.push(b' ');
-    out.extend(bytes.iter().map(|&b| fold(b)));
-    out.extend_from_slice(b"    ");
+/// [`folded`], on the allocation of `out` (its bytes are dropped), and the masks of the
+/// letters and digits of `bytes` (see `masks::fold`) in `words`.
+fn folded_into(bytes: &[u8], mut out: Vec<u8>, words: &mut Vec<u64>) -> Vec<u8> {
+    // Every byte is written below: only the bytes beyond the allocation's previous
+    // length need a value first (filling all of them would be one more pass).
+    out.resize(bytes.len() + 5, b' ');
+    if let Some(first) = out.first_mut() {
+        *first = b' ';
+    }
+    if let Some(middle) = out.get_mut(1..1 + bytes.len()) {
+        masks::fold(bytes, middle, words);
+    }
+    if let Some(last) = out.last_chunk_mut::<4>() {
+        *last = [b' '; 4];
+    }
     out
 }
 
@@ -469,6 +519,9 @@ pub(crate) struct TriggerPass {
     /// The folded text (see [`folded`]): one space, the text's bytes folded, four
     /// spaces.
     pub folded: Vec<u8>,
+    /// The masks of the text's letters and digits, one per 64 bytes (see
+    /// `masks::fold`).
+    pub words: Vec<u64>,
     /// Where every word `at` starts (a text position, in order): between brackets, it
     /// marks a spelled-out e-mail address (`jane[at]example.com`).
     pub at_words: Vec<usize>,
@@ -481,10 +534,14 @@ pub(crate) fn fold_byte(b: u8) -> u8 {
 }
 
 /// The trigger pass over `input` (see the module documentation).
-pub(crate) fn trigger_hits(input: &Input<'_>, folded_buffer: Vec<u8>) -> TriggerPass {
+pub(crate) fn trigger_hits(
+    input: &Input<'_>,
+    folded_buffer: Vec<u8>,
+    mut words: Vec<u64>,
+) -> TriggerPass {
     let triggers = &*TRIGGERS;
     let bytes = input.bytes;
-    let folded = folded_into(bytes, folded_buffer);
+    let folded = folded_into(bytes, folded_buffer, &mut words);
     // Ranges whose runs must be resolved; resolved together at the end.
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(32);
     let mut present = 0u64;
@@ -492,22 +549,24 @@ pub(crate) fn trigger_hits(input: &Input<'_>, folded_buffer: Vec<u8>) -> Trigger
     let mut at_words: Vec<usize> = Vec::new();
 
     // Terms: every occurrence, overlapping ones included.
-    triggers.terms.for_each(&folded, |id, start| {
-        if triggers.at_word == Some(id) {
-            // Folded `start` is the byte before the word, text position `start - 1`.
-            at_words.push(start);
-            return;
-        }
-        present |= triggers.presence.get(id).copied().unwrap_or(0);
-        if let Some(anchor) = triggers.anchor.get(id).copied().flatten() {
-            anchors.push((start, anchor));
-        }
-        // Folded position `start` is the space before the term, text position
-        // `start - 1`; the term starts one byte later.
-        if let Some(len) = triggers.term_len.get(id).copied().flatten() {
-            ranges.push((start, start + len));
-        }
-    });
+    triggers
+        .terms
+        .for_each_folded(&folded, &words, |id, start| {
+            if triggers.at_word == Some(id) {
+                // Folded `start` is the byte before the word, text position `start - 1`.
+                at_words.push(start);
+                return;
+            }
+            present |= triggers.presence.get(id).copied().unwrap_or(0);
+            if let Some(anchor) = triggers.anchor.get(id).copied().flatten() {
+                anchors.push((start, anchor));
+            }
+            // Folded position `start` is the space before the term, text position
+            // `start - 1`; the term starts one byte later.
+            if let Some(len) = triggers.term_len.get(id).copied().flatten() {
+                ranges.push((start, start + len));
+            }
+        });
 
     // Capitals: given names at them, titles and name cues before them.
     for &u in input.capitals() {
@@ -547,6 +606,7 @@ pub(crate) fn trigger_hits(input: &Input<'_>, folded_buffer: Vec<u8>) -> Trigger
         present,
         anchors,
         folded,
+        words,
         at_words,
     }
 }
@@ -599,6 +659,13 @@ mod tests {
                 got.sort_unstable();
                 proptest::prop_assert_eq!(got, naive_occurrences(&patterns, hay));
             }
+            // From the masks the fold returns, as the trigger pass runs it.
+            let mut words = Vec::new();
+            let hay = folded_into(text.as_bytes(), Vec::new(), &mut words);
+            let mut got = Vec::new();
+            filter.for_each_folded(&hay, &words, |id, start| got.push((id, start)));
+            got.sort_unstable();
+            proptest::prop_assert_eq!(got, naive_occurrences(&patterns, &hay));
         }
     }
 
@@ -632,7 +699,7 @@ mod tests {
         ) {
             let text = parts.concat();
             let input = Input::new(&text);
-            let present = trigger_hits(&input, Vec::new()).present;
+            let present = trigger_hits(&input, Vec::new(), Vec::new()).present;
             let mut hits = Vec::new();
             super::super::keywords::KEYWORD_INDEX.scan_span(&text, 0, text.len(), &mut hits);
             for (i, list) in PRESENCE_LISTS.iter().enumerate() {
@@ -651,7 +718,8 @@ mod tests {
         let bit = presence_bit(card::CVV_WORDS);
         assert_eq!(bit, Some(1));
         assert_eq!(presence_bit(card::EXPIRY_WORDS), None);
-        let present = |text: &str| trigger_hits(&Input::new(text), Vec::new()).present & 1 != 0;
+        let present =
+            |text: &str| trigger_hits(&Input::new(text), Vec::new(), Vec::new()).present & 1 != 0;
         assert!(present("CVV: 123"));
         assert!(present("the card_verification value"));
         assert!(present("Security Code 123"));
@@ -668,6 +736,15 @@ mod tests {
             };
             assert_eq!(fold(b), expected, "{b:#04x}");
         }
+    }
+
+    #[test]
+    fn a_reused_buffer_holds_only_the_new_fold() {
+        let mut words = Vec::new();
+        let longer = folded_into(b"A much longer text, 123", Vec::new(), &mut words);
+        let again = folded_into(b"Hi_2!", longer, &mut words);
+        assert_eq!(again, b" hi 2     ");
+        assert_eq!(words, vec![0b01011]);
     }
 
     #[test]
