@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Texts: `prose` (1 MB, scanned with the 10,000-term dictionary), `clean` and `pii`
-//! (the 4 KB prompts, with the bundled classifier), `dense` (1 MB of dense PII). The
+//! (the 4 KB prompts, with the bundled classifier), `unicode` (the prompt with PII in
+//! fullwidth and Arabic-Indic digits and a zero-width space: the normalisation path),
+//! `dense` (1 MB of dense PII). The
 //! texts are the bench's (`examples/common`).
 
 use std::hint::black_box;
@@ -29,7 +31,7 @@ use common::{DENSE, PROSE, dictionary, prompt, repeat_to};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(what), Some(Ok(n))) = (args.get(1), args.get(2).map(|n| n.parse::<usize>())) else {
-        eprintln!("usage: scan_cpu prose|clean|pii|dense SCANS");
+        eprintln!("usage: scan_cpu prose|clean|pii|dense|unicode SCANS");
         return ExitCode::FAILURE;
     };
     let scanner = Classifier::from_toml(
@@ -54,6 +56,15 @@ fn main() -> ExitCode {
         "clean" => (&scanner, prompt(false)),
         "pii" => (&scanner, prompt(true)),
         "dense" => (&scanner, repeat_to(DENSE, 1 << 20)),
+        "unicode" => (
+            &scanner,
+            prompt(true)
+                .replace(
+                    "4111 1111 1111 1111",
+                    "\u{FF14}\u{FF11}\u{FF11}\u{FF11}\u{200B}\u{FF11}\u{FF11}\u{FF11}\u{FF11} \u{FF11}\u{FF11}\u{FF11}\u{FF11} \u{FF11}\u{FF11}\u{FF11}\u{FF11}",
+                )
+                .replace("123-45-6789", "\u{0661}\u{0662}\u{0663}-\u{0664}\u{0665}-\u{0666}\u{0667}\u{0668}\u{0669}"),
+        ),
         _ => {
             eprintln!("unknown text {what:?}");
             return ExitCode::FAILURE;

@@ -77,6 +77,19 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     let mut changed = false;
     let mut i = 0;
     while let Some(rest) = text.get(i..).filter(|r| !r.is_empty()) {
+        // A run of ASCII bytes other than `&` (most of any text) is copied as it is,
+        // each byte its own span, without the per-character work below.
+        let run = rest
+            .bytes()
+            .take_while(|&b| b.is_ascii() && b != b'&')
+            .count();
+        if let Some(ascii) = rest.get(..run).filter(|a| !a.is_empty()) {
+            out.push_str(ascii);
+            // Both fit in u32: the text length was checked above.
+            map.extend((i..i + run).map(|j| (j as u32, j as u32 + 1)));
+            i += run;
+            continue;
+        }
         // An HTML character reference (`&#64;`) is read as the character it stands
         // for, spanning the whole reference.
         let (c, len) = match char_ref(rest) {
