@@ -161,9 +161,11 @@ const LITERALS: &[(&str, Kind)] = &[
 /// - `AKIA`-style key ids and `-----BEGIN ` from the capitals (`A`, `B`);
 /// - the literals ending in `=` from one search for `=`;
 /// - `://` and `_PASS: ` from the `:` that the network detector's search lists;
-/// - `xox` and `service_account` from the trigger pass, where they start a word (the
-///   only place their findings can start: a Slack token needs a word boundary before
-///   it, and a service account's type is a JSON string).
+/// - `xox` and `service_account` from the trigger pass, where they start a word. A
+///   Slack token needs a word boundary before it anyway; a service-account key's type
+///   is the JSON string `"service_account"`, so a value with more glued before it
+///   (`"xservice_account"`) is no such key (and a private key inside it is still found
+///   by the PEM rule).
 fn literal_matches(input: &Input<'_>) -> Vec<(usize, usize, usize)> {
     let bytes = input.bytes;
     let mut found: Vec<(usize, usize, usize)> = Vec::new();
@@ -1749,7 +1751,8 @@ fn placeholder_password(password: &[u8]) -> bool {
         || matches!(password.first(), Some(b'$' | b'{' | b'%'))
 }
 
-/// The JSON object around a `"type": "service_account"` at `at`: its span.
+/// The JSON object around a `"type": "service_account"` at `at` (where a word starts:
+/// see [`literal_matches`]): its span.
 fn gcp_object(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     let bytes = input.bytes;
     let before = bytes.get(at.saturating_sub(24)..at)?;
