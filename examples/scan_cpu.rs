@@ -16,7 +16,8 @@
 //! Texts: `prose` (1 MB, scanned with the 10,000-term dictionary), `clean` and `pii`
 //! (the 4 KB prompts, with the bundled classifier), `unicode` (the prompt with PII in
 //! fullwidth and Arabic-Indic digits and a zero-width space: the normalisation path),
-//! `dense` (1 MB of dense PII). The
+//! `dense` (1 MB of dense PII: one line repeated), `distinct` (1 MB of dense PII where
+//! every line has its own values). The
 //! texts are the bench's (`examples/common`).
 
 use std::hint::black_box;
@@ -26,12 +27,12 @@ use customs::scan::{Classifier, Scanner};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{DENSE, PROSE, dictionary, prompt, repeat_to};
+use common::{DENSE, PROSE, dense_distinct, dictionary, prompt, repeat_to};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(what), Some(Ok(n))) = (args.get(1), args.get(2).map(|n| n.parse::<usize>())) else {
-        eprintln!("usage: scan_cpu prose|clean|pii|dense|unicode SCANS");
+        eprintln!("usage: scan_cpu prose|clean|pii|dense|distinct|unicode SCANS");
         return ExitCode::FAILURE;
     };
     let scanner = Classifier::from_toml(
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         "clean" => (&scanner, prompt(false)),
         "pii" => (&scanner, prompt(true)),
         "dense" => (&scanner, repeat_to(DENSE, 1 << 20)),
+        "distinct" => (&scanner, dense_distinct(1 << 20)),
         "unicode" => (
             &scanner,
             prompt(true)

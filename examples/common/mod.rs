@@ -91,6 +91,115 @@ pub fn prompt(with_pii: bool) -> String {
     text
 }
 
+/// At least `size` bytes of lines shaped like [`DENSE`], each with its own values
+/// (names, e-mail, phone, SSN, card, expiry, IBAN, NHS number, IP and key all differ
+/// from line to line and all pass their checks), as in an export of customer records:
+/// a text that repeats one line hides any cost that grows with the number of distinct
+/// values found.
+pub fn dense_distinct(size: usize) -> String {
+    let given = [
+        "Jane", "John", "Maria", "Ahmed", "Wei", "Olga", "Carlos", "Priya",
+    ];
+    let family = [
+        "Doe", "Smith", "Garcia", "Khan", "Chen", "Ivanova", "Silva", "Patel",
+    ];
+    let mut rng = Rng(2026);
+    let mut text = String::with_capacity(size + 256);
+    let mut line = 0u64;
+    while text.len() < size {
+        line += 1;
+        let (g, f) = (rng.pick(&given), rng.pick(&family));
+        let phone = format!("+1 415 555 {:04}", rng.below(10_000));
+        let ssn = format!(
+            "{:03}-{:02}-{:04}",
+            1 + rng.below(665),
+            1 + rng.below(99),
+            1 + rng.below(9_999)
+        );
+        let card = luhn_completed(&format!("4{}", rng.digits(14)));
+        let iban = de_iban(&rng.digits(18));
+        let nhs = loop {
+            if let Some(n) = nhs_completed(&rng.digits(9)) {
+                break n;
+            }
+        };
+        let key: String = (0..16)
+            .map(|_| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[rng.below(32)]))
+            .collect();
+        text.push_str(&format!(
+            "{g} {f} <{}.{}{line}@example.com>, {phone}, SSN {ssn}, card {} {} {} {} exp {:02}/{}, \
+             IBAN {}, NHS number {} {} {}, ip 10.{}.{}.{}, key AKIA{key}.\n",
+            g.to_lowercase(),
+            f.to_lowercase(),
+            &card[0..4],
+            &card[4..8],
+            &card[8..12],
+            &card[12..16],
+            1 + rng.below(12),
+            27 + rng.below(5),
+            grouped(&iban, 4),
+            &nhs[0..3],
+            &nhs[3..6],
+            &nhs[6..10],
+            rng.below(256),
+            rng.below(256),
+            1 + rng.below(254),
+        ));
+    }
+    text
+}
+
+/// `digits` with the Luhn check digit appended.
+fn luhn_completed(digits: &str) -> String {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let twice = d * 2;
+                if twice > 9 { twice - 9 } else { twice }
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("{digits}{}", (10 - sum % 10) % 10)
+}
+
+/// A German IBAN for an 18-digit BBAN (check digits by ISO 7064 mod 97-10).
+fn de_iban(bban: &str) -> String {
+    // The BBAN, then the country as digits (D = 13, E = 14), then `00`.
+    let rem = format!("{bban}131400")
+        .bytes()
+        .fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+    format!("DE{:02}{bban}", 98 - rem)
+}
+
+/// `digits` (nine) with the NHS mod-11 check digit appended, when it has one.
+fn nhs_completed(digits: &str) -> Option<String> {
+    let sum: u32 = digits
+        .bytes()
+        .zip((2..=10).rev())
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    match 11 - sum % 11 {
+        11 => Some(format!("{digits}0")),
+        10 => None,
+        check => Some(format!("{digits}{check}")),
+    }
+}
+
+/// `s` in groups of `n` characters separated by spaces.
+fn grouped(s: &str, n: usize) -> String {
+    s.as_bytes()
+        .chunks(n)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `unit` repeated to at least `size` bytes.
 pub fn repeat_to(unit: &str, size: usize) -> String {
     let mut text = String::with_capacity(size + unit.len());

@@ -220,7 +220,7 @@ impl Scanner {
     pub fn scan(&self, text: &str) -> Result<Vec<Finding>, ScanError> {
         let candidates = self.candidates(text, DECODE_DEPTH);
         let kept = resolve_overlaps(text, candidates);
-        let found = propagate_values(text, kept);
+        let found = propagate_values(text, kept, None);
         let findings = found
             .iter()
             .map(|c| Finding {
@@ -351,54 +351,101 @@ fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
 /// copy is glued to a digit and fails the phone's boundary check). Without this, the
 /// redacted text could still contain a value the scanner had found, and a re-scan
 /// after redaction would find it, since its neighbour became a placeholder.
-fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candidate<'s>> {
-    let mut occurrences: Vec<Candidate<'s>> = take_candidates();
-    let mut seen: std::collections::HashSet<Value<'_>, std::hash::BuildHasherDefault<WordHasher>> =
-        std::collections::HashSet::with_capacity_and_hasher(findings.len(), Default::default());
+///
+/// `probe` picks how occurrences are searched for (see below; `None`: by their cost).
+fn propagate_values<'s>(
+    text: &str,
+    findings: Vec<Candidate<'s>>,
+    probe: Option<bool>,
+) -> Vec<Candidate<'s>> {
+    type ValueIds<'t> = HashMap<Value<'t>, u32, std::hash::BuildHasherDefault<WordHasher>>;
+    // Each distinct value once, with the first finding that has it.
+    let mut ids: ValueIds<'_> =
+        HashMap::with_capacity_and_hasher(findings.len(), Default::default());
+    let mut firsts: Vec<&Candidate<'s>> = Vec::new();
     for f in &findings {
         let Some(value) = text.get(f.start..f.end) else {
             continue;
         };
-        if !seen.insert(Value(value.as_bytes())) {
-            continue;
-        }
-        // Short values (a CVV, a name) are only propagated as whole words: `539` must
-        // not be marked inside the order number `539561951`. Longer ones may be glued
-        // to a letter or digit (`(415) 555-2671(415) 555-2671`, `x4111111111111111`),
-        // but not continue into one of their own kind: `10.0.0.1` is not inside
-        // `10.0.0.128`, nor `jane@example.com` inside `jane@example.community`.
-        let short = value.chars().count() < 8;
-        let (first, last) = (value.chars().next(), value.chars().next_back());
-        let continues = |edge: Option<char>, next: Option<char>| match (edge, next) {
-            (_, Some(n)) if short => n.is_alphanumeric(),
-            (Some(e), Some(n)) => {
-                (e.is_numeric() && n.is_numeric()) || (e.is_alphabetic() && n.is_alphabetic())
-            }
-            _ => false,
-        };
-        let glued = |start: usize, end: usize| {
-            let before = text.get(..start).and_then(|s| s.chars().next_back());
-            let after = text.get(end..).and_then(|s| s.chars().next());
-            continues(first, before) || continues(last, after)
-        };
-        // Non-overlapping occurrences, left to right (as `str::match_indices`); those
-        // that overlap a finding are never new. Occurrences come in start order, so
-        // the first finding ending after each is found by galloping forward from the
-        // previous one rather than by a binary search over all of them.
-        let mut at = 0;
-        for start in occurrences_of(text.as_bytes(), value.as_bytes()) {
-            let end = start + value.len();
-            at = gallop(&findings, at, |k| k.end <= start);
-            let free_of_findings = findings.get(at).is_none_or(|k| end <= k.start);
-            if !free_of_findings || glued(start, end) {
-                continue;
-            }
-            occurrences.push(Candidate { start, end, ..*f });
+        if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(Value(value.as_bytes()))
+            && let Ok(id) = u32::try_from(firsts.len())
+        {
+            slot.insert(id);
+            firsts.push(f);
         }
     }
+    let mut occurrences: Vec<Candidate<'s>> = take_candidates();
+    let gaps = gaps_between(text.len(), &findings);
+    let gap_bytes: usize = gaps.iter().map(|g| g.1 - g.0).sum();
+    // Two ways to find the occurrences, chosen by their cost. Searching the text for
+    // each value costs a pass over the text per value: cheap for the few values of a
+    // prompt, quadratic for a text full of distinct ones (a 1 MB export of customer
+    // records has some 50,000). Probing every position between findings against all
+    // values at once costs a few instructions per byte there, whatever their number.
+    let probe = probe.unwrap_or_else(|| {
+        firsts.len().saturating_mul(text.len()) > PROBE_FROM_COST_RATIO.saturating_mul(gap_bytes)
+    });
+    let mut per_value: Vec<(u32, &Candidate<'s>)> = Vec::new();
+    // Occurrences that overlap no finding and are not glued: start, value, end.
+    let mut found: Vec<(usize, u32, usize)> = Vec::new();
+    if probe {
+        let mut probe = ValueProbe::default();
+        for (&Value(value), &id) in &ids {
+            if !probe.add(value) {
+                per_value.extend(firsts.get(id as usize).map(|&f| (id, f)));
+            }
+        }
+        // Per value, occurrences that do not overlap each other, left to right.
+        let mut next_free = vec![0usize; firsts.len()];
+        probe.for_each_in_gaps(text.as_bytes(), &gaps, |start, value| {
+            let (Some(&id), end) = (ids.get(&Value(value)), start + value.len()) else {
+                return;
+            };
+            let (Some(free), Some(&f)) = (next_free.get_mut(id as usize), firsts.get(id as usize))
+            else {
+                return;
+            };
+            if start < *free {
+                return;
+            }
+            *free = end;
+            if !glued(text, f.start, f.end, start, end) {
+                found.push((start, id, end));
+            }
+        });
+    } else {
+        per_value.extend(firsts.iter().enumerate().map(|(id, &f)| (id as u32, f)));
+    }
+    for (id, f) in per_value {
+        let Some(value) = text.get(f.start..f.end) else {
+            continue;
+        };
+        // Occurrences that overlap a finding are never new; of the others, those that
+        // do not overlap each other, left to right (as the probe finds them).
+        // Occurrences come in start order, so the first finding ending after each is
+        // found by galloping forward from the previous one rather than by a binary
+        // search over all of them.
+        let mut at = 0;
+        for_each_occurrence(text.as_bytes(), value.as_bytes(), |start| {
+            let end = start + value.len();
+            at = gallop(&findings, at, |k| k.end <= start);
+            if findings.get(at).is_some_and(|k| k.start < end) {
+                return false;
+            }
+            if !glued(text, f.start, f.end, start, end) {
+                found.push((start, id, end));
+            }
+            true
+        });
+    }
+    // In order of start, then of the value's first finding.
+    found.sort_unstable();
+    occurrences.extend(found.into_iter().filter_map(|(start, id, end)| {
+        let f = firsts.get(id as usize)?;
+        Some(Candidate { start, end, ..**f })
+    }));
     // One sweep in start order: an occurrence is new when it overlaps no occurrence
     // already taken (the last one taken).
-    occurrences.sort_by_key(|f| f.start);
     let mut extra: Vec<Candidate<'s>> = take_candidates();
     for &o in &occurrences {
         if extra.last().is_none_or(|k| k.end <= o.start) {
@@ -415,6 +462,139 @@ fn propagate_values<'s>(text: &str, findings: Vec<Candidate<'s>>) -> Vec<Candida
     give_candidates(extra);
     all.sort_by_key(|f| f.start);
     all
+}
+
+/// Propagation probes every position between findings once the values times the text
+/// length exceed this many times the bytes between findings (a pass of `memchr` or
+/// `memmem` over a byte costs a small fraction of a probe).
+const PROBE_FROM_COST_RATIO: usize = 24;
+
+/// The spans of a text of `len` bytes that no finding covers (findings sorted by start).
+fn gaps_between(len: usize, findings: &[Candidate<'_>]) -> Vec<(usize, usize)> {
+    let mut gaps = Vec::with_capacity(findings.len() + 1);
+    let mut from = 0;
+    for f in findings {
+        if f.start > from {
+            gaps.push((from, f.start));
+        }
+        from = from.max(f.end);
+    }
+    if len > from {
+        gaps.push((from, len));
+    }
+    gaps
+}
+
+/// Whether an occurrence `start..end` of the value found at `found_start..found_end`
+/// is glued to what surrounds it, so that it is not the same value there.
+///
+/// Short values (a CVV, a name) are only propagated as whole words: `539` must not be
+/// marked inside the order number `539561951`. Longer ones may be glued to a letter or
+/// digit (`(415) 555-2671(415) 555-2671`, `x4111111111111111`), but not continue into
+/// one of their own kind: `10.0.0.1` is not inside `10.0.0.128`, nor `jane@example.com`
+/// inside `jane@example.community`.
+fn glued(text: &str, found_start: usize, found_end: usize, start: usize, end: usize) -> bool {
+    let Some(value) = text.get(found_start..found_end) else {
+        return true;
+    };
+    let short = value.chars().count() < 8;
+    let (first, last) = (value.chars().next(), value.chars().next_back());
+    let continues = |edge: Option<char>, next: Option<char>| match (edge, next) {
+        (_, Some(n)) if short => n.is_alphanumeric(),
+        (Some(e), Some(n)) => {
+            (e.is_numeric() && n.is_numeric()) || (e.is_alphabetic() && n.is_alphabetic())
+        }
+        _ => false,
+    };
+    let before = text.get(..start).and_then(|s| s.chars().next_back());
+    let after = text.get(end..).and_then(|s| s.chars().next());
+    continues(first, before) || continues(last, after)
+}
+
+/// Every found value of [`PROBE_KEY_LEN`] bytes or more, by its first bytes: the probe
+/// of one text position is a bit test, and where that passes, a lookup of the key and
+/// one of the value for each length of value with that key.
+#[derive(Default)]
+struct ValueProbe {
+    /// Bit `probe_slot(key)` set for every key.
+    filter: Vec<u64>,
+    /// The lengths of the values with each key.
+    lengths: HashMap<u32, Vec<usize>, std::hash::BuildHasherDefault<WordHasher>>,
+}
+
+/// The bytes of a [`ValueProbe`] key.
+const PROBE_KEY_LEN: usize = 3;
+
+/// Bits in a [`ValueProbe`] filter.
+const PROBE_FILTER_BITS: usize = 1 << 16;
+
+fn probe_key(bytes: &[u8]) -> Option<u32> {
+    let &[a, b, c, ..] = bytes else {
+        return None;
+    };
+    Some(u32::from(a) | u32::from(b) << 8 | u32::from(c) << 16)
+}
+
+fn probe_slot(key: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B1) >> 16) as usize % PROBE_FILTER_BITS
+}
+
+impl ValueProbe {
+    /// Adds `value`; `false` (and nothing added) when it is shorter than a key.
+    fn add(&mut self, value: &[u8]) -> bool {
+        let Some(key) = probe_key(value) else {
+            return false;
+        };
+        if self.filter.is_empty() {
+            self.filter = vec![0; PROBE_FILTER_BITS / 64];
+        }
+        let slot = probe_slot(key);
+        if let Some(word) = self.filter.get_mut(slot / 64) {
+            *word |= 1 << (slot % 64);
+        }
+        let lengths = self.lengths.entry(key).or_default();
+        if !lengths.contains(&value.len()) {
+            lengths.push(value.len());
+        }
+        true
+    }
+
+    /// Calls `each(start, candidate)` for every position `start` inside a gap and every
+    /// added length whose bytes there, `candidate`, fit in the gap and begin with the
+    /// key of a value of that length, in order of `start`.
+    fn for_each_in_gaps(
+        &self,
+        bytes: &[u8],
+        gaps: &[(usize, usize)],
+        mut each: impl FnMut(usize, &[u8]),
+    ) {
+        if self.lengths.is_empty() {
+            return;
+        }
+        for &(from, to) in gaps {
+            let Some(gap) = bytes.get(from..to) else {
+                continue;
+            };
+            for (i, window) in gap.windows(PROBE_KEY_LEN).enumerate() {
+                let Some(key) = probe_key(window) else {
+                    continue;
+                };
+                let slot = probe_slot(key);
+                if self
+                    .filter
+                    .get(slot / 64)
+                    .is_none_or(|w| w & (1 << (slot % 64)) == 0)
+                {
+                    continue;
+                }
+                for &len in self.lengths.get(&key).map_or(&[][..], Vec::as_slice) {
+                    if let Some(candidate) = gap.get(i..i + len) {
+                        each(from + i, candidate);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `from + items[from..].partition_point(pred)` for a `pred` true on a prefix of
@@ -509,16 +689,30 @@ impl std::hash::Hasher for WordHasher {
 /// of a long text).
 const SUBSTRING_SEARCH_FROM: usize = 64 * 1024;
 
-/// The starts of the non-overlapping occurrences of `needle` in `hay`, left to right
-/// (what `str::match_indices` finds). Found values are short and mostly once in a
-/// text, so rather than preparing a substring searcher per value, the search jumps
-/// (`memchr`) between the occurrences of the value's rarest byte (symbols before
-/// capitals before digits before `.` and `,` before lowercase letters and spaces) and
-/// compares there. Long values (a key block) and long texts get `memchr::memmem`, which
-/// stays linear however the text repeats them.
-fn occurrences_of<'h>(hay: &'h [u8], needle: &'h [u8]) -> Box<dyn Iterator<Item = usize> + 'h> {
+/// Calls `take(start)` for the occurrences of `needle` in `hay`, left to right: every
+/// occurrence that does not overlap one taken before (`take` returned `true`). With
+/// `take` always `true`, these are the occurrences `str::match_indices` finds; always
+/// `false`, all of them. Found values are short and mostly once in a text, so rather
+/// than preparing a substring searcher per value, the search jumps (`memchr`) between
+/// the occurrences of the value's rarest byte (symbols before capitals before digits
+/// before `.` and `,` before lowercase letters and spaces) and compares there. Long
+/// values (a key block) and long texts get `memchr::memmem`.
+fn for_each_occurrence(hay: &[u8], needle: &[u8], mut take: impl FnMut(usize) -> bool) {
+    if needle.is_empty() {
+        return;
+    }
     if needle.len() > 32 || hay.len() > SUBSTRING_SEARCH_FROM {
-        return Box::new(memchr::memmem::find_iter(hay, needle));
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut from = 0;
+        while let Some(at) = hay.get(from..).and_then(|rest| finder.find(rest)) {
+            let start = from + at;
+            from = if take(start) {
+                start + needle.len()
+            } else {
+                start + 1
+            };
+        }
+        return;
     }
     let rarity = |b: u8| match b {
         b' ' => 5,
@@ -529,18 +723,21 @@ fn occurrences_of<'h>(hay: &'h [u8], needle: &'h [u8]) -> Box<dyn Iterator<Item 
         _ => 0,
     };
     let Some((offset, &byte)) = needle.iter().enumerate().min_by_key(|&(_, &b)| rarity(b)) else {
-        return Box::new(std::iter::empty());
+        return;
     };
     let mut next_free = 0;
-    Box::new(memchr::memchr_iter(byte, hay).filter_map(move |at| {
-        let start = at.checked_sub(offset)?;
+    for at in memchr::memchr_iter(byte, hay) {
+        let Some(start) = at.checked_sub(offset) else {
+            continue;
+        };
         let end = start + needle.len();
         if start < next_free || hay.get(start..end) != Some(needle) {
-            return None;
+            continue;
         }
-        next_free = end;
-        Some(start)
-    }))
+        if take(start) {
+            next_free = end;
+        }
+    }
 }
 
 /// Keeps the best of overlapping candidates and returns the survivors sorted by start.

@@ -412,9 +412,22 @@ proptest! {
         hay in "[ab(4 .]{0,80}",
         needle in "[ab(4 .]{1,4}|[ab]{30,40}",
     ) {
-        let got: Vec<usize> = occurrences_of(hay.as_bytes(), needle.as_bytes()).collect();
+        let mut got = Vec::new();
+        for_each_occurrence(hay.as_bytes(), needle.as_bytes(), |at| {
+            got.push(at);
+            true
+        });
         let want: Vec<usize> = hay.match_indices(needle.as_str()).map(|(i, _)| i).collect();
         prop_assert_eq!(got, want);
+        let mut all = Vec::new();
+        for_each_occurrence(hay.as_bytes(), needle.as_bytes(), |at| {
+            all.push(at);
+            false
+        });
+        let want: Vec<usize> = (0..hay.len())
+            .filter(|&i| hay.as_bytes()[i..].starts_with(needle.as_bytes()))
+            .collect();
+        prop_assert_eq!(all, want);
     }
 }
 
@@ -499,5 +512,43 @@ proptest! {
         // Any `from` at or before the answer.
         let from = from_pick.min(answer);
         prop_assert_eq!(gallop(&ends, from, pred), answer);
+    }
+}
+
+proptest! {
+    #[test]
+    fn propagation_probe_finds_what_the_per_value_search_finds(
+        words in proptest::collection::vec(
+            prop_oneof![Just("ab"), Just("a1b2c3d4e"), Just("aaaa"), Just("ab ab"), Just("1.2.3.4"), Just("b")],
+            0..40,
+        ),
+        glue in proptest::collection::vec(prop_oneof![Just(" "), Just(""), Just("x"), Just(", ")], 40),
+        found in proptest::collection::vec(any::<bool>(), 40),
+        shift in proptest::collection::vec(0usize..3, 40),
+    ) {
+        let infos = [info(Severity::Low), info(Severity::Medium), info(Severity::High)];
+        // A text of a few repeated words; some of them (or spans shifted from them)
+        // are findings, as `resolve_overlaps` leaves them: sorted, apart.
+        let mut text = String::new();
+        let mut findings = Vec::new();
+        for (k, word) in words.iter().enumerate() {
+            text.push_str(glue[k]);
+            let start = text.len() + shift[k].min(word.len() - 1);
+            text.push_str(word);
+            if found[k] && findings.last().is_none_or(|f: &Candidate<'_>| f.end <= start) {
+                findings.push(Candidate {
+                    info: &infos[k % infos.len()],
+                    start,
+                    end: text.len(),
+                    confidence: 0.5 + k as f32 / 100.0,
+                });
+            }
+        }
+        let key = |c: &Candidate<'_>| (c.start, c.end, c.severity(), c.confidence.to_bits());
+        let probed: Vec<_> =
+            propagate_values(&text, findings.clone(), Some(true)).iter().map(key).collect();
+        let searched: Vec<_> =
+            propagate_values(&text, findings.clone(), Some(false)).iter().map(key).collect();
+        prop_assert_eq!(&probed, &searched);
     }
 }
