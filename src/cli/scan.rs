@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use serde::Serialize;
 
 use crate::audit::Fingerprinter;
 use crate::scan::redact::{Redactor, Strategy};
@@ -115,17 +116,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         (true, Some(OutputFormat::Json)) => {
             let redacted = redact(&text);
-            let doc = serde_json::json!({
-                "text": redacted,
-                "findings": findings_json(&text, &findings, args.show_values),
-            });
-            writeln!(out, "{doc}")?;
+            let doc = ScanOutput {
+                text: Some(&redacted),
+                findings: findings_out(&text, &findings, args.show_values),
+            };
+            serde_json::to_writer(&mut out, &doc)?;
+            writeln!(out)?;
         }
         (false, None | Some(OutputFormat::Json)) => {
-            let doc = serde_json::json!({
-                "findings": findings_json(&text, &findings, args.show_values),
-            });
-            writeln!(out, "{doc}")?;
+            let doc = ScanOutput {
+                text: None,
+                findings: findings_out(&text, &findings, args.show_values),
+            };
+            serde_json::to_writer(&mut out, &doc)?;
+            writeln!(out)?;
         }
         (false, Some(OutputFormat::Text)) => {
             for f in &findings {
@@ -178,18 +182,35 @@ fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
     })
 }
 
-fn findings_json(text: &str, findings: &[Finding], show_values: bool) -> serde_json::Value {
+/// The JSON document of `customs scan`, written as it is serialised (a text with
+/// hundreds of thousands of findings is not first built as a tree of values).
+#[derive(Serialize)]
+struct ScanOutput<'a> {
+    /// The redacted text, with `--redact`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    findings: Vec<FindingOutput<'a>>,
+}
+
+/// One finding, with its value when `--show-values` asks for it.
+#[derive(Serialize)]
+struct FindingOutput<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
+}
+
+fn findings_out<'a>(
+    text: &'a str,
+    findings: &'a [Finding],
+    show_values: bool,
+) -> Vec<FindingOutput<'a>> {
     findings
         .iter()
-        .map(|f| {
-            let mut v = serde_json::to_value(f).unwrap_or(serde_json::Value::Null);
-            if show_values && let Some(obj) = v.as_object_mut() {
-                obj.insert(
-                    "value".to_owned(),
-                    serde_json::Value::from(text.get(f.start..f.end).unwrap_or_default()),
-                );
-            }
-            v
+        .map(|finding| FindingOutput {
+            finding,
+            value: show_values.then(|| text.get(finding.start..finding.end).unwrap_or_default()),
         })
         .collect()
 }
