@@ -54,6 +54,10 @@ pub(crate) const WHOLE_TEXT_SEARCH_FROM: usize = 16 * 1024;
 /// See [`Keywords::count_question`].
 const BATCH_AFTER_QUESTIONS: u32 = 16;
 
+/// A long text asked to resolve at least one range per this many bytes at once gets
+/// one pass over all of it instead (see [`HitCache::ensure_all`]).
+const DENSE_RANGE_BYTES: usize = 64;
+
 /// Keywords this long or shorter (`exp`, `dob`, `sin`, `ip`) count only where their word
 /// ends: as the start of a longer word (`expected`, `dobermann`, `since`, `ipsum`)
 /// they are another word. Longer keywords also count at the start of a word
@@ -523,11 +527,22 @@ impl HitCache {
             pos = end;
         }
         // Many inserts in the middle cost more than one pass over the text: do that pass.
-        if self.moved > n / 16 + 1024 && self.spans != [(0, n)] {
-            self.hits.clear();
-            index.scan_span(text, 0, n, &mut self.hits);
-            self.spans = vec![(0, n)];
+        if self.moved > n / 16 + 1024 && !self.is_whole(n) {
+            self.resolve_whole(text);
         }
+    }
+
+    /// Whether every hit of a text of `n` bytes is known.
+    fn is_whole(&self, n: usize) -> bool {
+        self.spans == [(0, n)]
+    }
+
+    /// Makes every hit of `text` known, in one pass.
+    fn resolve_whole(&mut self, text: &str) {
+        self.hits.clear();
+        KEYWORD_INDEX.scan_span(text, 0, text.len(), &mut self.hits);
+        self.spans.clear();
+        self.spans.push((0, text.len()));
     }
 
     /// [`HitCache::ensure`] for many ranges at once, with one merge at the end instead
@@ -537,6 +552,15 @@ impl HitCache {
         let index = &*KEYWORD_INDEX;
         let bytes = text.as_bytes();
         let n = bytes.len();
+        if self.is_whole(n) {
+            return;
+        }
+        // So many ranges that resolving each costs more than one pass: a long text dense
+        // with candidates (about one range per line of a records export).
+        if n > WHOLE_TEXT_SEARCH_FROM && ranges.len().saturating_mul(DENSE_RANGE_BYTES) >= n {
+            self.resolve_whole(text);
+            return;
+        }
         ranges.sort_unstable();
         let mut fresh_spans: Vec<(usize, usize)> = Vec::new();
         let mut fresh_hits: Vec<KeywordHit> = Vec::new();
@@ -693,6 +717,8 @@ pub(crate) struct Keywords {
     resolved: Cell<u64>,
     /// Where the last context question's hits started (a hint for the next one).
     hit_cursor: Cell<usize>,
+    /// Once every hit is known: the bits of the lists with a word in the text.
+    present: Cell<Option<u64>>,
 }
 
 impl Keywords {
@@ -707,6 +733,7 @@ impl Keywords {
         self.questions.get_mut().clear();
         self.resolved.set(0);
         self.hit_cursor.set(0);
+        self.present.set(None);
     }
 
     /// Bytes held by the allocations kept by [`Keywords::clear`].
@@ -812,6 +839,9 @@ impl Keywords {
         let Some(finder) = &list.finder else {
             return true;
         };
+        if let Some(present) = self.present_when_whole(text) {
+            return present & list.bit == 0;
+        }
         let mut occurrences = self.occurrences.borrow_mut();
         if occurrences.len() <= list.id {
             occurrences.resize(list.id + 1, None);
@@ -824,6 +854,20 @@ impl Keywords {
         }
         slot.get_or_insert_with(|| finder.find_all(self.lowercase(text)))
             .is_empty()
+    }
+
+    /// When every hit of `text` is known: the bits of the lists with a word in it.
+    fn present_when_whole(&self, text: &str) -> Option<u64> {
+        if let Some(present) = self.present.get() {
+            return Some(present);
+        }
+        let cache = self.cache.borrow();
+        if !cache.is_whole(text.len()) {
+            return None;
+        }
+        let present = cache.hits().iter().fold(0, |bits, h| bits | h.groups);
+        self.present.set(Some(present));
+        Some(present)
     }
 
     /// Counts a context question about `list` in a long text. From the
@@ -876,7 +920,10 @@ impl Keywords {
         // before `to`: it lies within the window widened by the list's longest word, in
         // the run of a finder match near the window. No match, no context.
         let reach = list.map_or(MAX_KEYWORD_LEN, |l| l.longest);
+        let whole = self.cache.borrow().is_whole(text.len());
         match list {
+            // Every hit is known: they answer.
+            _ if whole => {}
             // In a short text, searching the window costs less than searching the whole
             // text once.
             Some(list) if text.len() <= WHOLE_TEXT_SEARCH_FROM => {
@@ -893,6 +940,9 @@ impl Keywords {
                     return Context::default();
                 }
             }
+            // Every occurrence of the list's words is resolved (a text dense with its
+            // candidates): the known hits answer.
+            Some(list) if self.resolved.get() & list.bit != 0 => {}
             Some(list) => {
                 self.count_question(text, list);
                 let (lo, hi) = (from.saturating_sub(list.longest), to + list.longest);
