@@ -740,6 +740,11 @@ fn for_each_occurrence(hay: &[u8], needle: &[u8], mut take: impl FnMut(usize) ->
     }
 }
 
+/// Clusters of more candidates than this keep their spans in a tree (see
+/// [`resolve_overlaps`]); in tests, few, so that both ways are tested against one
+/// global greedy.
+const LARGE_CLUSTER: usize = if cfg!(test) { 4 } else { 64 };
+
 /// Keeps the best of overlapping candidates and returns the survivors sorted by start.
 ///
 /// Greedy by rank: candidates are visited best first (severity, then confidence, then
@@ -837,6 +842,28 @@ fn resolve_overlaps<'s>(text: &str, mut candidates: Vec<Candidate<'s>>) -> Vec<C
         cluster.clear();
         cluster.extend((i..j).filter_map(by_start));
         cluster.sort_by(rank);
+        if cluster.len() > LARGE_CLUSTER {
+            // A text of chained candidates (names after names, no line breaks) can be
+            // one cluster: kept spans in a tree, so that each insert is not a move of
+            // all later ones.
+            let mut tree: std::collections::BTreeMap<usize, usize> = Default::default();
+            for &(_, c) in &cluster {
+                let clear_before = tree
+                    .range(..c.start)
+                    .next_back()
+                    .is_none_or(|(_, &end)| end <= c.start);
+                let clear_after = tree
+                    .range(c.start..)
+                    .next()
+                    .is_none_or(|(&start, _)| c.end <= start);
+                if clear_before && clear_after {
+                    tree.insert(c.start, c.end);
+                    kept.push(*c);
+                }
+            }
+            i = j;
+            continue;
+        }
         cluster_kept.clear();
         for &(_, c) in &cluster {
             // Kept spans of this cluster, by start; compare with the two neighbours.

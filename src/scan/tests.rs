@@ -552,3 +552,66 @@ proptest! {
         prop_assert_eq!(&probed, &searched);
     }
 }
+
+/// A text that is one opening repeated (a run full of anchors, each of which reads the
+/// rest of the run) is read as one token or none, whatever its length. Each of these
+/// took time quadratic in the length (a 64 KB run of colons: over a minute), so a
+/// reintroduced rescan makes this test run for minutes rather than milliseconds.
+#[test]
+fn runs_of_one_repeated_opening_are_one_token_or_none() -> Result<(), ScanError> {
+    let scanner = Scanner::new(Vec::new())?;
+    const LEN: usize = 64 * 1024;
+    // (opening, text before the run, what the run is read as: entity and start)
+    type Case = (&'static str, &'static str, Option<(&'static str, usize)>);
+    let cases: [Case; 14] = [
+        (":", "", None),
+        ("ab:", "", None),
+        ("1.", "", None),
+        ("sk-", "", None),
+        ("shp", "", None),
+        ("xoxb-", "", None),
+        ("eyJ-", "", None),
+        ("sig=", "", None),
+        ("key=", "", None),
+        ("SG.", "", None),
+        ("AccountKey=", "", Some(("AZURE_STORAGE_KEY", 11))),
+        ("password=", "", Some(("PASSWORD", 9))),
+        ("pwd=", "", Some(("PASSWORD", 4))),
+        (
+            "\"type\": \"service_account\", ",
+            "{",
+            Some(("GCP_SERVICE_ACCOUNT", 0)),
+        ),
+    ];
+    for (unit, before, expected) in cases {
+        let text = format!("{before}{}", unit.repeat(LEN / unit.len()));
+        let findings = scanner.scan(&text)?;
+        let got: Vec<(&str, usize)> = findings.iter().map(|f| (&*f.entity, f.start)).collect();
+        assert_eq!(got, Vec::from_iter(expected), "{unit:?} repeated");
+    }
+    Ok(())
+}
+
+/// Names after names with no line break chain their candidates into one cluster of
+/// overlaps, resolved with its kept spans in a tree (a list took time quadratic in the
+/// cluster: each kept span moved all later ones): the names are found, apart.
+#[test]
+fn one_long_cluster_of_names_is_resolved() -> Result<(), ScanError> {
+    let scanner = Scanner::new(Vec::new())?;
+    let given = ["John", "Mary", "Ahmed", "Priya"];
+    let family = ["Smith", "Garcia", "Khan", "Chen"];
+    let mut text = String::from("Attendees:");
+    for i in 0..4000 {
+        text.push_str(&format!(" {} {}", given[i % 4], family[(i / 4) % 4]));
+    }
+    let findings = scanner.scan(&text)?;
+    let names = findings
+        .iter()
+        .filter(|f| &*f.entity == "PERSON_NAME")
+        .count();
+    assert!(names > 0, "no names found");
+    for pair in findings.windows(2) {
+        assert!(pair[0].end <= pair[1].start, "overlapping findings");
+    }
+    Ok(())
+}

@@ -67,6 +67,7 @@ impl Detector for NetworkDetector {
         self.ipv4(input, out);
         let bytes = input.bytes;
         let mut last_end = 0;
+        let mut v6_read_until = 0;
         for &at in input.colons_and_dashes() {
             if at < last_end {
                 continue;
@@ -79,12 +80,16 @@ impl Detector for NetworkDetector {
                 last_end = end;
                 continue;
             }
-            if bytes.get(at) == Some(&b':')
-                && let Some((start, end)) = ipv6_around(input, at)
-            {
-                let context = input.context(start, end, IP_WORDS);
-                out.extend(input.finding(&self.ip, start, end, context.boost(0.85)));
-                last_end = end;
+            // Every colon of one run of hex digits, colons and dots reads the same
+            // run: it is read once (a megabyte of colons is one run, not a million).
+            if bytes.get(at) == Some(&b':') && at >= v6_read_until {
+                let (start, end) = ipv6_run(bytes, at);
+                v6_read_until = end;
+                if let Some((start, end)) = ipv6_in(input, start, end) {
+                    let context = input.context(start, end, IP_WORDS);
+                    out.extend(input.finding(&self.ip, start, end, context.boost(0.85)));
+                    last_end = end;
+                }
             }
         }
         // Cisco-style MAC: 0123.4567.89ab. It holds a digit, so only the dots within
@@ -294,8 +299,8 @@ fn for_each_dot(window: &[u8], mut each: impl FnMut(usize)) {
 }
 
 /// The IPv6 address containing the `:` at `at`, if there is one.
-fn ipv6_around(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
-    let bytes = input.bytes;
+/// The run of hex digits, colons and dots around `at`.
+fn ipv6_run(bytes: &[u8], at: usize) -> (usize, usize) {
     let is_v6 = |b: &u8| b.is_ascii_hexdigit() || *b == b':' || *b == b'.';
     let mut start = at;
     while start > 0 && bytes.get(start - 1).is_some_and(is_v6) {
@@ -305,12 +310,25 @@ fn ipv6_around(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     while bytes.get(end).is_some_and(is_v6) {
         end += 1;
     }
+    (start, end)
+}
+
+/// The longest text form of an IPv6 address (eight groups, the last two as a dotted
+/// IPv4 address).
+const MAX_IPV6_LEN: usize = 45;
+
+/// The IPv6 address that the run `start..end` (see [`ipv6_run`]) is, if it is one.
+fn ipv6_in(input: &Input<'_>, start: usize, mut end: usize) -> Option<(usize, usize)> {
+    let bytes = input.bytes;
     // Trailing sentence punctuation is not part of the address.
     while end > start && bytes.get(end - 1) == Some(&b'.') {
         end -= 1;
     }
     let candidate = input.text.get(start..end)?;
-    if candidate.len() < 6 || candidate.split(':').filter(|g| !g.is_empty()).count() < 3 {
+    if candidate.len() < 6
+        || candidate.len() > MAX_IPV6_LEN
+        || candidate.split(':').filter(|g| !g.is_empty()).count() < 3
+    {
         return None;
     }
     let address = u128::from(candidate.parse::<Ipv6Addr>().ok()?);

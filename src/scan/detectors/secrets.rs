@@ -88,6 +88,68 @@ enum Kind {
     Password,
 }
 
+/// How many kinds of literal there are.
+const KINDS: usize = Kind::Password as usize + 1;
+
+/// How many literals (or secret words) inside the token (or value) of one before them
+/// are read: each reads the rest of the same run, so a text of nothing else would cost
+/// a read per literal. Real text has one or two.
+const MAX_READS_INSIDE: usize = 8;
+
+/// What the literals of one text have read so far, so that no stretch of text is read
+/// once per literal in it (`sk-sk-sk-...`, `"type": "service_account"` again and again
+/// in one object): a megabyte of them would otherwise cost a read of the rest of the
+/// run per literal.
+#[derive(Debug)]
+struct TokenReads {
+    /// Per kind, the end of the last token a literal of that kind read: a literal of
+    /// the same kind before it is inside that token (`sk-sk-...`), and reads the rest
+    /// of the same run.
+    ends: [usize; KINDS],
+    /// Per kind, the literals read inside the last token: past
+    /// [`MAX_READS_INSIDE`], no more are.
+    inside: [usize; KINDS],
+    /// The last service-account anchor, the opening brace found for it and what that
+    /// object was read as: anchors with no other brace between them share it.
+    gcp: Option<GcpRead>,
+}
+
+impl TokenReads {
+    fn new() -> Self {
+        TokenReads {
+            ends: [0; KINDS],
+            inside: [0; KINDS],
+            gcp: None,
+        }
+    }
+
+    /// Whether a literal of `kind` at `start` is not to be read: it is inside the last
+    /// token of its kind, after [`MAX_READS_INSIDE`] others.
+    fn skip(&mut self, kind: Kind, start: usize) -> bool {
+        let k = kind as usize;
+        let (Some(&end), Some(inside)) = (self.ends.get(k), self.inside.get_mut(k)) else {
+            return false;
+        };
+        if start >= end {
+            *inside = 0;
+            return false;
+        }
+        *inside += 1;
+        *inside > MAX_READS_INSIDE
+    }
+
+    /// Notes that a literal of `kind` read its token up to `end`.
+    fn read(&mut self, kind: Kind, end: usize) {
+        if let Some(slot) = self.ends.get_mut(kind as usize) {
+            *slot = (*slot).max(end);
+        }
+    }
+}
+
+/// A service-account anchor, the opening brace before it (if any) and the object read
+/// from there (see [`gcp_object`]).
+type GcpRead = (usize, Option<usize>, Option<(usize, usize)>);
+
 /// Commands that take a password as a flag on their command line, as pasted from a
 /// shell history, a runbook or a CI script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -760,16 +822,17 @@ impl Detector for SecretsDetector {
     }
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let mut reads = TokenReads::new();
         for (pattern, start, end) in literal_matches(input) {
             let Some(&(literal, kind)) = LITERALS.get(pattern) else {
                 continue;
             };
-            let found = self.literal_finding(input, literal, kind, start, end);
+            let found = self.literal_finding(input, literal, kind, (start, end), &mut reads);
             if let Some((info, start, end, confidence)) = found {
                 out.extend(input.finding(info, start, end, confidence));
             }
         }
-        self.run_tokens(input, out);
+        self.run_tokens(input, out, &mut reads);
         self.keyword_secrets(input, out);
         for &(at, anchor) in input.trigger_anchors() {
             match ANCHORS
@@ -800,14 +863,18 @@ impl SecretsDetector {
         input: &Input<'_>,
         literal: &str,
         kind: Kind,
-        s: usize,
-        e: usize,
+        (s, e): (usize, usize),
+        reads: &mut TokenReads,
     ) -> Option<(&ClassInfo, usize, usize, f32)> {
-        let token_end = |charset: fn(u8) -> bool| {
+        if reads.skip(kind, s) {
+            return None;
+        }
+        let mut token_end = |charset: fn(u8) -> bool| {
             let mut end = e;
             while input.byte(end).is_some_and(charset) {
                 end += 1;
             }
+            reads.read(kind, end);
             end
         };
         let boundary = input.word_boundary_before(s);
@@ -892,8 +959,13 @@ impl SecretsDetector {
                         .is_some_and(|t| t.contains("sv="));
                 (query && end - e >= 40).then_some((&self.azure_sas, e, end, 0.95))
             }
-            Kind::Gcp => gcp_object(input, s).map(|(start, end)| (&self.gcp, start, end, 0.99)),
-            Kind::Jwt => jwt(input, s).map(|end| (&self.jwt, s, end, 0.95)),
+            Kind::Gcp => gcp_object(input, s, &mut reads.gcp)
+                .map(|(start, end)| (&self.gcp, start, end, 0.99)),
+            Kind::Jwt => {
+                // What the JWT's segments can span: the run of base64url bytes and dots.
+                token_end(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+                jwt(input, s).map(|end| (&self.jwt, s, end, 0.95))
+            }
             Kind::Url => url_credentials(input, s).map(|(a, b)| (&self.url, a, b, 0.95)),
             Kind::Password => {
                 // Quoted (`password="S3cr3t!x"`): all that the quotes hold.
@@ -932,7 +1004,12 @@ impl SecretsDetector {
     /// [`Input::unbroken_blocks`], and starts at most 7 bytes before the first. Only
     /// the runs of two such blocks or more are searched, widened to hold every token
     /// that can start in them: in prose, next to nothing.
-    fn run_tokens<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+    fn run_tokens<'s>(
+        &'s self,
+        input: &Input<'_>,
+        out: &mut Vec<Candidate<'s>>,
+        reads: &mut TokenReads,
+    ) {
         let Some(search) = &self.prefixed_search else {
             return;
         };
@@ -960,7 +1037,7 @@ impl SecretsDetector {
                 continue;
             }
             let span = aho_corasick::Input::new(input.bytes).span(lo..hi);
-            self.run_tokens_in(search, span, searched_to, input, out);
+            self.run_tokens_in(search, (span, searched_to), input, out, reads);
             searched_to = hi;
         }
     }
@@ -969,10 +1046,10 @@ impl SecretsDetector {
     fn run_tokens_in<'s>(
         &'s self,
         search: &AhoCorasick,
-        span: aho_corasick::Input<'_>,
-        found_to: usize,
+        (span, found_to): (aho_corasick::Input<'_>, usize),
         input: &Input<'_>,
         out: &mut Vec<Candidate<'s>>,
+        reads: &mut TokenReads,
     ) {
         // Prefixes ending at `found_to` or before were found by the previous window.
         for m in search.find_iter(span).filter(|m| m.end() > found_to) {
@@ -983,7 +1060,7 @@ impl SecretsDetector {
                     .and_then(|k| RUN_LITERALS.get(k));
                 if let Some(&(literal, kind)) = literal
                     && let Some((info, start, end, confidence)) =
-                        self.literal_finding(input, literal, kind, m.start(), m.end())
+                        self.literal_finding(input, literal, kind, (m.start(), m.end()), reads)
                 {
                     out.extend(input.finding(info, start, end, confidence));
                 }
@@ -993,8 +1070,12 @@ impl SecretsDetector {
                 continue;
             };
             let (s, e) = (m.start(), m.end());
+            // The body is the whole run of the charset, so reading past the longest
+            // body tells all there is to know (a long run full of prefixes, `shpshp...`,
+            // is not read to its end once per prefix).
             let mut end = e;
-            while input.byte(end).is_some_and(token.charset) {
+            let longest = e + token.len.end();
+            while end <= longest && input.byte(end).is_some_and(token.charset) {
                 end += 1;
             }
             let body = input.bytes.get(e..end).unwrap_or_default();
@@ -1012,6 +1093,12 @@ impl SecretsDetector {
 impl SecretsDetector {
     /// Values right after a secret keyword (`api_key = "..."`, `password: ...`).
     fn keyword_secrets<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        // Where the last value read ends, and how many values inside it (a secret word
+        // inside a value: `key=token=...`) were read since: each such value is the
+        // rest of the same run, so past a few, no more are read (a megabyte of
+        // `key=key=...` would otherwise cost a read of the rest of it per word).
+        let mut value_end = 0;
+        let mut values_inside = 0;
         for hit in input.trigger_hits() {
             if !hit.is_in(SECRET_WORDS) {
                 continue;
@@ -1038,6 +1125,14 @@ impl SecretsDetector {
             }
             // A quoted value is all that its quotes hold (`"Tr0ub4dor&3"`).
             let quoted = quoted_from(input, at);
+            if quoted.is_none() && at < value_end {
+                if values_inside >= MAX_READS_INSIDE {
+                    continue;
+                }
+                values_inside += 1;
+            } else {
+                values_inside = 0;
+            }
             let mut end = quoted.unwrap_or(at);
             while quoted.is_none()
                 && input.byte(end).is_some_and(|b| {
@@ -1059,6 +1154,9 @@ impl SecretsDetector {
                 })
             {
                 end += 1;
+            }
+            if quoted.is_none() {
+                value_end = value_end.max(end);
             }
             while quoted.is_none() && end > at && matches!(input.byte(end - 1), Some(b'.' | b'!')) {
                 end -= 1;
@@ -1753,7 +1851,10 @@ fn placeholder_password(password: &[u8]) -> bool {
 
 /// The JSON object around a `"type": "service_account"` at `at` (where a word starts:
 /// see [`literal_matches`]): its span.
-fn gcp_object(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
+///
+/// `last` is the previous anchor's (anchor, opening brace, object): an anchor with no
+/// brace between it and that one has the same object, which is not read again.
+fn gcp_object(input: &Input<'_>, at: usize, last: &mut Option<GcpRead>) -> Option<(usize, usize)> {
     let bytes = input.bytes;
     let before = bytes.get(at.saturating_sub(24)..at)?;
     let quoted = std::str::from_utf8(before).ok()?;
@@ -1762,7 +1863,24 @@ fn gcp_object(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     }
     // Back to the opening brace (no nesting expected before "type"), then forward
     // to the matching closing brace, skipping strings.
-    let start = bytes.get(..at)?.iter().rposition(|&b| b == b'{')?;
+    let since = last.map_or(0, |(prev, _, _)| prev.min(at));
+    let found = bytes
+        .get(since..at)?
+        .iter()
+        .rposition(|&b| b == b'{')
+        .map(|i| since + i);
+    let (start, object) = match (found, *last) {
+        (Some(start), _) => (Some(start), gcp_object_from(input, start)),
+        (None, Some((_, start, object))) => (start, object),
+        (None, None) => (None, None),
+    };
+    *last = Some((at, start, object));
+    object
+}
+
+/// The service-account object whose opening brace is at `start` (see [`gcp_object`]).
+fn gcp_object_from(input: &Input<'_>, start: usize) -> Option<(usize, usize)> {
+    let bytes = input.bytes;
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
