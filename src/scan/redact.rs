@@ -68,7 +68,57 @@ pub struct Redactor {
     /// HMAC key for `Hash` and `Fake` (the tenant's key; empty: a per-redactor key).
     key: Vec<u8>,
     /// fake → original, for restore.
-    fakes: Vec<(String, String)>,
+    fakes: HashMap<String, String>,
+    /// The fakes as `restore` and `fake_hold_from` search for them, made on first use
+    /// after the last fake was handed out (a request can have hundreds of thousands:
+    /// neither may cost a pass per fake).
+    fake_index: std::sync::OnceLock<FakeIndex>,
+}
+
+/// The fakes of a request, for finding them in text.
+struct FakeIndex {
+    /// Every fake, sorted.
+    sorted: Vec<String>,
+    /// The originals, in the order of `sorted`.
+    originals: Vec<String>,
+    /// One leftmost-longest search for all of them (`None` if it could not be built;
+    /// then nothing is restored, which leaves fakes in place, never values).
+    search: Option<aho_corasick::AhoCorasick>,
+    /// The longest fake, in bytes.
+    longest: usize,
+}
+
+impl FakeIndex {
+    fn new(fakes: &HashMap<String, String>) -> Self {
+        let mut pairs: Vec<(&String, &String)> = fakes.iter().collect();
+        pairs.sort_unstable();
+        let sorted: Vec<String> = pairs.iter().map(|(f, _)| (*f).clone()).collect();
+        let originals = pairs.iter().map(|(_, v)| (*v).clone()).collect();
+        let search = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&sorted)
+            .ok();
+        let longest = sorted.iter().map(String::len).max().unwrap_or(0);
+        FakeIndex {
+            sorted,
+            originals,
+            search,
+            longest,
+        }
+    }
+
+    /// Whether some fake starts with `piece` and is longer.
+    fn extends(&self, piece: &[u8]) -> bool {
+        // Fakes that start with `piece` follow one another from the first not below
+        // it; `piece` itself, if a fake, comes first.
+        let at = self.sorted.partition_point(|f| f.as_bytes() < piece);
+        self.sorted
+            .get(at..)
+            .unwrap_or_default()
+            .iter()
+            .take(2)
+            .any(|f| f.len() > piece.len() && f.as_bytes().starts_with(piece))
+    }
 }
 
 /// Placeholder ↔ value, and the next number per entity type.
@@ -161,10 +211,12 @@ impl Redactor {
                 }
                 Strategy::Fake => {
                     let fake = self.fake(&f.entity, value);
-                    if !self.fakes.iter().any(|(k, _)| *k == fake) {
-                        self.fakes.push((fake.clone(), value.to_owned()));
-                    }
                     out.push_str(&fake);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = self.fakes.entry(fake)
+                    {
+                        slot.insert(value.to_owned());
+                        self.fake_index = std::sync::OnceLock::new();
+                    }
                 }
                 Strategy::Remove => {}
             }
@@ -293,24 +345,19 @@ impl Redactor {
     /// stream holds that piece back until the next event, so that a fake cut between
     /// two events is still restored. The longest such piece wins.
     pub fn fake_hold_from(&self, text: &str) -> usize {
-        let mut cut = text.len();
-        for (fake, _) in &self.fakes {
-            let longest = fake.len().saturating_sub(1).min(text.len());
-            for len in (1..=longest).rev() {
-                let start = text.len() - len;
-                if start >= cut {
-                    break;
-                }
-                if fake
-                    .get(..len)
-                    .is_some_and(|head| text.get(start..) == Some(head))
-                {
-                    cut = start;
-                    break;
-                }
-            }
+        if self.fakes.is_empty() {
+            return text.len();
         }
-        cut
+        let index = self.fake_index.get_or_init(|| FakeIndex::new(&self.fakes));
+        let longest = index.longest.saturating_sub(1).min(text.len());
+        (1..=longest)
+            .rev()
+            .map(|len| text.len() - len)
+            .find(|&start| {
+                text.is_char_boundary(start)
+                    && index.extends(text.as_bytes().get(start..).unwrap_or_default())
+            })
+            .unwrap_or(text.len())
     }
 
     /// How many distinct values the vault holds (one per placeholder).
@@ -326,11 +373,11 @@ impl Redactor {
         if self.fakes.is_empty() {
             return restored;
         }
-        let mut out = restored;
-        for (fake, value) in &self.fakes {
-            out = out.replace(fake.as_str(), value);
+        let index = self.fake_index.get_or_init(|| FakeIndex::new(&self.fakes));
+        match &index.search {
+            Some(search) => search.replace_all(&restored, &index.originals),
+            None => restored,
         }
-        out
     }
 
     fn restore_placeholders(&self, text: &str) -> String {
@@ -562,6 +609,68 @@ mod tests {
         assert_eq!(r.restore(&whole), "to a@x.io");
         assert_eq!(r.fake_hold_from("menu"), 3);
         assert_eq!(r.fake_hold_from(""), 0);
+    }
+
+    /// The definition of `fake_hold_from`: over every fake, the earliest start of a
+    /// trailing piece of `text` that begins it without being all of it.
+    fn hold_from_by_definition(r: &Redactor, text: &str) -> usize {
+        let mut cut = text.len();
+        for fake in r.fakes.keys() {
+            for len in 1..fake.len().min(text.len() + 1) {
+                let start = text.len() - len;
+                if fake
+                    .get(..len)
+                    .is_some_and(|head| text.get(start..) == Some(head))
+                {
+                    cut = cut.min(start);
+                }
+            }
+        }
+        cut
+    }
+
+    #[test]
+    fn many_fakes_are_restored_and_held_as_defined() {
+        let mut r = Redactor::with_tenant_key(b"tenant-a-key-0123456789");
+        let mut text = String::new();
+        let mut findings = Vec::new();
+        for i in 0..300 {
+            let value = format!("person{i}@corp.example");
+            let start = text.len() + 5;
+            text.push_str(&format!("mail {value}, "));
+            findings.push(Finding {
+                entity: Arc::from("EMAIL"),
+                class: Arc::from("TEST"),
+                start,
+                end: start + value.len(),
+                confidence: 1.0,
+                severity: Severity::Medium,
+            });
+        }
+        let faked = r.redact_with(&text, &findings, |_| Strategy::Fake);
+        assert_eq!(r.fakes.len(), 300);
+        assert!(!faked.contains("person"), "{faked}");
+        assert_eq!(r.restore(&faked), text);
+        // Every cut of the faked text holds back what the definition says.
+        for cut in (0..faked.len()).step_by(7) {
+            let piece = faked.get(..cut).unwrap_or_default();
+            assert_eq!(
+                r.fake_hold_from(piece),
+                hold_from_by_definition(&r, piece),
+                "{piece:?}"
+            );
+        }
+        // A fake handed out after the fakes were searched for is searched for too.
+        let later = "mail late@corp.example";
+        let faked_later = r.redact_with(
+            later,
+            &[finding("EMAIL", later, "late@corp.example", 0)],
+            |_| Strategy::Fake,
+        );
+        assert_eq!(r.restore(&faked_later), later);
+        let cut = faked_later.get(..faked_later.len() - 3).unwrap_or_default();
+        assert_eq!(r.fake_hold_from(cut), hold_from_by_definition(&r, cut));
+        assert_eq!(r.fake_hold_from(cut), 5);
     }
 
     #[test]
