@@ -116,6 +116,7 @@ mod scalar {
 /// 64 bytes (the last ones padded), the mask of the ASCII letters and digits among
 /// them: the fold computes it anyway, so the trigger pass needs no second look at the
 /// folded text to find where words start.
+#[inline(never)]
 pub(crate) fn fold(bytes: &[u8], out: &mut [u8], words: &mut Vec<u64>) {
     words.clear();
     words.reserve(bytes.len().div_ceil(64));

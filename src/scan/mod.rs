@@ -389,9 +389,9 @@ fn propagate_values<'s>(
     // Occurrences that overlap no finding and are not glued: start, value, end.
     let mut found: Vec<(usize, u32, usize)> = Vec::new();
     if probe {
-        let mut probe = ValueProbe::default();
+        let probe = ValueProbe::new(ids.keys().map(|v| v.0));
         for (&Value(value), &id) in &ids {
-            if !probe.add(value) {
+            if value.len() < PROBE_KEY_LEN {
                 per_value.extend(firsts.get(id as usize).map(|&f| (id, f)));
             }
         }
@@ -511,15 +511,22 @@ fn glued(text: &str, found_start: usize, found_end: usize, start: usize, end: us
     continues(first, before) || continues(last, after)
 }
 
-/// Every found value of [`PROBE_KEY_LEN`] bytes or more, by its first bytes: the probe
-/// of one text position is a bit test, and where that passes, a lookup of the key and
-/// one of the value for each length of value with that key.
-#[derive(Default)]
+/// Every found value of [`PROBE_KEY_LEN`] bytes or more, by its first bytes (its key):
+/// the probe of one text position is a bit test, and where that passes, for each
+/// length of value with that key, one lookup of the key, length and last bytes there;
+/// only a value whose key, length and last bytes all match is compared whole. A key
+/// with values of more than [`MAX_LENGTHS_PER_KEY`] lengths (`abc...` a hundred times,
+/// each longer) would make each probe at it cost that many lookups: those values are
+/// searched for by one automaton instead.
 struct ValueProbe {
     /// Bit `probe_slot(key)` set for every key.
     filter: Vec<u64>,
     /// The lengths of the values with each key.
     lengths: HashMap<u32, Vec<usize>, std::hash::BuildHasherDefault<WordHasher>>,
+    /// Key, length and last bytes (see [`tail_of`]) of every value.
+    ends: std::collections::HashSet<(u32, usize, u64), std::hash::BuildHasherDefault<WordHasher>>,
+    /// The values of crowded keys, all found at once (overlapping).
+    crowded: Option<aho_corasick::AhoCorasick>,
 }
 
 /// The bytes of a [`ValueProbe`] key.
@@ -527,6 +534,9 @@ const PROBE_KEY_LEN: usize = 3;
 
 /// Bits in a [`ValueProbe`] filter.
 const PROBE_FILTER_BITS: usize = 1 << 16;
+
+/// See [`ValueProbe`]; in tests, one, so that both ways are tested.
+const MAX_LENGTHS_PER_KEY: usize = if cfg!(test) { 1 } else { 16 };
 
 fn probe_key(bytes: &[u8]) -> Option<u32> {
     let &[a, b, c, ..] = bytes else {
@@ -539,57 +549,101 @@ fn probe_slot(key: u32) -> usize {
     (key.wrapping_mul(0x9E37_79B1) >> 16) as usize % PROBE_FILTER_BITS
 }
 
+/// The last eight bytes of `value` (all of it when shorter), as a number.
+fn tail_of(value: &[u8]) -> u64 {
+    let tail = value
+        .get(value.len().saturating_sub(8)..)
+        .unwrap_or_default();
+    tail.iter().fold(0, |t, &b| t << 8 | u64::from(b))
+}
+
 impl ValueProbe {
-    /// Adds `value`; `false` (and nothing added) when it is shorter than a key.
-    fn add(&mut self, value: &[u8]) -> bool {
-        let Some(key) = probe_key(value) else {
-            return false;
-        };
-        if self.filter.is_empty() {
-            self.filter = vec![0; PROBE_FILTER_BITS / 64];
+    /// The probe for `values`; those shorter than a key are left out, for the caller.
+    fn new<'v>(values: impl Iterator<Item = &'v [u8]>) -> Self {
+        let mut by_key: HashMap<u32, Vec<&[u8]>, std::hash::BuildHasherDefault<WordHasher>> =
+            HashMap::default();
+        for value in values {
+            if let Some(key) = probe_key(value) {
+                by_key.entry(key).or_default().push(value);
+            }
         }
-        let slot = probe_slot(key);
-        if let Some(word) = self.filter.get_mut(slot / 64) {
-            *word |= 1 << (slot % 64);
+        let mut filter = vec![0u64; PROBE_FILTER_BITS / 64];
+        let mut crowded: Vec<&[u8]> = Vec::new();
+        let mut lengths = HashMap::default();
+        let mut ends = std::collections::HashSet::default();
+        for (key, list) in by_key {
+            let mut lens: Vec<usize> = list.iter().map(|v| v.len()).collect();
+            lens.sort_unstable();
+            lens.dedup();
+            if lens.len() > MAX_LENGTHS_PER_KEY {
+                crowded.extend(list);
+                continue;
+            }
+            let slot = probe_slot(key);
+            if let Some(word) = filter.get_mut(slot / 64) {
+                *word |= 1 << (slot % 64);
+            }
+            ends.extend(list.iter().map(|v| (key, v.len(), tail_of(v))));
+            lengths.insert(key, lens);
         }
-        let lengths = self.lengths.entry(key).or_default();
-        if !lengths.contains(&value.len()) {
-            lengths.push(value.len());
+        // Building from found values cannot fail; if it did, their other occurrences
+        // would go unmarked (the findings themselves stand).
+        let crowded = (!crowded.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::Standard)
+                    .build(&crowded)
+                    .ok()
+            })
+            .flatten();
+        ValueProbe {
+            filter,
+            lengths,
+            ends,
+            crowded,
         }
-        true
     }
 
     /// Calls `each(start, candidate)` for every position `start` inside a gap and every
-    /// added length whose bytes there, `candidate`, fit in the gap and begin with the
-    /// key of a value of that length, in order of `start`.
+    /// value that may start there: `candidate` is as long as the value, fits in the gap,
+    /// and begins and ends as one does (or is an occurrence of a crowded key's value).
+    /// For each value, in order of `start`.
     fn for_each_in_gaps(
         &self,
         bytes: &[u8],
         gaps: &[(usize, usize)],
         mut each: impl FnMut(usize, &[u8]),
     ) {
-        if self.lengths.is_empty() {
-            return;
-        }
         for &(from, to) in gaps {
             let Some(gap) = bytes.get(from..to) else {
                 continue;
             };
-            for (i, window) in gap.windows(PROBE_KEY_LEN).enumerate() {
-                let Some(key) = probe_key(window) else {
-                    continue;
-                };
-                let slot = probe_slot(key);
-                if self
-                    .filter
-                    .get(slot / 64)
-                    .is_none_or(|w| w & (1 << (slot % 64)) == 0)
-                {
-                    continue;
+            if !self.lengths.is_empty() {
+                for (i, window) in gap.windows(PROBE_KEY_LEN).enumerate() {
+                    let Some(key) = probe_key(window) else {
+                        continue;
+                    };
+                    let slot = probe_slot(key);
+                    if self
+                        .filter
+                        .get(slot / 64)
+                        .is_none_or(|w| w & (1 << (slot % 64)) == 0)
+                    {
+                        continue;
+                    }
+                    for &len in self.lengths.get(&key).map_or(&[][..], Vec::as_slice) {
+                        if let Some(candidate) = gap.get(i..i + len)
+                            && self.ends.contains(&(key, len, tail_of(candidate)))
+                        {
+                            each(from + i, candidate);
+                        }
+                    }
                 }
-                for &len in self.lengths.get(&key).map_or(&[][..], Vec::as_slice) {
-                    if let Some(candidate) = gap.get(i..i + len) {
-                        each(from + i, candidate);
+            }
+            if let Some(crowded) = &self.crowded {
+                for m in crowded.find_overlapping_iter(gap) {
+                    if let Some(candidate) = gap.get(m.start()..m.end()) {
+                        each(from + m.start(), candidate);
                     }
                 }
             }

@@ -519,7 +519,15 @@ proptest! {
     #[test]
     fn propagation_probe_finds_what_the_per_value_search_finds(
         words in proptest::collection::vec(
-            prop_oneof![Just("ab"), Just("a1b2c3d4e"), Just("aaaa"), Just("ab ab"), Just("1.2.3.4"), Just("b")],
+            prop_oneof![
+                Just("ab"),
+                Just("a1b2c3d4e"),
+                Just("aaaa"),
+                Just("ab ab"),
+                Just("1.2.3.4"),
+                Just("1.2.3.4.5"),
+                Just("b"),
+            ],
             0..40,
         ),
         glue in proptest::collection::vec(prop_oneof![Just(" "), Just(""), Just("x"), Just(", ")], 40),
@@ -612,6 +620,55 @@ fn one_long_cluster_of_names_is_resolved() -> Result<(), ScanError> {
     assert!(names > 0, "no names found");
     for pair in findings.windows(2) {
         assert!(pair[0].end <= pair[1].start, "overlapping findings");
+    }
+    Ok(())
+}
+
+/// Repeated commands, key blocks and names glued into one long line are each read once:
+/// every repetition is found on its own (a command's flags are not read again by every
+/// command before it, a block's END is not searched for again by every BEGIN), and
+/// glued names, prefixes and name words are none.
+#[test]
+fn repeated_commands_and_blocks_are_each_read_once() -> Result<(), ScanError> {
+    let scanner = Scanner::new(Vec::new())?;
+    const LEN: usize = 64 * 1024;
+    // (unit, what each repetition holds: entity and the bytes of the unit it covers)
+    let cases = [
+        ("mysql -pS3cret ", Some(("PASSWORD", 8..14))),
+        ("sshpass -p S3cr3t! ", Some(("PASSWORD", 11..18))),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\n",
+            Some(("PRIVATE_KEY", 0..31)),
+        ),
+        ("John-", None),
+        ("hooks.slack.com/services/", None),
+        ("name:Name:", None),
+    ];
+    for (unit, each) in cases {
+        let reps = LEN / unit.len();
+        let findings = scanner.scan(&unit.repeat(reps))?;
+        let got: Vec<(&str, usize, usize)> = findings
+            .iter()
+            .map(|f| (&*f.entity, f.start, f.end))
+            .collect();
+        let want: Vec<(&str, usize, usize)> = match &each {
+            Some((entity, span)) => (0..reps)
+                .map(|k| {
+                    (
+                        *entity,
+                        k * unit.len() + span.start,
+                        k * unit.len() + span.end,
+                    )
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        assert!(
+            got == want,
+            "{unit:?} repeated: {} findings, {} expected",
+            got.len(),
+            want.len()
+        );
     }
     Ok(())
 }

@@ -709,11 +709,18 @@ impl PersonalDetector {
     }
 }
 
+/// The most hyphenated parts a name is extended by on each side (`Anne-Marie`,
+/// `Smith-Jones-Brown`): a text of `John-John-John-...` is not read whole from every
+/// `John` in it.
+const MAX_HYPHENATED_PARTS: usize = 4;
+
 /// Widens the name word `start..end` over capitalised words joined to it by hyphens,
 /// before and after (`Jean-Pierre` from `Pierre` or from `Jean`).
 fn hyphenated_name(input: &Input<'_>, mut start: usize, mut end: usize) -> (usize, usize) {
     let is_name_char = |c: char| c.is_alphabetic() || matches!(c, '\'' | '’');
-    while input.byte_before(start) == Some(b'-') {
+    let mut parts = 0;
+    while input.byte_before(start) == Some(b'-') && parts < MAX_HYPHENATED_PARTS {
+        parts += 1;
         let Some(before) = input.text.get(..start - 1) else {
             break;
         };
@@ -732,7 +739,9 @@ fn hyphenated_name(input: &Input<'_>, mut start: usize, mut end: usize) -> (usiz
             _ => break,
         }
     }
-    while input.byte(end) == Some(b'-') {
+    let mut parts = 0;
+    while input.byte(end) == Some(b'-') && parts < MAX_HYPHENATED_PARTS {
+        parts += 1;
         let Some(after) = input.text.get(end + 1..) else {
             break;
         };
@@ -784,6 +793,25 @@ fn is_capitalised(word: &str) -> bool {
 /// Whether a capitalised word may start at `from`: false at the end of the text and at
 /// an ASCII byte other than a capital (the cheap test before splitting words; a
 /// non-ASCII byte is left to [`is_capitalised`]).
+/// The longest word read as part of a name or an address, in bytes. Words are read
+/// within a window of this many bytes per word, so that a text with no spaces is not
+/// read to its end from every capital in it.
+const MAX_NAME_WORD: usize = 64;
+
+/// `text[from..]`, cut to at most `limit` bytes (on a character boundary), and whether
+/// it was cut.
+fn bounded_rest<'t>(input: &Input<'t>, from: usize, limit: usize) -> Option<(&'t str, bool)> {
+    let text = input.text;
+    let mut to = from.saturating_add(limit);
+    if to >= text.len() {
+        return Some((text.get(from..)?, false));
+    }
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    Some((text.get(from..to)?, true))
+}
+
 fn may_start_capitalised(input: &Input<'_>, from: usize) -> bool {
     input
         .byte(from)
@@ -803,10 +831,14 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
     if !may_start_capitalised(input, from) {
         return None;
     }
-    let rest = input.text.get(from..)?;
+    let (rest, cut) = bounded_rest(input, from, max * (MAX_NAME_WORD + 1))?;
     let mut end = None;
     let mut offset = 0;
     for word in rest.split(' ').take(max) {
+        // A word the window cuts may go on: too long for a name.
+        if cut && offset + word.len() == rest.len() {
+            break;
+        }
         let clean = word.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
         // A possessive ends the name, without its `'s` (`James Clark's Expat`).
         let owner = clean
@@ -833,10 +865,13 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
     if !may_start_capitalised(input, from) {
         return None;
     }
-    let rest = input.text.get(from..)?;
+    let (rest, cut) = bounded_rest(input, from, 6 * (MAX_NAME_WORD + 1))?;
     let mut offset = 0;
     // Words end at any ASCII space byte: an address often ends its line.
     for (words, word) in rest.split([' ', '\t', '\n', '\r']).take(6).enumerate() {
+        if cut && offset + word.len() == rest.len() {
+            return None;
+        }
         let clean = word.trim_end_matches([',', '.', ';']);
         if words >= 1 && STREET_SUFFIXES.contains(&clean) {
             let mut end = from + offset + clean.len();

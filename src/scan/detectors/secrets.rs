@@ -112,6 +112,10 @@ struct TokenReads {
     /// The last service-account anchor, the opening brace found for it and what that
     /// object was read as: anchors with no other brace between them share it.
     gcp: Option<GcpRead>,
+    /// Per PEM label: where the search for its END line started, and where that line
+    /// is (none: nowhere after). A later BEGIN of the same label uses it rather than
+    /// searching the rest of the text again.
+    pem_ends: Vec<(String, usize, Option<usize>)>,
 }
 
 impl TokenReads {
@@ -120,6 +124,7 @@ impl TokenReads {
             ends: [0; KINDS],
             inside: [0; KINDS],
             gcp: None,
+            pem_ends: Vec::new(),
         }
     }
 
@@ -834,13 +839,26 @@ impl Detector for SecretsDetector {
         }
         self.run_tokens(input, out, &mut reads);
         self.keyword_secrets(input, out);
-        for &(at, anchor) in input.trigger_anchors() {
+        let anchors = input.trigger_anchors();
+        let is_command = |&(at, anchor): &(usize, u8)| match ANCHORS.get(usize::from(anchor)) {
+            Some(&(_, name, Anchor::Command(_))) => command_at(input, at, name).is_some(),
+            _ => false,
+        };
+        for (k, &(at, anchor)) in anchors.iter().enumerate() {
             match ANCHORS
                 .get(usize::from(anchor))
                 .map(|&(_, name, a)| (name, a))
             {
                 Some((name, Anchor::Command(command))) => {
-                    for (start, end) in command_password(input, at, name, command) {
+                    // A command's line ends where the next command begins (each
+                    // command's flags are read once, not by every command before).
+                    let until = anchors
+                        .get(k + 1..)
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|a| is_command(a) && a.0 > at)
+                        .map_or(input.bytes.len(), |a| a.0);
+                    for (start, end) in command_password(input, (at, until), name, command) {
                         out.extend(input.finding(&self.password, start, end, 0.9));
                     }
                 }
@@ -882,7 +900,8 @@ impl SecretsDetector {
             Kind::AwsKeyId => aws_key(input, s)
                 .map(|end| (&self.aws, s, end, 0.95))
                 .or_else(|| aws_key_split(input, s).map(|end| (&self.aws, s, end, 0.85))),
-            Kind::Pem => pem_block(input, s).map(|(end, c)| (&self.private_key, s, end, c)),
+            Kind::Pem => pem_block(input, s, &mut reads.pem_ends)
+                .map(|(end, c)| (&self.private_key, s, end, c)),
             Kind::GitHub => {
                 let end = token_end(alnum);
                 let stateless = boundary
@@ -1344,9 +1363,10 @@ fn basic_credentials(input: &Input<'_>, s: usize, e: usize) -> Option<(usize, us
 /// The tokens of the command line from `from` on, as shells split them: runs of
 /// non-blank bytes, where a quoted part holds blanks too. Each token's span leaves
 /// its quotes out when the whole token is quoted. Ends at an unquoted line break that
-/// no `\` continues, `|`, `;` or `&`, or after 512 bytes.
-fn command_tokens(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
-    let end = bytes.len().min(from + 512);
+/// no `\` continues, `|`, `;` or `&`, after 512 bytes, or at `until` (where the next
+/// command begins).
+fn command_tokens(bytes: &[u8], from: usize, until: usize) -> Vec<(usize, usize)> {
+    let end = bytes.len().min(from + 512).min(until.max(from));
     let mut tokens = Vec::new();
     let mut at = from;
     loop {
@@ -1437,23 +1457,20 @@ fn unquoted(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
 /// `name` starts at `s`.
 fn command_password(
     input: &Input<'_>,
-    s: usize,
+    (s, until): (usize, usize),
     name: &str,
     command: Command,
 ) -> Vec<(usize, usize)> {
-    command_line_passwords(input, s, name, command).unwrap_or_default()
+    command_line_passwords(input, (s, until), name, command).unwrap_or_default()
 }
 
-fn command_line_passwords(
-    input: &Input<'_>,
-    s: usize,
-    expected: &str,
-    command: Command,
-) -> Option<Vec<(usize, usize)>> {
-    let bytes = input.bytes;
+/// Where the command name `expected` starting at `s` ends, if it is exactly that
+/// command there (not `mysqlx`, not `MySQL` in a sentence, not `Curl!` in a password).
+fn command_at(input: &Input<'_>, s: usize, expected: &str) -> Option<usize> {
     if !input.word_boundary_before(s) {
         return None;
     }
+    let bytes = input.bytes;
     let mut name_end = s;
     while bytes
         .get(name_end)
@@ -1461,11 +1478,18 @@ fn command_line_passwords(
     {
         name_end += 1;
     }
-    // Exactly the command (not `mysqlx`, not `MySQL` in a sentence).
-    if bytes.get(s..name_end)? != expected.as_bytes() {
-        return None;
-    }
-    let mut tokens = command_tokens(bytes, name_end);
+    (bytes.get(s..name_end)? == expected.as_bytes()).then_some(name_end)
+}
+
+fn command_line_passwords(
+    input: &Input<'_>,
+    (s, until): (usize, usize),
+    expected: &str,
+    command: Command,
+) -> Option<Vec<(usize, usize)>> {
+    let bytes = input.bytes;
+    let name_end = command_at(input, s, expected)?;
+    let mut tokens = command_tokens(bytes, name_end, until);
     if command == Command::RegistryLogin {
         // `docker login ...`: the flags are the login subcommand's.
         if tokens.first().and_then(|t| bytes.get(t.0..t.1)) != Some(b"login") {
@@ -1660,17 +1684,25 @@ fn dash_word(b: u8) -> bool {
 }
 
 /// The start of the URL containing position `at` (back over `https://`).
+///
+/// A scheme and host before the path are short: a run of URL bytes reaching further
+/// back than [`MAX_URL_HEAD`] is not one URL's head, and the span starts at `at` (so
+/// that a run full of prefixes is not walked back once per prefix).
 fn url_start(input: &Input<'_>, at: usize) -> usize {
+    let url_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'.');
+    let floor = at.saturating_sub(MAX_URL_HEAD);
     let mut start = at;
-    while start > 0
-        && input
-            .byte(start - 1)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'.'))
-    {
+    while start > floor && input.byte(start - 1).is_some_and(url_byte) {
         start -= 1;
+    }
+    if start == floor && start > 0 && input.byte(start - 1).is_some_and(url_byte) {
+        return at;
     }
     start
 }
+
+/// See [`url_start`].
+const MAX_URL_HEAD: usize = 64;
 
 /// An AWS access key id starting at `start`: its end.
 fn aws_key(input: &Input<'_>, start: usize) -> Option<usize> {
@@ -1912,7 +1944,14 @@ fn gcp_object_from(input: &Input<'_>, start: usize) -> Option<(usize, usize)> {
 }
 
 /// A PEM private-key block starting at `start` (at `-----BEGIN `): its end and confidence.
-fn pem_block(input: &Input<'_>, start: usize) -> Option<(usize, f32)> {
+///
+/// `ends` remembers, per label, the END line found for an earlier block (see
+/// [`TokenReads`]).
+fn pem_block(
+    input: &Input<'_>,
+    start: usize,
+    ends: &mut Vec<(String, usize, Option<usize>)>,
+) -> Option<(usize, f32)> {
     let rest = input.text.get(start..)?;
     let after_begin = rest.get("-----BEGIN ".len()..)?;
     let label_end = after_begin.find("-----")?;
@@ -1926,8 +1965,23 @@ fn pem_block(input: &Input<'_>, start: usize) -> Option<(usize, f32)> {
     let header_len = "-----BEGIN ".len() + label_end + "-----".len();
     let body = rest.get(header_len..)?;
     let end_line = format!("-----END {label}-----");
-    if let Some(pos) = body.find(&end_line) {
-        return Some((start + header_len + pos + end_line.len(), 0.99));
+    let from = start + header_len;
+    let known = ends.iter_mut().find(|(l, _, _)| l == label);
+    let found = match known {
+        Some((_, searched_from, at)) if *searched_from <= from && at.is_none_or(|a| a >= from) => {
+            *at
+        }
+        _ => {
+            let at = body.find(&end_line).map(|pos| from + pos);
+            match ends.iter_mut().find(|(l, _, _)| l == label) {
+                Some(entry) => *entry = (label.to_owned(), from, at),
+                None => ends.push((label.to_owned(), from, at)),
+            }
+            at
+        }
+    };
+    if let Some(at) = found {
+        return Some((at + end_line.len(), 0.99));
     }
     // Truncated block: extend over the lines that look like key material.
     let mut end = start + header_len;
