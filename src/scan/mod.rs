@@ -358,6 +358,9 @@ fn propagate_values<'s>(
     findings: Vec<Candidate<'s>>,
     probe: Option<bool>,
 ) -> Vec<Candidate<'s>> {
+    if findings.is_empty() {
+        return findings;
+    }
     type ValueIds<'t> = HashMap<Value<'t>, u32, std::hash::BuildHasherDefault<WordHasher>>;
     // Each distinct value once, with the first finding that has it.
     let mut ids: ValueIds<'_> =
