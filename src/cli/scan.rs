@@ -100,7 +100,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(args.file.as_ref())?;
     let findings = scanner.scan(&text)?;
 
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let redact = |text: &str| {
         let mut redactor = match Fingerprinter::from_env() {
             (keys, true) => Redactor::with_tenant_key(&keys.tenant_key(&args.tenant)),
