@@ -51,6 +51,18 @@ def name_pairs(size):
     return "".join(out)
 
 
+def pem_labels(size):
+    # BEGIN lines without END, each with a label of its own.
+    out, n, k = [], 0, 0
+    while n < size:
+        label = "".join(chr(65 + (k // 26**i) % 26) for i in range(4))
+        piece = f"-----BEGIN {label} PRIVATE KEY-----\n"
+        out.append(piece)
+        n += len(piece)
+        k += 1
+    return "".join(out)
+
+
 def growing_passwords(size):
     # Found values sharing their first bytes, each longer than the last, then filler
     # that starts like them.
@@ -76,6 +88,7 @@ SHAPES = {
     "AccountKey= repeated": repeated("AccountKey="),
     "service account types in one object": repeated('"type": "service_account", ', "{"),
     "PEM BEGIN without END": repeated("-----BEGIN RSA PRIVATE KEY-----\n"),
+    "PEM BEGIN, a label each, without END": pem_labels,
     "webhook prefixes glued": repeated("hooks.slack.com/services/"),
     "titles glued": repeated("Mr."),
     "name words glued": repeated("name:Name:"),

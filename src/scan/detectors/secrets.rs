@@ -57,6 +57,7 @@
 //! digits, ≥ 3.5 bits per character) right after a secret keyword (`api_key`,
 //! `token`, `secret`, `bearer`, ...).
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -88,6 +89,12 @@ enum Kind {
     Password,
 }
 
+/// How many commands [`Command`] names.
+const COMMANDS: usize = Command::Oracle as usize + 1;
+
+/// The most bytes of a command line read after the command's name.
+const COMMAND_LINE_BYTES: usize = 512;
+
 /// How many kinds of literal there are.
 const KINDS: usize = Kind::Password as usize + 1;
 
@@ -112,10 +119,10 @@ struct TokenReads {
     /// The last service-account anchor, the opening brace found for it and what that
     /// object was read as: anchors with no other brace between them share it.
     gcp: Option<GcpRead>,
-    /// Per PEM label: where the search for its END line started, and where that line
-    /// is (none: nowhere after). A later BEGIN of the same label uses it rather than
-    /// searching the rest of the text again.
-    pem_ends: Vec<(String, usize, Option<usize>)>,
+    /// Where the END lines of PEM blocks are, by label, listed on the first BEGIN: a
+    /// BEGIN looks its END up there rather than searching the rest of the text (once
+    /// per BEGIN, with as many labels as an attacker likes).
+    pem_ends: Option<HashMap<String, Vec<usize>>>,
 }
 
 impl TokenReads {
@@ -124,7 +131,7 @@ impl TokenReads {
             ends: [0; KINDS],
             inside: [0; KINDS],
             gcp: None,
-            pem_ends: Vec::new(),
+            pem_ends: None,
         }
     }
 
@@ -839,28 +846,58 @@ impl Detector for SecretsDetector {
         }
         self.run_tokens(input, out, &mut reads);
         self.keyword_secrets(input, out);
-        let anchors = input.trigger_anchors();
-        let is_command = |&(at, anchor): &(usize, u8)| match ANCHORS.get(usize::from(anchor)) {
-            Some(&(_, name, Anchor::Command(_))) => command_at(input, at, name).is_some(),
-            _ => false,
+        // Each command reads up to 512 bytes of its line, so commands repeated on one
+        // line find the same values again: each span is reported once, and past
+        // MAX_READS_INSIDE names of one command inside the line of the last one read,
+        // they are not read (a megabyte of `mysql -pX mysql -pX ...` would otherwise
+        // cost a line's read per name).
+        // The last name skipped in each command's line is read when the line ends (so
+        // the bytes after the skipped names are read too).
+        let mut reported: std::collections::HashSet<(usize, usize)> = Default::default();
+        let mut lines: [(usize, usize); COMMANDS] = [(0, 0); COMMANDS];
+        let mut read = |at: usize, name: &str, command: Command, out: &mut Vec<Candidate<'s>>| {
+            for (start, end) in command_password(input, at, name, command) {
+                if reported.insert((start, end)) {
+                    out.extend(input.finding(&self.password, start, end, 0.9));
+                }
+            }
         };
+        let anchors = input.trigger_anchors();
         for (k, &(at, anchor)) in anchors.iter().enumerate() {
             match ANCHORS
                 .get(usize::from(anchor))
                 .map(|&(_, name, a)| (name, a))
             {
                 Some((name, Anchor::Command(command))) => {
-                    // A command's line ends where the next command begins (each
-                    // command's flags are read once, not by every command before).
-                    let until = anchors
-                        .get(k + 1..)
-                        .unwrap_or_default()
-                        .iter()
-                        .find(|a| is_command(a) && a.0 > at)
-                        .map_or(input.bytes.len(), |a| a.0);
-                    for (start, end) in command_password(input, (at, until), name, command) {
-                        out.extend(input.finding(&self.password, start, end, 0.9));
+                    let Some((line_end, inside)) = lines.get_mut(command as usize) else {
+                        continue;
+                    };
+                    if at < *line_end {
+                        *inside += 1;
+                        if *inside > MAX_READS_INSIDE {
+                            // Read the last skipped name: no later one of the command
+                            // inside this line.
+                            let end = *line_end;
+                            let later_inside = anchors
+                                .get(k + 1..)
+                                .unwrap_or_default()
+                                .iter()
+                                .take_while(|&&(next, _)| next < end)
+                                .any(|&(_, a)| {
+                                    matches!(
+                                        ANCHORS.get(usize::from(a)),
+                                        Some((_, _, Anchor::Command(c))) if *c == command
+                                    )
+                                });
+                            if !later_inside {
+                                read(at, name, command, out);
+                            }
+                            continue;
+                        }
+                    } else {
+                        (*line_end, *inside) = (at + COMMAND_LINE_BYTES, 0);
                     }
+                    read(at, name, command, out);
                 }
                 Some((_, Anchor::Authorization)) => {
                     if let Some((start, end)) = basic_after(input, at) {
@@ -1363,10 +1400,9 @@ fn basic_credentials(input: &Input<'_>, s: usize, e: usize) -> Option<(usize, us
 /// The tokens of the command line from `from` on, as shells split them: runs of
 /// non-blank bytes, where a quoted part holds blanks too. Each token's span leaves
 /// its quotes out when the whole token is quoted. Ends at an unquoted line break that
-/// no `\` continues, `|`, `;` or `&`, after 512 bytes, or at `until` (where the next
-/// command begins).
-fn command_tokens(bytes: &[u8], from: usize, until: usize) -> Vec<(usize, usize)> {
-    let end = bytes.len().min(from + 512).min(until.max(from));
+/// no `\` continues, `|`, `;` or `&`, or after 512 bytes.
+fn command_tokens(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
+    let end = bytes.len().min(from + COMMAND_LINE_BYTES);
     let mut tokens = Vec::new();
     let mut at = from;
     loop {
@@ -1457,15 +1493,15 @@ fn unquoted(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
 /// `name` starts at `s`.
 fn command_password(
     input: &Input<'_>,
-    (s, until): (usize, usize),
+    s: usize,
     name: &str,
     command: Command,
 ) -> Vec<(usize, usize)> {
-    command_line_passwords(input, (s, until), name, command).unwrap_or_default()
+    command_line_passwords(input, s, name, command).unwrap_or_default()
 }
 
 /// Where the command name `expected` starting at `s` ends, if it is exactly that
-/// command there (not `mysqlx`, not `MySQL` in a sentence, not `Curl!` in a password).
+/// command there (not `mysqlx`, not `MySQL` in a sentence).
 fn command_at(input: &Input<'_>, s: usize, expected: &str) -> Option<usize> {
     if !input.word_boundary_before(s) {
         return None;
@@ -1483,13 +1519,13 @@ fn command_at(input: &Input<'_>, s: usize, expected: &str) -> Option<usize> {
 
 fn command_line_passwords(
     input: &Input<'_>,
-    (s, until): (usize, usize),
+    s: usize,
     expected: &str,
     command: Command,
 ) -> Option<Vec<(usize, usize)>> {
     let bytes = input.bytes;
     let name_end = command_at(input, s, expected)?;
-    let mut tokens = command_tokens(bytes, name_end, until);
+    let mut tokens = command_tokens(bytes, name_end);
     if command == Command::RegistryLogin {
         // `docker login ...`: the flags are the login subcommand's.
         if tokens.first().and_then(|t| bytes.get(t.0..t.1)) != Some(b"login") {
@@ -1943,14 +1979,36 @@ fn gcp_object_from(input: &Input<'_>, start: usize) -> Option<(usize, usize)> {
         .filter(|&(s, e)| input.text.get(s..e).is_some())
 }
 
+/// Where each `-----END LABEL-----` line of `text` starts, by label (labels of at
+/// most [`PEM_LABEL_MAX`] bytes without a dash: what a BEGIN line's label can be).
+fn pem_end_lines(text: &str) -> HashMap<String, Vec<usize>> {
+    let mut ends: HashMap<String, Vec<usize>> = HashMap::new();
+    let bytes = text.as_bytes();
+    for p in memchr::memmem::find_iter(bytes, b"-----END ") {
+        let from = p + "-----END ".len();
+        let window = bytes
+            .get(from..bytes.len().min(from + PEM_LABEL_MAX + 5))
+            .unwrap_or_default();
+        let Some(len) = memchr::memmem::find(window, b"-----") else {
+            continue;
+        };
+        if let Some(label) = text.get(from..from + len)
+            && !label.contains('-')
+        {
+            ends.entry(label.to_owned()).or_default().push(p);
+        }
+    }
+    ends
+}
+
 /// A PEM private-key block starting at `start` (at `-----BEGIN `): its end and confidence.
 ///
-/// `ends` remembers, per label, the END line found for an earlier block (see
-/// [`TokenReads`]).
+/// `ends` lists the END lines of the text by label (see [`TokenReads`]), made on the
+/// first call.
 fn pem_block(
     input: &Input<'_>,
     start: usize,
-    ends: &mut Vec<(String, usize, Option<usize>)>,
+    ends: &mut Option<HashMap<String, Vec<usize>>>,
 ) -> Option<(usize, f32)> {
     let rest = input.text.get(start..)?;
     let after_begin = rest.get("-----BEGIN ".len()..)?;
@@ -1964,24 +2022,16 @@ fn pem_block(
     }
     let header_len = "-----BEGIN ".len() + label_end + "-----".len();
     let body = rest.get(header_len..)?;
-    let end_line = format!("-----END {label}-----");
+    let end_line_len = "-----END ".len() + label.len() + "-----".len();
     let from = start + header_len;
-    let known = ends.iter_mut().find(|(l, _, _)| l == label);
-    let found = match known {
-        Some((_, searched_from, at)) if *searched_from <= from && at.is_none_or(|a| a >= from) => {
-            *at
-        }
-        _ => {
-            let at = body.find(&end_line).map(|pos| from + pos);
-            match ends.iter_mut().find(|(l, _, _)| l == label) {
-                Some(entry) => *entry = (label.to_owned(), from, at),
-                None => ends.push((label.to_owned(), from, at)),
-            }
-            at
-        }
-    };
+    let ends = ends.get_or_insert_with(|| pem_end_lines(input.text));
+    // The first END line of this label at or after `from`.
+    let found = ends.get(label).and_then(|list| {
+        let at = list.partition_point(|&p| p < from);
+        list.get(at).copied()
+    });
     if let Some(at) = found {
-        return Some((at + end_line.len(), 0.99));
+        return Some((at + end_line_len, 0.99));
     }
     // Truncated block: extend over the lines that look like key material.
     let mut end = start + header_len;
