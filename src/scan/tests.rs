@@ -624,10 +624,10 @@ fn one_long_cluster_of_names_is_resolved() -> Result<(), ScanError> {
     Ok(())
 }
 
-/// Repeated commands, key blocks and names glued into one long line are each read once:
-/// every repetition is found on its own (a command's flags are not read again by every
-/// command before it, a block's END is not searched for again by every BEGIN), and
-/// glued names, prefixes and name words are none.
+/// Repeated commands, key blocks and names glued into one long line: every repetition
+/// is found once (a password is reported once, however many commands before it read
+/// it; a block's END is looked up, not searched for again by every BEGIN), and glued
+/// names, prefixes and name words are none.
 #[test]
 fn repeated_commands_and_blocks_are_each_read_once() -> Result<(), ScanError> {
     let scanner = Scanner::new(Vec::new())?;
