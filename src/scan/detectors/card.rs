@@ -105,7 +105,7 @@ impl Detector for CardDetector {
                 // In a grouped number every group has 1..=8 digits. A window may start
                 // inside a chain (`2026 4111 1111 1111 1111`), but not inside one glued
                 // to letters (`DE13 9625 5631 2663 9597 64` is an IBAN).
-                if (multi && w.widest > 8)
+                if (multi && windows.has_wide_group(&w))
                     || letters_before.get(w.first).copied().unwrap_or(false)
                     || !edge_ok_before(input, w.start)
                     || !edge_ok_after(input, w.end)

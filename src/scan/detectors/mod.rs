@@ -438,9 +438,9 @@ impl<'a> Input<'a> {
     /// window is listed, so a failed window never hides a valid one that overlaps it.
     pub fn digit_windows(&self) -> &DigitWindows {
         self.digit_windows.get_or_init(|| {
-            let groups = self.digit_groups();
+            let (groups, _, _, links) = self.digits_and_capitals();
             let mut windows = self.spare(|s| &mut s.windows);
-            windows.fill(self.bytes, groups);
+            windows.fill(self.bytes, groups, links);
             windows
         })
     }
@@ -807,7 +807,7 @@ impl NumberRule {
                 if w.sep != 0 && !self.separators.contains(&w.sep) {
                     continue;
                 }
-                self.check(input, &w, windows.digits(&w), out);
+                self.check(input, windows, &w, out);
             }
         }
     }
@@ -816,14 +816,15 @@ impl NumberRule {
     fn check<'s>(
         &'s self,
         input: &Input<'_>,
+        windows: &DigitWindows,
         w: &DigitWindow,
-        digits: &[u8],
         out: &mut Vec<Candidate<'s>>,
     ) {
         let (start, end) = (w.start, w.end);
+        let digits = windows.digits(w);
         // Groups joined by separators: the formatted form.
         let formatted = w.sep != 0;
-        if formatted && !self.groups.is_empty() && w.groups != shapes::pack_groups(self.groups) {
+        if formatted && !self.groups.is_empty() && !windows.group_lens_are(w, self.groups) {
             return;
         }
         if !input.standalone_number(start, end) || !(self.validate)(digits) {

@@ -241,47 +241,10 @@ pub(crate) const MIN_WINDOW_DIGITS: usize = 6;
 #[cfg(test)]
 const WINDOW_SEPARATORS: &[u8] = b" -./";
 
-/// A text with a digit group per this many bytes or more has every group's digits
-/// copied up front (see [`DigitWindows::fill`]).
-const COPY_ALL_BYTES_PER_GROUP: usize = 16;
-
 /// Whether `b` is a separator some number rule accepts between digit groups (` `,
 /// `-`, `.`, `/`), tested with no loop.
 fn is_window_separator(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'.' | b'/')
-}
-
-/// Windows of more groups than this get a packed shape no rule can have.
-const MAX_PACKED_GROUPS: usize = 12;
-
-/// Group lengths (each 1 to [`MAX_WINDOW_DIGITS`]) packed five bits each, first group
-/// highest; `u64::MAX` for more than [`MAX_PACKED_GROUPS`] groups. Two windows have the
-/// same packed value exactly when they have the same group lengths (no length is 0,
-/// so no shorter list packs like a longer one).
-pub(crate) fn pack_groups(lens: &[usize]) -> u64 {
-    if lens.len() > MAX_PACKED_GROUPS {
-        return u64::MAX;
-    }
-    lens.iter()
-        .fold(0, |packed, &len| packed << 5 | (len as u64 & 31))
-}
-
-/// Appends the digits of `g` in `bytes` to `digits`, eight bytes at a time (a
-/// fixed-size copy is a single load and store, where a copy of a group's few bytes would
-/// be a `memcpy` call), then cuts the excess.
-fn copy_digits(bytes: &[u8], g: &DigitGroup, digits: &mut Vec<u8>) {
-    digits.reserve(g.len() + 8);
-    let mut from = g.start;
-    while from < g.end {
-        let to = (from + 8).min(g.end);
-        let kept = digits.len() + (to - from);
-        match bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) {
-            Some(chunk) => digits.extend_from_slice(chunk),
-            None => digits.extend_from_slice(bytes.get(from..to).unwrap_or_default()),
-        }
-        digits.truncate(kept);
-        from = to;
-    }
 }
 
 /// One window of digit groups.
@@ -293,197 +256,234 @@ pub(crate) struct DigitWindow {
     pub end: usize,
     /// Index of the first group in [`digit_groups`]' list.
     pub first: usize,
+    /// How many groups the window holds.
+    pub count: usize,
     /// The separator joining the groups, or 0 for a single group.
     pub sep: u8,
-    /// The longest group in the window.
-    pub widest: usize,
-    /// The lengths of its groups, packed (see [`pack_groups`]).
-    pub groups: u64,
     /// Where the window's digits start in [`DigitWindows::digits`].
     digits_at: usize,
     /// Number of digits.
     len: usize,
 }
 
-/// A [`DigitWindow`] as stored: a dense text has hundreds of thousands of windows.
-#[derive(Debug, Clone, Copy)]
-struct StoredWindow {
-    start: u32,
-    end: u32,
-    groups: u64,
-    first: u32,
-    digits_at: u32,
-    sep: u8,
-    widest: u8,
-    len: u8,
-}
+/// A group of more digits than this is wide: no grouped card number has one.
+pub(crate) const WIDE_GROUP: usize = 8;
 
-/// Every digit window of a text, by digit count.
+/// How many window lengths there are (one bit set per start and length).
+const WINDOW_LENGTHS: usize = MAX_WINDOW_DIGITS - MIN_WINDOW_DIGITS + 1;
+
+/// The digit windows of a text, read a length at a time.
+///
+/// No window is stored: a text of one-digit groups (`1 1 1 …`) has fourteen windows
+/// per group, and a stored window takes tens of bytes. What is kept is a few numbers
+/// per group (where its digits are, the separator after it) and, per length, a bit
+/// per group that tells whether a window of that length starts there.
+/// [`DigitWindows::of_len`] visits the set bits and finds where each window ends.
 #[derive(Debug, Default)]
 pub(crate) struct DigitWindows {
-    /// The windows of each digit count, each list in order of start (stored apart, so
-    /// that a rule reading the lengths it accepts reads consecutive memory).
-    by_len: [Vec<StoredWindow>; MAX_WINDOW_DIGITS + 1],
-    /// The digits of the groups in windows, one group after the other, so that a
-    /// window's digits are one slice.
+    /// The groups.
+    groups: Vec<DigitGroup>,
+    /// Per group, where its digits start in `digits`, and one more entry: the number
+    /// of digits of all groups (so group `i` has `at[i + 1] - at[i]` digits).
+    at: Vec<usize>,
+    /// Per group, the separator joining it to the next (one byte from ` -./` right
+    /// after it, with the next group right after that), or 0.
+    joins: Vec<u8>,
+    /// Per group, how many groups before it are wide (see [`WIDE_GROUP`]), and one
+    /// more entry for all of them.
+    wide_before: Vec<usize>,
+    /// Per window length from [`MIN_WINDOW_DIGITS`], a bit per group: set when a
+    /// window of that length starts at the group.
+    starts: [Vec<u64>; WINDOW_LENGTHS],
+    /// The digits of every group, one group after the other, so that a window's
+    /// digits are one slice.
     digits: Vec<u8>,
 }
 
 impl DigitWindows {
-    /// Lists the windows over `groups` of `bytes`.
+    /// The windows over `groups` of `bytes`.
     #[cfg(test)]
-    pub fn new(bytes: &[u8], groups: &[DigitGroup]) -> Self {
+    pub fn new(bytes: &[u8]) -> Self {
+        let (groups, _, _, links) = digits_and_capitals(bytes);
         let mut windows = DigitWindows::default();
-        windows.fill(bytes, groups);
+        windows.fill(bytes, &groups, &links);
         windows
     }
 
-    /// Replaces the windows listed with those over `groups` of `bytes`, keeping the
-    /// allocations.
-    pub fn fill(&mut self, bytes: &[u8], groups: &[DigitGroup]) {
-        let DigitWindows { by_len, digits } = self;
-        for list in by_len.iter_mut() {
-            list.clear();
-        }
-        digits.clear();
-        // Groups are copied into `digits` once each, in order, when a window first
-        // needs them (most groups of prose never reach MIN_WINDOW_DIGITS): the groups
-        // before `copied` are either copied, one after the other since the last group
-        // that started a new run of copies, or in no window at all. A text dense with
-        // digit groups has nearly all of them in windows: all are copied up front.
-        let mut copied = 0;
-        if groups.len().saturating_mul(COPY_ALL_BYTES_PER_GROUP) >= bytes.len() {
-            for g in groups {
-                copy_digits(bytes, g, digits);
-            }
-            copied = groups.len();
-        }
-        // Where the digits of the next group go if it continues the current run.
-        let mut next_at = 0;
-        for (i, first) in groups.iter().enumerate() {
-            let first_at = if i < copied {
-                next_at
+    /// Replaces the windows with those over `groups` of `bytes`, keeping the
+    /// allocations. `links` holds the loose link of each group to the next (see
+    /// [`digits_and_capitals`]).
+    pub fn fill(&mut self, bytes: &[u8], groups: &[DigitGroup], links: &[LooseLink]) {
+        let DigitWindows {
+            groups: kept,
+            at,
+            joins,
+            wide_before,
+            starts,
+            digits,
+        } = self;
+        kept.clear();
+        kept.extend_from_slice(groups);
+        // A window's join is a loose link of one separator byte.
+        joins.clear();
+        joins.extend(links.iter().map(|link| {
+            if link.len == 1 && is_window_separator(link.first) {
+                link.first
             } else {
-                copied = i;
-                digits.len()
-            };
-            next_at = first_at + first.len();
-            // Too long, or too short with no group a byte after it (most groups of
-            // prose): no window starts here.
-            if first.len() > MAX_WINDOW_DIGITS
-                || (first.len() < MIN_WINDOW_DIGITS
-                    && groups.get(i + 1).is_none_or(|g| g.start != first.end + 1))
-            {
+                0
+            }
+        }));
+        joins.resize(groups.len(), 0);
+        let mut total = 0;
+        at.clear();
+        at.extend(groups.iter().map(|g| {
+            let here = total;
+            total += g.len();
+            here
+        }));
+        at.push(total);
+        let mut wide = 0;
+        wide_before.clear();
+        wide_before.extend(groups.iter().map(|g| {
+            let here = wide;
+            wide += usize::from(g.len() > WIDE_GROUP);
+            here
+        }));
+        wide_before.push(wide);
+        let words = groups.len().div_ceil(64);
+        for list in starts.iter_mut() {
+            list.clear();
+            list.resize(words, 0);
+        }
+        // Each group in a window (most groups of prose are in none) has its digits
+        // put at their place in `digits`, eight bytes at a time, the next group
+        // overwriting the excess, and has the windows it starts marked: groups are
+        // added while each join is the first one's and the digits number at most
+        // MAX_WINDOW_DIGITS.
+        digits.clear();
+        digits.resize(total + 8, 0);
+        let mut joined_before = false;
+        for (i, ((g, &join), &to)) in groups.iter().zip(joins.iter()).zip(at.iter()).enumerate() {
+            let listed = joined_before || join != 0 || g.len() >= MIN_WINDOW_DIGITS;
+            joined_before = join != 0;
+            if !listed || g.len() > MAX_WINDOW_DIGITS {
                 continue;
             }
-            // Indices, offsets and digit offsets beyond u32 (a text of gigabytes) end
-            // the list.
-            let (Ok(first_index), Ok(digits_at), Ok(start), Ok(_)) = (
-                u32::try_from(i),
-                u32::try_from(first_at),
-                u32::try_from(first.start),
-                u32::try_from(first.end + MAX_WINDOW_DIGITS * 2),
-            ) else {
-                break;
-            };
-            let mut sep = 0u8;
-            let mut widest = 0u8;
-            let mut packed = 0u64;
-            let mut count = 0;
-            let mut len = 0;
-            let mut prev = *first;
-            for (n, g) in groups.get(i..).unwrap_or_default().iter().enumerate() {
-                if g.start != first.start {
-                    // One separator byte, the same one all along the window.
-                    let joined = match bytes.get(prev.end) {
-                        Some(&b) if g.start == prev.end + 1 => b,
-                        _ => break,
-                    };
-                    let same = if sep == 0 {
-                        is_window_separator(joined)
-                    } else {
-                        joined == sep
-                    };
-                    if !same {
-                        break;
+            let (mut from, mut to) = (g.start, to);
+            while from < g.end {
+                let Some(chunk) = bytes.get(from..).and_then(<[u8]>::first_chunk::<8>) else {
+                    let rest = bytes.get(from..g.end).unwrap_or_default();
+                    if let Some(place) = digits.get_mut(to..to + rest.len()) {
+                        place.copy_from_slice(rest);
                     }
-                    sep = joined;
+                    break;
+                };
+                if let Some(place) = digits.get_mut(to..).and_then(<[u8]>::first_chunk_mut::<8>) {
+                    *place = *chunk;
                 }
-                len += g.len();
-                if len > MAX_WINDOW_DIGITS {
+                from += 8;
+                to += 8;
+            }
+            let mut len = g.len();
+            let mut j = i;
+            while len <= MAX_WINDOW_DIGITS {
+                if let Some(word) = len
+                    .checked_sub(MIN_WINDOW_DIGITS)
+                    .and_then(|k| starts.get_mut(k))
+                    .and_then(|list| list.get_mut(i / 64))
+                {
+                    *word |= 1 << (i % 64);
+                }
+                if join == 0 || joins.get(j) != Some(&join) {
                     break;
                 }
-                // Both at most MAX_WINDOW_DIGITS here.
-                widest = widest.max(g.len() as u8);
-                count += 1;
-                packed = if count > MAX_PACKED_GROUPS {
-                    u64::MAX
-                } else {
-                    packed << 5 | g.len() as u64
-                };
-                prev = *g;
-                if len < MIN_WINDOW_DIGITS {
-                    continue;
-                }
-                while copied <= i + n {
-                    if let Some(h) = groups.get(copied) {
-                        copy_digits(bytes, h, digits);
-                    }
-                    copied += 1;
-                }
-                // `g.end` is within MAX_WINDOW_DIGITS * 2 bytes of `first.end` (at most
-                // that many digits and separators), checked above to fit.
-                let window = StoredWindow {
-                    start,
-                    end: u32::try_from(g.end).unwrap_or(u32::MAX),
-                    groups: packed,
-                    first: first_index,
-                    digits_at,
-                    sep,
-                    widest,
-                    len: len as u8,
-                };
-                if let Some(list) = by_len.get_mut(len) {
-                    list.push(window);
-                }
+                j += 1;
+                len += groups.get(j).map_or(usize::MAX, DigitGroup::len);
             }
         }
     }
 
     /// Bytes held by the allocations.
     pub fn capacity_bytes(&self) -> usize {
-        let windows: usize = self.by_len.iter().map(Vec::capacity).sum();
-        windows * std::mem::size_of::<StoredWindow>() + self.digits.capacity()
+        let starts: usize = self.starts.iter().map(Vec::capacity).sum();
+        self.groups.capacity() * std::mem::size_of::<DigitGroup>()
+            + (self.at.capacity() + self.wide_before.capacity()) * std::mem::size_of::<usize>()
+            + starts * std::mem::size_of::<u64>()
+            + self.joins.capacity()
+            + self.digits.capacity()
+    }
+
+    /// The start bits of windows of `len` digits (none outside the listed lengths).
+    fn starts_of(&self, len: usize) -> &[u64] {
+        len.checked_sub(MIN_WINDOW_DIGITS)
+            .and_then(|k| self.starts.get(k))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// The windows of exactly `len` digits, in order of start (none below
-    /// [`MIN_WINDOW_DIGITS`]).
+    /// [`MIN_WINDOW_DIGITS`] or above [`MAX_WINDOW_DIGITS`]): every run of consecutive
+    /// groups joined by one separator throughout (or a single group) whose digits
+    /// number `len`.
     pub fn of_len(&self, len: usize) -> impl Iterator<Item = DigitWindow> + '_ {
-        self.by_len
-            .get(len)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.starts_of(len)
             .iter()
-            .map(|w| DigitWindow {
-                start: w.start as usize,
-                end: w.end as usize,
-                first: w.first as usize,
-                sep: w.sep,
-                widest: usize::from(w.widest),
-                groups: w.groups,
-                digits_at: w.digits_at as usize,
-                len: usize::from(w.len),
+            .enumerate()
+            .flat_map(|(w, &word)| {
+                let mut bits = word;
+                std::iter::from_fn(move || {
+                    let bit = bits.trailing_zeros() as usize;
+                    bits &= bits.wrapping_sub(1);
+                    (bit < 64).then_some(w * 64 + bit)
+                })
             })
+            .filter_map(move |i| self.window(i, len))
+    }
+
+    /// The window of `len` digits that starts at group `i` (listed in `starts`).
+    fn window(&self, i: usize, len: usize) -> Option<DigitWindow> {
+        let from = *self.at.get(i)?;
+        // Each group has a digit: the window ends within `len` groups of its start.
+        let ends = self.at.get(i + 1..(i + 1 + len).min(self.at.len()))?;
+        let last = i + ends.partition_point(|&end| end < from + len);
+        let (first, end) = (self.groups.get(i)?, self.groups.get(last)?);
+        Some(DigitWindow {
+            start: first.start,
+            end: end.end,
+            first: i,
+            count: last - i + 1,
+            sep: if last > i { *self.joins.get(i)? } else { 0 },
+            digits_at: from,
+            len,
+        })
     }
 
     /// How many windows have `len` digits.
     pub fn count_of_len(&self, len: usize) -> usize {
-        self.by_len.get(len).map_or(0, Vec::len)
+        self.starts_of(len)
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
     }
 
     /// Whether there is any window of `len` digits.
     pub fn has_len(&self, len: usize) -> bool {
-        self.by_len.get(len).is_some_and(|list| !list.is_empty())
+        self.starts_of(len).iter().any(|&word| word != 0)
+    }
+
+    /// Whether `window` holds a group of more than [`WIDE_GROUP`] digits.
+    pub fn has_wide_group(&self, window: &DigitWindow) -> bool {
+        let before = |i: usize| self.wide_before.get(i).copied().unwrap_or(0);
+        before(window.first + window.count) > before(window.first)
+    }
+
+    /// Whether the groups of `window` have the digit counts `lens`, in order.
+    pub fn group_lens_are(&self, window: &DigitWindow, lens: &[usize]) -> bool {
+        window.count == lens.len()
+            && self
+                .groups
+                .get(window.first..window.first + window.count)
+                .is_some_and(|groups| groups.iter().zip(lens).all(|(g, &len)| g.len() == len))
     }
 
     /// The digits of `window`, without separators.
@@ -578,15 +578,13 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A window's digits are those of its text, whether the groups' digits are
-        /// copied up front (a text dense with groups) or as windows need them (the
-        /// same text padded with letters).
+        /// A window's digits are those of its text, in a text dense with groups and
+        /// in the same text padded with letters.
         #[test]
         fn window_digits_are_the_text_digits(text in "[0-9 ./,a-]{0,60}") {
             for text in [text.clone(), format!("{text}{}", "x".repeat(2000))] {
                 let bytes = text.as_bytes();
-                let groups = digit_groups(bytes);
-                let windows = DigitWindows::new(bytes, &groups);
+                let windows = DigitWindows::new(bytes);
                 for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
                     for w in windows.of_len(len) {
                         let expected: Vec<u8> =
@@ -598,30 +596,73 @@ mod tests {
         }
 
         #[test]
-        fn packed_groups_equal_the_text_split(text in "[0-9 ./,a-]{0,60}") {
-            let groups = digit_groups(text.as_bytes());
-            let windows = DigitWindows::new(text.as_bytes(), &groups);
+        fn group_lengths_are_the_text_split(text in "[0-9 ./,a-]{0,60}") {
+            let windows = DigitWindows::new(text.as_bytes());
             for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
                 for w in windows.of_len(len) {
                     let lens: Vec<usize> = text.as_bytes()[w.start..w.end]
                         .split(|b| !b.is_ascii_digit())
                         .map(<[u8]>::len)
                         .collect();
-                    proptest::prop_assert_eq!(w.groups, pack_groups(&lens));
+                    proptest::prop_assert!(windows.group_lens_are(&w, &lens));
+                    let mut other = lens.clone();
+                    other.push(1);
+                    proptest::prop_assert!(!windows.group_lens_are(&w, &other));
+                    other.pop();
+                    other[0] += 1;
+                    proptest::prop_assert!(!windows.group_lens_are(&w, &other));
+                    proptest::prop_assert_eq!(w.count, lens.len());
+                    proptest::prop_assert_eq!(
+                        windows.has_wide_group(&w),
+                        lens.iter().any(|&l| l > WIDE_GROUP)
+                    );
                     proptest::prop_assert_eq!(w.sep != 0, w.end - w.start > len);
                 }
             }
         }
 
+        /// The windows read a length at a time are those of a walk from every group:
+        /// each run of groups joined by one separator throughout (or one group), of
+        /// 6 to 19 digits.
         #[test]
-        fn packing_tells_group_lists_apart(
-            a in proptest::collection::vec(1usize..=19, 0..14),
-            b in proptest::collection::vec(1usize..=19, 0..14),
+        fn windows_are_every_run_of_groups_with_one_separator(
+            text in "[0-9 ./,a-]{0,80}|([0-9]{1,3}[ -]){0,30}",
         ) {
-            let short = |v: &Vec<usize>| v.len() <= MAX_PACKED_GROUPS;
-            if short(&a) || short(&b) {
-                proptest::prop_assert_eq!(pack_groups(&a) == pack_groups(&b), a == b);
+            let bytes = text.as_bytes();
+            let groups = digit_groups(bytes);
+            let windows = DigitWindows::new(bytes);
+            let mut expected: Vec<(usize, usize, usize, u8)> = Vec::new();
+            for i in 0..groups.len() {
+                let mut len = 0;
+                let mut sep = 0;
+                for j in i..groups.len() {
+                    if j > i {
+                        let (prev, g) = (groups[j - 1], groups[j]);
+                        let b = bytes[prev.end];
+                        if g.start != prev.end + 1 || !b" -./".contains(&b) || (sep != 0 && b != sep) {
+                            break;
+                        }
+                        sep = b;
+                    }
+                    len += groups[j].len();
+                    if len > MAX_WINDOW_DIGITS {
+                        break;
+                    }
+                    if len >= MIN_WINDOW_DIGITS {
+                        expected.push((len, groups[i].start, groups[j].end, sep));
+                    }
+                }
             }
+            expected.sort();
+            let mut listed: Vec<(usize, usize, usize, u8)> = Vec::new();
+            for len in 0..=MAX_WINDOW_DIGITS + 2 {
+                proptest::prop_assert_eq!(
+                    windows.count_of_len(len),
+                    expected.iter().filter(|e| e.0 == len).count()
+                );
+                listed.extend(windows.of_len(len).map(|w| (len, w.start, w.end, w.sep)));
+            }
+            proptest::prop_assert_eq!(listed, expected);
         }
     }
 
@@ -639,8 +680,7 @@ mod tests {
     #[test]
     fn windows_keep_one_separator_and_the_digits() {
         let text = b"4111 1111-1111, 22.33.44";
-        let groups = digit_groups(text);
-        let windows = DigitWindows::new(text, &groups);
+        let windows = DigitWindows::new(text);
         let spans = |len| -> Vec<(&[u8], &[u8])> {
             windows
                 .of_len(len)
