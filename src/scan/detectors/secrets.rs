@@ -1606,10 +1606,29 @@ fn command_line_passwords(
                 b':',
             ),
         };
+        // A value glued to its flag or to a user name (`-phunter`, `admin:hunter`,
+        // `'hunter'`) is one even in lowercase letters, when the line is a command
+        // line: one that starts with the command, or passes another flag just before
+        // (`-uadmin -phunter`, `-u admin -phunter`). In a sentence, `the mysql
+        // -parameters` glues a word to the flag.
+        let glued = |a: usize| {
+            (tokens.iter().any(|t| t.0 < a && a <= t.1)
+                || matches!(bytes.get(a.wrapping_sub(1)), Some(b'\'' | b'"')))
+                && (starts_command_line(bytes, s)
+                    || matches!(
+                        command,
+                        Command::Curl | Command::SmbClient | Command::Oracle
+                    )
+                    || tokens
+                        .get(i.saturating_sub(2)..i)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|o| text(o).starts_with(b"-")))
+        };
         if let Some((a, b)) = value
             && let Some(v) = bytes.get(a..b)
             && !v.starts_with(b"-")
-            && password_like(v)
+            && (password_like(v) || (v.len() >= MIN_LOWERCASE_PASSWORD && glued(a)))
             && !password_is_code(v)
             && !is_reference(v)
             && !is_placeholder(v)
@@ -1618,6 +1637,39 @@ fn command_line_passwords(
         }
     }
     Some(found)
+}
+
+/// The fewest bytes of a command-line password in lowercase letters only (see
+/// [`command_line_passwords`]).
+const MIN_LOWERCASE_PASSWORD: usize = 4;
+
+/// Whether the command starting at `s` starts its line: only blanks, a shell prompt
+/// (`$`, `#`, `>`, `%`), `sudo`, or what ends or opens a shell command (`;`, `|`, `&`,
+/// `(`, a backtick, a quote) come before it on the line. Read back at most
+/// [`MAX_URL_HEAD`] bytes.
+fn starts_command_line(bytes: &[u8], s: usize) -> bool {
+    let from = s.saturating_sub(MAX_URL_HEAD);
+    let blanks = |b: &u8| matches!(b, b' ' | b'\t');
+    let mut head = bytes.get(from..s).unwrap_or_default();
+    while let [rest @ .., last] = head
+        && blanks(last)
+    {
+        head = rest;
+    }
+    if let Some(rest) = head.strip_suffix(b"sudo")
+        && rest.last().is_none_or(|b| !b.is_ascii_alphanumeric())
+    {
+        head = rest;
+        while let [rest @ .., last] = head
+            && blanks(last)
+        {
+            head = rest;
+        }
+    }
+    match head.last() {
+        None => from == 0,
+        Some(b) => b"\n\r$#>%;|&(`\"'".contains(b),
+    }
 }
 
 /// Whether a value refers to a secret kept elsewhere instead of holding it: a shell or
