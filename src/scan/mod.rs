@@ -562,9 +562,10 @@ fn tail_of(value: &[u8]) -> u64 {
 
 impl ValueProbe {
     /// The probe for `values`; those shorter than a key are left out, for the caller.
-    fn new<'v>(values: impl Iterator<Item = &'v [u8]>) -> Self {
+    fn new<'v>(values: impl ExactSizeIterator<Item = &'v [u8]>) -> Self {
+        let count = values.len();
         let mut by_key: HashMap<u32, Vec<&[u8]>, std::hash::BuildHasherDefault<WordHasher>> =
-            HashMap::default();
+            HashMap::with_capacity_and_hasher(count, Default::default());
         for value in values {
             if let Some(key) = probe_key(value) {
                 by_key.entry(key).or_default().push(value);
@@ -572,8 +573,9 @@ impl ValueProbe {
         }
         let mut filter = vec![0u64; PROBE_FILTER_BITS / 64];
         let mut crowded: Vec<&[u8]> = Vec::new();
-        let mut lengths = HashMap::default();
-        let mut ends = std::collections::HashSet::default();
+        let mut lengths = HashMap::with_capacity_and_hasher(by_key.len(), Default::default());
+        let mut ends =
+            std::collections::HashSet::with_capacity_and_hasher(count, Default::default());
         for (key, list) in by_key {
             let mut lens: Vec<usize> = list.iter().map(|v| v.len()).collect();
             lens.sort_unstable();

@@ -272,9 +272,7 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
     }
     // `logo@2x.png` (an image at twice the size), `git@github.com:org/repo.git` (the
     // SSH user of a repository host): names in code, no one's address.
-    let file = FILE_EXTENSIONS
-        .iter()
-        .any(|ext| last.eq_ignore_ascii_case(ext));
+    let file = is_file_extension(last);
     let ssh_remote = local == "git"
         && after
             .get(domain.len()..)
@@ -285,15 +283,68 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
     Some((start, at + 1 + domain.len()))
 }
 
-/// File extensions that are no top-level domain: after `@` in `icon@2x.png` or
-/// `bundle@1.0.tar`, they end a file's name, not an address. (Extensions that are
-/// also a domain, `.md`, `.py`, `.rs`, `.zip`, are left out.)
-const FILE_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "bmp", "tif", "tiff", "js", "mjs",
-    "cjs", "jsx", "tsx", "css", "scss", "sass", "less", "json", "html", "htm", "xml", "yml",
-    "yaml", "toml", "txt", "tar", "gz", "tgz", "bz", "xz", "csv", "lock", "woff", "woff2", "ttf",
-    "otf", "eot", "wav", "mp3", "ogg", "pdf", "exe", "dll", "jar", "wasm",
-];
+/// Whether `label` is a file extension that is no top-level domain: after `@` in
+/// `icon@2x.png` or `bundle@1.0.tar`, it ends a file's name, not an address.
+/// (Extensions that are also a domain, `.md`, `.py`, `.rs`, `.zip`, are left out.)
+fn is_file_extension(label: &str) -> bool {
+    let mut lower = [0u8; 5];
+    let Some(place) = lower.get_mut(..label.len()) else {
+        return false;
+    };
+    place.copy_from_slice(label.as_bytes());
+    place.make_ascii_lowercase();
+    matches!(
+        &*place,
+        b"png"
+            | b"jpg"
+            | b"jpeg"
+            | b"gif"
+            | b"svg"
+            | b"webp"
+            | b"avif"
+            | b"ico"
+            | b"bmp"
+            | b"tif"
+            | b"tiff"
+            | b"js"
+            | b"mjs"
+            | b"cjs"
+            | b"jsx"
+            | b"tsx"
+            | b"css"
+            | b"scss"
+            | b"sass"
+            | b"less"
+            | b"json"
+            | b"html"
+            | b"htm"
+            | b"xml"
+            | b"yml"
+            | b"yaml"
+            | b"toml"
+            | b"txt"
+            | b"tar"
+            | b"gz"
+            | b"tgz"
+            | b"bz"
+            | b"xz"
+            | b"csv"
+            | b"lock"
+            | b"woff"
+            | b"woff2"
+            | b"ttf"
+            | b"otf"
+            | b"eot"
+            | b"wav"
+            | b"mp3"
+            | b"ogg"
+            | b"pdf"
+            | b"exe"
+            | b"dll"
+            | b"jar"
+            | b"wasm"
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -306,6 +357,17 @@ mod tests {
         out.iter()
             .filter_map(|f| text.get(f.start..f.end))
             .collect()
+    }
+
+    #[test]
+    fn file_extensions_are_told_from_domains_in_any_case() {
+        for ext in ["png", "PNG", "Jpeg", "woff2", "gz", "wasm"] {
+            assert!(is_file_extension(ext), "{ext}");
+        }
+        for label in ["com", "io", "md", "zip", "pngx", "woff22", "", "p", "ÄÖÜ"] {
+            assert!(!is_file_extension(label), "{label}");
+        }
+        assert_eq!(spans("icon@2x.PNG, a@b.Com"), ["a@b.Com"]);
     }
 
     #[test]
