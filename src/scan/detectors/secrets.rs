@@ -1556,6 +1556,7 @@ fn command_line_passwords(
         }
         Some((from, to))
     };
+    let prompted = after_shell_prompt(bytes, s);
     let mut found = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         let next = || tokens.get(i + 1).copied();
@@ -1606,29 +1607,47 @@ fn command_line_passwords(
                 b':',
             ),
         };
-        // A value glued to its flag or to a user name (`-phunter`, `admin:hunter`,
-        // `'hunter'`) is one even in lowercase letters, when the line is a command
-        // line: one that starts with the command, or passes another flag just before
-        // (`-uadmin -phunter`, `-u admin -phunter`). In a sentence, `the mysql
-        // -parameters` glues a word to the flag.
-        let glued = |a: usize| {
-            (tokens.iter().any(|t| t.0 < a && a <= t.1)
-                || matches!(bytes.get(a.wrapping_sub(1)), Some(b'\'' | b'"')))
-                && (starts_command_line(bytes, s)
-                    || matches!(
-                        command,
-                        Command::Curl | Command::SmbClient | Command::Oracle
-                    )
-                    || tokens
-                        .get(i.saturating_sub(2)..i)
-                        .unwrap_or_default()
-                        .iter()
-                        .any(|o| text(o).starts_with(b"-")))
+        // A value in lowercase letters only (`hunter`) reads like a word, and prose
+        // and Markdown mention commands with words glued to their flags (`the mysql
+        // -parameters`, `| mysql -prompt |`). It is a password only where nothing
+        // else can be meant: glued to a user name (`admin:hunter`, `corp/jdoe%hunter`,
+        // `scott/tiger`), quoted (`-p 'hunter'`), or glued to its flag on a line that
+        // is plainly a command line (after a shell prompt, `sudo`, `;`, `&&` or a
+        // pipe, or after a flag that has its value: `-uadmin -phunter`,
+        // `-u admin -phunter`).
+        let lowercase_password = |a: usize, b: usize, v: &[u8]| {
+            let quoted = matches!(
+                (bytes.get(a.wrapping_sub(1)), bytes.get(b)),
+                (Some(&open), Some(&close)) if open == close && matches!(open, b'\'' | b'"')
+            );
+            let glued_to_flag = tokens
+                .get(i)
+                .is_some_and(|t| t.0 < a && a <= t.1 && text(t).starts_with(b"-"));
+            let flag_with_value_before = match tokens.get(i.saturating_sub(2)..i) {
+                Some([before, value])
+                    if text(before).starts_with(b"-") && !text(value).starts_with(b"-") =>
+                {
+                    true
+                }
+                Some([.., flag]) => {
+                    let flag = text(flag);
+                    flag.len() > 2
+                        && flag.starts_with(b"-")
+                        && (flag.get(1) != Some(&b'-') || flag.contains(&b'='))
+                }
+                _ => false,
+            };
+            v.len() >= MIN_LOWERCASE_PASSWORD
+                && v.iter().all(u8::is_ascii_lowercase)
+                && !is_example_word(v)
+                && (quoted
+                    || after_user_name(bytes, &tokens, a, command)
+                    || (glued_to_flag && (prompted || flag_with_value_before)))
         };
         if let Some((a, b)) = value
             && let Some(v) = bytes.get(a..b)
             && !v.starts_with(b"-")
-            && (password_like(v) || (v.len() >= MIN_LOWERCASE_PASSWORD && glued(a)))
+            && (password_like(v) || lowercase_password(a, b, v))
             && !password_is_code(v)
             && !is_reference(v)
             && !is_placeholder(v)
@@ -1643,33 +1662,94 @@ fn command_line_passwords(
 /// [`command_line_passwords`]).
 const MIN_LOWERCASE_PASSWORD: usize = 4;
 
-/// Whether the command starting at `s` starts its line: only blanks, a shell prompt
-/// (`$`, `#`, `>`, `%`), `sudo`, or what ends or opens a shell command (`;`, `|`, `&`,
-/// `(`, a backtick, a quote) come before it on the line. Read back at most
-/// [`MAX_URL_HEAD`] bytes.
-fn starts_command_line(bytes: &[u8], s: usize) -> bool {
+/// Whether the command starting at `s` follows a shell prompt (`$`, `%`), `sudo`, a
+/// `;`, a `&&` or `||`, or a pipe after another command on its line: plainly a
+/// command line. (A `#`, a `>`, a `|` opening the line, a backtick or a quote are
+/// left out: Markdown starts headings, quotes, tables and code that way.) Reads
+/// back at most [`MAX_URL_HEAD`] bytes.
+fn after_shell_prompt(bytes: &[u8], s: usize) -> bool {
     let from = s.saturating_sub(MAX_URL_HEAD);
-    let blanks = |b: &u8| matches!(b, b' ' | b'\t');
-    let mut head = bytes.get(from..s).unwrap_or_default();
-    while let [rest @ .., last] = head
-        && blanks(last)
-    {
-        head = rest;
+    fn trim(mut head: &[u8]) -> &[u8] {
+        while let [rest @ .., b' ' | b'\t'] = head {
+            head = rest;
+        }
+        head
     }
+    let mut head = trim(bytes.get(from..s).unwrap_or_default());
     if let Some(rest) = head.strip_suffix(b"sudo")
         && rest.last().is_none_or(|b| !b.is_ascii_alphanumeric())
     {
-        head = rest;
-        while let [rest @ .., last] = head
-            && blanks(last)
-        {
-            head = rest;
-        }
+        return true;
     }
     match head.last() {
-        None => from == 0,
-        Some(b) => b"\n\r$#>%;|&(`\"'".contains(b),
+        Some(b'$' | b'%' | b';' | b'&') => true,
+        Some(b'|') => {
+            head = trim(head.get(..head.len() - 1).unwrap_or_default());
+            head.last().is_some_and(|&b| b != b'\n' && b != b'\r')
+        }
+        _ => false,
     }
+}
+
+/// Whether the value at `a` follows a user name and its separator in the same token
+/// (`admin:hunter`, `corp/jdoe%hunter`, `scott/tiger`) for a command that passes its
+/// password that way: the user is a plain name (`/nolog` has none, and
+/// `dumpfile=dir/file` is no user).
+fn after_user_name(bytes: &[u8], tokens: &[(usize, usize)], a: usize, command: Command) -> bool {
+    let sep = match command {
+        Command::Curl => b':',
+        Command::SmbClient => b'%',
+        Command::Oracle => b'/',
+        _ => return false,
+    };
+    let Some(&(start, _)) = tokens.iter().find(|t| t.0 < a && a <= t.1) else {
+        return false;
+    };
+    let Some(user) = bytes.get(start..a.saturating_sub(1)) else {
+        return false;
+    };
+    // `-Ucorp/jdoe%...`, `--user=corp/jdoe%...`: the user after the flag.
+    let user = match user {
+        [b'-', b'-', ..] => user
+            .iter()
+            .position(|&b| b == b'=')
+            .and_then(|at| user.get(at + 1..))
+            .unwrap_or_default(),
+        [b'-', _, rest @ ..] => rest,
+        _ => user,
+    };
+    bytes.get(a.wrapping_sub(1)) == Some(&sep)
+        && !user.is_empty()
+        && user
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/' | b'\\'))
+}
+
+/// Words documentation writes where a password goes, in lowercase letters: `-pdemo`,
+/// `user:test`, `/nolog`.
+fn is_example_word(value: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"demo",
+        b"sample",
+        b"example",
+        b"test",
+        b"testing",
+        b"dummy",
+        b"foobar",
+        b"nolog",
+        b"apikey",
+        b"apitoken",
+        b"changeit",
+        b"none",
+        b"null",
+        b"empty",
+        b"blank",
+        b"hidden",
+        b"redacted",
+        b"masked",
+        b"placeholder",
+    ];
+    WORDS.contains(&value)
 }
 
 /// Whether a value refers to a secret kept elsewhere instead of holding it: a shell or
