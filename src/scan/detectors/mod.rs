@@ -56,7 +56,7 @@ use std::cell::{OnceCell, RefCell};
 use std::fmt;
 
 pub(crate) use keywords::{Context, KeywordHit};
-pub(crate) use shapes::{DigitGroup, DigitWindow, DigitWindows};
+pub(crate) use shapes::{DigitGroup, DigitWindow, DigitWindows, Windows};
 
 use super::{ClassInfo, Severity};
 
@@ -436,13 +436,15 @@ impl<'a> Input<'a> {
     /// Every window of digit groups joined by one consistent separator (` `, `-`, `.`,
     /// `/`), or of one group, with 6 to 19 digits, by digit count. Every group-aligned
     /// window is listed, so a failed window never hides a valid one that overlaps it.
-    pub fn digit_windows(&self) -> &DigitWindows {
-        self.digit_windows.get_or_init(|| {
-            let (groups, _, _, links) = self.digits_and_capitals();
-            let mut windows = self.spare(|s| &mut s.windows);
-            windows.fill(self.bytes, groups, links);
-            windows
-        })
+    pub fn digit_windows(&self) -> Windows<'_> {
+        let (groups, _, _, links) = self.digits_and_capitals();
+        self.digit_windows
+            .get_or_init(|| {
+                let mut windows = self.spare(|s| &mut s.windows);
+                windows.fill(self.bytes, groups, links);
+                windows
+            })
+            .view(groups)
     }
 
     /// Positions of ASCII capitals and of the first bytes of non-ASCII characters.
@@ -807,7 +809,7 @@ impl NumberRule {
                 if w.sep != 0 && !self.separators.contains(&w.sep) {
                     continue;
                 }
-                self.check(input, windows, &w, out);
+                self.check(input, &windows, &w, out);
             }
         }
     }
@@ -816,7 +818,7 @@ impl NumberRule {
     fn check<'s>(
         &'s self,
         input: &Input<'_>,
-        windows: &DigitWindows,
+        windows: &Windows<'_>,
         w: &DigitWindow,
         out: &mut Vec<Candidate<'s>>,
     ) {

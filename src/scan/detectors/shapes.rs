@@ -278,11 +278,9 @@ const WINDOW_LENGTHS: usize = MAX_WINDOW_DIGITS - MIN_WINDOW_DIGITS + 1;
 /// per group, and a stored window takes tens of bytes. What is kept is a few numbers
 /// per group (where its digits are, the separator after it) and, per length, a bit
 /// per group that tells whether a window of that length starts there.
-/// [`DigitWindows::of_len`] visits the set bits and finds where each window ends.
+/// [`Windows::of_len`] visits the set bits and finds where each window ends.
 #[derive(Debug, Default)]
 pub(crate) struct DigitWindows {
-    /// The groups.
-    groups: Vec<DigitGroup>,
     /// Per group, where its digits start in `digits`, and one more entry: the number
     /// of digits of all groups (so group `i` has `at[i + 1] - at[i]` digits).
     at: Vec<usize>,
@@ -295,19 +293,21 @@ pub(crate) struct DigitWindows {
     /// Per window length from [`MIN_WINDOW_DIGITS`], a bit per group: set when a
     /// window of that length starts at the group.
     starts: [Vec<u64>; WINDOW_LENGTHS],
+    /// Per window length from [`MIN_WINDOW_DIGITS`], how many windows have it.
+    counts: [usize; WINDOW_LENGTHS],
     /// The digits of every group, one group after the other, so that a window's
     /// digits are one slice.
     digits: Vec<u8>,
 }
 
 impl DigitWindows {
-    /// The windows over `groups` of `bytes`.
+    /// The windows of `bytes`, and its digit groups (see [`DigitWindows::view`]).
     #[cfg(test)]
-    pub fn new(bytes: &[u8]) -> Self {
+    pub fn new(bytes: &[u8]) -> (Self, Vec<DigitGroup>) {
         let (groups, _, _, links) = digits_and_capitals(bytes);
         let mut windows = DigitWindows::default();
         windows.fill(bytes, &groups, &links);
-        windows
+        (windows, groups)
     }
 
     /// Replaces the windows with those over `groups` of `bytes`, keeping the
@@ -315,15 +315,14 @@ impl DigitWindows {
     /// [`digits_and_capitals`]).
     pub fn fill(&mut self, bytes: &[u8], groups: &[DigitGroup], links: &[LooseLink]) {
         let DigitWindows {
-            groups: kept,
             at,
             joins,
             wide_before,
             starts,
+            counts,
             digits,
         } = self;
-        kept.clear();
-        kept.extend_from_slice(groups);
+        *counts = [0; WINDOW_LENGTHS];
         // A window's join is a loose link of one separator byte.
         joins.clear();
         joins.extend(links.iter().map(|link| {
@@ -387,12 +386,14 @@ impl DigitWindows {
             let mut len = g.len();
             let mut j = i;
             while len <= MAX_WINDOW_DIGITS {
-                if let Some(word) = len
-                    .checked_sub(MIN_WINDOW_DIGITS)
-                    .and_then(|k| starts.get_mut(k))
-                    .and_then(|list| list.get_mut(i / 64))
+                if let Some(k) = len.checked_sub(MIN_WINDOW_DIGITS)
+                    && let (Some(word), Some(count)) = (
+                        starts.get_mut(k).and_then(|list| list.get_mut(i / 64)),
+                        counts.get_mut(k),
+                    )
                 {
                     *word |= 1 << (i % 64);
+                    *count += 1;
                 }
                 if join == 0 || joins.get(j) != Some(&join) {
                     break;
@@ -406,17 +407,36 @@ impl DigitWindows {
     /// Bytes held by the allocations.
     pub fn capacity_bytes(&self) -> usize {
         let starts: usize = self.starts.iter().map(Vec::capacity).sum();
-        self.groups.capacity() * std::mem::size_of::<DigitGroup>()
-            + (self.at.capacity() + self.wide_before.capacity()) * std::mem::size_of::<usize>()
+        (self.at.capacity() + self.wide_before.capacity()) * std::mem::size_of::<usize>()
             + starts * std::mem::size_of::<u64>()
             + self.joins.capacity()
             + self.digits.capacity()
     }
 
+    /// The windows over `groups`, the groups these were filled from.
+    pub fn view<'t>(&'t self, groups: &'t [DigitGroup]) -> Windows<'t> {
+        Windows {
+            store: self,
+            groups,
+        }
+    }
+}
+
+/// The digit windows of a text, with its digit groups: what number rules read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Windows<'t> {
+    store: &'t DigitWindows,
+    groups: &'t [DigitGroup],
+}
+
+impl<'t> Windows<'t> {
     /// The start bits of windows of `len` digits (none outside the listed lengths).
-    fn starts_of(&self, len: usize) -> &[u64] {
+    fn starts_of(&self, len: usize) -> &'t [u64] {
+        if self.count_of_len(len) == 0 {
+            return &[];
+        }
         len.checked_sub(MIN_WINDOW_DIGITS)
-            .and_then(|k| self.starts.get(k))
+            .and_then(|k| self.store.starts.get(k))
             .map(Vec::as_slice)
             .unwrap_or_default()
     }
@@ -425,7 +445,8 @@ impl DigitWindows {
     /// [`MIN_WINDOW_DIGITS`] or above [`MAX_WINDOW_DIGITS`]): every run of consecutive
     /// groups joined by one separator throughout (or a single group) whose digits
     /// number `len`.
-    pub fn of_len(&self, len: usize) -> impl Iterator<Item = DigitWindow> + '_ {
+    pub fn of_len(&self, len: usize) -> impl Iterator<Item = DigitWindow> + 't {
+        let this = *self;
         self.starts_of(len)
             .iter()
             .enumerate()
@@ -437,14 +458,17 @@ impl DigitWindows {
                     (bit < 64).then_some(w * 64 + bit)
                 })
             })
-            .filter_map(move |i| self.window(i, len))
+            .filter_map(move |i| this.window(i, len))
     }
 
     /// The window of `len` digits that starts at group `i` (listed in `starts`).
     fn window(&self, i: usize, len: usize) -> Option<DigitWindow> {
-        let from = *self.at.get(i)?;
+        let from = *self.store.at.get(i)?;
         // Each group has a digit: the window ends within `len` groups of its start.
-        let ends = self.at.get(i + 1..(i + 1 + len).min(self.at.len()))?;
+        let ends = self
+            .store
+            .at
+            .get(i + 1..(i + 1 + len).min(self.store.at.len()))?;
         let last = i + ends.partition_point(|&end| end < from + len);
         let (first, end) = (self.groups.get(i)?, self.groups.get(last)?);
         Some(DigitWindow {
@@ -452,7 +476,11 @@ impl DigitWindows {
             end: end.end,
             first: i,
             count: last - i + 1,
-            sep: if last > i { *self.joins.get(i)? } else { 0 },
+            sep: if last > i {
+                *self.store.joins.get(i)?
+            } else {
+                0
+            },
             digits_at: from,
             len,
         })
@@ -460,20 +488,20 @@ impl DigitWindows {
 
     /// How many windows have `len` digits.
     pub fn count_of_len(&self, len: usize) -> usize {
-        self.starts_of(len)
-            .iter()
-            .map(|word| word.count_ones() as usize)
-            .sum()
+        len.checked_sub(MIN_WINDOW_DIGITS)
+            .and_then(|k| self.store.counts.get(k))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Whether there is any window of `len` digits.
     pub fn has_len(&self, len: usize) -> bool {
-        self.starts_of(len).iter().any(|&word| word != 0)
+        self.count_of_len(len) > 0
     }
 
     /// Whether `window` holds a group of more than [`WIDE_GROUP`] digits.
     pub fn has_wide_group(&self, window: &DigitWindow) -> bool {
-        let before = |i: usize| self.wide_before.get(i).copied().unwrap_or(0);
+        let before = |i: usize| self.store.wide_before.get(i).copied().unwrap_or(0);
         before(window.first + window.count) > before(window.first)
     }
 
@@ -487,8 +515,9 @@ impl DigitWindows {
     }
 
     /// The digits of `window`, without separators.
-    pub fn digits(&self, window: &DigitWindow) -> &[u8] {
-        self.digits
+    pub fn digits(&self, window: &DigitWindow) -> &'t [u8] {
+        self.store
+            .digits
             .get(window.digits_at..window.digits_at + window.len)
             .unwrap_or_default()
     }
@@ -584,7 +613,8 @@ mod tests {
         fn window_digits_are_the_text_digits(text in "[0-9 ./,a-]{0,60}") {
             for text in [text.clone(), format!("{text}{}", "x".repeat(2000))] {
                 let bytes = text.as_bytes();
-                let windows = DigitWindows::new(bytes);
+                let (store, groups) = DigitWindows::new(bytes);
+                let windows = store.view(&groups);
                 for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
                     for w in windows.of_len(len) {
                         let expected: Vec<u8> =
@@ -597,7 +627,8 @@ mod tests {
 
         #[test]
         fn group_lengths_are_the_text_split(text in "[0-9 ./,a-]{0,60}") {
-            let windows = DigitWindows::new(text.as_bytes());
+            let (store, groups) = DigitWindows::new(text.as_bytes());
+                let windows = store.view(&groups);
             for len in MIN_WINDOW_DIGITS..=MAX_WINDOW_DIGITS {
                 for w in windows.of_len(len) {
                     let lens: Vec<usize> = text.as_bytes()[w.start..w.end]
@@ -629,8 +660,8 @@ mod tests {
             text in "[0-9 ./,a-]{0,80}|([0-9]{1,3}[ -]){0,30}",
         ) {
             let bytes = text.as_bytes();
-            let groups = digit_groups(bytes);
-            let windows = DigitWindows::new(bytes);
+            let (store, groups) = DigitWindows::new(bytes);
+                let windows = store.view(&groups);
             let mut expected: Vec<(usize, usize, usize, u8)> = Vec::new();
             for i in 0..groups.len() {
                 let mut len = 0;
@@ -680,7 +711,8 @@ mod tests {
     #[test]
     fn windows_keep_one_separator_and_the_digits() {
         let text = b"4111 1111-1111, 22.33.44";
-        let windows = DigitWindows::new(text);
+        let (store, groups) = DigitWindows::new(text);
+        let windows = store.view(&groups);
         let spans = |len| -> Vec<(&[u8], &[u8])> {
             windows
                 .of_len(len)
