@@ -422,6 +422,65 @@ impl DigitWindows {
     }
 }
 
+/// The windows of one length, in order of start (see [`Windows::of_len`]).
+pub(crate) struct OfLen<'t> {
+    windows: Windows<'t>,
+    /// The start bits, a word per 64 groups.
+    words: &'t [u64],
+    /// The next word to read.
+    next: usize,
+    /// The group of bit 0 of `bits`.
+    base: usize,
+    /// The start bits of the word being read, those not returned yet.
+    bits: u64,
+    /// The last group of the window returned before (windows of one length end in
+    /// order as they start in order).
+    last: usize,
+    len: usize,
+}
+
+impl Iterator for OfLen<'_> {
+    type Item = DigitWindow;
+
+    #[inline]
+    fn next(&mut self) -> Option<DigitWindow> {
+        loop {
+            while self.bits == 0 {
+                self.bits = *self.words.get(self.next)?;
+                self.base = self.next * 64;
+                self.next += 1;
+            }
+            let i = self.base + self.bits.trailing_zeros() as usize;
+            self.bits &= self.bits - 1;
+            let store = self.windows.store;
+            // The window's last group: the one whose end is `len` digits from the
+            // start of group `i`, at or after the last one before.
+            let (Some(&from), Some(first)) = (store.at.get(i), self.windows.groups.get(i)) else {
+                continue;
+            };
+            let target = from + self.len;
+            let mut last = self.last.max(i);
+            while store.at.get(last + 1).is_some_and(|&end| end < target) {
+                last += 1;
+            }
+            self.last = last;
+            let (Some(end), Some(&sep)) = (self.windows.groups.get(last), store.joins.get(i))
+            else {
+                continue;
+            };
+            return Some(DigitWindow {
+                start: first.start,
+                end: end.end,
+                first: i,
+                count: last - i + 1,
+                sep: if last > i { sep } else { 0 },
+                digits_at: from,
+                len: self.len,
+            });
+        }
+    }
+}
+
 /// The digit windows of a text, with its digit groups: what number rules read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Windows<'t> {
@@ -445,45 +504,16 @@ impl<'t> Windows<'t> {
     /// [`MIN_WINDOW_DIGITS`] or above [`MAX_WINDOW_DIGITS`]): every run of consecutive
     /// groups joined by one separator throughout (or a single group) whose digits
     /// number `len`.
-    pub fn of_len(&self, len: usize) -> impl Iterator<Item = DigitWindow> + 't {
-        let this = *self;
-        self.starts_of(len)
-            .iter()
-            .enumerate()
-            .flat_map(|(w, &word)| {
-                let mut bits = word;
-                std::iter::from_fn(move || {
-                    let bit = bits.trailing_zeros() as usize;
-                    bits &= bits.wrapping_sub(1);
-                    (bit < 64).then_some(w * 64 + bit)
-                })
-            })
-            .filter_map(move |i| this.window(i, len))
-    }
-
-    /// The window of `len` digits that starts at group `i` (listed in `starts`).
-    fn window(&self, i: usize, len: usize) -> Option<DigitWindow> {
-        let from = *self.store.at.get(i)?;
-        // Each group has a digit: the window ends within `len` groups of its start.
-        let ends = self
-            .store
-            .at
-            .get(i + 1..(i + 1 + len).min(self.store.at.len()))?;
-        let last = i + ends.partition_point(|&end| end < from + len);
-        let (first, end) = (self.groups.get(i)?, self.groups.get(last)?);
-        Some(DigitWindow {
-            start: first.start,
-            end: end.end,
-            first: i,
-            count: last - i + 1,
-            sep: if last > i {
-                *self.store.joins.get(i)?
-            } else {
-                0
-            },
-            digits_at: from,
+    pub fn of_len(&self, len: usize) -> OfLen<'t> {
+        OfLen {
+            windows: *self,
+            words: self.starts_of(len),
+            next: 0,
+            base: 0,
+            bits: 0,
+            last: 0,
             len,
-        })
+        }
     }
 
     /// How many windows have `len` digits.
