@@ -848,19 +848,21 @@ impl Detector for SecretsDetector {
         self.keyword_secrets(input, out);
         // Each command reads up to 512 bytes of its line, so commands repeated on one
         // line find the same values again: each span is reported once, and past
-        // MAX_READS_INSIDE names of one command inside the line of the last one read,
-        // they are not read (a megabyte of `mysql -pX mysql -pX ...` would otherwise
-        // cost a line's read per name).
-        // The last name skipped in each command's line is read when the line ends (so
-        // the bytes after the skipped names are read too).
+        // MAX_READS_INSIDE names of one command inside the bytes the last one read
+        // (up to its last token: a runbook's next line is outside), they are not read
+        // (a megabyte of `mysql -pX mysql -pX ...` would otherwise cost a line's read
+        // per name). The last name skipped in each command's read is read when the
+        // read ends (so the bytes after the skipped names are read too).
         let mut reported: std::collections::HashSet<(usize, usize)> = Default::default();
         let mut lines: [(usize, usize); COMMANDS] = [(0, 0); COMMANDS];
         let mut read = |at: usize, name: &str, command: Command, out: &mut Vec<Candidate<'s>>| {
-            for (start, end) in command_password(input, at, name, command) {
+            let (found, read_end) = command_password(input, at, name, command);
+            for (start, end) in found {
                 if reported.insert((start, end)) {
                     out.extend(input.finding(&self.password, start, end, 0.9));
                 }
             }
+            read_end
         };
         let anchors = input.trigger_anchors();
         for (k, &(at, anchor)) in anchors.iter().enumerate() {
@@ -894,10 +896,11 @@ impl Detector for SecretsDetector {
                             }
                             continue;
                         }
+                        read(at, name, command, out);
                     } else {
-                        (*line_end, *inside) = (at + COMMAND_LINE_BYTES, 0);
+                        *line_end = read(at, name, command, out);
+                        *inside = 0;
                     }
-                    read(at, name, command, out);
                 }
                 Some((_, Anchor::Authorization)) => {
                     if let Some((start, end)) = basic_after(input, at) {
@@ -1496,8 +1499,8 @@ fn command_password(
     s: usize,
     name: &str,
     command: Command,
-) -> Vec<(usize, usize)> {
-    command_line_passwords(input, s, name, command).unwrap_or_default()
+) -> (Vec<(usize, usize)>, usize) {
+    command_line_passwords(input, s, name, command).unwrap_or((Vec::new(), s))
 }
 
 /// Where the command name `expected` starting at `s` ends, if it is exactly that
@@ -1522,14 +1525,16 @@ fn command_line_passwords(
     s: usize,
     expected: &str,
     command: Command,
-) -> Option<Vec<(usize, usize)>> {
+) -> Option<(Vec<(usize, usize)>, usize)> {
     let bytes = input.bytes;
     let name_end = command_at(input, s, expected)?;
     let mut tokens = command_tokens(bytes, name_end);
+    // Where the reading of the command's line stopped: its last token's end.
+    let read_end = tokens.last().map_or(name_end, |t| t.1);
     if command == Command::RegistryLogin {
         // `docker login ...`: the flags are the login subcommand's.
         if tokens.first().and_then(|t| bytes.get(t.0..t.1)) != Some(b"login") {
-            return None;
+            return Some((Vec::new(), read_end));
         }
         tokens.remove(0);
     }
@@ -1623,23 +1628,46 @@ fn command_line_passwords(
             let glued_to_flag = tokens
                 .get(i)
                 .is_some_and(|t| t.0 < a && a <= t.1 && text(t).starts_with(b"-"));
+            // A flag's value reads as one when it is a plain argument (`root`,
+            // `db.internal`), not a word of a sentence (`mode,`).
+            let plain = |value: &[u8]| {
+                !value.is_empty()
+                    && !matches!(value.last(), Some(b'.' | b','))
+                    && value.iter().all(|&b| {
+                        b.is_ascii_alphanumeric()
+                            || matches!(b, b'_' | b'.' | b'@' | b':' | b'/' | b'-')
+                    })
+            };
             let flag_with_value_before = match tokens.get(i.saturating_sub(2)..i) {
                 Some([before, value])
                     if text(before).starts_with(b"-") && !text(value).starts_with(b"-") =>
                 {
-                    true
+                    plain(text(value))
                 }
                 Some([.., flag]) => {
                     let flag = text(flag);
                     flag.len() > 2
                         && flag.starts_with(b"-")
                         && (flag.get(1) != Some(&b'-') || flag.contains(&b'='))
+                        && plain(flag)
                 }
                 _ => false,
             };
+            // `-password`, `-pdemo`: the flag and its value spell a word.
+            let spelled = tokens
+                .get(i)
+                .map(|t| text(t).trim_ascii_start())
+                .map(|t| t.strip_prefix(b"-").unwrap_or(t))
+                .is_some_and(|whole| is_placeholder(whole) || is_example_word(whole));
+            // `sqlplus start/stop scripts`: a logon names its database (`@orcl`) or
+            // stands on a command line.
+            let oracle_ok = command != Command::Oracle || bytes.get(b) == Some(&b'@') || prompted;
             v.len() >= MIN_LOWERCASE_PASSWORD
                 && v.iter().all(u8::is_ascii_lowercase)
                 && !is_example_word(v)
+                && v != expected.trim().as_bytes()
+                && !spelled
+                && oracle_ok
                 && (quoted
                     || after_user_name(bytes, &tokens, a, command)
                     || (glued_to_flag && (prompted || flag_with_value_before)))
@@ -1655,39 +1683,68 @@ fn command_line_passwords(
             found.push((a, b));
         }
     }
-    Some(found)
+    Some((found, read_end))
 }
 
 /// The fewest bytes of a command-line password in lowercase letters only (see
 /// [`command_line_passwords`]).
 const MIN_LOWERCASE_PASSWORD: usize = 4;
 
-/// Whether the command starting at `s` follows a shell prompt (`$`, `%`), `sudo`, a
-/// `;`, a `&&` or `||`, or a pipe after another command on its line: plainly a
-/// command line. (A `#`, a `>`, a `|` opening the line, a backtick or a quote are
-/// left out: Markdown starts headings, quotes, tables and code that way.) Reads
-/// back at most [`MAX_URL_HEAD`] bytes.
+/// Whether the command starting at `s` stands on a line that is plainly a command
+/// line: a line that opens with a shell prompt (`$ `, `% `, or a prompt word ending in
+/// `$`, `#` or `>` right after other characters: `root@db:~# `, `$> `, `shell> `,
+/// `PS C:\> `), whatever comes between it and the command (`docker exec -it db`,
+/// `sudo -u mysql`, `time`); or a line that opens with `sudo`; or the command comes
+/// right after `&&` or `||`, or after a pipe on a line that does not open with one
+/// (a Markdown table row does). A `#` or `>` opening a line is a Markdown heading or
+/// quote, and `;` ends sentences as well as commands: neither counts. The line must
+/// start within [`MAX_URL_HEAD`] bytes before the command.
 fn after_shell_prompt(bytes: &[u8], s: usize) -> bool {
-    let from = s.saturating_sub(MAX_URL_HEAD);
-    fn trim(mut head: &[u8]) -> &[u8] {
+    fn trim_end(mut head: &[u8]) -> &[u8] {
         while let [rest @ .., b' ' | b'\t'] = head {
             head = rest;
         }
         head
     }
-    let mut head = trim(bytes.get(from..s).unwrap_or_default());
-    if let Some(rest) = head.strip_suffix(b"sudo")
-        && rest.last().is_none_or(|b| !b.is_ascii_alphanumeric())
-    {
+    let from = s.saturating_sub(MAX_URL_HEAD);
+    let window = bytes.get(from..s).unwrap_or_default();
+    let (line, whole) = match window.iter().rposition(|&b| b == b'\n' || b == b'\r') {
+        Some(at) => (window.get(at + 1..).unwrap_or_default(), true),
+        None => (window, from == 0),
+    };
+    if !whole {
+        return false;
+    }
+    let line = line.trim_ascii_start();
+    let head = trim_end(line);
+    if head.ends_with(b"&&") || head.ends_with(b"||") {
         return true;
     }
-    match head.last() {
-        Some(b'$' | b'%' | b';' | b'&') => true,
-        Some(b'|') => {
-            head = trim(head.get(..head.len() - 1).unwrap_or_default());
-            head.last().is_some_and(|&b| b != b'\n' && b != b'\r')
+    if head.last() == Some(&b'|') && line.first() != Some(&b'|') {
+        return true;
+    }
+    if line.starts_with(b"sudo ") {
+        return true;
+    }
+    // The first blank of the line ends its prompt, if it has one.
+    let first_word = line
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .and_then(|end| line.get(..end))
+        .unwrap_or_default();
+    match first_word {
+        [b'$' | b'%'] | b"$>" => true,
+        // Not `##` or `>>` (Markdown) or `=>`: a prompt word names a user, host,
+        // directory or program.
+        [_, .., b'$' | b'#' | b'>'] => first_word.iter().any(u8::is_ascii_alphanumeric),
+        _ => {
+            // `PS C:\> `: a prompt of two words.
+            line.starts_with(b"PS ")
+                && line
+                    .iter()
+                    .position(|&b| b == b'>')
+                    .is_some_and(|at| line.get(at + 1) == Some(&b' '))
         }
-        _ => false,
     }
 }
 
