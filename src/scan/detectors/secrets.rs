@@ -1616,10 +1616,9 @@ fn command_line_passwords(
         // and Markdown mention commands with words glued to their flags (`the mysql
         // -parameters`, `| mysql -prompt |`). It is a password only where nothing
         // else can be meant: glued to a user name (`admin:hunter`, `corp/jdoe%hunter`,
-        // `scott/tiger`), quoted (`-p 'hunter'`), or glued to its flag on a line that
-        // is plainly a command line (after a shell prompt, `sudo`, `;`, `&&` or a
-        // pipe, or after a flag that has its value: `-uadmin -phunter`,
-        // `-u admin -phunter`).
+        // `scott/tiger@orcl`), quoted (`-p 'hunter'`), or glued to its flag on a line
+        // that is plainly a command line (see `after_shell_prompt`), or after a flag
+        // that has a plain value (`-uadmin -phunter`, `-u admin -phunter`).
         let lowercase_password = |a: usize, b: usize, v: &[u8]| {
             let quoted = matches!(
                 (bytes.get(a.wrapping_sub(1)), bytes.get(b)),
