@@ -15,6 +15,7 @@
 mod context;
 mod convert;
 mod restore;
+mod scanning;
 
 use anyhow::Context as _;
 use std::collections::BTreeSet;
@@ -70,6 +71,8 @@ pub struct Gateway {
     fingerprinter: Fingerprinter,
     /// `[redaction]`: the strategy per class.
     redaction: RedactionRules,
+    /// Slots for scans of large bodies, which run off the async workers.
+    scan_slots: tokio::sync::Semaphore,
 }
 
 impl Gateway {
@@ -124,6 +127,7 @@ impl Gateway {
             metrics,
             fingerprinter,
             redaction,
+            scan_slots: scanning::scan_slots(),
         })
     }
 
@@ -327,7 +331,7 @@ async fn run(
     let principal = authenticate(gateway, ctx, &parts.headers).await?;
     let bytes = accept(gateway, ctx, &parts.headers, body).await?;
     let (mut body, facts) = parse(gateway, ctx, endpoint, &bytes)?;
-    let findings = inspect(gateway, ctx, &bundle, &mut body)?;
+    let findings = inspect(gateway, ctx, &bundle, &mut body).await?;
     let route = decide(
         ctx,
         &bundle,
@@ -547,35 +551,27 @@ fn parse(
     Ok((body, facts))
 }
 
-/// inspect: every segment through the scanner; any scanner error refuses the request.
-fn inspect(
+/// inspect: every segment through the scanner (a large body off the async workers, see
+/// [`scanning`]); any scanner error refuses the request.
+async fn inspect(
     gateway: &Gateway,
     ctx: &mut RequestContext,
-    bundle: &Bundle,
+    bundle: &Arc<Bundle>,
     body: &mut Value,
 ) -> Result<Vec<Vec<Finding>>, GatewayError> {
-    let scanner = bundle.scanner();
-    let mut findings = Vec::new();
-    let mut failed = false;
     let mut texts: Vec<String> = Vec::new();
     providers::visit_segments(ctx.api, body, &mut |_, text| {
-        match scanner.scan(text) {
-            Ok(found) => findings.push(found),
-            Err(_) => {
-                failed = true;
-                findings.push(Vec::new());
-            }
-        }
         texts.push(text.clone());
         false
     });
-    if failed {
+    let (texts, findings) = scanning::scan_texts(bundle, texts, &gateway.scan_slots).await;
+    let Some(findings) = findings else {
         ctx.phase_done("inspect");
         return Err(GatewayError::internal(
             "scanner_error",
             "The request could not be inspected and was refused.",
         ));
-    }
+    };
     ctx.segments = findings.len();
     ctx.prompt_bytes = texts.iter().map(String::len).sum();
     ctx.prompt_fingerprint = Some(
