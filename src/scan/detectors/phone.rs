@@ -409,13 +409,23 @@ fn classify(
                     && short_groups_ok)
                     .then_some(0.75);
             }
-            if is_nanp(input, shape) {
+            if let Some(assignable) = nanp_shape(input, shape) {
                 // `252.227-7013` (a clause number): a NANP number mixes no dots and
                 // dashes.
                 let (dots, dashes) = gaps_of(input, shape).fold((false, false), |(d, h), g| {
                     (d || g.contains(&b'.'), h || g.contains(&b'-'))
                 });
-                return (!(dots && dashes)).then_some(0.8);
+                if !(dots && dashes) {
+                    // An area code out of use (`200 - 300 - 4000`, `911-...`) is a
+                    // number only after a phone word.
+                    if assignable {
+                        return Some(0.8);
+                    }
+                    if input.context_before(start, 32, PHONE_WORDS) {
+                        return Some(0.6);
+                    }
+                }
+                return None;
             }
             if d0 == b'0'
                 && (10..=12).contains(&digits)
@@ -448,9 +458,16 @@ fn classify(
     }
 }
 
-/// NANP shapes: `[1] AAA EEE LLLL` where the area code starts with 2–9 (the exchange
-/// rule is not enforced: fictional `555-123-4567` numbers are what people paste).
+/// NANP shapes: `[1] AAA EEE LLLL` where the area code is one the plan can assign (the
+/// exchange rule is not enforced: fictional `555-123-4567` numbers are what people
+/// paste).
 fn is_nanp(input: &Input<'_>, shape: &[DigitGroup]) -> bool {
+    nanp_shape(input, shape) == Some(true)
+}
+
+/// For the shape `[1] AAA EEE LLLL` with an area code starting with 2–9, whether the
+/// plan can assign that area code; `None` for any other shape.
+fn nanp_shape(input: &Input<'_>, shape: &[DigitGroup]) -> Option<bool> {
     let lens_are = |shape: &[DigitGroup], lens: &[usize]| {
         shape.len() == lens.len() && shape.iter().zip(lens).all(|(g, &l)| g.len() == l)
     };
@@ -459,11 +476,24 @@ fn is_nanp(input: &Input<'_>, shape: &[DigitGroup]) -> bool {
         [one, a, _, _] if lens_are(shape, &[1, 3, 3, 4]) && input.byte(one.start) == Some(b'1') => {
             a
         }
-        _ => return false,
+        _ => return None,
     };
-    input
-        .byte(area.start)
-        .is_some_and(|b| (b'2'..=b'9').contains(&b))
+    match input.bytes.get(area.start..area.start + 3) {
+        Some(&[a, b, c]) if (b'2'..=b'9').contains(&a) => Some(nanp_area_code(a, b, c)),
+        _ => None,
+    }
+}
+
+/// Whether `abc` can be a NANP area code: it starts with 2–9, and is none of the codes
+/// the plan keeps out of use: N11 (service codes: 411, 911), N9X (kept for expanding the
+/// plan), 37X and 96X (reserved), and 200, 300, 400 (unassigned easily recognisable
+/// codes; 500 to 900 are in use: toll-free 800, premium 900).
+fn nanp_area_code(a: u8, b: u8, c: u8) -> bool {
+    (b'2'..=b'9').contains(&a)
+        && !(b == b'1' && c == b'1')
+        && b != b'9'
+        && !matches!((a, b), (b'3', b'7') | (b'9', b'6'))
+        && !(b == b'0' && c == b'0' && a <= b'4')
 }
 
 #[cfg(test)]
