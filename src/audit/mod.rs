@@ -347,6 +347,7 @@ fn log_event(event: &DecisionEvent) {
         status = event.status,
         code = event.code.as_deref().unwrap_or(""),
         operation = event.operation.map_or("", |o| o.action()),
+        surface = event.surface.map_or("", |s| s.as_str()),
         requested_model = event.requested_model.as_deref().unwrap_or(""),
         deployment,
         provider,

@@ -62,6 +62,7 @@ pub fn answer(endpoint: &Endpoint, body: &Value, response_id: &str, stream: bool
         Api::GeminiGenerate => gemini_answer(body, response_id, stream, endpoint.sse),
         Api::GeminiEmbed | Api::GeminiBatchEmbed => json_response(&gemini_embeddings(api, body)),
         Api::GeminiCountTokens => json_response(&gemini_token_count(body)),
+        Api::VertexPredict => json_response(&vertex_predictions(body)),
     }
 }
 
@@ -384,6 +385,36 @@ fn gemini_embeddings(api: Api, body: &Value) -> Value {
             "customsEcho": {"content": body.get("content").cloned().unwrap_or(Value::Null)},
         })
     }
+}
+
+/// Vertex `predict` for text embeddings: one vector per instance from its `content`,
+/// with the statistics Vertex reports; `customsEcho` carries the instances as received.
+fn vertex_predictions(body: &Value) -> Value {
+    let instances = body
+        .get("instances")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut characters = 0;
+    let predictions: Vec<Value> = instances
+        .iter()
+        .map(|instance| {
+            let text = instance
+                .get("content")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            characters += text.chars().count();
+            json!({"embeddings": {
+                "values": echo_vector(text),
+                "statistics": {"token_count": usage_tokens(text), "truncated": false},
+            }})
+        })
+        .collect();
+    json!({
+        "predictions": predictions,
+        "metadata": {"billableCharacterCount": characters},
+        "customsEcho": {"instances": instances},
+    })
 }
 
 /// A deterministic embedding of `text`: the first bytes of its SHA-256, scaled.

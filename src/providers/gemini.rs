@@ -14,7 +14,11 @@
 //! `description`. `inlineData` and `fileData` (bytes and URIs) carry no text Customs can
 //! read; they pass as they are, like images in the other APIs. `embedContent`: the
 //! parts of `content`, and the `title`; `batchEmbedContents`: the same for each of
-//! `requests`.
+//! `requests`. Vertex's `predict`, for its text-embedding models
+//! (`text-embedding-005`), reads each of `instances`: its `content` and its `title`.
+//! An instance of any other shape (an image model's `prompt`, a multimodal model's
+//! `text` or `image`) is refused rather than passed unread, and so is a parameter
+//! other than `autoTruncate` and `outputDimensionality`.
 //!
 //! Google's REST endpoints read every field in camelCase or in snake_case
 //! (`systemInstruction` or `system_instruction`). Where a body holds both spellings of a
@@ -37,6 +41,7 @@ pub fn endpoint(target: &str, query: Option<&str>) -> Option<Endpoint> {
         "embedContent" => (Api::GeminiEmbed, false),
         "batchEmbedContents" => (Api::GeminiBatchEmbed, false),
         "countTokens" => (Api::GeminiCountTokens, false),
+        "predict" => (Api::VertexPredict, false),
         _ => return None,
     };
     let sse = stream
@@ -80,6 +85,10 @@ pub fn request_facts(
     let tools_present = match api {
         Api::GeminiEmbed => {
             check_embed_request(object)?;
+            false
+        }
+        Api::VertexPredict => {
+            check_predict_request(object)?;
             false
         }
         Api::GeminiBatchEmbed => {
@@ -194,6 +203,75 @@ fn check_embed_request(object: &Map<String, Value>) -> Result<(), GatewayError> 
     }
 }
 
+/// The fields of a text-embedding instance of `predict`.
+const PREDICT_INSTANCE_FIELDS: [&str; 6] = [
+    "content",
+    "title",
+    "task_type",
+    "taskType",
+    "mimeType",
+    "mime_type",
+];
+
+/// The parameters of a text-embedding `predict`.
+const PREDICT_PARAMETERS: [&str; 4] = [
+    "autoTruncate",
+    "auto_truncate",
+    "outputDimensionality",
+    "output_dimensionality",
+];
+
+/// `predict` for text embeddings: `instances`, a non-empty array of objects with a
+/// string `content` and only the fields a text-embedding instance has; `parameters`, if
+/// any, only those of a text-embedding model. Anything else may be text a model reads
+/// that Customs would not have scanned, so it is refused.
+fn check_predict_request(object: &Map<String, Value>) -> Result<(), GatewayError> {
+    let unsupported = || {
+        GatewayError::bad_request(
+            "unsupported_instance",
+            "Customs serves `predict` for text embeddings only: each of `instances` is an \
+             object with a string `content` and optionally `title`, `task_type` and `mimeType`.",
+        )
+    };
+    let instances = match object.get("instances") {
+        Some(Value::Array(instances)) if !instances.is_empty() => instances,
+        _ => {
+            return Err(GatewayError::bad_request(
+                "invalid_instances",
+                "`instances` must be a non-empty array.",
+            ));
+        }
+    };
+    for instance in instances {
+        let instance = instance.as_object().ok_or_else(unsupported)?;
+        let fields_known = instance
+            .keys()
+            .all(|field| PREDICT_INSTANCE_FIELDS.contains(&field.as_str()));
+        let content_is_text = instance.get("content").is_some_and(Value::is_string);
+        let title_is_text = instance
+            .get("title")
+            .is_none_or(|title| title.is_string() || title.is_null());
+        if !(fields_known && content_is_text && title_is_text) {
+            return Err(unsupported());
+        }
+    }
+    match object.get("parameters") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Object(parameters))
+            if parameters.iter().all(|(name, value)| {
+                PREDICT_PARAMETERS.contains(&name.as_str()) && !value.is_string()
+            }) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(GatewayError::bad_request(
+            "unsupported_parameters",
+            "Customs serves `predict` for text embeddings only: `parameters` may hold \
+             `autoTruncate` and `outputDimensionality`.",
+        )),
+    }
+}
+
 /// A content's parts, when it is an object whose `parts` (if any) is an array of
 /// objects; `None` for any other shape.
 fn parts_of(content: &Value) -> Option<Vec<&Map<String, Value>>> {
@@ -240,6 +318,17 @@ pub fn visit_segments(
     };
     match api {
         Api::GeminiEmbed => visit_embed_request(object, visit),
+        Api::VertexPredict => {
+            if let Some(Value::Array(instances)) = object.get_mut("instances") {
+                for instance in instances.iter_mut().filter_map(Value::as_object_mut) {
+                    for field in ["content", "title"] {
+                        if let Some(Value::String(text)) = instance.get_mut(field) {
+                            visit(SegmentKind::EmbeddingInput, text);
+                        }
+                    }
+                }
+            }
+        }
         Api::GeminiBatchEmbed => {
             if let Some(Value::Array(requests)) = object.get_mut("requests") {
                 for request in requests {
@@ -386,6 +475,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::policy::{Operation, ProviderKind};
 
     fn segments(api: Api, mut body: Value) -> Vec<(SegmentKind, String)> {
         let mut out = Vec::new();
@@ -427,7 +517,11 @@ mod tests {
             endpoint("m:countTokens", None).unwrap().api,
             Api::GeminiCountTokens
         );
-        for unknown in ["m:computeTokens", "m", "m:predict"] {
+        assert_eq!(
+            endpoint("text-embedding-005:predict", None).unwrap().api,
+            Api::VertexPredict
+        );
+        for unknown in ["m:computeTokens", "m", "m:predictLongRunning"] {
             assert!(endpoint(unknown, None).is_none(), "{unknown}");
         }
     }
@@ -530,6 +624,38 @@ mod tests {
     }
 
     #[test]
+    fn predict_instances_are_segments_content_then_title() {
+        let body = json!({
+            "instances": [
+                {"task_type": "RETRIEVAL_DOCUMENT", "title": "t1", "content": "c1"},
+                {"content": "c2", "mimeType": "text/plain"}
+            ],
+            "parameters": {"autoTruncate": false, "outputDimensionality": 256}
+        });
+        let facts =
+            request_facts(Api::VertexPredict, &body, Some("text-embedding-005"), false).unwrap();
+        assert_eq!(facts.model, "text-embedding-005");
+        assert!(!facts.stream && !facts.tools_present);
+        let got = segments(Api::VertexPredict, body);
+        assert!(got.iter().all(|(k, _)| *k == SegmentKind::EmbeddingInput));
+        let texts: Vec<&str> = got.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["c1", "t1", "c2"]);
+        assert_eq!(Api::VertexPredict.operation(), Operation::Embeddings);
+        // Only Vertex serves it.
+        assert_eq!(
+            Api::VertexPredict.upstream_api(ProviderKind::Vertex),
+            Some(Api::VertexPredict)
+        );
+        for provider in [
+            ProviderKind::Gemini,
+            ProviderKind::OpenAi,
+            ProviderKind::Bedrock,
+        ] {
+            assert!(!Api::VertexPredict.served_by(provider), "{provider:?}");
+        }
+    }
+
+    #[test]
     fn rewriting_function_args_keeps_them_an_object() {
         let mut body = json!({"contents": [{"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"to": "secret", "n": 1}}}]}]});
         visit_segments(Api::GeminiGenerate, &mut body, &mut |_, text| {
@@ -614,6 +740,67 @@ mod tests {
                 json!({"requests": [{"content": {"parts": 1}}]}),
                 Some("m"),
                 "invalid_content",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": []}),
+                Some("m"),
+                "invalid_instances",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": "x"}),
+                Some("m"),
+                "invalid_instances",
+            ),
+            (
+                Api::VertexPredict,
+                json!({}),
+                Some("m"),
+                "invalid_instances",
+            ),
+            // Other models' instances carry text Customs does not read: refused.
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"prompt": "a cat"}]}),
+                Some("imagen-4.0-generate-001"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x", "text": "y"}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": {"parts": []}}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x", "title": ["t"]}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": ["x"]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x"}], "parameters": {"negativePrompt": "y"}}),
+                Some("m"),
+                "unsupported_parameters",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x"}], "parameters": {"autoTruncate": "yes"}}),
+                Some("m"),
+                "unsupported_parameters",
             ),
         ] {
             assert_eq!(

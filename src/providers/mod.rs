@@ -74,6 +74,10 @@ pub enum Api {
     /// one sent to the model and is inspected and decided the same way.
     #[serde(rename = "gemini.count_tokens")]
     GeminiCountTokens,
+    /// Vertex AI `predict` for text embeddings (`text-embedding-005`: instances of
+    /// `content` and `title`).
+    #[serde(rename = "vertex.predict")]
+    VertexPredict,
 }
 
 impl Api {
@@ -87,9 +91,10 @@ impl Api {
             | Api::GeminiGenerate
             | Api::GeminiCountTokens => Operation::Chat,
             Api::OpenAiResponses => Operation::Responses,
-            Api::OpenAiEmbeddings | Api::GeminiEmbed | Api::GeminiBatchEmbed => {
-                Operation::Embeddings
-            }
+            Api::OpenAiEmbeddings
+            | Api::GeminiEmbed
+            | Api::GeminiBatchEmbed
+            | Api::VertexPredict => Operation::Embeddings,
         }
     }
 
@@ -106,6 +111,7 @@ impl Api {
             Api::GeminiEmbed => "gemini.embed_content",
             Api::GeminiBatchEmbed => "gemini.batch_embed_contents",
             Api::GeminiCountTokens => "gemini.count_tokens",
+            Api::VertexPredict => "vertex.predict",
         }
     }
 
@@ -127,13 +133,15 @@ impl Api {
             ),
             ProviderKind::Anthropic => self == Api::AnthropicMessages,
             ProviderKind::Bedrock => matches!(self, Api::BedrockConverse | Api::BedrockInvoke),
-            ProviderKind::Gemini | ProviderKind::Vertex => matches!(
-                self,
-                Api::GeminiGenerate
-                    | Api::GeminiEmbed
-                    | Api::GeminiBatchEmbed
-                    | Api::GeminiCountTokens
-            ),
+            ProviderKind::Gemini | ProviderKind::Vertex => {
+                matches!(
+                    self,
+                    Api::GeminiGenerate
+                        | Api::GeminiEmbed
+                        | Api::GeminiBatchEmbed
+                        | Api::GeminiCountTokens
+                ) || (self == Api::VertexPredict && provider == ProviderKind::Vertex)
+            }
         };
         if native {
             return Some(self);
@@ -254,14 +262,16 @@ pub fn request_facts(endpoint: &Endpoint, body: &Value) -> Result<RequestFacts, 
         Api::BedrockInvoke => {
             bedrock::invoke_facts(body, endpoint.path_model.as_deref(), endpoint.path_stream)
         }
-        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed | Api::GeminiCountTokens => {
-            gemini::request_facts(
-                endpoint.api,
-                body,
-                endpoint.path_model.as_deref(),
-                endpoint.path_stream,
-            )
-        }
+        Api::GeminiGenerate
+        | Api::GeminiEmbed
+        | Api::GeminiBatchEmbed
+        | Api::GeminiCountTokens
+        | Api::VertexPredict => gemini::request_facts(
+            endpoint.api,
+            body,
+            endpoint.path_model.as_deref(),
+            endpoint.path_stream,
+        ),
     }
 }
 
@@ -279,7 +289,11 @@ pub fn visit_segments(
         Api::AnthropicMessages => anthropic::visit_segments(body, visit),
         Api::BedrockConverse => bedrock::visit_converse(body, visit),
         Api::BedrockInvoke => bedrock::visit_invoke(body, visit),
-        Api::GeminiGenerate | Api::GeminiEmbed | Api::GeminiBatchEmbed | Api::GeminiCountTokens => {
+        Api::GeminiGenerate
+        | Api::GeminiEmbed
+        | Api::GeminiBatchEmbed
+        | Api::GeminiCountTokens
+        | Api::VertexPredict => {
             gemini::visit_segments(api, body, visit);
         }
     }
@@ -295,7 +309,11 @@ pub fn set_model(api: Api, body: &mut Value, deployment: &Deployment) {
             }
         }
         // The model is in the URL.
-        Api::BedrockConverse | Api::BedrockInvoke | Api::GeminiGenerate | Api::GeminiEmbed => {}
+        Api::BedrockConverse
+        | Api::BedrockInvoke
+        | Api::GeminiGenerate
+        | Api::GeminiEmbed
+        | Api::VertexPredict => {}
         // Each request of a batch names the model again.
         Api::GeminiBatchEmbed => gemini::set_batch_model(body, &deployment.model),
         // A full `generateContentRequest` names the model again.

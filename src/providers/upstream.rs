@@ -96,6 +96,7 @@ impl Upstreams {
             Api::GeminiEmbed => "embedContent",
             Api::GeminiBatchEmbed => "batchEmbedContents",
             Api::GeminiCountTokens => "countTokens",
+            Api::VertexPredict => "predict",
         };
         Ok(match deployment.provider {
             ProviderKind::AzureOpenAi => {

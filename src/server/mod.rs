@@ -179,7 +179,7 @@ async fn google_models(
         Some(endpoint) => handle(gateway, endpoint, request).await,
         None => GatewayError::not_found(
             "method_not_found",
-            "Customs serves generateContent, streamGenerateContent, embedContent, batchEmbedContents and countTokens.",
+            "Customs serves generateContent, streamGenerateContent, embedContent, batchEmbedContents, countTokens and (on Vertex, for text embeddings) predict.",
         )
         .into_response_for(Door::Google, ""),
     }

@@ -741,6 +741,74 @@ async fn google_embeddings_are_redacted_per_request_and_keep_their_method() {
 }
 
 #[tokio::test]
+async fn vertex_predict_embeddings_are_redacted_and_other_predict_bodies_refused() {
+    let mock = MockUpstream::start().await;
+    let gateway = TestGateway::start(config_with_mock(&mock)).await;
+    let token = token();
+    let surface = &gemini_api();
+    let path =
+        "/v1/projects/p/locations/europe-west4/publishers/google/models/text-embedding-005:predict";
+    let body = json!({
+        "instances": [
+            {"task_type": "RETRIEVAL_DOCUMENT", "title": format!("Notes for {EMAIL}"), "content": "plain"},
+            {"content": format!("Please reach {EMAIL} today.")}
+        ],
+        "parameters": {"outputDimensionality": 256}
+    });
+    let response = send(
+        &gateway,
+        surface,
+        path,
+        Some(&token),
+        body.to_string().into_bytes(),
+    )
+    .await;
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["predictions"][0]["embeddings"]["values"],
+        json!([0.1, 0.2, 0.3])
+    );
+    let received = mock.received();
+    let last = received.last().unwrap();
+    assert!(
+        last.path
+            .ends_with("/publishers/google/models/text-embedding-005:predict"),
+        "{}",
+        last.path
+    );
+    let sent: Value = serde_json::from_str(&last.body).unwrap();
+    assert_eq!(sent["instances"][0]["title"], "Notes for [EMAIL_1]");
+    assert_eq!(
+        sent["instances"][1]["content"],
+        "Please reach [EMAIL_1] today."
+    );
+    assert_eq!(sent["parameters"], json!({"outputDimensionality": 256}));
+    let event = serde_json::to_value(gateway.events().pop().unwrap()).unwrap();
+    assert_eq!(event["operation"], "embeddings", "{event}");
+    assert_eq!(event["surface"], "vertex.predict", "{event}");
+
+    // An image model's prompt is text Customs does not read as an embedding: refused in
+    // Google's error shape, and nothing is sent.
+    let sent_before = mock.received().len();
+    let imagen = json!({"instances": [{"prompt": format!("a poster for {EMAIL}")}]});
+    let response = send(
+        &gateway,
+        surface,
+        "/v1/projects/p/locations/europe-west4/publishers/google/models/text-embedding-005:predict",
+        Some(&token),
+        imagen.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert!(google_error(&error), "{error}");
+    assert!(!error.to_string().contains(EMAIL), "{error}");
+    assert_eq!(mock.received().len(), sent_before);
+}
+
+#[tokio::test]
 async fn google_echo_streams_as_a_json_array_without_alt_sse() {
     let gateway = TestGateway::start(customs::config::Config::embedded().unwrap()).await;
     let token = token();
@@ -787,7 +855,7 @@ async fn unknown_google_methods_are_not_found_in_googles_shape() {
     let surface = &gemini_api();
     for path in [
         "/v1beta/models/gemini-2.5-flash:computeTokens",
-        "/v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:predict",
+        "/v1/projects/p/locations/l/publishers/google/models/veo-3.0-generate-001:predictLongRunning",
         "/v1beta/models/gemini-2.5-flash",
     ] {
         let response = send(&gateway, surface, path, Some("x"), b"{}".to_vec()).await;

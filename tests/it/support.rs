@@ -430,6 +430,10 @@ async fn mock_gemini(
     if path.ends_with(":batchEmbedContents") {
         return axum::Json(json!({"embeddings": [{"values": [0.1, 0.2, 0.3]}]})).into_response();
     }
+    if path.ends_with(":predict") {
+        return axum::Json(json!({"predictions": [{"embeddings": {"values": [0.1, 0.2, 0.3], "statistics": {"token_count": 4, "truncated": false}}}]}))
+            .into_response();
+    }
     if path.ends_with(":countTokens") {
         return axum::Json(json!({"totalTokens": 31, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 31}]}))
             .into_response();
@@ -618,6 +622,10 @@ pub fn config_with_mock(mock: &MockUpstream) -> Config {
         ),
         (
             "gemini-embedding-vertex-europe-west4",
+            mock.url("/v1/projects/p/locations/europe-west4/publishers/google"),
+        ),
+        (
+            "text-embedding-005-vertex-europe-west4",
             mock.url("/v1/projects/p/locations/europe-west4/publishers/google"),
         ),
     ] {

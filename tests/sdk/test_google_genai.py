@@ -135,6 +135,27 @@ def test_embed_content_embeds_the_redacted_text(echo_gateway: Gateway, dev_token
     assert result.embeddings[0].values != pytest.approx(echo_vector(f"mail {EMAIL}"), abs=1e-6)
 
 
+def test_vertex_text_embeddings_use_predict_and_embed_the_redacted_text(echo_gateway: Gateway, dev_token):
+    # On Vertex the SDK sends models without "gemini" in their name to `:predict`, one
+    # instance per text, with the title and task type in each instance.
+    client = client_for(echo_gateway, dev_token("alice", {"groups": ["engineering"]}), vertexai=True)
+
+    echo_gateway.expect_decision()
+    result = client.models.embed_content(
+        model="customs-echo",
+        contents=[f"mail {EMAIL}", "hello"],
+        config=types.EmbedContentConfig(task_type="RETRIEVAL_DOCUMENT", title=f"Notes of {EMAIL}"),
+    )
+
+    assert len(result.embeddings) == 2
+    for embedding, sent in zip(result.embeddings, ["mail [EMAIL_1]", "hello"]):
+        assert embedding.values == pytest.approx(echo_vector(sent), abs=1e-6)
+    assert result.embeddings[0].statistics.token_count == 4
+    decision = echo_gateway.wait_for_decisions(echo_gateway.decision_requests)[-1]
+    assert decision["surface"] == "vertex.predict", decision
+    assert decision["operation"] == "embeddings", decision
+
+
 def test_a_secret_is_refused_with_a_client_error_naming_the_policy(echo_gateway: Gateway, dev_token):
     client = client_for(echo_gateway, dev_token("alice", {"groups": ["engineering"]}))
 
