@@ -1616,9 +1616,10 @@ fn command_line_passwords(
         // and Markdown mention commands with words glued to their flags (`the mysql
         // -parameters`, `| mysql -prompt |`). It is a password only where nothing
         // else can be meant: glued to a user name (`admin:hunter`, `corp/jdoe%hunter`,
-        // `scott/tiger@orcl`), quoted (`-p 'hunter'`), or glued to its flag on a line
-        // that is plainly a command line (see `after_shell_prompt`), or after a flag
-        // that has a plain value (`-uadmin -phunter`, `-u admin -phunter`).
+        // `scott/tiger@orcl`), quoted (`-p 'hunter'`), glued to its flag or after it
+        // (`-phunter`, `sshpass -p hunter`) on a line that is plainly a command line
+        // (see `after_shell_prompt`), or glued to its flag after a flag that has a
+        // plain value (`-uadmin -phunter`, `-u admin -phunter`).
         let lowercase_password = |a: usize, b: usize, v: &[u8]| {
             let quoted = matches!(
                 (bytes.get(a.wrapping_sub(1)), bytes.get(b)),
@@ -1627,6 +1628,8 @@ fn command_line_passwords(
             let glued_to_flag = tokens
                 .get(i)
                 .is_some_and(|t| t.0 < a && a <= t.1 && text(t).starts_with(b"-"));
+            // `-p sunshine`: the next argument after a flag that takes one.
+            let after_flag = tokens.get(i + 1).is_some_and(|t| t.0 == a);
             // A flag's value reads as one when it is a plain argument (`root`,
             // `db.internal`), not a word of a sentence (`mode,`).
             let plain = |value: &[u8]| {
@@ -1669,7 +1672,8 @@ fn command_line_passwords(
                 && oracle_ok
                 && (quoted
                     || after_user_name(bytes, &tokens, a, command)
-                    || (glued_to_flag && (prompted || flag_with_value_before)))
+                    || (glued_to_flag && (prompted || flag_with_value_before))
+                    || (after_flag && prompted))
         };
         if let Some((a, b)) = value
             && let Some(v) = bytes.get(a..b)
@@ -1792,6 +1796,8 @@ fn is_example_word(value: &[u8]) -> bool {
         b"testing",
         b"dummy",
         b"foobar",
+        // Redis's documentation's password.
+        b"foobared",
         b"nolog",
         b"apikey",
         b"apitoken",
@@ -1852,6 +1858,10 @@ fn is_placeholder(value: &[u8]) -> bool {
         .collect();
     lower.windows(4).any(|w| w == b"your")
         || WORDS.iter().any(|w| lower == w.as_bytes())
+        // `mytoken`, `mysecret`, `my-pwd`.
+        || lower
+            .strip_prefix(b"my")
+            .is_some_and(|rest| WORDS.iter().any(|w| rest == w.as_bytes()))
         || (lower.ends_with(b"password")
             && value
                 .iter()
