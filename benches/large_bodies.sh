@@ -55,7 +55,7 @@ done
 
 load() { # RATE BODY LABEL SECONDS
   "$LOADGEN" --url "$URL" --rate "$1" --duration "$4" --warmup 2 --body "$OUT/$2.json" \
-    --header "Authorization: Bearer $TOKEN" --timeout 30 --label "$3" --json "$OUT/$3.json"
+    --header "Authorization: Bearer $TOKEN" --timeout 30 --label "$3" --json "$OUT/$3.summary.json"
 }
 
 load "$SMALL_RATE" small small-alone "$DURATION" >"$OUT/small-alone.txt"

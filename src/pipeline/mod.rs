@@ -72,7 +72,7 @@ pub struct Gateway {
     /// `[redaction]`: the strategy per class.
     redaction: RedactionRules,
     /// Slots for scans of large bodies, which run off the async workers.
-    scan_slots: tokio::sync::Semaphore,
+    scan_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -564,27 +564,28 @@ async fn inspect(
         texts.push(text.clone());
         false
     });
-    let (texts, findings) = scanning::scan_texts(bundle, texts, &gateway.scan_slots).await;
-    let Some(findings) = findings else {
+    let scanned =
+        scanning::scan_texts(bundle, &gateway.fingerprinter, texts, &gateway.scan_slots).await;
+    let Some(scanned) = scanned else {
         ctx.phase_done("inspect");
         return Err(GatewayError::internal(
             "scanner_error",
             "The request could not be inspected and was refused.",
         ));
     };
+    let findings = scanned.findings;
     ctx.segments = findings.len();
-    ctx.prompt_bytes = texts.iter().map(String::len).sum();
-    ctx.prompt_fingerprint = Some(
-        gateway
-            .fingerprinter
-            .fingerprint(texts.iter().map(String::as_str)),
-    );
+    ctx.prompt_bytes = scanned.bytes;
+    ctx.prompt_fingerprint = Some(scanned.fingerprint);
+    // A text dense with findings has thousands of one class: one key per class.
     for finding in findings.iter().flatten() {
-        let entry = ctx
-            .found
-            .entry(finding.class.to_string())
-            .or_insert((0, finding.severity));
-        entry.0 += 1;
+        match ctx.found.get_mut(&*finding.class) {
+            Some(entry) => entry.0 += 1,
+            None => {
+                ctx.found
+                    .insert(finding.class.to_string(), (1, finding.severity));
+            }
+        }
     }
     ctx.phase_done("inspect");
     Ok(findings)
@@ -599,11 +600,14 @@ fn decide(
     facts: &RequestFacts,
     findings: &[Vec<Finding>],
 ) -> Result<Route, GatewayError> {
-    let detected: BTreeSet<Arc<str>> = findings
-        .iter()
-        .flatten()
-        .map(|f| Arc::clone(&f.class))
-        .collect();
+    // Inserted one by one: collecting thousands of findings of a few classes would sort
+    // them all first.
+    let mut detected: BTreeSet<Arc<str>> = BTreeSet::new();
+    for finding in findings.iter().flatten() {
+        if !detected.contains(&finding.class) {
+            detected.insert(Arc::clone(&finding.class));
+        }
+    }
     let input = DecideInput {
         principal,
         operation: ctx.operation,

@@ -8,7 +8,8 @@
 //! checks included. A semaphore with one slot per core bounds how many large scans run
 //! at once; a request waiting for a slot waits without holding a worker.
 //!
-//! Either way a scanner error or panic gives `None`, and the phase refuses the
+//! The texts' fingerprint, another pass over every byte, is taken where they are
+//! scanned. Either way a scanner error or panic gives `None`, and the phase refuses the
 //! request: it fails closed and the decision event is still recorded.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use crate::audit::Fingerprinter;
 use crate::policy::Bundle;
 use crate::scan::{Finding, Scanner};
 
@@ -25,46 +27,68 @@ use crate::scan::{Finding, Scanner};
 pub(super) const INLINE_SCAN_BYTES: usize = 16 * 1024;
 
 /// The slots for scans off the workers: one per core the process may use.
-pub(super) fn scan_slots() -> Semaphore {
-    Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
+pub(super) fn scan_slots() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(
+        std::thread::available_parallelism().map_or(1, usize::from),
+    ))
 }
 
-/// The findings of each text, in order; `None` when the scanner failed or panicked on
-/// any of them. The texts come back with the findings (a large scan moves them to
-/// another thread).
+/// What inspect learns from the texts of a request.
+#[derive(Debug, PartialEq)]
+pub(super) struct Scanned {
+    /// The findings of each text, in order.
+    pub findings: Vec<Vec<Finding>>,
+    /// The keyed fingerprint of the texts (see [`Fingerprinter::fingerprint`]).
+    pub fingerprint: String,
+    /// The bytes of all the texts.
+    pub bytes: usize,
+}
+
+/// Scans each text and fingerprints them all; `None` when the scanner failed or
+/// panicked on any of them. Over [`INLINE_SCAN_BYTES`], on the blocking pool: the
+/// fingerprint is a pass over every byte too.
 pub(super) async fn scan_texts(
     bundle: &Arc<Bundle>,
+    fingerprinter: &Fingerprinter,
     texts: Vec<String>,
-    slots: &Semaphore,
-) -> (Vec<String>, Option<Vec<Vec<Finding>>>) {
+    slots: &Arc<Semaphore>,
+) -> Option<Scanned> {
     if texts.iter().map(String::len).sum::<usize>() <= INLINE_SCAN_BYTES {
-        let findings = scan_all(bundle.scanner(), &texts);
-        return (texts, findings);
+        return scan_all(bundle.scanner(), fingerprinter, &texts);
     }
-    // The semaphore is never closed; if it were, refusing is the closed failure.
-    let Ok(_slot) = slots.acquire().await else {
-        return (Vec::new(), None);
-    };
+    // The semaphore is never closed; if it were, refusing is the closed failure. The
+    // slot goes with the scan: a request dropped while its scan runs (the client went
+    // away) frees the slot only when the scan ends.
+    let slot = Arc::clone(slots).acquire_owned().await.ok()?;
     let bundle = Arc::clone(bundle);
-    let scan = tokio::task::spawn_blocking(move || {
-        let findings = scan_all(bundle.scanner(), &texts);
-        (texts, findings)
-    });
-    scan.await.unwrap_or_else(|_| (Vec::new(), None))
+    let fingerprinter = fingerprinter.clone();
+    tokio::task::spawn_blocking(move || {
+        let scanned = scan_all(bundle.scanner(), &fingerprinter, &texts);
+        drop(slot);
+        scanned
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Every text through the scanner, a panic caught as a failure. The scanner's per-thread
 /// buffers are taken out for a scan and given back after, so one lost to a panic is
 /// simply made again.
-fn scan_all(scanner: &Scanner, texts: &[String]) -> Option<Vec<Vec<Finding>>> {
-    catch_unwind(AssertUnwindSafe(|| {
+fn scan_all(scanner: &Scanner, fingerprinter: &Fingerprinter, texts: &[String]) -> Option<Scanned> {
+    let findings = catch_unwind(AssertUnwindSafe(|| {
         texts
             .iter()
             .map(|text| scanner.scan(text).ok())
             .collect::<Option<Vec<_>>>()
     }))
     .ok()
-    .flatten()
+    .flatten()?;
+    Some(Scanned {
+        findings,
+        fingerprint: fingerprinter.fingerprint(texts.iter().map(String::as_str)),
+        bytes: texts.iter().map(String::len).sum(),
+    })
 }
 
 #[cfg(test)]
@@ -96,18 +120,25 @@ mod tests {
         let texts = vec![LINE.repeat(4_000), "my SSN is 078-05-1120".to_owned()];
         assert!(texts[0].len() > INLINE_SCAN_BYTES);
         let polled = witness();
-        let slots = Semaphore::new(1);
-        let (back, findings) = scan_texts(&bundle, texts.clone(), &slots).await;
+        let slots = Arc::new(Semaphore::new(1));
+        let fingerprinter = Fingerprinter::with_key(b"k");
+        let scanned = scan_texts(&bundle, &fingerprinter, texts.clone(), &slots).await;
         assert!(
             polled.load(Ordering::SeqCst),
             "the worker stayed in the scan"
         );
-        assert_eq!(back, texts);
         let expected = texts
             .iter()
             .map(|t| bundle.scanner().scan(t))
             .collect::<Result<Vec<_>, _>>()?;
-        assert_eq!(findings.as_ref(), Some(&expected));
+        assert_eq!(
+            scanned,
+            Some(Scanned {
+                findings: expected.clone(),
+                fingerprint: fingerprinter.fingerprint(texts.iter().map(String::as_str)),
+                bytes: texts[0].len() + texts[1].len(),
+            })
+        );
         assert_eq!(expected[0].len(), 4_000 * 4);
         assert_eq!(expected[1].len(), 1);
         assert_eq!(slots.available_permits(), 1, "the slot is given back");
@@ -121,14 +152,14 @@ mod tests {
         assert!(texts.iter().map(String::len).sum::<usize>() <= INLINE_SCAN_BYTES);
         let polled = witness();
         // No slot is free: a scan that needed one would never finish.
-        let slots = Semaphore::new(0);
-        let (_, findings) = scan_texts(&bundle, texts, &slots).await;
+        let slots = Arc::new(Semaphore::new(0));
+        let scanned = scan_texts(&bundle, &Fingerprinter::with_key(b"k"), texts, &slots).await;
         assert!(
             !polled.load(Ordering::SeqCst),
             "the scan handed the worker over"
         );
         assert_eq!(
-            findings.map(|f| f.iter().map(Vec::len).collect()),
+            scanned.map(|s| s.findings.iter().map(Vec::len).collect()),
             Some(vec![4, 12])
         );
         Ok(())
@@ -137,15 +168,37 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_large_scan_waits_for_a_free_slot() -> anyhow::Result<()> {
         let bundle = bundle()?;
-        let slots = Semaphore::new(1);
+        let slots = Arc::new(Semaphore::new(1));
         let held = slots.try_acquire()?;
-        let scan = scan_texts(&bundle, vec![LINE.repeat(1_000)], &slots);
+        let fingerprinter = Fingerprinter::with_key(b"k");
+        let scan = scan_texts(&bundle, &fingerprinter, vec![LINE.repeat(1_000)], &slots);
         tokio::pin!(scan);
         // Polled while the only slot is taken, the scan does not start.
         assert!(futures_poll_once(scan.as_mut()).await.is_none());
         drop(held);
-        let (_, findings) = scan.await;
-        assert_eq!(findings.map(|f| f[0].len()), Some(4_000));
+        let scanned = scan.await;
+        assert_eq!(scanned.map(|s| s.findings[0].len()), Some(4_000));
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_dropped_request_keeps_its_slot_until_its_scan_ends() -> anyhow::Result<()> {
+        let bundle = bundle()?;
+        let slots = Arc::new(Semaphore::new(1));
+        let fingerprinter = Fingerprinter::with_key(b"k");
+        let texts = vec![LINE.repeat(4_000)];
+        let mut scan = Box::pin(scan_texts(&bundle, &fingerprinter, texts, &slots));
+        // Started: the slot is taken and the scan runs on the blocking pool.
+        assert!(futures_poll_once(scan.as_mut()).await.is_none());
+        assert_eq!(slots.available_permits(), 0);
+        drop(scan);
+        assert_eq!(
+            slots.available_permits(),
+            0,
+            "freed while the scan still runs"
+        );
+        // The scan ends by itself and gives the slot back.
+        let _slot = slots.acquire().await?;
         Ok(())
     }
 

@@ -203,28 +203,42 @@ fn check_embed_request(object: &Map<String, Value>) -> Result<(), GatewayError> 
     }
 }
 
-/// The fields of a text-embedding instance of `predict`.
-const PREDICT_INSTANCE_FIELDS: [&str; 6] = [
-    "content",
-    "title",
-    "task_type",
-    "taskType",
-    "mimeType",
-    "mime_type",
-];
+/// Whether `value` is what the field `name` of a text-embedding instance of `predict`
+/// holds: `content` and `title` are text (and segments); `task_type` names a task in
+/// capitals (`RETRIEVAL_DOCUMENT`) and `mimeType` a media type (`text/plain`), short
+/// tokens that carry no text. Any other field is not one.
+fn predict_instance_field(name: &str, value: &Value) -> bool {
+    let token = |allowed: fn(u8) -> bool| {
+        value
+            .as_str()
+            .is_some_and(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(allowed))
+    };
+    match name {
+        "content" => value.is_string(),
+        "title" => value.is_string() || value.is_null(),
+        "task_type" | "taskType" => token(|b| b.is_ascii_uppercase() || b == b'_'),
+        "mimeType" | "mime_type" => {
+            token(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'+' | b'.'))
+        }
+        _ => false,
+    }
+}
 
-/// The parameters of a text-embedding `predict`.
-const PREDICT_PARAMETERS: [&str; 4] = [
-    "autoTruncate",
-    "auto_truncate",
-    "outputDimensionality",
-    "output_dimensionality",
-];
+/// Whether `value` is what the parameter `name` of a text-embedding `predict` holds: a
+/// boolean `autoTruncate`, a whole `outputDimensionality`.
+fn predict_parameter(name: &str, value: &Value) -> bool {
+    match name {
+        "autoTruncate" | "auto_truncate" => value.is_boolean(),
+        "outputDimensionality" | "output_dimensionality" => value.is_u64(),
+        _ => false,
+    }
+}
 
 /// `predict` for text embeddings: `instances`, a non-empty array of objects with a
-/// string `content` and only the fields a text-embedding instance has; `parameters`, if
-/// any, only those of a text-embedding model. Anything else may be text a model reads
-/// that Customs would not have scanned, so it is refused.
+/// string `content` and only the fields of a text-embedding instance, each holding what
+/// that field holds; `parameters`, if any, only those of a text-embedding model; no other
+/// field. Anything else may be text that leaves unscanned (a model may not read it, but
+/// the provider receives it and may echo it in an error), so it is refused.
 fn check_predict_request(object: &Map<String, Value>) -> Result<(), GatewayError> {
     let unsupported = || {
         GatewayError::bad_request(
@@ -233,6 +247,18 @@ fn check_predict_request(object: &Map<String, Value>) -> Result<(), GatewayError
              object with a string `content` and optionally `title`, `task_type` and `mimeType`.",
         )
     };
+    if let Some(field) = object
+        .keys()
+        .find(|field| !matches!(field.as_str(), "instances" | "parameters"))
+    {
+        let shown: String = field.chars().take(64).collect();
+        return Err(GatewayError::bad_request(
+            "unsupported_field",
+            format!(
+                "Customs serves `predict` for text embeddings only: `{shown}` is not a field of it."
+            ),
+        ));
+    }
     let instances = match object.get("instances") {
         Some(Value::Array(instances)) if !instances.is_empty() => instances,
         _ => {
@@ -244,30 +270,26 @@ fn check_predict_request(object: &Map<String, Value>) -> Result<(), GatewayError
     };
     for instance in instances {
         let instance = instance.as_object().ok_or_else(unsupported)?;
-        let fields_known = instance
-            .keys()
-            .all(|field| PREDICT_INSTANCE_FIELDS.contains(&field.as_str()));
-        let content_is_text = instance.get("content").is_some_and(Value::is_string);
-        let title_is_text = instance
-            .get("title")
-            .is_none_or(|title| title.is_string() || title.is_null());
-        if !(fields_known && content_is_text && title_is_text) {
+        let fields_ok = instance
+            .iter()
+            .all(|(name, value)| predict_instance_field(name, value));
+        if !(fields_ok && instance.contains_key("content")) {
             return Err(unsupported());
         }
     }
     match object.get("parameters") {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Object(parameters))
-            if parameters.iter().all(|(name, value)| {
-                PREDICT_PARAMETERS.contains(&name.as_str()) && !value.is_string()
-            }) =>
+            if parameters
+                .iter()
+                .all(|(name, value)| predict_parameter(name, value)) =>
         {
             Ok(())
         }
         Some(_) => Err(GatewayError::bad_request(
             "unsupported_parameters",
             "Customs serves `predict` for text embeddings only: `parameters` may hold \
-             `autoTruncate` and `outputDimensionality`.",
+             `autoTruncate` (a boolean) and `outputDimensionality` (a whole number).",
         )),
     }
 }
@@ -801,6 +823,49 @@ mod tests {
                 json!({"instances": [{"content": "x"}], "parameters": {"autoTruncate": "yes"}}),
                 Some("m"),
                 "unsupported_parameters",
+            ),
+            // Fields that hold no text must hold what they are for, not text.
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x", "task_type": "SSN 078-05-1120"}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x", "taskType": {"note": "y"}}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x", "mimeType": ["text/plain"]}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x", "mimeType": "text/plain; note=jane@example.com"}]}),
+                Some("m"),
+                "unsupported_instance",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x"}], "parameters": {"outputDimensionality": ["y"]}}),
+                Some("m"),
+                "unsupported_parameters",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x"}], "parameters": {"autoTruncate": {"a": "y"}}}),
+                Some("m"),
+                "unsupported_parameters",
+            ),
+            (
+                Api::VertexPredict,
+                json!({"instances": [{"content": "x"}], "labels": {"note": "y"}}),
+                Some("m"),
+                "unsupported_field",
             ),
         ] {
             assert_eq!(
