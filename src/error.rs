@@ -38,6 +38,9 @@ pub struct GatewayError {
     www_authenticate: Option<String>,
 }
 
+/// The code of [`GatewayError::client_closed`].
+const CLIENT_CLOSED: &str = "client_closed_request";
+
 impl GatewayError {
     fn new(
         cause: Cause,
@@ -130,6 +133,22 @@ impl GatewayError {
             "upstream_timeout",
             "The upstream provider did not answer in time.",
         )
+    }
+
+    /// 499 (nginx's "client closed request"): the caller closed the connection before
+    /// the answer. Never sent, since nobody is there to read it; recorded.
+    pub fn client_closed() -> Self {
+        Self::new(
+            Cause::Client,
+            StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+            CLIENT_CLOSED,
+            "The client closed the connection before the answer.",
+        )
+    }
+
+    /// Whether the caller closed the connection before the answer.
+    pub fn is_client_closed(&self) -> bool {
+        self.code == CLIENT_CLOSED
     }
 
     /// 500: Customs failed and refused the request rather than let it through.

@@ -144,13 +144,20 @@ impl RequestContext {
 
     /// The event for this request, given how it ended.
     pub fn into_event(self, status: u16, error: Option<&GatewayError>) -> DecisionEvent {
-        let outcome = match error.map(GatewayError::cause) {
+        // A caller that went away after its request was allowed: the request was, or
+        // was being, forwarded, and the outcome says so.
+        let left = self.deployment.is_some() && !self.denied;
+        let outcome = match error.map(|e| (e.cause(), e.is_client_closed())) {
+            None | Some((_, true)) if left && self.redactions > 0 => Outcome::Modify,
+            None | Some((_, true)) if left => Outcome::Allow,
             None if self.redactions > 0 => Outcome::Modify,
             None => Outcome::Allow,
-            Some(Cause::Policy) => Outcome::Deny,
-            Some(Cause::Authentication) => Outcome::Unauthenticated,
-            Some(Cause::Client) => Outcome::Invalid,
-            Some(Cause::Upstream | Cause::Internal) => Outcome::Error,
+            Some((cause, _)) => match cause {
+                Cause::Policy => Outcome::Deny,
+                Cause::Authentication => Outcome::Unauthenticated,
+                Cause::Client => Outcome::Invalid,
+                Cause::Upstream | Cause::Internal => Outcome::Error,
+            },
         };
         let denied = self.denied;
         let classes = self

@@ -271,10 +271,20 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
         .and_then(context::parse_traceparent);
+    // Until the event is recorded below, dropping this future (the caller closed the
+    // connection: the server drops the request's future) records it as closed.
+    let mut unrecorded = Unrecorded {
+        gateway: Arc::clone(&gateway),
+        ctx: Some(ctx),
+    };
+    let Some(ctx) = unrecorded.ctx.as_mut() else {
+        return GatewayError::internal("no_context", "The request could not be handled.")
+            .into_response_for(endpoint.door, "");
+    };
     // A full durable log with `when_full = "refuse"` refuses before anything is read.
     let result = match gateway.recorder.refusing() {
         Some(_) => Err(audit_unavailable()),
-        None => run(&gateway, &mut ctx, &endpoint, request).await,
+        None => run(&gateway, ctx, &endpoint, request).await,
     };
     let decision_id = ctx.decision_id.clone();
     let (mut response, error) = match result {
@@ -295,14 +305,47 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
     }
     ctx.phase_done("record");
     let status = response.status().as_u16();
+    let Some(ctx) = unrecorded.ctx.take() else {
+        return response;
+    };
     // The event is durable before the response leaves; if it cannot be, fail closed.
-    match gateway
-        .recorder
-        .record(ctx.into_event(status, error.as_ref()))
-        .await
-    {
-        Ok(()) => response,
-        Err(_) => audit_unavailable().into_response_for(endpoint.door, &decision_id),
+    // Recorded on a task of its own: if the caller goes away while the log syncs, the
+    // event is still logged, exported and counted.
+    let recorder = gateway.recorder.clone();
+    let event = ctx.into_event(status, error.as_ref());
+    match tokio::spawn(async move { recorder.record(event).await }).await {
+        Ok(Ok(())) => response,
+        _ => audit_unavailable().into_response_for(endpoint.door, &decision_id),
+    }
+}
+
+/// A request whose decision event is not recorded yet. Dropped so (the caller closed the
+/// connection and the server dropped the request's future, in any phase: reading the
+/// body, scanning, waiting on the provider), it records the event as it stands with
+/// status 499 and code `client_closed_request`, on a task of its own since a drop cannot
+/// wait: a request that was allowed, and may have left, is never missing from the
+/// audit trail.
+struct Unrecorded {
+    gateway: Arc<Gateway>,
+    ctx: Option<RequestContext>,
+}
+
+impl Drop for Unrecorded {
+    fn drop(&mut self) {
+        let Some(mut ctx) = self.ctx.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        ctx.phase_done("record");
+        let error = GatewayError::client_closed();
+        let event = ctx.into_event(error.status().as_u16(), Some(&error));
+        let recorder = self.gateway.recorder.clone();
+        runtime.spawn(async move {
+            // Nobody is left to refuse if the log cannot take it; the recorder counts it.
+            let _ = recorder.record(event).await;
+        });
     }
 }
 

@@ -1,6 +1,8 @@
 //! Bad input and bad upstreams: a clear error in OpenAI's shape, and the service and
 //! the audit record survive.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -132,6 +134,56 @@ async fn a_slow_upstream_is_504() {
         )
         .await;
     assert_eq!(response.status(), 504);
+}
+
+/// A caller that hangs up while its request is at the provider: the request left, so
+/// its decision event must still be recorded (status 499, the outcome it was allowed
+/// with, the deployment it went to).
+#[tokio::test]
+async fn a_caller_that_hangs_up_mid_request_still_leaves_its_decision_event() {
+    let mock = MockUpstream::start().await;
+    let mut config = config_with_mock(&mock);
+    config.server.upstream_timeout_secs = 30;
+    config
+        .upstream
+        .base_urls
+        .insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
+    let gateway = TestGateway::start(config).await;
+    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let sent = impatient
+        .post(gateway.url("/v1/chat/completions"))
+        .bearer_auth(&token)
+        .json(&json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "mail jane.doe@example.com"}]}))
+        .send()
+        .await;
+    assert!(sent.is_err_and(|e| e.is_timeout()));
+    drop(impatient);
+    // The server notices the closed connection and drops the request; its event is
+    // recorded on a task of its own. Bounded wait: 5 s.
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = gateway.events();
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(event["status"], 499, "{event}");
+    assert_eq!(event["code"], "client_closed_request", "{event}");
+    assert_eq!(event["outcome"], "modify", "{event}");
+    assert_eq!(event["deployment"]["id"], "gpt-4o-openai-us", "{event}");
+    assert_eq!(event["redactions"], 1, "{event}");
+    // It did leave, redacted.
+    let received = mock.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].body.contains("[EMAIL_1]") && !received[0].body.contains("jane.doe"));
 }
 
 #[tokio::test]
