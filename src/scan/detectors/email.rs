@@ -277,10 +277,38 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
         && after
             .get(domain.len()..)
             .is_some_and(|r| r.starts_with(':'));
-    if file || ssh_remote {
+    // `getty@tty1.service`, `postgresql@15-main.service`: an instance of a systemd unit.
+    let unit = is_systemd_unit_type(last);
+    // `chacha20-poly1305@openssh.com`, `umac-64@openssh.com`: the name of an SSH
+    // algorithm (a vendor extension, named after the domain that defines it), a
+    // hyphenated name with a digit, unlike its developers' addresses.
+    let ssh_algorithm = domain.eq_ignore_ascii_case("openssh.com")
+        && local.contains('-')
+        && local.bytes().any(|b| b.is_ascii_digit());
+    if file || ssh_remote || unit || ssh_algorithm {
         return None;
     }
     Some((start, at + 1 + domain.len()))
+}
+
+/// Whether `label` is the type of a systemd unit that is no top-level domain in use
+/// for mail (`.target` is a brand's domain, not an addressable one).
+fn is_systemd_unit_type(label: &str) -> bool {
+    [
+        "service",
+        "socket",
+        "target",
+        "timer",
+        "mount",
+        "automount",
+        "path",
+        "slice",
+        "scope",
+        "device",
+        "swap",
+    ]
+    .iter()
+    .any(|unit| label.eq_ignore_ascii_case(unit))
 }
 
 /// Whether `label` is a file extension that is no top-level domain: after `@` in
@@ -368,6 +396,23 @@ mod tests {
             assert!(!is_file_extension(label), "{label}");
         }
         assert_eq!(spans("icon@2x.PNG, a@b.Com"), ["a@b.Com"]);
+    }
+
+    #[test]
+    fn systemd_units_and_ssh_algorithm_names_are_no_addresses() {
+        for text in [
+            "systemctl start postgresql@15-main.service",
+            "getty@tty1.service and user@1000.slice, wg-quick@wg0.Timer",
+            "MACs umac-64@openssh.com,hmac-sha2-256-etm@openssh.com",
+            "Ciphers chacha20-poly1305@openssh.com",
+        ] {
+            assert!(spans(text).is_empty(), "{text}: {:?}", spans(text));
+        }
+        // People at those domains are still found.
+        assert_eq!(
+            spans("mail djm@openssh.com or ops@service.io"),
+            ["djm@openssh.com", "ops@service.io"]
+        );
     }
 
     #[test]
