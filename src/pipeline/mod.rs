@@ -273,11 +273,11 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
         .and_then(context::parse_traceparent);
     // Until the event is recorded below, dropping this future (the caller closed the
     // connection: the server drops the request's future) records it as closed.
-    let mut unrecorded = Unrecorded {
+    let mut pending = PendingEvent {
         gateway: Arc::clone(&gateway),
         ctx: Some(ctx),
     };
-    let Some(ctx) = unrecorded.ctx.as_mut() else {
+    let Some(ctx) = pending.ctx.as_mut() else {
         return GatewayError::internal("no_context", "The request could not be handled.")
             .into_response_for(endpoint.door, "");
     };
@@ -305,32 +305,41 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
     }
     ctx.phase_done("record");
     let status = response.status().as_u16();
-    let Some(ctx) = unrecorded.ctx.take() else {
+    let Some(ctx) = pending.ctx.take() else {
         return response;
     };
     // The event is durable before the response leaves; if it cannot be, fail closed.
     // Recorded on a task of its own: if the caller goes away while the log syncs, the
     // event is still logged, exported and counted.
+    // The response goes along: a streamed answer whose caller leaves records how it
+    // ended when its body is dropped, which must come after the decision event.
     let recorder = gateway.recorder.clone();
     let event = ctx.into_event(status, error.as_ref());
-    match tokio::spawn(async move { recorder.record(event).await }).await {
-        Ok(Ok(())) => response,
-        _ => audit_unavailable().into_response_for(endpoint.door, &decision_id),
+    let recorded = tokio::spawn(async move { (recorder.record(event).await, response) });
+    match recorded.await {
+        Ok((Ok(()), response)) => response,
+        Ok((Err(_), _)) => audit_unavailable().into_response_for(endpoint.door, &decision_id),
+        Err(err) => {
+            tracing::error!(decision_id = %decision_id, error = %err, "recording the decision event failed");
+            audit_unavailable().into_response_for(endpoint.door, &decision_id)
+        }
     }
 }
 
 /// A request whose decision event is not recorded yet. Dropped so (the caller closed the
-/// connection and the server dropped the request's future, in any phase: reading the
-/// body, scanning, waiting on the provider), it records the event as it stands with
-/// status 499 and code `client_closed_request`, on a task of its own since a drop cannot
-/// wait: a request that was allowed, and may have left, is never missing from the
-/// audit trail.
-struct Unrecorded {
+/// connection and the server dropped the request's future: while Customs scanned, or
+/// waited on the provider), it records the event as it stands with status 499 and code
+/// `client_closed_request`, on a task of its own since a drop cannot wait: a request
+/// that was allowed, and may have left, is not missing from the audit trail. Dropped
+/// while a panic unwinds, it records a 500 `internal_panic` instead. (A caller that
+/// hangs up while still sending the body is recorded by the normal path: the body
+/// cannot be read, 400.)
+struct PendingEvent {
     gateway: Arc<Gateway>,
     ctx: Option<RequestContext>,
 }
 
-impl Drop for Unrecorded {
+impl Drop for PendingEvent {
     fn drop(&mut self) {
         let Some(mut ctx) = self.ctx.take() else {
             return;
@@ -338,8 +347,15 @@ impl Drop for Unrecorded {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        ctx.phase_done("record");
-        let error = GatewayError::client_closed();
+        // The phase it was dropped in ends here.
+        ctx.phase_done("closed");
+        // Dropped while unwinding: the request's own code panicked, and the caller got
+        // a broken connection. That is Customs failing, not the caller leaving.
+        let error = if std::thread::panicking() {
+            GatewayError::internal("internal_panic", "The request could not be handled.")
+        } else {
+            GatewayError::client_closed()
+        };
         let event = ctx.into_event(error.status().as_u16(), Some(&error));
         let recorder = self.gateway.recorder.clone();
         runtime.spawn(async move {
@@ -891,4 +907,79 @@ async fn forward(
     let response = response?;
     ctx.upstream_status = Some(response.status().as_u16());
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Outcome;
+    use std::sync::Mutex;
+
+    async fn gateway()
+    -> anyhow::Result<(Arc<Gateway>, Arc<Mutex<Vec<crate::audit::DecisionEvent>>>)> {
+        let metrics = Arc::new(Metrics::new());
+        let (recorder, events) = Recorder::new(Arc::clone(&metrics), None).with_memory();
+        let config = Config::embedded()?;
+        let gateway =
+            Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"k")).await?;
+        Ok((Arc::new(gateway), events))
+    }
+
+    /// The event a dropped [`PendingEvent`] records, once its task has run.
+    async fn recorded(events: &Mutex<Vec<crate::audit::DecisionEvent>>) -> Option<Value> {
+        for _ in 0..100 {
+            if let Some(event) = events.lock().ok()?.first() {
+                return serde_json::to_value(event).ok();
+            }
+            tokio::task::yield_now().await;
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_by_the_server_is_recorded_as_closed_by_the_client()
+    -> anyhow::Result<()> {
+        let (gateway, events) = gateway().await?;
+        let pending = PendingEvent {
+            gateway: Arc::clone(&gateway),
+            ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
+        };
+        drop(pending);
+        let event = recorded(&events)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("no event"))?;
+        assert_eq!(event["status"], 499, "{event}");
+        assert_eq!(event["code"], "client_closed_request", "{event}");
+        assert_eq!(
+            event["outcome"],
+            serde_json::to_value(Outcome::Invalid)?,
+            "{event}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_by_a_panic_is_recorded_as_an_internal_error() -> anyhow::Result<()> {
+        let (gateway, events) = gateway().await?;
+        let pending = PendingEvent {
+            gateway: Arc::clone(&gateway),
+            ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
+        };
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _pending = pending;
+            std::panic::resume_unwind(Box::new("a bug in a phase"));
+        }));
+        assert!(unwound.is_err());
+        let event = recorded(&events)
+            .await
+            .ok_or_else(|| anyhow::anyhow!("no event"))?;
+        assert_eq!(event["status"], 500, "{event}");
+        assert_eq!(event["code"], "internal_panic", "{event}");
+        assert_eq!(
+            event["outcome"],
+            serde_json::to_value(Outcome::Error)?,
+            "{event}"
+        );
+        Ok(())
+    }
 }

@@ -204,9 +204,9 @@ fn check_embed_request(object: &Map<String, Value>) -> Result<(), GatewayError> 
 }
 
 /// Whether `value` is what the field `name` of a text-embedding instance of `predict`
-/// holds: `content` and `title` are text (and segments); `task_type` names a task in
-/// capitals (`RETRIEVAL_DOCUMENT`) and `mimeType` a media type (`text/plain`), short
-/// tokens that carry no text. Any other field is not one.
+/// holds: `content` and `title` are text (and segments); `task_type` names a task
+/// (`RETRIEVAL_DOCUMENT`, letters and `_`) and `mimeType` a media type (`text/plain`),
+/// short tokens that carry no sentence. Any other field is not one.
 fn predict_instance_field(name: &str, value: &Value) -> bool {
     let token = |allowed: fn(u8) -> bool| {
         value
@@ -216,7 +216,7 @@ fn predict_instance_field(name: &str, value: &Value) -> bool {
     match name {
         "content" => value.is_string(),
         "title" => value.is_string() || value.is_null(),
-        "task_type" | "taskType" => token(|b| b.is_ascii_uppercase() || b == b'_'),
+        "task_type" | "taskType" => token(|b| b.is_ascii_alphabetic() || b == b'_'),
         "mimeType" | "mime_type" => {
             token(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'+' | b'.'))
         }
