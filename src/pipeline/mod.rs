@@ -925,61 +925,53 @@ mod tests {
         Ok((Arc::new(gateway), events))
     }
 
-    /// The event a dropped [`PendingEvent`] records, once its task has run.
-    async fn recorded(events: &Mutex<Vec<crate::audit::DecisionEvent>>) -> Option<Value> {
+    /// A chat request that has just started, not yet recorded, and the events recorded.
+    async fn pending()
+    -> anyhow::Result<(PendingEvent, Arc<Mutex<Vec<crate::audit::DecisionEvent>>>)> {
+        let (gateway, events) = gateway().await?;
+        let pending = PendingEvent {
+            gateway,
+            ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
+        };
+        Ok((pending, events))
+    }
+
+    /// Asserts the one event a dropped [`PendingEvent`] records, once its task has run.
+    async fn assert_recorded(
+        events: &Mutex<Vec<crate::audit::DecisionEvent>>,
+        status: u16,
+        code: &str,
+        outcome: Outcome,
+    ) -> anyhow::Result<()> {
         for _ in 0..100 {
-            if let Some(event) = events.lock().ok()?.first() {
-                return serde_json::to_value(event).ok();
+            if let Some(event) = events.lock().ok().and_then(|e| e.first().cloned()) {
+                let event = serde_json::to_value(event)?;
+                assert_eq!(event["status"], status, "{event}");
+                assert_eq!(event["code"], code, "{event}");
+                assert_eq!(event["outcome"], serde_json::to_value(outcome)?, "{event}");
+                return Ok(());
             }
             tokio::task::yield_now().await;
         }
-        None
+        anyhow::bail!("no event recorded")
     }
 
     #[tokio::test]
     async fn a_request_dropped_by_the_server_is_recorded_as_closed_by_the_client()
     -> anyhow::Result<()> {
-        let (gateway, events) = gateway().await?;
-        let pending = PendingEvent {
-            gateway: Arc::clone(&gateway),
-            ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
-        };
+        let (pending, events) = pending().await?;
         drop(pending);
-        let event = recorded(&events)
-            .await
-            .ok_or_else(|| anyhow::anyhow!("no event"))?;
-        assert_eq!(event["status"], 499, "{event}");
-        assert_eq!(event["code"], "client_closed_request", "{event}");
-        assert_eq!(
-            event["outcome"],
-            serde_json::to_value(Outcome::Invalid)?,
-            "{event}"
-        );
-        Ok(())
+        assert_recorded(&events, 499, "client_closed_request", Outcome::Invalid).await
     }
 
     #[tokio::test]
     async fn a_request_dropped_by_a_panic_is_recorded_as_an_internal_error() -> anyhow::Result<()> {
-        let (gateway, events) = gateway().await?;
-        let pending = PendingEvent {
-            gateway: Arc::clone(&gateway),
-            ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
-        };
+        let (pending, events) = pending().await?;
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let _pending = pending;
             std::panic::resume_unwind(Box::new("a bug in a phase"));
         }));
         assert!(unwound.is_err());
-        let event = recorded(&events)
-            .await
-            .ok_or_else(|| anyhow::anyhow!("no event"))?;
-        assert_eq!(event["status"], 500, "{event}");
-        assert_eq!(event["code"], "internal_panic", "{event}");
-        assert_eq!(
-            event["outcome"],
-            serde_json::to_value(Outcome::Error)?,
-            "{event}"
-        );
-        Ok(())
+        assert_recorded(&events, 500, "internal_panic", Outcome::Error).await
     }
 }
