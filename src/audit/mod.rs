@@ -171,19 +171,45 @@ impl Recorder {
         if let Some(durable) = &self.durable
             && let Err(err) = durable.append(&event).await
         {
-            let unrecorded = durable.count_unrecorded();
-            self.metrics.count_audit_unrecorded();
-            tracing::error!(
-                decision_id = %event.decision_id,
-                error = %err,
-                unrecorded_total = unrecorded,
-                when_full = ?durable.config().when_full,
-                "decision event NOT recorded in the durable audit log"
-            );
+            self.unrecorded(durable, &event, err);
             if durable.config().when_full == log::WhenFull::Refuse {
                 outcome = Err(Unrecorded(err));
             }
         }
+        self.publish(event);
+        outcome
+    }
+
+    /// [`Recorder::record`] without waiting: the durable log is given the event (written
+    /// at once in interval mode, queued for the next batch in group mode) and everything
+    /// else happens here. For a request dropped before its event was recorded, where
+    /// nothing can be awaited, even while the runtime shuts down. Nobody is left to
+    /// refuse, so an event the log cannot take is only logged and counted.
+    pub fn record_unawaited(&self, event: DecisionEvent) {
+        if let Some(durable) = &self.durable
+            && let Err(err) = durable.append_event_unawaited(&event)
+        {
+            self.unrecorded(durable, &event, err);
+        }
+        self.publish(event);
+    }
+
+    /// An event the durable log could not take: counted and logged.
+    fn unrecorded(&self, durable: &log::AuditLog, event: &DecisionEvent, err: log::AppendError) {
+        let unrecorded = durable.count_unrecorded();
+        self.metrics.count_audit_unrecorded();
+        tracing::error!(
+            decision_id = %event.decision_id,
+            error = %err,
+            unrecorded_total = unrecorded,
+            when_full = ?durable.config().when_full,
+            "decision event NOT recorded in the durable audit log"
+        );
+    }
+
+    /// Everything but the durable log: metrics, the log line, OTLP (unless the log's
+    /// forwarder sends it), the in-memory list.
+    fn publish(&self, event: DecisionEvent) {
         self.metrics.observe_decision(&event);
         log_event(&event);
         let forwarded = self.durable.as_ref().is_some_and(|d| d.forwarding());
@@ -197,7 +223,6 @@ impl Recorder {
         {
             events.push(event);
         }
-        outcome
     }
 
     /// Records how a streamed answer ended: with the durable log on, a `stream_end`

@@ -329,9 +329,12 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
 /// A request whose decision event is not recorded yet. Dropped so (the caller closed the
 /// connection and the server dropped the request's future: while Customs scanned, or
 /// waited on the provider), it records the event as it stands with status 499 and code
-/// `client_closed_request`, on a task of its own since a drop cannot wait: a request
-/// that was allowed, and may have left, is not missing from the audit trail. Dropped
-/// while a panic unwinds, it records a 500 `internal_panic` instead. (A caller that
+/// `client_closed_request`, without waiting since a drop cannot (the durable log takes it
+/// at once or queues it): a request that was allowed, and may have left, is not missing
+/// from the audit trail, even when the server drops it at the end of a shutdown's grace
+/// period (then the sealed log refuses it, and the refusal is logged and counted, next
+/// to the event's own log line). Dropped while a panic unwinds, it records a 500
+/// `internal_panic` instead. (A caller that
 /// hangs up while still sending the body is recorded by the normal path: the body
 /// cannot be read, 400.)
 struct PendingEvent {
@@ -344,9 +347,6 @@ impl Drop for PendingEvent {
         let Some(mut ctx) = self.ctx.take() else {
             return;
         };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         // The phase it was dropped in ends here.
         ctx.phase_done("closed");
         // Dropped while unwinding: the request's own code panicked, and the caller got
@@ -357,11 +357,7 @@ impl Drop for PendingEvent {
             GatewayError::client_closed()
         };
         let event = ctx.into_event(error.status().as_u16(), Some(&error));
-        let recorder = self.gateway.recorder.clone();
-        runtime.spawn(async move {
-            // Nobody is left to refuse if the log cannot take it; the recorder counts it.
-            let _ = recorder.record(event).await;
-        });
+        self.gateway.recorder.record_unawaited(event);
     }
 }
 
@@ -936,24 +932,24 @@ mod tests {
         Ok((pending, events))
     }
 
-    /// Asserts the one event a dropped [`PendingEvent`] records, once its task has run.
-    async fn assert_recorded(
+    /// Asserts the one event a dropped [`PendingEvent`] has recorded (at once: a drop
+    /// does not wait, and needs no task to run after it).
+    fn assert_recorded(
         events: &Mutex<Vec<crate::audit::DecisionEvent>>,
         status: u16,
         code: &str,
         outcome: Outcome,
     ) -> anyhow::Result<()> {
-        for _ in 0..100 {
-            if let Some(event) = events.lock().ok().and_then(|e| e.first().cloned()) {
-                let event = serde_json::to_value(event)?;
-                assert_eq!(event["status"], status, "{event}");
-                assert_eq!(event["code"], code, "{event}");
-                assert_eq!(event["outcome"], serde_json::to_value(outcome)?, "{event}");
-                return Ok(());
-            }
-            tokio::task::yield_now().await;
-        }
-        anyhow::bail!("no event recorded")
+        let events = events
+            .lock()
+            .map_err(|_| anyhow::anyhow!("events poisoned"))?
+            .clone();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let event = serde_json::to_value(&events[0])?;
+        assert_eq!(event["status"], status, "{event}");
+        assert_eq!(event["code"], code, "{event}");
+        assert_eq!(event["outcome"], serde_json::to_value(outcome)?, "{event}");
+        Ok(())
     }
 
     #[tokio::test]
@@ -961,7 +957,7 @@ mod tests {
     -> anyhow::Result<()> {
         let (pending, events) = pending().await?;
         drop(pending);
-        assert_recorded(&events, 499, "client_closed_request", Outcome::Invalid).await
+        assert_recorded(&events, 499, "client_closed_request", Outcome::Invalid)
     }
 
     #[tokio::test]
@@ -972,6 +968,6 @@ mod tests {
             std::panic::resume_unwind(Box::new("a bug in a phase"));
         }));
         assert!(unwound.is_err());
-        assert_recorded(&events, 500, "internal_panic", Outcome::Error).await
+        assert_recorded(&events, 500, "internal_panic", Outcome::Error)
     }
 }

@@ -1110,3 +1110,55 @@ async fn a_streams_end_is_a_durable_record_with_its_usage_or_the_callers_departu
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("stream"), "verify reports stream ends: {out}");
 }
+
+/// A caller that hangs up while its request waits on the provider: the request left, so
+/// its event goes into the durable log anyway, queued at the moment the request is
+/// dropped (status 499, the deployment it went to).
+#[tokio::test]
+async fn a_request_whose_caller_hangs_up_is_a_durable_record() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_mock(&mock);
+    config.audit = audit_config(dir.path()).audit;
+    config.server.upstream_timeout_secs = 30;
+    config
+        .upstream
+        .base_urls
+        .insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
+    let gateway = AuditGateway::start(config).await;
+    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let sent = impatient
+        .post(format!("http://{}/v1/chat/completions", gateway.addr))
+        .bearer_auth(&token)
+        .json(&json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await;
+    assert!(sent.is_err_and(|e| e.is_timeout()));
+    let started = Instant::now();
+    let event = loop {
+        let events: Vec<Value> = records(dir.path())
+            .into_iter()
+            .filter(|r| r["kind"] == "event")
+            .map(|r| r["body"].clone())
+            .collect();
+        if let Some(event) = events.first() {
+            assert_eq!(events.len(), 1, "{events:?}");
+            break event.clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no event in the log"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(event["status"], 499, "{event}");
+    assert_eq!(event["code"], "client_closed_request", "{event}");
+    assert_eq!(event["outcome"], "allow", "{event}");
+    assert_eq!(event["deployment"]["id"], "gpt-4o-openai-us", "{event}");
+    assert_eq!(mock.received().len(), 1);
+}

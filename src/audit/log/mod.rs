@@ -204,12 +204,24 @@ impl AuditLog {
     /// dropped because the caller left). `Err` when it was refused at once.
     pub fn append_stream_end(&self, end: &StreamEndEvent) -> Result<(), AppendError> {
         let body = serde_json::to_vec(end).map_err(|_| AppendError::Io)?;
+        self.append_unawaited(Kind::StreamEnd, body)
+    }
+
+    /// Appends a decision event without waiting for it, as [`AuditLog::append_stream_end`]
+    /// does: for the event of a request dropped before it was recorded (the caller
+    /// left), where nothing can be awaited.
+    pub fn append_event_unawaited(&self, event: &DecisionEvent) -> Result<(), AppendError> {
+        let body = serde_json::to_vec(event).map_err(|_| AppendError::Io)?;
+        self.append_unawaited(Kind::Event, body)
+    }
+
+    fn append_unawaited(&self, kind: Kind, body: Vec<u8>) -> Result<(), AppendError> {
         if self.config.sync == SyncMode::Interval {
-            return self.append_here(Kind::StreamEnd, &body).map(|_| ());
+            return self.append_here(kind, &body).map(|_| ());
         }
         let (reply, _unheard) = oneshot::channel();
         self.send(Msg::Append {
-            kind: Kind::StreamEnd,
+            kind,
             body,
             reply: Reply::Task(reply),
         })
