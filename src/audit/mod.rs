@@ -186,25 +186,37 @@ impl Recorder {
     /// nothing can be awaited, even while the runtime shuts down. Nobody is left to
     /// refuse, so an event the log cannot take is only logged and counted.
     pub fn record_unawaited(&self, event: DecisionEvent) {
-        if let Some(durable) = &self.durable
-            && let Err(err) = durable.append_event_unawaited(&event)
-        {
-            self.unrecorded(durable, &event, err);
+        if let Some(durable) = &self.durable {
+            durable.append_event_unawaited(
+                &event,
+                self.on_refused(durable, &event.decision_id, "decision event"),
+            );
         }
         self.publish(event);
     }
 
     /// An event the durable log could not take: counted and logged.
     fn unrecorded(&self, durable: &log::AuditLog, event: &DecisionEvent, err: log::AppendError) {
-        let unrecorded = durable.count_unrecorded();
-        self.metrics.count_audit_unrecorded();
-        tracing::error!(
-            decision_id = %event.decision_id,
-            error = %err,
-            unrecorded_total = unrecorded,
-            when_full = ?durable.config().when_full,
-            "decision event NOT recorded in the durable audit log"
+        unrecorded(
+            &self.metrics,
+            durable,
+            &event.decision_id,
+            "decision event",
+            err,
         );
+    }
+
+    /// [`Recorder::unrecorded`] for a record nobody awaits: called at once or later, from
+    /// the log's writer thread, if the log refuses it.
+    fn on_refused(
+        &self,
+        durable: &Arc<log::AuditLog>,
+        decision_id: &str,
+        what: &'static str,
+    ) -> log::OnRefused {
+        let (metrics, durable) = (Arc::clone(&self.metrics), Arc::clone(durable));
+        let decision_id = decision_id.to_owned();
+        Box::new(move |err| unrecorded(&metrics, &durable, &decision_id, what, err))
     }
 
     /// Everything but the durable log: metrics, the log line, OTLP (unless the log's
@@ -231,16 +243,10 @@ impl Recorder {
     /// line. Never waits: the end of a stream can be noticed where nothing can be
     /// awaited. A record the durable log refuses is logged and counted as unrecorded.
     pub fn record_stream_end(&self, event: StreamEndEvent) {
-        if let Some(durable) = &self.durable
-            && let Err(err) = durable.append_stream_end(&event)
-        {
-            let unrecorded = durable.count_unrecorded();
-            self.metrics.count_audit_unrecorded();
-            tracing::error!(
-                decision_id = %event.decision_id,
-                error = %err,
-                unrecorded_total = unrecorded,
-                "stream end NOT recorded in the durable audit log"
+        if let Some(durable) = &self.durable {
+            durable.append_stream_end(
+                &event,
+                self.on_refused(durable, &event.decision_id, "stream end"),
             );
         }
         tracing::info!(
@@ -334,6 +340,26 @@ impl Recorder {
     pub fn otel(&self) -> Option<&Arc<otel::OtelExport>> {
         self.otel.as_ref()
     }
+}
+
+/// A record the durable log refused: counted (its own count and the metric) and logged
+/// with its decision id.
+fn unrecorded(
+    metrics: &Metrics,
+    durable: &log::AuditLog,
+    decision_id: &str,
+    what: &'static str,
+    err: log::AppendError,
+) {
+    let unrecorded = durable.count_unrecorded();
+    metrics.count_audit_unrecorded();
+    tracing::error!(
+        decision_id = %decision_id,
+        error = %err,
+        unrecorded_total = unrecorded,
+        when_full = ?durable.config().when_full,
+        "{what} NOT recorded in the durable audit log"
+    );
 }
 
 /// The `customs.decision` line of the structured log, flat fields for easy SIEM parsing.

@@ -42,6 +42,7 @@ pub use config::{AuditConfig, ForwardConfig, SyncMode, WhenFull};
 use super::{DecisionEvent, PolicyChangeEvent, StreamEndEvent};
 use checkpoint::Signer;
 use record::Kind;
+pub use writer::OnRefused;
 use writer::{Msg, Reply, Writer};
 
 /// The name of the lock file that keeps a second process from writing the same log.
@@ -201,30 +202,44 @@ impl AuditLog {
     /// Appends a stream-end record without waiting for it: interval mode writes it here
     /// (microseconds, no await), group mode queues it for the writer's next batch. For
     /// the end of a stream, which may be noticed where nothing can be awaited (a body
-    /// dropped because the caller left). `Err` when it was refused at once.
-    pub fn append_stream_end(&self, end: &StreamEndEvent) -> Result<(), AppendError> {
-        let body = serde_json::to_vec(end).map_err(|_| AppendError::Io)?;
-        self.append_unawaited(Kind::StreamEnd, body)
+    /// dropped because the caller left). `on_refused` hears of a refusal, at once or
+    /// from the writer.
+    pub fn append_stream_end(&self, end: &StreamEndEvent, on_refused: OnRefused) {
+        match serde_json::to_vec(end) {
+            Ok(body) => self.append_unawaited(Kind::StreamEnd, body, on_refused),
+            Err(_) => on_refused(AppendError::Io),
+        }
     }
 
     /// Appends a decision event without waiting for it, as [`AuditLog::append_stream_end`]
     /// does: for the event of a request dropped before it was recorded (the caller
     /// left), where nothing can be awaited.
-    pub fn append_event_unawaited(&self, event: &DecisionEvent) -> Result<(), AppendError> {
-        let body = serde_json::to_vec(event).map_err(|_| AppendError::Io)?;
-        self.append_unawaited(Kind::Event, body)
+    pub fn append_event_unawaited(&self, event: &DecisionEvent, on_refused: OnRefused) {
+        match serde_json::to_vec(event) {
+            Ok(body) => self.append_unawaited(Kind::Event, body, on_refused),
+            Err(_) => on_refused(AppendError::Io),
+        }
     }
 
-    fn append_unawaited(&self, kind: Kind, body: Vec<u8>) -> Result<(), AppendError> {
+    fn append_unawaited(&self, kind: Kind, body: Vec<u8>, on_refused: OnRefused) {
         if self.config.sync == SyncMode::Interval {
-            return self.append_here(kind, &body).map(|_| ());
+            if let Err(err) = self.append_here(kind, &body) {
+                on_refused(err);
+            }
+            return;
         }
-        let (reply, _unheard) = oneshot::channel();
-        self.send(Msg::Append {
+        // A refusal at once (the writer is gone) or later (log full, a failed write)
+        // reaches `on_refused` either way.
+        if let Err(Msg::Append {
+            reply: Reply::Unawaited(on_refused),
+            ..
+        }) = self.send_or_return(Msg::Append {
             kind,
             body,
-            reply: Reply::Task(reply),
-        })
+            reply: Reply::Unawaited(on_refused),
+        }) {
+            on_refused(AppendError::Closed);
+        }
     }
 
     /// Interval mode: chain and write the record on this thread, under the writer's
@@ -244,11 +259,18 @@ impl AuditLog {
     }
 
     fn send(&self, msg: Msg) -> Result<(), AppendError> {
-        let inbox = self.inbox.read().map_err(|_| AppendError::Closed)?;
-        let Some(inbox) = inbox.as_ref() else {
-            return Err(AppendError::Closed);
+        self.send_or_return(msg).map_err(|_| AppendError::Closed)
+    }
+
+    /// Sends `msg` to the writer, or gives it back when the writer is gone.
+    fn send_or_return(&self, msg: Msg) -> Result<(), Msg> {
+        let Ok(inbox) = self.inbox.read() else {
+            return Err(msg);
         };
-        inbox.send(msg).map_err(|_| AppendError::Closed)
+        match inbox.as_ref() {
+            Some(inbox) => inbox.send(msg).map_err(|returned| returned.0),
+            None => Err(msg),
+        }
     }
 
     /// Writes a checkpoint over everything appended so far and fsyncs.
@@ -342,6 +364,43 @@ mod tests {
             // Small segments: appends rotate on the appending thread too.
             segment_bytes: 2_000,
             ..AuditConfig::default()
+        }
+    }
+
+    /// An unawaited append's refusal reaches its callback in both modes: from the
+    /// group writer's thread when the log is full, and at once when the log is closed.
+    #[tokio::test]
+    async fn refusals_of_unawaited_appends_are_heard() {
+        for sync in [SyncMode::Group, SyncMode::Interval] {
+            let dir = tempfile::tempdir().unwrap();
+            let config = AuditConfig {
+                sync,
+                // Room for a few records and nothing to reclaim: the log fills.
+                max_bytes: 3_000,
+                segment_bytes: 3_000,
+                retention_days: 0,
+                ..interval_config(dir.path())
+            };
+            let log = AuditLog::open(&config).unwrap().unwrap();
+            let (refused, heard) = mpsc::channel();
+            let on_refused = |n: usize| -> OnRefused {
+                let refused = refused.clone();
+                Box::new(move |err| {
+                    let _ = refused.send((n, err));
+                })
+            };
+            for n in 0..20 {
+                let body = format!("{{\"n\":{n},\"pad\":\"{}\"}}", "x".repeat(400));
+                log.append_unawaited(Kind::Event, body.into_bytes(), on_refused(n));
+            }
+            let (_, err) = heard
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{sync:?}: no refusal heard"));
+            assert_eq!(err, AppendError::Full, "{sync:?}");
+            log.shutdown(Duration::ZERO).await;
+            while heard.try_recv().is_ok() {}
+            log.append_unawaited(Kind::Event, b"{}".to_vec(), on_refused(99));
+            assert_eq!(heard.try_recv(), Ok((99, AppendError::Closed)), "{sync:?}");
         }
     }
 

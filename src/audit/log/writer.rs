@@ -37,11 +37,17 @@ pub(super) enum Msg {
     Seal(oneshot::Sender<()>),
 }
 
-/// Where the writer answers an append: a task awaiting it (requests), or a thread
-/// blocked on it (policy reloads, which run on the blocking pool).
+/// What to do when an append that nobody awaits is refused.
+pub type OnRefused = Box<dyn FnOnce(AppendError) + Send>;
+
+/// Where the writer answers an append: a task awaiting it (requests), a thread
+/// blocked on it (policy reloads, which run on the blocking pool), or nobody (records
+/// queued where nothing can wait: a stream's end, a dropped request's event), which
+/// only hears of a refusal.
 pub(super) enum Reply {
     Task(oneshot::Sender<Result<u64, AppendError>>),
     Thread(std::sync::mpsc::SyncSender<Result<u64, AppendError>>),
+    Unawaited(OnRefused),
 }
 
 impl Reply {
@@ -53,6 +59,11 @@ impl Reply {
             }
             Reply::Thread(sender) => {
                 let _ = sender.send(answer);
+            }
+            Reply::Unawaited(on_refused) => {
+                if let Err(err) = answer {
+                    on_refused(err);
+                }
             }
         }
     }
