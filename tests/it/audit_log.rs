@@ -1112,33 +1112,18 @@ async fn a_streams_end_is_a_durable_record_with_its_usage_or_the_callers_departu
 }
 
 /// A caller that hangs up while its request waits on the provider: the request left, so
-/// its event goes into the durable log anyway, queued at the moment the request is
-/// dropped (status 499, the deployment it went to).
+/// its event goes into the durable log anyway, written or queued at the moment the
+/// request is dropped (status 499, the deployment it went to).
 #[tokio::test]
 async fn a_request_whose_caller_hangs_up_is_a_durable_record() {
     let mock = MockUpstream::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = config_with_mock(&mock);
+    let mut config = config_with_slow_gpt4o(&mock);
     config.audit = audit_config(dir.path()).audit;
-    config.server.upstream_timeout_secs = 30;
-    config
-        .upstream
-        .base_urls
-        .insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
     let gateway = AuditGateway::start(config).await;
     let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
-    let impatient = reqwest::Client::builder()
-        .timeout(Duration::from_millis(400))
-        .no_proxy()
-        .build()
-        .unwrap();
-    let sent = impatient
-        .post(format!("http://{}/v1/chat/completions", gateway.addr))
-        .bearer_auth(&token)
-        .json(&json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hello"}]}))
-        .send()
-        .await;
-    assert!(sent.is_err_and(|e| e.is_timeout()));
+    let url = format!("http://{}/v1/chat/completions", gateway.addr);
+    chat_and_hang_up(&url, &token, "hello").await;
     let started = Instant::now();
     let event = loop {
         let events: Vec<Value> = records(dir.path())

@@ -142,29 +142,12 @@ async fn a_slow_upstream_is_504() {
 #[tokio::test]
 async fn a_caller_that_hangs_up_mid_request_still_leaves_its_decision_event() {
     let mock = MockUpstream::start().await;
-    let mut config = config_with_mock(&mock);
-    config.server.upstream_timeout_secs = 30;
-    config
-        .upstream
-        .base_urls
-        .insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
-    let gateway = TestGateway::start(config).await;
+    let gateway = TestGateway::start(config_with_slow_gpt4o(&mock)).await;
     let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
-    let impatient = reqwest::Client::builder()
-        .timeout(Duration::from_millis(400))
-        .no_proxy()
-        .build()
-        .unwrap();
-    let sent = impatient
-        .post(gateway.url("/v1/chat/completions"))
-        .bearer_auth(&token)
-        .json(&json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "mail jane.doe@example.com"}]}))
-        .send()
-        .await;
-    assert!(sent.is_err_and(|e| e.is_timeout()));
-    drop(impatient);
+    let url = gateway.url("/v1/chat/completions");
+    chat_and_hang_up(&url, &token, "mail jane.doe@example.com").await;
     // The server notices the closed connection and drops the request; its event is
-    // recorded on a task of its own. Bounded wait: 5 s.
+    // recorded as it is dropped. Bounded wait: 5 s.
     let mut events = Vec::new();
     for _ in 0..100 {
         events = gateway.events();

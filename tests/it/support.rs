@@ -603,6 +603,35 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// [`config_with_mock`], with `gpt-4o-openai-us` (the deployment of `gpt-4o-us`) at
+/// the mock's path that answers after 5 s, and time enough to wait for it.
+pub fn config_with_slow_gpt4o(mock: &MockUpstream) -> Config {
+    let mut config = config_with_mock(mock);
+    config.server.upstream_timeout_secs = 30;
+    config
+        .upstream
+        .base_urls
+        .insert("gpt-4o-openai-us".into(), mock.url("/slow/v1"));
+    config
+}
+
+/// Sends a chat request for `gpt-4o-us` with `content` to `url` and hangs up after
+/// 400 ms, before any answer from a slow upstream.
+pub async fn chat_and_hang_up(url: &str, token: &str, content: &str) {
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .no_proxy()
+        .build()
+        .unwrap();
+    let sent = impatient
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": content}]}))
+        .send()
+        .await;
+    assert!(sent.is_err_and(|e| e.is_timeout()));
+}
+
 /// The embedded default, with the catalog's remote deployments pointed at `mock`.
 pub fn config_with_mock(mock: &MockUpstream) -> Config {
     let mut config = Config::embedded().unwrap();
