@@ -61,7 +61,8 @@ pub struct ServerConfig {
     pub upstream_connect_timeout_secs: u64,
     /// Time allowed for an upstream to answer with headers; slower is 504.
     pub upstream_timeout_secs: u64,
-    /// On SIGTERM/SIGINT, time given to in-flight requests to finish.
+    /// On SIGTERM/SIGINT, time given to in-flight requests to finish; what is still in
+    /// flight then is cut short (503 `server_shutdown`, a stream broken off) and recorded.
     pub shutdown_grace_secs: u64,
     /// TLS certificate chain (PEM, leaf first). With `tls_key`, the listener speaks HTTPS
     /// only (HTTP/2 and HTTP/1.1 by ALPN); both or neither.

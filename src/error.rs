@@ -40,6 +40,8 @@ pub struct GatewayError {
 
 /// The code of [`GatewayError::client_closed`].
 const CLIENT_CLOSED: &str = "client_closed_request";
+/// The code of [`GatewayError::server_shutdown`].
+const SERVER_SHUTDOWN: &str = "server_shutdown";
 
 impl GatewayError {
     fn new(
@@ -146,9 +148,22 @@ impl GatewayError {
         )
     }
 
-    /// Whether the caller closed the connection before the answer.
-    pub fn is_client_closed(&self) -> bool {
-        self.code == CLIENT_CLOSED
+    /// 503: Customs is shutting down, its grace period for requests in flight is over,
+    /// and it stopped this one before the answer (the request may have reached the
+    /// provider). Another instance can take a retry.
+    pub fn server_shutdown() -> Self {
+        Self::new(
+            Cause::Internal,
+            StatusCode::SERVICE_UNAVAILABLE,
+            SERVER_SHUTDOWN,
+            "Customs is shutting down and stopped this request before its answer. Retry it.",
+        )
+    }
+
+    /// Whether the request was stopped before its answer without a fault of its own:
+    /// the caller closed the connection, or Customs shut down.
+    pub fn is_cut_short(&self) -> bool {
+        self.code == CLIENT_CLOSED || self.code == SERVER_SHUTDOWN
     }
 
     /// 500: Customs failed and refused the request rather than let it through.

@@ -185,6 +185,9 @@ pub enum StreamOutcome {
     UpstreamError,
     /// The caller went away before the end.
     ClientGone,
+    /// Customs shut down and broke the stream off before the end (the grace period for
+    /// requests in flight was over); the caller got an error.
+    ServerShutdown,
 }
 
 impl StreamOutcome {
@@ -194,6 +197,7 @@ impl StreamOutcome {
             StreamOutcome::Completed => "completed",
             StreamOutcome::UpstreamError => "upstream_error",
             StreamOutcome::ClientGone => "client_gone",
+            StreamOutcome::ServerShutdown => "server_shutdown",
         }
     }
 }
@@ -417,11 +421,23 @@ mod tests {
             keys(&emitted).len()
         );
         let outcomes = schema["properties"]["outcome"]["enum"].as_array().unwrap();
-        for outcome in [
+        let all = [
             StreamOutcome::Completed,
             StreamOutcome::UpstreamError,
             StreamOutcome::ClientGone,
-        ] {
+            StreamOutcome::ServerShutdown,
+        ];
+        // A new outcome stops this match compiling: the reminder to add it to `all`.
+        for outcome in all {
+            match outcome {
+                StreamOutcome::Completed
+                | StreamOutcome::UpstreamError
+                | StreamOutcome::ClientGone
+                | StreamOutcome::ServerShutdown => {}
+            }
+        }
+        assert_eq!(outcomes.len(), all.len());
+        for outcome in all {
             assert!(outcomes.contains(&Value::from(outcome.as_str())));
             assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
         }

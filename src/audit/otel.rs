@@ -275,7 +275,9 @@ impl OtelExport {
         record.set_timestamp(SystemTime::now());
         let (severity, text) = match end.outcome {
             StreamOutcome::Completed => (Severity::Info, "INFO"),
-            StreamOutcome::UpstreamError | StreamOutcome::ClientGone => (Severity::Warn, "WARN"),
+            StreamOutcome::UpstreamError
+            | StreamOutcome::ClientGone
+            | StreamOutcome::ServerShutdown => (Severity::Warn, "WARN"),
         };
         record.set_severity_number(severity);
         record.set_severity_text(text);

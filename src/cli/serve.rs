@@ -1,7 +1,8 @@
 //! `customs serve [--config FILE] [--listen ADDR] [--tls-cert FILE --tls-key FILE]`: runs
 //! the gateway until SIGTERM or SIGINT, then drains in-flight requests for at most
-//! `shutdown_grace_secs`, then seals the durable audit log and gives its forwarder the
-//! same grace to deliver. With a certificate and key it serves HTTPS only; they are read
+//! `shutdown_grace_secs`, cuts what is still in flight short (each records its event;
+//! up to [`crate::server::CUT_SHORT_WAIT`] more), then seals the durable audit log and
+//! gives its forwarder the same grace to deliver. With a certificate and key it serves HTTPS only; they are read
 //! before anything else starts, so a bad file stops it at once, named.
 
 use std::path::PathBuf;

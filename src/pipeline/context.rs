@@ -144,10 +144,10 @@ impl RequestContext {
 
     /// The event for this request, given how it ended.
     pub fn into_event(self, status: u16, error: Option<&GatewayError>) -> DecisionEvent {
-        // A caller that went away after its request was allowed: the request was, or
-        // was being, forwarded, and the outcome says so.
+        // A request cut short after it was allowed (the caller went away, or Customs
+        // shut down): it was, or was being, forwarded, and the outcome says so.
         let left = self.deployment.is_some() && !self.denied;
-        let outcome = match error.map(|e| (e.cause(), e.is_client_closed())) {
+        let outcome = match error.map(|e| (e.cause(), e.is_cut_short())) {
             None | Some((_, true)) if left && self.redactions > 0 => Outcome::Modify,
             None | Some((_, true)) if left => Outcome::Allow,
             None if self.redactions > 0 => Outcome::Modify,

@@ -71,8 +71,11 @@ pub struct Gateway {
     fingerprinter: Fingerprinter,
     /// `[redaction]`: the strategy per class.
     redaction: RedactionRules,
-    /// Slots for scans of large bodies, which run off the async workers.
+    /// Slots for the parse and scan of large bodies, which run off the async workers.
     scan_slots: Arc<tokio::sync::Semaphore>,
+    /// Set when a shutdown's grace period is over: requests and streams still in
+    /// flight stop where they stand ([`Gateway::cut_short`]).
+    cut: tokio::sync::watch::Sender<bool>,
 }
 
 impl Gateway {
@@ -128,7 +131,21 @@ impl Gateway {
             fingerprinter,
             redaction,
             scan_slots: scanning::scan_slots(),
+            cut: tokio::sync::watch::channel(false).0,
         })
+    }
+
+    /// Stops every request and stream still in flight, for the end of a shutdown's
+    /// grace period: a request answers 503 `server_shutdown` in its API's format and a
+    /// stream breaks off, and each records its event while the durable log still takes
+    /// it. Requests that arrive afterwards are stopped the same way at once.
+    pub fn cut_short(&self) {
+        self.cut.send_replace(true);
+    }
+
+    /// A watch on [`Gateway::cut_short`], for [`cut_signal`].
+    pub(crate) fn cut_watch(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.cut.subscribe()
     }
 
     /// The policy bundle in force.
@@ -282,9 +299,18 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
             .into_response_for(endpoint.door, "");
     };
     // A full durable log with `when_full = "refuse"` refuses before anything is read.
+    // At the end of a shutdown's grace period the request stops where it stands.
+    let mut cut = gateway.cut_watch();
     let result = match gateway.recorder.refusing() {
         Some(_) => Err(audit_unavailable()),
-        None => run(&gateway, ctx, &endpoint, request).await,
+        None => tokio::select! {
+            result = run(&gateway, ctx, &endpoint, request) => result,
+            () = cut_signal(&mut cut) => {
+                // The phase it was stopped in ends here.
+                ctx.phase_done("cut");
+                Err(GatewayError::server_shutdown())
+            }
+        },
     };
     let decision_id = ctx.decision_id.clone();
     let (mut response, error) = match result {
@@ -334,9 +360,9 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
 /// from the audit trail, even when the server drops it at the end of a shutdown's grace
 /// period (then the sealed log refuses it, and the refusal is logged and counted, next
 /// to the event's own log line). Dropped while a panic unwinds, it records a 500
-/// `internal_panic` instead. (A caller that
-/// hangs up while still sending the body is recorded by the normal path: the body
-/// cannot be read, 400.)
+/// `internal_panic` instead. (A caller that hangs up while still sending the body is
+/// recorded by the normal path, with the same status and code, since the server hands
+/// the body's error to the request first.)
 struct PendingEvent {
     gateway: Arc<Gateway>,
     ctx: Option<RequestContext>,
@@ -358,6 +384,14 @@ impl Drop for PendingEvent {
         };
         let event = ctx.into_event(error.status().as_u16(), Some(&error));
         self.gateway.recorder.record_unawaited(event);
+    }
+}
+
+/// Resolves once the gateway is cut short ([`Gateway::cut_short`]); never, if the
+/// gateway is gone.
+pub(crate) async fn cut_signal(watch: &mut tokio::sync::watch::Receiver<bool>) {
+    if watch.wait_for(|cut| *cut).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -385,7 +419,7 @@ async fn run(
 
     let principal = authenticate(gateway, ctx, &parts.headers).await?;
     let bytes = accept(gateway, ctx, &parts.headers, body).await?;
-    let (mut body, facts) = parse(gateway, ctx, endpoint, &bytes)?;
+    let (mut body, facts) = parse(gateway, ctx, endpoint, bytes).await?;
     let findings = inspect(gateway, ctx, &bundle, &mut body).await?;
     let route = decide(
         ctx,
@@ -465,6 +499,7 @@ async fn restore_phase(
             decision_id: ctx.decision_id.clone(),
             trace_id: ctx.trace_parent.as_ref().map(|(t, _)| t.clone()),
             recorder: Some(gateway.recorder.clone()),
+            cut: Some(gateway.cut_watch()),
         },
         stream: ctx.stream,
     };
@@ -552,6 +587,9 @@ async fn accept(
         Ok(Err(err)) => {
             if is_length_limit(&err) {
                 Err(GatewayError::payload_too_large(limit))
+            } else if is_hang_up(&err) {
+                // Nobody is left to read an answer: recorded as the caller leaving.
+                Err(GatewayError::client_closed())
             } else {
                 Err(GatewayError::bad_request(
                     "body_unreadable",
@@ -560,6 +598,42 @@ async fn accept(
             }
         }
     }
+}
+
+/// Whether the body broke off because the caller closed the connection before sending
+/// all of it: the connection ended inside the body (HTTP/1.1 reports an unexpected end
+/// of file) or was reset, the caller canceled its HTTP/2 stream, or the request was
+/// canceled.
+fn is_hang_up(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(e) = e.downcast_ref::<hyper::Error>()
+            && (e.is_incomplete_message() || e.is_canceled())
+        {
+            return true;
+        }
+        // HTTP/2's error ends the chain: it holds the reset's reason or the I/O error.
+        if let Some(e) = e.downcast_ref::<h2::Error>() {
+            return e.reason() == Some(h2::Reason::CANCEL) || e.get_io().is_some_and(is_gone);
+        }
+        if let Some(e) = e.downcast_ref::<std::io::Error>() {
+            return is_gone(e);
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// An I/O error of a connection the peer closed.
+fn is_gone(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        err.kind(),
+        ErrorKind::UnexpectedEof
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+    )
 }
 
 fn is_length_limit(err: &axum::Error) -> bool {
@@ -574,12 +648,34 @@ fn is_length_limit(err: &axum::Error) -> bool {
 }
 
 /// parse: JSON within the depth limit, and the fields the operation needs.
-fn parse(
+async fn parse(
     gateway: &Gateway,
     ctx: &mut RequestContext,
     endpoint: &Endpoint,
-    bytes: &[u8],
+    bytes: Bytes,
 ) -> Result<(Value, RequestFacts), GatewayError> {
+    let max_depth = gateway.config.server.max_json_depth;
+    let body = if bytes.len() <= scanning::INLINE_SCAN_BYTES {
+        parse_json(&bytes, max_depth)?
+    } else {
+        // A large body is parsed where it is scanned, off the async workers: megabytes
+        // of JSON take milliseconds. A panic there refuses the request.
+        scanning::off_worker(&gateway.scan_slots, move || parse_json(&bytes, max_depth))
+            .await
+            .ok_or_else(|| {
+                GatewayError::internal("parser_error", "The request body could not be parsed.")
+            })??
+    };
+    let facts = providers::request_facts(endpoint, &body)?;
+    ctx.operation = providers::operation(endpoint.api, &body);
+    ctx.requested_model = Some(facts.model.chars().take(128).collect());
+    ctx.stream = facts.stream;
+    ctx.phase_done("parse");
+    Ok((body, facts))
+}
+
+/// The body as JSON, within the depth limit.
+fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Value, GatewayError> {
     let body: Value = serde_json::from_slice(bytes).map_err(|e| {
         // serde_json's message names a line and column, never the content.
         GatewayError::bad_request(
@@ -591,19 +687,13 @@ fn parse(
             ),
         )
     })?;
-    let max_depth = gateway.config.server.max_json_depth;
     if openai_api::json_depth(&body) > max_depth {
         return Err(GatewayError::bad_request(
             "json_too_deep",
             format!("The request body nests deeper than {max_depth} levels."),
         ));
     }
-    let facts = providers::request_facts(endpoint, &body)?;
-    ctx.operation = providers::operation(endpoint.api, &body);
-    ctx.requested_model = Some(facts.model.chars().take(128).collect());
-    ctx.stream = facts.stream;
-    ctx.phase_done("parse");
-    Ok((body, facts))
+    Ok(body)
 }
 
 /// inspect: every segment through the scanner (a large body off the async workers, see
@@ -969,5 +1059,64 @@ mod tests {
         }));
         assert!(unwound.is_err());
         assert_recorded(&events, 500, "internal_panic", Outcome::Error)
+    }
+
+    /// A task that records whether the runtime polled it.
+    fn witness() -> Arc<std::sync::atomic::AtomicBool> {
+        let polled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&polled);
+        tokio::spawn(async move { flag.store(true, std::sync::atomic::Ordering::SeqCst) });
+        polled
+    }
+
+    fn chat_body(content: &str) -> Bytes {
+        Bytes::from(
+            serde_json::json!({"model": "customs-echo",
+                "messages": [{"role": "user", "content": content}]})
+            .to_string(),
+        )
+    }
+
+    // On a one-thread runtime, the witness task can run during the parse only if the
+    // parse is off this thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_large_body_is_parsed_off_the_worker_and_a_short_one_on_it() -> anyhow::Result<()> {
+        let (gateway, _) = gateway().await?;
+        let endpoint = Endpoint::new(providers::Door::OpenAi, providers::Api::OpenAiChat);
+        let mut ctx = RequestContext::new(providers::Api::OpenAiChat, None);
+
+        let polled = witness();
+        let large = "x".repeat(scanning::INLINE_SCAN_BYTES * 4);
+        let (body, facts) = parse(&gateway, &mut ctx, &endpoint, chat_body(&large))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.code()))?;
+        assert!(polled.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(body["messages"][0]["content"], large.as_str());
+        assert_eq!(facts.model, "customs-echo");
+
+        let polled = witness();
+        let (body, _) = parse(&gateway, &mut ctx, &endpoint, chat_body("hello"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.code()))?;
+        assert!(!polled.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(body["messages"][0]["content"], "hello");
+
+        // Off the worker, a large body's errors are the same as on it.
+        let mut broken = chat_body(&large).to_vec();
+        broken.truncate(broken.len() - 3);
+        let err = parse(&gateway, &mut ctx, &endpoint, Bytes::from(broken))
+            .await
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("truncated JSON was accepted"))?;
+        assert_eq!(err.code(), "invalid_json");
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let deep =
+            format!("{{\"model\": \"customs-echo\", \"pad\": \"{large}\", \"messages\": {deep}}}");
+        let err = parse(&gateway, &mut ctx, &endpoint, Bytes::from(deep))
+            .await
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("deep JSON was accepted"))?;
+        assert_eq!(err.code(), "json_too_deep");
+        Ok(())
     }
 }

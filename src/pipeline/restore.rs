@@ -154,12 +154,14 @@ pub(crate) struct Plan {
 }
 
 /// Where the end of a stream is recorded: its decision, and the recorder (absent in
-/// unit tests).
+/// unit tests); and the gateway's watch that breaks the stream off at the end of a
+/// shutdown's grace period.
 #[derive(Clone, Default)]
 pub(crate) struct StreamEnd {
     pub(crate) decision_id: String,
     pub(crate) trace_id: Option<String>,
     pub(crate) recorder: Option<Recorder>,
+    pub(crate) cut: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Restores a whole JSON answer in place and reads its usage. Returns the new body, or
@@ -570,7 +572,25 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
             if state.done {
                 return None;
             }
-            match state.inner.next().await {
+            let next = match state.end.cut.as_mut() {
+                Some(cut) => tokio::select! {
+                    biased;
+                    () = super::cut_signal(cut) => None,
+                    next = state.inner.next() => Some(next),
+                },
+                None => Some(state.inner.next().await),
+            };
+            let Some(next) = next else {
+                // Customs is shutting down: the caller gets a broken stream, never one
+                // that looks complete.
+                state.done = true;
+                state.log_end(StreamOutcome::ServerShutdown);
+                return Some((
+                    Err(std::io::Error::other("Customs is shutting down")),
+                    state,
+                ));
+            };
+            match next {
                 Some(Ok(chunk)) => match state.feed(&chunk) {
                     Ok(out) if out.is_empty() => continue,
                     Ok(out) => return Some((Ok(Bytes::from(out)), state)),

@@ -9,7 +9,7 @@
 //! at once; a request waiting for a slot waits without holding a worker.
 //!
 //! The texts' fingerprint, another pass over every byte, is taken where they are
-//! scanned. Either way a scanner error or panic gives `None`, and the phase refuses the
+//! scanned. A large body's JSON is parsed there too ([`off_worker`]). Either way a scanner error or panic gives `None`, and the phase refuses the
 //! request: it fails closed and the decision event is still recorded.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -56,16 +56,28 @@ pub(super) async fn scan_texts(
     if texts.iter().map(String::len).sum::<usize>() <= INLINE_SCAN_BYTES {
         return scan_all(bundle.scanner(), fingerprinter, &texts);
     }
-    // The semaphore is never closed; if it were, refusing is the closed failure. The
-    // slot goes with the scan: a request dropped while its scan runs (the client went
-    // away) frees the slot only when the scan ends.
-    let slot = Arc::clone(slots).acquire_owned().await.ok()?;
     let bundle = Arc::clone(bundle);
     let fingerprinter = fingerprinter.clone();
+    off_worker(slots, move || {
+        scan_all(bundle.scanner(), &fingerprinter, &texts)
+    })
+    .await
+    .flatten()
+}
+
+/// Runs `work` on the blocking pool once one of `slots` is free; `None` if it panicked.
+/// The slot goes with the work: a request dropped meanwhile (the client went away)
+/// frees it only when the work ends. The semaphore is never closed; if it were, `None`
+/// (the caller refuses the request) is the closed failure.
+pub(super) async fn off_worker<T: Send + 'static>(
+    slots: &Arc<Semaphore>,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let slot = Arc::clone(slots).acquire_owned().await.ok()?;
     tokio::task::spawn_blocking(move || {
-        let scanned = scan_all(bundle.scanner(), &fingerprinter, &texts);
+        let done = catch_unwind(AssertUnwindSafe(work)).ok();
         drop(slot);
-        scanned
+        done
     })
     .await
     .ok()

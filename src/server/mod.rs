@@ -37,7 +37,7 @@
 pub mod tls;
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -412,8 +412,12 @@ async fn not_found() -> Response {
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
-/// `grace` before returning. `listener` is a [`tokio::net::TcpListener`] for plain HTTP
-/// or a [`tls::TlsListener`] for HTTPS; either way the pipeline gets the client's address.
+/// `grace`. What is still in flight then is cut short ([`Gateway::cut_short`]): each
+/// request answers 503 `server_shutdown` and each stream breaks off, recording its
+/// event, and the connections get [`CUT_SHORT_WAIT`] to close before this returns, so
+/// that the caller can seal the durable audit log after the last record.
+/// `listener` is a [`tokio::net::TcpListener`] for plain HTTP or a [`tls::TlsListener`]
+/// for HTTPS; either way the pipeline gets the client's address.
 pub async fn serve<L>(
     listener: L,
     gateway: Arc<Gateway>,
@@ -426,7 +430,7 @@ where
     // axum provides `ConnectInfo<SocketAddr>` for its TCP listener and for any listener
     // wrapped in `tap_io`; the no-op tap gives the TLS listener the same path.
     let listener = listener.tap_io(|_| {});
-    let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&gateway)).into_make_service_with_connect_info::<SocketAddr>();
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
@@ -439,11 +443,31 @@ where
             std::future::pending::<()>().await;
         }
     };
+    let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
-        result = server => result.map_err(anyhow::Error::from),
-        () = deadline => {
-            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; closing remaining connections");
+        result = &mut server => return result.map_err(anyhow::Error::from),
+        () = deadline => {}
+    }
+    tracing::warn!(
+        grace_secs = grace.as_secs(),
+        "shutdown grace period over; cutting the requests and streams still in flight short"
+    );
+    gateway.cut_short();
+    match tokio::time::timeout(CUT_SHORT_WAIT, &mut server).await {
+        Ok(result) => result.map_err(anyhow::Error::from),
+        Err(_) => {
+            // A caller that stops reading keeps its stream from noticing the cut; its end
+            // is recorded when the runtime drops it, after the log is sealed (refused,
+            // logged and counted as unrecorded).
+            tracing::warn!(
+                wait_secs = CUT_SHORT_WAIT.as_secs(),
+                "connections still open after being cut short (callers not reading); stopping without them"
+            );
             Ok(())
         }
     }
 }
+
+/// How long connections cut short at the end of a shutdown's grace period get to send
+/// their 503 or broken stream and close.
+pub const CUT_SHORT_WAIT: Duration = Duration::from_secs(5);

@@ -1147,3 +1147,162 @@ async fn a_request_whose_caller_hangs_up_is_a_durable_record() {
     assert_eq!(event["deployment"]["id"], "gpt-4o-openai-us", "{event}");
     assert_eq!(mock.received().len(), 1);
 }
+
+/// A gateway with the durable log on (the embedded default otherwise), served with a
+/// 300 ms shutdown grace period: its address, the signal that starts the shutdown, and
+/// the serving task, which returns once the connections are closed.
+async fn serve_with_short_grace(
+    config: Config,
+) -> (
+    Arc<Gateway>,
+    SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let metrics = Arc::new(Metrics::new());
+    let recorder = Recorder::new(Arc::clone(&metrics), None);
+    let gateway = Arc::new(
+        Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"k"))
+            .await
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let served = tokio::spawn(customs::server::serve(
+        listener,
+        Arc::clone(&gateway),
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_millis(300),
+    ));
+    (gateway, addr, stop, served)
+}
+
+/// Shuts down as `customs serve` does: the shutdown signal, the server's return, then
+/// the durable log sealed.
+async fn shut_down(
+    gateway: &Gateway,
+    stop: oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let _ = stop.send(());
+    served.await.unwrap().unwrap();
+    gateway
+        .recorder()
+        .durable_log()
+        .unwrap()
+        .shutdown(Duration::from_millis(100))
+        .await;
+}
+
+/// A request still waiting on the provider when a shutdown's grace period ends is cut
+/// short: the caller gets a 503 `server_shutdown` in its API's format, and the event is
+/// in the log, written before the log was sealed (outcome allow: it was forwarded).
+#[tokio::test]
+async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_slow_gpt4o(&mock);
+    config.audit = audit_config(dir.path()).audit;
+    let (gateway, addr, stop, served) = serve_with_short_grace(config).await;
+    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let request = tokio::spawn(
+        client()
+            .post(format!("http://{addr}/v1/chat/completions"))
+            .bearer_auth(token)
+            .json(
+                &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hello"}]}),
+            )
+            .send(),
+    );
+    let started = Instant::now();
+    while mock.received().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never forwarded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shut_down(&gateway, stop, served).await;
+
+    let response = request.await.unwrap().unwrap();
+    assert_eq!(response.status(), 503);
+    let id = decision_id(&response);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "server_shutdown", "{body}");
+    let events: Vec<Value> = records(dir.path())
+        .into_iter()
+        .filter(|r| r["kind"] == "event")
+        .map(|r| r["body"].clone())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = &events[0];
+    assert_eq!(event["decision_id"], id.as_str(), "{event}");
+    assert_eq!(event["status"], 503, "{event}");
+    assert_eq!(event["code"], "server_shutdown", "{event}");
+    assert_eq!(event["outcome"], "allow", "{event}");
+    assert_eq!(event["deployment"]["id"], "gpt-4o-openai-us", "{event}");
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, 0, "{out}");
+}
+
+/// A stream still open when a shutdown's grace period ends breaks off: the caller gets
+/// an error, never an answer that looks complete, and the stream's end is in the log
+/// after its decision, as `server_shutdown`.
+#[tokio::test]
+async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorded() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_mock(&mock);
+    config.audit = audit_config(dir.path()).audit;
+    let (gateway, addr, stop, served) = serve_with_short_grace(config).await;
+    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let response = client()
+        .post(format!("http://{addr}/v1/chat/completions"))
+        .bearer_auth(token)
+        .json(&json!({"model": "gpt-4o-us", "stream": true,
+            "messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let id = decision_id(&response);
+    let mut stream = response.bytes_stream();
+    let first = futures_util::StreamExt::next(&mut stream).await;
+    assert!(first.is_some_and(|chunk| chunk.is_ok()));
+    // The provider holds the rest back (10 s) while Customs shuts down.
+    shut_down(&gateway, stop, served).await;
+    let mut rest = Vec::new();
+    let broke = loop {
+        match futures_util::StreamExt::next(&mut stream).await {
+            Some(Ok(chunk)) => rest.extend_from_slice(&chunk),
+            Some(Err(_)) => break true,
+            None => break false,
+        }
+    };
+    assert!(broke, "the stream ended as if complete");
+    assert!(!String::from_utf8_lossy(&rest).contains("[DONE]"));
+
+    let kinds: Vec<(String, String, String)> = records(dir.path())
+        .iter()
+        .filter(|r| r["kind"] != "checkpoint")
+        .map(|r| {
+            let body = &r["body"];
+            (
+                r["kind"].as_str().unwrap().to_owned(),
+                body["decision_id"].as_str().unwrap_or_default().to_owned(),
+                body["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("event".to_owned(), id.clone(), "allow".to_owned()),
+            ("stream_end".to_owned(), id, "server_shutdown".to_owned()),
+        ]
+    );
+    mock.release_stream();
+}

@@ -146,16 +146,20 @@ fn check_maps_claims_with_the_configured_claim_mapping() {
     assert!(!stderr.contains("eva"), "{stderr}");
 }
 
-#[tokio::test]
-async fn sigterm_lets_an_in_flight_request_finish() {
-    let mock = MockUpstream::start().await;
+/// `customs serve` on a free loopback port with `extra` appended to a configuration
+/// that trusts the RSA test issuer and sends `gpt-4o-openai-us` to `base`, once it
+/// answers `/readyz`; and its base URL.
+async fn serve_process(
+    dir: &std::path::Path,
+    base: &str,
+    extra: &str,
+) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("customs.toml");
+    let config = dir.join("customs.toml");
     std::fs::write(
         &config,
         format!(
@@ -171,13 +175,12 @@ gpt-4o-openai-us = "{base}"
 
 [upstream.credential_envs]
 gpt-4o-openai-us = "{CREDENTIAL_ENV}"
-"#,
+{extra}"#,
             jwks = keys_dir().join("jwks.json").display().to_string(),
-            base = mock.url("/hold/v1"),
         ),
     )
     .unwrap();
-    let mut server = tokio::process::Command::new(BIN)
+    let server = tokio::process::Command::new(BIN)
         .args([
             "serve",
             "--listen",
@@ -189,20 +192,30 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    while client().get(format!("{base}/readyz")).send().await.is_err() {
+    while client().get(format!("{url}/readyz")).send().await.is_err() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "customs serve did not start"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (server, url)
+}
+
+/// Sends a chat request for `gpt-4o-us` to `url` on a task, waits until `mock` has it,
+/// then sends SIGTERM to `server`; the request's task.
+async fn chat_then_sigterm(
+    server: &tokio::process::Child,
+    url: &str,
+    mock: &MockUpstream,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
     let request = tokio::spawn({
-        let base = base.clone();
+        let url = url.to_owned();
         async move {
             client()
-                .post(format!("{base}/v1/chat/completions"))
+                .post(format!("{url}/v1/chat/completions"))
                 .bearer_auth(rsa_token(rsa_claims()))
                 .json(
                     &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]}),
@@ -211,7 +224,6 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
                 .await
         }
     });
-    // Let the request reach the upstream, then ask the server to stop.
     let waited = Instant::now();
     while mock.received().is_empty() {
         assert!(
@@ -228,6 +240,15 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
             .unwrap()
             .success()
     );
+    request
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = serve_process(dir.path(), &mock.url("/hold/v1"), "").await;
+    let request = chat_then_sigterm(&server, &url, &mock).await;
     let response = request.await.unwrap().unwrap();
     assert_eq!(response.status(), 200, "the in-flight request was cut off");
     let body: Value = response.json().await.unwrap();
@@ -238,11 +259,53 @@ gpt-4o-openai-us = "{CREDENTIAL_ENV}"
         .unwrap();
     assert!(status.success(), "customs serve exited with {status}");
     // New connections are refused once it has stopped.
+    assert!(client().get(format!("{url}/healthz")).send().await.is_err());
+}
+
+/// With no grace left (`shutdown_grace_secs = 0`), SIGTERM cuts a request that waits on
+/// the provider short: the caller gets 503 `server_shutdown`, and the sealed durable log
+/// holds its event and verifies.
+#[tokio::test]
+async fn sigterm_past_the_grace_cuts_a_request_short_and_the_sealed_log_holds_it() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit");
+    let extra = format!(
+        "\n[server]\nshutdown_grace_secs = 0\n\n[audit]\ndir = {audit:?}\n\n[audit.forward]\nenabled = false\n"
+    );
+    let (mut server, url) = serve_process(dir.path(), &mock.url("/slow/v1"), &extra).await;
+    let request = chat_then_sigterm(&server, &url, &mock).await;
+    let response = request.await.unwrap().unwrap();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "server_shutdown", "{body}");
+    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "customs serve exited with {status}");
+
+    let tail = Command::new(BIN)
+        .args(["audit", "tail"])
+        .arg(&audit)
+        .output()
+        .unwrap();
+    assert!(tail.status.success());
+    let events: Vec<Value> = String::from_utf8_lossy(&tail.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["code"], "server_shutdown", "{events:?}");
+    assert_eq!(events[0]["deployment"]["id"], "gpt-4o-openai-us");
+    let verify = Command::new(BIN)
+        .args(["audit", "verify"])
+        .arg(&audit)
+        .output()
+        .unwrap();
     assert!(
-        client()
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_err()
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
     );
 }

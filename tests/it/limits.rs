@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -203,4 +205,80 @@ async fn unknown_paths_are_404_in_openai_shape() {
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
+}
+
+/// Over HTTP/2, a caller that cancels its request while still sending the body (the
+/// client resets the stream) is recorded as having left, too.
+#[tokio::test]
+async fn an_http2_caller_that_cancels_while_sending_the_body_is_recorded_as_gone() {
+    let gateway = TestGateway::start(Config::embedded().unwrap()).await;
+    let token = dev_token("alice", json!({}));
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .no_proxy()
+        .build()
+        .unwrap();
+    // The first bytes of a body whose end never comes.
+    let opening: Result<&'static [u8], std::io::Error> = Ok(b"{\"model\": \"customs-echo\", ");
+    let chunks = futures_util::stream::iter([opening]).chain(futures_util::stream::pending());
+    let sent = tokio::time::timeout(
+        Duration::from_millis(300),
+        h2.post(gateway.url("/v1/chat/completions"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send(),
+    )
+    .await;
+    assert!(sent.is_err(), "the request was answered: {sent:?}");
+    let started = std::time::Instant::now();
+    while gateway.events().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "no event");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let events = gateway.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(event["status"], 499, "{event}");
+    assert_eq!(event["code"], "client_closed_request", "{event}");
+}
+
+/// A caller that closes the connection while still sending its body is recorded as
+/// having left (499), not as a malformed request, and the gateway goes on serving.
+#[tokio::test]
+async fn a_caller_that_hangs_up_while_sending_the_body_is_recorded_as_gone() {
+    use tokio::io::AsyncWriteExt;
+    let gateway = TestGateway::start(Config::embedded().unwrap()).await;
+    let token = dev_token("alice", json!({}));
+    let mut raw = tokio::net::TcpStream::connect(gateway.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: customs\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: 1000\r\n\r\n{{\"model\": \"customs-echo\", "
+    );
+    raw.write_all(head.as_bytes()).await.unwrap();
+    raw.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(raw);
+    let started = std::time::Instant::now();
+    while gateway.events().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "no event");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Time for a second event, which must not come.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let events = gateway.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(event["status"], 499, "{event}");
+    assert_eq!(event["code"], "client_closed_request", "{event}");
+    assert_eq!(event["outcome"], "invalid", "{event}");
+    let response = gateway
+        .post(
+            "/v1/chat/completions",
+            &token,
+            &json!({"model": "customs-echo", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
 }
