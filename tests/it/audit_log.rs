@@ -1148,17 +1148,26 @@ async fn a_request_whose_caller_hangs_up_is_a_durable_record() {
     assert_eq!(mock.received().len(), 1);
 }
 
-/// A gateway with the durable log on (the embedded default otherwise), served with a
-/// 300 ms shutdown grace period: its address, the signal that starts the shutdown, and
-/// the serving task, which returns once the connections are closed.
-async fn serve_with_short_grace(
-    config: Config,
-) -> (
-    Arc<Gateway>,
-    SocketAddr,
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
+/// A gateway served with a 300 ms shutdown grace period, with the durable log on in a
+/// temporary directory and `gpt-4o-openai-us` sent to a mock provider.
+struct ShortGrace {
+    mock: MockUpstream,
+    dir: tempfile::TempDir,
+    gateway: Arc<Gateway>,
+    addr: SocketAddr,
+    /// Starts the shutdown.
+    stop: oneshot::Sender<()>,
+    /// The serving task, which returns once the connections are closed.
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// [`ShortGrace`], configured by `configure` from the mock; and a token for a US
+/// engineer.
+async fn serve_with_short_grace(configure: fn(&MockUpstream) -> Config) -> (ShortGrace, String) {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = configure(&mock);
+    config.audit = audit_config(dir.path()).audit;
     let metrics = Arc::new(Metrics::new());
     let recorder = Recorder::new(Arc::clone(&metrics), None);
     let gateway = Arc::new(
@@ -1177,7 +1186,16 @@ async fn serve_with_short_grace(
         },
         Duration::from_millis(300),
     ));
-    (gateway, addr, stop, served)
+    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let served = ShortGrace {
+        mock,
+        dir,
+        gateway,
+        addr,
+        stop,
+        served,
+    };
+    (served, token)
 }
 
 /// Shuts down as `customs serve` does: the shutdown signal, the server's return, then
@@ -1202,12 +1220,17 @@ async fn shut_down(
 /// in the log, written before the log was sealed (outcome allow: it was forwarded).
 #[tokio::test]
 async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded() {
-    let mock = MockUpstream::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = config_with_slow_gpt4o(&mock);
-    config.audit = audit_config(dir.path()).audit;
-    let (gateway, addr, stop, served) = serve_with_short_grace(config).await;
-    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let (
+        ShortGrace {
+            mock,
+            dir,
+            gateway,
+            addr,
+            stop,
+            served,
+        },
+        token,
+    ) = serve_with_short_grace(config_with_slow_gpt4o).await;
     let request = tokio::spawn(
         client()
             .post(format!("http://{addr}/v1/chat/completions"))
@@ -1253,12 +1276,17 @@ async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded()
 /// after its decision, as `server_shutdown`.
 #[tokio::test]
 async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorded() {
-    let mock = MockUpstream::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = config_with_mock(&mock);
-    config.audit = audit_config(dir.path()).audit;
-    let (gateway, addr, stop, served) = serve_with_short_grace(config).await;
-    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    let (
+        ShortGrace {
+            mock,
+            dir,
+            gateway,
+            addr,
+            stop,
+            served,
+        },
+        token,
+    ) = serve_with_short_grace(config_with_mock).await;
     let response = client()
         .post(format!("http://{addr}/v1/chat/completions"))
         .bearer_auth(token)

@@ -207,6 +207,20 @@ async fn unknown_paths_are_404_in_openai_shape() {
     assert_eq!(body["error"]["code"], "not_found");
 }
 
+/// The gateway's one decision event, once it is recorded (at most 10 s), after time
+/// for a second one that must not come.
+async fn the_one_event(gateway: &TestGateway) -> Value {
+    let started = std::time::Instant::now();
+    while gateway.events().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "no event");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let events = gateway.events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    serde_json::to_value(&events[0]).unwrap()
+}
+
 /// Over HTTP/2, a caller that cancels its request while still sending the body (the
 /// client resets the stream) is recorded as having left, too.
 #[tokio::test]
@@ -231,15 +245,7 @@ async fn an_http2_caller_that_cancels_while_sending_the_body_is_recorded_as_gone
     )
     .await;
     assert!(sent.is_err(), "the request was answered: {sent:?}");
-    let started = std::time::Instant::now();
-    while gateway.events().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(10), "no event");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let events = gateway.events();
-    assert_eq!(events.len(), 1, "{events:?}");
-    let event = serde_json::to_value(&events[0]).unwrap();
+    let event = the_one_event(&gateway).await;
     assert_eq!(event["status"], 499, "{event}");
     assert_eq!(event["code"], "client_closed_request", "{event}");
 }
@@ -260,16 +266,7 @@ async fn a_caller_that_hangs_up_while_sending_the_body_is_recorded_as_gone() {
     raw.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(raw);
-    let started = std::time::Instant::now();
-    while gateway.events().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(10), "no event");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // Time for a second event, which must not come.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let events = gateway.events();
-    assert_eq!(events.len(), 1, "{events:?}");
-    let event = serde_json::to_value(&events[0]).unwrap();
+    let event = the_one_event(&gateway).await;
     assert_eq!(event["status"], 499, "{event}");
     assert_eq!(event["code"], "client_closed_request", "{event}");
     assert_eq!(event["outcome"], "invalid", "{event}");
