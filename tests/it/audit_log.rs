@@ -40,15 +40,20 @@ struct AuditGateway {
     stop: Option<oneshot::Sender<()>>,
 }
 
+/// A gateway on `config`, recording with no direct OTLP exporter.
+async fn build_gateway(config: Config) -> Arc<Gateway> {
+    let metrics = Arc::new(Metrics::new());
+    let recorder = Recorder::new(Arc::clone(&metrics), None);
+    Arc::new(
+        Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"k"))
+            .await
+            .unwrap(),
+    )
+}
+
 impl AuditGateway {
     async fn start(config: Config) -> AuditGateway {
-        let metrics = Arc::new(Metrics::new());
-        let recorder = Recorder::new(Arc::clone(&metrics), None);
-        let gateway = Arc::new(
-            Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"k"))
-                .await
-                .unwrap(),
-        );
+        let gateway = build_gateway(config).await;
         let (addr, stop) = serve_gateway(Arc::clone(&gateway)).await;
         AuditGateway {
             addr,
@@ -1156,9 +1161,9 @@ struct ShortGrace {
     gateway: Arc<Gateway>,
     addr: SocketAddr,
     /// Starts the shutdown.
-    stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
     /// The serving task, which returns once the connections are closed.
-    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+    served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// [`ShortGrace`], configured by `configure` from the mock; and a token for a US
@@ -1168,13 +1173,7 @@ async fn serve_with_short_grace(configure: fn(&MockUpstream) -> Config) -> (Shor
     let dir = tempfile::tempdir().unwrap();
     let mut config = configure(&mock);
     config.audit = audit_config(dir.path()).audit;
-    let metrics = Arc::new(Metrics::new());
-    let recorder = Recorder::new(Arc::clone(&metrics), None);
-    let gateway = Arc::new(
-        Gateway::build(config, recorder, metrics, Fingerprinter::with_key(b"k"))
-            .await
-            .unwrap(),
-    );
+    let gateway = build_gateway(config).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -1192,27 +1191,29 @@ async fn serve_with_short_grace(configure: fn(&MockUpstream) -> Config) -> (Shor
         dir,
         gateway,
         addr,
-        stop,
-        served,
+        stop: Some(stop),
+        served: Some(served),
     };
     (served, token)
 }
 
-/// Shuts down as `customs serve` does: the shutdown signal, the server's return, then
-/// the durable log sealed.
-async fn shut_down(
-    gateway: &Gateway,
-    stop: oneshot::Sender<()>,
-    served: tokio::task::JoinHandle<anyhow::Result<()>>,
-) {
-    let _ = stop.send(());
-    served.await.unwrap().unwrap();
-    gateway
-        .recorder()
-        .durable_log()
-        .unwrap()
-        .shutdown(Duration::from_millis(100))
-        .await;
+impl ShortGrace {
+    /// Shuts down as `customs serve` does: the shutdown signal, the server's return,
+    /// then the durable log sealed.
+    async fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap().unwrap();
+        }
+        self.gateway
+            .recorder()
+            .durable_log()
+            .unwrap()
+            .shutdown(Duration::from_millis(100))
+            .await;
+    }
 }
 
 /// A request still waiting on the provider when a shutdown's grace period ends is cut
@@ -1220,17 +1221,8 @@ async fn shut_down(
 /// in the log, written before the log was sealed (outcome allow: it was forwarded).
 #[tokio::test]
 async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded() {
-    let (
-        ShortGrace {
-            mock,
-            dir,
-            gateway,
-            addr,
-            stop,
-            served,
-        },
-        token,
-    ) = serve_with_short_grace(config_with_slow_gpt4o).await;
+    let (mut short, token) = serve_with_short_grace(config_with_slow_gpt4o).await;
+    let addr = short.addr;
     let request = tokio::spawn(
         client()
             .post(format!("http://{addr}/v1/chat/completions"))
@@ -1241,21 +1233,21 @@ async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded()
             .send(),
     );
     let started = Instant::now();
-    while mock.received().is_empty() {
+    while short.mock.received().is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "never forwarded"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    shut_down(&gateway, stop, served).await;
+    short.shut_down().await;
 
     let response = request.await.unwrap().unwrap();
     assert_eq!(response.status(), 503);
     let id = decision_id(&response);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "server_shutdown", "{body}");
-    let events: Vec<Value> = records(dir.path())
+    let events: Vec<Value> = records(short.dir.path())
         .into_iter()
         .filter(|r| r["kind"] == "event")
         .map(|r| r["body"].clone())
@@ -1267,7 +1259,7 @@ async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded()
     assert_eq!(event["code"], "server_shutdown", "{event}");
     assert_eq!(event["outcome"], "allow", "{event}");
     assert_eq!(event["deployment"]["id"], "gpt-4o-openai-us", "{event}");
-    let (code, out) = verify(dir.path());
+    let (code, out) = verify(short.dir.path());
     assert_eq!(code, 0, "{out}");
 }
 
@@ -1276,17 +1268,8 @@ async fn a_request_in_flight_past_the_shutdown_grace_is_cut_short_and_recorded()
 /// after its decision, as `server_shutdown`.
 #[tokio::test]
 async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorded() {
-    let (
-        ShortGrace {
-            mock,
-            dir,
-            gateway,
-            addr,
-            stop,
-            served,
-        },
-        token,
-    ) = serve_with_short_grace(config_with_mock).await;
+    let (mut short, token) = serve_with_short_grace(config_with_mock).await;
+    let addr = short.addr;
     let response = client()
         .post(format!("http://{addr}/v1/chat/completions"))
         .bearer_auth(token)
@@ -1301,7 +1284,7 @@ async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorde
     let first = futures_util::StreamExt::next(&mut stream).await;
     assert!(first.is_some_and(|chunk| chunk.is_ok()));
     // The provider holds the rest back (10 s) while Customs shuts down.
-    shut_down(&gateway, stop, served).await;
+    short.shut_down().await;
     let mut rest = Vec::new();
     let broke = loop {
         match futures_util::StreamExt::next(&mut stream).await {
@@ -1313,7 +1296,7 @@ async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorde
     assert!(broke, "the stream ended as if complete");
     assert!(!String::from_utf8_lossy(&rest).contains("[DONE]"));
 
-    let kinds: Vec<(String, String, String)> = records(dir.path())
+    let kinds: Vec<(String, String, String)> = records(short.dir.path())
         .iter()
         .filter(|r| r["kind"] != "checkpoint")
         .map(|r| {
@@ -1332,5 +1315,5 @@ async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorde
             ("stream_end".to_owned(), id, "server_shutdown".to_owned()),
         ]
     );
-    mock.release_stream();
+    short.mock.release_stream();
 }
