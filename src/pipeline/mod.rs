@@ -20,6 +20,7 @@ mod scanning;
 use anyhow::Context as _;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -76,6 +77,8 @@ pub struct Gateway {
     /// Set when a shutdown's grace period is over: requests and streams still in
     /// flight stop where they stand ([`Gateway::cut_short`]).
     cut: tokio::sync::watch::Sender<bool>,
+    /// Requests and streams whose records are not all written yet.
+    in_flight: Arc<InFlight>,
 }
 
 impl Gateway {
@@ -132,7 +135,20 @@ impl Gateway {
             redaction,
             scan_slots: scanning::scan_slots(),
             cut: tokio::sync::watch::channel(false).0,
+            in_flight: Arc::default(),
         })
+    }
+
+    /// Resolves once every request and stream has written its records (the decision
+    /// event; a stream's end): for a shutdown, before the durable log is sealed. A
+    /// request still running keeps it waiting; bound it with a timeout.
+    pub async fn settled(&self) {
+        self.in_flight.settled().await;
+    }
+
+    /// How many requests and streams have records still to write.
+    pub fn unsettled(&self) -> usize {
+        self.in_flight.count.load(Ordering::SeqCst)
     }
 
     /// Stops every request and stream still in flight, for the end of a shutdown's
@@ -293,6 +309,7 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
     let mut pending = PendingEvent {
         gateway: Arc::clone(&gateway),
         ctx: Some(ctx),
+        held: Some(gateway.in_flight.hold()),
     };
     let Some(ctx) = pending.ctx.as_mut() else {
         return GatewayError::internal("no_context", "The request could not be handled.")
@@ -341,7 +358,12 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
     // ended when its body is dropped, which must come after the decision event.
     let recorder = gateway.recorder.clone();
     let event = ctx.into_event(status, error.as_ref());
-    let recorded = tokio::spawn(async move { (recorder.record(event).await, response) });
+    let held = pending.held.take();
+    let recorded = tokio::spawn(async move {
+        let recorded = recorder.record(event).await;
+        drop(held);
+        (recorded, response)
+    });
     match recorded.await {
         Ok((Ok(()), response)) => response,
         Ok((Err(_), _)) => audit_unavailable().into_response_for(endpoint.door, &decision_id),
@@ -366,6 +388,9 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
 struct PendingEvent {
     gateway: Arc<Gateway>,
     ctx: Option<RequestContext>,
+    /// Counts the request as in flight until its event is recorded: dropped after
+    /// [`Drop::drop`] has recorded it.
+    held: Option<Held>,
 }
 
 impl Drop for PendingEvent {
@@ -384,6 +409,46 @@ impl Drop for PendingEvent {
         };
         let event = ctx.into_event(error.status().as_u16(), Some(&error));
         self.gateway.recorder.record_unawaited(event);
+    }
+}
+
+/// A count of requests and streams with records still to write, and a wake-up for when
+/// it reaches zero.
+#[derive(Debug, Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl InFlight {
+    fn hold(self: &Arc<Self>) -> Held {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        Held(Arc::clone(self))
+    }
+
+    async fn settled(&self) {
+        loop {
+            // Registered before the count is read, so a release in between still wakes
+            // this.
+            let idle = self.idle.notified();
+            let mut idle = std::pin::pin!(idle);
+            idle.as_mut().enable();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// One request or stream counted in [`InFlight`] until dropped.
+pub(crate) struct Held(Arc<InFlight>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
     }
 }
 
@@ -500,6 +565,7 @@ async fn restore_phase(
             trace_id: ctx.trace_parent.as_ref().map(|(t, _)| t.clone()),
             recorder: Some(gateway.recorder.clone()),
             cut: Some(gateway.cut_watch()),
+            _held: Some(Arc::new(gateway.in_flight.hold())),
         },
         stream: ctx.stream,
     };
@@ -1016,6 +1082,7 @@ mod tests {
     -> anyhow::Result<(PendingEvent, Arc<Mutex<Vec<crate::audit::DecisionEvent>>>)> {
         let (gateway, events) = gateway().await?;
         let pending = PendingEvent {
+            held: Some(gateway.in_flight.hold()),
             gateway,
             ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
         };
@@ -1117,6 +1184,35 @@ mod tests {
             .err()
             .ok_or_else(|| anyhow::anyhow!("deep JSON was accepted"))?;
         assert_eq!(err.code(), "json_too_deep");
+        Ok(())
+    }
+
+    /// `settled` waits until a dropped request has recorded its event, and not longer.
+    #[tokio::test]
+    async fn settled_waits_for_the_record_of_every_request_in_flight() -> anyhow::Result<()> {
+        let (gateway, events) = gateway().await?;
+        assert_eq!(gateway.unsettled(), 0);
+        tokio::time::timeout(Duration::from_secs(1), gateway.settled()).await?;
+        let pending = PendingEvent {
+            held: Some(gateway.in_flight.hold()),
+            gateway: Arc::clone(&gateway),
+            ctx: Some(RequestContext::new(providers::Api::OpenAiChat, None)),
+        };
+        assert_eq!(gateway.unsettled(), 1);
+        let waiting = tokio::spawn({
+            let gateway = Arc::clone(&gateway);
+            let events = Arc::clone(&events);
+            async move {
+                gateway.settled().await;
+                events.lock().map(|e| e.len()).unwrap_or(0)
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "settled with a request in flight");
+        drop(pending);
+        let recorded = tokio::time::timeout(Duration::from_secs(5), waiting).await??;
+        assert_eq!(recorded, 1, "settled before the event was recorded");
+        assert_eq!(gateway.unsettled(), 0);
         Ok(())
     }
 }

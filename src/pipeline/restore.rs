@@ -162,6 +162,8 @@ pub(crate) struct StreamEnd {
     pub(crate) trace_id: Option<String>,
     pub(crate) recorder: Option<Recorder>,
     pub(crate) cut: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Counts the stream as in flight until its end is recorded (the state dropped).
+    pub(crate) _held: Option<std::sync::Arc<super::Held>>,
 }
 
 /// Restores a whole JSON answer in place and reads its usage. Returns the new body, or

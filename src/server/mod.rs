@@ -414,8 +414,10 @@ async fn not_found() -> Response {
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
 /// `grace`. What is still in flight then is cut short ([`Gateway::cut_short`]): each
 /// request answers 503 `server_shutdown` and each stream breaks off, recording its
-/// event, and the connections get [`CUT_SHORT_WAIT`] to close before this returns, so
-/// that the caller can seal the durable audit log after the last record.
+/// event, and the connections get [`CUT_SHORT_WAIT`] to close. Either way it then waits
+/// (as long again at most) until every request and stream has written its records
+/// ([`Gateway::settled`]) before it returns, so that the caller can seal the durable
+/// audit log after the last record.
 /// `listener` is a [`tokio::net::TcpListener`] for plain HTTP or a [`tls::TlsListener`]
 /// for HTTPS; either way the pipeline gets the client's address.
 pub async fn serve<L>(
@@ -444,28 +446,41 @@ where
         }
     };
     let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => return result.map_err(anyhow::Error::from),
-        () = deadline => {}
-    }
-    tracing::warn!(
-        grace_secs = grace.as_secs(),
-        "shutdown grace period over; cutting the requests and streams still in flight short"
-    );
-    gateway.cut_short();
-    match tokio::time::timeout(CUT_SHORT_WAIT, &mut server).await {
-        Ok(result) => result.map_err(anyhow::Error::from),
-        Err(_) => {
-            // A caller that stops reading keeps its stream from noticing the cut; its end
-            // is recorded when the runtime drops it, after the log is sealed (refused,
-            // logged and counted as unrecorded).
+    let served = tokio::select! {
+        result = &mut server => result.map_err(anyhow::Error::from),
+        () = deadline => {
             tracing::warn!(
-                wait_secs = CUT_SHORT_WAIT.as_secs(),
-                "connections still open after being cut short (callers not reading); stopping without them"
+                grace_secs = grace.as_secs(),
+                "shutdown grace period over; cutting the requests and streams still in flight short"
             );
-            Ok(())
+            gateway.cut_short();
+            match tokio::time::timeout(CUT_SHORT_WAIT, &mut server).await {
+                Ok(result) => result.map_err(anyhow::Error::from),
+                Err(_) => {
+                    // A caller that stops reading keeps its stream from noticing the
+                    // cut; its end is recorded when the runtime drops it, after the log
+                    // is sealed (refused, logged and counted as unrecorded).
+                    tracing::warn!(
+                        wait_secs = CUT_SHORT_WAIT.as_secs(),
+                        "connections still open after being cut short (callers not reading); stopping without them"
+                    );
+                    Ok(())
+                }
+            }
         }
+    };
+    // Connections closed is not quite records written: an HTTP/2 request runs on a
+    // task of its own, and a request's event is recorded on one. Wait for those too.
+    if tokio::time::timeout(CUT_SHORT_WAIT, gateway.settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            unsettled = gateway.unsettled(),
+            "requests or streams still have records to write; stopping without them"
+        );
     }
+    served
 }
 
 /// How long connections cut short at the end of a shutdown's grace period get to send
