@@ -42,6 +42,8 @@ pub struct GatewayError {
 const CLIENT_CLOSED: &str = "client_closed_request";
 /// The code of [`GatewayError::server_shutdown`].
 const SERVER_SHUTDOWN: &str = "server_shutdown";
+/// The code of [`GatewayError::overloaded`].
+const OVERLOADED: &str = "overloaded";
 
 impl GatewayError {
     fn new(
@@ -158,6 +160,22 @@ impl GatewayError {
             SERVER_SHUTDOWN,
             "Customs is shutting down and stopped this request before its answer. Retry it.",
         )
+    }
+
+    /// 503: Customs is handling `[server] max_concurrent_requests` requests already and
+    /// refused this one at once, before reading it. Retrying later is safe.
+    pub fn overloaded() -> Self {
+        Self::new(
+            Cause::Internal,
+            StatusCode::SERVICE_UNAVAILABLE,
+            OVERLOADED,
+            "Customs is handling as many requests as it is configured to; retry shortly.",
+        )
+    }
+
+    /// Whether the request was refused because too many were in flight.
+    pub fn is_overloaded(&self) -> bool {
+        self.code == OVERLOADED
     }
 
     /// Whether the request was stopped before its answer without a fault of its own:

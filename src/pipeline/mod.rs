@@ -79,6 +79,8 @@ pub struct Gateway {
     cut: tokio::sync::watch::Sender<bool>,
     /// Requests and streams whose records are not all written yet.
     in_flight: Arc<InFlight>,
+    /// `[server] max_concurrent_requests` slots; none when unlimited.
+    admission: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl Gateway {
@@ -121,6 +123,12 @@ impl Gateway {
             }
             None => recorder,
         };
+        let slots = config.server.max_concurrent_requests;
+        let admission = (slots > 0).then(|| {
+            Arc::new(tokio::sync::Semaphore::new(
+                slots.min(tokio::sync::Semaphore::MAX_PERMITS),
+            ))
+        });
         Ok(Gateway {
             reloader: config.policy.dir.as_deref().map(Reloader::new),
             shadow_reloader: config.policy.shadow_dir.as_deref().map(Reloader::new),
@@ -136,6 +144,7 @@ impl Gateway {
             scan_slots: scanning::scan_slots(),
             cut: tokio::sync::watch::channel(false).0,
             in_flight: Arc::default(),
+            admission,
         })
     }
 
@@ -318,9 +327,16 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
     // A full durable log with `when_full = "refuse"` refuses before anything is read.
     // At the end of a shutdown's grace period the request stops where it stands.
     let mut cut = gateway.cut_watch();
-    let result = match gateway.recorder.refusing() {
-        Some(_) => Err(audit_unavailable()),
-        None => tokio::select! {
+    // A slot for the request until its answer's head is returned; none left: refused
+    // before anything is read.
+    let admitted = gateway
+        .admission
+        .as_ref()
+        .map(|slots| Arc::clone(slots).try_acquire_owned());
+    let result = match (gateway.recorder.refusing(), &admitted) {
+        (Some(_), _) => Err(audit_unavailable()),
+        (None, Some(Err(_))) => Err(GatewayError::overloaded()),
+        (None, _) => tokio::select! {
             result = run(&gateway, ctx, &endpoint, request) => result,
             () = cut_signal(&mut cut) => {
                 // The phase it was stopped in ends here.
@@ -332,10 +348,15 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
     let decision_id = ctx.decision_id.clone();
     let (mut response, error) = match result {
         Ok(response) => (response, None),
-        Err(err) => (
-            err.clone().into_response_for(endpoint.door, &decision_id),
-            Some(err),
-        ),
+        Err(err) => {
+            let mut response = err.clone().into_response_for(endpoint.door, &decision_id);
+            if err.is_overloaded() {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            (response, Some(err))
+        }
     };
     if let Ok(value) = HeaderValue::from_str(&decision_id) {
         response.headers_mut().insert(DECISION_ID_HEADER, value);

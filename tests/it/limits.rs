@@ -279,3 +279,71 @@ async fn a_caller_that_hangs_up_while_sending_the_body_is_recorded_as_gone() {
         .await;
     assert_eq!(response.status(), 200);
 }
+
+/// Past `max_concurrent_requests`, a request is refused at once with 503 `overloaded`
+/// and `Retry-After`, in the caller's API format, and recorded; once a slot is free the
+/// next one is served.
+#[tokio::test]
+async fn past_max_concurrent_requests_a_request_is_refused_at_once_and_recorded() {
+    let mock = MockUpstream::start().await;
+    let mut config = config_with_slow_gpt4o(&mock);
+    config.server.max_concurrent_requests = 1;
+    let gateway = TestGateway::start(config).await;
+    let token = dev_token("bob", json!({"groups": ["engineering"], "residency": "US"}));
+    // The one slot: a request waiting 5 s on the provider, given up after 1 s.
+    let slow = tokio::spawn({
+        let url = gateway.url("/v1/chat/completions");
+        let token = token.clone();
+        async move {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(1))
+                .no_proxy()
+                .build()
+                .unwrap()
+                .post(url)
+                .bearer_auth(token)
+                .json(
+                    &json!({"model": "gpt-4o-us", "messages": [{"role": "user", "content": "hi"}]}),
+                )
+                .send()
+                .await
+        }
+    });
+    let started = std::time::Instant::now();
+    while mock.received().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never forwarded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let echo = json!({"model": "customs-echo", "messages": [{"role": "user", "content": "hi"}]});
+    let refused = gateway.post("/v1/chat/completions", &token, &echo).await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "overloaded", "{body}");
+    let events = gateway.events();
+    let overloaded: Vec<_> = events
+        .iter()
+        .filter(|e| e.code.as_deref() == Some("overloaded"))
+        .collect();
+    assert_eq!(overloaded.len(), 1, "{events:?}");
+    assert_eq!(overloaded[0].status, 503);
+
+    // The slow caller gives up; its slot is free once its request is dropped.
+    assert!(slow.await.unwrap().is_err_and(|e| e.is_timeout()));
+    let started = std::time::Instant::now();
+    loop {
+        let response = gateway.post("/v1/chat/completions", &token, &echo).await;
+        if response.status() == 200 {
+            break;
+        }
+        assert_eq!(response.status(), 503);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
