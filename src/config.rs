@@ -64,10 +64,11 @@ pub struct ServerConfig {
     /// On SIGTERM/SIGINT, time given to in-flight requests to finish; what is still in
     /// flight then is cut short (503 `server_shutdown`, a stream broken off) and recorded.
     pub shutdown_grace_secs: u64,
-    /// Requests handled at once, from arrival to the answer's head (a stream's body
-    /// does not count); one more is refused at once with 503 `overloaded` and
-    /// `Retry-After`, and recorded. Bounds the memory of buffered bodies to about this
-    /// times `max_body_bytes`. 0: no limit.
+    /// Requests handled at once, from arrival to the answer's head (a non-streamed
+    /// request holds its slot while the provider generates; a stream's body does not
+    /// hold one); one more is refused without being read, with 503 `overloaded` and
+    /// `Retry-After`, and recorded. Limits how many bodies and whole answers are
+    /// buffered at once. 0: no limit.
     pub max_concurrent_requests: usize,
     /// TLS certificate chain (PEM, leaf first). With `tls_key`, the listener speaks HTTPS
     /// only (HTTP/2 and HTTP/1.1 by ALPN); both or neither.

@@ -163,7 +163,7 @@ impl GatewayError {
     }
 
     /// 503: Customs is handling `[server] max_concurrent_requests` requests already and
-    /// refused this one at once, before reading it. Retrying later is safe.
+    /// refused this one without reading it. Retrying later is safe.
     pub fn overloaded() -> Self {
         Self::new(
             Cause::Internal,

@@ -1236,4 +1236,43 @@ mod tests {
         assert_eq!(gateway.unsettled(), 0);
         Ok(())
     }
+
+    /// An echo chat request through every phase, `stream` or not.
+    fn echo_request(stream: bool) -> anyhow::Result<Request<Body>> {
+        let token = crate::identity::mint_dev_token(
+            "alice",
+            serde_json::Map::new(),
+            Duration::from_secs(60),
+        )?;
+        let body = serde_json::json!({"model": "customs-echo", "stream": stream,
+            "messages": [{"role": "user", "content": "hello"}]});
+        Ok(Request::builder()
+            .method("POST")
+            .uri("/v1/chat/completions")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))?)
+    }
+
+    /// A request answered normally is no longer counted once `handle` returns: its
+    /// event was recorded on the record task, which released it. (A provider's stream
+    /// stays counted while open: the shutdown integration tests.)
+    #[tokio::test]
+    async fn a_request_is_settled_once_handled() -> anyhow::Result<()> {
+        let (gateway, events) = gateway().await?;
+        let endpoint = Endpoint::new(providers::Door::OpenAi, providers::Api::OpenAiChat);
+        for stream in [false, true] {
+            let response = handle(
+                Arc::clone(&gateway),
+                endpoint.clone(),
+                echo_request(stream)?,
+            )
+            .await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(gateway.unsettled(), 0);
+        }
+        assert_eq!(events.lock().map(|e| e.len()).unwrap_or(0), 2);
+        tokio::time::timeout(Duration::from_secs(1), gateway.settled()).await?;
+        Ok(())
+    }
 }

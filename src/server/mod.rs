@@ -415,9 +415,9 @@ async fn not_found() -> Response {
 /// `grace`. What is still in flight then is cut short ([`Gateway::cut_short`]): each
 /// request answers 503 `server_shutdown` and each stream breaks off, recording its
 /// event, and the connections get [`CUT_SHORT_WAIT`] to close. Either way it then waits
-/// (as long again at most) until every request and stream has written its records
-/// ([`Gateway::settled`]) before it returns, so that the caller can seal the durable
-/// audit log after the last record.
+/// until every request and stream has written its records ([`Gateway::settled`]; after
+/// a cut, within the same [`CUT_SHORT_WAIT`]) before it returns, so that the caller can
+/// seal the durable audit log after the last record.
 /// `listener` is a [`tokio::net::TcpListener`] for plain HTTP or a [`tls::TlsListener`]
 /// for HTTPS; either way the pipeline gets the client's address.
 pub async fn serve<L>(
@@ -446,6 +446,9 @@ where
         }
     };
     let mut server = std::pin::pin!(server.into_future());
+    // One deadline for the connections and the records after a cut: a stop takes at
+    // most the grace period plus CUT_SHORT_WAIT here.
+    let mut settle_by = None;
     let served = tokio::select! {
         result = &mut server => result.map_err(anyhow::Error::from),
         () = deadline => {
@@ -454,7 +457,9 @@ where
                 "shutdown grace period over; cutting the requests and streams still in flight short"
             );
             gateway.cut_short();
-            match tokio::time::timeout(CUT_SHORT_WAIT, &mut server).await {
+            let until = tokio::time::Instant::now() + CUT_SHORT_WAIT;
+            settle_by = Some(until);
+            match tokio::time::timeout_at(until, &mut server).await {
                 Ok(result) => result.map_err(anyhow::Error::from),
                 Err(_) => {
                     // A caller that stops reading keeps its stream from noticing the
@@ -471,7 +476,8 @@ where
     };
     // Connections closed is not quite records written: an HTTP/2 request runs on a
     // task of its own, and a request's event is recorded on one. Wait for those too.
-    if tokio::time::timeout(CUT_SHORT_WAIT, gateway.settled())
+    let settle_by = settle_by.unwrap_or_else(|| tokio::time::Instant::now() + CUT_SHORT_WAIT);
+    if tokio::time::timeout_at(settle_by, gateway.settled())
         .await
         .is_err()
     {

@@ -1283,8 +1283,10 @@ async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorde
     let mut stream = response.bytes_stream();
     let first = futures_util::StreamExt::next(&mut stream).await;
     assert!(first.is_some_and(|chunk| chunk.is_ok()));
+    assert_eq!(short.gateway.unsettled(), 1, "the open stream");
     // The provider holds the rest back (10 s) while Customs shuts down.
     short.shut_down().await;
+    assert_eq!(short.gateway.unsettled(), 0);
     let mut rest = Vec::new();
     let broke = loop {
         match futures_util::StreamExt::next(&mut stream).await {
