@@ -1,10 +1,12 @@
 //! Prometheus metrics for `GET /metrics`: decisions by outcome, provider and operation;
-//! findings by data class; phase latencies. Labels are names from code and the catalog,
+//! findings by data class; phase latencies; requests in flight and those refused for
+//! want of a slot (`[server] max_concurrent_requests`). Labels are names from code and the catalog,
 //! never request content.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -36,6 +38,18 @@ pub struct Metrics {
     findings: Family<ClassLabels, Counter>,
     phase_seconds: Family<PhaseLabels, Histogram>,
     audit_unrecorded: Counter,
+    requests_in_flight: Gauge,
+    overloaded: Counter,
+}
+
+/// One request counted in `customs_requests_in_flight` until dropped.
+#[derive(Debug)]
+pub struct InFlightRequest(Gauge);
+
+impl Drop for InFlightRequest {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 fn phase_histogram() -> Histogram {
@@ -79,12 +93,26 @@ impl Metrics {
             "Decision events the durable audit log could not take",
             audit_unrecorded.clone(),
         );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "requests_in_flight",
+            "Requests being handled (arrival to the answer's head), as counted against [server] max_concurrent_requests",
+            requests_in_flight.clone(),
+        );
+        let overloaded = Counter::default();
+        registry.register(
+            "overloaded",
+            "Requests refused unread because [server] max_concurrent_requests were in flight",
+            overloaded.clone(),
+        );
         Metrics {
             registry,
             decisions,
             findings,
             phase_seconds,
             audit_unrecorded,
+            requests_in_flight,
+            overloaded,
         }
     }
 
@@ -114,6 +142,17 @@ impl Metrics {
                 .get_or_create(&PhaseLabels { phase })
                 .observe(*micros as f64 / 1_000_000.0);
         }
+    }
+
+    /// Counts a request in flight until the returned guard is dropped.
+    pub fn request_started(&self) -> InFlightRequest {
+        self.requests_in_flight.inc();
+        InFlightRequest(self.requests_in_flight.clone())
+    }
+
+    /// Counts one request refused for want of a slot.
+    pub fn count_overloaded(&self) {
+        self.overloaded.inc();
     }
 
     /// Counts one decision event the durable audit log could not take.

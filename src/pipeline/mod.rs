@@ -333,6 +333,13 @@ pub async fn handle(gateway: Arc<Gateway>, endpoint: Endpoint, request: Request<
         .admission
         .as_ref()
         .map(|slots| Arc::clone(slots).try_acquire_owned());
+    let _counted = match &admitted {
+        Some(Err(_)) => {
+            gateway.metrics.count_overloaded();
+            None
+        }
+        _ => Some(gateway.metrics.request_started()),
+    };
     let result = match (gateway.recorder.refusing(), &admitted) {
         (Some(_), _) => Err(audit_unavailable()),
         (None, Some(Err(_))) => Err(GatewayError::overloaded()),

@@ -326,6 +326,22 @@ async fn past_max_concurrent_requests_a_request_is_refused_at_once_and_recorded(
         .collect();
     assert_eq!(overloaded.len(), 1, "{events:?}");
     assert_eq!(overloaded[0].status, 503);
+    let metrics = client()
+        .get(gateway.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("\ncustoms_overloaded_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\ncustoms_requests_in_flight 1\n"),
+        "{metrics}"
+    );
 
     // The slow caller gives up; its slot is free once its request is dropped.
     assert!(!slow.is_finished(), "the slow request ended early");
