@@ -62,13 +62,14 @@ pub struct ServerConfig {
     /// Time allowed for an upstream to answer with headers; slower is 504.
     pub upstream_timeout_secs: u64,
     /// On SIGTERM/SIGINT, time given to in-flight requests to finish; what is still in
-    /// flight then is cut short (503 `server_shutdown`, a stream broken off) and recorded.
+    /// flight then is cut short (503 `server_shutdown`, a provider stream broken off) and
+    /// recorded.
     pub shutdown_grace_secs: u64,
     /// Requests handled at once, from arrival to the answer's head (a non-streamed
     /// request holds its slot while the provider generates; a stream's body does not
     /// hold one); one more is refused without being read, with 503 `overloaded` and
-    /// `Retry-After`, and recorded. Limits how many bodies and whole answers are
-    /// buffered at once. 0: no limit.
+    /// `Retry-After`, and recorded. Limits how many request bodies are read and
+    /// answers restored at once. 0: no limit.
     pub max_concurrent_requests: usize,
     /// TLS certificate chain (PEM, leaf first). With `tls_key`, the listener speaks HTTPS
     /// only (HTTP/2 and HTTP/1.1 by ALPN); both or neither.

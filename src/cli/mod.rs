@@ -39,6 +39,20 @@ enum Command {
 
 /// Entry point of the `customs` binary.
 pub fn main() -> ExitCode {
+    // A panic's message can quote the data it failed on (a string-slicing panic quotes
+    // the string), which may be prompt text: report where it happened, never what it
+    // said. Panics in the request path are caught and refuse the request.
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "customs: internal error (panic) on thread {} at {location}; its message is withheld since it may quote request content",
+            thread.name().unwrap_or("unnamed"),
+        );
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),

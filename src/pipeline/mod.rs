@@ -1156,14 +1156,6 @@ mod tests {
         assert_recorded(&events, 500, "internal_panic", Outcome::Error)
     }
 
-    /// A task that records whether the runtime polled it.
-    fn witness() -> Arc<std::sync::atomic::AtomicBool> {
-        let polled = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = Arc::clone(&polled);
-        tokio::spawn(async move { flag.store(true, std::sync::atomic::Ordering::SeqCst) });
-        polled
-    }
-
     fn chat_body(content: &str) -> Bytes {
         Bytes::from(
             serde_json::json!({"model": "customs-echo",
@@ -1172,29 +1164,46 @@ mod tests {
         )
     }
 
-    // On a one-thread runtime, the witness task can run during the parse only if the
-    // parse is off this thread.
-    #[tokio::test(flavor = "current_thread")]
+    // With every large-scan slot taken, a large body's parse waits for one (it goes to
+    // the blocking pool) and a short body's does not (it stays on the worker).
+    #[tokio::test]
     async fn a_large_body_is_parsed_off_the_worker_and_a_short_one_on_it() -> anyhow::Result<()> {
         let (gateway, _) = gateway().await?;
         let endpoint = Endpoint::new(providers::Door::OpenAi, providers::Api::OpenAiChat);
         let mut ctx = RequestContext::new(providers::Api::OpenAiChat, None);
-
-        let polled = witness();
         let large = "x".repeat(scanning::INLINE_SCAN_BYTES * 4);
-        let (body, facts) = parse(&gateway, &mut ctx, &endpoint, chat_body(&large))
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", e.code()))?;
-        assert!(polled.load(std::sync::atomic::Ordering::SeqCst));
-        assert_eq!(body["messages"][0]["content"], large.as_str());
-        assert_eq!(facts.model, "customs-echo");
 
-        let polled = witness();
+        let all = u32::try_from(gateway.scan_slots.available_permits())?;
+        let taken = Arc::clone(&gateway.scan_slots)
+            .acquire_many_owned(all)
+            .await?;
+        let waiting = tokio::spawn({
+            let gateway = Arc::clone(&gateway);
+            let endpoint = endpoint.clone();
+            let body = chat_body(&large);
+            async move {
+                let mut ctx = RequestContext::new(providers::Api::OpenAiChat, None);
+                parse(&gateway, &mut ctx, &endpoint, body)
+                    .await
+                    .map(|(body, facts)| (body, facts.model))
+                    .map_err(|e| e.code())
+            }
+        });
         let (body, _) = parse(&gateway, &mut ctx, &endpoint, chat_body("hello"))
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.code()))?;
-        assert!(!polled.load(std::sync::atomic::Ordering::SeqCst));
         assert_eq!(body["messages"][0]["content"], "hello");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiting.is_finished(),
+            "a large body was parsed without a slot"
+        );
+        drop(taken);
+        let (body, model) = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await??
+            .map_err(|code| anyhow::anyhow!("{code}"))?;
+        assert_eq!(body["messages"][0]["content"], large.as_str());
+        assert_eq!(model, "customs-echo");
 
         // Off the worker, a large body's errors are the same as on it.
         let mut broken = chat_body(&large).to_vec();
@@ -1244,14 +1253,14 @@ mod tests {
         Ok(())
     }
 
-    /// An echo chat request through every phase, `stream` or not.
-    fn echo_request(stream: bool) -> anyhow::Result<Request<Body>> {
+    /// An echo chat request through every phase.
+    fn echo_request() -> anyhow::Result<Request<Body>> {
         let token = crate::identity::mint_dev_token(
             "alice",
             serde_json::Map::new(),
             Duration::from_secs(60),
         )?;
-        let body = serde_json::json!({"model": "customs-echo", "stream": stream,
+        let body = serde_json::json!({"model": "customs-echo",
             "messages": [{"role": "user", "content": "hello"}]});
         Ok(Request::builder()
             .method("POST")
@@ -1268,17 +1277,10 @@ mod tests {
     async fn a_request_is_settled_once_handled() -> anyhow::Result<()> {
         let (gateway, events) = gateway().await?;
         let endpoint = Endpoint::new(providers::Door::OpenAi, providers::Api::OpenAiChat);
-        for stream in [false, true] {
-            let response = handle(
-                Arc::clone(&gateway),
-                endpoint.clone(),
-                echo_request(stream)?,
-            )
-            .await;
-            assert_eq!(response.status(), 200);
-            assert_eq!(gateway.unsettled(), 0);
-        }
-        assert_eq!(events.lock().map(|e| e.len()).unwrap_or(0), 2);
+        let response = handle(Arc::clone(&gateway), endpoint, echo_request()?).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(gateway.unsettled(), 0);
+        assert_eq!(events.lock().map(|e| e.len()).unwrap_or(0), 1);
         tokio::time::timeout(Duration::from_secs(1), gateway.settled()).await?;
         Ok(())
     }

@@ -413,7 +413,7 @@ async fn not_found() -> Response {
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most
 /// `grace`. What is still in flight then is cut short ([`Gateway::cut_short`]): each
-/// request answers 503 `server_shutdown` and each stream breaks off, recording its
+/// request answers 503 `server_shutdown` and each provider stream breaks off, recording its
 /// event, and the connections get [`CUT_SHORT_WAIT`] to close. Either way it then waits
 /// until every request and stream has written its records ([`Gateway::settled`]; after
 /// a cut, within the same [`CUT_SHORT_WAIT`]) before it returns, so that the caller can
@@ -475,7 +475,9 @@ where
         }
     };
     // Connections closed is not quite records written: an HTTP/2 request runs on a
-    // task of its own, and a request's event is recorded on one. Wait for those too.
+    // task of its own, and a request's event is recorded on one. Wait for those too,
+    // telling anything still running to stop.
+    gateway.cut_short();
     let settle_by = settle_by.unwrap_or_else(|| tokio::time::Instant::now() + CUT_SHORT_WAIT);
     if tokio::time::timeout_at(settle_by, gateway.settled())
         .await

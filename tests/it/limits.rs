@@ -235,19 +235,51 @@ async fn an_http2_caller_that_cancels_while_sending_the_body_is_recorded_as_gone
     // The first bytes of a body whose end never comes.
     let opening: Result<&'static [u8], std::io::Error> = Ok(b"{\"model\": \"customs-echo\", ");
     let chunks = futures_util::stream::iter([opening]).chain(futures_util::stream::pending());
-    let sent = tokio::time::timeout(
-        Duration::from_millis(300),
+    let sending = tokio::spawn(
         h2.post(gateway.url("/v1/chat/completions"))
             .bearer_auth(&token)
             .header("content-type", "application/json")
             .body(reqwest::Body::wrap_stream(chunks))
             .send(),
-    )
-    .await;
-    assert!(sent.is_err(), "the request was answered: {sent:?}");
+    );
+    wait_for_one_in_flight(&gateway).await;
+    assert!(!sending.is_finished(), "the request was answered");
+    // Dropping the request resets its stream (CANCEL).
+    sending.abort();
     let event = the_one_event(&gateway).await;
     assert_eq!(event["status"], 499, "{event}");
     assert_eq!(event["code"], "client_closed_request", "{event}");
+    assert_read_to_the_body_error(&event);
+}
+
+/// Until a request is being handled (`customs_requests_in_flight 1`), at most 10 s.
+async fn wait_for_one_in_flight(gateway: &TestGateway) {
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = client()
+            .get(gateway.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("\ncustoms_requests_in_flight 1\n") {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no request in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The event was recorded where the body's error was read (accept), not by the guard of
+/// a dropped request (which would name the phase `closed`).
+fn assert_read_to_the_body_error(event: &Value) {
+    assert!(event["phase_timings_us"].get("accept").is_some(), "{event}");
+    assert!(event["phase_timings_us"].get("closed").is_none(), "{event}");
 }
 
 /// A caller that closes the connection while still sending its body is recorded as
@@ -264,9 +296,10 @@ async fn a_caller_that_hangs_up_while_sending_the_body_is_recorded_as_gone() {
     );
     raw.write_all(head.as_bytes()).await.unwrap();
     raw.flush().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    wait_for_one_in_flight(&gateway).await;
     drop(raw);
     let event = the_one_event(&gateway).await;
+    assert_read_to_the_body_error(&event);
     assert_eq!(event["status"], 499, "{event}");
     assert_eq!(event["code"], "client_closed_request", "{event}");
     assert_eq!(event["outcome"], "invalid", "{event}");
