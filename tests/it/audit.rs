@@ -112,14 +112,7 @@ async fn health_readiness_and_metrics() {
     gateway
         .post("/v1/chat/completions", &token, &json!({"model": "customs-echo", "messages": [{"role": "user", "content": format!("hi {EMAIL}")}]}))
         .await;
-    let metrics = client()
-        .get(gateway.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gateway.metrics().await;
     assert!(
         metrics.contains(
             "customs_decisions_total{outcome=\"modify\",provider=\"local\",operation=\"chat\"} 1"

@@ -256,14 +256,7 @@ async fn an_http2_caller_that_cancels_while_sending_the_body_is_recorded_as_gone
 async fn wait_for_one_in_flight(gateway: &TestGateway) {
     let started = std::time::Instant::now();
     loop {
-        let metrics = client()
-            .get(gateway.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = gateway.metrics().await;
         if metrics.contains("\ncustoms_requests_in_flight 1\n") {
             return;
         }
@@ -359,14 +352,7 @@ async fn past_max_concurrent_requests_a_request_is_refused_at_once_and_recorded(
         .collect();
     assert_eq!(overloaded.len(), 1, "{events:?}");
     assert_eq!(overloaded[0].status, 503);
-    let metrics = client()
-        .get(gateway.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gateway.metrics().await;
     assert!(
         metrics.contains("\ncustoms_overloaded_total 1\n"),
         "{metrics}"

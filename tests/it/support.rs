@@ -584,6 +584,18 @@ impl TestGateway {
         self.events.lock().unwrap().clone()
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        client()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// POSTs JSON with a bearer token.
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
         client()
