@@ -9,7 +9,10 @@ order) because it accounts for every request the other tests made.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import time
+from pathlib import Path
 
 import openai
 import pytest
@@ -17,9 +20,13 @@ import pytest
 from conftest import (
     MOCK_STREAM_PIECES,
     STREAM_HOLD_SECS,
+    UPSTREAM_ENV,
     UPSTREAM_KEY,
     Gateway,
     MockUpstream,
+    _customs_bin,
+    _start_gateway,
+    _upstream_config,
 )
 
 EMAIL = "jane.doe@example.com"
@@ -332,3 +339,50 @@ def test_decision_log_has_one_line_per_request_and_no_pii_or_credentials(
         log = gateway.log_text()
         for secret in secrets:
             assert secret not in log, f"the {gateway.name} gateway's log carries {secret[:12]}..."
+
+
+def test_a_stream_open_when_customs_shuts_down_breaks_off_and_is_recorded(
+    workdir: Path, mock_upstream: MockUpstream, rsa_token
+):
+    """SIGTERM with no grace period left while the provider holds a stream back: the
+    SDK's stream raises instead of ending as if complete, Customs exits cleanly, and
+    the sealed durable log holds the decision and then the stream's end as
+    `server_shutdown`."""
+    audit = workdir / "shutdown-audit"
+    config = workdir / "shutdown.toml"
+    settings = _upstream_config(mock_upstream).replace("shutdown_grace_secs = 2", "shutdown_grace_secs = 0")
+    assert "shutdown_grace_secs = 0" in settings
+    settings += f"\n[audit]\ndir = {json.dumps(str(audit))}\n\n[audit.forward]\nenabled = false\n"
+    config.write_text(settings, encoding="utf-8")
+    gateway = _start_gateway("shutdown", workdir, config=config, extra_env=UPSTREAM_ENV)
+    try:
+        client = gateway.client(rsa_token("bob", {"groups": ["engineering"], "residency": "US"}))
+        stream = client.chat.completions.create(
+            model="gpt-4o-us",
+            stream=True,
+            messages=[{"role": "user", "content": "Say hello."}],
+        )
+        with stream:
+            chunks = iter(stream)
+            first = next(chunks)
+            assert first.choices[0].delta.content == MOCK_STREAM_PIECES[0]
+            gateway.process.send_signal(signal.SIGTERM)
+            # The HTTP client's error for a body cut off mid-way (which class depends on
+            # the SDK's HTTP library); a stream that ended as if complete raises nothing.
+            with pytest.raises(Exception):
+                list(chunks)
+        assert gateway.process.wait(timeout=15) == 0, gateway.log_tail()
+    finally:
+        gateway.stop()
+        mock_upstream.release_stream()
+
+    tail = subprocess.run(
+        [str(_customs_bin()), "audit", "tail", str(audit)], capture_output=True, text=True, timeout=30
+    )
+    assert tail.returncode == 0, tail.stderr
+    records = [json.loads(line) for line in tail.stdout.splitlines()]
+    assert [(r.get("event", "decision"), r.get("outcome")) for r in records] == [
+        ("decision", "allow"),
+        ("stream_end", "server_shutdown"),
+    ], records
+    assert records[0]["decision_id"] == records[1]["decision_id"]
