@@ -79,6 +79,8 @@ pub struct Gateway {
     cut: tokio::sync::watch::Sender<bool>,
     /// Requests and streams whose records are not all written yet.
     in_flight: Arc<InFlight>,
+    /// The streams open, for recording the end of those a shutdown cannot break off.
+    open_streams: Arc<restore::OpenStreams>,
     /// `[server] max_concurrent_requests` slots; none when unlimited.
     admission: Option<Arc<tokio::sync::Semaphore>>,
 }
@@ -144,6 +146,7 @@ impl Gateway {
             scan_slots: scanning::scan_slots(),
             cut: tokio::sync::watch::channel(false).0,
             in_flight: Arc::default(),
+            open_streams: Arc::default(),
             admission,
         })
     }
@@ -166,6 +169,16 @@ impl Gateway {
     /// it. Requests that arrive afterwards are stopped the same way at once.
     pub fn cut_short(&self) {
         self.cut.send_replace(true);
+    }
+
+    /// Records the end of every stream still open as `server_shutdown`, with the
+    /// usage read so far, for the end of a shutdown: a stream whose caller has stopped
+    /// reading cannot notice [`Gateway::cut_short`], and would otherwise record its end
+    /// only when the runtime drops it, after the durable log is sealed. Returns how
+    /// many ends were recorded.
+    pub fn end_open_streams(&self) -> usize {
+        self.open_streams
+            .end_all(crate::audit::StreamOutcome::ServerShutdown)
     }
 
     /// A watch on [`Gateway::cut_short`], for [`cut_signal`].
@@ -593,7 +606,8 @@ async fn restore_phase(
             trace_id: ctx.trace_parent.as_ref().map(|(t, _)| t.clone()),
             recorder: Some(gateway.recorder.clone()),
             cut: Some(gateway.cut_watch()),
-            _held: Some(Arc::new(gateway.in_flight.hold())),
+            held: Some(Arc::new(gateway.in_flight.hold())),
+            open: Some(Arc::clone(&gateway.open_streams)),
         },
         stream: ctx.stream,
     };

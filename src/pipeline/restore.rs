@@ -32,6 +32,7 @@
 //! Anything else (errors, unknown content types) passes through unchanged.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use axum::body::{Body, Bytes};
 use axum::http::header;
@@ -162,8 +163,135 @@ pub(crate) struct StreamEnd {
     pub(crate) trace_id: Option<String>,
     pub(crate) recorder: Option<Recorder>,
     pub(crate) cut: Option<tokio::sync::watch::Receiver<bool>>,
-    /// Counts the stream as in flight until its end is recorded (the state dropped).
-    pub(crate) _held: Option<std::sync::Arc<super::Held>>,
+    /// Counts the stream as in flight until its end is recorded.
+    pub(crate) held: Option<Arc<super::Held>>,
+    /// The gateway's list of open streams, which records the end of those still open
+    /// when a shutdown is over.
+    pub(crate) open: Option<Arc<OpenStreams>>,
+}
+
+/// The end of one stream, recorded once: by the stream itself when it ends, or by the
+/// gateway ([`OpenStreams::end_all`]) for a stream still open when a shutdown is over.
+/// A stream whose caller has stopped reading is never polled (the server polls a body
+/// only when it can write), so it cannot notice the cut; the gateway records its end
+/// for it, with the usage read so far, before the durable log is sealed.
+pub(crate) struct StreamLedger {
+    decision_id: String,
+    trace_id: Option<String>,
+    recorder: Option<Recorder>,
+    state: Mutex<LedgerState>,
+}
+
+struct LedgerState {
+    recorded: bool,
+    /// The usage read from the stream so far.
+    usage: Usage,
+    /// Released once the end is recorded.
+    held: Option<Arc<super::Held>>,
+}
+
+impl StreamLedger {
+    fn new(end: &StreamEnd) -> Arc<StreamLedger> {
+        let ledger = Arc::new(StreamLedger {
+            decision_id: end.decision_id.clone(),
+            trace_id: end.trace_id.clone(),
+            recorder: end.recorder.clone(),
+            state: Mutex::new(LedgerState {
+                recorded: false,
+                usage: Usage::default(),
+                held: end.held.clone(),
+            }),
+        });
+        if let Some(open) = &end.open {
+            open.register(&ledger);
+        }
+        ledger
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LedgerState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps `usage` as the stream's usage so far.
+    fn note_usage(&self, usage: &Usage) {
+        self.state().usage = usage.clone();
+    }
+
+    /// Records how the stream ended (`customs.stream_end`: its usage, and whether the
+    /// caller got all of it), unless its end is recorded already. Returns whether this
+    /// call recorded it.
+    fn record(&self, outcome: StreamOutcome) -> bool {
+        let (usage, held) = {
+            let mut state = self.state();
+            if state.recorded {
+                return false;
+            }
+            state.recorded = true;
+            (state.usage.clone(), state.held.take())
+        };
+        if let Some(recorder) = &self.recorder {
+            recorder.record_stream_end(StreamEndEvent {
+                event: "stream_end",
+                timestamp: time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                decision_id: self.decision_id.clone(),
+                trace_id: self.trace_id.clone(),
+                outcome,
+                usage,
+            });
+        }
+        // Counted in flight until the record is written.
+        drop(held);
+        true
+    }
+}
+
+impl std::fmt::Debug for StreamLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamLedger")
+            .field("decision_id", &self.decision_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The streams a gateway has open, so that a shutdown can record the end of those it
+/// could not break off (see [`StreamLedger`]).
+#[derive(Debug, Default)]
+pub(crate) struct OpenStreams(Mutex<OpenList>);
+
+#[derive(Debug, Default)]
+struct OpenList {
+    ledgers: Vec<Weak<StreamLedger>>,
+    /// The length at which ledgers of streams already gone are dropped from the list.
+    prune_at: usize,
+}
+
+/// Ledgers of streams gone are dropped from an [`OpenStreams`] list when it has grown
+/// to twice what was left at the last pruning, and never below this length.
+const OPEN_LIST_PRUNE_FROM: usize = 64;
+
+impl OpenStreams {
+    fn register(&self, ledger: &Arc<StreamLedger>) {
+        let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if list.ledgers.len() >= list.prune_at {
+            list.ledgers.retain(|l| l.strong_count() > 0);
+            list.prune_at = (list.ledgers.len() * 2).max(OPEN_LIST_PRUNE_FROM);
+        }
+        list.ledgers.push(Arc::downgrade(ledger));
+    }
+
+    /// Records, as `outcome` and with the usage read so far, the end of every open
+    /// stream whose end is not recorded yet; the streams themselves then record
+    /// nothing more. Returns how many ends were recorded here.
+    pub(crate) fn end_all(&self, outcome: StreamOutcome) -> usize {
+        let open: Vec<Arc<StreamLedger>> = {
+            let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            list.prune_at = 0;
+            list.ledgers.drain(..).filter_map(|l| l.upgrade()).collect()
+        };
+        open.iter().filter(|l| l.record(outcome)).count()
+    }
 }
 
 /// Restores a whole JSON answer in place and reads its usage. Returns the new body, or
@@ -216,17 +344,12 @@ pub(crate) async fn apply(plan: Plan, response: Response, usage: &mut Usage) -> 
     };
     let (mut parts, body) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    let state = StreamState {
-        inner: Box::pin(body.into_data_stream()),
+    let state = StreamState::new(
+        Box::pin(body.into_data_stream()),
         framing,
-        events: Events {
-            redactor: plan.redactor,
-            held: BTreeMap::new(),
-            usage: Usage::default(),
-        },
-        end: plan.end,
-        done: false,
-    };
+        plan.redactor,
+        plan.end,
+    );
     Response::from_parts(parts, Body::from_stream(restoring_stream(state)))
 }
 
@@ -405,7 +528,11 @@ struct StreamState {
     inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
     framing: Framing,
     events: Events,
-    end: StreamEnd,
+    ledger: Arc<StreamLedger>,
+    /// The usage last handed to the ledger.
+    noted: Usage,
+    /// The gateway's watch that breaks the stream off at the end of a shutdown.
+    cut: Option<tokio::sync::watch::Receiver<bool>>,
     done: bool,
 }
 
@@ -420,6 +547,27 @@ impl Drop for StreamState {
 }
 
 impl StreamState {
+    fn new(
+        inner: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>,
+        framing: Framing,
+        redactor: Option<Redactor>,
+        end: StreamEnd,
+    ) -> StreamState {
+        StreamState {
+            inner,
+            framing,
+            events: Events {
+                redactor,
+                held: BTreeMap::new(),
+                usage: Usage::default(),
+            },
+            ledger: StreamLedger::new(&end),
+            noted: Usage::default(),
+            cut: end.cut,
+            done: false,
+        }
+    }
+
     /// Decodes what `chunk` completes and encodes the events to send.
     fn feed(&mut self, chunk: &[u8]) -> Result<Vec<u8>, ()> {
         let mut decoded = Vec::new();
@@ -531,22 +679,18 @@ impl StreamState {
         }
     }
 
-    /// Records how the stream ended (`customs.stream_end`: its usage, and whether the
-    /// caller got all of it).
+    /// Records how the stream ended, unless the gateway has already (see
+    /// [`StreamLedger`]).
     fn log_end(&self, outcome: StreamOutcome) {
-        let Some(recorder) = &self.end.recorder else {
-            return;
-        };
-        recorder.record_stream_end(StreamEndEvent {
-            event: "stream_end",
-            timestamp: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-            decision_id: self.end.decision_id.clone(),
-            trace_id: self.end.trace_id.clone(),
-            outcome,
-            usage: self.events.usage.clone(),
-        });
+        self.ledger.record(outcome);
+    }
+
+    /// Hands the usage read so far to the ledger, when it changed.
+    fn note_usage(&mut self) {
+        if self.events.usage != self.noted {
+            self.noted = self.events.usage.clone();
+            self.ledger.note_usage(&self.noted);
+        }
     }
 }
 
@@ -574,7 +718,7 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
             if state.done {
                 return None;
             }
-            let next = match state.end.cut.as_mut() {
+            let next = match state.cut.as_mut() {
                 Some(cut) => tokio::select! {
                     biased;
                     () = super::cut_signal(cut) => None,
@@ -593,7 +737,7 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
                 ));
             };
             match next {
-                Some(Ok(chunk)) => match state.feed(&chunk) {
+                Some(Ok(chunk)) => match state.feed(&chunk).inspect(|_| state.note_usage()) {
                     Ok(out) if out.is_empty() => continue,
                     Ok(out) => return Some((Ok(Bytes::from(out)), state)),
                     Err(()) => {
@@ -771,17 +915,12 @@ mod tests {
     }
 
     fn run_sse(redactor: Option<Redactor>, chunks: &[&str]) -> (String, Usage) {
-        let mut state = StreamState {
-            inner: Box::pin(futures_util::stream::empty()),
-            framing: Framing::Sse(SseDecoder::default()),
-            events: Events {
-                redactor,
-                held: BTreeMap::new(),
-                usage: Usage::default(),
-            },
-            end: StreamEnd::default(),
-            done: false,
-        };
+        let mut state = StreamState::new(
+            Box::pin(futures_util::stream::empty()),
+            Framing::Sse(SseDecoder::default()),
+            redactor,
+            StreamEnd::default(),
+        );
         let mut out = Vec::new();
         for chunk in chunks {
             out.extend(state.feed(chunk.as_bytes()).unwrap());
@@ -957,17 +1096,12 @@ mod tests {
     #[test]
     fn event_stream_frames_are_restored_and_reframed() {
         let (redactor, _) = redactor_with_email();
-        let mut state = StreamState {
-            inner: Box::pin(futures_util::stream::empty()),
-            framing: Framing::EventStream(eventstream::Decoder::new()),
-            events: Events {
-                redactor: Some(redactor),
-                held: BTreeMap::new(),
-                usage: Usage::default(),
-            },
-            end: StreamEnd::default(),
-            done: false,
-        };
+        let mut state = StreamState::new(
+            Box::pin(futures_util::stream::empty()),
+            Framing::EventStream(eventstream::Decoder::new()),
+            Some(redactor),
+            StreamEnd::default(),
+        );
         let frame = |name: &str, v: Value| {
             eventstream::encode(&eventstream::Message::event(name, v.to_string())).unwrap()
         };
@@ -1022,17 +1156,12 @@ mod tests {
     #[test]
     fn json_array_streams_are_restored_element_by_element() {
         let (redactor, _) = redactor_with_email();
-        let mut state = StreamState {
-            inner: Box::pin(futures_util::stream::empty()),
-            framing: Framing::JsonArray(JsonArrayDecoder::default(), false),
-            events: Events {
-                redactor: Some(redactor),
-                held: BTreeMap::new(),
-                usage: Usage::default(),
-            },
-            end: StreamEnd::default(),
-            done: false,
-        };
+        let mut state = StreamState::new(
+            Box::pin(futures_util::stream::empty()),
+            Framing::JsonArray(JsonArrayDecoder::default(), false),
+            Some(redactor),
+            StreamEnd::default(),
+        );
         let part = |t: &str| json!({"candidates": [{"content": {"parts": [{"text": t}]}}]});
         let first = format!("[{}", part("to [EMA"));
         let rest = format!(",\r\n{}]", part("IL_1] \"quoted } brace\""));
@@ -1061,5 +1190,52 @@ mod tests {
         assert_eq!(hold_from("to [EMAIL_1] and ["), 17);
         assert_eq!(hold_from("array [1, 2"), 11);
         assert_eq!(hold_from("x [email"), 8);
+    }
+
+    /// A stream end counted in `in_flight` and listed in `open`.
+    fn listed_end(in_flight: &Arc<super::super::InFlight>, open: &Arc<OpenStreams>) -> StreamEnd {
+        StreamEnd {
+            held: Some(Arc::new(in_flight.hold())),
+            open: Some(Arc::clone(open)),
+            ..StreamEnd::default()
+        }
+    }
+
+    fn counted(in_flight: &super::super::InFlight) -> usize {
+        in_flight.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_streams_end_is_recorded_once_by_the_stream_or_by_the_shutdown() {
+        let in_flight = Arc::new(super::super::InFlight::default());
+        let open = Arc::new(OpenStreams::default());
+        let stalled = StreamLedger::new(&listed_end(&in_flight, &open));
+        let finished = StreamLedger::new(&listed_end(&in_flight, &open));
+        assert_eq!(counted(&in_flight), 2);
+        assert!(finished.record(StreamOutcome::Completed));
+        assert_eq!(counted(&in_flight), 1, "released once recorded");
+        assert!(!finished.record(StreamOutcome::ClientGone), "recorded once");
+        // The shutdown records the stream still open, and only it.
+        assert_eq!(open.end_all(StreamOutcome::ServerShutdown), 1);
+        assert_eq!(counted(&in_flight), 0);
+        // The stream, polled or dropped later, records nothing more.
+        assert!(!stalled.record(StreamOutcome::ClientGone));
+        assert_eq!(open.end_all(StreamOutcome::ServerShutdown), 0);
+    }
+
+    #[test]
+    fn the_list_of_open_streams_forgets_those_gone() {
+        let in_flight = Arc::new(super::super::InFlight::default());
+        let open = Arc::new(OpenStreams::default());
+        let kept = StreamLedger::new(&listed_end(&in_flight, &open));
+        for _ in 0..1000 {
+            let gone = StreamLedger::new(&listed_end(&in_flight, &open));
+            gone.record(StreamOutcome::Completed);
+        }
+        let listed = open.0.lock().map(|l| l.ledgers.len()).unwrap_or(usize::MAX);
+        assert!(listed <= 2 * OPEN_LIST_PRUNE_FROM, "{listed} listed");
+        assert_eq!(open.end_all(StreamOutcome::ServerShutdown), 1);
+        assert!(!kept.record(StreamOutcome::Completed));
+        assert_eq!(counted(&in_flight), 0);
     }
 }

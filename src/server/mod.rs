@@ -463,8 +463,7 @@ where
                 Ok(result) => result.map_err(anyhow::Error::from),
                 Err(_) => {
                     // A caller that stops reading keeps its stream from noticing the
-                    // cut; its end is recorded when the runtime drops it, after the log
-                    // is sealed (refused, logged and counted as unrecorded).
+                    // cut; the gateway records its end below.
                     tracing::warn!(
                         wait_secs = CUT_SHORT_WAIT.as_secs(),
                         "connections still open after being cut short (callers not reading); stopping without them"
@@ -483,10 +482,22 @@ where
         .await
         .is_err()
     {
-        tracing::warn!(
-            unsettled = gateway.unsettled(),
-            "requests or streams still have records to write; stopping without them"
-        );
+        // Streams whose callers stopped reading never saw the cut: their ends are
+        // recorded here, while the durable log still takes them.
+        let ended = gateway.end_open_streams();
+        if ended > 0 {
+            tracing::warn!(
+                streams = ended,
+                "streams whose callers stopped reading recorded as ended by the shutdown"
+            );
+        }
+        let unsettled = gateway.unsettled();
+        if unsettled > 0 {
+            tracing::warn!(
+                unsettled,
+                "requests still have records to write; stopping without them"
+            );
+        }
     }
     served
 }

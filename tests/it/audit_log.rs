@@ -1298,7 +1298,19 @@ async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorde
     assert!(broke, "the stream ended as if complete");
     assert!(!String::from_utf8_lossy(&rest).contains("[DONE]"));
 
-    let kinds: Vec<(String, String, String)> = records(short.dir.path())
+    assert_eq!(
+        kinds_ids_outcomes(short.dir.path()),
+        vec![
+            ("event".to_owned(), id.clone(), "allow".to_owned()),
+            ("stream_end".to_owned(), id, "server_shutdown".to_owned()),
+        ]
+    );
+    short.mock.release_stream();
+}
+
+/// Kind, decision id and outcome of every record in the log in `dir` but checkpoints.
+fn kinds_ids_outcomes(dir: &Path) -> Vec<(String, String, String)> {
+    records(dir)
         .iter()
         .filter(|r| r["kind"] != "checkpoint")
         .map(|r| {
@@ -1309,13 +1321,81 @@ async fn a_stream_open_past_the_shutdown_grace_breaks_off_and_its_end_is_recorde
                 body["outcome"].as_str().unwrap_or_default().to_owned(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// A stream whose caller has stopped reading cannot notice the cut at the end of a
+/// shutdown's grace period (the server polls it only when it can write). Its end is
+/// still in the log, as `server_shutdown`, written before the log was sealed.
+#[tokio::test]
+async fn a_stream_whose_caller_stopped_reading_has_its_end_recorded_at_shutdown() {
+    let (mut short, token) = serve_with_short_grace(|mock| {
+        let mut config = config_with_mock(mock);
+        config
+            .upstream
+            .base_urls
+            .insert("gpt-4o-openai-us".into(), mock.url("/flood/v1"));
+        config
+    })
+    .await;
+    // A caller with a small receive window that reads the answer's head and stops.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut caller = socket.connect(short.addr).await.unwrap();
+    let body = json!({"model": "gpt-4o-us", "stream": true,
+        "messages": [{"role": "user", "content": "hello"}]})
+    .to_string();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: customs\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut caller, request.as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::io::AsyncReadExt::read(&mut caller, &mut byte)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "closed before the answer's head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let id = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-customs-decision-id: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    // Until the provider's stream has stalled for a second: every buffer between it
+    // and the caller is full, and nothing polls the stream any more.
+    let started = Instant::now();
+    let (mut last, mut still) = (0, 0);
+    while still < 5 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = short.mock.flooded();
+        still = if now > 0 && now == last { still + 1 } else { 0 };
+        last = now;
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the stream never stalled"
+        );
+    }
+    assert_eq!(short.gateway.unsettled(), 1, "the open stream");
+    short.shut_down().await;
+    assert_eq!(short.gateway.unsettled(), 0, "its end recorded");
+
     assert_eq!(
-        kinds,
+        kinds_ids_outcomes(short.dir.path()),
         vec![
             ("event".to_owned(), id.clone(), "allow".to_owned()),
             ("stream_end".to_owned(), id, "server_shutdown".to_owned()),
         ]
     );
-    short.mock.release_stream();
+    let (code, out) = verify(short.dir.path());
+    assert_eq!(code, 0, "{out}");
+    drop(caller);
 }

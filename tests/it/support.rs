@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ pub struct Received {
 struct MockState {
     received: Arc<Mutex<Vec<Received>>>,
     release: Arc<Notify>,
+    /// Bytes of endless streams handed to the server so far.
+    flooded: Arc<AtomicUsize>,
 }
 
 /// A stand-in for an OpenAI-compatible provider.
@@ -75,6 +78,7 @@ impl MockUpstream {
             .route("/model/{id}/{operation}", post(mock_bedrock))
             .route("/slow/v1/chat/completions", post(mock_slow))
             .route("/hold/v1/chat/completions", post(mock_hold))
+            .route("/flood/v1/chat/completions", post(mock_flood))
             .with_state(state.clone());
         let (addr, stop) = serve(app).await;
         MockUpstream {
@@ -91,6 +95,11 @@ impl MockUpstream {
     /// Lets a held stream finish.
     pub fn release_stream(&self) {
         self.state.release.notify_one();
+    }
+
+    /// Bytes of `/flood` streams handed to the mock's server so far.
+    pub fn flooded(&self) -> usize {
+        self.state.flooded.load(Ordering::SeqCst)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -146,6 +155,37 @@ async fn mock_chat(
         "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}
     }))
     .into_response()
+}
+
+/// An endless chat stream, sent as fast as the reader takes it: events of 32 KiB of
+/// text (cheap for a reader to decode per byte), counted in [`MockUpstream::flooded`].
+/// Ends when the reader goes away, or after 60 s so that a failing test still ends.
+async fn mock_flood(
+    State(state): State<MockState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(&state, &uri, &headers, &body);
+    let event = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "delta": {"content": "flood ".repeat(32 * 1024 / 6)}, "finish_reason": null}]});
+    let chunk = Bytes::from(format!("data: {event}\n\n"));
+    let until = tokio::time::Instant::now() + Duration::from_secs(60);
+    let stream = futures_util::stream::unfold((), move |()| {
+        let chunk = chunk.clone();
+        let flooded = Arc::clone(&state.flooded);
+        async move {
+            if tokio::time::Instant::now() > until {
+                return None;
+            }
+            flooded.fetch_add(chunk.len(), Ordering::SeqCst);
+            Some((Ok::<_, std::io::Error>(chunk), ()))
+        }
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap()
 }
 
 /// The first chunk at once; the rest only after [`MockUpstream::release_stream`] (or
