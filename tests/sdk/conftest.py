@@ -160,6 +160,10 @@ class _MockHandler(BaseHTTPRequestHandler):
         except ValueError:
             request = {}
         route = self.path.split("?", 1)[0]
+        if route.startswith("/hold/"):
+            # A provider still generating: answers once the test releases the stream
+            # (or after STREAM_HOLD_SECS, so that a failing test ends).
+            mock.stream_released.wait(STREAM_HOLD_SECS)
         if route.endswith("/chat/completions"):
             if request.get("stream") is True:
                 self._stream_chat(request)

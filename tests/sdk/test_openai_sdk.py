@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -386,3 +387,63 @@ def test_a_stream_open_when_customs_shuts_down_breaks_off_and_is_recorded(
         ("stream_end", "server_shutdown"),
     ], records
     assert records[0]["decision_id"] == records[1]["decision_id"]
+
+
+def test_a_request_past_max_concurrent_requests_is_told_to_retry_and_is_recorded(
+    workdir: Path, mock_upstream: MockUpstream, rsa_token
+):
+    """With `max_concurrent_requests = 1` and one request waiting on the provider, the
+    next gets the SDK's 503 error with code `overloaded` and `Retry-After`, and its
+    refusal is recorded; once the first is answered, requests are served again."""
+    config = workdir / "overload.toml"
+    settings = _upstream_config(mock_upstream).replace(
+        "[server]\n", "[server]\nmax_concurrent_requests = 1\n", 1
+    )
+    hold = mock_upstream.url("/hold/v1")
+    settings = settings.replace(json.dumps(mock_upstream.url("/v1")), json.dumps(hold), 1)
+    assert "max_concurrent_requests = 1" in settings and hold in settings
+    config.write_text(settings, encoding="utf-8")
+    gateway = _start_gateway("overload", workdir, config=config, extra_env=UPSTREAM_ENV)
+    try:
+        client = gateway.client(rsa_token("bob", {"groups": ["engineering"], "residency": "US"}))
+        messages = [{"role": "user", "content": "Say hello."}]
+        first: dict[str, object] = {}
+
+        def waits_on_the_provider() -> None:
+            try:
+                first["answer"] = client.chat.completions.create(model="gpt-4o-us", messages=messages)
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                first["error"] = error
+
+        holder = threading.Thread(target=waits_on_the_provider, daemon=True)
+        holder.start()
+        deadline = time.monotonic() + 10
+        while not mock_upstream.received():
+            assert time.monotonic() < deadline, "the first request never reached the provider"
+            time.sleep(0.05)
+
+        with pytest.raises(openai.InternalServerError) as caught:
+            client.with_options(max_retries=0).chat.completions.create(model="gpt-4o-us", messages=messages)
+        error = caught.value
+        assert error.status_code == 503
+        assert error.code == "overloaded", error.body
+        assert error.response.headers["retry-after"] == "1"
+        refused_id = error.response.headers["x-customs-decision-id"]
+        assert len(mock_upstream.received()) == 1, "the refused request reached the provider"
+
+        mock_upstream.release_stream()
+        holder.join(timeout=15)
+        assert "error" not in first, first
+        assert first["answer"].choices[0].message.content == "".join(MOCK_STREAM_PIECES)
+        again = client.chat.completions.create(model="gpt-4o-us", messages=messages)
+        assert again.choices[0].message.content == "".join(MOCK_STREAM_PIECES)
+
+        decisions = gateway.wait_for_decisions(3)
+        refused = [line for line in decisions if line["decision_id"] == refused_id]
+        assert len(refused) == 1, decisions
+        assert refused[0]["outcome"] == "error"
+        assert refused[0]["status"] == 503
+        assert sorted(line["outcome"] for line in decisions) == ["allow", "allow", "error"], decisions
+    finally:
+        gateway.stop()
+        mock_upstream.release_stream()
