@@ -174,11 +174,10 @@ impl Gateway {
     /// Records the end of every stream still open as `server_shutdown`, with the
     /// usage read so far, for the end of a shutdown: a stream whose caller has stopped
     /// reading cannot notice [`Gateway::cut_short`], and would otherwise record its end
-    /// only when the runtime drops it, after the durable log is sealed. Returns how
-    /// many ends were recorded.
+    /// only when the runtime drops it, after the durable log is sealed. A stream that
+    /// starts afterwards ends at once. Returns how many ends were recorded.
     pub fn end_open_streams(&self) -> usize {
-        self.open_streams
-            .end_all(crate::audit::StreamOutcome::ServerShutdown)
+        self.open_streams.end_all()
     }
 
     /// A watch on [`Gateway::cut_short`], for [`cut_signal`].

@@ -174,7 +174,9 @@ pub(crate) struct StreamEnd {
 /// gateway ([`OpenStreams::end_all`]) for a stream still open when a shutdown is over.
 /// A stream whose caller has stopped reading is never polled (the server polls a body
 /// only when it can write), so it cannot notice the cut; the gateway records its end
-/// for it, with the usage read so far, before the durable log is sealed.
+/// for it, with the usage read so far, before the durable log is sealed. A stream is
+/// listed at its first poll, which comes after its decision event is recorded (the
+/// body leaves only then): a stream end is never recorded before its decision.
 pub(crate) struct StreamLedger {
     decision_id: String,
     trace_id: Option<String>,
@@ -192,7 +194,7 @@ struct LedgerState {
 
 impl StreamLedger {
     fn new(end: &StreamEnd) -> Arc<StreamLedger> {
-        let ledger = Arc::new(StreamLedger {
+        Arc::new(StreamLedger {
             decision_id: end.decision_id.clone(),
             trace_id: end.trace_id.clone(),
             recorder: end.recorder.clone(),
@@ -201,11 +203,7 @@ impl StreamLedger {
                 usage: Usage::default(),
                 held: end.held.clone(),
             }),
-        });
-        if let Some(open) = &end.open {
-            open.register(&ledger);
-        }
-        ledger
+        })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, LedgerState> {
@@ -263,6 +261,8 @@ pub(crate) struct OpenStreams(Mutex<OpenList>);
 #[derive(Debug, Default)]
 struct OpenList {
     ledgers: Vec<Weak<StreamLedger>>,
+    /// Set by [`OpenStreams::end_all`]: a stream listed afterwards ends at once.
+    closed: bool,
     /// The length at which ledgers of streams already gone are dropped from the list.
     prune_at: usize,
 }
@@ -272,8 +272,15 @@ struct OpenList {
 const OPEN_LIST_PRUNE_FROM: usize = 64;
 
 impl OpenStreams {
+    /// Lists the stream of `ledger`; once the list is closed, records its end as
+    /// `server_shutdown` instead.
     fn register(&self, ledger: &Arc<StreamLedger>) {
         let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if list.closed {
+            drop(list);
+            ledger.record(StreamOutcome::ServerShutdown);
+            return;
+        }
         if list.ledgers.len() >= list.prune_at {
             list.ledgers.retain(|l| l.strong_count() > 0);
             list.prune_at = (list.ledgers.len() * 2).max(OPEN_LIST_PRUNE_FROM);
@@ -281,16 +288,19 @@ impl OpenStreams {
         list.ledgers.push(Arc::downgrade(ledger));
     }
 
-    /// Records, as `outcome` and with the usage read so far, the end of every open
-    /// stream whose end is not recorded yet; the streams themselves then record
-    /// nothing more. Returns how many ends were recorded here.
-    pub(crate) fn end_all(&self, outcome: StreamOutcome) -> usize {
+    /// Records as `server_shutdown`, with the usage read so far, the end of every
+    /// listed stream whose end is not recorded yet, and closes the list: a stream
+    /// listed later ends at once. The streams themselves then record nothing more.
+    /// Returns how many ends were recorded here.
+    pub(crate) fn end_all(&self) -> usize {
         let open: Vec<Arc<StreamLedger>> = {
             let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            list.prune_at = 0;
+            list.closed = true;
             list.ledgers.drain(..).filter_map(|l| l.upgrade()).collect()
         };
-        open.iter().filter(|l| l.record(outcome)).count()
+        open.iter()
+            .filter(|l| l.record(StreamOutcome::ServerShutdown))
+            .count()
     }
 }
 
@@ -531,6 +541,8 @@ struct StreamState {
     ledger: Arc<StreamLedger>,
     /// The usage last handed to the ledger.
     noted: Usage,
+    /// The gateway's list of open streams, until the stream is listed at its first poll.
+    open: Option<Arc<OpenStreams>>,
     /// The gateway's watch that breaks the stream off at the end of a shutdown.
     cut: Option<tokio::sync::watch::Receiver<bool>>,
     done: bool,
@@ -563,6 +575,7 @@ impl StreamState {
             },
             ledger: StreamLedger::new(&end),
             noted: Usage::default(),
+            open: end.open,
             cut: end.cut,
             done: false,
         }
@@ -681,7 +694,8 @@ impl StreamState {
 
     /// Records how the stream ended, unless the gateway has already (see
     /// [`StreamLedger`]).
-    fn log_end(&self, outcome: StreamOutcome) {
+    fn log_end(&mut self, outcome: StreamOutcome) {
+        self.note_usage();
         self.ledger.record(outcome);
     }
 
@@ -717,6 +731,9 @@ fn restoring_stream(state: StreamState) -> impl Stream<Item = Result<Bytes, std:
         loop {
             if state.done {
                 return None;
+            }
+            if let Some(open) = state.open.take() {
+                open.register(&state.ledger);
             }
             let next = match state.cut.as_mut() {
                 Some(cut) => tokio::select! {
@@ -1192,13 +1209,14 @@ mod tests {
         assert_eq!(hold_from("x [email"), 8);
     }
 
-    /// A stream end counted in `in_flight` and listed in `open`.
-    fn listed_end(in_flight: &Arc<super::super::InFlight>, open: &Arc<OpenStreams>) -> StreamEnd {
-        StreamEnd {
+    /// The ledger of a stream counted in `in_flight` and listed in `open`.
+    fn listed(in_flight: &Arc<super::super::InFlight>, open: &OpenStreams) -> Arc<StreamLedger> {
+        let ledger = StreamLedger::new(&StreamEnd {
             held: Some(Arc::new(in_flight.hold())),
-            open: Some(Arc::clone(open)),
             ..StreamEnd::default()
-        }
+        });
+        open.register(&ledger);
+        ledger
     }
 
     fn counted(in_flight: &super::super::InFlight) -> usize {
@@ -1209,32 +1227,67 @@ mod tests {
     fn a_streams_end_is_recorded_once_by_the_stream_or_by_the_shutdown() {
         let in_flight = Arc::new(super::super::InFlight::default());
         let open = Arc::new(OpenStreams::default());
-        let stalled = StreamLedger::new(&listed_end(&in_flight, &open));
-        let finished = StreamLedger::new(&listed_end(&in_flight, &open));
+        let stalled = listed(&in_flight, &open);
+        let finished = listed(&in_flight, &open);
         assert_eq!(counted(&in_flight), 2);
         assert!(finished.record(StreamOutcome::Completed));
         assert_eq!(counted(&in_flight), 1, "released once recorded");
         assert!(!finished.record(StreamOutcome::ClientGone), "recorded once");
         // The shutdown records the stream still open, and only it.
-        assert_eq!(open.end_all(StreamOutcome::ServerShutdown), 1);
+        assert_eq!(open.end_all(), 1);
         assert_eq!(counted(&in_flight), 0);
         // The stream, polled or dropped later, records nothing more.
         assert!(!stalled.record(StreamOutcome::ClientGone));
-        assert_eq!(open.end_all(StreamOutcome::ServerShutdown), 0);
+        assert_eq!(open.end_all(), 0);
+        // A stream listed after the shutdown ended them ends at once.
+        let late = listed(&in_flight, &open);
+        assert_eq!(counted(&in_flight), 0);
+        assert!(!late.record(StreamOutcome::Completed));
+    }
+
+    /// The end of a stream that completes is recorded with the usage of its very last
+    /// event, which only the end of the stream completes (no blank line after it).
+    #[tokio::test]
+    async fn a_completed_streams_end_has_the_usage_of_its_last_event() {
+        let chunks: Vec<Result<Bytes, axum::Error>> = vec![
+            Ok(Bytes::from(format!(
+                "data: {}\n\n",
+                json!({"choices": [{"index": 0, "delta": {"content": "hi"}}]})
+            ))),
+            Ok(Bytes::from(format!(
+                "data: {}",
+                json!({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}})
+            ))),
+        ];
+        let state = StreamState::new(
+            Box::pin(futures_util::stream::iter(chunks)),
+            Framing::Sse(SseDecoder::default()),
+            None,
+            StreamEnd::default(),
+        );
+        let ledger = Arc::clone(&state.ledger);
+        let sent: Vec<_> = restoring_stream(state).collect().await;
+        assert!(sent.iter().all(Result::is_ok));
+        let recorded = ledger.state();
+        assert!(recorded.recorded);
+        assert_eq!(
+            (recorded.usage.input_tokens, recorded.usage.output_tokens),
+            (Some(3), Some(4))
+        );
     }
 
     #[test]
     fn the_list_of_open_streams_forgets_those_gone() {
         let in_flight = Arc::new(super::super::InFlight::default());
         let open = Arc::new(OpenStreams::default());
-        let kept = StreamLedger::new(&listed_end(&in_flight, &open));
+        let kept = listed(&in_flight, &open);
         for _ in 0..1000 {
-            let gone = StreamLedger::new(&listed_end(&in_flight, &open));
+            let gone = listed(&in_flight, &open);
             gone.record(StreamOutcome::Completed);
         }
         let listed = open.0.lock().map(|l| l.ledgers.len()).unwrap_or(usize::MAX);
         assert!(listed <= 2 * OPEN_LIST_PRUNE_FROM, "{listed} listed");
-        assert_eq!(open.end_all(StreamOutcome::ServerShutdown), 1);
+        assert_eq!(open.end_all(), 1);
         assert!(!kept.record(StreamOutcome::Completed));
         assert_eq!(counted(&in_flight), 0);
     }

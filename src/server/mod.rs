@@ -488,9 +488,11 @@ where
         if ended > 0 {
             tracing::warn!(
                 streams = ended,
-                "streams whose callers stopped reading recorded as ended by the shutdown"
+                "streams still open recorded as ended by the shutdown"
             );
         }
+        // A stream that recorded its own end just before has its write in progress.
+        let _ = tokio::time::timeout(END_WRITES_WAIT, gateway.settled()).await;
         let unsettled = gateway.unsettled();
         if unsettled > 0 {
             tracing::warn!(
@@ -505,3 +507,7 @@ where
 /// How long connections cut short at the end of a shutdown's grace period get to send
 /// their 503 or broken stream and close.
 pub const CUT_SHORT_WAIT: Duration = Duration::from_secs(5);
+
+/// How long the writes of stream ends already under way get once the ends of the
+/// streams still open are recorded.
+const END_WRITES_WAIT: Duration = Duration::from_millis(200);
