@@ -1,0 +1,335 @@
+"""The deployment files of deploy/kubernetes and deploy/container, checked against the
+Kubernetes API's schemas and against the real `customs` binary: the configuration the
+ConfigMap carries starts the gateway with the pod's own arguments, the probes the pod
+declares answer, the paths it mounts are those the configuration names, and a stop
+fits in the pod's termination grace period.
+
+Run with the rest of the suite (scripts/test), or alone:
+
+    CUSTOMS_BIN=target/debug/customs python3 -m pytest -q tests/deploy
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import threading
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES = REPO_ROOT / "deploy" / "kubernetes"
+DOCKERFILE = REPO_ROOT / "deploy" / "container" / "Dockerfile"
+#: The Kubernetes API version the manifests are checked against.
+KUBERNETES_VERSION = "1.33.0"
+#: Applied in the callers' namespaces, not part of the kustomization.
+CLIENT_EXAMPLE = "client-namespace-egress.yaml"
+#: What `customs serve` adds to a stop beyond the grace period: CUT_SHORT_WAIT.
+CUT_SHORT_WAIT_SECS = 5
+
+
+def customs_bin() -> Path:
+    configured = os.environ.get("CUSTOMS_BIN")
+    path = Path(configured) if configured else REPO_ROOT / "target" / "debug" / "customs"
+    if not path.exists():
+        pytest.fail(f"no customs binary at {path}: run `cargo build` or set CUSTOMS_BIN")
+    return path
+
+
+def documents(name: str) -> list[dict[str, Any]]:
+    with open(KUBERNETES / name, encoding="utf-8") as file:
+        return [doc for doc in yaml.safe_load_all(file) if doc]
+
+
+def kustomization() -> dict[str, Any]:
+    return documents("kustomization.yaml")[0]
+
+
+def resources() -> list[dict[str, Any]]:
+    return [doc for name in kustomization()["resources"] for doc in documents(name)]
+
+
+def one(kind: str) -> dict[str, Any]:
+    found = [doc for doc in resources() if doc["kind"] == kind]
+    assert len(found) == 1, f"{len(found)} {kind} objects"
+    return found[0]
+
+
+def pod_spec() -> dict[str, Any]:
+    return one("StatefulSet")["spec"]["template"]["spec"]
+
+
+def container() -> dict[str, Any]:
+    containers = pod_spec()["containers"]
+    assert [c["name"] for c in containers] == ["customs"]
+    return containers[0]
+
+
+def config_text() -> str:
+    return one("ConfigMap")["data"]["customs.toml"]
+
+
+def config() -> dict[str, Any]:
+    return tomllib.loads(config_text())
+
+
+def option(args: list[str], name: str) -> str:
+    assert name in args, f"{name} not in {args}"
+    return args[args.index(name) + 1]
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(instruction, arguments) of the Dockerfile, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def final_stage() -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions()
+    last_from = max(i for i, (op, _) in enumerate(instructions) if op == "FROM")
+    return instructions[last_from:]
+
+
+def test_every_manifest_is_a_valid_kubernetes_object():
+    names = [*kustomization()["resources"], CLIENT_EXAMPLE]
+    checked = 0
+    for name in names:
+        for doc in documents(name):
+            # Raises, naming the field, on an unknown field or a wrong type.
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+            checked += 1
+    assert checked >= 7
+
+
+def test_the_kustomization_lists_every_manifest_but_the_callers_example():
+    on_disk = {p.name for p in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml", CLIENT_EXAMPLE}
+    assert set(kustomization()["resources"]) == on_disk
+
+
+def test_the_configuration_is_one_customs_accepts(tmp_path: Path):
+    path = tmp_path / "customs.toml"
+    path.write_text(config_text(), encoding="utf-8")
+    checked = subprocess.run(
+        [str(customs_bin()), "policy", "validate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_paths_the_configuration_names_are_mounted():
+    mounts = {m["mountPath"]: m for m in container()["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod_spec()["volumes"]}
+    claims = {c["metadata"]["name"] for c in one("StatefulSet")["spec"]["volumeClaimTemplates"]}
+    settings = config()
+    # The configuration file, from the ConfigMap.
+    config_path = option(container()["args"], "--config")
+    assert mounts[config_path]["subPath"] == "customs.toml"
+    assert volumes[mounts[config_path]["name"]]["configMap"]["name"] == one("ConfigMap")["metadata"]["name"]
+    # The audit log, on the replica's own claim, writable.
+    audit = mounts[settings["audit"]["dir"]]
+    assert audit["name"] in claims and not audit.get("readOnly", False)
+    # The checkpoint signing key, from a Secret, readable by the owner only.
+    key = Path(settings["audit"]["signing_key_file"])
+    key_mount = mounts[str(key.parent)]
+    secret = volumes[key_mount["name"]]["secret"]
+    assert [item["path"] for item in secret["items"]] == [key.name]
+    assert secret["defaultMode"] == 0o400
+
+
+def test_the_pod_runs_unprivileged_as_the_images_user():
+    pod = pod_spec()["securityContext"]
+    own = container()["securityContext"]
+    assert pod["runAsNonRoot"] is True
+    assert pod["seccompProfile"]["type"] == "RuntimeDefault"
+    assert own["allowPrivilegeEscalation"] is False
+    assert own["readOnlyRootFilesystem"] is True
+    assert own["capabilities"]["drop"] == ["ALL"]
+    assert pod_spec()["automountServiceAccountToken"] is False
+    users = [args for op, args in final_stage() if op == "USER"]
+    assert users == [f"{pod['runAsUser']}:{pod['runAsGroup']}"]
+
+
+def test_the_image_and_the_pod_agree_on_the_binary_and_the_port():
+    stage = final_stage()
+    entrypoint = [yaml.safe_load(args) for op, args in stage if op == "ENTRYPOINT"]
+    assert entrypoint == [["/usr/local/bin/customs"]]
+    assert any(op == "COPY" and args.endswith(" /usr/local/bin/customs") for op, args in stage)
+    ports = [c["containerPort"] for c in container()["ports"]]
+    assert [args for op, args in stage if op == "EXPOSE"] == [str(p) for p in ports]
+    assert config()["server"]["listen"].endswith(f":{ports[0]}")
+    assert container()["args"][0] == "serve"
+    # The builder's toolchain is at least the crate's minimum.
+    builder = next(args for op, args in dockerfile_instructions() if op == "FROM")
+    built_with = tuple(int(n) for n in re.search(r"rust:(\d+)\.(\d+)", builder).groups())
+    with open(REPO_ROOT / "Cargo.toml", "rb") as file:
+        minimum = tomllib.load(file)["package"]["rust-version"]
+    assert built_with >= tuple(int(n) for n in minimum.split(".")[:2])
+
+
+def test_the_termination_grace_period_outlasts_a_stop():
+    grace = config()["server"]["shutdown_grace_secs"]
+    # A stop takes up to the grace period, the cut's wait, and the forwarder's last
+    # delivery (bounded by the grace period again).
+    assert pod_spec()["terminationGracePeriodSeconds"] > 2 * grace + CUT_SHORT_WAIT_SECS
+
+
+def test_the_service_and_the_disruption_budget_select_the_pods():
+    labels = one("StatefulSet")["spec"]["template"]["metadata"]["labels"]
+    assert one("StatefulSet")["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    services = [doc for doc in resources() if doc["kind"] == "Service"]
+    assert {s["metadata"]["name"] for s in services} >= {one("StatefulSet")["spec"]["serviceName"]}
+    port_names = {p["name"] for p in container()["ports"]}
+    for service in services:
+        assert service["spec"]["selector"].items() <= labels.items()
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    assert one("PodDisruptionBudget")["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    policy = one("NetworkPolicy")
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    assert [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]] == [
+        c["containerPort"] for c in container()["ports"]
+    ]
+
+
+# --------------------------------------------------------------------------- the real binary
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    """The test keys' JWKS, served on loopback in place of the identity provider's."""
+    keys = REPO_ROOT / "tests" / "support" / "keys"
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(keys))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_configuration_serves_with_the_pods_arguments_and_its_probes_answer(
+    tmp_path: Path, jwks_url: str
+):
+    """`customs` started as the pod starts it, on the ConfigMap's configuration. Only
+    what cannot exist here is replaced: the identity provider's JWKS URL (served on
+    loopback), the mounted paths (moved under a temporary directory), the listen address
+    (loopback, a free port) and the collector (a closed loopback port)."""
+    settings = config_text()
+    mounted = {
+        "/etc/customs/customs.toml": tmp_path / "customs.toml",
+        config()["audit"]["dir"]: tmp_path / "audit",
+        config()["audit"]["signing_key_file"]: tmp_path / "audit.key",
+    }
+    replacements = {
+        config()["auth"]["jwks_url"]: jwks_url,
+        config()["audit"]["forward"]["endpoint"]: f"http://127.0.0.1:{free_port()}",
+        config()["audit"]["dir"]: str(mounted[config()["audit"]["dir"]]),
+        config()["audit"]["signing_key_file"]: str(mounted[config()["audit"]["signing_key_file"]]),
+    }
+    for old, new in replacements.items():
+        assert settings.count(f'"{old}"') == 1, old
+        settings = settings.replace(f'"{old}"', f'"{new}"')
+    mounted["/etc/customs/customs.toml"].write_text(settings, encoding="utf-8")
+    keygen = subprocess.run(
+        [str(customs_bin()), "audit", "keygen", str(tmp_path / "audit.key")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert keygen.returncode == 0, keygen.stderr
+
+    args = list(container()["args"])
+    args[args.index("--config") + 1] = str(mounted["/etc/customs/customs.toml"])
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OTEL_", "CUSTOMS_", "RUST_LOG"))
+    }
+    for variable in container()["env"]:
+        env[variable["name"]] = variable.get("value", "k8s-test-secret-value")
+    log = open(tmp_path / "customs.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [str(customs_bin()), *args, "--listen", f"127.0.0.1:{port}"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        probes = {
+            name: container()[name]["httpGet"]["path"]
+            for name in ("startupProbe", "readinessProbe", "livenessProbe")
+        }
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "customs.log").read_text(errors="replace")
+            try:
+                if get(f"http://127.0.0.1:{port}{probes['readinessProbe']}") == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "never ready"
+            time.sleep(0.1)
+        for name, path in probes.items():
+            assert get(f"http://127.0.0.1:{port}{path}") == 200, name
+        annotations = one("StatefulSet")["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(container()["ports"][0]["containerPort"])
+        assert get(f"http://127.0.0.1:{port}{annotations['prometheus.io/path']}") == 200
+        # Writes its durable log where the claim is mounted.
+        assert any((tmp_path / "audit").iterdir())
+
+        # A stop, as the kubelet does it: SIGTERM, then SIGKILL after the grace period.
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=pod_spec()["terminationGracePeriodSeconds"])
+        assert code == 0, (tmp_path / "customs.log").read_text(errors="replace")
+        assert time.monotonic() - stopped_at < pod_spec()["terminationGracePeriodSeconds"]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+    verify = subprocess.run(
+        [str(customs_bin()), "audit", "verify", str(tmp_path / "audit")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verify.returncode == 0, shlex.join(verify.args) + "\n" + verify.stdout + verify.stderr
