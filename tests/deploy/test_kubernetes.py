@@ -16,6 +16,7 @@ import http.server
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,8 +38,10 @@ DOCKERFILE = REPO_ROOT / "deploy" / "container" / "Dockerfile"
 KUBERNETES_VERSION = "1.33.0"
 #: Applied in the callers' namespaces, not part of the kustomization.
 CLIENT_EXAMPLE = "client-namespace-egress.yaml"
-#: What `customs serve` adds to a stop beyond the grace period: CUT_SHORT_WAIT.
+#: What `customs serve` adds to a stop beyond the grace period: CUT_SHORT_WAIT, then
+#: END_WRITES_WAIT for the stream ends under way.
 CUT_SHORT_WAIT_SECS = 5
+END_WRITES_WAIT_SECS = 0.2
 
 
 def customs_bin() -> Path:
@@ -79,7 +82,7 @@ def container() -> dict[str, Any]:
 
 
 def config_text() -> str:
-    return one("ConfigMap")["data"]["customs.toml"]
+    return (KUBERNETES / "customs.toml").read_text(encoding="utf-8")
 
 
 def config() -> dict[str, Any]:
@@ -116,12 +119,36 @@ def test_every_manifest_is_a_valid_kubernetes_object():
             # Raises, naming the field, on an unknown field or a wrong type.
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
             checked += 1
-    assert checked >= 7
+    assert checked >= 6
+
+
+def test_the_kustomization_builds_and_mounts_the_generated_configuration():
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    built = subprocess.run(
+        [kubectl, "kustomize", str(KUBERNETES)], capture_output=True, text=True, timeout=60
+    )
+    assert built.returncode == 0, built.stderr
+    docs = [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        assert doc["metadata"].get("namespace", "customs") == "customs"
+    (generated,) = [doc for doc in docs if doc["kind"] == "ConfigMap"]
+    assert generated["data"]["customs.toml"] == config_text()
+    (statefulset,) = [doc for doc in docs if doc["kind"] == "StatefulSet"]
+    volumes = statefulset["spec"]["template"]["spec"]["volumes"]
+    mounted = [v["configMap"]["name"] for v in volumes if "configMap" in v]
+    # The name carries the content's hash, so that a change rolls the pods.
+    assert mounted == [generated["metadata"]["name"]]
+    assert mounted[0].startswith("customs-config-")
 
 
 def test_the_kustomization_lists_every_manifest_but_the_callers_example():
     on_disk = {p.name for p in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml", CLIENT_EXAMPLE}
     assert set(kustomization()["resources"]) == on_disk
+    generated = kustomization()["configMapGenerator"]
+    assert generated == [{"name": "customs-config", "files": ["customs.toml"]}]
 
 
 def test_the_configuration_is_one_customs_accepts(tmp_path: Path):
@@ -144,7 +171,7 @@ def test_the_paths_the_configuration_names_are_mounted():
     # The configuration file, from the ConfigMap.
     config_path = option(container()["args"], "--config")
     assert mounts[config_path]["subPath"] == "customs.toml"
-    assert volumes[mounts[config_path]["name"]]["configMap"]["name"] == one("ConfigMap")["metadata"]["name"]
+    assert volumes[mounts[config_path]["name"]]["configMap"]["name"] == "customs-config"
     # The audit log, on the replica's own claim, writable.
     audit = mounts[settings["audit"]["dir"]]
     assert audit["name"] in claims and not audit.get("readOnly", False)
@@ -186,11 +213,40 @@ def test_the_image_and_the_pod_agree_on_the_binary_and_the_port():
     assert built_with >= tuple(int(n) for n in minimum.split(".")[:2])
 
 
-def test_the_termination_grace_period_outlasts_a_stop():
+def stop_budget_secs() -> float:
+    """What a stop may take, from the kubelet's SIGTERM decision: the preStop pause,
+    the grace period, the cut's wait and the settling of stream ends, and the
+    forwarder's last delivery (the grace period and one second)."""
     grace = config()["server"]["shutdown_grace_secs"]
-    # A stop takes up to the grace period, the cut's wait, and the forwarder's last
-    # delivery (bounded by the grace period again).
-    assert pod_spec()["terminationGracePeriodSeconds"] > 2 * grace + CUT_SHORT_WAIT_SECS
+    pause = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
+    return pause + grace + CUT_SHORT_WAIT_SECS + END_WRITES_WAIT_SECS + grace + 1
+
+
+def test_the_termination_grace_period_outlasts_a_stop():
+    assert pod_spec()["terminationGracePeriodSeconds"] > stop_budget_secs()
+
+
+def test_the_callers_namespaces_reach_dns_and_customs_only():
+    """Every egress rule of the callers' policy names where it goes: a rule with ports
+    alone would open those ports to the whole internet."""
+    (policy,) = documents(CLIENT_EXAMPLE)
+    assert policy["spec"]["policyTypes"] == ["Egress"]
+    assert policy["spec"]["podSelector"] == {}
+    for rule in policy["spec"]["egress"]:
+        assert rule.get("to"), rule
+        for peer in rule["to"]:
+            assert "ipBlock" not in peer, peer
+    (customs_rule,) = [
+        rule
+        for rule in policy["spec"]["egress"]
+        if any("namespaceSelector" in peer and "podSelector" in peer and
+               peer["podSelector"]["matchLabels"].get("app.kubernetes.io/name") == "customs"
+               for peer in rule["to"])
+    ]
+    assert [p["port"] for p in customs_rule["ports"]] == [c["containerPort"] for c in container()["ports"]]
+    for rule in one("NetworkPolicy")["spec"]["egress"]:
+        if any(p["port"] == 53 for p in rule["ports"]):
+            assert rule.get("to"), "Customs' DNS rule opens port 53 to every address"
 
 
 def test_the_service_and_the_disruption_budget_select_the_pods():
@@ -251,6 +307,7 @@ def test_the_configuration_serves_with_the_pods_arguments_and_its_probes_answer(
     loopback), the mounted paths (moved under a temporary directory), the listen address
     (loopback, a free port) and the collector (a closed loopback port)."""
     settings = config_text()
+    assert settings.count("/etc/customs/customs.toml") == 1
     mounted = {
         "/etc/customs/customs.toml": tmp_path / "customs.toml",
         config()["audit"]["dir"]: tmp_path / "audit",
@@ -273,6 +330,7 @@ def test_the_configuration_serves_with_the_pods_arguments_and_its_probes_answer(
         timeout=30,
     )
     assert keygen.returncode == 0, keygen.stderr
+    public_key = keygen.stdout.split()[-1]
 
     args = list(container()["args"])
     args[args.index("--config") + 1] = str(mounted["/etc/customs/customs.toml"])
@@ -312,22 +370,42 @@ def test_the_configuration_serves_with_the_pods_arguments_and_its_probes_answer(
         annotations = one("StatefulSet")["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(container()["ports"][0]["containerPort"])
         assert get(f"http://127.0.0.1:{port}{annotations['prometheus.io/path']}") == 200
-        # Writes its durable log where the claim is mounted.
-        assert any((tmp_path / "audit").iterdir())
+        # A request without a token: refused, and recorded, so the forwarder has a
+        # record to deliver to a collector that is not there when the stop comes.
+        refused = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            data=b'{"model": "customs-echo", "messages": []}',
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(refused, timeout=5)  # noqa: S310 - loopback only
+        assert caught.value.code == 401
 
-        # A stop, as the kubelet does it: SIGTERM, then SIGKILL after the grace period.
+        # A stop, as the kubelet does it once the preStop pause is over: SIGTERM, then
+        # SIGKILL when the rest of the grace period is over.
+        pause = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
+        left = pod_spec()["terminationGracePeriodSeconds"] - pause
         stopped_at = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=pod_spec()["terminationGracePeriodSeconds"])
+        code = process.wait(timeout=left)
         assert code == 0, (tmp_path / "customs.log").read_text(errors="replace")
-        assert time.monotonic() - stopped_at < pod_spec()["terminationGracePeriodSeconds"]
+        assert time.monotonic() - stopped_at < left
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         log.close()
+    tail = subprocess.run(
+        [str(customs_bin()), "audit", "tail", str(tmp_path / "audit")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert tail.returncode == 0, tail.stderr
+    assert '"outcome":"unauthenticated"' in tail.stdout.replace(" ", ""), tail.stdout
     verify = subprocess.run(
-        [str(customs_bin()), "audit", "verify", str(tmp_path / "audit")],
+        [str(customs_bin()), "audit", "verify", str(tmp_path / "audit"), "--public-key", public_key],
         capture_output=True,
         text=True,
         timeout=60,
