@@ -10,6 +10,9 @@
 //! cmp /tmp/before.txt /tmp/after.txt
 //! ```
 //!
+//! With `SCAN_DUMP_TEXTS=FILE`, every text is also written to `FILE`, one JSON string per
+//! line in index order, to read a difference in context.
+//!
 //! Texts: every document of the JSONL corpora given (the accuracy harness's
 //! `--corpus` output), every case of `tests/scan_cases/` and `src/scan/testdata/`, the
 //! bench texts, concatenations of documents up to 40 KB, and random mutations with a
@@ -210,6 +213,15 @@ fn main() {
         texts.push(text);
     }
 
+    // To read a difference in context: every text, one JSON string per line, in index
+    // order.
+    if let Ok(path) = std::env::var("SCAN_DUMP_TEXTS") {
+        let mut t = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        for text in &texts {
+            writeln!(t, "{}", serde_json::Value::from(text.as_str())).unwrap();
+        }
+        t.flush().unwrap();
+    }
     let mut f = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
     let (mut scans, mut findings) = (0usize, 0usize);
     let started = std::time::Instant::now();

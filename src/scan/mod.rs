@@ -492,15 +492,30 @@ fn gaps_between(len: usize, findings: &[Candidate<'_>]) -> Vec<(usize, usize)> {
 /// is glued to what surrounds it, so that it is not the same value there.
 ///
 /// Short values (a CVV, a name) are only propagated as whole words: `539` must not be
-/// marked inside the order number `539561951`. Longer ones may be glued to a letter or
-/// digit (`(415) 555-2671(415) 555-2671`, `x4111111111111111`), but not continue into
-/// one of their own kind: `10.0.0.1` is not inside `10.0.0.128`, nor `jane@example.com`
-/// inside `jane@example.community`.
+/// marked inside the order number `539561951`, and a short number not inside a longer
+/// one written with dashes, dots or slashes either (`555` in the ticket `555-0169`).
+/// Longer ones may be glued to a letter or digit (`(415) 555-2671(415) 555-2671`,
+/// `x4111111111111111`), but not continue into one of their own kind: `10.0.0.1` is not
+/// inside `10.0.0.128`, nor `jane@example.com` inside `jane@example.community`.
 fn glued(text: &str, found_start: usize, found_end: usize, start: usize, end: usize) -> bool {
     let Some(value) = text.get(found_start..found_end) else {
         return true;
     };
     let short = value.chars().count() < 8;
+    if short && value.bytes().all(|b| b.is_ascii_digit()) {
+        let joiner = |b: &u8| matches!(b, b'-' | b'.' | b'/');
+        let bytes = text.as_bytes();
+        let joined_after = bytes
+            .get(end..end + 2)
+            .is_some_and(|p| joiner(&p[0]) && p[1].is_ascii_digit());
+        let joined_before = start
+            .checked_sub(2)
+            .and_then(|s| bytes.get(s..start))
+            .is_some_and(|p| p[0].is_ascii_digit() && joiner(&p[1]));
+        if joined_after || joined_before {
+            return true;
+        }
+    }
     let (first, last) = (value.chars().next(), value.chars().next_back());
     let continues = |edge: Option<char>, next: Option<char>| match (edge, next) {
         (_, Some(n)) if short => n.is_alphanumeric(),
