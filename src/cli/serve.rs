@@ -157,11 +157,17 @@ async fn serve(
 /// Each trigger validates the directory and swaps a changed set in
 /// ([`Gateway::reload_policies`]); the work runs on the blocking pool so request
 /// workers never wait on it, and one reload runs at a time.
+///
+/// SIGHUP is handled with the bundled set too, where there is nothing to reload: its
+/// default action would end the process on the spot, without draining requests or
+/// sealing the audit log (`systemctl reload`, a habitual `kill -HUP`).
 async fn watch_policies(gateway: Arc<Gateway>) {
-    if gateway.config().policy.dir.is_none() {
-        return;
-    }
-    let watch = gateway.config().policy.watch_secs;
+    let from_dir = gateway.config().policy.dir.is_some();
+    let watch = if from_dir {
+        gateway.config().policy.watch_secs
+    } else {
+        0
+    };
     let mut ticker = tokio::time::interval(Duration::from_secs(watch.max(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
@@ -183,6 +189,12 @@ async fn watch_policies(gateway: Arc<Gateway>) {
             () = hup => "sighup",
             _ = ticker.tick(), if watch > 0 => "watch",
         };
+        if !from_dir {
+            tracing::info!(
+                "SIGHUP: the bundled policy set is in use ([policy] dir is not set); nothing to reload"
+            );
+            continue;
+        }
         let gateway = Arc::clone(&gateway);
         let outcomes = tokio::task::spawn_blocking(move || gateway.reload_policies(trigger)).await;
         if trigger == "sighup"

@@ -243,6 +243,49 @@ async fn chat_then_sigterm(
     request
 }
 
+/// SIGHUP reloads a policy directory; with the bundled set there is nothing to reload,
+/// and the signal must not end the process as its default action would (no drain, no
+/// sealed log): `systemctl reload` sends it.
+#[tokio::test]
+async fn sighup_with_the_bundled_policies_leaves_the_gateway_serving() {
+    let mock = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = serve_process(dir.path(), &mock.url("/v1"), "").await;
+    let pid = server.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The signal is handled at once or not at all; give an unhandled one time to act.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "SIGHUP ended customs serve"
+    );
+    let ready = client().get(format!("{url}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "customs serve exited with {status}");
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(server.stderr.as_mut().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert!(stderr.contains("nothing to reload"), "{stderr}");
+}
+
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_request_finish() {
     let mock = MockUpstream::start().await;
