@@ -11,45 +11,24 @@ Run with the rest of the suite (scripts/test), or alone:
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import threading
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
+from conftest import REPO_ROOT, customs_bin, get, serving, stop_budget_secs
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = REPO_ROOT / "deploy" / "kubernetes"
 DOCKERFILE = REPO_ROOT / "deploy" / "container" / "Dockerfile"
 #: The Kubernetes API version the manifests are checked against.
 KUBERNETES_VERSION = "1.33.0"
 #: Applied in the callers' namespaces, not part of the kustomization.
 CLIENT_EXAMPLE = "client-namespace-egress.yaml"
-#: What `customs serve` adds to a stop beyond the grace period: CUT_SHORT_WAIT, then
-#: END_WRITES_WAIT for the stream ends under way.
-CUT_SHORT_WAIT_SECS = 5
-END_WRITES_WAIT_SECS = 0.2
-
-
-def customs_bin() -> Path:
-    configured = os.environ.get("CUSTOMS_BIN")
-    path = Path(configured) if configured else REPO_ROOT / "target" / "debug" / "customs"
-    if not path.exists():
-        pytest.fail(f"no customs binary at {path}: run `cargo build` or set CUSTOMS_BIN")
-    return path
 
 
 def documents(name: str) -> list[dict[str, Any]]:
@@ -213,17 +192,9 @@ def test_the_image_and_the_pod_agree_on_the_binary_and_the_port():
     assert built_with >= tuple(int(n) for n in minimum.split(".")[:2])
 
 
-def stop_budget_secs() -> float:
-    """What a stop may take, from the kubelet's SIGTERM decision: the preStop pause,
-    the grace period, the cut's wait and the settling of stream ends, and the
-    forwarder's last delivery (the grace period and one second)."""
-    grace = config()["server"]["shutdown_grace_secs"]
-    pause = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
-    return pause + grace + CUT_SHORT_WAIT_SECS + END_WRITES_WAIT_SECS + grace + 1
-
-
 def test_the_termination_grace_period_outlasts_a_stop():
-    assert pod_spec()["terminationGracePeriodSeconds"] > stop_budget_secs()
+    pause = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pod_spec()["terminationGracePeriodSeconds"] > pause + stop_budget_secs(config())
 
 
 def test_the_callers_namespaces_reach_dns_and_customs_only():
@@ -269,145 +240,27 @@ def test_the_service_and_the_disruption_budget_select_the_pods():
 # --------------------------------------------------------------------------- the real binary
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def jwks_url() -> Iterator[str]:
-    """The test keys' JWKS, served on loopback in place of the identity provider's."""
-    keys = REPO_ROOT / "tests" / "support" / "keys"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(keys))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def test_the_configuration_serves_with_the_pods_arguments_and_its_probes_answer(
     tmp_path: Path, jwks_url: str
 ):
-    """`customs` started as the pod starts it, on the ConfigMap's configuration. Only
-    what cannot exist here is replaced: the identity provider's JWKS URL (served on
-    loopback), the mounted paths (moved under a temporary directory), the listen address
-    (loopback, a free port) and the collector (a closed loopback port)."""
-    settings = config_text()
-    assert settings.count("/etc/customs/customs.toml") == 1
-    mounted = {
-        "/etc/customs/customs.toml": tmp_path / "customs.toml",
-        config()["audit"]["dir"]: tmp_path / "audit",
-        config()["audit"]["signing_key_file"]: tmp_path / "audit.key",
+    """`customs` started as the pod starts it, on the ConfigMap's configuration (see
+    `conftest.serving` for what stands in for what cannot exist here)."""
+    env = {v["name"]: v.get("value", "k8s-test-secret-value") for v in container()["env"]}
+    probes = {
+        name: container()[name]["httpGet"]["path"]
+        for name in ("startupProbe", "readinessProbe", "livenessProbe")
     }
-    replacements = {
-        config()["auth"]["jwks_url"]: jwks_url,
-        config()["audit"]["forward"]["endpoint"]: f"http://127.0.0.1:{free_port()}",
-        config()["audit"]["dir"]: str(mounted[config()["audit"]["dir"]]),
-        config()["audit"]["signing_key_file"]: str(mounted[config()["audit"]["signing_key_file"]]),
-    }
-    for old, new in replacements.items():
-        assert settings.count(f'"{old}"') == 1, old
-        settings = settings.replace(f'"{old}"', f'"{new}"')
-    mounted["/etc/customs/customs.toml"].write_text(settings, encoding="utf-8")
-    keygen = subprocess.run(
-        [str(customs_bin()), "audit", "keygen", str(tmp_path / "audit.key")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert keygen.returncode == 0, keygen.stderr
-    public_key = keygen.stdout.split()[-1]
-
-    args = list(container()["args"])
-    args[args.index("--config") + 1] = str(mounted["/etc/customs/customs.toml"])
-    port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OTEL_", "CUSTOMS_", "RUST_LOG"))
-    }
-    for variable in container()["env"]:
-        env[variable["name"]] = variable.get("value", "k8s-test-secret-value")
-    log = open(tmp_path / "customs.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [str(customs_bin()), *args, "--listen", f"127.0.0.1:{port}"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        probes = {
-            name: container()[name]["httpGet"]["path"]
-            for name in ("startupProbe", "readinessProbe", "livenessProbe")
-        }
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, (tmp_path / "customs.log").read_text(errors="replace")
-            try:
-                if get(f"http://127.0.0.1:{port}{probes['readinessProbe']}") == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "never ready"
-            time.sleep(0.1)
+    with serving(tmp_path, config_text(), container()["args"], jwks_url, env, probes["readinessProbe"]) as running:
         for name, path in probes.items():
-            assert get(f"http://127.0.0.1:{port}{path}") == 200, name
+            assert get(running.url(path)) == 200, name
         annotations = one("StatefulSet")["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/port"] == str(container()["ports"][0]["containerPort"])
-        assert get(f"http://127.0.0.1:{port}{annotations['prometheus.io/path']}") == 200
-        # A request without a token: refused, and recorded, so the forwarder has a
-        # record to deliver to a collector that is not there when the stop comes.
-        refused = urllib.request.Request(
-            f"http://127.0.0.1:{port}/v1/chat/completions",
-            data=b'{"model": "customs-echo", "messages": []}',
-            headers={"content-type": "application/json"},
-            method="POST",
-        )
-        with pytest.raises(urllib.error.HTTPError) as caught:
-            urllib.request.urlopen(refused, timeout=5)  # noqa: S310 - loopback only
-        assert caught.value.code == 401
-
-        # A stop, as the kubelet does it once the preStop pause is over: SIGTERM, then
+        assert get(running.url(annotations["prometheus.io/path"])) == 200
+        # A record for the forwarder to deliver to a collector that is not there when
+        # the stop comes: the stop then takes its longest.
+        running.refused_request()
+        # As the kubelet stops a pod once the preStop pause is over: SIGTERM, then
         # SIGKILL when the rest of the grace period is over.
         pause = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
-        left = pod_spec()["terminationGracePeriodSeconds"] - pause
-        stopped_at = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=left)
-        assert code == 0, (tmp_path / "customs.log").read_text(errors="replace")
-        assert time.monotonic() - stopped_at < left
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        log.close()
-    tail = subprocess.run(
-        [str(customs_bin()), "audit", "tail", str(tmp_path / "audit")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert tail.returncode == 0, tail.stderr
-    assert '"outcome":"unauthenticated"' in tail.stdout.replace(" ", ""), tail.stdout
-    verify = subprocess.run(
-        [str(customs_bin()), "audit", "verify", str(tmp_path / "audit"), "--public-key", public_key],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert verify.returncode == 0, shlex.join(verify.args) + "\n" + verify.stdout + verify.stderr
+        running.stop(within=pod_spec()["terminationGracePeriodSeconds"] - pause)
+    running.assert_log_holds_the_refusal()
