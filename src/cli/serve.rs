@@ -106,6 +106,9 @@ async fn serve(
     otel: Option<Arc<OtelExport>>,
     fingerprinter: Fingerprinter,
 ) -> anyhow::Result<()> {
+    // Before anything slow (the JWKS fetch, opening the audit log): from here on SIGHUP
+    // no longer ends the process (see `watch_policies`).
+    let hangup = hangup_signal();
     let metrics = Arc::new(Metrics::new());
     let recorder = Recorder::new(Arc::clone(&metrics), otel);
     let listen = config.server.listen;
@@ -130,7 +133,7 @@ async fn serve(
             }
         );
     }
-    tokio::spawn(watch_policies(Arc::clone(&gateway)));
+    tokio::spawn(watch_policies(Arc::clone(&gateway), hangup));
     let audit_log = gateway.recorder().durable_log().cloned();
     if audit_log.is_none() {
         tracing::warn!(
@@ -153,6 +156,27 @@ async fn serve(
     Ok(())
 }
 
+/// The SIGHUP stream of [`watch_policies`] (none where there are no signals, or when it
+/// cannot be installed: then said once).
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = ();
+
+#[cfg(unix)]
+fn hangup_signal() -> Hangup {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => Some(signal),
+        Err(err) => {
+            tracing::warn!(error = %err, "SIGHUP cannot be handled: policy reloads by signal are off");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn hangup_signal() -> Hangup {}
+
 /// Hot reload: SIGHUP, and a poll of the policy directory every `[policy] watch_secs`.
 /// Each trigger validates the directory and swaps a changed set in
 /// ([`Gateway::reload_policies`]); the work runs on the blocking pool so request
@@ -160,8 +184,10 @@ async fn serve(
 ///
 /// SIGHUP is handled with the bundled set too, where there is nothing to reload: its
 /// default action would end the process on the spot, without draining requests or
-/// sealing the audit log (`systemctl reload`, a habitual `kill -HUP`).
-async fn watch_policies(gateway: Arc<Gateway>) {
+/// sealing the audit log (`systemctl reload`, a habitual `kill -HUP`). The handler is
+/// installed as `serve` starts ([`hangup_signal`]), so a reload that comes while the
+/// gateway is still starting does not end it either.
+async fn watch_policies(gateway: Arc<Gateway>, hangup: Hangup) {
     let from_dir = gateway.config().policy.dir.is_some();
     let watch = if from_dir {
         gateway.config().policy.watch_secs
@@ -172,7 +198,9 @@ async fn watch_policies(gateway: Arc<Gateway>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
     #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut hangup = hangup;
+    #[cfg(not(unix))]
+    let () = hangup;
     loop {
         #[cfg(unix)]
         let hup = async {

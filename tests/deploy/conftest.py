@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -58,12 +58,21 @@ def get(url: str) -> int:
         return error.code
 
 
-@pytest.fixture
-def jwks_url() -> Iterator[str]:
-    """The test keys' JWKS, served on loopback in place of the identity provider's."""
+class _KeysHandler(http.server.SimpleHTTPRequestHandler):
+    #: Seconds to wait before answering: an identity provider slow to answer.
+    delay = 0.0
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        time.sleep(self.delay)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+def _serve_keys(delay: float) -> Iterator[str]:
     keys = REPO_ROOT / "tests" / "support" / "keys"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(keys))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    handler = functools.partial(type("Keys", (_KeysHandler,), {"delay": delay}), directory=str(keys))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -72,6 +81,18 @@ def jwks_url() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    """The test keys' JWKS, served on loopback in place of the identity provider's."""
+    yield from _serve_keys(0.0)
+
+
+@pytest.fixture
+def slow_jwks_url() -> Iterator[str]:
+    """The same, answering after 2 s: a gateway fetching it is still starting."""
+    yield from _serve_keys(2.0)
 
 
 @dataclass
@@ -141,6 +162,7 @@ def serving(
     jwks_url: str,
     env: dict[str, str],
     ready_path: str = "/readyz",
+    while_starting: Callable[[subprocess.Popen], None] | None = None,
 ) -> Iterator[Running]:
     """`customs` started with a deployment's `args` on its configuration. Only what
     cannot exist here is replaced: the identity provider's JWKS URL (served on
@@ -148,10 +170,9 @@ def serving(
     (moved under `tmp_path`; the key made with `customs audit keygen`), the collector (a
     closed loopback port) and the listen address (loopback, a free port). `env` is the
     deployment's environment on top of this process's, without its OTEL_ and CUSTOMS_
-    variables. Waits until `ready_path` answers 200; kills the process at the end."""
+    variables. Calls `while_starting` with the process as soon as it is started, then
+    waits until `ready_path` answers 200; kills the process at the end."""
     config = tomllib.loads(config_text)
-    config_path = args[args.index("--config") + 1]
-    assert config_text.count(config_path) <= 1
     audit_dir, key_file = tmp_path / "audit", tmp_path / "audit.key"
     replacements = {
         config["auth"]["jwks_url"]: jwks_url,
@@ -191,6 +212,8 @@ def serving(
         )
     running = Running(process, port, log_path, audit_dir, keygen.stdout.split()[-1])
     try:
+        if while_starting is not None:
+            while_starting(process)
         deadline = time.monotonic() + 30
         while True:
             assert process.poll() is None, running.log()

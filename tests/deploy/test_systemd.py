@@ -79,10 +79,18 @@ def test_systemd_accepts_the_unit(tmp_path: Path):
         [analyzer(), "verify", str(analyzable_unit(tmp_path))], capture_output=True, text=True, timeout=60
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stderr.strip() == "", checked.stderr
+    # Nothing said about this unit (other units of the host may have their say).
+    assert UNIT.name not in checked.stderr, checked.stderr
+
+
+def systemd_version(program: str) -> int:
+    shown = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=30)
+    return int(re.search(r"systemd (\d+)", shown.stdout).group(1))
 
 
 def test_the_unit_is_hardened(tmp_path: Path):
+    if systemd_version(analyzer()) < 250:
+        pytest.skip("systemd-analyze security --offline needs systemd 250 or later")
     scored = subprocess.run(
         [analyzer(), "security", "--offline=true", "--no-pager", str(analyzable_unit(tmp_path))],
         capture_output=True,
@@ -108,11 +116,26 @@ def test_the_unit_and_the_configuration_agree():
     credential, _, source = setting("LoadCredential").partition(":")
     assert config()["audit"]["signing_key_file"] == f"/run/credentials/{UNIT.name}/{credential}"
     assert source == "/etc/customs/audit.key"
-    assert setting("ExecReload") == "/bin/kill -HUP $MAINPID"
+    assert setting("ExecReload") == "kill -HUP $MAINPID"
 
 
 def test_timeout_stop_sec_outlasts_a_stop():
     assert int(setting("TimeoutStopSec")) > stop_budget_secs(config())
+
+
+def test_a_reload_while_the_gateway_starts_does_not_end_it(tmp_path: Path, slow_jwks_url: str):
+    """`systemctl reload` right after `start` (Type=exec: started at exec), while the
+    gateway still fetches its identity provider's keys."""
+
+    def reload_early(process: subprocess.Popen) -> None:
+        time.sleep(0.5)
+        assert process.poll() is None
+        process.send_signal(signal.SIGHUP)
+
+    env = {"CUSTOMS_HMAC_KEY": "systemd-test-secret-value"}
+    with serving(tmp_path, config_text(), exec_start()[1:], slow_jwks_url, env, while_starting=reload_early) as running:
+        assert get(running.url("/readyz")) == 200
+        running.stop(within=int(setting("TimeoutStopSec")))
 
 
 def test_the_command_line_serves_survives_a_reload_and_stops_in_time(tmp_path: Path, jwks_url: str):
