@@ -330,6 +330,8 @@ struct Collector {
     logs: Arc<Mutex<Vec<(String, String, i64)>>>,
     /// (span name, decision id) per accepted span.
     spans: Arc<Mutex<Vec<(String, String)>>>,
+    /// Every `service.instance.id` of the accepted messages' resources.
+    instances: Arc<Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Collector {
@@ -387,6 +389,16 @@ impl Collector {
     }
 }
 
+impl Collector {
+    fn note_instance(&self, resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>) {
+        let instance = match resource.and_then(|r| attr(&r.attributes, "service.instance.id")) {
+            Some(any_value::Value::StringValue(id)) => id,
+            _ => "(none)".to_owned(),
+        };
+        self.instances.lock().unwrap().insert(instance);
+    }
+}
+
 fn attr(
     attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue],
     key: &str,
@@ -404,6 +416,7 @@ async fn collector_logs(State(c): State<Collector>, body: Bytes) -> StatusCode {
     }
     let request = ExportLogsServiceRequest::decode(body).unwrap();
     for rl in request.resource_logs {
+        c.note_instance(rl.resource.as_ref());
         for sl in rl.scope_logs {
             for log in sl.log_records {
                 let id = match attr(&log.attributes, "customs.decision_id") {
@@ -427,6 +440,7 @@ async fn collector_traces(State(c): State<Collector>, body: Bytes) -> StatusCode
     }
     let request = ExportTraceServiceRequest::decode(body).unwrap();
     for rs in request.resource_spans {
+        c.note_instance(rs.resource.as_ref());
         for ss in rs.scope_spans {
             for span in ss.spans {
                 let id = match attr(&span.attributes, "customs.decision_id") {
@@ -547,6 +561,14 @@ async fn events_written_before_a_restart_are_forwarded_after_it_none_twice() {
     sorted.dedup();
     assert_eq!(seqs, sorted);
     assert_eq!(verify(dir.path()).0, 0);
+    // Every message names the log it came from, the same id before and after the
+    // restart: the one its directory keeps.
+    let kept = std::fs::read_to_string(dir.path().join("INSTANCE")).unwrap();
+    assert!(uuid::Uuid::parse_str(kept.trim()).is_ok(), "{kept}");
+    assert_eq!(
+        *collector.instances.lock().unwrap(),
+        std::collections::BTreeSet::from([kept.trim().to_owned()])
+    );
 }
 
 #[tokio::test]

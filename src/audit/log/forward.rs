@@ -178,7 +178,7 @@ impl Running {
         config: ForwardConfig,
         target: Target,
         tls: TlsMaterial,
-        service_name: String,
+        origin: otlp::Origin,
         shared: Arc<Shared>,
     ) -> Running {
         let (stop, stopping) = watch::channel(None);
@@ -193,7 +193,7 @@ impl Running {
                 dir,
                 config,
                 target,
-                service_name,
+                origin,
                 shared,
             };
             forwarder.run(stopping).await;
@@ -304,7 +304,7 @@ struct Forwarder {
     dir: PathBuf,
     config: ForwardConfig,
     target: Target,
-    service_name: String,
+    origin: otlp::Origin,
     shared: Arc<Shared>,
 }
 
@@ -414,16 +414,16 @@ impl Forwarder {
         };
         match (route, signal) {
             (Route::Http(url), Signal::Logs) => {
-                let body = otlp::logs_request(records, &self.service_name).encode_to_vec();
+                let body = otlp::logs_request(records, &self.origin).encode_to_vec();
                 self.post(url, body).await
             }
             (Route::Http(url), Signal::Traces) => {
-                let body = otlp::traces_request(records, &self.service_name).encode_to_vec();
+                let body = otlp::traces_request(records, &self.origin).encode_to_vec();
                 self.post(url, body).await
             }
             (Route::Grpc(channel), Signal::Logs) => {
                 let mut client = LogsServiceClient::new(channel.clone()?);
-                let request = otlp::logs_request(records, &self.service_name);
+                let request = otlp::logs_request(records, &self.origin);
                 let answer = client.export(self.grpc_request(request)).await;
                 grpc_outcome(answer.map(|r| {
                     r.into_inner()
@@ -433,7 +433,7 @@ impl Forwarder {
             }
             (Route::Grpc(channel), Signal::Traces) => {
                 let mut client = TraceServiceClient::new(channel.clone()?);
-                let request = otlp::traces_request(records, &self.service_name);
+                let request = otlp::traces_request(records, &self.origin);
                 let answer = client.export(self.grpc_request(request)).await;
                 grpc_outcome(answer.map(|r| {
                     r.into_inner()

@@ -48,6 +48,9 @@ use writer::{Msg, Reply, Writer};
 /// The name of the lock file that keeps a second process from writing the same log.
 pub const LOCK_FILE: &str = "LOCK";
 
+/// The file that holds the log's own id ([`AuditLog::instance_id`]).
+pub const INSTANCE_FILE: &str = "INSTANCE";
+
 /// Why an event was not appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AppendError {
@@ -89,6 +92,7 @@ pub struct AuditLog {
     forwarder: Mutex<Option<forward::Running>>,
     lock: Mutex<Option<File>>,
     unrecorded: AtomicU64,
+    instance_id: String,
 }
 
 impl AuditLog {
@@ -111,6 +115,7 @@ impl AuditLog {
                 dir.display()
             )
         })?;
+        let instance_id = instance_id(&dir)?;
         let head = segment::recover(&dir)?;
         let signer = match Signer::configured(config.signing_key_file.as_deref())? {
             Some(signer) => signer,
@@ -148,7 +153,15 @@ impl AuditLog {
             forwarder: Mutex::new(None),
             lock: Mutex::new(Some(lock)),
             unrecorded: AtomicU64::new(0),
+            instance_id,
         }))
+    }
+
+    /// The log's own id: made when the directory first holds a log and kept in its
+    /// [`INSTANCE_FILE`], so it stays across restarts and differs between the logs of
+    /// several replicas. Forwarded records carry it as `service.instance.id`.
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
     }
 
     /// The log directory.
@@ -323,7 +336,10 @@ impl AuditLog {
                 self.config.forward.clone(),
                 target,
                 tls,
-                service_name.to_owned(),
+                otlp::Origin {
+                    service_name: service_name.to_owned(),
+                    instance_id: self.instance_id.clone(),
+                },
                 Arc::clone(&self.shared),
             ));
         }
@@ -351,6 +367,39 @@ impl AuditLog {
     }
 }
 
+/// The id in `dir`'s [`INSTANCE_FILE`], made (a random UUID, written to a temporary
+/// file, synced and renamed into place) when there is none yet.
+fn instance_id(dir: &Path) -> anyhow::Result<String> {
+    let path = dir.join(INSTANCE_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let id = text.trim();
+            anyhow::ensure!(
+                uuid::Uuid::parse_str(id).is_ok(),
+                "audit log {}: {INSTANCE_FILE} does not hold a log id",
+                dir.display()
+            );
+            return Ok(id.to_owned());
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => {
+            return Err(anyhow::Error::new(err).context(format!("reading {}", path.display())));
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let temporary = dir.join(format!("{INSTANCE_FILE}.new"));
+    {
+        use std::io::Write as _;
+        let mut file =
+            File::create(&temporary).with_context(|| format!("writing {}", temporary.display()))?;
+        writeln!(file, "{id}")?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))?;
+    File::open(dir)?.sync_all()?;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +414,32 @@ mod tests {
             segment_bytes: 2_000,
             ..AuditConfig::default()
         }
+    }
+
+    /// A log keeps its id across reopening; another directory's log has another; a
+    /// directory whose id file was damaged is refused rather than given a new id.
+    #[test]
+    fn a_log_keeps_its_own_id() {
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = {
+            let log = AuditLog::open(&interval_config(one.path()))
+                .unwrap()
+                .unwrap();
+            log.instance_id().to_owned()
+        };
+        let again = AuditLog::open(&interval_config(one.path()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.instance_id(), first);
+        drop(again);
+        let other = AuditLog::open(&interval_config(two.path()))
+            .unwrap()
+            .unwrap();
+        assert_ne!(other.instance_id(), first);
+        drop(other);
+        std::fs::write(two.path().join(INSTANCE_FILE), "not an id\n").unwrap();
+        let refused = AuditLog::open(&interval_config(two.path())).map(|_| ());
+        assert!(refused.unwrap_err().to_string().contains(INSTANCE_FILE));
     }
 
     /// An unawaited append's refusal reaches its callback in both modes: from the

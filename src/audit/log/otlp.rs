@@ -62,9 +62,23 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     at.as_str().unwrap_or("")
 }
 
-fn resource(service_name: &str) -> Option<Resource> {
+/// Where forwarded records come from: the OTLP resource of every message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `service.name`.
+    pub service_name: String,
+    /// `service.instance.id`: the log's own id ([`super::AuditLog::instance_id`]). Each
+    /// log numbers its records from 1, so with several replicas a receiver tells their
+    /// records apart, and checks each hash chain, by this id with `customs.audit.seq`.
+    pub instance_id: String,
+}
+
+fn resource(origin: &Origin) -> Option<Resource> {
     Some(Resource {
-        attributes: vec![s("service.name", service_name)],
+        attributes: vec![
+            s("service.name", &origin.service_name),
+            s("service.instance.id", &origin.instance_id),
+        ],
         ..Default::default()
     })
 }
@@ -123,11 +137,11 @@ fn trace_id(event: &Value, decision_id: &str) -> Vec<u8> {
 }
 
 /// The log records of a batch: one per record (decision, policy change, checkpoint).
-pub fn logs_request(records: &[OwnedRecord], service_name: &str) -> ExportLogsServiceRequest {
+pub fn logs_request(records: &[OwnedRecord], origin: &Origin) -> ExportLogsServiceRequest {
     let log_records = records.iter().filter_map(log_record).collect();
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
-            resource: resource(service_name),
+            resource: resource(origin),
             scope_logs: vec![ScopeLogs {
                 scope: scope(),
                 log_records,
@@ -247,7 +261,7 @@ fn log_record(record: &OwnedRecord) -> Option<LogRecord> {
 }
 
 /// The spans of a batch: two per event (request and `apply_guardrail`).
-pub fn traces_request(records: &[OwnedRecord], service_name: &str) -> ExportTraceServiceRequest {
+pub fn traces_request(records: &[OwnedRecord], origin: &Origin) -> ExportTraceServiceRequest {
     let spans = records
         .iter()
         .filter(|r| r.kind == Kind::Event)
@@ -260,7 +274,7 @@ pub fn traces_request(records: &[OwnedRecord], service_name: &str) -> ExportTrac
         .collect();
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            resource: resource(service_name),
+            resource: resource(origin),
             scope_spans: vec![ScopeSpans {
                 scope: scope(),
                 spans,
@@ -420,6 +434,45 @@ fn decision_spans(seq: u64, event: &Value) -> [Span; 2] {
 
 #[cfg(test)]
 mod tests {
+    fn origin() -> Origin {
+        Origin {
+            service_name: "svc".to_owned(),
+            instance_id: "0b8e6c2a-5d1f-4f3e-9a7b-2c4d6e8f0a1b".to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_message_names_the_service_and_the_log() {
+        let records = [OwnedRecord {
+            seq: 1,
+            kind: Kind::Checkpoint,
+            body: br#"{"covers_seq":0}"#.to_vec(),
+        }];
+        let logs = logs_request(&records, &origin());
+        let traces = traces_request(&records, &origin());
+        for resource in [
+            &logs.resource_logs[0].resource,
+            &traces.resource_spans[0].resource,
+        ] {
+            let attributes = &resource.as_ref().unwrap().attributes;
+            let value = |key: &str| {
+                attributes
+                    .iter()
+                    .find(|kv| kv.key == key)
+                    .and_then(|kv| kv.value.clone())
+                    .and_then(|v| v.value)
+            };
+            assert_eq!(
+                value("service.name"),
+                Some(any_value::Value::StringValue("svc".into()))
+            );
+            assert_eq!(
+                value("service.instance.id"),
+                Some(any_value::Value::StringValue(origin().instance_id))
+            );
+        }
+    }
+
     use super::*;
     use serde_json::json;
 
@@ -434,7 +487,7 @@ mod tests {
             kind: Kind::PolicyChange,
             body: serde_json::to_vec(&change).unwrap(),
         }];
-        let logs = logs_request(&records, "svc");
+        let logs = logs_request(&records, &origin());
         let log = &logs.resource_logs[0].scope_logs[0].log_records[0];
         assert_eq!(log.event_name, POLICY_CHANGE_EVENT_NAME);
         assert_eq!(log.severity_text, "WARN");
@@ -455,7 +508,7 @@ mod tests {
             Some(any_value::Value::StringValue("sha256:b".into()))
         );
         assert_eq!(attribute("customs.policy.commit"), None);
-        let traces = traces_request(&records, "svc");
+        let traces = traces_request(&records, &origin());
         assert!(traces.resource_spans[0].scope_spans[0].spans.is_empty());
     }
 
@@ -479,7 +532,7 @@ mod tests {
                 body: serde_json::to_vec(&end).unwrap(),
             },
         ];
-        let logs = logs_request(&records, "svc");
+        let logs = logs_request(&records, &origin());
         let logs = &logs.resource_logs[0].scope_logs[0].log_records;
         let log = logs
             .iter()
@@ -502,7 +555,7 @@ mod tests {
             Some(any_value::Value::IntValue(7))
         );
         assert_eq!(attribute("gen_ai.usage.output_tokens"), None);
-        let traces = traces_request(&records, "svc");
+        let traces = traces_request(&records, &origin());
         let spans = &traces.resource_spans[0].scope_spans[0].spans;
         let request = spans
             .iter()
@@ -529,10 +582,10 @@ mod tests {
             "redactions": 1, "classes": [{"class": "PII.EMAIL", "count": 1, "severity": "medium", "action": "redacted"}],
             "phase_timings_us": {"inspect": 5}});
         let records = [record(3, &event)];
-        let logs = logs_request(&records, "svc");
+        let logs = logs_request(&records, &origin());
         let log = &logs.resource_logs[0].scope_logs[0].log_records[0];
         assert_eq!(log.event_name, DECISION_EVENT_NAME);
-        let traces = traces_request(&records, "svc");
+        let traces = traces_request(&records, &origin());
         let spans = &traces.resource_spans[0].scope_spans[0].spans;
         assert_eq!(spans[0].name, "chat gpt-4o");
         assert_eq!(spans[1].name, "apply_guardrail");
@@ -541,7 +594,7 @@ mod tests {
         assert_eq!(log.span_id, spans[0].span_id);
         assert_eq!(log.trace_id, uuid::Uuid::parse_str(&id).unwrap().as_bytes());
         // Exported again (a retry): the same ids.
-        let again = traces_request(&records, "svc");
+        let again = traces_request(&records, &origin());
         assert_eq!(
             again.resource_spans[0].scope_spans[0].spans[0].span_id,
             spans[0].span_id
