@@ -762,22 +762,6 @@ enabled = false
     (server, base, config)
 }
 
-async fn terminate(server: &mut tokio::process::Child) {
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "customs serve exited with {status}");
-}
-
 /// The default, interval mode, answers once the record is in the page cache, written on
 /// the request's own thread: a killed process loses none of them.
 #[tokio::test]

@@ -232,14 +232,7 @@ async fn chat_then_sigterm(
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    send_signal(server, "TERM");
     request
 }
 
@@ -251,14 +244,7 @@ async fn sighup_with_the_bundled_policies_leaves_the_gateway_serving() {
     let mock = MockUpstream::start().await;
     let dir = tempfile::tempdir().unwrap();
     let (mut server, url) = serve_process(dir.path(), &mock.url("/v1"), "").await;
-    let pid = server.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    send_signal(&server, "HUP");
     // The signal is handled at once or not at all; give an unhandled one time to act.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
@@ -267,18 +253,7 @@ async fn sighup_with_the_bundled_policies_leaves_the_gateway_serving() {
     );
     let ready = client().get(format!("{url}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(Duration::from_secs(15), server.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "customs serve exited with {status}");
+    terminate(&mut server).await;
     let mut stderr = String::new();
     tokio::io::AsyncReadExt::read_to_string(server.stderr.as_mut().unwrap(), &mut stderr)
         .await

@@ -645,20 +645,6 @@ async fn serve_with_env(
     (server, base)
 }
 
-async fn terminate(server: &mut tokio::process::Child) {
-    let pid = server.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), server.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "customs serve exited with {status}");
-}
-
 #[tokio::test]
 async fn the_standard_protocol_variables_select_grpc_for_both_paths() {
     let dir = tempfile::tempdir().unwrap();

@@ -775,3 +775,23 @@ pub fn rsa_token(claims: Value) -> String {
 pub fn rsa_claims() -> Value {
     json!({"sub": "carol", "iss": RSA_ISSUER, "aud": RSA_AUDIENCE, "exp": now() + 600, "nbf": now() - 5, "iat": now(), "groups": ["engineering"]})
 }
+
+/// Sends `signal` (`"HUP"`, `"TERM"`, ...) to the process `server`.
+pub fn send_signal(server: &tokio::process::Child, signal: &str) {
+    let pid = server.id().unwrap().to_string();
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{signal}").as_str(), &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -{signal} {pid}");
+}
+
+/// SIGTERM to `server`, then a clean exit within 20 s.
+pub async fn terminate(server: &mut tokio::process::Child) {
+    send_signal(server, "TERM");
+    let status = tokio::time::timeout(Duration::from_secs(20), server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "customs serve exited with {status}");
+}
