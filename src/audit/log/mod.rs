@@ -373,30 +373,33 @@ fn instance_id(dir: &Path) -> anyhow::Result<String> {
     let path = dir.join(INSTANCE_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let id = text.trim();
-            anyhow::ensure!(
-                uuid::Uuid::parse_str(id).is_ok(),
-                "audit log {}: {INSTANCE_FILE} does not hold a log id",
-                dir.display()
-            );
-            return Ok(id.to_owned());
+            return match uuid::Uuid::parse_str(text.trim()) {
+                Ok(id) if !id.is_nil() => Ok(id.hyphenated().to_string()),
+                _ => Err(anyhow::anyhow!(
+                    "{} does not hold this audit log's id (a UUID); delete it to give the log a new one (records already forwarded keep the old id)",
+                    path.display()
+                )),
+            };
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => {
             return Err(anyhow::Error::new(err).context(format!("reading {}", path.display())));
         }
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::new_v4().hyphenated().to_string();
     let temporary = dir.join(format!("{INSTANCE_FILE}.new"));
-    {
+    let write = || -> std::io::Result<()> {
         use std::io::Write as _;
-        let mut file =
-            File::create(&temporary).with_context(|| format!("writing {}", temporary.display()))?;
+        let mut file = File::create(&temporary)?;
         writeln!(file, "{id}")?;
         file.sync_all()?;
+        std::fs::rename(&temporary, &path)
+    };
+    write().with_context(|| format!("writing {}", path.display()))?;
+    // As for segments: a file system that cannot sync a directory still gets the file.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
     }
-    std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))?;
-    File::open(dir)?.sync_all()?;
     Ok(id)
 }
 
@@ -437,9 +440,25 @@ mod tests {
             .unwrap();
         assert_ne!(other.instance_id(), first);
         drop(other);
-        std::fs::write(two.path().join(INSTANCE_FILE), "not an id\n").unwrap();
-        let refused = AuditLog::open(&interval_config(two.path())).map(|_| ());
-        assert!(refused.unwrap_err().to_string().contains(INSTANCE_FILE));
+        for damaged in ["not an id\n", "", "00000000-0000-0000-0000-000000000000\n"] {
+            std::fs::write(two.path().join(INSTANCE_FILE), damaged).unwrap();
+            let refused = AuditLog::open(&interval_config(two.path())).map(|_| ());
+            let message = refused.unwrap_err().to_string();
+            assert!(
+                message.contains("delete it to give the log a new one"),
+                "{message}"
+            );
+        }
+        // Written in another form, the id is sent in the usual one.
+        std::fs::write(
+            two.path().join(INSTANCE_FILE),
+            "{0B8E6C2A-5D1F-4F3E-9A7B-2C4D6E8F0A1B}",
+        )
+        .unwrap();
+        let log = AuditLog::open(&interval_config(two.path()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(log.instance_id(), "0b8e6c2a-5d1f-4f3e-9a7b-2c4d6e8f0a1b");
     }
 
     /// An unawaited append's refusal reaches its callback in both modes: from the
