@@ -9,7 +9,7 @@
 //! mod-97 check (confidence 0.99). Letters are accepted in either case. Failing that,
 //! the same characters are read again allowing any short run of separators between any
 //! two of them (`DE89-3704-...`, `DE89 . 3704 ...`, one group per line: an evader's
-//! forms), with the same length and mod-97 checks (0.9), an upper-case country code, and
+//! forms), with the same length and mod-97 checks (0.9), upper-case letters only, and
 //! no joined continuation after it (so that one in 97 hex identifiers such as
 //! `ee122dbc-42f8-4333-a517-...` is not an IBAN).
 
@@ -98,7 +98,7 @@ fn read_iban(bytes: &[u8], start: usize, len: usize, compact: &mut Vec<u8>) -> O
     Some(i)
 }
 
-/// Reads `len` alphanumeric characters from `start` into `compact` the way an evader
+/// Reads `len` digits and upper-case letters from `start` into `compact` the way an evader
 /// writes them: any run of one to three separator bytes (spaces, dashes, dots, slashes,
 /// underscores, tabs, line breaks) between any two characters. The exact length for the
 /// country and mod-97 still decide. Returns the end offset.
@@ -113,7 +113,10 @@ fn read_iban_loosely(
     let mut gap = 0;
     while compact.len() < len {
         match bytes.get(i).copied() {
-            Some(b) if b.is_ascii_alphanumeric() => {
+            // Letters in upper case only, as the country code must be: read loosely,
+            // lower-case letters are the words after a shorter identifier
+            // (`DEA number MC5784360 on the script`), which pass mod-97 one time in 97.
+            Some(b) if b.is_ascii_digit() || b.is_ascii_uppercase() => {
                 compact.push(b);
                 gap = 0;
             }
@@ -179,6 +182,10 @@ mod tests {
         assert!(spans("de89-3704-0044-0532-0130-00").is_empty());
         assert!(spans("DE89-3704-0044-0532-0130-00-a12b").is_empty());
         assert!(spans("XDE89370400440532013000").is_empty());
+        // Nor, read loosely, do lower-case words after a shorter identifier (this one
+        // passes mod-97 read as 27 characters).
+        assert!(spans("DEA number MC5784360 on the script. Invoice").is_empty());
+        assert!(spans("VIN LU49P60C5G17JFP8Z was recalled").is_empty());
         assert!(spans("US89370400440532013000").is_empty());
     }
 }

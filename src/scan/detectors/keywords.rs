@@ -5,7 +5,9 @@
 //! compute the same hits for less: one leftmost-longest, ASCII-case-insensitive
 //! Aho-Corasick search over every word of [`keyword_lists`](super::keyword_lists), as if run over
 //! the whole text, keeping the matches that start a word (and, for a keyword of three
-//! bytes or fewer, also end one: `exp` is not a cue inside `expected`). Overlapping words hide each
+//! bytes or fewer, also end one and be written in one case or capitalised: `exp` is not
+//! a cue inside `expected`, nor `mR` at the end of a key; see [`is_short_word`]).
+//! Overlapping words hide each
 //! other the way that search decides (`card verification` is one hit, not `card` plus a
 //! CVV word), and detectors depend on it.
 //!
@@ -409,7 +411,7 @@ impl KeywordIndex {
             };
             if let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
                 && (super::word_boundary_before(text, match_start) || after_underscore(word))
-                && (word.len() > SHORT_KEYWORD_LEN || ends_short_word(text, match_end))
+                && (word.len() > SHORT_KEYWORD_LEN || is_short_word(text, match_start, match_end))
             {
                 out.push(KeywordHit {
                     start: match_start,
@@ -423,14 +425,30 @@ impl KeywordIndex {
     }
 }
 
-/// Whether a short keyword ending at `end` ends its word: what follows is not a letter,
-/// is a plural `s` (`SSNs`, `cvvs`), or is a capital after a lowercase letter (camel
-/// case: `dobValue`). A keyword that does not end in a letter (`dl#`, `mr `) always
-/// does.
-fn ends_short_word(text: &str, end: usize) -> bool {
-    let (Some(head), Some(tail)) = (text.get(..end), text.get(end..)) else {
+/// Whether a short keyword at `start..end` is a word of its own, not letters inside a
+/// longer token:
+///
+/// - it is written in one case or capitalised (`cvv`, `CVV`, `Cvv`): `mR` at the end of
+///   a base64 key or `CId` opening a password is not a title or a CVV word;
+/// - it ends its word: what follows is not a letter, is a plural `s` (`SSNs`, `cvvs`),
+///   or is a capital after a lowercase letter (camel case: `dobValue`); digits glued to
+///   it (`cvv123`, `dob19850314`) count only when no letter follows them, for a token
+///   such as `Cvc9jv3oDPL5` is a password, not a CVV word and its value.
+///
+/// A keyword that does not end in a letter (`dl#`, `mr `) always ends its word.
+fn is_short_word(text: &str, start: usize, end: usize) -> bool {
+    let (Some(word), Some(head), Some(tail)) =
+        (text.get(start..end), text.get(..end), text.get(end..))
+    else {
         return true;
     };
+    let mut letters = word.bytes().filter(u8::is_ascii_alphabetic);
+    let first_upper = letters.next().is_some_and(|b| b.is_ascii_uppercase());
+    let rest: Vec<bool> = letters.map(|b| b.is_ascii_uppercase()).collect();
+    let one_case = rest.iter().all(|&u| u == first_upper) || rest.iter().all(|&u| !u);
+    if !one_case {
+        return false;
+    }
     let Some(last) = head.chars().next_back() else {
         return true;
     };
@@ -440,6 +458,10 @@ fn ends_short_word(text: &str, end: usize) -> bool {
     let mut rest = tail.chars();
     match rest.next() {
         None => true,
+        Some(next) if next.is_ascii_digit() => !tail
+            .bytes()
+            .find(|b| !b.is_ascii_digit())
+            .is_some_and(|b| b.is_ascii_alphabetic()),
         Some(next) if !next.is_alphabetic() => true,
         Some('s') => !rest.next().is_some_and(char::is_alphabetic),
         Some(next) => next.is_uppercase() && last.is_lowercase(),

@@ -123,7 +123,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
 /// Lists are told apart by address (a hit's list membership is one AND), so they are
 /// `static`s read here at run time: a `static` array of them would be evaluated at
 /// compile time, where reading a `static` may copy what it points to.
-fn keyword_lists() -> [&'static [&'static str]; 48] {
+fn keyword_lists() -> [&'static [&'static str]; 49] {
     [
         phone::PHONE_WORDS,
         us_ssn::SSN_WORDS,
@@ -169,6 +169,7 @@ fn keyword_lists() -> [&'static [&'static str]; 48] {
         personal::VIN_WORDS,
         network::IP_WORDS,
         network::VERSION_WORDS,
+        network::MAC_WORDS,
         orcid::ORCID_WORDS,
         secrets::SECRET_WORDS,
         secrets::AWS_SECRET_WORDS,
@@ -631,6 +632,37 @@ impl<'a> Input<'a> {
         (sep(self.byte_before(start))
             && digit(start.checked_sub(1).and_then(|j| self.byte_before(j))))
             || (sep(self.byte(end)) && digit(self.byte(end + 1)))
+    }
+
+    /// Whether `start..end` lies inside a UUID (`8-4-4-4-12` hex digits, joined by
+    /// dashes, standing alone): `00193497-7446-4351-a600-2bc70d2eb957` holds a number
+    /// shaped like an international phone number, and any other digit run.
+    pub fn in_uuid(&self, start: usize, end: usize) -> bool {
+        let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'-';
+        let Some(head) = self.bytes.get(..start) else {
+            return false;
+        };
+        let from = start - head.iter().rev().take_while(|b| hexish(b)).count();
+        let to = end
+            + self
+                .bytes
+                .get(end..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| hexish(b))
+                .count();
+        to - from == 36
+            && self.bytes.get(from..to).is_some_and(|run| {
+                run.iter().enumerate().all(|(i, &b)| {
+                    if matches!(i, 8 | 13 | 18 | 23) {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_hexdigit()
+                    }
+                })
+            })
+            && self.word_boundary_before(from)
+            && self.word_boundary_after(to)
     }
 
     /// The byte at `i`, if any.

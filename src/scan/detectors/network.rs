@@ -6,7 +6,9 @@
 //!   are skipped), and IPv6 addresses (parsed by `std::net::Ipv6Addr`, at least three
 //!   groups, so `a::b` in C++ is not one).
 //! - MAC_ADDRESS: six hex pairs joined by one consistent `:` or `-`, or Cisco's
-//!   `xxxx.xxxx.xxxx`.
+//!   `xxxx.xxxx.xxxx`. One with fewer than two decimal digits (`BD:EA:DD:AB:DB:AE`,
+//!   about one MAC in six thousand) needs a MAC word before it: without digits, the
+//!   shape is as likely a list of two-letter codes.
 //!
 //! IPv4 starts from the shared digit groups; IPv6 and MAC from one `memchr` pass over
 //! the `:` and `-` bytes, which prose has few of.
@@ -25,6 +27,16 @@ pub(crate) static IP_WORDS: &[&str] = &[
     "host",
     "server",
     "client",
+];
+/// Context words for MAC addresses (asked only for one with next to no digits).
+pub(crate) static MAC_WORDS: &[&str] = &[
+    "mac",
+    "mac address",
+    "hwaddr",
+    "hardware address",
+    "physical address",
+    "bssid",
+    "ether",
 ];
 /// Words that make a dotted quad a version, a section number or an object identifier
 /// (`OID 2.5.29.15`, X.509's key usage), not an address.
@@ -265,12 +277,12 @@ fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
     });
     let end = start + 17;
     let digits = c.iter().filter(|b| b.is_ascii_digit()).count();
-    (ok && digits >= 2
-        && input.word_boundary_before(start)
+    (ok && input.word_boundary_before(start)
         && input.word_boundary_after(end)
         && input.byte(end) != Some(sep)
-        && input.byte_before(start) != Some(sep))
-    .then_some(end)
+        && input.byte_before(start) != Some(sep)
+        && (digits >= 2 || input.context(start, end, MAC_WORDS).before))
+        .then_some(end)
 }
 
 /// Calls `each(i)` for every `i` with `window[i] == b'.'`, in order: eight bytes at a

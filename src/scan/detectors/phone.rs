@@ -387,7 +387,7 @@ fn classify(
             .get(g.start..g.end)
             .is_some_and(|d| d.iter().all(|&b| b == b'0' || b == b'1'))
     });
-    if bits || opens_with_date(input, shape) {
+    if bits || opens_with_date(input, shape) || input.in_uuid(first.start, last.end) {
         return None;
     }
 

@@ -64,7 +64,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
 use super::{Candidate, Detector, Input, class_info};
-use crate::scan::validators::{github_token_valid, shannon_entropy};
+use crate::scan::validators::{entropy_estimate, github_token_valid};
 use crate::scan::{ClassInfo, Severity};
 
 /// What a literal opens.
@@ -996,7 +996,10 @@ impl SecretsDetector {
             Kind::OpenAi => {
                 let end = token_end(dash_word);
                 let body = input.bytes.get(e..end).unwrap_or_default();
-                let mixed = body.iter().any(u8::is_ascii_digit)
+                // Random base62: both cases, and digits too behind the bare `sk-`. A
+                // project or service key's prefix is rule enough for its body to lack
+                // digits, as one in five thousand does.
+                let mixed = (literal != "sk-" || body.iter().any(u8::is_ascii_digit))
                     && body.iter().any(u8::is_ascii_uppercase)
                     && body.iter().any(u8::is_ascii_lowercase);
                 let min = if literal == "sk-" { 40 } else { 32 };
@@ -1265,7 +1268,7 @@ impl SecretsDetector {
                 }
                 continue;
             }
-            if value.len() >= 16 && has_digit && has_alpha && shannon_entropy(value) >= 3.5 {
+            if value.len() >= 16 && has_digit && has_alpha && entropy_estimate(value) >= 3.5 {
                 out.extend(input.finding(&self.generic, at, end, 0.75));
             }
         }
