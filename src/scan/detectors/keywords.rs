@@ -430,10 +430,13 @@ impl KeywordIndex {
 ///
 /// - it is written in one case or capitalised (`cvv`, `CVV`, `Cvv`): `mR` at the end of
 ///   a base64 key or `CId` opening a password is not a title or a CVV word;
+/// - it does not follow a `+`, `/` or `=` glued to a letter or digit: `+Mr` and `/Dr`
+///   end base64 keys;
 /// - it ends its word: what follows is not a letter, is a plural `s` (`SSNs`, `cvvs`),
-///   or is a capital after a lowercase letter (camel case: `dobValue`); digits glued to
-///   it (`cvv123`, `dob19850314`) count only when no letter follows them, for a token
-///   such as `Cvc9jv3oDPL5` is a password, not a CVV word and its value.
+///   or is a capital after a lowercase letter that opens camel-case words (`dobValue`,
+///   not `CvcXleJx77i7` or `SsnZJhM2`, which hold digits or capitals in a row); digits
+///   glued to it (`cvv123`, `dob19850314`) count only when no letter follows them, for a
+///   token such as `Cvc9jv3oDPL5` is a password, not a CVV word and its value.
 ///
 /// A keyword that does not end in a letter (`dl#`, `mr `) always ends its word.
 fn is_short_word(text: &str, start: usize, end: usize) -> bool {
@@ -442,6 +445,18 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
     else {
         return true;
     };
+    let bytes = text.as_bytes();
+    let glued_symbol = start
+        .checked_sub(1)
+        .and_then(|i| bytes.get(i))
+        .is_some_and(|b| matches!(b, b'+' | b'/' | b'='))
+        && start
+            .checked_sub(2)
+            .and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_alphanumeric);
+    if glued_symbol {
+        return false;
+    }
     let mut letters = word.bytes().filter(u8::is_ascii_alphabetic);
     let first_upper = letters.next().is_some_and(|b| b.is_ascii_uppercase());
     let rest: Vec<bool> = letters.map(|b| b.is_ascii_uppercase()).collect();
@@ -464,7 +479,22 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
             .is_some_and(|b| b.is_ascii_alphabetic()),
         Some(next) if !next.is_alphabetic() => true,
         Some('s') => !rest.next().is_some_and(char::is_alphabetic),
-        Some(next) => next.is_uppercase() && last.is_lowercase(),
+        Some(next) => {
+            next.is_uppercase() && last.is_lowercase() && {
+                // The rest of the token: camel-case words, not random characters.
+                let token = tail.bytes().take_while(u8::is_ascii_alphanumeric);
+                let mut upper_before = false;
+                let mut camel = true;
+                for b in token {
+                    if b.is_ascii_digit() || (b.is_ascii_uppercase() && upper_before) {
+                        camel = false;
+                        break;
+                    }
+                    upper_before = b.is_ascii_uppercase();
+                }
+                camel
+            }
+        }
     }
 }
 
