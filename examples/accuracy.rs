@@ -7,7 +7,18 @@
 //! cargo run --release --example accuracy                          # 100 documents per type
 //! cargo run --release --example accuracy -- --per-type 300 --seed 7
 //! cargo run --release --example accuracy -- --corpus target/accuracy/corpus.jsonl
+//! cargo run --release --example accuracy -- --seeds 1..300 --per-type 1000 --errors
 //! ```
+//!
+//! `--evasion` rewrites every document's value with one evasion drawn at random (zero-width
+//! and bidi characters, soft hyphens, tag characters, fullwidth forms, other scripts'
+//! digits, confusable punctuation inside it; or its whole sentence, context words
+//! included, in base64, percent-encoding, hex, `\u` escapes, or base64 of
+//! percent-encoding), and also prints recall per evasion.
+//!
+//! `--seeds A..B` scores the corpora of every seed from A to B (inclusive) as one, one
+//! seed's corpus in memory at a time; `--errors` prints each false positive and miss
+//! with its document.
 //!
 //! `--corpus FILE` also writes the corpus as JSON lines (`text`, and `spans` with
 //! `type`, byte `start`/`end` and char `cstart`/`cend`) for `bench/presidio/compare.py`,
@@ -1054,6 +1065,10 @@ struct Gold {
 struct Doc {
     text: String,
     gold: Vec<Gold>,
+    /// The sentence that holds the value (the template with the value in it).
+    sentence: (usize, usize),
+    /// The evasion applied to the value or its sentence (`--evasion`), if any changed it.
+    evasion: Option<&'static str>,
 }
 
 fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
@@ -1066,6 +1081,139 @@ fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
         per_type,
     );
     docs
+}
+
+/// The evasions of `--evasion`, each rewriting the value (or, for the encodings, the
+/// sentence holding it and its context words) the way someone hiding it from a
+/// scanner would.
+const EVASIONS: &[&str] = &[
+    "zero-width space",
+    "soft hyphen",
+    "bidi controls",
+    "tag characters",
+    "fullwidth forms",
+    "other-script digits",
+    "confusable punctuation",
+    "base64 sentence",
+    "percent-encoded sentence",
+    "hex sentence",
+    "\\u-escaped sentence",
+    "base64 of percent-encoded sentence",
+];
+
+/// The random stream that picks and applies evasions for the corpus of `seed`.
+fn evasion_rng(seed: u64) -> Rng {
+    Rng(seed ^ 0xE7A5_10E5_0000_0001)
+}
+
+/// Rewrites each document's value with one of [`EVASIONS`] (drawn from `r`), moving its
+/// gold span onto the rewritten bytes. A document the drawn evasion leaves unchanged
+/// (other-script digits in a name) keeps `evasion: None`.
+fn evade(docs: &mut [Doc], r: &mut Rng) {
+    for doc in docs {
+        let kind = EVASIONS[r.below(EVASIONS.len())];
+        let Some(gold) = doc.gold.first_mut() else {
+            continue;
+        };
+        let (start, end) = match kind {
+            k if k.ends_with("sentence") => doc.sentence,
+            _ => (gold.start, gold.end),
+        };
+        let original = &doc.text[start..end];
+        let rewritten = evaded(kind, original, r);
+        if rewritten == original {
+            continue;
+        }
+        doc.text = format!("{}{rewritten}{}", &doc.text[..start], &doc.text[end..]);
+        gold.start = start;
+        gold.end = start + rewritten.len();
+        doc.evasion = Some(kind);
+    }
+}
+
+/// `value` rewritten by evasion `kind`.
+fn evaded(kind: &str, value: &str, r: &mut Rng) -> String {
+    use base64::Engine as _;
+    // Inserts one of `marks` after about one character in three (at least one, inside).
+    let sprinkle = |r: &mut Rng, marks: &[char]| {
+        let chars: Vec<char> = value.chars().collect();
+        let mut out = String::new();
+        let forced = 1 + r.below(chars.len().saturating_sub(1).max(1));
+        for (i, c) in chars.iter().enumerate() {
+            if i > 0 && (i == forced || r.below(3) == 0) {
+                out.push(marks[r.below(marks.len())]);
+            }
+            out.push(*c);
+        }
+        out
+    };
+    let percent = |text: &str| {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    match kind {
+        "zero-width space" => sprinkle(
+            r,
+            &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'],
+        ),
+        "soft hyphen" => sprinkle(r, &['\u{00AD}']),
+        "bidi controls" => sprinkle(
+            r,
+            &[
+                '\u{200E}', '\u{200F}', '\u{202A}', '\u{202C}', '\u{202E}', '\u{2066}', '\u{2069}',
+            ],
+        ),
+        "tag characters" => {
+            let tags: Vec<char> = (0xE0020..=0xE007E).filter_map(char::from_u32).collect();
+            sprinkle(r, &tags)
+        }
+        "fullwidth forms" => value
+            .chars()
+            .map(|c| match c {
+                '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+                _ => c,
+            })
+            .collect(),
+        "other-script digits" => {
+            // Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, Thai, fullwidth.
+            let zero = [0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0xFF10][r.below(6)];
+            value
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) if c.is_ascii_digit() => char::from_u32(zero + d).unwrap_or(c),
+                    _ => c,
+                })
+                .collect()
+        }
+        "confusable punctuation" => value
+            .chars()
+            .map(|c| match c {
+                '@' => ['\u{FF20}', '\u{FE6B}'][r.below(2)],
+                '.' => ['\u{3002}', '\u{FF0E}', '\u{2024}'][r.below(3)],
+                '-' => ['\u{2010}', '\u{2212}', '\u{FF0D}'][r.below(3)],
+                ' ' => ['\u{00A0}', '\u{2009}', '\u{3000}'][r.below(3)],
+                _ => c,
+            })
+            .collect(),
+        "base64 sentence" => base64::engine::general_purpose::STANDARD.encode(value),
+        "percent-encoded sentence" => percent(value),
+        "hex sentence" => value.bytes().map(|b| format!("{b:02x}")).collect(),
+        "\\u-escaped sentence" => value
+            .encode_utf16()
+            .map(|u| format!("\\u{u:04x}"))
+            .collect(),
+        "base64 of percent-encoded sentence" => {
+            base64::engine::general_purpose::STANDARD.encode(percent(value))
+        }
+        _ => value.to_owned(),
+    }
 }
 
 /// `per_type` rounds of one document per generator, values between filler sentences.
@@ -1081,6 +1229,7 @@ fn embed(docs: &mut Vec<Doc>, r: &mut Rng, gens: &[(&'static str, Gen)], per_typ
             let (head, tail) = template.split_once("{}").unwrap();
             let text = format!("{before} {head}{value}{tail} {after}");
             let start = before.len() + 1 + head.len();
+            let sentence = (before.len() + 1, start + value.len() + tail.len());
             docs.push(Doc {
                 gold: vec![Gold {
                     entity,
@@ -1088,6 +1237,8 @@ fn embed(docs: &mut Vec<Doc>, r: &mut Rng, gens: &[(&'static str, Gen)], per_typ
                     end: start + value.len(),
                 }],
                 text,
+                sentence,
+                evasion: None,
             });
         }
     }
@@ -1110,10 +1261,23 @@ fn main() {
     };
     let per_type: usize = arg("--per-type").map_or(100, |s| s.parse().unwrap());
     let seed: u64 = arg("--seed").map_or(42, |s| s.parse().unwrap());
+    // `--seeds A..B`: every seed from A to B inclusive, scored as one corpus.
+    let seeds: Vec<u64> = match arg("--seeds") {
+        Some(range) => {
+            let (from, to) = range.split_once("..").expect("--seeds A..B");
+            (from.parse().unwrap()..=to.parse().unwrap()).collect()
+        }
+        None => vec![seed],
+    };
     let show_errors = args.iter().any(|a| a == "--errors");
-    let docs = corpus(seed, per_type);
+    let evasion = args.iter().any(|a| a == "--evasion");
 
     if let Some(path) = arg("--corpus") {
+        assert!(seeds.len() == 1, "--corpus writes one seed's corpus");
+        let mut docs = corpus(seed, per_type);
+        if evasion {
+            evade(&mut docs, &mut evasion_rng(seed));
+        }
         if let Some(dir) = std::path::Path::new(&path).parent() {
             std::fs::create_dir_all(dir).unwrap();
         }
@@ -1143,61 +1307,27 @@ fn main() {
         .iter()
         .map(|t| ((*t).to_owned(), Score::default()))
         .collect();
-    let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
-    let started = Instant::now();
-    let all: Vec<_> = docs
-        .iter()
-        .map(|d| scanner.scan(&d.text).unwrap())
-        .collect();
-    let elapsed = started.elapsed();
-    for (d, findings) in docs.iter().zip(&all) {
-        let mut matched = vec![false; d.gold.len()];
-        for f in findings {
-            let hit = d
-                .gold
-                .iter()
-                .position(|g| *g.entity == *f.entity && f.start < g.end && g.start < f.end);
-            let s = scores.entry(f.entity.to_string()).or_default();
-            match hit {
-                Some(i) if !matched[i] => {
-                    matched[i] = true;
-                    s.tp += 1;
-                }
-                Some(_) => {}
-                None => {
-                    s.fp += 1;
-                    if show_errors {
-                        eprintln!(
-                            "FP {}: {:?} in {:?}",
-                            f.entity,
-                            &d.text[f.start..f.end],
-                            d.text
-                        );
-                    }
-                }
-            }
+    let (mut documents, mut bytes, mut elapsed) = (0, 0, std::time::Duration::ZERO);
+    let mut by_evasion: BTreeMap<&'static str, Score> = BTreeMap::new();
+    for &seed in &seeds {
+        let mut docs = corpus(seed, per_type);
+        if evasion {
+            evade(&mut docs, &mut evasion_rng(seed));
         }
-        for (g, m) in d.gold.iter().zip(matched) {
-            if !m {
-                if show_errors {
-                    eprintln!(
-                        "FN {}: {:?} in {:?}",
-                        g.entity,
-                        &d.text[g.start..g.end],
-                        d.text
-                    );
-                }
-                scores.entry(g.entity.to_owned()).or_default().fn_ += 1;
-            }
-        }
+        documents += docs.len();
+        bytes += docs.iter().map(|d| d.text.len()).sum::<usize>();
+        elapsed += score(&scanner, &docs, &mut scores, &mut by_evasion, show_errors);
     }
+    let seeds_text = match seeds.as_slice() {
+        [one] => format!("seed {one}"),
+        [first, .., last] => format!("seeds {first} to {last}"),
+        [] => "no seed".to_owned(),
+    };
     println!(
-        "{} documents, {} bytes, seed {seed}; scan: {:.1} ms total, {:.1} MB/s, {:.2} µs/doc",
-        docs.len(),
-        bytes,
+        "{documents} documents, {bytes} bytes, {seeds_text}; scan: {:.1} ms total, {:.1} MB/s, {:.2} µs/doc",
         elapsed.as_secs_f64() * 1e3,
         bytes as f64 / elapsed.as_secs_f64() / 1e6,
-        elapsed.as_secs_f64() * 1e6 / docs.len() as f64
+        elapsed.as_secs_f64() * 1e6 / documents as f64
     );
     println!("| type | TP | FP | FN | precision | recall | F2 |");
     println!("|---|---|---|---|---|---|---|");
@@ -1235,4 +1365,91 @@ fn main() {
         total.fn_,
         5.0 * p * r / (4.0 * p + r)
     );
+    if evasion {
+        println!();
+        println!("| evasion | documents | found | missed | false positives | recall |");
+        println!("|---|---|---|---|---|---|");
+        for (kind, s) in &by_evasion {
+            println!(
+                "| {kind} | {} | {} | {} | {} | {:.4} |",
+                s.tp + s.fn_,
+                s.tp,
+                s.fn_,
+                s.fp,
+                s.tp as f64 / (s.tp + s.fn_).max(1) as f64
+            );
+        }
+    }
+}
+
+/// Scans `docs` and adds their true positives, false positives and misses to `scores`
+/// (printing each error when `show_errors`); returns the time spent scanning.
+fn score(
+    scanner: &Scanner,
+    docs: &[Doc],
+    scores: &mut BTreeMap<String, Score>,
+    by_evasion: &mut BTreeMap<&'static str, Score>,
+    show_errors: bool,
+) -> std::time::Duration {
+    let started = Instant::now();
+    let all: Vec<_> = docs
+        .iter()
+        .map(|d| scanner.scan(&d.text).unwrap())
+        .collect();
+    let elapsed = started.elapsed();
+    for (d, findings) in docs.iter().zip(&all) {
+        let mut matched = vec![false; d.gold.len()];
+        for f in findings {
+            let hit = d
+                .gold
+                .iter()
+                .position(|g| *g.entity == *f.entity && f.start < g.end && g.start < f.end);
+            let s = scores.entry(f.entity.to_string()).or_default();
+            match hit {
+                Some(i) if !matched[i] => {
+                    matched[i] = true;
+                    s.tp += 1;
+                }
+                Some(_) => {}
+                None => {
+                    s.fp += 1;
+                    if let Some(kind) = d.evasion {
+                        by_evasion.entry(kind).or_default().fp += 1;
+                    }
+                    if show_errors {
+                        eprintln!(
+                            "FP {}{}: {:?} in {:?}",
+                            f.entity,
+                            d.evasion.map(|k| format!(" ({k})")).unwrap_or_default(),
+                            &d.text[f.start..f.end],
+                            d.text
+                        );
+                    }
+                }
+            }
+        }
+        for (g, m) in d.gold.iter().zip(matched) {
+            if let Some(kind) = d.evasion {
+                let e = by_evasion.entry(kind).or_default();
+                if m {
+                    e.tp += 1;
+                } else {
+                    e.fn_ += 1;
+                }
+            }
+            if !m {
+                if show_errors {
+                    eprintln!(
+                        "FN {}{}: {:?} in {:?}",
+                        g.entity,
+                        d.evasion.map(|k| format!(" ({k})")).unwrap_or_default(),
+                        &d.text[g.start..g.end],
+                        d.text
+                    );
+                }
+                scores.entry(g.entity.to_owned()).or_default().fn_ += 1;
+            }
+        }
+    }
+    elapsed
 }

@@ -261,7 +261,13 @@ impl Scanner {
         }
         if depth > 0 {
             for token in decode::encoded_tokens(&input) {
-                let inner = self.candidates(&token.decoded, depth - 1);
+                // The decoded content's findings, overlaps resolved as in any text (an
+                // ABN that is also a valid Steuer-ID, next to the word ABN, is an ABN),
+                // and the most severe of them names the whole token.
+                let inner = resolve_overlaps(
+                    &token.decoded,
+                    self.candidates(&token.decoded, depth - 1),
+                );
                 let best = inner.iter().max_by(|a, b| {
                     a.severity()
                         .cmp(&b.severity())
