@@ -1294,7 +1294,11 @@ fn main() {
                     })
                 })
                 .collect();
-            writeln!(f, "{}", serde_json::json!({"text": d.text, "spans": spans})).unwrap();
+            let mut line = serde_json::json!({"text": d.text, "spans": spans});
+            if let Some(kind) = d.evasion {
+                line["evasion"] = kind.into();
+            }
+            writeln!(f, "{line}").unwrap();
         }
         println!("wrote {} documents to {path}", docs.len());
     }
