@@ -264,10 +264,8 @@ impl Scanner {
                 // The decoded content's findings, overlaps resolved as in any text (an
                 // ABN that is also a valid Steuer-ID, next to the word ABN, is an ABN),
                 // and the most severe of them names the whole token.
-                let inner = resolve_overlaps(
-                    &token.decoded,
-                    self.candidates(&token.decoded, depth - 1),
-                );
+                let inner =
+                    resolve_overlaps(&token.decoded, self.candidates(&token.decoded, depth - 1));
                 let best = inner.iter().max_by(|a, b| {
                     a.severity()
                         .cmp(&b.severity())
