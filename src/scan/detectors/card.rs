@@ -119,7 +119,16 @@ impl Detector for CardDetector {
                 // Maestro (12–19 digits, prefixes 50, 56–69) and UATP (15 digits from 1)
                 // overlap too many other numbers (IBAN tails, NIRs, accounts): only
                 // next to a card word.
-                let needs_word = matches!(brand, "maestro" | "uatp");
+                // Nor is a number written in pairs (`30 07 02 03 01 00 01`): that is how
+                // byte dumps are written, and a card only as an evader splits it.
+                let all_pairs = multi
+                    && groups
+                        .get(w.first..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|g| g.end <= w.end)
+                        .all(|g| g.len() == 2);
+                let needs_word = matches!(brand, "maestro" | "uatp") || all_pairs;
                 if luhn_valid(digits)
                     && (!needs_word || input.context(w.start, w.end, CARD_WORDS).any())
                 {

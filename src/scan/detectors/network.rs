@@ -52,7 +52,12 @@ pub(crate) static VERSION_WORDS: &[&str] = &[
     "oid",
     "oids",
     "object identifier",
+    "objectidentifier",
 ];
+
+/// The bytes that may separate the dotted numbers of one list: spaces, commas,
+/// semicolons, and the quotes and markup around each (`` `3.2.2.10`_, ``).
+const LIST_GAP: &[u8] = b" ,;`_'\"*()[]";
 
 /// Detects IP and MAC addresses.
 #[derive(Debug)]
@@ -166,6 +171,9 @@ impl NetworkDetector {
 
     fn ipv4<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
+        // The end of the last dotted quad read as a version or section number: the next
+        // one in the same list (`sections 3.1.3.6, 3.2.2.10, 3.3.2.11`) is one too.
+        let mut version_end: Option<usize> = None;
         for (i, first) in groups.iter().enumerate() {
             let Some(quad) = groups.get(i..i + 4) else {
                 break;
@@ -213,10 +221,18 @@ impl NetworkDetector {
             {
                 continue;
             }
-            if input
-                .context_within(first.start, last.end, 16, 0, VERSION_WORDS)
-                .any()
+            let listed = version_end.is_some_and(|end| {
+                input
+                    .bytes
+                    .get(end..first.start)
+                    .is_some_and(|gap| gap.len() <= 8 && gap.iter().all(|b| LIST_GAP.contains(b)))
+            });
+            if listed
+                || input
+                    .context_within(first.start, last.end, 16, 0, VERSION_WORDS)
+                    .any()
             {
+                version_end = Some(last.end);
                 continue;
             }
             let context = input.context(first.start, last.end, IP_WORDS);
