@@ -62,6 +62,32 @@ pub(crate) struct CardDetector {
     info: ClassInfo,
 }
 
+/// Whether the pairs of digits at `start..end`, joined by `sep`, sit in a byte dump: a
+/// `hex`, `0x` or `\\x` just before them, or another two-character hex token joined the
+/// same way right before or right after.
+fn in_byte_dump(input: &Input<'_>, start: usize, end: usize, sep: u8) -> bool {
+    let lead = input
+        .bytes
+        .get(start.saturating_sub(8)..start)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let marked =
+        lead.windows(3).any(|w| w == b"hex") || lead.windows(2).any(|w| w == b"0x" || w == b"\\x");
+    let pair_at = |i: usize| {
+        input
+            .bytes
+            .get(i..i + 2)
+            .is_some_and(|p| p.iter().all(u8::is_ascii_hexdigit))
+    };
+    let alnum = |i: Option<u8>| i.is_some_and(|b| b.is_ascii_alphanumeric());
+    let before = start >= 3
+        && input.byte_before(start) == Some(sep)
+        && pair_at(start - 3)
+        && !alnum(input.byte_before(start - 3));
+    let after = input.byte(end) == Some(sep) && pair_at(end + 1) && !alnum(input.byte(end + 3));
+    marked || before || after
+}
+
 impl CardDetector {
     pub(crate) fn new() -> Self {
         CardDetector {
@@ -119,8 +145,9 @@ impl Detector for CardDetector {
                 // Maestro (12–19 digits, prefixes 50, 56–69) and UATP (15 digits from 1)
                 // overlap too many other numbers (IBAN tails, NIRs, accounts): only
                 // next to a card word.
-                // Nor is a number written in pairs (`30 07 02 03 01 00 01`): that is how
-                // byte dumps are written, and a card only as an evader splits it.
+                // Nor is a number written in pairs inside a byte dump (`hex!("30 07 02 03
+                // 01 00 01")`, or one pair of a longer run of hex pairs): pairs alone are
+                // an evader's way of splitting a card, and stay one.
                 let all_pairs = multi
                     && groups
                         .get(w.first..)
@@ -128,7 +155,8 @@ impl Detector for CardDetector {
                         .iter()
                         .take_while(|g| g.end <= w.end)
                         .all(|g| g.len() == 2);
-                let needs_word = matches!(brand, "maestro" | "uatp") || all_pairs;
+                let dump = all_pairs && in_byte_dump(input, w.start, w.end, w.sep);
+                let needs_word = matches!(brand, "maestro" | "uatp") || dump;
                 if luhn_valid(digits)
                     && (!needs_word || input.context(w.start, w.end, CARD_WORDS).any())
                 {

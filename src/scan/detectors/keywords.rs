@@ -428,40 +428,24 @@ impl KeywordIndex {
 /// Whether a short keyword at `start..end` is a word of its own, not letters inside a
 /// longer token:
 ///
-/// - it is written in one case or capitalised (`cvv`, `CVV`, `Cvv`): `mR` at the end of
-///   a base64 key or `CId` opening a password is not a title or a CVV word;
-/// - it does not follow a `+`, `/` or `=` glued to a letter or digit: `+Mr` and `/Dr`
-///   end base64 keys;
-/// - it ends its word: what follows is not a letter, is a plural `s` (`SSNs`, `cvvs`),
-///   or is a capital after a lowercase letter that opens camel-case words (`dobValue`,
-///   not `CvcXleJx77i7` or `SsnZJhM2`, which hold digits or capitals in a row); digits
-///   glued to it (`cvv123`, `dob19850314`) count only when no letter follows them, for a
-///   token such as `Cvc9jv3oDPL5` is a password, not a CVV word and its value.
+/// - it ends its word: what follows is not a letter or digit, or is a plural `s`
+///   (`SSNs`, `cvvs`), a capital after a lowercase letter (camel case: `dobValue`,
+///   `ssnLast4`) or digits (`cvv123`, `dob19850314`);
+/// - when letters or digits follow it, it is written in one case or capitalised, and
+///   what follows is not random: `CIdNFxfa8cd4` and `Cvc9jv3oDPL5` open passwords, and
+///   `mRnHbVys…` holds no MRN word (see [`looks_random`]);
+/// - it does not follow a `+`, `/` or `=` inside a long random token: `+Mr` and `/Dr`
+///   end base64 keys, while `DOB/SSN`, `exp/cvv` and `PatientName/DOB` are words.
 ///
-/// A keyword that does not end in a letter (`dl#`, `mr `) always ends its word.
+/// A keyword standing alone is a word in any case (`DoB`, `sSn`). A keyword that does
+/// not end in a letter (`dl#`, `mr `) always ends its word.
 fn is_short_word(text: &str, start: usize, end: usize) -> bool {
     let (Some(word), Some(head), Some(tail)) =
         (text.get(start..end), text.get(..end), text.get(end..))
     else {
         return true;
     };
-    let bytes = text.as_bytes();
-    let glued_symbol = start
-        .checked_sub(1)
-        .and_then(|i| bytes.get(i))
-        .is_some_and(|b| matches!(b, b'+' | b'/' | b'='))
-        && start
-            .checked_sub(2)
-            .and_then(|i| bytes.get(i))
-            .is_some_and(u8::is_ascii_alphanumeric);
-    if glued_symbol {
-        return false;
-    }
-    let mut letters = word.bytes().filter(u8::is_ascii_alphabetic);
-    let first_upper = letters.next().is_some_and(|b| b.is_ascii_uppercase());
-    let rest: Vec<bool> = letters.map(|b| b.is_ascii_uppercase()).collect();
-    let one_case = rest.iter().all(|&u| u == first_upper) || rest.iter().all(|&u| !u);
-    if !one_case {
+    if after_symbol_in_random_token(text.as_bytes(), start) {
         return false;
     }
     let Some(last) = head.chars().next_back() else {
@@ -471,31 +455,71 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
         return true;
     }
     let mut rest = tail.chars();
-    match rest.next() {
-        None => true,
-        Some(next) if next.is_ascii_digit() => !tail
-            .bytes()
-            .find(|b| !b.is_ascii_digit())
-            .is_some_and(|b| b.is_ascii_alphabetic()),
-        Some(next) if !next.is_alphabetic() => true,
-        Some('s') => !rest.next().is_some_and(char::is_alphabetic),
-        Some(next) => {
-            next.is_uppercase() && last.is_lowercase() && {
-                // The rest of the token: camel-case words, not random characters.
-                let token = tail.bytes().take_while(u8::is_ascii_alphanumeric);
-                let mut upper_before = false;
-                let mut camel = true;
-                for b in token {
-                    if b.is_ascii_digit() || (b.is_ascii_uppercase() && upper_before) {
-                        camel = false;
-                        break;
-                    }
-                    upper_before = b.is_ascii_uppercase();
-                }
-                camel
-            }
+    let glued = match rest.next() {
+        None => return true,
+        Some('s') if !rest.next().is_some_and(char::is_alphanumeric) => return true,
+        Some(next) if next.is_ascii_digit() => true,
+        Some(next) if next.is_uppercase() && last.is_lowercase() => true,
+        Some(next) => return !next.is_alphanumeric(),
+    };
+    let mut letters = word.bytes().filter(u8::is_ascii_alphabetic);
+    let first_upper = letters.next().is_some_and(|b| b.is_ascii_uppercase());
+    let rest: Vec<bool> = letters.map(|b| b.is_ascii_uppercase()).collect();
+    let one_case = rest.iter().all(|&u| u == first_upper) || rest.iter().all(|&u| !u);
+    glued && one_case && !looks_random(tail.as_bytes())
+}
+
+/// Whether the letters and digits that open `tail` change between lower case, upper
+/// case and digits three times or more (a capital followed by lower case is one word,
+/// not a change): `Last4`, `ISO8601` and `MMYY` read as words, `9jv3oDPL5` and
+/// `XleJx77i7` as random characters.
+fn looks_random(tail: &[u8]) -> bool {
+    let class = |b: u8| match b {
+        b'a'..=b'z' => 0u8,
+        b'A'..=b'Z' => 1,
+        _ => 2,
+    };
+    let mut changes = 0;
+    let mut previous: Option<u8> = None;
+    for &b in tail.iter().take_while(|b| b.is_ascii_alphanumeric()) {
+        let c = class(b);
+        if let Some(p) = previous
+            && p != c
+            && !(p == 1 && c == 0)
+        {
+            changes += 1;
         }
+        previous = Some(c);
     }
+    changes >= 3
+}
+
+/// Whether the byte before `start` is a `+`, `/` or `=` inside a run of base64 bytes
+/// (letters, digits, `+ / =`) of 16 or more that holds a digit and both cases: the
+/// end of a key (`…D07zJx+mR`), not a list of words (`Expiration/CVV`, `12/27/CVV`).
+fn after_symbol_in_random_token(bytes: &[u8], start: usize) -> bool {
+    let base64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    if !start
+        .checked_sub(1)
+        .and_then(|i| bytes.get(i))
+        .is_some_and(|b| matches!(b, b'+' | b'/' | b'='))
+    {
+        return false;
+    }
+    let before = bytes.get(..start).unwrap_or_default();
+    let from = start - before.iter().rev().take_while(|b| base64(b)).count();
+    let to = start
+        + bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| base64(b))
+            .count();
+    let token = bytes.get(from..to).unwrap_or_default();
+    token.len() >= 16
+        && token.iter().any(u8::is_ascii_digit)
+        && token.iter().any(u8::is_ascii_uppercase)
+        && token.iter().any(u8::is_ascii_lowercase)
 }
 
 /// The hits of one text computed so far: every hit inside `spans`, in order.

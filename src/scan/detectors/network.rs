@@ -29,15 +29,9 @@ pub(crate) static IP_WORDS: &[&str] = &[
     "client",
 ];
 /// Context words for MAC addresses (asked only for one with next to no digits).
-pub(crate) static MAC_WORDS: &[&str] = &[
-    "mac",
-    "mac address",
-    "hwaddr",
-    "hardware address",
-    "physical address",
-    "bssid",
-    "ether",
-];
+/// (No `… address` phrases: matched whole, they would hide the street-address word
+/// `address` in `Physical address: 1600 Main St`.)
+pub(crate) static MAC_WORDS: &[&str] = &["mac", "hwaddr", "bssid", "ether"];
 /// Words that make a dotted quad a version, a section number or an object identifier
 /// (`OID 2.5.29.15`, X.509's key usage), not an address.
 pub(crate) static VERSION_WORDS: &[&str] = &[
@@ -56,8 +50,9 @@ pub(crate) static VERSION_WORDS: &[&str] = &[
 ];
 
 /// The bytes that may separate the dotted numbers of one list: spaces, commas,
-/// semicolons, and the quotes and markup around each (`` `3.2.2.10`_, ``).
-const LIST_GAP: &[u8] = b" ,;`_'\"*()[]";
+/// semicolons, and the quotes and markup around each (`` `3.2.2.10`_, ``); a comma or
+/// semicolon must be among them (`version 1.0.0.0 10.1.2.3` is no list).
+const LIST_GAP: &[u8] = b" ,;`_'\"*";
 
 /// Detects IP and MAC addresses.
 #[derive(Debug)]
@@ -222,10 +217,11 @@ impl NetworkDetector {
                 continue;
             }
             let listed = version_end.is_some_and(|end| {
-                input
-                    .bytes
-                    .get(end..first.start)
-                    .is_some_and(|gap| gap.len() <= 8 && gap.iter().all(|b| LIST_GAP.contains(b)))
+                input.bytes.get(end..first.start).is_some_and(|gap| {
+                    gap.len() <= 8
+                        && gap.iter().all(|b| LIST_GAP.contains(b))
+                        && gap.iter().any(|b| matches!(b, b',' | b';'))
+                })
             });
             if listed
                 || input

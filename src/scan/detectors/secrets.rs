@@ -64,7 +64,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
 use super::{Candidate, Detector, Input, class_info};
-use crate::scan::validators::{entropy_estimate, github_token_valid};
+use crate::scan::validators::{entropy_estimate, github_token_valid, shannon_entropy};
 use crate::scan::{ClassInfo, Severity};
 
 /// What a literal opens.
@@ -1268,7 +1268,11 @@ impl SecretsDetector {
                 }
                 continue;
             }
-            if value.len() >= 16 && has_digit && has_alpha && entropy_estimate(value) >= 3.5 {
+            // The corrected estimate only for letters and digits alone: punctuation
+            // (`v1.2.3-beta.4.5.6.7`) is structure, not randomness.
+            let random = shannon_entropy(value) >= 3.5
+                || (value.iter().all(u8::is_ascii_alphanumeric) && entropy_estimate(value) >= 3.5);
+            if value.len() >= 16 && has_digit && has_alpha && random {
                 out.extend(input.finding(&self.generic, at, end, 0.75));
             }
         }
