@@ -28,10 +28,15 @@ pub(crate) static IP_WORDS: &[&str] = &[
     "server",
     "client",
 ];
-/// Context words for MAC addresses (asked only for one with next to no digits).
-/// (No `… address` phrases: matched whole, they would hide the street-address word
-/// `address` in `Physical address: 1600 Main St`.)
+/// Words before a MAC address with next to no digits. Looked for directly in the bytes
+/// before it ([`Input::context_before`]), not registered as keywords: asked about one
+/// MAC in thousands, they would otherwise cost every text a busier keyword search
+/// (`ether` and `mac` are common letter runs of prose), and a phrase such as `physical
+/// address` would hide the street-address word `address`.
 pub(crate) static MAC_WORDS: &[&str] = &["mac", "hwaddr", "bssid", "ether"];
+
+/// How far before a MAC address with next to no digits its word is looked for, in bytes.
+const MAC_WORD_WINDOW: usize = 24;
 /// Words that make a dotted quad a version, a section number or an object identifier
 /// (`OID 2.5.29.15`, X.509's key usage), not an address.
 pub(crate) static VERSION_WORDS: &[&str] = &[
@@ -46,8 +51,12 @@ pub(crate) static VERSION_WORDS: &[&str] = &[
     "oid",
     "oids",
     "object identifier",
-    "objectidentifier",
 ];
+
+/// What opens an object identifier in code (`ObjectIdentifier("2.5.29.32")`), looked for
+/// directly in the bytes before a dotted quad: as a registered keyword, its common letter
+/// pairs would cost every text a busier keyword search.
+const OID_CALLS: &[&str] = &["objectidentifier(\"", "objectidentifier('"];
 
 /// The bytes that may separate the dotted numbers of one list: spaces, commas,
 /// semicolons, and the quotes and markup around each (`` `3.2.2.10`_, ``); a comma or
@@ -227,6 +236,7 @@ impl NetworkDetector {
                 || input
                     .context_within(first.start, last.end, 16, 0, VERSION_WORDS)
                     .any()
+                || input.context_before(first.start, 18, OID_CALLS)
             {
                 version_end = Some(last.end);
                 continue;
@@ -293,8 +303,8 @@ fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
         && input.word_boundary_after(end)
         && input.byte(end) != Some(sep)
         && input.byte_before(start) != Some(sep)
-        && (digits >= 2 || input.context(start, end, MAC_WORDS).before))
-        .then_some(end)
+        && (digits >= 2 || input.context_before(start, MAC_WORD_WINDOW, MAC_WORDS)))
+    .then_some(end)
 }
 
 /// Calls `each(i)` for every `i` with `window[i] == b'.'`, in order: eight bytes at a
