@@ -1069,6 +1069,8 @@ struct Doc {
     sentence: (usize, usize),
     /// The evasion applied to the value or its sentence (`--evasion`), if any changed it.
     evasion: Option<&'static str>,
+    /// The record format the values are in (`--records`).
+    record: Option<&'static str>,
 }
 
 fn corpus(seed: u64, per_type: usize) -> Vec<Doc> {
@@ -1216,6 +1218,443 @@ fn evaded(kind: &str, value: &str, r: &mut Rng) -> String {
     }
 }
 
+/// The record formats of `--records`.
+const RECORD_FORMATS: &[&str] = &[
+    "JSON",
+    "CSV",
+    "logfmt",
+    "YAML",
+    "Markdown table",
+    "SQL insert",
+    "XML",
+];
+
+/// Names people give a field holding a value of `entity` (words, spelled in a case
+/// drawn per record), and the structure the value sits in when it cannot stand alone.
+fn field_names(entity: &str) -> (&'static [&'static str], &'static str) {
+    let bare = |names: &'static [&'static str]| (names, "{}");
+    match entity {
+        "EMAIL" => bare(&["email", "email address", "contact email", "work email"]),
+        "PHONE" => bare(&["phone", "phone number", "mobile", "tel", "contact number"]),
+        "IP_ADDRESS" => bare(&["ip", "client ip", "remote addr", "source ip", "ip address"]),
+        "MAC_ADDRESS" => bare(&["mac", "mac address", "hw addr", "device mac"]),
+        "URL_CREDENTIALS" => (
+            &["database url", "dsn", "db uri", "connection url"],
+            "postgres://{}@db.internal:5432/app",
+        ),
+        "DATE_OF_BIRTH" => bare(&[
+            "dob",
+            "date of birth",
+            "birth date",
+            "birthdate",
+            "patient dob",
+        ]),
+        "PERSON_NAME" => bare(&[
+            "name",
+            "full name",
+            "customer name",
+            "contact name",
+            "patient name",
+        ]),
+        "STREET_ADDRESS" => bare(&[
+            "address",
+            "shipping address",
+            "street address",
+            "home address",
+        ]),
+        "VIN" => bare(&["vin", "vehicle vin"]),
+        "IMEI" => bare(&["imei", "device imei"]),
+        "BTC_ADDRESS" => bare(&["btc address", "wallet", "payout address", "bitcoin address"]),
+        "ETH_ADDRESS" => bare(&["eth address", "wallet", "wallet address"]),
+        "CARD_NUMBER" => bare(&["card number", "cc number", "credit card", "card"]),
+        "CARD_CVV" => bare(&["cvv", "cvc", "cvv2", "security code", "card cvv"]),
+        "CARD_EXPIRY" => bare(&["exp", "expiry", "card exp", "expiration date", "exp date"]),
+        "CARD_TRACK_DATA" => bare(&["track data", "track1", "swipe data"]),
+        "IBAN" => bare(&["iban", "payee iban", "bank iban"]),
+        "SWIFT_BIC" => bare(&["swift", "bic", "swift code", "bank bic"]),
+        "ABA_ROUTING" => bare(&["routing number", "aba", "routing", "aba routing"]),
+        "BANK_ACCOUNT" => bare(&["account number", "bank account", "acct no", "account no"]),
+        "US_SSN" => bare(&["ssn", "social security number", "employee ssn"]),
+        "US_ITIN" => bare(&["itin", "itin number"]),
+        "US_PASSPORT" => bare(&["passport number", "passport no", "passport"]),
+        "US_DRIVER_LICENSE" => bare(&[
+            "driver license",
+            "drivers license number",
+            "dl number",
+            "license number",
+        ]),
+        "UK_NINO" => bare(&["ni number", "nino", "national insurance number"]),
+        "UK_UTR" => bare(&["utr", "unique taxpayer reference", "sa utr"]),
+        "DE_STEUER_ID" => bare(&[
+            "steuer id",
+            "steuerid",
+            "steuer idnr",
+            "identifikationsnummer",
+        ]),
+        "FR_NIR" => bare(&["nir", "numero securite sociale", "insee"]),
+        "ES_NIF" => bare(&["nif", "dni"]),
+        "ES_NIE" => bare(&["nie", "nie number"]),
+        "IT_FISCAL_CODE" => bare(&["codice fiscale", "fiscal code", "cf"]),
+        "PL_PESEL" => bare(&["pesel", "nr pesel"]),
+        "IN_AADHAAR" => bare(&["aadhaar", "aadhaar number", "aadhar no"]),
+        "IN_PAN" => bare(&["pan", "pan number", "pan card"]),
+        "IN_GSTIN" => bare(&["gstin", "gst number", "gst no"]),
+        "SG_NRIC" => bare(&["nric", "nric fin", "nric no"]),
+        "AU_TFN" => bare(&["tfn", "tax file number"]),
+        "AU_ABN" => bare(&["abn", "supplier abn"]),
+        "AU_MEDICARE" => bare(&["medicare number", "medicare no", "medicare card"]),
+        "CA_SIN" => bare(&["sin", "social insurance number", "sin number"]),
+        "BR_CPF" => bare(&["cpf", "cpf do cliente"]),
+        "MX_CURP" => bare(&["curp", "clave curp"]),
+        "US_NPI" => bare(&["npi", "prescriber npi", "provider npi", "npi number"]),
+        "US_DEA" => bare(&["dea", "dea number", "prescriber dea", "dea no"]),
+        "US_MBI" => bare(&["mbi", "medicare mbi", "medicare beneficiary id"]),
+        "UK_NHS" => bare(&["nhs number", "nhs no", "nhs"]),
+        "MEDICAL_RECORD_NUMBER" => bare(&["mrn", "medical record number", "patient mrn"]),
+        "DIAGNOSIS" => bare(&["diagnosis", "dx", "primary diagnosis", "condition"]),
+        "MEDICATION" => bare(&["medication", "meds", "current medications", "rx"]),
+        "AWS_ACCESS_KEY_ID" => bare(&["aws access key id", "access key id", "access key"]),
+        "AWS_SECRET_ACCESS_KEY" => bare(&[
+            "aws secret access key",
+            "secret access key",
+            "aws secret key",
+        ]),
+        "AZURE_STORAGE_KEY" => (
+            &[
+                "storage connection string",
+                "connection string",
+                "azure storage",
+            ],
+            "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={};EndpointSuffix=core.windows.net",
+        ),
+        "JWT" => bare(&["access token", "id token", "jwt", "token"]),
+        "PRIVATE_KEY" => bare(&["private key", "ssh key", "tls key"]),
+        "PASSWORD" => bare(&["password", "db password", "pwd", "passwd", "admin password"]),
+        "GENERIC_SECRET" => bare(&["client secret", "api secret", "secret", "webhook secret"]),
+        "ORCID" => bare(&["orcid", "orcid id", "author orcid"]),
+        _ => bare(&["api key", "token", "auth token", "secret key"]),
+    }
+}
+
+/// `words` (space-separated) spelled in case `style`: 0 snake, 1 camel, 2 Pascal,
+/// 3 upper snake, 4 kebab, 5 as written (a header or a label).
+fn spell(words: &str, style: usize) -> String {
+    let parts: Vec<String> = words
+        .split(' ')
+        .map(|w| w.chars().filter(|c| c.is_ascii_alphanumeric()).collect())
+        .collect();
+    let capital = |w: &str| {
+        let mut c = w.chars();
+        c.next()
+            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+            .unwrap_or_default()
+    };
+    match style {
+        0 => parts.join("_"),
+        1 => parts
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i == 0 { w.clone() } else { capital(w) })
+            .collect(),
+        2 => parts.iter().map(|w| capital(w)).collect(),
+        3 => parts.join("_").to_uppercase(),
+        4 => parts.join("-"),
+        _ => capital(words),
+    }
+}
+
+/// A field of a record: its name, its value, and the value's type when it is one.
+struct Field {
+    name: String,
+    /// The text before the value, the value, the text after it (a wrapper's).
+    value: (String, String, String),
+    entity: Option<&'static str>,
+}
+
+/// Fields that hold no regulated data but look like numbers and ids that do.
+fn negative_field(r: &mut Rng) -> Field {
+    let (name, value) = match r.below(8) {
+        0 => ("id", {
+            let n = 4 + r.below(3);
+            format!("{}{}", 1 + r.below(9), r.digits(n))
+        }),
+        1 => ("order id", format!("{}{}", 1 + r.below(9), r.digits(8))),
+        2 => (
+            "created at",
+            format!(
+                "2024-0{}-1{}T{:02}:{:02}:07Z",
+                1 + r.below(9),
+                r.below(9),
+                r.below(24),
+                r.below(60)
+            ),
+        ),
+        3 => (
+            "request id",
+            format!(
+                "{}-{}-4{}-a{}-{}",
+                r.chars_of(HEX, 8),
+                r.chars_of(HEX, 4),
+                r.chars_of(HEX, 3),
+                r.chars_of(HEX, 3),
+                r.chars_of(HEX, 12)
+            ),
+        ),
+        4 => ("amount", {
+            let n = r.below(5);
+            format!("{}{}.{}", 1 + r.below(9), r.digits(n), r.digits(2))
+        }),
+        5 => (
+            "version",
+            format!("{}.{}.{}", r.below(10), r.below(30), r.below(100)),
+        ),
+        6 => (
+            "status",
+            r.pick(&["active", "pending", "closed", "on hold"])
+                .to_owned(),
+        ),
+        _ => (
+            "updated by",
+            r.pick(&["import-job", "system", "batch 7"]).to_owned(),
+        ),
+    };
+    Field {
+        name: name.to_owned(),
+        value: (String::new(), value, String::new()),
+        entity: None,
+    }
+}
+
+/// The field for `entity`'s `value`, its name spelled in `style`.
+fn entity_field(r: &mut Rng, entity: &'static str, value: &str, style: usize) -> Field {
+    let (names, wrapper) = field_names(entity);
+    let (head, tail) = wrapper.split_once("{}").unwrap();
+    Field {
+        name: spell(r.pick(names), style),
+        value: (head.to_owned(), value.to_owned(), tail.to_owned()),
+        entity: Some(entity),
+    }
+}
+
+/// `s` escaped for a value of `format`; `quoted` when the format's quoting applies.
+fn escape_for(format: &str, s: &str, quoted: bool) -> String {
+    match format {
+        "JSON" => {
+            let q = serde_json::to_string(s).unwrap();
+            q[1..q.len() - 1].to_owned()
+        }
+        "CSV" if quoted => s.replace('"', "\"\""),
+        "logfmt" if quoted => s
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n"),
+        "YAML" if s.contains('\n') || quoted => {
+            // A literal block (`|`) for multi-line values, else a JSON-style string.
+            if s.contains('\n') || !quoted {
+                s.replace('\n', "\n    ")
+            } else {
+                escape_for("JSON", s, true)
+            }
+        }
+        "Markdown table" => s.replace('|', "\\|"),
+        "SQL insert" => s.replace('\'', "''"),
+        "XML" => s
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+        _ => s.to_owned(),
+    }
+}
+
+/// Renders `fields` as a record in `format`, returning the text and, per field, where
+/// its value (the value itself, not a wrapper's text) is in it.
+fn render_record(format: &str, fields: &[Field]) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::new();
+    let mut spans = Vec::new();
+    // Appends a field's value escaped for `format`, quoted as the format needs it.
+    let push_value = |out: &mut String, spans: &mut Vec<(usize, usize)>, f: &Field| {
+        let (head, value, tail) = &f.value;
+        let whole = format!("{head}{value}{tail}");
+        let multi = whole.contains('\n');
+        let quoted = match format {
+            "JSON" | "SQL insert" => true,
+            "CSV" => whole.contains([',', '"', '\n']),
+            "logfmt" => whole.contains([' ', '=', '"', '\n']),
+            "YAML" => {
+                !multi
+                    && (whole.contains([':', '#'])
+                        || !whole.starts_with(|c: char| c.is_ascii_alphanumeric()))
+            }
+            _ => false,
+        };
+        let (open, close) = match format {
+            "JSON" | "CSV" | "logfmt" | "YAML" if quoted => ("\"", "\""),
+            "SQL insert" => ("'", "'"),
+            "YAML" if multi => ("|\n    ", ""),
+            _ => ("", ""),
+        };
+        out.push_str(open);
+        out.push_str(&escape_for(format, head, quoted));
+        let start = out.len();
+        out.push_str(&escape_for(format, value, quoted));
+        spans.push((start, out.len()));
+        out.push_str(&escape_for(format, tail, quoted));
+        out.push_str(close);
+    };
+    match format {
+        "JSON" => {
+            out.push('{');
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&format!("\"{}\": ", f.name));
+                push_value(&mut out, &mut spans, f);
+            }
+            out.push('}');
+        }
+        "CSV" => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            out.push_str(&names.join(","));
+            out.push('\n');
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_value(&mut out, &mut spans, f);
+            }
+        }
+        "logfmt" => {
+            out.push_str("2024-03-15T14:05:07.114Z level=info msg=\"record updated\"");
+            for f in fields {
+                out.push_str(&format!(" {}=", f.name));
+                push_value(&mut out, &mut spans, f);
+            }
+        }
+        "YAML" => {
+            out.push_str("record:");
+            for f in fields {
+                out.push_str(&format!("\n  {}: ", f.name));
+                push_value(&mut out, &mut spans, f);
+            }
+        }
+        "Markdown table" => {
+            for f in fields {
+                out.push_str(&format!("| {} ", f.name));
+            }
+            out.push_str("|\n");
+            out.push_str(&"|---".repeat(fields.len()));
+            out.push_str("|\n");
+            for f in fields {
+                out.push_str("| ");
+                push_value(&mut out, &mut spans, f);
+                out.push(' ');
+            }
+            out.push('|');
+        }
+        "SQL insert" => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            out.push_str(&format!(
+                "INSERT INTO records ({}) VALUES (",
+                names.join(", ")
+            ));
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                push_value(&mut out, &mut spans, f);
+            }
+            out.push_str(");");
+        }
+        _ => {
+            out.push_str("<record>");
+            for f in fields {
+                out.push_str(&format!("<{}>", f.name));
+                push_value(&mut out, &mut spans, f);
+                out.push_str(&format!("</{}>", f.name));
+            }
+            out.push_str("</record>");
+        }
+    }
+    (out, spans)
+}
+
+/// Rewrites each document as a record pasted into a prompt (`--records`): its value
+/// becomes a field of a record in one of [`RECORD_FORMATS`], under a name people give
+/// such a field, with one to three fields of hard negatives (ids, order numbers,
+/// timestamps, UUIDs, amounts, versions) and, in a third of the records, the value of
+/// another document as a second field. The record sits between filler sentences.
+fn recorded(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
+    let values: Vec<(&'static str, String)> = docs
+        .iter()
+        .filter_map(|d| {
+            d.gold
+                .first()
+                .map(|g| (g.entity, d.text[g.start..g.end].to_owned()))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(values.len());
+    for (entity, value) in &values {
+        // XML names and headers take no camel or kebab case oddities: any style is
+        // drawn, as real schemas do, except that XML needs a name without spaces.
+        let format = RECORD_FORMATS[r.below(RECORD_FORMATS.len())];
+        let style = match format {
+            "CSV" | "Markdown table" | "YAML" => r.below(6),
+            _ => r.below(5),
+        };
+        let mut fields = vec![entity_field(r, entity, value, style)];
+        if r.below(3) == 0 {
+            let (other, other_value) = &values[r.below(values.len())];
+            if other != entity {
+                fields.push(entity_field(r, other, other_value, style));
+            }
+        }
+        for _ in 0..1 + r.below(3) {
+            let mut f = negative_field(r);
+            f.name = spell(&f.name, style);
+            fields.push(f);
+        }
+        // Shuffle (Fisher–Yates).
+        for i in (1..fields.len()).rev() {
+            fields.swap(i, r.below(i + 1));
+        }
+        let multi_line = fields.iter().any(|f| f.value.1.contains('\n'));
+        let format = if multi_line && matches!(format, "CSV" | "Markdown table") {
+            "JSON"
+        } else {
+            format
+        };
+        let (record, spans) = render_record(format, &fields);
+        let intro = r.pick(&[
+            "Can you check this record for errors?",
+            "Summarise the entry below.",
+            "Why does this row fail validation?",
+            "Convert this to our new schema:",
+        ]);
+        let before = format!("{} {intro}\n", filler(r));
+        let text = format!("{before}{record}\n{}", filler(r));
+        let gold = fields
+            .iter()
+            .zip(&spans)
+            .filter_map(|(f, &(s, e))| {
+                f.entity.map(|entity| Gold {
+                    entity,
+                    start: before.len() + s,
+                    end: before.len() + e,
+                })
+            })
+            .collect();
+        out.push(Doc {
+            text,
+            gold,
+            sentence: (before.len(), before.len() + record.len()),
+            evasion: None,
+            record: Some(format),
+        });
+    }
+    out
+}
+
 /// `per_type` rounds of one document per generator, values between filler sentences.
 fn embed(docs: &mut Vec<Doc>, r: &mut Rng, gens: &[(&'static str, Gen)], per_type: usize) {
     for _ in 0..per_type {
@@ -1239,6 +1678,7 @@ fn embed(docs: &mut Vec<Doc>, r: &mut Rng, gens: &[(&'static str, Gen)], per_typ
                 text,
                 sentence,
                 evasion: None,
+                record: None,
             });
         }
     }
@@ -1271,13 +1711,25 @@ fn main() {
     };
     let show_errors = args.iter().any(|a| a == "--errors");
     let evasion = args.iter().any(|a| a == "--evasion");
-
-    if let Some(path) = arg("--corpus") {
-        assert!(seeds.len() == 1, "--corpus writes one seed's corpus");
+    let records = args.iter().any(|a| a == "--records");
+    assert!(
+        !(evasion && records),
+        "--evasion and --records are separate runs"
+    );
+    let make = |seed: u64| {
         let mut docs = corpus(seed, per_type);
         if evasion {
             evade(&mut docs, &mut evasion_rng(seed));
         }
+        if records {
+            docs = recorded(docs, &mut Rng(seed ^ 0x5EC0_4D5E_0000_0001));
+        }
+        docs
+    };
+
+    if let Some(path) = arg("--corpus") {
+        assert!(seeds.len() == 1, "--corpus writes one seed's corpus");
+        let docs = make(seed);
         if let Some(dir) = std::path::Path::new(&path).parent() {
             std::fs::create_dir_all(dir).unwrap();
         }
@@ -1298,6 +1750,9 @@ fn main() {
             if let Some(kind) = d.evasion {
                 line["evasion"] = kind.into();
             }
+            if let Some(format) = d.record {
+                line["record"] = format.into();
+            }
             writeln!(f, "{line}").unwrap();
         }
         println!("wrote {} documents to {path}", docs.len());
@@ -1314,10 +1769,7 @@ fn main() {
     let (mut documents, mut bytes, mut elapsed) = (0, 0, std::time::Duration::ZERO);
     let mut by_evasion: BTreeMap<&'static str, Score> = BTreeMap::new();
     for &seed in &seeds {
-        let mut docs = corpus(seed, per_type);
-        if evasion {
-            evade(&mut docs, &mut evasion_rng(seed));
-        }
+        let docs = make(seed);
         documents += docs.len();
         bytes += docs.iter().map(|d| d.text.len()).sum::<usize>();
         elapsed += score(&scanner, &docs, &mut scores, &mut by_evasion, show_errors);
@@ -1369,9 +1821,12 @@ fn main() {
         total.fn_,
         5.0 * p * r / (4.0 * p + r)
     );
-    if evasion {
+    if evasion || records {
         println!();
-        println!("| evasion | documents | found | missed | false positives | recall |");
+        println!(
+            "| {} | values | found | missed | false positives | recall |",
+            if evasion { "evasion" } else { "record format" }
+        );
         println!("|---|---|---|---|---|---|");
         for (kind, s) in &by_evasion {
             println!(
@@ -1417,14 +1872,17 @@ fn score(
                 Some(_) => {}
                 None => {
                     s.fp += 1;
-                    if let Some(kind) = d.evasion {
+                    if let Some(kind) = d.evasion.or(d.record) {
                         by_evasion.entry(kind).or_default().fp += 1;
                     }
                     if show_errors {
                         eprintln!(
                             "FP {}{}: {:?} in {:?}",
                             f.entity,
-                            d.evasion.map(|k| format!(" ({k})")).unwrap_or_default(),
+                            d.evasion
+                                .or(d.record)
+                                .map(|k| format!(" ({k})"))
+                                .unwrap_or_default(),
                             &d.text[f.start..f.end],
                             d.text
                         );
@@ -1433,7 +1891,7 @@ fn score(
             }
         }
         for (g, m) in d.gold.iter().zip(matched) {
-            if let Some(kind) = d.evasion {
+            if let Some(kind) = d.evasion.or(d.record) {
                 let e = by_evasion.entry(kind).or_default();
                 if m {
                     e.tp += 1;
@@ -1446,7 +1904,10 @@ fn score(
                     eprintln!(
                         "FN {}{}: {:?} in {:?}",
                         g.entity,
-                        d.evasion.map(|k| format!(" ({k})")).unwrap_or_default(),
+                        d.evasion
+                            .or(d.record)
+                            .map(|k| format!(" ({k})"))
+                            .unwrap_or_default(),
                         &d.text[g.start..g.end],
                         d.text
                     );

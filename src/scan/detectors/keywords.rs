@@ -221,6 +221,20 @@ impl KeywordIndex {
             .collect();
         words.sort_unstable();
         words.dedup();
+        // Each pattern of the automaton, and the word it is a spelling of: the words
+        // themselves, then the identifier spellings of the words of several words
+        // (`date_of_birth`, `date-of-birth`, `dateOfBirth`) that are no word of their own.
+        let mut patterns: Vec<(String, &'static str)> =
+            words.iter().map(|w| ((*w).to_owned(), *w)).collect();
+        for w in &words {
+            for spelled in identifier_spellings(w) {
+                if !words.iter().any(|o| o.eq_ignore_ascii_case(&spelled))
+                    && !patterns.iter().any(|(p, _)| *p == spelled)
+                {
+                    patterns.push((spelled, w));
+                }
+            }
+        }
         // Building from a few hundred short literals cannot fail; if it ever did, context
         // would never be seen and the case tests would say so.
         let dfa = dfa::DFA::builder()
@@ -228,11 +242,11 @@ impl KeywordIndex {
             .ascii_case_insensitive(true)
             .prefilter(false)
             .start_kind(StartKind::Unanchored)
-            .build(&words)
+            .build(patterns.iter().map(|(p, _)| p))
             .ok();
-        let groups = words
+        let groups = patterns
             .iter()
-            .map(|w| {
+            .map(|(_, w)| {
                 keyword_lists
                     .iter()
                     .enumerate()
@@ -244,7 +258,14 @@ impl KeywordIndex {
             .iter()
             .enumerate()
             .map(|(i, &list)| {
-                let lowered: Vec<String> = list.iter().map(|w| w.to_ascii_lowercase()).collect();
+                let lowered: Vec<String> = list
+                    .iter()
+                    .map(|w| w.to_ascii_lowercase())
+                    .flat_map(|w| {
+                        let spelled = identifier_spellings(&w);
+                        std::iter::once(w).chain(spelled)
+                    })
+                    .collect();
                 ListInfo {
                     words: list,
                     id: i,
@@ -269,7 +290,8 @@ impl KeywordIndex {
         let mut alphabet = [false; 256];
         let mut pairs = Vec::new();
         let mut trigrams = vec![0u64; TRIGRAM_BITS / 64];
-        for w in &words {
+        let words: Vec<&'static str> = patterns.iter().map(|(_, w)| *w).collect();
+        for (w, _) in &patterns {
             let folded = w.as_bytes().to_ascii_lowercase();
             for &b in &folded {
                 alphabet[usize::from(b)] = true;
@@ -400,14 +422,14 @@ impl KeywordIndex {
             };
             let match_start = match_end - dfa.pattern_len(pattern);
             let id = pattern.as_usize();
-            // A keyword longer than SHORT_KEYWORD_LEN also starts a word after `_`: the
-            // words of a snake_case name (`db_password`, `customer_email`).
-            let after_underscore = |word: &str| {
-                word.len() > SHORT_KEYWORD_LEN
-                    && match_start
-                        .checked_sub(1)
-                        .and_then(|i| text.as_bytes().get(i))
-                        == Some(&b'_')
+            // A keyword also starts a word after `_`: the words of a snake_case name
+            // (`db_password`, `customer_email`, `patient_mrn`). A short one must still be
+            // a word of its own there (see below).
+            let after_underscore = |_: &str| {
+                match_start
+                    .checked_sub(1)
+                    .and_then(|i| text.as_bytes().get(i))
+                    == Some(&b'_')
             };
             if let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
                 && (super::word_boundary_before(text, match_start) || after_underscore(word))
@@ -423,6 +445,36 @@ impl KeywordIndex {
             at = match_end;
         }
     }
+}
+
+/// The spellings a keyword of several words gets as an identifier, lowercase: joined by
+/// `_` and by `-`, and run together (`date_of_birth`, `date-of-birth`, `dateofbirth`,
+/// which the case-insensitive search also finds as `dateOfBirth`, `DateOfBirth` and
+/// `DATE_OF_BIRTH`'s sibling `DATEOFBIRTH`). Only for words of ASCII letters and single
+/// spaces; none for a single word.
+pub(crate) fn identifier_spellings(word: &str) -> Vec<String> {
+    let parts: Vec<&str> = word.split(' ').collect();
+    if parts.len() < 2
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphabetic()))
+    {
+        return Vec::new();
+    }
+    let lower = word.to_ascii_lowercase();
+    vec![
+        lower.replace(' ', "_"),
+        lower.replace(' ', "-"),
+        lower.replace(' ', ""),
+    ]
+}
+
+/// The identifier spellings run together of the words of `list` (see
+/// [`identifier_spellings`]).
+pub(crate) fn identifier_spellings_of(list: &[&str]) -> Vec<String> {
+    list.iter()
+        .filter_map(|w| identifier_spellings(w).pop())
+        .collect()
 }
 
 /// Whether a short keyword at `start..end` is a word of its own, not letters inside a
@@ -1067,10 +1119,18 @@ impl Keywords {
             if !is_in(hit) {
                 continue;
             }
-            if hit.end <= start && hit.end >= from && !crosses_sentence(text, hit.end, start) {
+            if hit.end <= start
+                && hit.end >= from
+                && !crosses_sentence(text, hit.end, start)
+                && !crosses_field(text.as_bytes(), hit.end, start)
+            {
                 context.before = true;
             }
-            if hit.start >= end && hit.start < to && !crosses_sentence(text, end, hit.start) {
+            if hit.start >= end
+                && hit.start < to
+                && !crosses_sentence(text, end, hit.start)
+                && !crosses_field(text.as_bytes(), end, key_end(text.as_bytes(), hit.end))
+            {
                 context.after = true;
             }
         }
@@ -1090,9 +1150,121 @@ pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
             .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
 }
 
+/// Bytes of a record's key: `customer_email`, `card-cvv`, `patient.dob`.
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Where the key a word at `..word_end` may be part of ends, with its separator:
+/// past the rest of its key bytes and up to three bytes more (`": `, `=`, `>`), so that
+/// [`crosses_field`] sees the separator of a key holding the word.
+fn key_end(bytes: &[u8], word_end: usize) -> usize {
+    let mut at = word_end;
+    while bytes.get(at).is_some_and(|&b| is_key_byte(b)) {
+        at += 1;
+    }
+    (at + 3).min(bytes.len())
+}
+
+/// Whether a key of a record starts in `from..to` and ends before `to` with its
+/// separator: `"id":` (JSON, quoted YAML), `id=` (logfmt, `.env`, query strings),
+/// `<id>` (XML). A context word and a value it is not the key of belong to different
+/// fields then (`{"mrn": "…", "id": "1532582"}`), as words across a sentence end do.
+/// A word inside the key that holds it (`"patient_mrn": "…"`) starts before `from`,
+/// so its own key never counts. Plain `word:` is no key here: prose writes labels so.
+pub(crate) fn crosses_field(bytes: &[u8], from: usize, to: usize) -> bool {
+    let Some(gap) = bytes.get(from..to) else {
+        return false;
+    };
+    // The start of the key that ends right before `at` (a text position), if it starts
+    // at or after `from`.
+    let key_from = |at: usize| {
+        let mut s = at;
+        while s > from && bytes.get(s - 1).is_some_and(|&b| is_key_byte(b)) {
+            s -= 1;
+        }
+        let before = s.checked_sub(1).and_then(|p| bytes.get(p));
+        (s < at && !before.is_some_and(|&b| is_key_byte(b))).then_some(s)
+    };
+    for (i, &b) in gap.iter().enumerate() {
+        let at = from + i;
+        let found = match b {
+            // `"key":` or `'key':`, spaces allowed before the colon.
+            b':' => {
+                let mut q = at;
+                while q > from && bytes.get(q - 1) == Some(&b' ') {
+                    q -= 1;
+                }
+                match q.checked_sub(1).and_then(|p| bytes.get(p)) {
+                    Some(&quote @ (b'"' | b'\'')) => key_from(q - 1)
+                        .is_some_and(|s| s > from && bytes.get(s - 1) == Some(&quote)),
+                    _ => false,
+                }
+            }
+            // `key=` after a space, `&`, `?`, `;`, `,` or a quote; not `==`.
+            b'=' => {
+                bytes.get(at + 1) != Some(&b'=')
+                    && key_from(at).is_some_and(|s| {
+                        s == 0
+                            || bytes.get(s - 1).is_some_and(|&c| {
+                                matches!(c, b' ' | b'\t' | b'&' | b'?' | b';' | b',' | b'"')
+                            })
+                    })
+            }
+            // `<key>`: an opening tag.
+            b'>' => key_from(at).is_some_and(|s| s > 0 && bytes.get(s - 1) == Some(&b'<')),
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_between_a_word_and_a_value_is_another_field() {
+        let crosses = |text: &str, word: &str, value: &str| {
+            let w = text.find(word).unwrap() + word.len();
+            let v = text.find(value).unwrap();
+            crosses_field(text.as_bytes(), w, v)
+        };
+        // Another field's key between them.
+        assert!(crosses(
+            r#"{"mrn": "51131910", "id": "1532582"}"#,
+            "mrn",
+            "1532582"
+        ));
+        assert!(crosses(
+            "account-no=1398895626 id=4919333",
+            "account-no",
+            "4919333"
+        ));
+        assert!(crosses(
+            "<MRN>92328375</MRN><ORDER_ID>584289558</ORDER_ID>",
+            "MRN",
+            "584289558"
+        ));
+        assert!(crosses("?ssn=1&id=123456789", "ssn", "123456789"));
+        // The word's own key.
+        assert!(!crosses(
+            r#"{"patient_mrn": "88148379"}"#,
+            "mrn",
+            "88148379"
+        ));
+        assert!(!crosses(r#"{'ssn' : '123-45-6789'}"#, "ssn", "123"));
+        assert!(!crosses("account_no=1398895626", "account", "1398895626"));
+        assert!(!crosses("<mrn>91053917</mrn>", "mrn", "91053917"));
+        // Prose labels, comparisons and padding are no keys.
+        assert!(!crosses("MRN 1, then ID: 1532582", "MRN", "1532582"));
+        assert!(!crosses("SSN x = 5 then 123456789", "SSN", "123456789"));
+        assert!(!crosses("key abc== then 123456789", "key", "123456789"));
+        assert!(!crosses("cvv a > b 123", "cvv", "123"));
+    }
 
     /// The hits of the first scanner: one leftmost-longest search over the whole text.
     fn whole_text_hits(text: &str) -> Vec<(usize, usize, &'static str)> {

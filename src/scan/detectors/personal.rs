@@ -975,8 +975,17 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
     let mut tokens: Vec<(usize, &str)> = Vec::new();
     let mut offset = 0;
     for raw in window.split([' ', ',']).take(10) {
-        if !raw.is_empty() {
-            tokens.push((from + offset, raw));
+        // A value of a record: `"dob": "12 March 1985"`, `<dob>12 March 1985</dob>`,
+        // `dob='12 March 1985'`. The quotes, tags and `:` or `=` around the words are
+        // not part of them.
+        let lead = raw.len() - raw.trim_start_matches(['"', '\'', ':', '=', '>']).len();
+        let word = raw.get(lead..).unwrap_or_default();
+        let word = word
+            .find(['"', '\'', '<'])
+            .and_then(|cut| word.get(..cut))
+            .unwrap_or(word);
+        if !word.is_empty() {
+            tokens.push((from + offset + lead, word));
         }
         offset += raw.len() + 1;
     }

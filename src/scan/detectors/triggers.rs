@@ -37,7 +37,7 @@ use crate::scan::masks;
 #[cfg(test)]
 use crate::scan::masks::masks64;
 
-use super::keywords::KeywordHit;
+use super::keywords::{self, KeywordHit};
 use super::{Input, card, health, personal, secrets};
 
 /// Context lists whose presence in a text the trigger pass also records, so that a
@@ -451,20 +451,28 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
     let mut add = |pattern: Vec<u8>, len: Option<usize>, bits: u64| {
         add_anchored(pattern, len, bits, None);
     };
-    for w in health::DIAGNOSIS_TERMS
-        .iter()
-        .chain(health::MEDICATION_TERMS)
-    {
-        add([b" ", &fold_str(w)[..], b" "].concat(), Some(w.len()), 0);
+    // Each word, and its identifier spelling run together (`dateofbirth`, for
+    // `dateOfBirth`): those joined by `_` or `-` fold to the word itself.
+    let spelled = |words: &'static [&'static str]| {
+        words.iter().flat_map(|w| {
+            let joined = keywords::identifier_spellings(w).pop();
+            std::iter::once((*w).to_owned()).chain(joined)
+        })
+    };
+    for w in spelled(health::DIAGNOSIS_TERMS).chain(spelled(health::MEDICATION_TERMS)) {
+        add([b" ", &fold_str(&w)[..], b" "].concat(), Some(w.len()), 0);
     }
-    for w in secrets::SECRET_WORDS {
-        add([b" ", &fold_str(w)[..], b" "].concat(), Some(w.len()), 0);
-        add([b" ", &fold_str(w)[..], b"is "].concat(), Some(w.len()), 0);
+    for w in spelled(secrets::SECRET_WORDS) {
+        add([b" ", &fold_str(&w)[..], b" "].concat(), Some(w.len()), 0);
+        add([b" ", &fold_str(&w)[..], b"is "].concat(), Some(w.len()), 0);
     }
-    for w in personal::DOB_WORDS {
-        add([b" ", &fold_str(w)[..]].concat(), Some(w.len()), 0);
+    for w in spelled(personal::DOB_WORDS) {
+        add([b" ", &fold_str(&w)[..]].concat(), Some(w.len()), 0);
     }
     for (i, list) in PRESENCE_LISTS.iter().enumerate() {
+        for w in keywords::identifier_spellings_of(list) {
+            add([b" ", &fold_str(&w)[..]].concat(), None, 1 << i);
+        }
         for w in *list {
             // A word that another word of the list begins (`cvv2` after `cvv`) is found
             // with it.
