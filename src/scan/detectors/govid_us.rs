@@ -96,7 +96,17 @@ impl Detector for UsIdDetector {
                     continue;
                 }
             }
-            if (5..=15).contains(&t.len()) && digits >= 4 && upper_or_digit {
+            // A piece of a longer joined value is no licence: `15T08` of
+            // `2024-09-15T08:28:07Z`, `20T1` of a version or path.
+            let joined = |sep: Option<u8>, next: Option<u8>| {
+                matches!(sep, Some(b'-' | b':' | b'.' | b'/'))
+                    && next.is_some_and(|b| b.is_ascii_alphanumeric())
+            };
+            let piece = joined(
+                input.byte_before(t.start),
+                t.start.checked_sub(1).and_then(|j| input.byte_before(j)),
+            ) || joined(input.byte(t.end), input.byte(t.end + 1));
+            if (5..=15).contains(&t.len()) && digits >= 4 && upper_or_digit && !piece {
                 let context = input.context_within(t.start, t.end, 32, 16, LICENSE_WORDS);
                 if context.any() {
                     out.extend(input.finding(&self.license, t.start, t.end, context.boost(0.7)));

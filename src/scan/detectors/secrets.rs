@@ -705,6 +705,7 @@ pub(crate) static SECRET_WORDS: &[&str] = &[
     "aws secret access key",
     "secret access key",
     "secretaccesskey",
+    "aws secret key",
     "api_key",
     "apikey",
     "api key",
@@ -728,6 +729,7 @@ pub(crate) static AWS_SECRET_WORDS: &[&str] = &[
     "aws secret access key",
     "secret access key",
     "secretaccesskey",
+    "aws secret key",
 ];
 pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"];
 
