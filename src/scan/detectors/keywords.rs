@@ -1038,6 +1038,31 @@ impl Keywords {
         after: usize,
         words: &[&str],
     ) -> Context {
+        let context = self.context_near(text, start, end, before, after, words);
+        if context.any() {
+            return context;
+        }
+        // A value that fills a cell of a table (CSV, a Markdown table, an SQL insert)
+        // is labelled by its column's header, wherever that is.
+        match header_cell(text.as_bytes(), start, end) {
+            Some((lo, hi)) => Context {
+                before: self.context_near(text, hi, hi, hi - lo, 0, words).before,
+                after: false,
+            },
+            None => context,
+        }
+    }
+
+    /// [`Keywords::context_within`] from the words around the value alone.
+    fn context_near(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+        words: &[&str],
+    ) -> Context {
         let from = start.saturating_sub(before);
         let to = end.saturating_add(after);
         let list = KEYWORD_INDEX.list(words);
@@ -1150,6 +1175,152 @@ pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
             .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
 }
 
+/// How far back a table's header or a cell's line is looked for.
+const TABLE_REACH: usize = 2048;
+
+/// How many rows above a cell its table's header is looked for.
+const TABLE_ROWS: usize = 64;
+
+/// The cells of one line of a table: the line `bytes[from..to]` split at `sep` outside
+/// double quotes, each cell trimmed of spaces and quotes.
+fn cells(bytes: &[u8], from: usize, to: usize, sep: u8) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut cell = from;
+    let mut quoted = false;
+    for at in from..=to {
+        let b = bytes.get(at).copied();
+        if b == Some(b'"') {
+            quoted = !quoted;
+        }
+        if at == to || (b == Some(sep) && !quoted) {
+            let (mut lo, mut hi) = (cell, at);
+            while lo < hi && matches!(bytes.get(lo), Some(b' ' | b'"' | b'\'')) {
+                lo += 1;
+            }
+            while hi > lo && matches!(bytes.get(hi - 1), Some(b' ' | b'"' | b'\'' | b'\r')) {
+                hi -= 1;
+            }
+            out.push((lo, hi));
+            cell = at + 1;
+        }
+    }
+    out
+}
+
+/// The start of the line holding `at`, if it is within [`TABLE_REACH`].
+fn line_start(bytes: &[u8], at: usize) -> Option<usize> {
+    let lo = at.saturating_sub(TABLE_REACH);
+    match bytes.get(lo..at)?.iter().rposition(|&b| b == b'\n') {
+        Some(i) => Some(lo + i + 1),
+        None => (lo == 0).then_some(0),
+    }
+}
+
+/// The end of the line holding `at`.
+fn line_end(bytes: &[u8], at: usize) -> usize {
+    let hi = (at + TABLE_REACH).min(bytes.len());
+    bytes
+        .get(at..hi)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        .map_or(hi, |i| at + i)
+}
+
+/// The header cell of the column whose cell `start..end` fills, when it fills one: a
+/// CSV or tab-separated row under a header row with as many cells (the first line of
+/// the block of such rows), a Markdown table row (the header above the `|---|` line),
+/// or a value of an SQL insert (`INSERT INTO t (a, b) VALUES ('1', '2')`, the column
+/// at its place). `None` for anything else, at the cost of a look at the bytes around
+/// the value: a value in prose is never alone between separators.
+pub(crate) fn header_cell(bytes: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    // The value must fill its cell: separators (or the line's ends) around it, with
+    // only spaces and quotes between.
+    let mut lo = start;
+    while lo > 0 && matches!(bytes.get(lo - 1), Some(b' ' | b'"' | b'\'')) {
+        lo -= 1;
+    }
+    let mut hi = end;
+    while matches!(bytes.get(hi), Some(b' ' | b'"' | b'\'' | b'\r')) {
+        hi += 1;
+    }
+    let before = lo.checked_sub(1).and_then(|i| bytes.get(i)).copied();
+    let after = bytes.get(hi).copied();
+    let sep = match (before, after) {
+        (Some(b @ (b',' | b'\t' | b'|')), _)
+        | (None | Some(b'\n' | b'('), Some(b @ (b',' | b'\t' | b'|'))) => b,
+        _ => return None,
+    };
+    if !matches!(after, None | Some(b'\n' | b')' | b';')) && after != Some(sep) {
+        return None;
+    }
+    let from = line_start(bytes, start)?;
+    let to = line_end(bytes, end);
+    let line = bytes.get(from..to)?;
+    // An SQL insert: the column list before `VALUES`.
+    if sep == b',' {
+        let upper: Vec<u8> = line.to_ascii_uppercase();
+        if let Some(v) = upper.windows(6).position(|w| w == b"VALUES") {
+            let open = from + v + upper.get(v..)?.iter().position(|&b| b == b'(')?;
+            let close = open + bytes.get(open..to)?.iter().position(|&b| b == b')')?;
+            if !(open < start && end <= close) {
+                return None;
+            }
+            let index = cells(bytes, open + 1, close, b',')
+                .iter()
+                .position(|&(a, b)| a <= start && end <= b)?;
+            let cols_close = from + upper.get(..v)?.iter().rposition(|&b| b == b')')?;
+            let cols_open = from
+                + upper
+                    .get(..cols_close - from)?
+                    .iter()
+                    .rposition(|&b| b == b'(')?;
+            return cells(bytes, cols_open + 1, cols_close, b',')
+                .get(index)
+                .copied();
+        }
+    }
+    let markdown = sep == b'|';
+    let row = cells(bytes, from, to, sep);
+    let index = row.iter().position(|&(a, b)| a <= start && end <= b)?;
+    // Walk up the rows of the block: same number of cells (Markdown: rows that start
+    // with `|`); the header is its first line (Markdown: the one above `|---|`).
+    let mut header = None;
+    let mut line_from = from;
+    // A header more than TABLE_ROWS rows up is not looked for: each value would walk
+    // the whole table.
+    for _ in 0..TABLE_ROWS {
+        if line_from == 0 {
+            break;
+        }
+        let above_to = line_from - 1;
+        let above_from = line_start(bytes, above_to)?;
+        let above = bytes.get(above_from..above_to)?;
+        if markdown {
+            let trimmed = above.trim_ascii();
+            if !trimmed.starts_with(b"|") {
+                break;
+            }
+            if trimmed
+                .iter()
+                .all(|b| matches!(b, b'|' | b'-' | b':' | b' '))
+            {
+                let header_to = above_from.checked_sub(1)?;
+                let header_from = line_start(bytes, header_to)?;
+                header = Some((header_from, header_to));
+                break;
+            }
+        } else if cells(bytes, above_from, above_to, sep).len() != row.len() {
+            break;
+        } else {
+            header = Some((above_from, above_to));
+        }
+        line_from = above_from;
+    }
+    let (header_from, header_to) = header?;
+    cells(bytes, header_from, header_to, sep)
+        .get(index)
+        .copied()
+}
+
 /// Bytes of a record's key: `customer_email`, `card-cvv`, `patient.dob`.
 fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
@@ -1213,6 +1384,18 @@ pub(crate) fn crosses_field(bytes: &[u8], from: usize, to: usize) -> bool {
             }
             // `<key>`: an opening tag.
             b'>' => key_from(at).is_some_and(|s| s > 0 && bytes.get(s - 1) == Some(&b'<')),
+            // `VALUES (`: an SQL insert's column list names the values by place, not by
+            // nearness (see [`header_cell`]).
+            b'(' => {
+                let mut v = at;
+                while v > from && bytes.get(v - 1) == Some(&b' ') {
+                    v -= 1;
+                }
+                v >= from + 6
+                    && bytes
+                        .get(v - 6..v)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(b"values"))
+            }
             _ => false,
         };
         if found {
@@ -1264,6 +1447,38 @@ mod tests {
         assert!(!crosses("SSN x = 5 then 123456789", "SSN", "123456789"));
         assert!(!crosses("key abc== then 123456789", "key", "123456789"));
         assert!(!crosses("cvv a > b 123", "cvv", "123"));
+        // An SQL insert's column list.
+        assert!(crosses(
+            "(id, license_number) VALUES ('6731455', 'M7113352')",
+            "license_number",
+            "6731455"
+        ));
+        assert!(!crosses("license (values) 6731455", "license", "6731455"));
+    }
+
+    #[test]
+    fn a_value_filling_a_table_cell_has_its_columns_header() {
+        let header = |text: &str, value: &str| {
+            let v = text.find(value).unwrap();
+            header_cell(text.as_bytes(), v, v + value.len())
+                .map(|(a, b)| text.get(a..b).unwrap().to_owned())
+        };
+        let csv = "id,bank_account,status\n1,2087047516,ok\n2,\"3598309172\",\"a, b\"\n";
+        assert_eq!(header(csv, "2087047516").as_deref(), Some("bank_account"));
+        assert_eq!(header(csv, "3598309172").as_deref(), Some("bank_account"));
+        let md = "| nhs | version |\n|---|---|\n| 306 721 9929 | 8.16.43 |";
+        assert_eq!(header(md, "306 721 9929").as_deref(), Some("nhs"));
+        let sql =
+            "INSERT INTO t (amount, id, license_number) VALUES ('797.05', '6731455', 'M7113352');";
+        assert_eq!(header(sql, "M7113352").as_deref(), Some("license_number"));
+        assert_eq!(header(sql, "6731455").as_deref(), Some("id"));
+        // Not alone in its cell, no header row, prose.
+        assert_eq!(header("id,note\n1,acct 2087047516\n", "2087047516"), None);
+        assert_eq!(header("1,2087047516,ok", "2087047516"), None);
+        assert_eq!(
+            header("Call me, 12345678, later.\nOr, then, not.", "12345678"),
+            None
+        );
     }
 
     /// The hits of the first scanner: one leftmost-longest search over the whole text.

@@ -616,11 +616,17 @@ impl<'a> Input<'a> {
     pub fn standalone_number(&self, start: usize, end: usize) -> bool {
         let joiner = |b: Option<u8>| matches!(b, Some(b'-' | b'.' | b'/' | b','));
         let digit = |b: Option<u8>| b.is_some_and(|d| d.is_ascii_digit());
+        let joined = (joiner(self.byte_before(start))
+            && digit(start.checked_sub(1).and_then(|j| self.byte_before(j))))
+            || (joiner(self.byte(end)) && digit(self.byte(end + 1)));
+        // A number filling a cell of a table stands alone, numbers in the cells beside
+        // it included (`1,2087047516,5.62` of a CSV row).
         self.word_boundary_before(start)
             && self.word_boundary_after(end)
-            && !(joiner(self.byte_before(start))
-                && digit(start.checked_sub(1).and_then(|j| self.byte_before(j))))
-            && !(joiner(self.byte(end)) && digit(self.byte(end + 1)))
+            && (!joined
+                || (self.byte_before(start) != Some(b'.')
+                    && self.byte(end) != Some(b'.')
+                    && keywords::header_cell(self.bytes, start, end).is_some()))
     }
 
     /// Whether the digits at `start..end` continue, on either side, into another digit
