@@ -839,7 +839,14 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
         if cut && offset + word.len() == rest.len() {
             break;
         }
-        let clean = word.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
+        // A name ends at its line (`Thanks,\nJane Doe\nAcme`), and a name that is a
+        // value of a record at its quote, tag, cell or field: `"Jane Doe"`,
+        // `<name>Jane Doe</name>`, `Jane Doe,batch 7`, `'Jane Doe'`.
+        let field = word
+            .split(['"', '<', '|', ',', '\n', '\r', '\t'])
+            .next()
+            .unwrap_or_default();
+        let clean = field.trim_end_matches([',', '.', ';', ':', '!', '?', ')', '\'']);
         // A possessive ends the name, without its `'s` (`James Clark's Expat`).
         let owner = clean
             .strip_suffix("'s")

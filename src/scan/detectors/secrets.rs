@@ -1154,6 +1154,20 @@ impl SecretsDetector {
     }
 }
 
+/// Whether the name that holds the keyword starting at `start` opens an XML tag:
+/// `<password`, `<db_password`, `<aws-secret-key`.
+fn opens_tag(input: &Input<'_>, start: usize) -> bool {
+    let mut s = start;
+    while s > 0
+        && input
+            .byte(s - 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        s -= 1;
+    }
+    s > 0 && input.byte(s - 1) == Some(b'<')
+}
+
 impl SecretsDetector {
     /// Values right after a secret keyword (`api_key = "..."`, `password: ...`).
     fn keyword_secrets<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
@@ -1180,6 +1194,10 @@ impl SecretsDetector {
             }
             if input.text.get(at..at + 3) == Some("is ") {
                 at += 3;
+            }
+            // `<password>…</password>`: the keyword ends the name of an opening tag.
+            if at == hit.end && input.byte(at) == Some(b'>') && opens_tag(input, hit.start) {
+                at += 1;
             }
             if at == hit.end && !hit.word.ends_with('_') {
                 // Nothing between the keyword and what follows: the keyword is part of
