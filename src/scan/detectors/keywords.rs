@@ -1181,6 +1181,11 @@ const TABLE_REACH: usize = 2048;
 /// How many rows above a cell its table's header is looked for.
 const TABLE_ROWS: usize = 64;
 
+/// The longest cell, in bytes, of a row above a cell that is still taken for a row of
+/// its table (a header or data row, not a sentence with as many commas); nor may such
+/// a cell hold more than four spaces.
+const TABLE_CELL: usize = 64;
+
 /// The cells of one line of a table: the line `bytes[from..to]` split at `sep` outside
 /// double quotes, each cell trimmed of spaces and quotes.
 fn cells(bytes: &[u8], from: usize, to: usize, sep: u8) -> Vec<(usize, usize)> {
@@ -1308,9 +1313,18 @@ pub(crate) fn header_cell(bytes: &[u8], start: usize, end: usize) -> Option<(usi
                 header = Some((header_from, header_to));
                 break;
             }
-        } else if cells(bytes, above_from, above_to, sep).len() != row.len() {
-            break;
         } else {
+            // A line of prose with as many commas is no row: its cells are sentences.
+            let above = cells(bytes, above_from, above_to, sep);
+            let sentence = |&(a, b): &(usize, usize)| {
+                b - a > TABLE_CELL
+                    || bytes
+                        .get(a..b)
+                        .is_some_and(|cell| cell.iter().filter(|&&c| c == b' ').count() > 4)
+            };
+            if above.len() != row.len() || above.iter().any(sentence) {
+                break;
+            }
             header = Some((above_from, above_to));
         }
         line_from = above_from;
@@ -1478,6 +1492,12 @@ mod tests {
         assert_eq!(
             header("Call me, 12345678, later.\nOr, then, not.", "12345678"),
             None
+        );
+        // A sentence with as many commas above the header is not taken for it.
+        let after_prose = "It totals $3,341.71 and was checked twice by the team lead.\nAMOUNT,NHS_NO\n43.67,273 569 3783\n";
+        assert_eq!(
+            header(after_prose, "273 569 3783").as_deref(),
+            Some("NHS_NO")
         );
     }
 
