@@ -98,9 +98,12 @@ impl Detector for UsIdDetector {
             }
             // A piece of a longer joined value is no licence: `15T08` of
             // `2024-09-15T08:28:07Z`, `20T1` of a version or path.
-            let joined = |sep: Option<u8>, next: Option<u8>| {
-                matches!(sep, Some(b'-' | b':' | b'.' | b'/'))
-                    && next.is_some_and(|b| b.is_ascii_alphanumeric())
+            // (`-` and `/` join letters too; `:` and `.` only digits, so that
+            // `license number:D1234567` keeps its licence.)
+            let joined = |sep: Option<u8>, next: Option<u8>| match sep {
+                Some(b'-' | b'/') => next.is_some_and(|b| b.is_ascii_alphanumeric()),
+                Some(b':' | b'.') => next.is_some_and(|b| b.is_ascii_digit()),
+                _ => false,
             };
             let piece = joined(
                 input.byte_before(t.start),

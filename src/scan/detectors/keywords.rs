@@ -66,6 +66,13 @@ const DENSE_RANGE_BYTES: usize = 64;
 /// (`passports`, `Führerscheinnummer`).
 const SHORT_KEYWORD_LEN: usize = 3;
 
+/// Short keywords that also count at the end of a snake_case name (`patient_mrn`):
+/// those that name a field on their own.
+const SHORT_FIELD_WORDS: &[&str] = &[
+    "ssn", "dob", "mrn", "cvv", "cvc", "npi", "dea", "utr", "nhs", "bic", "tfn", "abn", "nie",
+    "nif",
+];
+
 /// Bits in the table of keyword byte triples.
 const TRIGRAM_BITS: usize = 1 << 16;
 
@@ -182,6 +189,8 @@ impl Finder {
 #[derive(Debug)]
 pub(crate) struct KeywordIndex {
     dfa: Option<dfa::DFA>,
+    /// Per pattern: whether it is a keyword of several words run together.
+    joined: Vec<bool>,
     words: Vec<&'static str>,
     groups: Vec<u64>,
     /// Registered lists, sorted by address.
@@ -244,6 +253,10 @@ impl KeywordIndex {
             .start_kind(StartKind::Unanchored)
             .build(patterns.iter().map(|(p, _)| p))
             .ok();
+        let joined = patterns
+            .iter()
+            .map(|(p, w)| !p.contains(['_', '-', ' ']) && w.contains(' '))
+            .collect();
         let groups = patterns
             .iter()
             .map(|(_, w)| {
@@ -310,6 +323,7 @@ impl KeywordIndex {
         }
         KeywordIndex {
             dfa,
+            joined,
             words,
             groups,
             lists,
@@ -422,18 +436,30 @@ impl KeywordIndex {
             };
             let match_start = match_end - dfa.pattern_len(pattern);
             let id = pattern.as_usize();
-            // A keyword also starts a word after `_`: the words of a snake_case name
-            // (`db_password`, `customer_email`, `patient_mrn`). A short one must still be
-            // a word of its own there (see below).
-            let after_underscore = |_: &str| {
-                match_start
-                    .checked_sub(1)
-                    .and_then(|i| text.as_bytes().get(i))
-                    == Some(&b'_')
+            // A keyword longer than SHORT_KEYWORD_LEN also starts a word after `_`: the
+            // words of a snake_case name (`db_password`, `customer_email`); a short one
+            // only if it names a field on its own (`patient_mrn`, `card_cvv`), not
+            // `conn_cid`, `math_sin` or `owner_uid`.
+            let after_underscore = |word: &str| {
+                (word.len() > SHORT_KEYWORD_LEN || SHORT_FIELD_WORDS.contains(&word))
+                    && match_start
+                        .checked_sub(1)
+                        .and_then(|i| text.as_bytes().get(i))
+                        == Some(&b'_')
+            };
+            // A keyword run together from several words (`dateofbirth`) ends its word,
+            // or the camel-case part of one: `DateOfBirth`, not `taxidermy`.
+            let joined_ends = || {
+                !self.joined.get(id).copied().unwrap_or(false)
+                    || !text
+                        .as_bytes()
+                        .get(match_end)
+                        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             };
             if let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
                 && (super::word_boundary_before(text, match_start) || after_underscore(word))
                 && (word.len() > SHORT_KEYWORD_LEN || is_short_word(text, match_start, match_end))
+                && joined_ends()
             {
                 out.push(KeywordHit {
                     start: match_start,
@@ -847,6 +873,10 @@ pub(crate) struct Keywords {
     hit_cursor: Cell<usize>,
     /// Once every hit is known: the bits of the lists with a word in the text.
     present: Cell<Option<u64>>,
+    /// The last table row a header was found for (see [`header_cell`]).
+    table_row: Cell<Option<TableRow>>,
+    /// The cells of the last table row looked at.
+    row_cells: RefCell<RowCells>,
 }
 
 impl Keywords {
@@ -862,6 +892,20 @@ impl Keywords {
         self.resolved.set(0);
         self.hit_cursor.set(0);
         self.present.set(None);
+        self.table_row.set(None);
+        *self.row_cells.get_mut() = RowCells::default();
+    }
+
+    /// The header cell of the table column whose cell `start..end` fills (see
+    /// [`header_cell`]).
+    pub fn header_cell(&self, text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+        header_cell(
+            text.as_bytes(),
+            start,
+            end,
+            &self.table_row,
+            &self.row_cells,
+        )
     }
 
     /// Bytes held by the allocations kept by [`Keywords::clear`].
@@ -1044,7 +1088,7 @@ impl Keywords {
         }
         // A value that fills a cell of a table (CSV, a Markdown table, an SQL insert)
         // is labelled by its column's header, wherever that is.
-        match header_cell(text.as_bytes(), start, end) {
+        match self.header_cell(text, start, end) {
             Some((lo, hi)) => Context {
                 before: self.context_near(text, hi, hi, hi - lo, 0, words).before,
                 after: false,
@@ -1147,14 +1191,24 @@ impl Keywords {
             if hit.end <= start
                 && hit.end >= from
                 && !crosses_sentence(text, hit.end, start)
-                && !crosses_field(text.as_bytes(), hit.end, start)
+                && !crosses_field(
+                    text.as_bytes(),
+                    hit.end,
+                    start,
+                    in_tag_name(text.as_bytes(), hit.start),
+                )
             {
                 context.before = true;
             }
             if hit.start >= end
                 && hit.start < to
                 && !crosses_sentence(text, end, hit.start)
-                && !crosses_field(text.as_bytes(), end, key_end(text.as_bytes(), hit.end))
+                && !crosses_field(
+                    text.as_bytes(),
+                    end,
+                    key_end(text.as_bytes(), hit.end),
+                    in_tag_name(text.as_bytes(), hit.start),
+                )
             {
                 context.after = true;
             }
@@ -1230,13 +1284,93 @@ fn line_end(bytes: &[u8], at: usize) -> usize {
         .map_or(hi, |i| at + i)
 }
 
+/// Where a value that fills a table cell is: an SQL insert's value, whose column's
+/// name is found at once, or a row of a CSV, tab-separated or Markdown table.
+enum TableCell {
+    Header((usize, usize)),
+    Row {
+        /// The row's line.
+        from: usize,
+        to: usize,
+        sep: u8,
+        /// The cell's place in the row, and the row's number of cells.
+        index: usize,
+        cells: usize,
+    },
+}
+
+/// The table a header was last found for: its header, and how far down its rows are
+/// known. A later row walks up only to the last known row (rows asked about in text
+/// order cost one walk over the table in all), and a row within it not at all.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TableRow {
+    sep: u8,
+    cells: usize,
+    /// The end of the last row known to be in the table.
+    to: usize,
+    /// The header's line.
+    header: (usize, usize),
+}
+
 /// The header cell of the column whose cell `start..end` fills, when it fills one: a
 /// CSV or tab-separated row under a header row with as many cells (the first line of
 /// the block of such rows), a Markdown table row (the header above the `|---|` line),
-/// or a value of an SQL insert (`INSERT INTO t (a, b) VALUES ('1', '2')`, the column
-/// at its place). `None` for anything else, at the cost of a look at the bytes around
-/// the value: a value in prose is never alone between separators.
-pub(crate) fn header_cell(bytes: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+/// or a value of an SQL insert (`INSERT INTO t (a, b) VALUES ('1', '2'), ('3', '4')`,
+/// the column at its place). `None` for anything else, at the cost of a look at the
+/// bytes around the value: a value in prose is never alone between separators.
+/// `last` is the row this was last asked about in the text, and becomes this one.
+pub(crate) fn header_cell(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    last: &Cell<Option<TableRow>>,
+    row_cells: &RefCell<RowCells>,
+) -> Option<(usize, usize)> {
+    let (from, to, sep, index, cells_in_row) = match table_cell(bytes, start, end, row_cells)? {
+        TableCell::Header(cell) => return Some(cell),
+        TableCell::Row {
+            from,
+            to,
+            sep,
+            index,
+            cells,
+        } => (from, to, sep, index, cells),
+    };
+    let known = last
+        .get()
+        .filter(|row| row.sep == sep && row.cells == cells_in_row && row.header.1 < from);
+    let header = header_line(bytes, from, sep, cells_in_row, known)?;
+    // The rows from the header to this one are all the table's now.
+    let to = match known {
+        Some(row) if row.header == header => row.to.max(to),
+        _ => to,
+    };
+    last.set(Some(TableRow {
+        sep,
+        cells: cells_in_row,
+        to,
+        header,
+    }));
+    cells(bytes, header.0, header.1, sep).get(index).copied()
+}
+
+/// The cells of the last row split (see [`cells`]): its line's start, the separator,
+/// and the cells, so that the other values of a row do not split it again.
+#[derive(Debug, Default)]
+pub(crate) struct RowCells {
+    from: usize,
+    to: usize,
+    sep: u8,
+    cells: Vec<(usize, usize)>,
+}
+
+/// Where the value `start..end` sits in a table, if it fills a cell of one.
+fn table_cell(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    row_cells: &RefCell<RowCells>,
+) -> Option<TableCell> {
     // The value must fill its cell: separators (or the line's ends) around it, with
     // only spaces and quotes between.
     let mut lo = start;
@@ -1257,52 +1391,116 @@ pub(crate) fn header_cell(bytes: &[u8], start: usize, end: usize) -> Option<(usi
     if !matches!(after, None | Some(b'\n' | b')' | b';')) && after != Some(sep) {
         return None;
     }
+    // A value of the row split last: its line is known, and is no SQL insert.
+    {
+        let row = row_cells.borrow();
+        if row.sep == sep && row.from <= start && end <= row.to && !row.cells.is_empty() {
+            let at = row.cells.partition_point(|&(_, b)| b < end);
+            let index = row
+                .cells
+                .get(at)
+                .filter(|&&(a, b)| a <= start && end <= b)
+                .map(|_| at)?;
+            return Some(TableCell::Row {
+                from: row.from,
+                to: row.to,
+                sep,
+                index,
+                cells: row.cells.len(),
+            });
+        }
+    }
     let from = line_start(bytes, start)?;
     let to = line_end(bytes, end);
     let line = bytes.get(from..to)?;
-    // An SQL insert: the column list before `VALUES`.
-    if sep == b',' {
-        let upper: Vec<u8> = line.to_ascii_uppercase();
-        if let Some(v) = upper.windows(6).position(|w| w == b"VALUES") {
-            let open = from + v + upper.get(v..)?.iter().position(|&b| b == b'(')?;
-            let close = open + bytes.get(open..to)?.iter().position(|&b| b == b')')?;
-            if !(open < start && end <= close) {
-                return None;
-            }
-            let index = cells(bytes, open + 1, close, b',')
-                .iter()
-                .position(|&(a, b)| a <= start && end <= b)?;
-            let cols_close = from + upper.get(..v)?.iter().rposition(|&b| b == b')')?;
-            let cols_open = from
-                + upper
-                    .get(..cols_close - from)?
-                    .iter()
-                    .rposition(|&b| b == b'(')?;
-            return cells(bytes, cols_open + 1, cols_close, b',')
-                .get(index)
-                .copied();
+    // An SQL insert: the column list before `VALUES`, the value's place in its tuple.
+    if sep == b','
+        && line.contains(&b'(')
+        && let Some(v) = line
+            .windows(6)
+            .position(|w| w.eq_ignore_ascii_case(b"VALUES"))
+    {
+        let values = from + v;
+        if values >= start {
+            return None;
         }
+        let open = values + bytes.get(values..start)?.iter().rposition(|&b| b == b'(')?;
+        let close = end + bytes.get(end..to)?.iter().position(|&b| b == b')')?;
+        let index = cells(bytes, open + 1, close, b',')
+            .iter()
+            .position(|&(a, b)| a <= start && end <= b)?;
+        let cols_close = from + bytes.get(from..values)?.iter().rposition(|&b| b == b')')?;
+        let cols_open = from
+            + bytes
+                .get(from..cols_close)?
+                .iter()
+                .rposition(|&b| b == b'(')?;
+        return cells(bytes, cols_open + 1, cols_close, b',')
+            .get(index)
+            .copied()
+            .map(TableCell::Header);
+    }
+
+    let mut row = row_cells.borrow_mut();
+    if row.from != from || row.sep != sep || row.cells.is_empty() {
+        *row = RowCells {
+            from,
+            to,
+            sep,
+            cells: cells(bytes, from, to, sep),
+        };
+    }
+    let at = row.cells.partition_point(|&(_, b)| b < end);
+    let index = row
+        .cells
+        .get(at)
+        .filter(|&&(a, b)| a <= start && end <= b)
+        .map(|_| at)?;
+    Some(TableCell::Row {
+        from,
+        to,
+        sep,
+        index,
+        cells: row.cells.len(),
+    })
+}
+
+/// The header line of the table whose row starts at `from`: walking up the rows of the
+/// block (as many cells; Markdown: rows that start with `|`), its first line (Markdown:
+/// the one above `|---|`).
+fn header_line(
+    bytes: &[u8],
+    from: usize,
+    sep: u8,
+    cells_in_row: usize,
+    known: Option<TableRow>,
+) -> Option<(usize, usize)> {
+    if let Some(row) = known
+        && from <= row.to + 1
+    {
+        return Some(row.header);
     }
     let markdown = sep == b'|';
-    let row = cells(bytes, from, to, sep);
-    let index = row.iter().position(|&(a, b)| a <= start && end <= b)?;
-    // Walk up the rows of the block: same number of cells (Markdown: rows that start
-    // with `|`); the header is its first line (Markdown: the one above `|---|`).
     let mut header = None;
     let mut line_from = from;
-    // A header more than TABLE_ROWS rows up is not looked for: each value would walk
-    // the whole table.
+    // More than TABLE_ROWS rows up from the last known row, the header is not looked
+    // for: each value would walk the whole table.
     for _ in 0..TABLE_ROWS {
         if line_from == 0 {
-            break;
+            return header;
         }
         let above_to = line_from - 1;
+        if let Some(row) = known
+            && above_to == row.to
+        {
+            return Some(row.header);
+        }
         let above_from = line_start(bytes, above_to)?;
         let above = bytes.get(above_from..above_to)?;
         if markdown {
             let trimmed = above.trim_ascii();
             if !trimmed.starts_with(b"|") {
-                break;
+                return header;
             }
             if trimmed
                 .iter()
@@ -1311,7 +1509,7 @@ pub(crate) fn header_cell(bytes: &[u8], start: usize, end: usize) -> Option<(usi
                 let header_to = above_from.checked_sub(1)?;
                 let header_from = line_start(bytes, header_to)?;
                 header = Some((header_from, header_to));
-                break;
+                return header;
             }
         } else {
             // A line of prose with as many commas is no row: its cells are sentences.
@@ -1322,17 +1520,14 @@ pub(crate) fn header_cell(bytes: &[u8], start: usize, end: usize) -> Option<(usi
                         .get(a..b)
                         .is_some_and(|cell| cell.iter().filter(|&&c| c == b' ').count() > 4)
             };
-            if above.len() != row.len() || above.iter().any(sentence) {
-                break;
+            if above.len() != cells_in_row || above.iter().any(sentence) {
+                return header;
             }
             header = Some((above_from, above_to));
         }
         line_from = above_from;
     }
-    let (header_from, header_to) = header?;
-    cells(bytes, header_from, header_to, sep)
-        .get(index)
-        .copied()
+    None
 }
 
 /// Bytes of a record's key: `customer_email`, `card-cvv`, `patient.dob`.
@@ -1351,25 +1546,44 @@ fn key_end(bytes: &[u8], word_end: usize) -> usize {
     (at + 3).min(bytes.len())
 }
 
+/// Whether the word starting at `start` is (part of) the name of an XML tag: `<MRN>`,
+/// `</patient_mrn>`. Only then do other tags separate it from a value: in markup whose
+/// tags are formatting (`<td>Account number</td><td>…`, `SSN is <b>…</b>`) they do not.
+fn in_tag_name(bytes: &[u8], start: usize) -> bool {
+    let mut s = start;
+    while s > 0 && bytes.get(s - 1).is_some_and(|&b| is_key_byte(b)) {
+        s -= 1;
+    }
+    match s.checked_sub(1).and_then(|p| bytes.get(p)) {
+        Some(b'<') => true,
+        Some(b'/') => s >= 2 && bytes.get(s - 2) == Some(&b'<'),
+        _ => false,
+    }
+}
+
 /// Whether a key of a record starts in `from..to` and ends before `to` with its
 /// separator: `"id":` (JSON, quoted YAML), `id=` (logfmt, `.env`, query strings),
-/// `<id>` (XML). A context word and a value it is not the key of belong to different
+/// `<id>` (XML, when the context word is a tag name too: `tags`). A key named `value`
+/// (`{"name": "acct", "value": "…"}`, `<input name="acct" value="…">`) holds the
+/// value of the name before it, and separates nothing. A context word and a value it is not the key of belong to different
 /// fields then (`{"mrn": "…", "id": "1532582"}`), as words across a sentence end do.
 /// A word inside the key that holds it (`"patient_mrn": "…"`) starts before `from`,
 /// so its own key never counts. Plain `word:` is no key here: prose writes labels so.
-pub(crate) fn crosses_field(bytes: &[u8], from: usize, to: usize) -> bool {
+pub(crate) fn crosses_field(bytes: &[u8], from: usize, to: usize, tags: bool) -> bool {
     let Some(gap) = bytes.get(from..to) else {
         return false;
     };
     // The start of the key that ends right before `at` (a text position), if it starts
-    // at or after `from`.
+    // at or after `from` and is not a `value`.
     let key_from = |at: usize| {
         let mut s = at;
         while s > from && bytes.get(s - 1).is_some_and(|&b| is_key_byte(b)) {
             s -= 1;
         }
         let before = s.checked_sub(1).and_then(|p| bytes.get(p));
-        (s < at && !before.is_some_and(|&b| is_key_byte(b))).then_some(s)
+        let name = bytes.get(s..at).unwrap_or_default();
+        let value = name.eq_ignore_ascii_case(b"value") || name.eq_ignore_ascii_case(b"val");
+        (s < at && !value && !before.is_some_and(|&b| is_key_byte(b))).then_some(s)
     };
     for (i, &b) in gap.iter().enumerate() {
         let at = from + i;
@@ -1397,7 +1611,7 @@ pub(crate) fn crosses_field(bytes: &[u8], from: usize, to: usize) -> bool {
                     })
             }
             // `<key>`: an opening tag.
-            b'>' => key_from(at).is_some_and(|s| s > 0 && bytes.get(s - 1) == Some(&b'<')),
+            b'>' => tags && key_from(at).is_some_and(|s| s > 0 && bytes.get(s - 1) == Some(&b'<')),
             // `VALUES (`: an SQL insert's column list names the values by place, not by
             // nearness (see [`header_cell`]).
             b'(' => {
@@ -1426,9 +1640,14 @@ mod tests {
     #[test]
     fn a_key_between_a_word_and_a_value_is_another_field() {
         let crosses = |text: &str, word: &str, value: &str| {
-            let w = text.find(word).unwrap() + word.len();
+            let at = text.find(word).unwrap();
             let v = text.find(value).unwrap();
-            crosses_field(text.as_bytes(), w, v)
+            crosses_field(
+                text.as_bytes(),
+                at + word.len(),
+                v,
+                in_tag_name(text.as_bytes(), at),
+            )
         };
         // Another field's key between them.
         assert!(crosses(
@@ -1468,14 +1687,37 @@ mod tests {
             "6731455"
         ));
         assert!(!crosses("license (values) 6731455", "license", "6731455"));
+        // Formatting tags and `value` keys separate nothing.
+        assert!(!crosses(
+            "<td>Account number</td><td>2087047516</td>",
+            "Account number",
+            "2087047516"
+        ));
+        assert!(!crosses("My SSN is <b>123456789</b>", "SSN", "123456789"));
+        assert!(!crosses(
+            r#"<input name="acct" value="2087047516">"#,
+            "acct",
+            "2087047516"
+        ));
+        assert!(!crosses(
+            r#"{"name":"acct","value":"2087047516"}"#,
+            "acct",
+            "2087047516"
+        ));
     }
 
     #[test]
     fn a_value_filling_a_table_cell_has_its_columns_header() {
         let header = |text: &str, value: &str| {
             let v = text.find(value).unwrap();
-            header_cell(text.as_bytes(), v, v + value.len())
-                .map(|(a, b)| text.get(a..b).unwrap().to_owned())
+            header_cell(
+                text.as_bytes(),
+                v,
+                v + value.len(),
+                &Cell::new(None),
+                &RefCell::default(),
+            )
+            .map(|(a, b)| text.get(a..b).unwrap().to_owned())
         };
         let csv = "id,bank_account,status\n1,2087047516,ok\n2,\"3598309172\",\"a, b\"\n";
         assert_eq!(header(csv, "2087047516").as_deref(), Some("bank_account"));
@@ -1491,6 +1733,43 @@ mod tests {
         assert_eq!(header("1,2087047516,ok", "2087047516"), None);
         assert_eq!(
             header("Call me, 12345678, later.\nOr, then, not.", "12345678"),
+            None
+        );
+        // Several rows in one insert.
+        let rows = "INSERT INTO t (id, acct) VALUES (1, '111'), (2, '2087047516');";
+        assert_eq!(header(rows, "2087047516").as_deref(), Some("acct"));
+        // A long table, asked about row by row: every row has the header.
+        let mut long = String::from("id,acct\n");
+        for i in 0..200 {
+            long.push_str(&format!("{i},{}\n", 2_087_047_516_u64 + i));
+        }
+        let last = Cell::new(None);
+        for i in 0..200 {
+            let value = format!("{}", 2_087_047_516_u64 + i);
+            let v = long.find(&format!(",{value}\n")).unwrap() + 1;
+            let cell = header_cell(
+                long.as_bytes(),
+                v,
+                v + value.len(),
+                &last,
+                &RefCell::default(),
+            );
+            assert_eq!(
+                cell.and_then(|(a, b)| long.get(a..b)),
+                Some("acct"),
+                "row {i}"
+            );
+        }
+        // Asked first about a row more than TABLE_ROWS below the header: not looked for.
+        let v = long.find(",2087047715\n").unwrap() + 1;
+        assert_eq!(
+            header_cell(
+                long.as_bytes(),
+                v,
+                v + 10,
+                &Cell::new(None),
+                &RefCell::default()
+            ),
             None
         );
         // A sentence with as many commas above the header is not taken for it.

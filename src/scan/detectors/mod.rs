@@ -626,7 +626,7 @@ impl<'a> Input<'a> {
             && (!joined
                 || (self.byte_before(start) != Some(b'.')
                     && self.byte(end) != Some(b'.')
-                    && keywords::header_cell(self.bytes, start, end).is_some()))
+                    && self.keywords.header_cell(self.text, start, end).is_some()))
     }
 
     /// Whether the digits at `start..end` continue, on either side, into another digit
