@@ -47,6 +47,7 @@ pub(crate) static CVV_WORDS: &[&str] = &[
 /// Context words for a card expiry date.
 pub(crate) static EXPIRY_WORDS: &[&str] = &[
     "exp",
+    "card exp",
     "expiry",
     "expire",
     "expires",

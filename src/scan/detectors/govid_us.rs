@@ -26,6 +26,7 @@ pub(crate) static LICENSE_WORDS: &[&str] = &[
     "driver's licence",
     "dl#",
     "dl no",
+    "dl number",
     "license number",
     "licence number",
     "führerschein",

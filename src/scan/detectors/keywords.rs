@@ -66,8 +66,8 @@ const DENSE_RANGE_BYTES: usize = 64;
 /// (`passports`, `Führerscheinnummer`).
 const SHORT_KEYWORD_LEN: usize = 3;
 
-/// Short keywords that also count at the end of a snake_case name (`patient_mrn`):
-/// those that name a field on their own.
+/// Short keywords that also count at the end of a snake_case or camelCase name (`patient_mrn`,
+/// `patientMrn`): those that name a field on their own.
 const SHORT_FIELD_WORDS: &[&str] = &[
     "ssn", "dob", "mrn", "cvv", "cvc", "npi", "dea", "utr", "nhs", "bic", "tfn", "abn", "nie",
     "nif",
@@ -191,6 +191,9 @@ pub(crate) struct KeywordIndex {
     dfa: Option<dfa::DFA>,
     /// Per pattern: whether it is a keyword of several words run together.
     joined: Vec<bool>,
+    /// Per pattern: whether it may also start at a camel-case part that ends its
+    /// identifier (`patientMrn`, `WebhookSecret`; see [`camel_field_start`]).
+    camel: Vec<bool>,
     words: Vec<&'static str>,
     groups: Vec<u64>,
     /// Registered lists, sorted by address.
@@ -256,6 +259,10 @@ impl KeywordIndex {
         let joined = patterns
             .iter()
             .map(|(p, w)| !p.contains(['_', '-', ' ']) && w.contains(' '))
+            .collect();
+        let camel = patterns
+            .iter()
+            .map(|(_, w)| !NO_CAMEL_LISTS.iter().any(|l| l.contains(w)))
             .collect();
         let groups = patterns
             .iter()
@@ -324,6 +331,7 @@ impl KeywordIndex {
         KeywordIndex {
             dfa,
             joined,
+            camel,
             words,
             groups,
             lists,
@@ -456,8 +464,15 @@ impl KeywordIndex {
                         .get(match_end)
                         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             };
+            let camel = |word: &str| {
+                self.camel.get(id).copied().unwrap_or(false)
+                    && (word.len() > SHORT_KEYWORD_LEN || SHORT_FIELD_WORDS.contains(&word))
+                    && camel_field_start(text.as_bytes(), match_start, match_end)
+            };
             if let (Some(word), Some(groups)) = (self.words.get(id), self.groups.get(id))
-                && (super::word_boundary_before(text, match_start) || after_underscore(word))
+                && (super::word_boundary_before(text, match_start)
+                    || after_underscore(word)
+                    || camel(word))
                 && (word.len() > SHORT_KEYWORD_LEN || is_short_word(text, match_start, match_end))
                 && joined_ends()
             {
@@ -472,6 +487,35 @@ impl KeywordIndex {
         }
     }
 }
+
+/// Whether `start..end` is the last camel-case part of an identifier: a capital after a
+/// lowercase letter, and nothing of the identifier after it (`patientMrn`,
+/// `DeviceImei`, `clientSecret`, `WebhookSecret=`). A keyword there names the field as
+/// it would after `_` (`patient_mrn`); inside the identifier (`passwordHash`,
+/// `accessTokenExpiry`) it names something else.
+pub(crate) fn camel_field_start(bytes: &[u8], start: usize, end: usize) -> bool {
+    bytes.get(start).is_some_and(u8::is_ascii_uppercase)
+        && start
+            .checked_sub(1)
+            .and_then(|i| bytes.get(i))
+            .is_some_and(u8::is_ascii_lowercase)
+        && !bytes
+            .get(end)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The lists whose words never start at a camel-case part: names and the words around
+/// them (`McDonald` holds no given name), terms read in prose, and words that are no
+/// field's name.
+const NO_CAMEL_LISTS: &[&[&str]] = &[
+    super::personal::GIVEN_NAMES,
+    super::personal::NAME_WORDS,
+    super::personal::TITLES,
+    super::personal::ADDRESS_WORDS,
+    super::health::DIAGNOSIS_TERMS,
+    super::health::MEDICATION_TERMS,
+    super::network::VERSION_WORDS,
+];
 
 /// The spellings a keyword of several words gets as an identifier, lowercase: joined by
 /// `_` and by `-`, and run together (`date_of_birth`, `date-of-birth`, `dateofbirth`,
@@ -1528,6 +1572,172 @@ fn header_line(
         line_from = above_from;
     }
     None
+}
+
+/// Whether the word at `start..end` may be (part of) a table's header cell: within a
+/// short name of key bytes and spaces (`db_password`, `Admin password`, `"PASSWD"`)
+/// that a cell separator, bracket or line end bounds on both sides. A cheap test that
+/// keeps prose's words from [`column_cells`].
+pub(crate) fn may_head_a_column(bytes: &[u8], start: usize, end: usize) -> bool {
+    let name = |b: u8| is_key_byte(b) || matches!(b, b' ' | b'"' | b'\'' | b'`');
+    let mut lo = start;
+    while lo > 0 && start - lo < TABLE_CELL && bytes.get(lo - 1).is_some_and(|&b| name(b)) {
+        lo -= 1;
+    }
+    let mut hi = end;
+    while hi - end < TABLE_CELL && bytes.get(hi).is_some_and(|&b| name(b)) {
+        hi += 1;
+    }
+    let before = lo.checked_sub(1).and_then(|i| bytes.get(i)).copied();
+    let after = bytes.get(hi).copied();
+    matches!(before, None | Some(b',' | b'\t' | b'|' | b'(' | b'\n'))
+        && matches!(
+            after,
+            None | Some(b',' | b'\t' | b'|' | b')' | b'\n' | b'\r')
+        )
+        && (before.is_some_and(|b| b != b'\n') || after.is_some_and(|b| b != b'\n' && b != b'\r'))
+}
+
+/// The cells under the header cells that end with the words `words` (spans in order,
+/// all on the header line `from..to`): `(word, cell)` for each row of the table below
+/// the header and each word that ends a cell of it: the rows of a CSV or tab-separated
+/// block with as many cells, of a Markdown table past its `|---|` line, or the tuples
+/// of an SQL insert whose column list holds the words. Each row is split once. Whether
+/// each cell's header is the word's is for [`header_cell`] to confirm: this only
+/// proposes.
+pub(crate) fn column_cells(
+    bytes: &[u8],
+    from: usize,
+    to: usize,
+    words: &[(usize, usize)],
+) -> Vec<(usize, (usize, usize))> {
+    let mut out = Vec::new();
+    let Some(line) = bytes.get(from..to) else {
+        return out;
+    };
+    // A header names its columns: every cell a short name (`db_password`, `Created
+    // at`), not code (`Some((username`) or prose.
+    let names = |cells: &[(usize, usize)]| {
+        cells.iter().all(|&(a, b)| {
+            b - a <= TABLE_CELL
+                && bytes
+                    .get(a..b)
+                    .is_some_and(|c| c.iter().all(|&x| is_key_byte(x) || x == b' '))
+        })
+    };
+    let place = |cells: &[(usize, usize)]| -> Vec<(usize, usize)> {
+        words
+            .iter()
+            .enumerate()
+            .filter_map(|(w, &(s, e))| {
+                // The word ends its header's name: `db_password`, not `password_policy`.
+                let i = cells.iter().position(|&(a, b)| a <= s && e == b)?;
+                Some((w, i))
+            })
+            .collect()
+    };
+    // An SQL insert: the words in the column list, the values in the tuples after it.
+    if let Some(v) = line
+        .windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b"VALUES"))
+    {
+        let values = from + v;
+        let (Some(&(first, _)), Some(open), Some(close)) = (
+            words.first(),
+            bytes
+                .get(from..values)
+                .and_then(|l| l.iter().rposition(|&b| b == b'(')),
+            bytes
+                .get(from..values)
+                .and_then(|l| l.iter().rposition(|&b| b == b')')),
+        ) else {
+            return out;
+        };
+        let (open, close) = (from + open, from + close);
+        if !(open < first && close > open) {
+            return out;
+        }
+        let columns = cells(bytes, open + 1, close, b',');
+        if !names(&columns) {
+            return out;
+        }
+        let placed = place(&columns);
+        let mut at = values + 6;
+        while let Some(o) = bytes
+            .get(at..to)
+            .and_then(|r| r.iter().position(|&b| b == b'('))
+        {
+            let open = at + o;
+            let Some(c) = bytes
+                .get(open..to)
+                .and_then(|r| r.iter().position(|&b| b == b')'))
+            else {
+                break;
+            };
+            let close = open + c;
+            let tuple = cells(bytes, open + 1, close, b',');
+            for &(w, i) in &placed {
+                if let Some(&cell) = tuple.get(i) {
+                    out.push((w, cell));
+                }
+            }
+            at = close + 1;
+        }
+        return out;
+    }
+    let Some(sep) = [b'|', b'\t', b','].into_iter().find(|s| line.contains(s)) else {
+        return out;
+    };
+    let header = cells(bytes, from, to, sep);
+    let placed = place(&header);
+    if header.len() < 2 || placed.is_empty() || !names(&header) {
+        return out;
+    }
+    let mut row_from = to + 1;
+    if sep == b'|' {
+        // A Markdown table: its `|---|` line, then rows.
+        let rule_to = line_end(bytes, row_from);
+        let rule = bytes
+            .get(row_from..rule_to)
+            .unwrap_or_default()
+            .trim_ascii();
+        if !rule.starts_with(b"|") || !rule.iter().all(|b| matches!(b, b'|' | b'-' | b':' | b' ')) {
+            return out;
+        }
+        row_from = rule_to + 1;
+    }
+    while row_from < bytes.len() {
+        let row_to = line_end(bytes, row_from);
+        // A line longer than TABLE_REACH is no row.
+        if bytes.get(row_to).is_some_and(|&b| b != b'\n') {
+            break;
+        }
+        let row = cells(bytes, row_from, row_to, sep);
+        if row.len() != header.len()
+            || (sep == b'|'
+                && !bytes
+                    .get(row_from..row_to)
+                    .unwrap_or_default()
+                    .trim_ascii()
+                    .starts_with(b"|"))
+        {
+            break;
+        }
+        for &(w, i) in &placed {
+            if let Some(&cell) = row.get(i) {
+                out.push((w, cell));
+            }
+        }
+        row_from = row_to + 1;
+    }
+    out
+}
+
+/// The line around `start..end` when it is no longer than [`TABLE_REACH`] on either side.
+pub(crate) fn short_line(bytes: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let from = line_start(bytes, start)?;
+    let to = line_end(bytes, end);
+    (to == bytes.len() || bytes.get(to) == Some(&b'\n')).then_some((from, to))
 }
 
 /// Bytes of a record's key: `customer_email`, `card-cvv`, `patient.dob`.

@@ -562,6 +562,58 @@ impl<'a> Input<'a> {
         self.keywords.known_hits_in(buffer)
     }
 
+    /// The values in the table columns that words of `words` head, for each such hit
+    /// of `hits` (in order): a CSV, tab-separated or Markdown table's header cell
+    /// (`db_password`, `| Patient DOB |`) or an SQL insert's column (`INSERT INTO users
+    /// (name, passwd) VALUES (…)`). `(hit, start, end)` for each non-empty cell under
+    /// it whose header [`Input::header_cell`] confirms. Each header line's columns are
+    /// walked together, each row split once.
+    pub fn column_values(
+        &self,
+        hits: &[KeywordHit],
+        words: &[&str],
+    ) -> Vec<(KeywordHit, usize, usize)> {
+        let bytes = self.bytes;
+        let mut out = Vec::new();
+        let heads_column =
+            |h: &KeywordHit| h.is_in(words) && keywords::may_head_a_column(bytes, h.start, h.end);
+        let mut i = 0;
+        while let Some(hit) = hits.get(i) {
+            i += 1;
+            if !heads_column(hit) {
+                continue;
+            }
+            let Some((from, to)) = keywords::short_line(bytes, hit.start, hit.end) else {
+                continue;
+            };
+            let mut heads = vec![*hit];
+            while let Some(next) = hits.get(i).filter(|h| h.start < to) {
+                i += 1;
+                if heads_column(next) {
+                    heads.push(*next);
+                }
+            }
+            let spans: Vec<(usize, usize)> = heads.iter().map(|h| (h.start, h.end)).collect();
+            for (w, (a, b)) in keywords::column_cells(bytes, from, to, &spans) {
+                if let Some(head) = heads.get(w)
+                    && a < b
+                    && self
+                        .header_cell(a, b)
+                        .is_some_and(|(lo, hi)| lo <= head.start && head.end <= hi)
+                {
+                    out.push((*head, a, b));
+                }
+            }
+        }
+        out
+    }
+
+    /// The header cell of the table column whose cell `start..end` fills, if it fills
+    /// one (see `keywords::header_cell`).
+    pub fn header_cell(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        self.keywords.header_cell(self.text, start, end)
+    }
+
     /// Whether one of `words` ends in the [`CONTEXT_BEFORE`] bytes before `start`, or
     /// starts in the [`CONTEXT_AFTER`] bytes after `end`.
     pub fn context(&self, start: usize, end: usize, words: &[&str]) -> Context {

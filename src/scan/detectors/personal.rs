@@ -562,6 +562,12 @@ impl Detector for PersonalDetector {
         self.imei.detect(input, out);
         self.numeric_dates(input, out);
         self.addresses(input, out);
+        // A written date filling a cell under a birth word's column.
+        for (_, start, end) in input.column_values(input.trigger_hits(), DOB_WORDS) {
+            if textual_date_after(input, start) == Some((start, end)) {
+                out.extend(input.finding(&self.dob, start, end, 0.85));
+            }
+        }
         for hit in input.trigger_hits() {
             if hit.is_in(DOB_WORDS) {
                 if let Some((start, end)) = textual_date_after(input, hit.end) {
@@ -981,14 +987,14 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
         .or_else(|| input.text.get(from..))?;
     let mut tokens: Vec<(usize, &str)> = Vec::new();
     let mut offset = 0;
-    for raw in window.split([' ', ',']).take(10) {
+    for raw in window.split([' ', ',', '\t']).take(10) {
         // A value of a record: `"dob": "12 March 1985"`, `<dob>12 March 1985</dob>`,
         // `dob='12 March 1985'`. The quotes, tags and `:` or `=` around the words are
         // not part of them.
         let lead = raw.len() - raw.trim_start_matches(['"', '\'', ':', '=', '>']).len();
         let word = raw.get(lead..).unwrap_or_default();
         let word = word
-            .find(['"', '\'', '<'])
+            .find(['"', '\'', '<', '\n', '\r', '|'])
             .and_then(|cut| word.get(..cut))
             .unwrap_or(word);
         if !word.is_empty() {

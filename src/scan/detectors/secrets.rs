@@ -63,7 +63,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
-use super::{Candidate, Detector, Input, class_info};
+use super::{Candidate, Detector, Input, KeywordHit, class_info};
 use crate::scan::validators::{entropy_estimate, github_token_valid, shannon_entropy};
 use crate::scan::{ClassInfo, Severity};
 
@@ -723,6 +723,7 @@ pub(crate) static SECRET_WORDS: &[&str] = &[
     "password",
     "passwd",
     "passphrase",
+    "pwd",
 ];
 pub(crate) static AWS_SECRET_WORDS: &[&str] = &[
     "aws_secret_access_key",
@@ -731,7 +732,7 @@ pub(crate) static AWS_SECRET_WORDS: &[&str] = &[
     "secretaccesskey",
     "aws secret key",
 ];
-pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase"];
+pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase", "pwd"];
 
 /// Detects secrets.
 #[derive(Debug)]
@@ -848,6 +849,7 @@ impl Detector for SecretsDetector {
         }
         self.run_tokens(input, out, &mut reads);
         self.keyword_secrets(input, out);
+        self.table_secrets(input, out);
         // Each command reads up to 512 bytes of its line, so commands repeated on one
         // line find the same values again: each span is reported once, and past
         // MAX_READS_INSIDE names of one command inside the bytes the last one read
@@ -1243,57 +1245,92 @@ impl SecretsDetector {
             while quoted.is_none() && end > at && matches!(input.byte(end - 1), Some(b'.' | b'!')) {
                 end -= 1;
             }
-            let Some(value) = input.bytes.get(at..end) else {
-                continue;
-            };
-            if is_code_expression(input, value, end) {
-                continue;
+            self.value_finding(input, hit, at, end, out);
+        }
+    }
+
+    /// The secret, if any, that the value `at..end` is after the secret word of `hit`
+    /// (next to it, or heading its table column).
+    fn value_finding<'s>(
+        &'s self,
+        input: &Input<'_>,
+        hit: &KeywordHit,
+        at: usize,
+        end: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) {
+        let Some(value) = input.bytes.get(at..end) else {
+            return;
+        };
+        if is_code_expression(input, value, end) {
+            return;
+        }
+        let has_digit = value.iter().any(u8::is_ascii_digit);
+        let has_alpha = value.iter().any(u8::is_ascii_alphabetic);
+        if hit.is_in(AWS_SECRET_WORDS) {
+            if value.len() == 40 && has_alpha {
+                out.extend(input.finding(&self.aws_secret, at, end, 0.95));
             }
-            let has_digit = value.iter().any(u8::is_ascii_digit);
-            let has_alpha = value.iter().any(u8::is_ascii_alphabetic);
-            if hit.is_in(AWS_SECRET_WORDS) {
-                if value.len() == 40 && has_alpha {
-                    out.extend(input.finding(&self.aws_secret, at, end, 0.95));
-                }
-                continue;
-            }
-            if hit.is_in(PASSWORD_WORDS) {
-                if input.byte(hit.end) == Some(b'=') {
-                    continue; // `password=` is a literal, found above.
-                }
-                // `_` alone makes an identifier (`WS_STRING` after `password:`), not a
-                // password.
-                let symbol = value
+            return;
+        }
+        if hit.is_in(PASSWORD_WORDS) {
+            // `password=` and its other spellings are literals, found above.
+            if input.bytes.get(hit.start..=hit.end).is_some_and(|w| {
+                LITERALS
                     .iter()
-                    .any(|&b| !b.is_ascii_alphanumeric() && b != b'_');
-                // `and/or`, `read/write`: words, not a password.
-                let alternatives = value.iter().all(|&b| b.is_ascii_lowercase() || b == b'/');
-                // `--password -passin ...`, `--password --user`: the next flag of a
-                // command line whose password is asked for.
-                let flag = value.first() == Some(&b'-')
-                    && value
-                        .iter()
-                        .find(|&&b| b != b'-')
-                        .is_some_and(u8::is_ascii_alphabetic)
-                    && value
-                        .iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || b == b'-');
-                if value.len() >= 6
-                    && value.len() <= 128
-                    && (has_digit || symbol)
-                    && !alternatives
-                    && !flag
-                {
-                    out.extend(input.finding(&self.password, at, end, 0.8));
-                }
-                continue;
+                    .any(|(l, k)| matches!(k, Kind::Password) && l.as_bytes() == w)
+            }) {
+                return;
             }
-            // The corrected estimate only for letters and digits alone: punctuation
-            // (`v1.2.3-beta.4.5.6.7`) is structure, not randomness.
-            let random = shannon_entropy(value) >= 3.5
-                || (value.iter().all(u8::is_ascii_alphanumeric) && entropy_estimate(value) >= 3.5);
-            if value.len() >= 16 && has_digit && has_alpha && random {
-                out.extend(input.finding(&self.generic, at, end, 0.75));
+            // `_` alone makes an identifier (`WS_STRING` after `password:`), not a
+            // password.
+            let symbol = value
+                .iter()
+                .any(|&b| !b.is_ascii_alphanumeric() && b != b'_');
+            // `and/or`, `read/write`: words, not a password.
+            let alternatives = value.iter().all(|&b| b.is_ascii_lowercase() || b == b'/');
+            // `--password -passin ...`, `--password --user`: the next flag of a
+            // command line whose password is asked for.
+            let flag = value.first() == Some(&b'-')
+                && value
+                    .iter()
+                    .find(|&&b| b != b'-')
+                    .is_some_and(u8::is_ascii_alphabetic)
+                && value
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-');
+            // `PWD=/home/jane`: the working directory, not a password.
+            let path = hit.word == "pwd" && matches!(value.first(), Some(b'/' | b'~' | b'.'));
+            if value.len() >= 6
+                && value.len() <= 128
+                && (has_digit || symbol)
+                && !alternatives
+                && !flag
+                && !path
+            {
+                out.extend(input.finding(&self.password, at, end, 0.8));
+            }
+            return;
+        }
+        // The corrected estimate only for letters and digits alone: punctuation
+        // (`v1.2.3-beta.4.5.6.7`) is structure, not randomness.
+        let random = shannon_entropy(value) >= 3.5
+            || (value.iter().all(u8::is_ascii_alphanumeric) && entropy_estimate(value) >= 3.5);
+        if value.len() >= 16 && has_digit && has_alpha && random {
+            out.extend(input.finding(&self.generic, at, end, 0.75));
+        }
+    }
+
+    /// Values in the table columns that secret words head: a CSV, tab-separated or
+    /// Markdown table's header cell (`db_password`, `| Api secret |`) or an SQL insert's
+    /// column (`INSERT INTO users (name, passwd) VALUES (…)`), each value read as if it
+    /// followed its word. A cell holding spaces is no secret (`on hold`); a cell whose
+    /// header [`Input::header_cell`] does not confirm is not read.
+    fn table_secrets<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        for (head, a, b) in input.column_values(input.trigger_hits(), SECRET_WORDS) {
+            let value = input.bytes.get(a..b).unwrap_or_default();
+            if !value.iter().any(u8::is_ascii_whitespace) {
+                self.value_finding(input, &head, a, b, out);
             }
         }
     }
@@ -1331,6 +1368,22 @@ fn is_code_expression(input: &Input<'_>, value: &[u8], end: usize) -> bool {
         || pointer
         || path
         || names_a_secret(value, true)
+        || constant_name(value)
+}
+
+/// Whether `value` is the name of a constant or type in upper snake case: two words or
+/// more of three letters or more (`MSV1_0_PROTOCOL_MESSAGE_TYPE`, `WS_STRING_TYPE` after
+/// `ChangePassword:` in a declaration).
+fn constant_name(value: &[u8]) -> bool {
+    value.first().is_some_and(u8::is_ascii_uppercase)
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && value
+            .split(|&b| b == b'_')
+            .filter(|w| w.iter().filter(|b| b.is_ascii_uppercase()).count() >= 3)
+            .count()
+            >= 2
 }
 
 /// Whether `value` is a name in code for a secret rather than one: an identifier or a

@@ -25,6 +25,11 @@
 //!   folded bytes that end where the spaces before a capital begin (or one byte later,
 //!   for cues that end with a space) are checked against the cues' last four bytes.
 //!
+//! - **Terms at camel-case parts** (`clientSecret`, `patientDateOfBirth`): a keyword may
+//!   also start at a capital after a lowercase letter (see
+//!   `keywords::camel_field_start`), which the folded text shows inside a word. Every
+//!   such capital is among the text's capitals; the terms are compared there directly.
+//!
 //! The same term search also records which of the [`PRESENCE_LISTS`] occur at all. A
 //! keyword hit starts after a byte that is not an ASCII letter or digit (or at the
 //! text's start), and equals its word up to ASCII case; on the folded text that is
@@ -233,6 +238,31 @@ impl TermFilter {
                 && hay.get(at..at + pattern.len()) == Some(&pattern[..])
             {
                 each(id, at);
+            }
+        }
+    }
+
+    /// Calls `each` for every pattern (of a space then a word) whose word occurs at `start`
+    /// in `hay`, a place that is no word start: a camel-case part (`Secret` in
+    /// `clientSecret`), whose byte before is a letter on the folded text. Reported as an
+    /// occurrence at `start - 1`, as if a space were there.
+    fn for_each_at_part(&self, hay: &[u8], start: usize, mut each: impl FnMut(usize, usize)) {
+        let Some(four) = hay.get(start..).and_then(key) else {
+            return;
+        };
+        let slot = Self::slot(four);
+        if self
+            .key_set
+            .get(slot / 64)
+            .is_none_or(|w| w & (1 << (slot % 64)) == 0)
+        {
+            return;
+        }
+        for &(_, id) in self.entries(four) {
+            if let Some(word) = self.patterns.get(id).and_then(|p| p.get(1..))
+                && hay.get(start..start + word.len()) == Some(word)
+            {
+                each(id, start - 1);
             }
         }
     }
@@ -556,28 +586,26 @@ pub(crate) fn trigger_hits(
     let mut anchors: Vec<(usize, u8)> = Vec::new();
     let mut at_words: Vec<usize> = Vec::new();
 
-    // Terms: every occurrence, overlapping ones included.
-    triggers
-        .terms
-        .for_each_folded(&folded, &words, |id, start| {
-            if triggers.at_word == Some(id) {
-                // Folded `start` is the byte before the word, text position `start - 1`.
-                at_words.push(start);
-                return;
-            }
-            present |= triggers.presence.get(id).copied().unwrap_or(0);
-            if let Some(anchor) = triggers.anchor.get(id).copied().flatten() {
-                anchors.push((start, anchor));
-            }
-            // Folded position `start` is the space before the term, text position
-            // `start - 1`; the term starts one byte later.
-            if let Some(len) = triggers.term_len.get(id).copied().flatten() {
-                ranges.push((start, start + len));
-            }
-        });
-
-    // Capitals: given names at them, titles and name cues before them.
+    // Capitals: given names at them, titles and name cues before them, and terms that
+    // start at a camel-case part (`Secret` of `clientSecret`), which the folded text
+    // does not show as words. (Command anchors and the word `at` are words only.)
+    let mut part_terms: Vec<(usize, usize)> = Vec::new();
     for &u in input.capitals() {
+        if u > 0
+            && bytes.get(u - 1).is_some_and(u8::is_ascii_lowercase)
+            && bytes.get(u).is_some_and(u8::is_ascii_uppercase)
+        {
+            // Text position `u` is folded position `u + 1`.
+            triggers
+                .terms
+                .for_each_at_part(&folded, u + 1, |id, start| {
+                    if triggers.at_word != Some(id)
+                        && triggers.anchor.get(id).copied().flatten().is_none()
+                    {
+                        part_terms.push((id, start));
+                    }
+                });
+        }
         if bytes.get(u).is_some_and(u8::is_ascii_uppercase)
             && folded.get(u) == Some(&b' ')
             && folded
@@ -604,6 +632,30 @@ pub(crate) fn trigger_hits(
                 ranges.push((end - 1, end));
             }
         }
+    }
+
+    // Terms: every occurrence, overlapping ones included.
+    let mut on_term = |id: usize, start: usize| {
+        if triggers.at_word == Some(id) {
+            // Folded `start` is the byte before the word, text position `start - 1`.
+            at_words.push(start);
+            return;
+        }
+        present |= triggers.presence.get(id).copied().unwrap_or(0);
+        if let Some(anchor) = triggers.anchor.get(id).copied().flatten() {
+            anchors.push((start, anchor));
+        }
+        // Folded position `start` is the space before the term, text position
+        // `start - 1`; the term starts one byte later.
+        if let Some(len) = triggers.term_len.get(id).copied().flatten() {
+            ranges.push((start, start + len));
+        }
+    };
+    triggers
+        .terms
+        .for_each_folded(&folded, &words, &mut on_term);
+    for (id, start) in part_terms {
+        on_term(id, start);
     }
 
     input.ensure_keywords_all(&mut ranges);
@@ -700,7 +752,7 @@ mod tests {
                 proptest::sample::select(vec![
                     "cvv", "CVC2", "cid", "Cid", "security code", "SECURITY  code", "card",
                     "verification", "Card Verification", "decide", "x", "_", " ", "-", "é", "2",
-                    "s", "Value", "\n", ":",
+                    "s", "Value", "\n", ":", "Cvv", "SecurityCode", "CardVerification",
                 ]),
                 0..12,
             )
@@ -715,6 +767,45 @@ mod tests {
                     proptest::prop_assert!(
                         !hits.iter().any(|h| list.contains(&h.word)),
                         "{text:?}: a hit of list {i}, reported absent"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every hit of a whole-text search that can start a finding of a detector
+        /// walking the trigger hits is among them: secret words followed by a byte that
+        /// is no letter or digit, birth words anywhere, at word starts, after `_` and at
+        /// camel-case parts.
+        #[test]
+        fn the_trigger_hits_hold_every_hit_that_can_start_a_finding(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "password", "Password", "PASSWD", "secret", "Secret", "token", "Token",
+                    "apiKey", "ApiKey", "SecretKey", "dob", "Dob", "DateOfBirth", "birthdate",
+                    "user", "db", "client", "Hash", "x", "_", "-", " ", "=", ":", "\"", "<",
+                    ">", "is ", "2", "é", "\n",
+                ]),
+                0..12,
+            )
+        ) {
+            let text = parts.concat();
+            let input = Input::new(&text);
+            let triggered: Vec<(usize, usize)> = trigger_hits(&input, Vec::new(), Vec::new())
+                .hits
+                .iter()
+                .map(|h| (h.start, h.end))
+                .collect();
+            let mut hits = Vec::new();
+            keywords::KEYWORD_INDEX.scan_span(&text, 0, text.len(), &mut hits);
+            for h in hits {
+                let secret = h.is_in(secrets::SECRET_WORDS)
+                    && !text.as_bytes().get(h.end).is_some_and(u8::is_ascii_alphanumeric);
+                if secret || h.is_in(personal::DOB_WORDS) {
+                    proptest::prop_assert!(
+                        triggered.contains(&(h.start, h.end)),
+                        "{text:?}: {:?} at {} missing", h.word, h.start
                     );
                 }
             }
