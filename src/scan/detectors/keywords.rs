@@ -1287,15 +1287,34 @@ const TABLE_CELL: usize = 64;
 /// The cells of one line of a table: the line `bytes[from..to]` split at `sep` outside
 /// double quotes, each cell trimmed of spaces and quotes.
 fn cells(bytes: &[u8], from: usize, to: usize, sep: u8) -> Vec<(usize, usize)> {
+    split_quoted(bytes, from, to, sep, b"\"")
+}
+
+/// The quotes of SQL: strings and quoted names.
+const SQL_QUOTES: &[u8] = b"'\"";
+
+/// `bytes[from..to]` split at `sep` outside the quotes of `quotes` (a quote is closed
+/// by the same byte), each cell trimmed of spaces and quotes.
+fn split_quoted(
+    bytes: &[u8],
+    from: usize,
+    to: usize,
+    sep: u8,
+    quotes: &[u8],
+) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cell = from;
-    let mut quoted = false;
+    let mut open: Option<u8> = None;
     for at in from..=to {
         let b = bytes.get(at).copied();
-        if b == Some(b'"') {
-            quoted = !quoted;
+        if let Some(b) = b.filter(|b| quotes.contains(b)) {
+            open = match open {
+                None => Some(b),
+                Some(q) if q == b => None,
+                other => other,
+            };
         }
-        if at == to || (b == Some(sep) && !quoted) {
+        if at == to || (b == Some(sep) && open.is_none()) {
             let (mut lo, mut hi) = (cell, at);
             while lo < hi && matches!(bytes.get(lo), Some(b' ' | b'"' | b'\'')) {
                 lo += 1;
@@ -1308,6 +1327,86 @@ fn cells(bytes: &[u8], from: usize, to: usize, sep: u8) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The tuples of an SQL insert's `VALUES` in `bytes[from..to]`: the span inside each
+/// top-level pair of brackets, brackets and commas inside quoted strings ignored
+/// (`('6646 Cedar Road, Springfield', '(303) 555-9967')`).
+fn sql_tuples(bytes: &[u8], from: usize, to: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut quote: Option<u8> = None;
+    let mut open = None;
+    let mut depth = 0usize;
+    for at in from..to {
+        let Some(&b) = bytes.get(at) else {
+            break;
+        };
+        match quote {
+            Some(q) => {
+                if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' => {
+                    if depth == 0 {
+                        open = Some(at);
+                    }
+                    depth += 1;
+                }
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0
+                        && let Some(o) = open.take()
+                    {
+                        out.push((o + 1, at));
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    out
+}
+
+/// The column list of the SQL insert whose `VALUES` starts at `values`, on the line
+/// from `from`: the names between the last brackets before it.
+fn sql_columns(bytes: &[u8], from: usize, values: usize) -> Option<Vec<(usize, usize)>> {
+    let close = from + bytes.get(from..values)?.iter().rposition(|&b| b == b')')?;
+    let open = from + bytes.get(from..close)?.iter().rposition(|&b| b == b'(')?;
+    Some(split_quoted(bytes, open + 1, close, b',', SQL_QUOTES))
+}
+
+/// Whether the cells of a line read as prose, so that the line is no row of a table:
+/// an unquoted cell of five words or more (`We are preparing the quarterly review`),
+/// or, in a line whose last cell ends a sentence with `.`, of one word or more:
+/// `Invoice INV-2022-812973 totals $4` and `853.85.` are the halves of a sentence with
+/// a comma, not two cells. Words are runs of two letters or more between spaces;
+/// numbers, codes and tokens (`+33 1 41 49 44 05`, `| sk-ant-api03-… |`) are data.
+fn prose_row(bytes: &[u8], cells: &[(usize, usize)]) -> bool {
+    let unquoted = |&(a, b): &(usize, usize)| {
+        let quoted = a.checked_sub(1).and_then(|i| bytes.get(i)) == Some(&b'"');
+        bytes.get(a..b).filter(|_| !quoted).unwrap_or_default()
+    };
+    let words = |cell: &[u8]| {
+        cell.split(|&c| c == b' ')
+            .map(|w| {
+                let end = w
+                    .iter()
+                    .rposition(|c| !matches!(c, b'.' | b',' | b';' | b':' | b'!' | b'?'))
+                    .map_or(0, |i| i + 1);
+                w.get(..end).unwrap_or_default()
+            })
+            .filter(|w| w.len() >= 2 && w.iter().all(u8::is_ascii_alphabetic))
+            .count()
+    };
+    let sentence_end = cells
+        .last()
+        .map(unquoted)
+        .is_some_and(|c| c.last() == Some(&b'.'));
+    let least = if sentence_end { 1 } else { 5 };
+    cells.iter().map(unquoted).any(|cell| words(cell) >= least)
 }
 
 /// The start of the line holding `at`, if it is within [`TABLE_REACH`].
@@ -1406,6 +1505,8 @@ pub(crate) struct RowCells {
     to: usize,
     sep: u8,
     cells: Vec<(usize, usize)>,
+    /// Whether the cells read as prose (see [`prose_row`]): the line is no row.
+    prose: bool,
 }
 
 /// Where the value `start..end` sits in a table, if it fills a cell of one.
@@ -1439,6 +1540,9 @@ fn table_cell(
     {
         let row = row_cells.borrow();
         if row.sep == sep && row.from <= start && end <= row.to && !row.cells.is_empty() {
+            if row.prose {
+                return None;
+            }
             let at = row.cells.partition_point(|&(_, b)| b < end);
             let index = row
                 .cells
@@ -1468,18 +1572,13 @@ fn table_cell(
         if values >= start {
             return None;
         }
-        let open = values + bytes.get(values..start)?.iter().rposition(|&b| b == b'(')?;
-        let close = end + bytes.get(end..to)?.iter().position(|&b| b == b')')?;
-        let index = cells(bytes, open + 1, close, b',')
+        let (open, close) = sql_tuples(bytes, values + 6, to)
+            .into_iter()
+            .find(|&(o, c)| o <= start && end <= c)?;
+        let index = split_quoted(bytes, open, close, b',', SQL_QUOTES)
             .iter()
             .position(|&(a, b)| a <= start && end <= b)?;
-        let cols_close = from + bytes.get(from..values)?.iter().rposition(|&b| b == b')')?;
-        let cols_open = from
-            + bytes
-                .get(from..cols_close)?
-                .iter()
-                .rposition(|&b| b == b'(')?;
-        return cells(bytes, cols_open + 1, cols_close, b',')
+        return sql_columns(bytes, from, values)?
             .get(index)
             .copied()
             .map(TableCell::Header);
@@ -1487,12 +1586,18 @@ fn table_cell(
 
     let mut row = row_cells.borrow_mut();
     if row.from != from || row.sep != sep || row.cells.is_empty() {
+        let split = cells(bytes, from, to, sep);
+        let prose = prose_row(bytes, &split);
         *row = RowCells {
             from,
             to,
             sep,
-            cells: cells(bytes, from, to, sep),
+            cells: split,
+            prose,
         };
+    }
+    if row.prose {
+        return None;
     }
     let at = row.cells.partition_point(|&(_, b)| b < end);
     let index = row
@@ -1556,15 +1661,9 @@ fn header_line(
                 return header;
             }
         } else {
-            // A line of prose with as many commas is no row: its cells are sentences.
+            // A line of prose with as many commas is no row.
             let above = cells(bytes, above_from, above_to, sep);
-            let sentence = |&(a, b): &(usize, usize)| {
-                b - a > TABLE_CELL
-                    || bytes
-                        .get(a..b)
-                        .is_some_and(|cell| cell.iter().filter(|&&c| c == b' ').count() > 4)
-            };
-            if above.len() != cells_in_row || above.iter().any(sentence) {
+            if above.len() != cells_in_row || prose_row(bytes, &above) {
                 return header;
             }
             header = Some((above_from, above_to));
@@ -1642,46 +1741,20 @@ pub(crate) fn column_cells(
         .position(|w| w.eq_ignore_ascii_case(b"VALUES"))
     {
         let values = from + v;
-        let (Some(&(first, _)), Some(open), Some(close)) = (
-            words.first(),
-            bytes
-                .get(from..values)
-                .and_then(|l| l.iter().rposition(|&b| b == b'(')),
-            bytes
-                .get(from..values)
-                .and_then(|l| l.iter().rposition(|&b| b == b')')),
-        ) else {
+        let Some(columns) = sql_columns(bytes, from, values) else {
             return out;
         };
-        let (open, close) = (from + open, from + close);
-        if !(open < first && close > open) {
-            return out;
-        }
-        let columns = cells(bytes, open + 1, close, b',');
         if !names(&columns) {
             return out;
         }
         let placed = place(&columns);
-        let mut at = values + 6;
-        while let Some(o) = bytes
-            .get(at..to)
-            .and_then(|r| r.iter().position(|&b| b == b'('))
-        {
-            let open = at + o;
-            let Some(c) = bytes
-                .get(open..to)
-                .and_then(|r| r.iter().position(|&b| b == b')'))
-            else {
-                break;
-            };
-            let close = open + c;
-            let tuple = cells(bytes, open + 1, close, b',');
+        for (open, close) in sql_tuples(bytes, values + 6, to) {
+            let tuple = split_quoted(bytes, open, close, b',', SQL_QUOTES);
             for &(w, i) in &placed {
                 if let Some(&cell) = tuple.get(i) {
                     out.push((w, cell));
                 }
             }
-            at = close + 1;
         }
         return out;
     }
@@ -1714,6 +1787,7 @@ pub(crate) fn column_cells(
         }
         let row = cells(bytes, row_from, row_to, sep);
         if row.len() != header.len()
+            || prose_row(bytes, &row)
             || (sep == b'|'
                 && !bytes
                     .get(row_from..row_to)
