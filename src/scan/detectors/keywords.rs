@@ -1763,7 +1763,8 @@ pub(crate) fn column_cells(
     };
     let header = cells(bytes, from, to, sep);
     let placed = place(&header);
-    if header.len() < 2 || placed.is_empty() || !names(&header) {
+    // Two names at least: `passphrase,` alone on its line starts a list of arguments.
+    if header.iter().filter(|&&(a, b)| a < b).count() < 2 || placed.is_empty() || !names(&header) {
         return out;
     }
     let mut row_from = to + 1;

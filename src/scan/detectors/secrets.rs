@@ -1194,6 +1194,23 @@ impl SecretsDetector {
                 at += 1;
                 glue += 1;
             }
+            // `"PWD"</span>`: the quote after the word closes its own quoted name, and
+            // opens no value (a value follows a `:`, `=` or space).
+            if at == hit.end + 1
+                && let Some(quote) = input.byte(hit.end).filter(|q| matches!(q, b'"' | b'\''))
+            {
+                let mut s = hit.start;
+                while s > 0
+                    && input
+                        .byte(s - 1)
+                        .is_some_and(|b| word(b) || b == b'-' || b == b'.')
+                {
+                    s -= 1;
+                }
+                if s > 0 && input.byte(s - 1) == Some(quote) {
+                    continue;
+                }
+            }
             if input.text.get(at..at + 3) == Some("is ") {
                 at += 3;
             }
