@@ -21,6 +21,11 @@
 //! beside hard-negative fields and, in a third of the records, a second value; and
 //! also prints recall per format.
 //!
+//! `--layouts` writes every document's value under a label in running text instead: a
+//! `Label: value` line, a bulleted or numbered list, a label on the line above, a
+//! signature that ends the text, parentheses, quotes, a sentence end, a tab, a dash;
+//! and also prints recall per layout.
+//!
 //! `--seeds A..B` scores the corpora of every seed from A to B (inclusive) as one, one
 //! seed's corpus in memory at a time; `--errors` prints each false positive and miss
 //! with its document.
@@ -1074,7 +1079,8 @@ struct Doc {
     sentence: (usize, usize),
     /// The evasion applied to the value or its sentence (`--evasion`), if any changed it.
     evasion: Option<&'static str>,
-    /// The record format the values are in (`--records`).
+    /// The record format the values are in (`--records`), or their layout
+    /// (`--layouts`).
     record: Option<&'static str>,
 }
 
@@ -1660,6 +1666,125 @@ fn recorded(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
     out
 }
 
+/// The prose layouts of `--layouts`: where a labelled value sits in running text.
+const LAYOUTS: &[&str] = &[
+    "label line",
+    "bulleted list",
+    "numbered list",
+    "label above value",
+    "signature",
+    "parenthesised",
+    "sentence end",
+    "quoted",
+    "tab separated",
+    "dashed label",
+];
+
+/// Rewrites each document as a value written under a label in running text
+/// (`--layouts`): a `Label: value` line between paragraphs, a bulleted or numbered list
+/// with hard-negative items, a label on the line above its value, a signature block
+/// that ends the text, a value in parentheses or quotes inside a sentence, a value that
+/// ends a sentence and its line, a tab or a dash between label and value. The labels
+/// are the field names of `--records`; a fifth of the documents carry the value of
+/// another document as a second labelled value.
+fn laid_out(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
+    let values: Vec<(&'static str, String)> = docs
+        .iter()
+        .filter_map(|d| {
+            d.gold
+                .first()
+                .map(|g| (g.entity, d.text[g.start..g.end].to_owned()))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(values.len());
+    for (entity, value) in &values {
+        let layout = LAYOUTS[r.below(LAYOUTS.len())];
+        let mut fields = vec![entity_field(r, entity, value, 5)];
+        if r.below(5) == 0 {
+            let (other, other_value) = &values[r.below(values.len())];
+            if other != entity {
+                fields.push(entity_field(r, other, other_value, 5));
+            }
+        }
+        let lists = matches!(layout, "bulleted list" | "numbered list");
+        if lists {
+            for _ in 0..1 + r.below(3) {
+                let mut f = negative_field(r);
+                f.name = spell(&f.name, 5);
+                fields.push(f);
+            }
+            for i in (1..fields.len()).rev() {
+                fields.swap(i, r.below(i + 1));
+            }
+        }
+        let mut text = format!("{}\n", filler(r));
+        let mut gold = Vec::new();
+        // Appends `before`, then the field's value (with its wrapper's text), then
+        // `after`, recording where the value is.
+        let mut put = |text: &mut String, before: &str, f: &Field, after: &str| {
+            let (head, value, tail) = &f.value;
+            text.push_str(before);
+            text.push_str(head);
+            let start = text.len();
+            text.push_str(value);
+            if let Some(entity) = f.entity {
+                gold.push(Gold {
+                    entity,
+                    start,
+                    end: text.len(),
+                });
+            }
+            text.push_str(tail);
+            text.push_str(after);
+        };
+        let lower = |name: &str| name.to_lowercase();
+        for (i, f) in fields.iter().enumerate() {
+            let name = f.name.as_str();
+            match layout {
+                "label line" => put(&mut text, &format!("{name}: "), f, "\n"),
+                "bulleted list" => put(&mut text, &format!("- {name}: "), f, "\n"),
+                "numbered list" => put(&mut text, &format!("{}. {name}: ", i + 1), f, "\n"),
+                "label above value" => put(&mut text, &format!("{name}:\n"), f, "\n\n"),
+                "signature" => {
+                    if i == 0 {
+                        text.push_str("Thanks,\nThe billing team\n");
+                    }
+                    // The signature ends the text: its last value has nothing after it.
+                    let after = if i + 1 == fields.len() { "" } else { "\n" };
+                    put(&mut text, &format!("{name}: "), f, after);
+                }
+                "parenthesised" => put(
+                    &mut text,
+                    &format!("The customer ({} ", lower(name)),
+                    f,
+                    ") asked us to call back.\n",
+                ),
+                "sentence end" => put(&mut text, &format!("Their {} is ", lower(name)), f, ".\n"),
+                "quoted" => put(
+                    &mut text,
+                    &format!("The {} \"", lower(name)),
+                    f,
+                    "\" was rejected by the form.\n",
+                ),
+                "tab separated" => put(&mut text, &format!("{name}\t"), f, "\n"),
+                _ => put(&mut text, &format!("{name} - "), f, "\n"),
+            }
+        }
+        let sentence_end = text.len();
+        if layout != "signature" {
+            text.push_str(&filler(r));
+        }
+        out.push(Doc {
+            text,
+            gold,
+            sentence: (0, sentence_end),
+            evasion: None,
+            record: Some(layout),
+        });
+    }
+    out
+}
+
 /// `per_type` rounds of one document per generator, values between filler sentences.
 fn embed(docs: &mut Vec<Doc>, r: &mut Rng, gens: &[(&'static str, Gen)], per_type: usize) {
     for _ in 0..per_type {
@@ -1717,9 +1842,10 @@ fn main() {
     let show_errors = args.iter().any(|a| a == "--errors");
     let evasion = args.iter().any(|a| a == "--evasion");
     let records = args.iter().any(|a| a == "--records");
+    let layouts = args.iter().any(|a| a == "--layouts");
     assert!(
-        !(evasion && records),
-        "--evasion and --records are separate runs"
+        [evasion, records, layouts].iter().filter(|&&on| on).count() <= 1,
+        "--evasion, --records and --layouts are separate runs"
     );
     let make = |seed: u64| {
         let mut docs = corpus(seed, per_type);
@@ -1728,6 +1854,9 @@ fn main() {
         }
         if records {
             docs = recorded(docs, &mut Rng(seed ^ 0x5EC0_4D5E_0000_0001));
+        }
+        if layouts {
+            docs = laid_out(docs, &mut Rng(seed ^ 0x1A70_0750_0000_0001));
         }
         docs
     };
@@ -1826,11 +1955,17 @@ fn main() {
         total.fn_,
         5.0 * p * r / (4.0 * p + r)
     );
-    if evasion || records {
+    if evasion || records || layouts {
         println!();
         println!(
             "| {} | values | found | missed | false positives | recall |",
-            if evasion { "evasion" } else { "record format" }
+            if evasion {
+                "evasion"
+            } else if records {
+                "record format"
+            } else {
+                "layout"
+            }
         );
         println!("|---|---|---|---|---|---|");
         for (kind, s) in &by_evasion {

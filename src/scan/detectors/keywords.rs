@@ -1262,15 +1262,25 @@ impl Keywords {
 }
 
 /// Whether a sentence ends between `from` and `to` (`. `, `! `, `? `, a newline):
-/// context words belong to their own sentence.
+/// context words belong to their own sentence. A label that ends its line with a colon
+/// names what starts the next line (`Date of birth:` above `12/03/1980`, as forms and
+/// e-mails are laid out): that one line break ends no sentence.
 pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
     let Some(gap) = text.as_bytes().get(from..to) else {
         return true;
     };
-    gap.contains(&b'\n')
-        || gap
-            .windows(2)
+    let ends_sentence = |gap: &[u8]| {
+        gap.windows(2)
             .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
+    };
+    match gap.iter().position(|&b| b == b'\n') {
+        None => ends_sentence(gap),
+        Some(nl) => {
+            let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+            let label = gap[..nl].trim_ascii_end();
+            !(label.ends_with(b":") && !ends_sentence(label) && gap[nl + 1..].iter().all(blank))
+        }
+    }
 }
 
 /// How far back a table's header or a cell's line is looked for.
@@ -1666,7 +1676,16 @@ fn header_line(
             if above.len() != cells_in_row || prose_row(bytes, &above) {
                 return header;
             }
-            header = Some((above_from, above_to));
+            // A header names its columns: a line with a number in a cell
+            // (`Medical record number<TAB>31152983` above `Track1<TAB>…`) is a row of
+            // values, and heads nothing.
+            let named = above.iter().all(|&(a, b)| {
+                a == b
+                    || bytes
+                        .get(a..b)
+                        .is_some_and(|c| c.iter().any(u8::is_ascii_alphabetic))
+            });
+            header = named.then_some((above_from, above_to));
         }
         line_from = above_from;
     }
@@ -1719,9 +1738,10 @@ pub(crate) fn column_cells(
     let names = |cells: &[(usize, usize)]| {
         cells.iter().all(|&(a, b)| {
             b - a <= TABLE_CELL
-                && bytes
-                    .get(a..b)
-                    .is_some_and(|c| c.iter().all(|&x| is_key_byte(x) || x == b' '))
+                && bytes.get(a..b).is_some_and(|c| {
+                    c.iter().all(|&x| is_key_byte(x) || x == b' ')
+                        && (c.is_empty() || c.iter().any(u8::is_ascii_alphabetic))
+                })
         })
     };
     let place = |cells: &[(usize, usize)]| -> Vec<(usize, usize)> {

@@ -841,10 +841,6 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
     let mut end = None;
     let mut offset = 0;
     for word in rest.split(' ').take(max) {
-        // A word the window cuts may go on: too long for a name.
-        if cut && offset + word.len() == rest.len() {
-            break;
-        }
         // A name ends at its line (`Thanks,\nJane Doe\nAcme`), and a name that is a
         // value of a record at its quote, tag, cell or field: `"Jane Doe"`,
         // `<name>Jane Doe</name>`, `Jane Doe,batch 7`, `'Jane Doe'`.
@@ -852,6 +848,11 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
             .split(['"', '<', '|', ',', '\n', '\r', '\t'])
             .next()
             .unwrap_or_default();
+        // A word the window cuts may go on: too long for a name (unless its field
+        // ended before the cut: `Smith` in `Smith\nToken: …`).
+        if cut && offset + word.len() == rest.len() && field.len() == word.len() {
+            break;
+        }
         let clean = field.trim_end_matches([',', '.', ';', ':', '!', '?', ')', '\'']);
         // A possessive ends the name, without its `'s` (`James Clark's Expat`).
         let owner = clean
@@ -991,7 +992,16 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
         // A value of a record: `"dob": "12 March 1985"`, `<dob>12 March 1985</dob>`,
         // `dob='12 March 1985'`. The quotes, tags and `:` or `=` around the words are
         // not part of them.
-        let lead = raw.len() - raw.trim_start_matches(['"', '\'', ':', '=', '>']).len();
+        let mut lead = raw.len() - raw.trim_start_matches(['"', '\'', ':', '=', '>']).len();
+        // A label that ends its line with a colon, the date on the next line
+        // (`Date of birth:` above `12 March 1985`).
+        if raw.get(..lead).is_some_and(|l| l.ends_with(':')) {
+            let rest = raw.get(lead..).unwrap_or_default();
+            let next_line = rest.trim_start_matches('\r');
+            if let Some(line) = next_line.strip_prefix('\n') {
+                lead = raw.len() - line.len();
+            }
+        }
         let word = raw.get(lead..).unwrap_or_default();
         let word = word
             .find(['"', '\'', '<', '\n', '\r', '|'])

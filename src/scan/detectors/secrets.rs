@@ -1144,11 +1144,24 @@ impl SecretsDetector {
             while end <= longest && input.byte(end).is_some_and(token.charset) {
                 end += 1;
             }
-            let body = input.bytes.get(e..end).unwrap_or_default();
-            if input.word_boundary_before(s)
-                && token.len.contains(&body.len())
-                && token.shape.is_none_or(|shape| shape(body))
-                && input.word_boundary_after(end)
+            let fits = |end: usize| {
+                let body = input.bytes.get(e..end).unwrap_or_default();
+                token.len.contains(&body.len())
+                    && token.shape.is_none_or(|shape| shape(body))
+                    && input.word_boundary_after(end)
+            };
+            // A token whose charset holds `.` may end a sentence: `… is SG.….` is the
+            // key and a full stop.
+            let mut fitting = (end > e).then_some(end).filter(|&end| fits(end));
+            if fitting.is_none() {
+                let mut trimmed = end;
+                while trimmed > e && input.byte(trimmed - 1) == Some(b'.') {
+                    trimmed -= 1;
+                }
+                fitting = (trimmed < end).then_some(trimmed).filter(|&end| fits(end));
+            }
+            if let Some(end) = fitting
+                && input.word_boundary_before(s)
             {
                 out.extend(input.finding(info, s, end, token.confidence));
             }
@@ -1183,13 +1196,27 @@ impl SecretsDetector {
             if !hit.is_in(SECRET_WORDS) {
                 continue;
             }
-            // Skip the glue: quotes, spaces, `:`, `=`, "is".
+            // Skip the glue: quotes, spaces, `:`, `=`, "is"; a dash between spaces
+            // (`Password - …`); one line break after a colon, the label above its value
+            // (`Client secret:` and the secret on the next line).
             let mut at = hit.end;
             let mut glue = 0;
+            let (mut colon, mut line_break) = (false, false);
             while glue < 6
-                && input
-                    .byte(at)
-                    .is_some_and(|b| matches!(b, b' ' | b'"' | b'\'' | b':' | b'=' | b'\t'))
+                && input.byte(at).is_some_and(|b| match b {
+                    b' ' | b'"' | b'\'' | b'=' | b'\t' => true,
+                    b':' => {
+                        colon = true;
+                        true
+                    }
+                    b'-' => input.byte_before(at) == Some(b' ') && input.byte(at + 1) == Some(b' '),
+                    b'\r' => colon && !line_break && input.byte(at + 1) == Some(b'\n'),
+                    b'\n' if colon && !line_break => {
+                        line_break = true;
+                        true
+                    }
+                    _ => false,
+                })
             {
                 at += 1;
                 glue += 1;
