@@ -1388,6 +1388,104 @@ fn sql_columns(bytes: &[u8], from: usize, values: usize) -> Option<Vec<(usize, u
     Some(split_quoted(bytes, open + 1, close, b',', SQL_QUOTES))
 }
 
+/// How far past its `VALUES` an SQL insert's tuples are read: a statement of many rows,
+/// or with a multi-line value (a PEM key), spans lines.
+const SQL_REACH: usize = 4 * TABLE_REACH;
+
+/// The end of the tuples of the SQL insert whose `VALUES` keyword ends at `from`: its
+/// `;` outside quotes, or the line break outside quotes and brackets that is not
+/// followed by another tuple (`(…),` on the next line), within [`SQL_REACH`] bytes. A
+/// quoted value may hold line breaks.
+fn sql_statement_end(bytes: &[u8], from: usize) -> usize {
+    let hi = (from + SQL_REACH).min(bytes.len());
+    let mut quote: Option<u8> = None;
+    let mut depth = 0usize;
+    for at in from..hi {
+        let Some(&b) = bytes.get(at) else {
+            break;
+        };
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' => depth += 1,
+                b')' => depth = depth.saturating_sub(1),
+                b';' if depth == 0 => return at,
+                b'\n' if depth == 0 => {
+                    let next = bytes
+                        .get(at + 1..hi)
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|b| !b.is_ascii_whitespace());
+                    let tuple_follows = matches!(next, Some(b'(' | b','));
+                    // `VALUES` then the tuples from the next line on.
+                    let before = bytes.get(from..at).unwrap_or_default();
+                    if !tuple_follows && before.iter().any(|b| !b.is_ascii_whitespace()) {
+                        return at;
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    hi
+}
+
+/// The SQL insert whose tuples hold the value `start..end` on a line of its own
+/// (`from..to`) that does not hold the insert's `VALUES`: a line that continues a
+/// tuple or starts one (`  ('Jane', '123-45-6789'),`, `-----END RSA PRIVATE KEY-----',
+/// '576817397');`). The line holding `VALUES` and where that keyword starts, if an
+/// insert above reaches the value.
+fn sql_insert_above(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    from: usize,
+    to: usize,
+) -> Option<(usize, usize)> {
+    let line = bytes.get(from..to)?.trim_ascii();
+    let tuple_line = line.starts_with(b"(")
+        || line.ends_with(b")")
+        || line.ends_with(b");")
+        || line.ends_with(b"),");
+    if !tuple_line {
+        return None;
+    }
+    let lo = from.saturating_sub(SQL_REACH);
+    let mut line_to = from.checked_sub(1)?;
+    for _ in 0..TABLE_ROWS {
+        let line_from = bytes
+            .get(lo..line_to)?
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(lo, |i| lo + i + 1);
+        let above = bytes.get(line_from..line_to)?;
+        if let Some(v) = above
+            .windows(6)
+            .position(|w| w.eq_ignore_ascii_case(b"VALUES"))
+        {
+            let values = line_from + v;
+            let holds_value = end <= sql_statement_end(bytes, values + 6)
+                && sql_tuples(bytes, values + 6, to)
+                    .iter()
+                    .any(|&(o, c)| o <= start && end <= c);
+            // The column list may be on the line above `VALUES` (`INSERT INTO t (a, b)`
+            // then `VALUES` on its own line).
+            let columns_from = match above.iter().any(|&b| b == b')') {
+                true => line_from,
+                false => line_start(bytes, line_from.checked_sub(1)?)?,
+            };
+            return holds_value.then_some((columns_from, values));
+        }
+        if line_from == lo {
+            return None;
+        }
+        line_to = line_from - 1;
+    }
+    None
+}
+
 /// Whether the cells of a line read as prose, so that the line is no row of a table:
 /// an unquoted cell of five words or more (`We are preparing the quarterly review`),
 /// or, in a line whose last cell ends a sentence with `.`, of one word or more:
@@ -1571,14 +1669,20 @@ fn table_cell(
     let from = line_start(bytes, start)?;
     let to = line_end(bytes, end);
     let line = bytes.get(from..to)?;
-    // An SQL insert: the column list before `VALUES`, the value's place in its tuple.
-    if sep == b','
-        && line.contains(&b'(')
-        && let Some(v) = line
-            .windows(6)
-            .position(|w| w.eq_ignore_ascii_case(b"VALUES"))
+    // An SQL insert: the column list before `VALUES`, the value's place in its tuple;
+    // on the value's line, or on a line above when the tuples span lines.
+    let insert = match line
+        .windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b"VALUES"))
     {
-        let values = from + v;
+        Some(v) if line.contains(&b'(') => Some((from, from + v)),
+        Some(_) => None,
+        None if sep == b',' => sql_insert_above(bytes, start, end, from, to),
+        None => None,
+    };
+    if sep == b','
+        && let Some((from, values)) = insert
+    {
         if values >= start {
             return None;
         }
@@ -1768,7 +1872,8 @@ pub(crate) fn column_cells(
             return out;
         }
         let placed = place(&columns);
-        for (open, close) in sql_tuples(bytes, values + 6, to) {
+        let statement_end = sql_statement_end(bytes, values + 6).max(to);
+        for (open, close) in sql_tuples(bytes, values + 6, statement_end) {
             let tuple = split_quoted(bytes, open, close, b',', SQL_QUOTES);
             for &(w, i) in &placed {
                 if let Some(&cell) = tuple.get(i) {
