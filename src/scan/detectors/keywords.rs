@@ -1126,8 +1126,30 @@ impl Keywords {
         after: usize,
         words: &[&str],
     ) -> Context {
+        let bytes = text.as_bytes();
+        // A quoted key names a value and is none (`"track1": …` after an `mrn` field).
+        let quote = bytes.get(end).filter(|q| matches!(q, b'"' | b'\''));
+        if quote.is_some()
+            && bytes.get(end + 1) == Some(&b':')
+            && start.checked_sub(1).and_then(|i| bytes.get(i)) == quote
+        {
+            return Context::default();
+        }
         let context = self.context_near(text, start, end, before, after, words);
         if context.any() {
+            // A cell of a table's header is the name of a column, not a value
+            // (`PATIENT_MRN,ORDER_ID,TRACK1`).
+            if let Some(TableCell::Row {
+                from,
+                to,
+                sep,
+                cells: n,
+                ..
+            }) = table_cell(bytes, start, end, &self.row_cells)
+                && heads_table(bytes, from, to, sep, n)
+            {
+                return Context::default();
+            }
             return context;
         }
         // A value that fills a cell of a table (CSV, a Markdown table, an SQL insert)
@@ -1686,7 +1708,9 @@ fn table_cell(
         if values >= start {
             return None;
         }
-        let (open, close) = sql_tuples(bytes, values + 6, to)
+        // The value's tuple may close on a later line (a PEM key after the value).
+        let statement_end = sql_statement_end(bytes, values + 6).max(to);
+        let (open, close) = sql_tuples(bytes, values + 6, statement_end)
             .into_iter()
             .find(|&(o, c)| o <= start && end <= c)?;
         let index = split_quoted(bytes, open, close, b',', SQL_QUOTES)
@@ -1726,6 +1750,46 @@ fn table_cell(
         index,
         cells: row.cells.len(),
     })
+}
+
+/// Whether the line `from..to`, split at `sep` into `n` cells, heads a table: a
+/// Markdown line above its `|---|` line, or the first line, of three cells or more, of
+/// a block of lines of `n` cells each (the line above has another count, or is prose).
+fn heads_table(bytes: &[u8], from: usize, to: usize, sep: u8, n: usize) -> bool {
+    // A header names its columns: no cell of it is a number (see [`header_line`]).
+    let named = cells(bytes, from, to, sep).iter().all(|&(a, b)| {
+        a == b
+            || bytes
+                .get(a..b)
+                .is_some_and(|c| c.iter().any(u8::is_ascii_alphabetic))
+    });
+    let below_from = to + 1;
+    let Some(below) = bytes
+        .get(below_from..line_end(bytes, below_from))
+        .filter(|_| named)
+    else {
+        return false;
+    };
+    if sep == b'|' {
+        let below = below.trim_ascii();
+        return below.starts_with(b"|")
+            && below.contains(&b'-')
+            && below.iter().all(|b| matches!(b, b'|' | b'-' | b':' | b' '));
+    }
+    // Two cells may be a label and its value (`Bic<TAB>IKUQUSL2` above
+    // `Track data<TAB>%B…`), as like a header and its row as can be: a header of two
+    // cells is not told from them.
+    if n < 3 {
+        return false;
+    }
+    let row = |lo: usize, hi: usize| {
+        let split = cells(bytes, lo, hi, sep);
+        split.len() == n && !prose_row(bytes, &split)
+    };
+    let above = from
+        .checked_sub(1)
+        .and_then(|above_to| Some((line_start(bytes, above_to)?, above_to)));
+    row(below_from, below_from + below.len()) && !above.is_some_and(|(lo, hi)| row(lo, hi))
 }
 
 /// The header line of the table whose row starts at `from`: walking up the rows of the
@@ -2005,8 +2069,25 @@ pub(crate) fn crosses_field(bytes: &[u8], from: usize, to: usize, tags: bool) ->
                     q -= 1;
                 }
                 match q.checked_sub(1).and_then(|p| bytes.get(p)) {
-                    Some(&quote @ (b'"' | b'\'')) => key_from(q - 1)
-                        .is_some_and(|s| s > from && bytes.get(s - 1) == Some(&quote)),
+                    // A quoted key may hold spaces (`"Employee ssn":`).
+                    Some(&quote @ (b'"' | b'\'')) => {
+                        let mut s = q - 1;
+                        while s > from
+                            && bytes
+                                .get(s - 1)
+                                .is_some_and(|&b| is_key_byte(b) || b == b' ')
+                        {
+                            s -= 1;
+                        }
+                        let name = bytes.get(s..q - 1).unwrap_or_default();
+                        let value = name.eq_ignore_ascii_case(b"value")
+                            || name.eq_ignore_ascii_case(b"val");
+                        s > from
+                            && s < q - 1
+                            && !value
+                            && bytes.get(s - 1) == Some(&quote)
+                            && name.iter().any(|&b| b != b' ')
+                    }
                     _ => false,
                 }
             }
