@@ -1494,9 +1494,10 @@ fn sql_insert_above(
                     .any(|&(o, c)| o <= start && end <= c);
             // The column list may be on the line above `VALUES` (`INSERT INTO t (a, b)`
             // then `VALUES` on its own line).
-            let columns_from = match above.iter().any(|&b| b == b')') {
-                true => line_from,
-                false => line_start(bytes, line_from.checked_sub(1)?)?,
+            let columns_from = if above.contains(&b')') {
+                line_from
+            } else {
+                line_start(bytes, line_from.checked_sub(1)?)?
             };
             return holds_value.then_some((columns_from, values));
         }
