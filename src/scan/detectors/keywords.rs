@@ -567,7 +567,9 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
     else {
         return true;
     };
-    if after_symbol_in_random_token(text.as_bytes(), start) {
+    if after_symbol_in_random_token(text.as_bytes(), start)
+        || in_hex_group(text.as_bytes(), start, end)
+    {
         return false;
     }
     let Some(last) = head.chars().next_back() else {
@@ -589,6 +591,31 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
     let rest: Vec<bool> = letters.map(|b| b.is_ascii_uppercase()).collect();
     let one_case = rest.iter().all(|&u| u == first_upper) || rest.iter().all(|&u| !u);
     glued && one_case && !looks_random(tail.as_bytes())
+}
+
+/// Whether `start..end` lies in a group of hex digits, with a digit in it, that a dash
+/// joins to the next or previous group: a UUID's or a MAC's group, `aba4` in
+/// `de8ed541-989b-4023-aba4-9b6d34caca24`, not the word `ABA`.
+fn in_hex_group(bytes: &[u8], start: usize, end: usize) -> bool {
+    let before = bytes.get(..start).unwrap_or_default();
+    let from = start
+        - before
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+    let to = end
+        + bytes
+            .get(end..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+    let group = bytes.get(from..to).unwrap_or_default();
+    group.iter().all(u8::is_ascii_hexdigit)
+        && group.iter().any(u8::is_ascii_digit)
+        && (from.checked_sub(1).and_then(|i| bytes.get(i)) == Some(&b'-')
+            || bytes.get(to) == Some(&b'-'))
 }
 
 /// Whether the letters and digits that open `tail` change between lower case, upper
