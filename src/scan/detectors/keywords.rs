@@ -1667,6 +1667,29 @@ pub(crate) struct RowCells {
     prose: bool,
 }
 
+impl RowCells {
+    /// The cell of this row that holds `start..end`, as a [`TableCell::Row`]; none if
+    /// the row reads as prose or no cell holds the span.
+    fn cell(&self, start: usize, end: usize) -> Option<TableCell> {
+        if self.prose {
+            return None;
+        }
+        let at = self.cells.partition_point(|&(_, b)| b < end);
+        let index = self
+            .cells
+            .get(at)
+            .filter(|&&(a, b)| a <= start && end <= b)
+            .map(|_| at)?;
+        Some(TableCell::Row {
+            from: self.from,
+            to: self.to,
+            sep: self.sep,
+            index,
+            cells: self.cells.len(),
+        })
+    }
+}
+
 /// Where the value `start..end` sits in a table, if it fills a cell of one.
 fn table_cell(
     bytes: &[u8],
@@ -1698,22 +1721,7 @@ fn table_cell(
     {
         let row = row_cells.borrow();
         if row.sep == sep && row.from <= start && end <= row.to && !row.cells.is_empty() {
-            if row.prose {
-                return None;
-            }
-            let at = row.cells.partition_point(|&(_, b)| b < end);
-            let index = row
-                .cells
-                .get(at)
-                .filter(|&&(a, b)| a <= start && end <= b)
-                .map(|_| at)?;
-            return Some(TableCell::Row {
-                from: row.from,
-                to: row.to,
-                sep,
-                index,
-                cells: row.cells.len(),
-            });
+            return row.cell(start, end);
         }
     }
     let from = line_start(bytes, start)?;
@@ -1762,22 +1770,7 @@ fn table_cell(
             prose,
         };
     }
-    if row.prose {
-        return None;
-    }
-    let at = row.cells.partition_point(|&(_, b)| b < end);
-    let index = row
-        .cells
-        .get(at)
-        .filter(|&&(a, b)| a <= start && end <= b)
-        .map(|_| at)?;
-    Some(TableCell::Row {
-        from,
-        to,
-        sep,
-        index,
-        cells: row.cells.len(),
-    })
+    row.cell(start, end)
 }
 
 /// Whether the line `from..to`, split at `sep` into `n` cells, heads a table: a
