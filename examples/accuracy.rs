@@ -1590,20 +1590,25 @@ fn render_record(format: &str, fields: &[Field]) -> (String, Vec<(usize, usize)>
     (out, spans)
 }
 
+/// Each document's first value and its type, for `--records` and `--layouts` to place
+/// elsewhere.
+fn gold_values(docs: &[Doc]) -> Vec<(&'static str, String)> {
+    docs.iter()
+        .filter_map(|d| {
+            d.gold
+                .first()
+                .map(|g| (g.entity, d.text[g.start..g.end].to_owned()))
+        })
+        .collect()
+}
+
 /// Rewrites each document as a record pasted into a prompt (`--records`): its value
 /// becomes a field of a record in one of [`RECORD_FORMATS`], under a name people give
 /// such a field, with one to three fields of hard negatives (ids, order numbers,
 /// timestamps, UUIDs, amounts, versions) and, in a third of the records, the value of
 /// another document as a second field. The record sits between filler sentences.
 fn recorded(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
-    let values: Vec<(&'static str, String)> = docs
-        .iter()
-        .filter_map(|d| {
-            d.gold
-                .first()
-                .map(|g| (g.entity, d.text[g.start..g.end].to_owned()))
-        })
-        .collect();
+    let values = gold_values(&docs);
     let mut out = Vec::with_capacity(values.len());
     for (entity, value) in &values {
         // XML names and headers take no camel or kebab case oddities: any style is
@@ -1688,14 +1693,7 @@ const LAYOUTS: &[&str] = &[
 /// are the field names of `--records`; a fifth of the documents carry the value of
 /// another document as a second labelled value.
 fn laid_out(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
-    let values: Vec<(&'static str, String)> = docs
-        .iter()
-        .filter_map(|d| {
-            d.gold
-                .first()
-                .map(|g| (g.entity, d.text[g.start..g.end].to_owned()))
-        })
-        .collect();
+    let values = gold_values(&docs);
     let mut out = Vec::with_capacity(values.len());
     for (entity, value) in &values {
         let layout = LAYOUTS[r.below(LAYOUTS.len())];
