@@ -1201,15 +1201,25 @@ impl SecretsDetector {
             // (`Client secret:` and the secret on the next line).
             let mut at = hit.end;
             let mut glue = 0;
-            let (mut colon, mut line_break) = (false, false);
+            let (mut colon, mut line_break, mut labelled) = (false, false, false);
             while glue < 6
                 && input.byte(at).is_some_and(|b| match b {
-                    b' ' | b'"' | b'\'' | b'=' | b'\t' => true,
-                    b':' => {
-                        colon = true;
+                    b' ' | b'"' | b'\'' | b'\t' => true,
+                    b'=' => {
+                        labelled = true;
                         true
                     }
-                    b'-' => input.byte_before(at) == Some(b' ') && input.byte(at + 1) == Some(b' '),
+                    b':' => {
+                        colon = true;
+                        labelled = true;
+                        true
+                    }
+                    b'-' => {
+                        let dash =
+                            input.byte_before(at) == Some(b' ') && input.byte(at + 1) == Some(b' ');
+                        labelled |= dash;
+                        dash
+                    }
                     b'\r' => colon && !line_break && input.byte(at + 1) == Some(b'\n'),
                     b'\n' if colon && !line_break => {
                         line_break = true;
@@ -1286,7 +1296,19 @@ impl SecretsDetector {
             if quoted.is_none() {
                 value_end = value_end.max(end);
             }
-            while quoted.is_none() && end > at && matches!(input.byte(end - 1), Some(b'.' | b'!')) {
+            // A `.` or `!` that ends the value ends the sentence, in prose; after a label
+            // (`Password:`, `pwd=`, `Pwd -`) with nothing after it on its line, a `!`
+            // is the value's own: leaving it out would leave a character of the
+            // password in the redacted text.
+            let line_ends = matches!(input.byte(end), None | Some(b'\n' | b'\r'));
+            while quoted.is_none()
+                && end > at
+                && match input.byte(end - 1) {
+                    Some(b'.') => true,
+                    Some(b'!') => !(labelled && line_ends),
+                    _ => false,
+                }
+            {
                 end -= 1;
             }
             self.value_finding(input, hit, at, end, out);
