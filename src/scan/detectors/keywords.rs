@@ -1773,17 +1773,22 @@ fn table_cell(
     row.cell(start, end)
 }
 
-/// Whether the line `from..to`, split at `sep` into `n` cells, heads a table: a
-/// Markdown line above its `|---|` line, or the first line, of three cells or more, of
-/// a block of lines of `n` cells each (the line above has another count, or is prose).
-fn heads_table(bytes: &[u8], from: usize, to: usize, sep: u8, n: usize) -> bool {
-    // A header names its columns: no cell of it is a number (see [`header_line`]).
-    let named = cells(bytes, from, to, sep).iter().all(|&(a, b)| {
+/// Whether every cell of a line that may head a table holds a letter: a header names
+/// its columns, and a line with a number in a cell is a row of values.
+fn names_columns(bytes: &[u8], cells: &[(usize, usize)]) -> bool {
+    cells.iter().all(|&(a, b)| {
         a == b
             || bytes
                 .get(a..b)
                 .is_some_and(|c| c.iter().any(u8::is_ascii_alphabetic))
-    });
+    })
+}
+
+/// Whether the line `from..to`, split at `sep` into `n` cells, heads a table: a
+/// Markdown line above its `|---|` line, or the first line, of three cells or more, of
+/// a block of lines of `n` cells each (the line above has another count, or is prose).
+fn heads_table(bytes: &[u8], from: usize, to: usize, sep: u8, n: usize) -> bool {
+    let named = names_columns(bytes, &cells(bytes, from, to, sep));
     let below_from = to + 1;
     let Some(below) = bytes
         .get(below_from..line_end(bytes, below_from))
@@ -1868,13 +1873,7 @@ fn header_line(
             // A header names its columns: a line with a number in a cell
             // (`Medical record number<TAB>31152983` above `Track1<TAB>…`) is a row of
             // values, and heads nothing.
-            let named = above.iter().all(|&(a, b)| {
-                a == b
-                    || bytes
-                        .get(a..b)
-                        .is_some_and(|c| c.iter().any(u8::is_ascii_alphabetic))
-            });
-            header = named.then_some((above_from, above_to));
+            header = names_columns(bytes, &above).then_some((above_from, above_to));
         }
         line_from = above_from;
     }
