@@ -26,6 +26,10 @@
 //! signature that ends the text, parentheses, quotes, a sentence end, a tab, a dash;
 //! and also prints recall per layout.
 //!
+//! `--crlf` ends every line with CR LF, and `--quoted` starts every line with `> ` as a
+//! reply quotes a message; either applies to any of the corpora above, as the text a
+//! Windows editor or a mail client would paste.
+//!
 //! `--seeds A..B` scores the corpora of every seed from A to B (inclusive) as one, one
 //! seed's corpus in memory at a time; `--errors` prints each false positive and miss
 //! with its document.
@@ -1671,6 +1675,48 @@ fn recorded(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
     out
 }
 
+/// Rewrites every line of each document as pasted from elsewhere (`--crlf`,
+/// `--quoted`): CR before every LF, `> ` at the start of every line. Gold spans and the
+/// sentence move with the text; a value that spans lines takes the inserts inside it.
+fn repasted(docs: &mut [Doc], crlf: bool, quoted: bool) {
+    for d in docs.iter_mut() {
+        // (position, bytes inserted there) in order.
+        let mut inserts: Vec<(usize, &str)> = Vec::new();
+        if quoted {
+            inserts.push((0, "> "));
+        }
+        for (i, _) in d.text.match_indices('\n') {
+            if crlf && !d.text[..i].ends_with('\r') {
+                inserts.push((i, "\r"));
+            }
+            if quoted {
+                inserts.push((i + 1, "> "));
+            }
+        }
+        // A start moves with inserts at or before it; an end only with those before it.
+        let moved = |p: usize, at_too: bool| {
+            p + inserts
+                .iter()
+                .filter(|&&(at, _)| at < p || (at_too && at == p))
+                .map(|(_, s)| s.len())
+                .sum::<usize>()
+        };
+        for g in &mut d.gold {
+            (g.start, g.end) = (moved(g.start, true), moved(g.end, false));
+        }
+        d.sentence = (moved(d.sentence.0, true), moved(d.sentence.1, false));
+        let mut text = String::with_capacity(d.text.len() + inserts.len() * 2);
+        let mut last = 0;
+        for &(at, s) in &inserts {
+            text.push_str(&d.text[last..at]);
+            text.push_str(s);
+            last = at;
+        }
+        text.push_str(&d.text[last..]);
+        d.text = text;
+    }
+}
+
 /// The prose layouts of `--layouts`: where a labelled value sits in running text.
 const LAYOUTS: &[&str] = &[
     "label line",
@@ -1841,6 +1887,8 @@ fn main() {
     let evasion = args.iter().any(|a| a == "--evasion");
     let records = args.iter().any(|a| a == "--records");
     let layouts = args.iter().any(|a| a == "--layouts");
+    let crlf = args.iter().any(|a| a == "--crlf");
+    let quoted = args.iter().any(|a| a == "--quoted");
     assert!(
         [evasion, records, layouts].iter().filter(|&&on| on).count() <= 1,
         "--evasion, --records and --layouts are separate runs"
@@ -1855,6 +1903,9 @@ fn main() {
         }
         if layouts {
             docs = laid_out(docs, &mut Rng(seed ^ 0x1A70_0750_0000_0001));
+        }
+        if crlf || quoted {
+            repasted(&mut docs, crlf, quoted);
         }
         docs
     };

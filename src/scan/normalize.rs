@@ -29,14 +29,19 @@
 //! end: the redaction covers the original bytes, including any invisible characters
 //! inside the value.
 //!
+//! The quote markers of a reply (`>`, `> >`, `>>` with the spaces after them, at the
+//! start of a line) are dropped: a message quoted in a reply is the same text, and a
+//! label on one quoted line reads the value on the next only if the marker between
+//! them is layout, as the line break is.
+//!
 //! HTML character references (`&#64;`, `&#x40;`, `&commat;`) are read as the character
 //! they stand for, so `jane&#64;example&#46;com` is an address.
 //!
-//! Fast path: a text that is all ASCII and holds no character reference has nothing
-//! to normalise (no ASCII character is a format character, a
+//! Fast path: a text that is all ASCII and holds no character reference and no quote
+//! marker has nothing to normalise (no ASCII character is a format character, a
 //! non-ASCII digit or a compatibility form), so [`normalize`] returns `None` after one
-//! `is_ascii` check (SIMD in std) and a `memchr` for `&`, and the detectors run on the
-//! original text with no map at all.
+//! `is_ascii` check (SIMD in std) and one `memchr2` for `&` and for a `>` that
+//! starts a line, and the detectors run on the original text with no map at all.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -69,7 +74,8 @@ impl Normalized {
 /// Texts longer than `u32::MAX` bytes are not normalised (the gateway's body limit is
 /// far below that).
 pub fn normalize(text: &str) -> Option<Normalized> {
-    if (text.is_ascii() && !has_char_refs(text)) || u32::try_from(text.len()).is_err() {
+    let (refs, quoted) = refs_and_quotes(text);
+    if (text.is_ascii() && !refs && !quoted) || u32::try_from(text.len()).is_err() {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -77,12 +83,24 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     let mut changed = false;
     let mut i = 0;
     while let Some(rest) = text.get(i..).filter(|r| !r.is_empty()) {
+        if quoted && (i == 0 || text.as_bytes().get(i - 1) == Some(&b'\n')) {
+            let marks = quote_marks(rest);
+            if marks > 0 {
+                i += marks;
+                changed = true;
+                continue;
+            }
+        }
         // A run of ASCII bytes other than `&` (most of any text) is copied as it is,
-        // each byte its own span, without the per-character work below.
-        let run = rest
+        // each byte its own span, without the per-character work below; in a text with
+        // quoted lines, a run also ends after a line break.
+        let mut run = rest
             .bytes()
             .take_while(|&b| b.is_ascii() && b != b'&')
             .count();
+        if quoted && let Some(lf) = memchr::memchr(b'\n', &rest.as_bytes()[..run]) {
+            run = lf + 1;
+        }
         if let Some(ascii) = rest.get(..run).filter(|a| !a.is_empty()) {
             out.push_str(ascii);
             // Both fit in u32: the text length was checked above.
@@ -150,10 +168,40 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     changed.then_some(Normalized { text: out, map })
 }
 
-/// Whether `text` holds an HTML character reference [`char_ref`] reads (only those: an
-/// ASCII text with `&` in a URL's query string is not worth a normalised copy).
-fn has_char_refs(text: &str) -> bool {
-    memchr::memchr_iter(b'&', text.as_bytes()).any(|at| text.get(at..).and_then(char_ref).is_some())
+/// Whether `text` holds an HTML character reference [`char_ref`] reads, and whether
+/// a line of it starts with a quote marker: one search for both `&` and `>` (only
+/// references count: an ASCII text with `&` in a URL's query string is not worth a
+/// normalised copy).
+fn refs_and_quotes(text: &str) -> (bool, bool) {
+    let bytes = text.as_bytes();
+    let (mut refs, mut quoted) = (false, false);
+    for at in memchr::memchr2_iter(b'&', b'>', bytes) {
+        if bytes.get(at) == Some(&b'&') {
+            refs = refs || text.get(at..).and_then(char_ref).is_some();
+        } else {
+            quoted = quoted || at == 0 || bytes.get(at - 1) == Some(&b'\n');
+        }
+        if refs && quoted {
+            break;
+        }
+    }
+    (refs, quoted)
+}
+
+/// The length of the quote markers that start `line`: `>` characters, each with the
+/// spaces and tabs after it (`> `, `>> `, `> > `); 0 when the line does not start with
+/// `>`.
+fn quote_marks(line: &str) -> usize {
+    let bytes = line.as_bytes();
+    let mut len = 0;
+    while bytes.get(len) == Some(&b'>') {
+        len += 1;
+        len += bytes[len..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+    }
+    len
 }
 
 /// Named references of the characters values are written with.
@@ -359,15 +407,31 @@ mod tests {
             "AT&T & co &#; &#x; &#0; &#1;"
         );
         assert!(normalize("R&D and Q&A").is_none());
-        assert!(!has_char_refs(
-            "https://example.com/?a=1&b=2&amp=3 &#; &#x;"
-        ));
-        assert!(has_char_refs("a &#64; b"));
+        assert_eq!(
+            refs_and_quotes("https://example.com/?a=1&b=2&amp=3 &#; &#x;"),
+            (false, false)
+        );
+        assert_eq!(refs_and_quotes("a &#64; b"), (true, false));
+        assert_eq!(refs_and_quotes("a &#64; b\n> c"), (true, true));
         // The span of a decoded character is the whole reference.
         let text = "x &#64; y";
         let n = normalize(text).ok_or("not normalised")?;
         assert_eq!(n.text, "x @ y");
         assert_eq!(n.original_span(2, 3), Some((2, 7)));
+        Ok(())
+    }
+
+    #[test]
+    fn quote_markers_at_line_starts_are_dropped() -> Result<(), String> {
+        let text = "> Card cvv:\r\n> 734\n>> > nested\n>\nx > y\n >not a marker";
+        let n = normalize(text).ok_or("not normalised")?;
+        assert_eq!(n.text, "Card cvv:\r\n734\nnested\n\nx > y\n >not a marker");
+        // `734` maps back to its own bytes, after the marker.
+        let at = n.text.find("734").ok_or("no value")?;
+        assert_eq!(n.original_span(at, at + 3), Some((15, 18)));
+        // A `>` inside a line, or one not at a line start, is text.
+        assert!(normalize("a > b\n >c").is_none());
+        assert!(normalize("x\n> y").is_some());
         Ok(())
     }
 
