@@ -28,7 +28,9 @@
 //!
 //! `--crlf` ends every line with CR LF, and `--quoted` starts every line with `> ` as a
 //! reply quotes a message; either applies to any of the corpora above, as the text a
-//! Windows editor or a mail client would paste.
+//! Windows editor or a mail client would paste. `--wrapped` breaks every line longer
+//! than 72 characters at its last space before the 73rd, as a mail client wraps text,
+//! even when that space is inside a value.
 //!
 //! `--seeds A..B` scores the corpora of every seed from A to B (inclusive) as one, one
 //! seed's corpus in memory at a time; `--errors` prints each false positive and miss
@@ -1717,6 +1719,31 @@ fn repasted(docs: &mut [Doc], crlf: bool, quoted: bool) {
     }
 }
 
+/// Wraps every line of each document at 72 characters (`--wrapped`): the last space
+/// before the 73rd character of a longer line becomes a line break, as often as the
+/// line needs. Offsets do not move: one byte replaces another.
+fn wrapped(docs: &mut [Doc]) {
+    const WIDTH: usize = 72;
+    for d in docs.iter_mut() {
+        let mut bytes = std::mem::take(&mut d.text).into_bytes();
+        let mut line_start = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'\n' {
+                line_start = i + 1;
+            } else if i - line_start >= WIDTH
+                && let Some(space) = bytes[line_start..i].iter().rposition(|&b| b == b' ')
+            {
+                bytes[line_start + space] = b'\n';
+                line_start += space + 1;
+            }
+            i += 1;
+        }
+        // Only an ASCII space became an ASCII line break.
+        d.text = String::from_utf8(bytes).unwrap();
+    }
+}
+
 /// The prose layouts of `--layouts`: where a labelled value sits in running text.
 const LAYOUTS: &[&str] = &[
     "label line",
@@ -1889,6 +1916,7 @@ fn main() {
     let layouts = args.iter().any(|a| a == "--layouts");
     let crlf = args.iter().any(|a| a == "--crlf");
     let quoted = args.iter().any(|a| a == "--quoted");
+    let wrap = args.iter().any(|a| a == "--wrapped");
     assert!(
         [evasion, records, layouts].iter().filter(|&&on| on).count() <= 1,
         "--evasion, --records and --layouts are separate runs"
@@ -1903,6 +1931,9 @@ fn main() {
         }
         if layouts {
             docs = laid_out(docs, &mut Rng(seed ^ 0x1A70_0750_0000_0001));
+        }
+        if wrap {
+            wrapped(&mut docs);
         }
         if crlf || quoted {
             repasted(&mut docs, crlf, quoted);

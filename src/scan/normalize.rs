@@ -34,14 +34,21 @@
 //! label on one quoted line reads the value on the next only if the marker between
 //! them is layout, as the line break is.
 //!
+//! A line break where running text wraps (see [`soft_wrap`]) becomes a space: mail
+//! clients and editors wrap lines at 60 to 80 columns, wherever the last space before
+//! the margin falls, also between a context word and its value (`account` at the end
+//! of one line, the number at the start of the next) and inside a value
+//! (`943 476` / `5919`). Unwrapped, such text reads as it was written.
+//!
 //! HTML character references (`&#64;`, `&#x40;`, `&commat;`) are read as the character
 //! they stand for, so `jane&#64;example&#46;com` is an address.
 //!
-//! Fast path: a text that is all ASCII and holds no character reference and no quote
-//! marker has nothing to normalise (no ASCII character is a format character, a
-//! non-ASCII digit or a compatibility form), so [`normalize`] returns `None` after one
-//! `is_ascii` check (SIMD in std) and one `memchr2` for `&` and for a `>` that
-//! starts a line, and the detectors run on the original text with no map at all.
+//! Fast path: a text that is all ASCII and holds no character reference, no quote
+//! marker and no wrapped line has nothing to normalise (no ASCII character is a format
+//! character, a non-ASCII digit or a compatibility form), so [`normalize`] returns
+//! `None` after one `is_ascii` check (SIMD in std), one `memchr2` for `&` and for a `>`
+//! that starts a line, and one `memchr` for line breaks, and the detectors run on the
+//! original text with no map at all.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -75,7 +82,8 @@ impl Normalized {
 /// far below that).
 pub fn normalize(text: &str) -> Option<Normalized> {
     let (refs, quoted) = refs_and_quotes(text);
-    if (text.is_ascii() && !refs && !quoted) || u32::try_from(text.len()).is_err() {
+    let wraps = has_soft_wraps(text.as_bytes(), quoted);
+    if (text.is_ascii() && !refs && !quoted && !wraps) || u32::try_from(text.len()).is_err() {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -84,22 +92,47 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     let mut i = 0;
     while let Some(rest) = text.get(i..).filter(|r| !r.is_empty()) {
         if quoted && (i == 0 || text.as_bytes().get(i - 1) == Some(&b'\n')) {
-            let marks = quote_marks(rest);
+            let marks = quote_marks(rest.as_bytes());
             if marks > 0 {
                 i += marks;
                 changed = true;
                 continue;
             }
         }
+        if wraps {
+            let line_break = if rest.starts_with("\r\n") {
+                2
+            } else {
+                usize::from(rest.starts_with('\n'))
+            };
+            if line_break > 0 && soft_wrap(text.as_bytes(), i + line_break - 1, quoted) {
+                out.push(' ');
+                // Fits in u32: the text length was checked above.
+                map.push((i as u32, (i + line_break) as u32));
+                i += line_break;
+                changed = true;
+                continue;
+            }
+        }
         // A run of ASCII bytes other than `&` (most of any text) is copied as it is,
         // each byte its own span, without the per-character work below; in a text with
-        // quoted lines, a run also ends after a line break.
+        // quoted lines, a run also ends after a line break, and in a text with wrapped
+        // lines, before one.
         let mut run = rest
             .bytes()
             .take_while(|&b| b.is_ascii() && b != b'&')
             .count();
         if quoted && let Some(lf) = memchr::memchr(b'\n', &rest.as_bytes()[..run]) {
             run = lf + 1;
+        }
+        if wraps
+            && let Some(lf) = memchr::memchr2(b'\r', b'\n', &rest.as_bytes()[..run])
+            && lf > 0
+        {
+            run = lf;
+        } else if wraps && run > 1 && matches!(rest.as_bytes()[0], b'\r' | b'\n') {
+            // A line break that does not wrap is copied on its own.
+            run = 1;
         }
         if let Some(ascii) = rest.get(..run).filter(|a| !a.is_empty()) {
             out.push_str(ascii);
@@ -188,11 +221,168 @@ fn refs_and_quotes(text: &str) -> (bool, bool) {
     (refs, quoted)
 }
 
+/// Whether a line of `text` wraps into the next (see [`soft_wrap`]).
+fn has_soft_wraps(bytes: &[u8], quoted: bool) -> bool {
+    memchr::memchr_iter(b'\n', bytes).any(|nl| soft_wrap(bytes, nl, quoted))
+}
+
+/// The narrowest width [`soft_wrap`] takes text to be wrapped at: mail clients and
+/// editors wrap at 72 to 80 columns, some at 64.
+const WRAP_WIDTH: usize = 60;
+
+/// How much room, in bytes, a line above a wrapped line may have left unused: the width
+/// of a wrapped paragraph's lines is not exact when a word was changed after wrapping
+/// or the text was wrapped by the width of its glyphs.
+const WRAP_SLACK: usize = 8;
+
+/// Whether the line break at `nl` (an LF, maybe after a CR) of a text with quoted lines
+/// or not (`quoted`) wraps running text rather
+/// than ending a line, as mail clients and editors wrap it:
+///
+/// - the line before is words (a space or more, no tab) and ends with neither
+///   punctuation that closes a sentence or a clause (`.` `!` `?` `:` `;`) nor a
+///   separator of fields (`,` `|`) nor a bracket or quote that opens or closes a
+///   record (`{` `}` `[` `]` `(` `"` `'` `>`); its last word is no `key=value` (a
+///   log line's field), and it is no CSV row (two commas with no space after them
+///   that group no thousands, or one when the next word holds a comma too);
+/// - the first word of the next line would not have fit on it: the line, a space and
+///   that word make [`WRAP_WIDTH`] bytes or more;
+/// - the line above, if it ends in a letter or digit, had no room for this line's
+///   first word, give or take [`WRAP_SLACK`] (a wrapped paragraph's lines are all
+///   about as full as the width allows; a block of commands, one per line, is not);
+/// - in a text with quoted lines, both lines are quoted as deep, and all of this is
+///   read without their quote markers;
+/// - that word starts the line (no indent), and is no bullet (`-` `*` `+` `#`), quote
+///   marker or table bar, no key (`name:`, `name=`) that starts a field of its own
+///   (unless it is the argument of a command's option, `-D` above `cn=admin`), no
+///   start of a CSV row (two commas) and no bracket after one (`(1, 'a')` above
+///   `(2, 'b')`).
+pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
+    let Some(before) = bytes.get(..nl) else {
+        return false;
+    };
+    // A line without its quote markers, and how deep it is quoted.
+    let unquoted = |line: &'_ [u8]| -> (usize, usize) {
+        if !quoted {
+            return (0, 0);
+        }
+        let marks = quote_marks(line);
+        let depth = line[..marks].iter().filter(|&&b| b == b'>').count();
+        (marks, depth)
+    };
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    let (marks, depth) = unquoted(&before[line_start..]);
+    let line = before[line_start + marks..].trim_ascii_end();
+    let closes = |b: u8| {
+        matches!(
+            b,
+            b'.' | b'!'
+                | b'?'
+                | b':'
+                | b';'
+                | b','
+                | b'|'
+                | b'{'
+                | b'}'
+                | b'['
+                | b']'
+                | b'('
+                | b'"'
+                | b'\''
+                | b'>'
+        )
+    };
+    let Some(&last) = line.last() else {
+        return false;
+    };
+    if closes(last) || line.len() + 2 > WRAP_WIDTH * 2 {
+        return false;
+    }
+    let next = bytes.get(nl + 1..).unwrap_or_default();
+    let (next_marks, next_depth) = unquoted(next);
+    if next_depth != depth {
+        return false;
+    }
+    let next = &next[next_marks..];
+    let word = &next[..next
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(next.len())];
+    let last_word = &line[line.iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1)..];
+    // A command's option (`-D`) takes the next word as its argument, `=` or not.
+    let option = last_word.len() >= 2 && last_word.starts_with(b"-");
+    let key = word.strip_prefix(b"=").unwrap_or(word);
+    let row_commas = csv_commas(line);
+    if word.is_empty()
+        || line.len() + 1 + word.len() < WRAP_WIDTH
+        || matches!(word, [b'-' | b'*' | b'+' | b'>' | b'|' | b'#'])
+        || word.starts_with(b"|")
+        || word.starts_with(b">")
+        || (last == b')' && word.starts_with(b"("))
+        || key.ends_with(b":")
+        || (key.contains(&b'=') && !option)
+        || csv_commas(&word[..word.len().min(WRAP_WIDTH * 2)]) >= 2
+        || row_commas >= 2
+        || (row_commas == 1 && word.contains(&b','))
+    {
+        return false;
+    }
+    // In a wrapped paragraph every line is as full as the width allows: a line above
+    // that ends in a word and had room for this line's first word was not wrapped, nor
+    // is this one (a block of commands, one per line).
+    let first_word = &line[..line.iter().position(|&b| b == b' ').unwrap_or(line.len())];
+    let roomy_line_above = line_start > 0 && {
+        let above = before[..line_start - 1].trim_ascii_end();
+        let above = &above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..];
+        let above = &above[unquoted(above).0..];
+        above.last().is_some_and(u8::is_ascii_alphanumeric)
+            && above.len() + 1 + first_word.len() + WRAP_SLACK <= line.len()
+    };
+    !roomy_line_above
+        && !line.contains(&b'\t')
+        && line.contains(&b' ')
+        && !last_word
+            .split_last()
+            .is_some_and(|(_, head)| head.contains(&b'='))
+}
+
+/// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space
+/// after it, other than one that groups a number's thousands (`$6,873.28`: digits, and
+/// nothing but digits and a currency sign back to the word's start).
+fn csv_commas(bytes: &[u8]) -> usize {
+    let digit = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
+    memchr::memchr_iter(b',', bytes)
+        .filter(|&at| {
+            // A number's word is short: one with no space in the 24 bytes before the
+            // comma is none (and a long token costs no read back to its start).
+            let reach = at.saturating_sub(24);
+            let number = match bytes[reach..at].iter().rposition(|&b| b == b' ') {
+                Some(space) => bytes[reach + space + 1..at]
+                    .iter()
+                    .all(|&b| b.is_ascii_digit() || matches!(b, b',' | b'$' | b'(')),
+                None => {
+                    reach == 0
+                        && bytes[..at]
+                            .iter()
+                            .all(|&b| b.is_ascii_digit() || matches!(b, b',' | b'$' | b'('))
+                }
+            };
+            let thousands = number
+                && at > 0
+                && digit(at - 1)
+                && digit(at + 1)
+                && digit(at + 2)
+                && digit(at + 3)
+                && !digit(at + 4);
+            !thousands && !matches!(bytes.get(at + 1), None | Some(b' '))
+        })
+        .count()
+}
+
 /// The length of the quote markers that start `line`: `>` characters, each with the
 /// spaces and tabs after it (`> `, `>> `, `> > `); 0 when the line does not start with
 /// `>`.
-fn quote_marks(line: &str) -> usize {
-    let bytes = line.as_bytes();
+fn quote_marks(bytes: &[u8]) -> usize {
     let mut len = 0;
     while bytes.get(len) == Some(&b'>') {
         len += 1;
@@ -432,6 +622,44 @@ mod tests {
         // A `>` inside a line, or one not at a line start, is text.
         assert!(normalize("a > b\n >c").is_none());
         assert!(normalize("x\n> y").is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn wrapped_lines_are_joined_and_ended_lines_are_not() -> Result<(), String> {
+        let wrapped = "We are preparing the quarterly review. Deposit into account\r\nnumber 463963214163 please, and the patient's NHS number is 592 835\n3782 registered.";
+        let n = normalize(wrapped).ok_or("not normalised")?;
+        assert_eq!(
+            n.text,
+            "We are preparing the quarterly review. Deposit into account number 463963214163 please, and the patient's NHS number is 592 835 3782 registered."
+        );
+        // The space that stands for CR LF maps back to both bytes.
+        let at = wrapped.find('\r').ok_or("no CR")?;
+        assert_eq!(n.original_span(at, at + 1), Some((at, at + 2)));
+        // Lines that end where their author ended them stay as they are: a sentence, a
+        // label, a short line, an indented or bulleted next line, a log field, rows of
+        // CSV, a key on the next line.
+        for text in [
+            "We are preparing the quarterly review for the operations team.\nAccount 463963214163",
+            "Please send the details for the quarterly review to this account:\n463963214163",
+            "Deposit into account\n463963214163 please.",
+            "We are preparing the quarterly review for the operations team and\n  463963214163",
+            "We are preparing the quarterly review for the operations team and\n- 463963214163",
+            "2024-03-15T14:05:07Z level=info msg=updated account-no=630696282558\nTicket 555-0196 is open",
+            "Updated by,Request id,Tax file number and a few more words here\nimport-job,aa1358bc,693",
+            "We are preparing the quarterly review for the operations team and\naccount_number: 4639632",
+        ] {
+            assert!(normalize(text).is_none(), "{text:?}");
+        }
+        // A wrapped message quoted in a reply is unwrapped too, within one depth.
+        let n = normalize("> > Please deposit the refund for the quarterly review into account\n> > number 463963214163.\n> Thanks, and the one above is the old account for the review of\n> > 463963214163")
+            .ok_or("not normalised")?;
+        assert_eq!(
+            n.text,
+            "Please deposit the refund for the quarterly review into account number 463963214163.\nThanks, and the one above is the old account for the review of\n463963214163"
+        );
+        // Thousands in prose are no CSV cells.
+        assert!(normalize("Invoice INV-2025-261619 totals $1,868.97 and $3,262.30. Medicare number\n3000572672 for the claim.").is_some());
         Ok(())
     }
 
