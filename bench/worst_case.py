@@ -99,6 +99,13 @@ SHAPES = {
     "distinct e-mails": distinct_emails,
     "found values sharing a prefix": growing_passwords,
     "one-digit groups": repeated("1 "),
+    "wrapped lines": repeated(
+        "Please deposit the refund for the quarterly review into account\nnumber "
+    ),
+    "wrapped quoted lines": repeated(
+        "> Please deposit the refund for the quarterly review into account\n> number "
+    ),
+    "spaces, then a wrapped line": repeated(" " * 61 + "x y\nzz "),
 }
 
 

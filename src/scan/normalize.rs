@@ -117,23 +117,23 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         // A run of ASCII bytes other than `&` (most of any text) is copied as it is,
         // each byte its own span, without the per-character work below; in a text with
         // quoted lines, a run also ends after a line break, and in a text with wrapped
-        // lines, before one.
-        let mut run = rest
-            .bytes()
-            .take_while(|&b| b.is_ascii() && b != b'&')
+        // lines, before one (a line break that does not wrap is a run of its own).
+        let bytes = rest.as_bytes();
+        let limit = if wraps {
+            match memchr::memchr2(b'\r', b'\n', bytes) {
+                Some(0) => 1,
+                Some(at) => at,
+                None => bytes.len(),
+            }
+        } else if quoted {
+            memchr::memchr(b'\n', bytes).map_or(bytes.len(), |at| at + 1)
+        } else {
+            bytes.len()
+        };
+        let run = bytes[..limit]
+            .iter()
+            .take_while(|&&b| b.is_ascii() && b != b'&')
             .count();
-        if quoted && let Some(lf) = memchr::memchr(b'\n', &rest.as_bytes()[..run]) {
-            run = lf + 1;
-        }
-        if wraps
-            && let Some(lf) = memchr::memchr2(b'\r', b'\n', &rest.as_bytes()[..run])
-            && lf > 0
-        {
-            run = lf;
-        } else if wraps && run > 1 && matches!(rest.as_bytes()[0], b'\r' | b'\n') {
-            // A line break that does not wrap is copied on its own.
-            run = 1;
-        }
         if let Some(ascii) = rest.get(..run).filter(|a| !a.is_empty()) {
             out.push_str(ascii);
             // Both fit in u32: the text length was checked above.
@@ -332,8 +332,8 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
     // is this one (a block of commands, one per line).
     let first_word = &line[..line.iter().position(|&b| b == b' ').unwrap_or(line.len())];
     let roomy_line_above = line_start > 0 && {
-        let above = before[..line_start - 1].trim_ascii_end();
-        let above = &above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..];
+        let above = &before[..line_start - 1];
+        let above = above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..].trim_ascii_end();
         let above = &above[unquoted(above).0..];
         above.last().is_some_and(u8::is_ascii_alphanumeric)
             && above.len() + 1 + first_word.len() + WRAP_SLACK <= line.len()
