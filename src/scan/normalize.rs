@@ -243,8 +243,8 @@ const WRAP_SLACK: usize = 8;
 ///   punctuation that closes a sentence or a clause (`.` `!` `?` `:` `;`) nor a
 ///   separator of fields (`,` `|`) nor a bracket or quote that opens or closes a
 ///   record (`{` `}` `[` `]` `(` `"` `'` `>`); its last word is no `key=value` (a
-///   log line's field), and it is no CSV row (two commas with no space after them
-///   that group no thousands, or one when the next word holds a comma too);
+///   log line's field), and it is no CSV row (a comma with no space after it that
+///   groups no thousands);
 /// - the first word of the next line would not have fit on it: the line, a space and
 ///   that word make [`WRAP_WIDTH`] bytes or more;
 /// - the line above, if it ends in a letter or digit, had no room for this line's
@@ -322,8 +322,7 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
         || key.ends_with(b":")
         || (key.contains(&b'=') && !option)
         || csv_commas(&word[..word.len().min(WRAP_WIDTH * 2)]) >= 2
-        || row_commas >= 2
-        || (row_commas == 1 && word.contains(&b','))
+        || row_commas > 0
     {
         return false;
     }
@@ -347,8 +346,9 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
 }
 
 /// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space
-/// after it, other than one that groups a number's thousands (`$6,873.28`: digits, and
-/// nothing but digits and a currency sign back to the word's start).
+/// after it, other than one that groups a number's thousands (`$6,873.28`,
+/// `1,000,000`: from the word's start, one to three digits, then groups of three) or
+/// one that separates the parts of an LDAP name (`cn=admin,dc=corp`).
 fn csv_commas(bytes: &[u8]) -> usize {
     let digit = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
     memchr::memchr_iter(b',', bytes)
@@ -356,17 +356,21 @@ fn csv_commas(bytes: &[u8]) -> usize {
             // A number's word is short: one with no space in the 24 bytes before the
             // comma is none (and a long token costs no read back to its start).
             let reach = at.saturating_sub(24);
-            let number = match bytes[reach..at].iter().rposition(|&b| b == b' ') {
-                Some(space) => bytes[reach + space + 1..at]
-                    .iter()
-                    .all(|&b| b.is_ascii_digit() || matches!(b, b',' | b'$' | b'(')),
-                None => {
-                    reach == 0
-                        && bytes[..at]
-                            .iter()
-                            .all(|&b| b.is_ascii_digit() || matches!(b, b',' | b'$' | b'('))
-                }
+            let word = match bytes[reach..at].iter().rposition(|&b| b == b' ') {
+                Some(space) => Some(&bytes[reach + space + 1..at]),
+                None => (reach == 0).then(|| &bytes[..at]),
             };
+            // One to three digits (after a currency sign or a bracket), then groups of
+            // three before this comma.
+            let number = word.is_some_and(|word| {
+                let word = word.strip_prefix(b"(").unwrap_or(word);
+                let word = word.strip_prefix(b"$").unwrap_or(word);
+                let mut groups = word.split(|&b| b == b',');
+                let first = groups.next().unwrap_or_default();
+                (1..=3).contains(&first.len())
+                    && first.iter().all(u8::is_ascii_digit)
+                    && groups.all(|g| g.len() == 3 && g.iter().all(u8::is_ascii_digit))
+            });
             let thousands = number
                 && at > 0
                 && digit(at - 1)
@@ -374,7 +378,15 @@ fn csv_commas(bytes: &[u8]) -> usize {
                 && digit(at + 2)
                 && digit(at + 3)
                 && !digit(at + 4);
-            !thousands && !matches!(bytes.get(at + 1), None | Some(b' '))
+            // An LDAP name's parts (`cn=admin,dc=corp`) are no cells either.
+            let attribute = bytes[at + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .count();
+            let ldap = attribute > 0
+                && bytes.get(at + 1 + attribute) == Some(&b'=')
+                && word.is_some_and(|word| word.contains(&b'='));
+            !thousands && !ldap && !matches!(bytes.get(at + 1), None | Some(b' '))
         })
         .count()
 }
@@ -648,6 +660,7 @@ mod tests {
             "2024-03-15T14:05:07Z level=info msg=updated account-no=630696282558\nTicket 555-0196 is open",
             "Updated by,Request id,Tax file number and a few more words here\nimport-job,aa1358bc,693",
             "We are preparing the quarterly review for the operations team and\naccount_number: 4639632",
+            "946834e7-b0d3-4846-a9c4-485289f39981,37 261 757 604\nDeployed version 14.9.50 at 2024",
         ] {
             assert!(normalize(text).is_none(), "{text:?}");
         }
@@ -658,7 +671,13 @@ mod tests {
             n.text,
             "Please deposit the refund for the quarterly review into account number 463963214163.\nThanks, and the one above is the old account for the review of\n463963214163"
         );
-        // Thousands in prose are no CSV cells.
+        // Thousands in prose and the parts of an LDAP name are no CSV cells.
+        assert!(
+            normalize(
+                "The bind uses ldapsearch -x -D cn=admin,dc=corp -w\nkJpDjpBgC58# -b dc=corp."
+            )
+            .is_some()
+        );
         assert!(normalize("Invoice INV-2025-261619 totals $1,868.97 and $3,262.30. Medicare number\n3000572672 for the claim.").is_some());
         Ok(())
     }
