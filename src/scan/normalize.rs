@@ -235,9 +235,9 @@ const WRAP_WIDTH: usize = 60;
 /// or the text was wrapped by the width of its glyphs.
 const WRAP_SLACK: usize = 8;
 
-/// Whether the line break at `nl` (an LF, maybe after a CR) of a text with quoted lines
-/// or not (`quoted`) wraps running text rather
-/// than ending a line, as mail clients and editors wrap it:
+/// Whether the line break at `nl` (an LF, maybe after a CR) wraps running text rather
+/// than ending a line, as mail clients and editors wrap it (`quoted`: the text has
+/// quoted lines):
 ///
 /// - the line before is words (a space or more, no tab) and ends with neither
 ///   punctuation that closes a sentence or a clause (`.` `!` `?` `:` `;`) nor a
