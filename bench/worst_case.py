@@ -106,6 +106,10 @@ SHAPES = {
         "> Please deposit the refund for the quarterly review into account\n> number "
     ),
     "spaces, then a wrapped line": repeated(" " * 61 + "x y\nzz "),
+    "wrapped records: open quotes": repeated('k="' + "v" * 64 + "\n"),
+    "wrapped records: CSV rows": repeated("p,q,r\n" + "w" * 60 + ",s\nt,u\n"),
+    "wrapped records: table rows": repeated("| h | h | h |\n| " + "c" * 60 + " |\nd | e |\n"),
+    "wrapped records: XML text": repeated("<a>" + "t" * 60 + "\nu</a>\n"),
 }
 
 

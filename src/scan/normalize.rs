@@ -89,6 +89,8 @@ pub fn normalize(text: &str) -> Option<Normalized> {
     let mut out = String::with_capacity(text.len());
     let mut map: Vec<(u32, u32)> = Vec::with_capacity(text.len());
     let mut changed = false;
+    // Where the current record starts, and how many breaks in it were joined.
+    let (mut record, mut joined) = (0, 0);
     let mut i = 0;
     while let Some(rest) = text.get(i..).filter(|r| !r.is_empty()) {
         if quoted && (i == 0 || text.as_bytes().get(i - 1) == Some(&b'\n')) {
@@ -105,7 +107,16 @@ pub fn normalize(text: &str) -> Option<Normalized> {
             } else {
                 usize::from(rest.starts_with('\n'))
             };
-            if line_break > 0 && soft_wrap(text.as_bytes(), i + line_break - 1, quoted) {
+            let wrapped = line_break > 0 && {
+                let nl = i + line_break - 1;
+                let wrapped = soft_wrap(text.as_bytes(), nl, quoted, record);
+                joined = if wrapped { joined + 1 } else { 0 };
+                if !wrapped || joined > RECORD_LINES {
+                    (record, joined) = (nl + 1, 0);
+                }
+                wrapped
+            };
+            if wrapped {
                 out.push(' ');
                 // Fits in u32: the text length was checked above.
                 map.push((i as u32, (i + line_break) as u32));
@@ -223,7 +234,8 @@ fn refs_and_quotes(text: &str) -> (bool, bool) {
 
 /// Whether a line of `text` wraps into the next (see [`soft_wrap`]).
 fn has_soft_wraps(bytes: &[u8], quoted: bool) -> bool {
-    memchr::memchr_iter(b'\n', bytes).any(|nl| soft_wrap(bytes, nl, quoted))
+    // The first break that wraps a record wraps it without the lines before it.
+    memchr::memchr_iter(b'\n', bytes).any(|nl| soft_wrap(bytes, nl, quoted, nl + 1))
 }
 
 /// The narrowest width [`soft_wrap`] takes text to be wrapped at: mail clients and
@@ -235,9 +247,17 @@ const WRAP_WIDTH: usize = 60;
 /// or the text was wrapped by the width of its glyphs.
 const WRAP_SLACK: usize = 8;
 
+/// How many breaks of one record [`record_wrap`] reads back over: a record wrapped to
+/// the width more than once (a CSV row of long tokens, an SQL insert) is read as one
+/// line of up to this many breaks.
+const RECORD_LINES: u8 = 3;
+
 /// Whether the line break at `nl` (an LF, maybe after a CR) wraps running text rather
 /// than ending a line, as mail clients and editors wrap it (`quoted`: the text has
-/// quoted lines):
+/// quoted lines). The line and the next one's first word are wider than
+/// [`WRAP_WIDTH`], and the line is no wider than twice that unless it is one token; a
+/// line that ends a PEM armor (`-----`) is never wrapped. Then either the break wraps
+/// a record ([`record_wrap`]), or all of these hold:
 ///
 /// - the line before is words (a space or more, no tab) and ends with neither
 ///   punctuation that closes a sentence or a clause (`.` `!` `?` `:` `;`) nor a
@@ -257,7 +277,10 @@ const WRAP_SLACK: usize = 8;
 ///   (unless it is the argument of a command's option, `-D` above `cn=admin`), no
 ///   start of a CSV row (two commas) and no bracket after one (`(1, 'a')` above
 ///   `(2, 'b')`).
-pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
+///
+/// `record` is where the record the line belongs to starts: the start of the line, or
+/// of a line before it that wraps into it (see [`record_wrap`]).
+pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) -> bool {
     let Some(before) = bytes.get(..nl) else {
         return false;
     };
@@ -273,6 +296,37 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
     let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
     let (marks, depth) = unquoted(&before[line_start..]);
     let line = before[line_start + marks..].trim_ascii_end();
+    // A line wider than the width was not wrapped unless it is one unbroken token; a
+    // PEM armor line (`-----BEGIN RSA PRIVATE KEY-----`) ends where its author ended it.
+    if (line.len() + 2 > WRAP_WIDTH * 2 && memchr::memchr(b' ', line).is_some())
+        || line.ends_with(b"-----")
+    {
+        return false;
+    }
+    let next = bytes.get(nl + 1..).unwrap_or_default();
+    let (next_marks, next_depth) = unquoted(next);
+    if next_depth != depth {
+        return false;
+    }
+    let next = &next[next_marks..];
+    let word = &next[..next
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(next.len())];
+    if word.is_empty() || line.len() + 1 + word.len() < WRAP_WIDTH {
+        return false;
+    }
+    // The record's line: this one and those it continues.
+    let from = record.min(line_start);
+    let record = &before[from + unquoted(&before[from..]).0..];
+    let above = || {
+        let above = &before[..from.checked_sub(1)?];
+        let above = &above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..];
+        Some(above[unquoted(above).0..].trim_ascii_end())
+    };
+    if record_wrap(record.trim_ascii_end(), next, above) {
+        return true;
+    }
     let closes = |b: u8| {
         matches!(
             b,
@@ -298,24 +352,12 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
     if closes(last) || line.len() + 2 > WRAP_WIDTH * 2 {
         return false;
     }
-    let next = bytes.get(nl + 1..).unwrap_or_default();
-    let (next_marks, next_depth) = unquoted(next);
-    if next_depth != depth {
-        return false;
-    }
-    let next = &next[next_marks..];
-    let word = &next[..next
-        .iter()
-        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        .unwrap_or(next.len())];
     let last_word = &line[line.iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1)..];
     // A command's option (`-D`) takes the next word as its argument, `=` or not.
     let option = last_word.len() >= 2 && last_word.starts_with(b"-");
     let key = word.strip_prefix(b"=").unwrap_or(word);
     let row_commas = csv_commas(line);
-    if word.is_empty()
-        || line.len() + 1 + word.len() < WRAP_WIDTH
-        || matches!(word, [b'-' | b'*' | b'+' | b'>' | b'|' | b'#'])
+    if matches!(word, [b'-' | b'*' | b'+' | b'>' | b'|' | b'#'])
         || word.starts_with(b"|")
         || word.starts_with(b">")
         || (last == b')' && word.starts_with(b"("))
@@ -343,6 +385,108 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool) -> bool {
         && !last_word
             .split_last()
             .is_some_and(|(_, head)| head.contains(&b'='))
+}
+
+/// Whether a record (a table row, a CSV row, an SQL tuple, an XML element, a JSON
+/// object, a log line) was broken at a space between `line` and `next` (both without
+/// their quote markers; `above`, the line before `line`) by a wrap to the width, which
+/// [`soft_wrap`] has checked. A record is no prose: its line may end with a separator
+/// and its next line start with a key, but what it holds tells the break apart from one
+/// its author made:
+///
+/// - a table row (`| a | b`) whose next line ends the row (`c | d |`) without starting
+///   one of its own;
+/// - a JSON key (`"ssn":`) whose value starts the next line;
+/// - a quoted string left open (`iban="DE18`, `,"6088`) that the next line closes;
+/// - an SQL tuple or argument list left open after a comma (`VALUES ('1',`);
+/// - an XML element whose text was broken (`<address>9470` above `Elm Road</address>`);
+/// - a CSV row whose cells, with those of the next line, are as many as the line
+///   above holds (a header or a whole row).
+fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a [u8]>) -> bool {
+    let (Some(&first), Some(&last)) = (line.first(), line.last()) else {
+        return false;
+    };
+    let next = rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())].trim_ascii_end();
+    // The next three lines (a record may be wrapped more than once).
+    let ahead = memchr::memchr_iter(b'\n', rest)
+        .nth(2)
+        .map_or(rest, |end| &rest[..end]);
+    // A PEM armor line broken at a space continues.
+    if let Some(dashes) = memchr::memmem::rfind(line, b"-----") {
+        let after = &line[dashes + 5..];
+        if after.starts_with(b"BEGIN") || after.starts_with(b"END") {
+            return memchr::memmem::find(next, b"-----").is_some();
+        }
+    }
+    let bars = |line: &[u8]| memchr::memchr_iter(b'|', line).count();
+    if first == b'|' {
+        // The row ends on the next line, or its cells and those of the next lines
+        // are as many as the line above's (the header, the rule under it or a whole
+        // row).
+        return ((!next.starts_with(b"|") || next == b"|") && next.ends_with(b"|"))
+            || above().is_some_and(|above| {
+                let whole = bars(above);
+                let mut cells = bars(line);
+                above.starts_with(b"|")
+                    && cells < whole
+                    && ahead.split(|&b| b == b'\n').any(|next| {
+                        cells += bars(next);
+                        cells == whole
+                    })
+            });
+    }
+    let opens = |b: u8| b == b'"' || b == b'-' || b == b'[' || b == b'{' || b.is_ascii_digit();
+    if line.ends_with(b"\":") {
+        return next.first().is_some_and(|&b| opens(b));
+    }
+    // Double quotes (not escaped) and brackets outside quotes.
+    let (mut quotes, mut depth, mut in_single) = (0usize, 0isize, false);
+    let mut escaped = false;
+    for &b in line {
+        match b {
+            b'\\' => {
+                escaped = !escaped;
+                continue;
+            }
+            b'"' if !escaped && !in_single => quotes += 1,
+            b'\'' if quotes % 2 == 0 => in_single = !in_single,
+            b'(' if quotes % 2 == 0 && !in_single => depth += 1,
+            b')' if quotes % 2 == 0 && !in_single => depth -= 1,
+            _ => {}
+        }
+        escaped = false;
+    }
+    if quotes % 2 == 1 {
+        // Closed within the next three lines (a PEM key in a JSON string may be
+        // wrapped at each of its spaces).
+        return ahead.contains(&b'"');
+    }
+    if depth > 0 && last == b',' && !in_single {
+        return true;
+    }
+    // The text of an XML element: the line's last tag opens one, and text follows it.
+    if let (Some(lt), Some(gt)) = (memchr::memrchr(b'<', line), memchr::memrchr(b'>', line))
+        && lt < gt
+        && gt + 1 < line.len()
+        && line.get(lt + 1).is_some_and(u8::is_ascii_alphabetic)
+        && line[gt - 1] != b'/'
+    {
+        return memchr::memmem::find(ahead, b"</").is_some();
+    }
+    // A CSV row: its cells and the next line's are as many as the line above's. A
+    // comma before a digit group counts here: in a row, a number is not grouped
+    // (`7,547,829` are three cells under three headers).
+    let cells = |line: &[u8]| {
+        memchr::memchr_iter(b',', line)
+            .filter(|&at| !matches!(line.get(at + 1), None | Some(b' ')))
+            .count()
+    };
+    let (here, next_cells) = (cells(line), cells(next));
+    next_cells > 0
+        && above().is_some_and(|above| {
+            let whole = csv_commas(above);
+            whole >= 2 && here + next_cells == whole && here < whole
+        })
 }
 
 /// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space
@@ -679,6 +823,55 @@ mod tests {
             .is_some()
         );
         assert!(normalize("Invoice INV-2025-261619 totals $1,868.97 and $3,262.30. Medicare number\n3000572672 for the claim.").is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn wrapped_records_are_joined_and_whole_ones_are_not() -> Result<(), String> {
+        // Each record as a wrap to 72 columns broke it, and as it was written.
+        let joined = [
+            (
+                "| 9d99e56c-fd6e-4e6a-adfc-2addb157ef13 | 2024-05-13T11:44:07Z |\n16d9ac4b | 874536685 |",
+                "| 9d99e56c-fd6e-4e6a-adfc-2addb157ef13 | 2024-05-13T11:44:07Z | 16d9ac4b | 874536685 |",
+            ),
+            (
+                "{\"request-id\": \"885403aa-299c-449b-ae2f-5904a5e9f6e9\", \"aba-routing\":\n\"046467539\"}",
+                "{\"request-id\": \"885403aa-299c-449b-ae2f-5904a5e9f6e9\", \"aba-routing\": \"046467539\"}",
+            ),
+            (
+                "2024-03-15T14:05:07.114Z level=info msg=\"record updated\" iban=\"DE18\r\n3632 6568 3008 1856 30\"",
+                "2024-03-15T14:05:07.114Z level=info msg=\"record updated\" iban=\"DE18 3632 6568 3008 1856 30\"",
+            ),
+            (
+                "INSERT INTO records (request_id, status, version, secret_key,\naws_secret_key) VALUES ('a3052dd3-21b9-46dd-ae96-b5df653f4791',\n'active');",
+                "INSERT INTO records (request_id, status, version, secret_key, aws_secret_key) VALUES ('a3052dd3-21b9-46dd-ae96-b5df653f4791', 'active');",
+            ),
+            (
+                "<record><cardNumber>372330283938539</cardNumber><socialInsuranceNumber>554\n514\n844</socialInsuranceNumber><id>695755</id><orderId>414101013</orderId></record>",
+                "<record><cardNumber>372330283938539</cardNumber><socialInsuranceNumber>554 514 844</socialInsuranceNumber><id>695755</id><orderId>414101013</orderId></record>",
+            ),
+            (
+                "secret_key,updated_by,updated_by,cvv,order_id\nsk-proj-nS3nCfOwsnC9plUIGbaEEsWdAVa8OvdfD7fsoGOgI7HpcgfR,batch 7,batch\n7,547,829498743",
+                "secret_key,updated_by,updated_by,cvv,order_id\nsk-proj-nS3nCfOwsnC9plUIGbaEEsWdAVa8OvdfD7fsoGOgI7HpcgfR,batch 7,batch 7,547,829498743",
+            ),
+            (
+                "> <record><id>442137</id><request-id>c0d975cd-dae7-4b53-afb9-3179c8c6f2e1</request-id><abn>30\n> 939 531 111</abn></record>",
+                "<record><id>442137</id><request-id>c0d975cd-dae7-4b53-afb9-3179c8c6f2e1</request-id><abn>30 939 531 111</abn></record>",
+            ),
+        ];
+        for (wrapped, written) in joined {
+            let n = normalize(wrapped).ok_or(format!("not normalised: {wrapped:?}"))?;
+            assert_eq!(n.text, written);
+        }
+        // Whole records, one a line, and a PEM key's lines stay as they are.
+        for text in [
+            "| Order | Ticket | Amount | Reference number for the quarterly review |\n|---|---|---|---|\n| 538056640 | 294526 | 12.00 | 4639632141 |\n4639632141 rows were read in the quarterly review of the operations team",
+            "order_id,ticket,amount,reference number of the review\n538056640,294526,12.00,4639632141\n4639632141 rows were read in the quarterly review of the operations team",
+            "('933238807', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'x'),\n('933238808', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'y'),\n('933238809', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'z');",
+            "<private_key>-----BEGIN RSA PRIVATE KEY-----\nEtGR0ys8CCTsryR+QVLjFJ83Kp15ocUUi0FS/Ea3dlg9wnWTlT7kvdJWDiXssAwE\n-----END RSA PRIVATE KEY-----</private_key>",
+        ] {
+            assert!(normalize(text).is_none(), "{text:?}");
+        }
         Ok(())
     }
 
