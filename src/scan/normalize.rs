@@ -124,6 +124,15 @@ pub fn normalize(text: &str) -> Option<Normalized> {
                 changed = true;
                 continue;
             }
+            if line_break > 0 {
+                // A line break that ends its line is copied whole (a CR LF is not
+                // asked about twice).
+                out.push_str(&rest[..line_break]);
+                // Fits in u32: the text length was checked above.
+                map.extend((i..i + line_break).map(|j| (j as u32, j as u32 + 1)));
+                i += line_break;
+                continue;
+            }
         }
         // A run of ASCII bytes other than `&` (most of any text) is copied as it is,
         // each byte its own span, without the per-character work below; in a text with
@@ -324,7 +333,11 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
         let above = &above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..];
         Some(above[unquoted(above).0..].trim_ascii_end())
     };
-    if record_wrap(record.trim_ascii_end(), next, above) {
+    // A separator alone on its line (a key wrapped, then `=`, then a value too long
+    // for the rest of the line) goes on with the line that wrapped into it.
+    if record_wrap(record.trim_ascii_end(), next, above)
+        || (from < line_start && matches!(line, b"=" | b":"))
+    {
         return true;
     }
     let closes = |b: u8| {
@@ -379,12 +392,21 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
         above.last().is_some_and(u8::is_ascii_alphanumeric)
             && above.len() + 1 + first_word.len() + WRAP_SLACK <= line.len()
     };
+    // A `key=value` word ends a log line's field, unless it is a command option's
+    // argument (`-D cn=admin,dc=corp`).
+    let before_last = line[..line.len() - last_word.len()].trim_ascii_end();
+    let option_before = before_last[before_last
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(0, |p| p + 1)..]
+        .starts_with(b"-");
     !roomy_line_above
         && !line.contains(&b'\t')
         && line.contains(&b' ')
-        && !last_word
-            .split_last()
-            .is_some_and(|(_, head)| head.contains(&b'='))
+        && (option_before
+            || !last_word
+                .split_last()
+                .is_some_and(|(_, head)| head.contains(&b'=')))
 }
 
 /// Whether a record (a table row, a CSV row, an SQL tuple, an XML element, a JSON
@@ -415,7 +437,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
     if let Some(dashes) = memchr::memmem::rfind(line, b"-----") {
         let after = &line[dashes + 5..];
         if after.starts_with(b"BEGIN") || after.starts_with(b"END") {
-            return memchr::memmem::find(next, b"-----").is_some();
+            return memchr::memmem::find(ahead, b"-----").is_some();
         }
     }
     let bars = |line: &[u8]| memchr::memchr_iter(b'|', line).count();
@@ -481,11 +503,23 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
             .filter(|&at| !matches!(line.get(at + 1), None | Some(b' ')))
             .count()
     };
+    // A row's last cell may be what wraps: the next line is then that cell's end
+    // alone, a short word or number (`3289`, `679 875`) and no sentence.
     let (here, next_cells) = (cells(line), cells(next));
-    next_cells > 0
+    let cell_end = next_cells == 0
+        && next.len() <= 16
+        && next
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'-' | b'+' | b'/'));
+    (next_cells > 0 || cell_end)
         && above().is_some_and(|above| {
             let whole = csv_commas(above);
-            whole >= 2 && here + next_cells == whole && here < whole
+            whole >= 2
+                && if next_cells > 0 {
+                    here + next_cells == whole && here < whole
+                } else {
+                    here == whole
+                }
         })
 }
 
@@ -858,6 +892,18 @@ mod tests {
                 "> <record><id>442137</id><request-id>c0d975cd-dae7-4b53-afb9-3179c8c6f2e1</request-id><abn>30\n> 939 531 111</abn></record>",
                 "<record><id>442137</id><request-id>c0d975cd-dae7-4b53-afb9-3179c8c6f2e1</request-id><abn>30 939 531 111</abn></record>",
             ),
+            (
+                "created-at,request-id,version,phone\r\n2024-09-13T23:28:07Z,600dfe7f-2c07-49c5-a66f-b6c3fae53f54,6.7.77,030\r\n18498589\r\nTicket 555-0119 is about 89559 rows in the report.",
+                "created-at,request-id,version,phone\r\n2024-09-13T23:28:07Z,600dfe7f-2c07-49c5-a66f-b6c3fae53f54,6.7.77,030 18498589\r\nTicket 555-0119 is about 89559 rows in the report.",
+            ),
+            (
+                "Please keep the tone neutral. The bind uses ldapsearch -x -D cn=admin,dc=corp\n-w zO1d1cy4k00* -b dc=corp.",
+                "Please keep the tone neutral. The bind uses ldapsearch -x -D cn=admin,dc=corp -w zO1d1cy4k00* -b dc=corp.",
+            ),
+            (
+                "Tracking number 1Z10SNG29625901799 is in transit. aws_secret_access_key\n=\nvt\u{200b}gO0h\u{200b}lCKT582\u{200b}ftOA3N\u{200b}xDzq\u{200b}ZQjgaTFaX\u{200b}RLglZ06T\nInvoice INV-2025-909502 totals $1,444.45.",
+                "Tracking number 1Z10SNG29625901799 is in transit. aws_secret_access_key = vtgO0hlCKT582ftOA3NxDzqZQjgaTFaXRLglZ06T\nInvoice INV-2025-909502 totals $1,444.45.",
+            ),
         ];
         for (wrapped, written) in joined {
             let n = normalize(wrapped).ok_or(format!("not normalised: {wrapped:?}"))?;
@@ -867,6 +913,7 @@ mod tests {
         for text in [
             "| Order | Ticket | Amount | Reference number for the quarterly review |\n|---|---|---|---|\n| 538056640 | 294526 | 12.00 | 4639632141 |\n4639632141 rows were read in the quarterly review of the operations team",
             "order_id,ticket,amount,reference number of the review\n538056640,294526,12.00,4639632141\n4639632141 rows were read in the quarterly review of the operations team",
+            "order_id,ticket,amount,reference number of the review\n538056640,294526,12.00,4639632141\nTotal: 1 row.",
             "('933238807', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'x'),\n('933238808', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'y'),\n('933238809', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'z');",
             "<private_key>-----BEGIN RSA PRIVATE KEY-----\nEtGR0ys8CCTsryR+QVLjFJ83Kp15ocUUi0FS/Ea3dlg9wnWTlT7kvdJWDiXssAwE\n-----END RSA PRIVATE KEY-----</private_key>",
         ] {
