@@ -416,14 +416,18 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
 /// and its next line start with a key, but what it holds tells the break apart from one
 /// its author made:
 ///
+/// - a PEM armor line broken at a space (`-----BEGIN RSA` above `PRIVATE KEY-----`);
 /// - a table row (`| a | b`) whose next line ends the row (`c | d |`) without starting
-///   one of its own;
+///   one of its own, or whose cells with those of the next three lines are as many as
+///   the line above's;
 /// - a JSON key (`"ssn":`) whose value starts the next line;
-/// - a quoted string left open (`iban="DE18`, `,"6088`) that the next line closes;
+/// - a quoted string left open (`iban="DE18`, `,"6088`) that one of the next three
+///   lines closes;
 /// - an SQL tuple or argument list left open after a comma (`VALUES ('1',`);
 /// - an XML element whose text was broken (`<address>9470` above `Elm Road</address>`);
 /// - a CSV row whose cells, with those of the next line, are as many as the line
-///   above holds (a header or a whole row).
+///   above holds (a header or a whole row), or a whole row whose last cell ends alone
+///   on the next line (`,030` above `18498589`).
 fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a [u8]>) -> bool {
     let (Some(&first), Some(&last)) = (line.first(), line.last()) else {
         return false;
