@@ -327,7 +327,7 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     }
     // The record's line: this one and those it continues.
     let from = record.min(line_start);
-    let record = &before[from + unquoted(&before[from..]).0..];
+    let record_line = &before[from + unquoted(&before[from..]).0..];
     let above = || {
         let above = &before[..from.checked_sub(1)?];
         let above = &above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..];
@@ -335,7 +335,7 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     };
     // A separator alone on its line (a key wrapped, then `=`, then a value too long
     // for the rest of the line) goes on with the line that wrapped into it.
-    if record_wrap(record.trim_ascii_end(), next, above)
+    if record_wrap(record_line.trim_ascii_end(), next, above)
         || (from < line_start && matches!(line, b"=" | b":"))
     {
         return true;
