@@ -1,6 +1,7 @@
 //! `customs audit verify DIR`, `customs audit tail DIR [-n N] [--follow]` and
 //! `customs audit keygen`: the operator's tools for the durable decision log
-//! ([`crate::audit::log`]). `verify` exits 1 on any problem and names the segment, line
+//! ([`crate::audit::log`]). `verify` names the log by its id (the `service.instance.id`
+//! its forwarded records carry), exits 1 on any problem and names the segment, line
 //! and sequence number of each; `tail` prints decision events and policy changes (told
 //! apart by `"event": "policy_change"`), one JSON object per line.
 
@@ -84,9 +85,13 @@ fn run_verify(dir: PathBuf, public_key: Option<String>, json: bool) -> anyhow::R
             Some(first) => format!("seq {first}..{}", report.last_seq),
             None => "empty".to_owned(),
         };
+        let log = match &report.instance_id {
+            Some(id) => format!("log {id}"),
+            None => "log without id".to_owned(),
+        };
         writeln!(
             out,
-            "{}: {} segment(s), {} record(s) ({range}), {} event(s), {} policy change(s), {} stream end(s), {} checkpoint(s) verified, {} problem(s)",
+            "{}: {log}, {} segment(s), {} record(s) ({range}), {} event(s), {} policy change(s), {} stream end(s), {} checkpoint(s) verified, {} problem(s)",
             if report.ok() { "ok" } else { "NOT INTACT" },
             report.segments,
             report.records,

@@ -172,6 +172,9 @@ async fn verify_passes_an_intact_log_and_names_each_kind_of_tampering() {
     let (code, out) = verify(dir.path());
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ok:"), "{out}");
+    // The report names the log by the id its forwarded records carry.
+    let id = std::fs::read_to_string(dir.path().join("INSTANCE")).unwrap();
+    assert!(out.contains(&format!("log {}", id.trim())), "{out}");
 
     // One changed byte inside an event (seq 3): its hash no longer matches.
     let changed = copy_dir(dir.path());

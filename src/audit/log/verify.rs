@@ -49,6 +49,11 @@ impl std::fmt::Display for Problem {
 /// The result of a verification.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
+    /// The log's own id (its directory's `INSTANCE` file): what its forwarded records
+    /// carry as `service.instance.id`, and the first half of their SIEM event ids.
+    /// `None` when the directory holds no id (yet), or one that is not a UUID (a note
+    /// says which).
+    pub instance_id: Option<String>,
     /// Segments read.
     pub segments: usize,
     /// Records read (events, policy changes and checkpoints).
@@ -93,6 +98,22 @@ pub fn verify(dir: &Path, pinned_key: Option<&str>) -> anyhow::Result<Report> {
         segments: segments.len(),
         ..Report::default()
     };
+    match std::fs::read_to_string(dir.join(super::INSTANCE_FILE)) {
+        Ok(text) => match uuid::Uuid::parse_str(text.trim()) {
+            Ok(id) if !id.is_nil() => report.instance_id = Some(id.hyphenated().to_string()),
+            _ => report.notes.push(format!(
+                "{} does not hold a UUID: the gateway will not open this log until it is deleted",
+                super::INSTANCE_FILE
+            )),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => report.notes.push(format!(
+            "no {} file: the log has no id yet",
+            super::INSTANCE_FILE
+        )),
+        Err(err) => report
+            .notes
+            .push(format!("{} could not be read: {err}", super::INSTANCE_FILE)),
+    }
     if segments.is_empty() {
         report.notes.push("no segments: the log is empty".into());
     }
@@ -370,6 +391,44 @@ mod tests {
         let other = Signer::generate().unwrap();
         let report = verify(dir.path(), Some(other.public_hex())).unwrap();
         assert!(report.problems[0].what.contains("not the pinned key"));
+    }
+
+    #[test]
+    fn the_report_names_the_log_by_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        sample(dir.path());
+        let report = verify(dir.path(), None).unwrap();
+        assert_eq!(report.instance_id, None);
+        assert!(report.notes.iter().any(|n| n.contains("no INSTANCE file")));
+        let id = "0b8e6c2a-5d1f-4f3e-9a7b-2c4d6e8f0a1b";
+        std::fs::write(
+            dir.path().join(crate::audit::log::INSTANCE_FILE),
+            format!("{id}\n"),
+        )
+        .unwrap();
+        let report = verify(dir.path(), None).unwrap();
+        assert_eq!(report.instance_id.as_deref(), Some(id));
+        assert!(
+            !report.notes.iter().any(|n| n.contains("INSTANCE")),
+            "{:?}",
+            report.notes
+        );
+        assert!(report.ok());
+        std::fs::write(
+            dir.path().join(crate::audit::log::INSTANCE_FILE),
+            "not-an-id\n",
+        )
+        .unwrap();
+        let report = verify(dir.path(), None).unwrap();
+        assert_eq!(report.instance_id, None);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("does not hold a UUID"))
+        );
+        // The id is a fact about the log, not a problem with its records.
+        assert!(report.ok());
     }
 
     #[test]
