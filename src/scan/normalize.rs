@@ -418,25 +418,33 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
 ///
 /// - a PEM armor line broken at a space (`-----BEGIN RSA` above `PRIVATE KEY-----`);
 /// - a table row (`| a | b`) whose next line ends the row (`c | d |`) without starting
-///   one of its own, or whose cells with those of the next three lines are as many as
+///   one of its own, or whose cells with those of the next four lines are as many as
 ///   the line above's;
 /// - a JSON key (`"ssn":`) whose value starts the next line;
 /// - a quoted string left open (`iban="DE18`, `,"6088`) that one of the next three
 ///   lines closes;
 /// - an SQL tuple or argument list left open after a comma (`VALUES ('1',`);
 /// - an XML element whose text was broken (`<address>9470` above `Elm Road</address>`);
-/// - a CSV row whose cells, with those of the next line, are as many as the line
-///   above holds (a header or a whole row), or a whole row whose last cell ends alone
-///   on the next line (`,030` above `18498589`).
+/// - a CSV row whose cells, with those of the next lines (up to four, each with a
+///   cell), are as many as the line above holds (a header or a whole row), or a whole
+///   row whose last cell ends alone on the next line (`,030` above `18498589`,
+///   `,Carlos` above `Müller`);
+/// - a value list of an SQL tuple that goes on after a quoted PEM key's last line
+///   (`-----END RSA PRIVATE KEY-----', '993 396 4453',`).
 fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a [u8]>) -> bool {
     let (Some(&first), Some(&last)) = (line.first(), line.last()) else {
         return false;
     };
     let next = rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())].trim_ascii_end();
-    // The next three lines (a record may be wrapped more than once).
-    let ahead = memchr::memchr_iter(b'\n', rest)
-        .nth(2)
-        .map_or(rest, |end| &rest[..end]);
+    // The next three lines (a record may be wrapped more than once), and for counting
+    // a row's cells, one more: the record's breaks the copy loop joins.
+    let lines_ahead = |n: usize| {
+        memchr::memchr_iter(b'\n', rest)
+            .nth(n - 1)
+            .map_or(rest, |end| &rest[..end])
+    };
+    let ahead = lines_ahead(3);
+    let row_ahead = lines_ahead(usize::from(RECORD_LINES) + 1);
     // A PEM armor line broken at a space continues.
     if let Some(dashes) = memchr::memmem::rfind(line, b"-----") {
         let after = &line[dashes + 5..];
@@ -445,6 +453,29 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
         }
     }
     let bars = |line: &[u8]| memchr::memchr_iter(b'|', line).count();
+    // A table's header row wrapped before the rule under it (`| Name | Version` above
+    // `| Status |`, then `|---|---|---|`): its cells and those of the lines down to the
+    // rule are as many as the rule's.
+    let rule = |line: &[u8]| {
+        line.starts_with(b"|")
+            && line.contains(&b'-')
+            && line.iter().all(|&b| matches!(b, b'|' | b'-' | b':' | b' '))
+    };
+    if first == b'|' && last != b'|' && !rule(line) {
+        // The rule right under the line rules a whole header: no line in between.
+        let mut cells = bars(line);
+        for (k, next) in row_ahead.split(|&b| b == b'\n').enumerate() {
+            let next = next.trim_ascii();
+            let next = &next[quote_marks(next)..];
+            if rule(next) {
+                if k > 0 && cells == bars(next) {
+                    return true;
+                }
+                break;
+            }
+            cells += bars(next);
+        }
+    }
     if first == b'|' {
         // The row ends on the next line, or its cells and those of the next lines
         // are as many as the line above's (the header, the rule under it or a whole
@@ -455,7 +486,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
                 let mut cells = bars(line);
                 above.starts_with(b"|")
                     && cells < whole
-                    && ahead.split(|&b| b == b'\n').any(|next| {
+                    && row_ahead.split(|&b| b == b'\n').any(|next| {
                         cells += bars(next);
                         cells == whole
                     })
@@ -490,6 +521,43 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
     if depth > 0 && last == b',' && !in_single {
         return true;
     }
+    // A quoted value of an SQL tuple broken at one of its spaces (`'928 Maple Avenue,`
+    // above `Springfield, OR 29490',`), closed within the next three lines.
+    if depth > 0 && in_single {
+        return ahead.contains(&b'\'');
+    }
+    // A quoted PEM key ends a value of an SQL tuple (`-----END RSA PRIVATE KEY-----',
+    // '993 396 4453', 'system',`): the tuple opened lines above, before the key's
+    // lines, which are never joined. What follows the key's closing quote is the
+    // tuple's next values: the line continues when they end with a comma outside
+    // quotes and close no bracket.
+    if let Some(tail) = line
+        .strip_prefix(b"-----END ")
+        .and_then(|armor| memchr::memmem::find(armor, b"-----").map(|at| &armor[at + 5..]))
+        .and_then(|after| {
+            after
+                .strip_prefix(b"'")
+                .or_else(|| after.strip_prefix(b"\""))
+        })
+    {
+        let (mut depth, mut in_single, mut in_double) = (0isize, false, false);
+        for &b in tail {
+            match b {
+                b'\'' if !in_double => in_single = !in_single,
+                b'"' if !in_single => in_double = !in_double,
+                b'(' if !in_single && !in_double => depth += 1,
+                b')' if !in_single && !in_double => depth -= 1,
+                _ => {}
+            }
+        }
+        return depth == 0
+            && !in_double
+            && if in_single {
+                ahead.contains(&b'\'')
+            } else {
+                last == b','
+            };
+    }
     // The text of an XML element: the line's last tag opens one, and text follows it.
     if let (Some(lt), Some(gt)) = (memchr::memrchr(b'<', line), memchr::memrchr(b'>', line))
         && lt < gt
@@ -509,18 +577,33 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
     };
     // A row's last cell may be what wraps: the next line is then that cell's end
     // alone, a short word or number (`3289`, `679 875`) and no sentence.
+    // A cell's end may hold letters of any script (`Müller`).
     let (here, next_cells) = (cells(line), cells(next));
     let cell_end = next_cells == 0
         && next.len() <= 16
-        && next
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'-' | b'+' | b'/'));
+        && next.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b' ' | b'-' | b'+' | b'/')
+        });
+    // A row wrapped more than once (at the spaces inside its cells: `batch` / `7,…,on`
+    // / `hold,29765817431`): the cells of the next lines, added one line at a time,
+    // reach the header's count exactly.
+    let reaches = |whole: usize| {
+        let mut count = here;
+        row_ahead
+            .split(|&b| b == b'\n')
+            .map(|next| cells(next.trim_ascii_end()))
+            .take_while(|&n| n > 0)
+            .any(|n| {
+                count += n;
+                count == whole
+            })
+    };
     (next_cells > 0 || cell_end)
         && above().is_some_and(|above| {
             let whole = csv_commas(above);
             whole >= 2
                 && if next_cells > 0 {
-                    here + next_cells == whole && here < whole
+                    here < whole && reaches(whole)
                 } else {
                     here == whole
                 }
@@ -908,6 +991,36 @@ mod tests {
                 "Tracking number 1Z10SNG29625901799 is in transit. aws_secret_access_key\n=\nvt\u{200b}gO0h\u{200b}lCKT582\u{200b}ftOA3N\u{200b}xDzq\u{200b}ZQjgaTFaX\u{200b}RLglZ06T\nInvoice INV-2025-909502 totals $1,444.45.",
                 "Tracking number 1Z10SNG29625901799 is in transit. aws_secret_access_key = vtgO0hlCKT582ftOA3NxDzqZQjgaTFaXRLglZ06T\nInvoice INV-2025-909502 totals $1,444.45.",
             ),
+            // An SQL tuple that goes on after a quoted PEM key's last line (the key's
+            // own lines stay as they are).
+            (
+                "VALUES ('-----BEGIN RSA PRIVATE KEY-----\nUtNgYB0WWu7zUNNILOsQWgHlVVoXLd0//QtvkV+M/MomzhxMzF2wYr9zw2b3uFaL\n-----END RSA PRIVATE KEY-----', '355105262', '993 396 4453', 'system',\n'batch 7');",
+                "VALUES ('-----BEGIN RSA PRIVATE KEY-----\nUtNgYB0WWu7zUNNILOsQWgHlVVoXLd0//QtvkV+M/MomzhxMzF2wYr9zw2b3uFaL\n-----END RSA PRIVATE KEY-----', '355105262', '993 396 4453', 'system', 'batch 7');",
+            ),
+            // A quoted SQL value broken at one of its spaces.
+            (
+                "INSERT INTO records (RequestId, Address, AcctNo) VALUES ('4c8c0642-028d-4fd2-a222-e3f1c5902db8', '928 Maple Avenue,\nSpringfield, OR 29490', '7254645281');",
+                "INSERT INTO records (RequestId, Address, AcctNo) VALUES ('4c8c0642-028d-4fd2-a222-e3f1c5902db8', '928 Maple Avenue, Springfield, OR 29490', '7254645281');",
+            ),
+            // A CSV row broken twice inside its cells, and one whose last cell ends in
+            // letters of another script.
+            (
+                "Request id,Updated by,Token,Status,Steuerid\ne71acc44-fce6-4054-a11c-635134014644,batch\n7,hvs.OLEvDL7pUKPUd8KC7NV2pkH4BEknptcu0cUDSKRCevZ9zJwujmDurpMlNR3hepyuxfSgnhxfsEVV,on\nhold,29765817431",
+                "Request id,Updated by,Token,Status,Steuerid\ne71acc44-fce6-4054-a11c-635134014644,batch 7,hvs.OLEvDL7pUKPUd8KC7NV2pkH4BEknptcu0cUDSKRCevZ9zJwujmDurpMlNR3hepyuxfSgnhxfsEVV,on hold,29765817431",
+            ),
+            (
+                "auth-token,request-id,contact-name\nglpat-GLH3vUptJjytgdFEPYWd,9085486b-656e-435c-ad3b-2950d7cf1809,Carlos\nMüller",
+                "auth-token,request-id,contact-name\nglpat-GLH3vUptJjytgdFEPYWd,9085486b-656e-435c-ad3b-2950d7cf1809,Carlos Müller",
+            ),
+            // A table's header wrapped above its rule, and a row broken four times.
+            (
+                "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n| Status |\n|---|---|---|---|---|",
+                "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version | Status |\n|---|---|---|---|---|",
+            ),
+            (
+                "| RequestId | RequestId | CreatedAt | RoutingNumber | Token |\n|---|---|---|---|---|\n| c66c857b-0cbf-4624-a5a5-f606b6f72a8b |\nb784ba2a-6043-4e70-a1f0-2073713caf30 | 2024-09-10T12:31:07Z | 066755629\n|\ndop_v1_e3189593978dbade27cc1e162f47da4b033ad0a097147588d178c049901bc9bf\n|",
+                "| RequestId | RequestId | CreatedAt | RoutingNumber | Token |\n|---|---|---|---|---|\n| c66c857b-0cbf-4624-a5a5-f606b6f72a8b | b784ba2a-6043-4e70-a1f0-2073713caf30 | 2024-09-10T12:31:07Z | 066755629 | dop_v1_e3189593978dbade27cc1e162f47da4b033ad0a097147588d178c049901bc9bf |",
+            ),
         ];
         for (wrapped, written) in joined {
             let n = normalize(wrapped).ok_or(format!("not normalised: {wrapped:?}"))?;
@@ -920,6 +1033,12 @@ mod tests {
             "order_id,ticket,amount,reference number of the review\n538056640,294526,12.00,4639632141\nTotal: 1 row.",
             "('933238807', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'x'),\n('933238808', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'y'),\n('933238809', '2a73921d-4608-45b3-aaa8-caf55109b249', '8.28.50', 'z');",
             "<private_key>-----BEGIN RSA PRIVATE KEY-----\nEtGR0ys8CCTsryR+QVLjFJ83Kp15ocUUi0FS/Ea3dlg9wnWTlT7kvdJWDiXssAwE\n-----END RSA PRIVATE KEY-----</private_key>",
+            // A whole header above its rule, and whole rows of a table without outer
+            // pipes.
+            "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version |\n|---|---|---|---|\n| 69856716239 | batch 7 | 7249326922 | 9.16.81 |",
+            "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n|---|---|---|---\n| 69856716239 | batch 7 | 7249326922 | 9.16.81",
+            // A tuple whose PEM key ends the statement.
+            "VALUES ('-----BEGIN RSA PRIVATE KEY-----\nUtNgYB0WWu7zUNNILOsQWgHlVVoXLd0//QtvkV+M/MomzhxMzF2wYr9zw2b3uFaL\n-----END RSA PRIVATE KEY-----', '993 396 4453', 'system and the operations team');\nWe are preparing the quarterly review for the operations team today.",
         ] {
             assert!(normalize(text).is_none(), "{text:?}");
         }
