@@ -325,6 +325,11 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     if word.is_empty() || line.len() + 1 + word.len() < WRAP_WIDTH {
         return false;
     }
+    // Two lines that each start with a label (`Dsn: postgres://…`, `Card cvv: 280`;
+    // `Name - …`) are a form's fields, one a line, whatever their length.
+    if label_line(line) && label_line(next) {
+        return false;
+    }
     // The record's line: this one and those it continues.
     let from = record.min(line_start);
     let record_line = &before[from + unquoted(&before[from..]).0..];
@@ -407,6 +412,30 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
             || !last_word
                 .split_last()
                 .is_some_and(|(_, head)| head.contains(&b'=')))
+}
+
+/// Whether `line` starts with a field's label: up to four words (ASCII letters and
+/// digits, `_`, `-`, `.`, `/`, `#`, the first starting with a letter) in at most 32
+/// bytes, then `: ` or ` - `.
+fn label_line(line: &[u8]) -> bool {
+    let head = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len()).min(36)];
+    let head = head.trim_ascii_end();
+    // The first separator, `: ` or ` - ` (a label line may end with its colon).
+    let colon =
+        memchr::memmem::find(head, b": ").or_else(|| head.ends_with(b":").then(|| head.len() - 1));
+    let end = match (colon, memchr::memmem::find(head, b" - ")) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let Some(label) = end.map(|end| &head[..end]) else {
+        return false;
+    };
+    label.len() <= 32
+        && label.first().is_some_and(u8::is_ascii_alphabetic)
+        && label.iter().filter(|&&b| b == b' ').count() < 4
+        && label.iter().all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'.' | b'/' | b'#')
+        })
 }
 
 /// Whether a record (a table row, a CSV row, an SQL tuple, an XML element, a JSON
@@ -1037,6 +1066,9 @@ mod tests {
             // pipes.
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version |\n|---|---|---|---|\n| 69856716239 | batch 7 | 7249326922 | 9.16.81 |",
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n|---|---|---|---\n| 69856716239 | batch 7 | 7249326922 | 9.16.81",
+            // A form's fields, one a line, as wide as a wrapped line.
+            "Dsn: postgres://admin4:iokbgVnhhtFT@db.internal:5432/app\nCard cvv: 280\n\nrecord:\n  DeviceMac: x",
+            "Dsn - postgres://admin53:sgqAMUshAr2A@db.internal:5432/app\nCvv2 - 910",
             // A tuple whose PEM key ends the statement.
             "VALUES ('-----BEGIN RSA PRIVATE KEY-----\nUtNgYB0WWu7zUNNILOsQWgHlVVoXLd0//QtvkV+M/MomzhxMzF2wYr9zw2b3uFaL\n-----END RSA PRIVATE KEY-----', '993 396 4453', 'system and the operations team');\nWe are preparing the quarterly review for the operations team today.",
         ] {

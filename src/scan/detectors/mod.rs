@@ -758,22 +758,45 @@ impl<'a> Input<'a> {
     /// in the `window` bytes that precede `start`: `call` in `call me` or `callback`,
     /// not in `SYSCALL`, `VRING_CALL` or `recall`.
     pub fn context_before(&self, start: usize, window: usize, keywords: &[&str]) -> bool {
+        self.keyword_before(start, window, keywords, false)
+    }
+
+    /// [`Input::context_before`], where a name's last part also counts when it is the
+    /// keyword (`device_mac`, `DeviceMac`, not `DeviceMacro`): for words that name a
+    /// field on their own. (Not for all of them: `VHOST_SET_VRING_CALL` is no phone's
+    /// label.)
+    pub fn context_before_or_name(&self, start: usize, window: usize, keywords: &[&str]) -> bool {
+        self.keyword_before(start, window, keywords, true)
+    }
+
+    fn keyword_before(&self, start: usize, window: usize, keywords: &[&str], names: bool) -> bool {
         let from = start.saturating_sub(window);
         let Some(hay) = self.bytes.get(from..start) else {
             return false;
         };
-        let starts_word = |i: usize| {
+        // At a word's start, a word that starts with the keyword (`callback`); at the
+        // last part of a name, the keyword ending the name.
+        let counts = |i: usize, len: usize| {
             let before = if i == 0 {
                 self.byte_before(from)
             } else {
                 hay.get(i - 1).copied()
             };
-            !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            let Some(before) = before.filter(|&b| b.is_ascii_alphanumeric() || b == b'_') else {
+                return true;
+            };
+            let part = before == b'_'
+                || (before.is_ascii_lowercase() && hay.get(i).is_some_and(u8::is_ascii_uppercase));
+            names
+                && part
+                && !self
+                    .byte(from + i + len)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
         };
         keywords.iter().any(|k| {
             hay.windows(k.len())
                 .enumerate()
-                .any(|(i, w)| w.eq_ignore_ascii_case(k.as_bytes()) && starts_word(i))
+                .any(|(i, w)| w.eq_ignore_ascii_case(k.as_bytes()) && counts(i, k.len()))
         })
     }
 
@@ -1127,5 +1150,14 @@ mod tests {
         assert!(!input.context_before(20, 32, &["call"]));
         assert!(!input.context_before(39, 12, &["call"]));
         assert!(Input::new("callback 4155552671").context_before(9, 32, &["call"]));
+        // The last part of a name counts when asked for; a part inside it never does.
+        let mac = |text: &str, at: usize| Input::new(text).context_before_or_name(at, 24, &["mac"]);
+        assert!(mac("DeviceMac: FD:DE:CF:BA:C5:ED", 11));
+        assert!(mac("device_mac=FD:DE:CF:BA:C5:ED", 11));
+        assert!(!mac("device_macro FD:DE:CF", 13));
+        assert!(!mac("DeviceMacro FD:DE:CF", 12));
+        assert!(!mac("hmac FD:DE:CF", 5));
+        // Only where asked for: a constant's last part is no phone's label.
+        assert!(!Input::new("VHOST_SET_VRING_CALL = 1074310945").context_before(23, 32, &["call"]));
     }
 }

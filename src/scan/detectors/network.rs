@@ -28,8 +28,9 @@ pub(crate) static IP_WORDS: &[&str] = &[
     "server",
     "client",
 ];
-/// Words before a MAC address with next to no digits. Looked for directly in the bytes
-/// before it ([`Input::context_before`]), not registered as keywords: asked about one
+/// Words before a MAC address with next to no digits, also as a name's last part
+/// (`DeviceMac:`, `device_mac=`). Looked for directly in the bytes before it
+/// ([`Input::context_before_or_name`]), not registered as keywords: asked about one
 /// MAC in thousands, they would otherwise cost every text a busier keyword search
 /// (`ether` and `mac` are common letter runs of prose), and a phrase such as `physical
 /// address` would hide the street-address word `address`.
@@ -303,7 +304,7 @@ fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
         && input.word_boundary_after(end)
         && input.byte(end) != Some(sep)
         && input.byte_before(start) != Some(sep)
-        && (digits >= 2 || input.context_before(start, MAC_WORD_WINDOW, MAC_WORDS)))
+        && (digits >= 2 || input.context_before_or_name(start, MAC_WORD_WINDOW, MAC_WORDS)))
     .then_some(end)
 }
 
