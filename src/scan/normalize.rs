@@ -265,8 +265,9 @@ const RECORD_LINES: u8 = 3;
 /// than ending a line, as mail clients and editors wrap it (`quoted`: the text has
 /// quoted lines). The line and the next one's first word are wider than
 /// [`WRAP_WIDTH`], and the line is no wider than twice that unless it is one token; a
-/// line that ends a PEM armor (`-----`) is never wrapped. Then either the break wraps
-/// a record ([`record_wrap`]), or all of these hold:
+/// line that ends a PEM armor (`-----`) is never wrapped, nor is a line that starts
+/// with a label above another that does ([`label_line`]: a form's fields). Then either
+/// the break wraps a record ([`record_wrap`]), or all of these hold:
 ///
 /// - the line before is words (a space or more, no tab) and ends with neither
 ///   punctuation that closes a sentence or a clause (`.` `!` `?` `:` `;`) nor a
@@ -449,10 +450,14 @@ fn label_line(line: &[u8]) -> bool {
 /// - a table row (`| a | b`) whose next line ends the row (`c | d |`) without starting
 ///   one of its own, or whose cells with those of the next four lines are as many as
 ///   the line above's;
+/// - a table's header row wrapped above the rule under it (`| … | Version` above
+///   `| Status |` above `|---|---|…`);
 /// - a JSON key (`"ssn":`) whose value starts the next line;
 /// - a quoted string left open (`iban="DE18`, `,"6088`) that one of the next three
 ///   lines closes;
-/// - an SQL tuple or argument list left open after a comma (`VALUES ('1',`);
+/// - an SQL tuple or argument list left open after a comma (`VALUES ('1',`), or
+///   inside a quoted value that one of the next three lines closes (`'928 Maple
+///   Avenue,`);
 /// - an XML element whose text was broken (`<address>9470` above `Elm Road</address>`);
 /// - a CSV row whose cells, with those of the next lines (up to four, each with a
 ///   cell), are as many as the line above holds (a header or a whole row), or a whole
