@@ -782,14 +782,17 @@ async fn sigkill_under_load(audit_extra: &str) {
     let (mut server, base, _config) = spawn_serve(dir.path(), audit_extra, false).await;
     let token = rsa_token(rsa_claims());
     let completed = Arc::new(Mutex::new(Vec::new()));
-    let deadline = Instant::now() + Duration::from_millis(1500);
+    // The kill comes once enough responses have completed, not at a fixed time: a
+    // loaded machine syncs slower, and the test is about the responses that did
+    // complete. Workers keep sending until the server is gone (or a hard bound).
+    let hard_stop = Instant::now() + Duration::from_secs(40);
     let mut workers = Vec::new();
     for w in 0..8 {
         let (base, token, completed) = (base.clone(), token.clone(), Arc::clone(&completed));
         workers.push(tokio::spawn(async move {
             let client = client();
             let mut n = 0;
-            while Instant::now() < deadline + Duration::from_secs(1) {
+            while Instant::now() < hard_stop {
                 n += 1;
                 let sent = client
                     .post(format!("{base}/v1/chat/completions"))
@@ -805,7 +808,12 @@ async fn sigkill_under_load(audit_extra: &str) {
             }
         }));
     }
-    tokio::time::sleep_until(deadline.into()).await;
+    let started = Instant::now();
+    while (completed.lock().unwrap().len() < 40 || started.elapsed() < Duration::from_millis(500))
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.start_kill().unwrap();
     server.wait().await.unwrap();
     for worker in workers {
@@ -813,9 +821,10 @@ async fn sigkill_under_load(audit_extra: &str) {
     }
     let completed = completed.lock().unwrap().clone();
     assert!(
-        completed.len() > 20,
-        "only {} requests completed",
-        completed.len()
+        completed.len() >= 40,
+        "only {} requests completed in {:?}",
+        completed.len(),
+        started.elapsed()
     );
 
     // Restart: a torn last record, if any, is cut off on open; the chain is whole.
