@@ -257,9 +257,9 @@ const WRAP_WIDTH: usize = 60;
 const WRAP_SLACK: usize = 8;
 
 /// How many breaks of one record [`record_wrap`] reads back over: a record wrapped to
-/// the width more than once (a CSV row of long tokens, an SQL insert) is read as one
-/// line of up to this many breaks.
-const RECORD_LINES: u8 = 3;
+/// the width more than once (a CSV row of long tokens, an SQL insert with a value a
+/// line) is read as one line of up to this many breaks.
+const RECORD_LINES: u8 = 5;
 
 /// Whether the line break at `nl` (an LF, maybe after a CR) wraps running text rather
 /// than ending a line, as mail clients and editors wrap it (`quoted`: the text has
@@ -334,8 +334,13 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     // The record's line: this one and those it continues.
     let from = record.min(line_start);
     let record_line = &before[from + unquoted(&before[from..]).0..];
-    let above = || {
-        let above = &before[..from.checked_sub(1)?];
+    // The `k`th line above the record's (0: the one right above it).
+    let above = |k: usize| {
+        let mut end = from.checked_sub(1)?;
+        for _ in 0..k {
+            end = memchr::memrchr(b'\n', &before[..end])?;
+        }
+        let above = &before[..end];
         let above = &above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..];
         Some(above[unquoted(above).0..].trim_ascii_end())
     };
@@ -448,7 +453,7 @@ fn label_line(line: &[u8]) -> bool {
 ///
 /// - a PEM armor line broken at a space (`-----BEGIN RSA` above `PRIVATE KEY-----`);
 /// - a table row (`| a | b`) whose next line ends the row (`c | d |`) without starting
-///   one of its own, or whose cells with those of the next four lines are as many as
+///   one of its own, or whose cells with those of the next six lines are as many as
 ///   the line above's;
 /// - a table's header row wrapped above the rule under it (`| … | Version` above
 ///   `| Status |` above `|---|---|…`);
@@ -459,13 +464,19 @@ fn label_line(line: &[u8]) -> bool {
 ///   inside a quoted value that one of the next three lines closes (`'928 Maple
 ///   Avenue,`);
 /// - an XML element whose text was broken (`<address>9470` above `Elm Road</address>`);
-/// - a CSV row whose cells, with those of the next lines (up to four, each with a
-///   cell), are as many as the line above holds (a header or a whole row), or a whole
-///   row whose last cell ends alone on the next line (`,030` above `18498589`,
-///   `,Carlos` above `Müller`);
+/// - a CSV row whose cells, with those of the next lines (up to six; a line with no
+///   cell on the way is the end of a cell, `,630` above `896` above `272,…`), are as
+///   many as the header holds (the line above, or the one above a header's last name
+///   wrapped onto a line of its own), or a whole row whose last cell ends alone on the
+///   next line (`,030` above `18498589`, `,Carlos` above `Müller`, `,DE56` above
+///   `4601 5339 0024 2376 15`);
+/// - a CSV header, with no header above it, whose last name of several words wrapped
+///   (`…,Created` above `at`): the name's end is letters, the row under it would have
+///   fitted after them (so that line was not wrapped), and the rows under it are as
+///   wide as the header;
 /// - a value list of an SQL tuple that goes on after a quoted PEM key's last line
 ///   (`-----END RSA PRIVATE KEY-----', '993 396 4453',`).
-fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a [u8]>) -> bool {
+fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a [u8]>) -> bool {
     let (Some(&first), Some(&last)) = (line.first(), line.last()) else {
         return false;
     };
@@ -515,7 +526,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
         // are as many as the line above's (the header, the rule under it or a whole
         // row).
         return ((!next.starts_with(b"|") || next == b"|") && next.ends_with(b"|"))
-            || above().is_some_and(|above| {
+            || above(0).is_some_and(|above| {
                 let whole = bars(above);
                 let mut cells = bars(line);
                 above.starts_with(b"|")
@@ -610,38 +621,74 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl FnOnce() -> Option<&'a 
             .count()
     };
     // A row's last cell may be what wraps: the next line is then that cell's end
-    // alone, a short word or number (`3289`, `679 875`) and no sentence.
+    // alone, a short word or number (`3289`, `679 875`) or the digit groups of a long
+    // number (`4601 5339 0024 2376 15`, an IBAN's rest after `DE56`), and no sentence.
     // A cell's end may hold letters of any script (`Müller`).
+    let cell_end = |next: &[u8]| {
+        cells(next) == 0
+            && ((next.len() <= 16
+                && next.iter().all(|&b| {
+                    b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b' ' | b'-' | b'+' | b'/')
+                }))
+                || (next.len() <= 40
+                    && next.first().is_some_and(u8::is_ascii_digit)
+                    && next.iter().all(|&b| b.is_ascii_digit() || b == b' ')))
+    };
     let (here, next_cells) = (cells(line), cells(next));
-    let cell_end = next_cells == 0
-        && next.len() <= 16
-        && next.iter().all(|&b| {
-            b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b' ' | b'-' | b'+' | b'/')
-        });
     // A row wrapped more than once (at the spaces inside its cells: `batch` / `7,…,on`
-    // / `hold,29765817431`): the cells of the next lines, added one line at a time,
-    // reach the header's count exactly.
-    let reaches = |whole: usize| {
-        let mut count = here;
-        row_ahead
-            .split(|&b| b == b'\n')
-            .map(|next| cells(next.trim_ascii_end()))
-            .take_while(|&n| n > 0)
-            .any(|n| {
-                count += n;
-                count == whole
+    // / `hold,29765817431`; `,630` / `896` / `272,…`): the cells of the next lines,
+    // added one line at a time, reach the header's count exactly. A line with no cell
+    // on the way is the end of the cell it continues.
+    let reaches = |lines: &mut dyn Iterator<Item = &[u8]>, mut count: usize, whole: usize| {
+        lines
+            .map(|next| next.trim_ascii_end())
+            .map(|next| &next[quote_marks(next)..])
+            .take_while(|next| cells(next) > 0 || cell_end(next))
+            .any(|next| {
+                count += cells(next);
+                count == whole && cells(next) > 0
             })
     };
-    (next_cells > 0 || cell_end)
-        && above().is_some_and(|above| {
-            let whole = csv_commas(above);
-            whole >= 2
-                && if next_cells > 0 {
-                    here < whole && reaches(whole)
-                } else {
-                    here == whole
-                }
-        })
+    let rows = || row_ahead.split(|&b| b == b'\n');
+    // The header (the line above the record, or above a header's last cell wrapped
+    // onto a line of its own: `…,Created` above `at`).
+    let header = || {
+        let line = above(0)?;
+        if csv_commas(line) == 0 && cell_end(line) {
+            above(1).filter(|header| csv_commas(header) >= 2)
+        } else {
+            Some(line)
+        }
+    };
+    match header().map(csv_commas).filter(|&whole| whole >= 2) {
+        Some(whole) if here == whole => cell_end(next),
+        Some(whole) => {
+            here < whole && (next_cells > 0 || cell_end(next)) && reaches(&mut rows(), here, whole)
+        }
+        // No header above: this line may be a header whose last name wrapped at its
+        // space (`…,Cpf do cliente,Created` above `at`), above rows as wide (the lines
+        // after that name's end hold a row of as many cells). Names hold no digit, and
+        // a header wrapped at a name's space has names of several words. The name's
+        // end is no row's first value wrapped (`Michael` above `Müller,2024-…`): the
+        // row's next word would have fitted after it, so the line ended there.
+        None => {
+            let after = rows().nth(1).unwrap_or_default();
+            let after = &after[quote_marks(after)..];
+            let after_word = after
+                .iter()
+                .position(|&b| matches!(b, b' ' | b'\t' | b'\r'))
+                .unwrap_or(after.len());
+            here >= 2
+                && !line.iter().any(u8::is_ascii_digit)
+                && line
+                    .split(|&b| b == b',')
+                    .any(|name| name.trim_ascii().contains(&b' '))
+                && next.len() <= 16
+                && next.iter().all(|&b| b.is_ascii_alphabetic() || b == b' ')
+                && next.len() + 1 + after_word < WRAP_WIDTH
+                && reaches(&mut rows().skip(1), 0, here)
+        }
+    }
 }
 
 /// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space
@@ -1055,6 +1102,34 @@ mod tests {
                 "| RequestId | RequestId | CreatedAt | RoutingNumber | Token |\n|---|---|---|---|---|\n| c66c857b-0cbf-4624-a5a5-f606b6f72a8b |\nb784ba2a-6043-4e70-a1f0-2073713caf30 | 2024-09-10T12:31:07Z | 066755629\n|\ndop_v1_e3189593978dbade27cc1e162f47da4b033ad0a097147588d178c049901bc9bf\n|",
                 "| RequestId | RequestId | CreatedAt | RoutingNumber | Token |\n|---|---|---|---|---|\n| c66c857b-0cbf-4624-a5a5-f606b6f72a8b | b784ba2a-6043-4e70-a1f0-2073713caf30 | 2024-09-10T12:31:07Z | 066755629 | dop_v1_e3189593978dbade27cc1e162f47da4b033ad0a097147588d178c049901bc9bf |",
             ),
+            // A CSV header's last name wrapped at its space above a row broken once
+            // more; a row's first value wrapped under a whole header; a number over
+            // three lines; an IBAN's digit groups alone on the next line.
+            (
+                "Unique taxpayer reference,Request id,Updated by,Cpf do cliente,Created\nat\n4243875060,18e96fd9-0f34-42e5-a3ba-c8e635798cb2,batch\n7,897.113.781-91,2024-01-15T11:09:07Z",
+                "Unique taxpayer reference,Request id,Updated by,Cpf do cliente,Created at\n4243875060,18e96fd9-0f34-42e5-a3ba-c8e635798cb2,batch 7,897.113.781-91,2024-01-15T11:09:07Z",
+            ),
+            (
+                "Primary diagnosis,Amount,Request id,Social security number,Request id\nbreast\ncancer,8571.39,fb64de3e-7b0a-4ff3-aba0-afc7f0b73b49,342-09-7745,bcff3a0d-89a7-4447-aaab-437f1f4ce9ad",
+                "Primary diagnosis,Amount,Request id,Social security number,Request id\nbreast cancer,8571.39,fb64de3e-7b0a-4ff3-aba0-afc7f0b73b49,342-09-7745,bcff3a0d-89a7-4447-aaab-437f1f4ce9ad",
+            ),
+            (
+                "request-id,request-id,social-insurance-number,secret-key\n4f24e9e7-01fd-40b4-a689-0915ca86f643,066e7943-65b4-4f0c-a527-0211b9b2d085,630\n896\n272,dop_v1_6f0abfadeca2a55fd4182b614cb60d50905f4dd6cbda9580171205aeb1c5bfad",
+                "request-id,request-id,social-insurance-number,secret-key\n4f24e9e7-01fd-40b4-a689-0915ca86f643,066e7943-65b4-4f0c-a527-0211b9b2d085,630 896 272,dop_v1_6f0abfadeca2a55fd4182b614cb60d50905f4dd6cbda9580171205aeb1c5bfad",
+            ),
+            (
+                "id,request_id,ip_address,version,bank_iban\n5955241,18705aa1-f2b2-40fd-a13b-77b5495d2742,204.237.220.42,1.10.30,DE56\n4601 5339 0024 2376 15",
+                "id,request_id,ip_address,version,bank_iban\n5955241,18705aa1-f2b2-40fd-a13b-77b5495d2742,204.237.220.42,1.10.30,DE56 4601 5339 0024 2376 15",
+            ),
+            (
+                "primary_diagnosis,connection_url,order_id,updated_by\nhepatitis\nC,postgres://admin29:i9a1o822XnRO@db.internal:5432/app,885511441,system",
+                "primary_diagnosis,connection_url,order_id,updated_by\nhepatitis C,postgres://admin29:i9a1o822XnRO@db.internal:5432/app,885511441,system",
+            ),
+            // An SQL insert broken five times, a value a line after a long token.
+            (
+                "INSERT INTO records (auth-token, request-id, request-id, created-at,\naba-routing) VALUES\n('pypi-AgEIcHlwaS5vcmc5B0iupRXfNKetlaQxwAqkEgt4fnXk2DkVMLJUrrNy1XraZVYFaeaol5td77XDZPgsXTLEZ35TrXuTx',\n'7304e6fd-cf6e-4ddf-a6f4-0b06a16d8a7f',\n'3bfcc9a3-79a5-4351-ab7c-208457f1987a', '2024-02-17T14:05:07Z',\n'071011264');",
+                "INSERT INTO records (auth-token, request-id, request-id, created-at, aba-routing) VALUES ('pypi-AgEIcHlwaS5vcmc5B0iupRXfNKetlaQxwAqkEgt4fnXk2DkVMLJUrrNy1XraZVYFaeaol5td77XDZPgsXTLEZ35TrXuTx', '7304e6fd-cf6e-4ddf-a6f4-0b06a16d8a7f', '3bfcc9a3-79a5-4351-ab7c-208457f1987a', '2024-02-17T14:05:07Z', '071011264');",
+            ),
         ];
         for (wrapped, written) in joined {
             let n = normalize(wrapped).ok_or(format!("not normalised: {wrapped:?}"))?;
@@ -1074,6 +1149,9 @@ mod tests {
             // A form's fields, one a line, as wide as a wrapped line.
             "Dsn: postgres://admin4:iokbgVnhhtFT@db.internal:5432/app\nCard cvv: 280\n\nrecord:\n  DeviceMac: x",
             "Dsn - postgres://admin53:sgqAMUshAr2A@db.internal:5432/app\nCvv2 - 910",
+            // A header of one-word names cannot have wrapped inside one: the short
+            // line under it is a line of its own.
+            "primary_diagnosis,connection_url,order_id,updated_by,amount_in_dollars\nnotes\n885511441,system,12.00,x,y",
             // A tuple whose PEM key ends the statement.
             "VALUES ('-----BEGIN RSA PRIVATE KEY-----\nUtNgYB0WWu7zUNNILOsQWgHlVVoXLd0//QtvkV+M/MomzhxMzF2wYr9zw2b3uFaL\n-----END RSA PRIVATE KEY-----', '993 396 4453', 'system and the operations team');\nWe are preparing the quarterly review for the operations team today.",
         ] {

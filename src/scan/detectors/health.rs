@@ -264,7 +264,10 @@ impl Detector for HealthDetector {
         }
         // Medical record numbers: the token right after an MRN word.
         for t in (5..=15).flat_map(|len| input.tokens_of_len(len)) {
-            if !input.word_boundary_before(t.start) || !input.word_boundary_after(t.end) {
+            if !input.word_boundary_before(t.start)
+                || !input.word_boundary_after(t.end)
+                || names_a_field(input, t.start, t.end)
+            {
                 continue;
             }
             let context = input.context_within(t.start, t.end, 24, 0, MRN_WORDS);
@@ -284,5 +287,19 @@ impl Detector for HealthDetector {
                 out.extend(input.finding(info, hit.start, hit.end, 0.7));
             }
         }
+    }
+}
+
+/// Whether the token at `start..end` is the name of the next field rather than a value:
+/// `Track1=` or `Track1: ` after `MedicalRecordNumber=88286826`. A key of `key=value`,
+/// or a word-led token with a colon after it (`AB12345:` stays a possible value).
+fn names_a_field(input: &Input<'_>, start: usize, end: usize) -> bool {
+    match input.byte(end) {
+        Some(b'=') => true,
+        Some(b':') => input
+            .bytes
+            .get(start..start + 3)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_alphabetic)),
+        _ => false,
     }
 }

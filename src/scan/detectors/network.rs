@@ -34,7 +34,14 @@ pub(crate) static IP_WORDS: &[&str] = &[
 /// MAC in thousands, they would otherwise cost every text a busier keyword search
 /// (`ether` and `mac` are common letter runs of prose), and a phrase such as `physical
 /// address` would hide the street-address word `address`.
-pub(crate) static MAC_WORDS: &[&str] = &["mac", "hwaddr", "bssid", "ether"];
+pub(crate) static MAC_WORDS: &[&str] = &[
+    "mac",
+    "hwaddr",
+    "hw addr",
+    "hardware addr",
+    "bssid",
+    "ether",
+];
 
 /// How far before a MAC address with next to no digits its word is looked for, in bytes.
 const MAC_WORD_WINDOW: usize = 24;
