@@ -9,8 +9,9 @@
 //!   CMS's positional classes (`1EG4TE5MK73` or `1EG4-TE5-MK73`).
 //! - UK_NHS (`PHI.UK.NHS`): 10 digits, mod-11; context, because `943 476 5919` is also
 //!   a NANP phone shape.
-//! - MEDICAL_RECORD_NUMBER (`PHI.MRN`): a 5–15 character token with digits after an
-//!   MRN word; facility formats are not standard, so context is everything.
+//! - MEDICAL_RECORD_NUMBER (`PHI.MRN`): a 5–15 character token with four digits or
+//!   more after an MRN word; facility formats are not standard, so context is
+//!   everything (and a field's name such as `Track1` is no number).
 //! - DIAGNOSIS / MEDICATION (`PHI.DIAGNOSIS`, `PHI.MEDICATION`): whole-word terms of
 //!   a built-in dictionary. They are keywords like the context words, and come from the
 //!   shared trigger hits (`triggers.rs`), which find them with one cheap pass over the
@@ -267,6 +268,11 @@ impl Detector for HealthDetector {
             if !input.word_boundary_before(t.start)
                 || !input.word_boundary_after(t.end)
                 || names_a_field(input, t.start, t.end)
+                || input.bytes[t.start..t.end]
+                    .iter()
+                    .filter(|b| b.is_ascii_digit())
+                    .count()
+                    < 4
             {
                 continue;
             }

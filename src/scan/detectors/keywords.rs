@@ -488,13 +488,32 @@ impl KeywordIndex {
     }
 }
 
+/// How long the head of a camel-case name may be (`patientEmergencyContact` before
+/// `Phone`): a longer run of letters and digits is a token, not a name.
+const CAMEL_HEAD_REACH: usize = 40;
+
 /// Whether `start..end` is the last camel-case part of an identifier: a capital after a
 /// lowercase letter, and nothing of the identifier after it (`patientMrn`,
 /// `DeviceImei`, `clientSecret`, `WebhookSecret=`). A keyword there names the field as
 /// it would after `_` (`patient_mrn`); inside the identifier (`passwordHash`,
 /// `accessTokenExpiry`) it names something else.
 pub(crate) fn camel_field_start(bytes: &[u8], start: usize, end: usize) -> bool {
-    bytes.get(start).is_some_and(u8::is_ascii_uppercase)
+    // The identifier's head is a name: letters, not a random token's run of letters
+    // and digits (`…QCHvpSsn` in a key).
+    let head = bytes[..start.min(bytes.len())]
+        .iter()
+        .rev()
+        .take(CAMEL_HEAD_REACH + 1)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .copied();
+    let (mut len, mut digits) = (0, 0);
+    for b in head {
+        len += 1;
+        digits += usize::from(b.is_ascii_digit());
+    }
+    len <= CAMEL_HEAD_REACH
+        && digits == 0
+        && bytes.get(start).is_some_and(u8::is_ascii_uppercase)
         && start
             .checked_sub(1)
             .and_then(|i| bytes.get(i))
@@ -1164,6 +1183,12 @@ impl Keywords {
         }
         let context = self.context_near(text, start, end, before, after, words);
         if context.any() {
+            // A field's name is no value: a log line's key (`STEUERID=…` after `BIC=…`),
+            // an XML tag's (`<track1>` after `<mrn>…</mrn>`), a name in an SQL insert's
+            // column list (`(STEUERID, AMOUNT, SWIFT)`).
+            if names_a_field(bytes, start, end) {
+                return Context::default();
+            }
             // A cell of a table's header is the name of a column, not a value
             // (`PATIENT_MRN,ORDER_ID,TRACK1`).
             if let Some(TableCell::Row {
@@ -1299,7 +1324,7 @@ impl Keywords {
                 && !crosses_field(
                     text.as_bytes(),
                     end,
-                    key_end(text.as_bytes(), hit.end),
+                    key_end(text.as_bytes(), hit.start, hit.end),
                     in_tag_name(text.as_bytes(), hit.start),
                 )
             {
@@ -1880,6 +1905,44 @@ fn header_line(
     None
 }
 
+/// Whether `start..end` is a field's name rather than its value: a `key=value` key
+/// (`STEUERID=43920168597`; not a value's base64 padding, `…Q=` then a space), an XML
+/// tag's name (`<track1>`, `</TRACK1>`), or a name in the column list of an SQL
+/// insert on the same line (`INSERT INTO records (STEUERID, AMOUNT, SWIFT)`).
+fn names_a_field(bytes: &[u8], start: usize, end: usize) -> bool {
+    let value_starts = |b: Option<&u8>| {
+        b.is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'"' | b'\'' | b'%' | b'-'))
+    };
+    if bytes.get(end) == Some(&b'=') && value_starts(bytes.get(end + 1)) {
+        return true;
+    }
+    let before = &bytes[..start];
+    if (before.ends_with(b"<") || before.ends_with(b"</"))
+        && matches!(bytes.get(end), Some(b'>' | b' ' | b'/'))
+    {
+        return true;
+    }
+    // An SQL column list: the last bracket before the name on its line opens one that
+    // follows `INSERT INTO name`.
+    let line = &before[before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1)..];
+    let Some(open) = line.iter().rposition(|&b| b == b'(' || b == b')') else {
+        return false;
+    };
+    if line[open] != b'(' || line[open + 1..].contains(&b'\'') {
+        return false;
+    }
+    let head = line[..open].trim_ascii_end();
+    let table = head
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(head, |p| &head[..p])
+        .trim_ascii_end();
+    table.len() >= 11 && table[table.len() - 11..].eq_ignore_ascii_case(b"insert into")
+}
+
 /// Whether the word at `start..end` may be (part of) a table's header cell: within a
 /// short name of key bytes and spaces (`db_password`, `Admin password`, `"PASSWD"`)
 /// that a cell separator, bracket or line end bounds on both sides. A cheap test that
@@ -2029,16 +2092,38 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
 }
 
-/// Where the key a word at `..word_end` may be part of ends, with its separator:
-/// past the rest of its key bytes and up to three bytes more (`": `, `=`, `>`), so that
+/// Where the key a word at `word_start..word_end` may be part of ends, with its
+/// separator: past the rest of its key bytes (in a quoted key, its spaces too:
+/// `"Passport no":`) and up to three bytes more (`": `, `=`, `>`), so that
 /// [`crosses_field`] sees the separator of a key holding the word.
-fn key_end(bytes: &[u8], word_end: usize) -> usize {
+fn key_end(bytes: &[u8], word_start: usize, word_end: usize) -> usize {
     let mut at = word_end;
     while bytes.get(at).is_some_and(|&b| is_key_byte(b)) {
         at += 1;
     }
+    let in_key = |b: &u8| is_key_byte(*b) || *b == b' ';
+    let opening = bytes[..word_start.min(bytes.len())]
+        .iter()
+        .rev()
+        .take(KEY_SPACES_REACH)
+        .find(|b| !in_key(b))
+        .filter(|q| matches!(q, b'"' | b'\''));
+    if let Some(&quote) = opening {
+        let rest = bytes.get(at..).unwrap_or_default();
+        if let Some(close) = rest
+            .iter()
+            .take(KEY_SPACES_REACH)
+            .position(|b| !in_key(b))
+            .filter(|&p| rest[p] == quote)
+        {
+            at += close;
+        }
+    }
     (at + 3).min(bytes.len())
 }
+
+/// How far around a word [`key_end`] looks for the quotes of a key with spaces.
+const KEY_SPACES_REACH: usize = 32;
 
 /// Whether the word starting at `start` is (part of) the name of an XML tag: `<MRN>`,
 /// `</patient_mrn>`. Only then do other tags separate it from a value: in markup whose
@@ -2215,6 +2300,53 @@ mod tests {
             "acct",
             "2087047516"
         ));
+    }
+
+    #[test]
+    fn a_fields_name_is_no_value_and_a_tokens_letters_name_nothing() {
+        let names = |text: &str, token: &str| {
+            let at = text.find(token).unwrap();
+            names_a_field(text.as_bytes(), at, at + token.len())
+        };
+        assert!(names("BIC=VYXGCH4P STEUERID=43920168597", "STEUERID"));
+        assert!(names("<mrn>10213881</mrn><track1>%B49", "track1"));
+        assert!(names("</TRACK1>", "TRACK1"));
+        assert!(names(
+            "INSERT INTO records (STEUERID, AMOUNT, SWIFT) VALUES ('1')",
+            "STEUERID"
+        ));
+        // Values: after their key, padded, in a tuple, in prose.
+        assert!(!names("BIC=VYXGCH4P STEUERID=1", "VYXGCH4P"));
+        assert!(!names("secret abcdEFGH= then", "abcdEFGH"));
+        assert!(!names(
+            "INSERT INTO records (swift) VALUES ('ITXMUSJJ', 'x')",
+            "ITXMUSJJ"
+        ));
+        assert!(!names("the SWIFT code (ITXMUSJJ) of the bank", "ITXMUSJJ"));
+
+        // A camel-case part names a field after a name's letters, not inside a token.
+        let camel = |text: &str, word: &str| {
+            let at = text.rfind(word).unwrap();
+            camel_field_start(text.as_bytes(), at, at + word.len())
+        };
+        assert!(camel("patientSsn: 1", "Ssn"));
+        assert!(!camel(
+            "sk-ant-api03-bJlv6TZfIirJcl3jihyPtB6eXN2WB8mrQCHvpSsn,1",
+            "Ssn"
+        ));
+        assert!(!camel(
+            &format!("{}Ssn", "a".repeat(CAMEL_HEAD_REACH + 1)),
+            "Ssn"
+        ));
+
+        // A quoted key with spaces ends at its closing quote.
+        let text = r#""383187849", "Passport no": "080712806""#;
+        let at = text.find("Passport").unwrap();
+        let end = key_end(text.as_bytes(), at, at + "Passport".len());
+        assert_eq!(&text[end - 3..end], "\": ");
+        let text = "383187849 is the passport no: 1";
+        let at = text.find("passport").unwrap();
+        assert_eq!(key_end(text.as_bytes(), at, at + 8), at + 11);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub(crate) static MAC_WORDS: &[&str] = &[
     "mac",
     "hwaddr",
     "hw addr",
+    "hw_addr",
     "hardware addr",
     "bssid",
     "ether",
