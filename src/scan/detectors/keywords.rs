@@ -1922,19 +1922,17 @@ fn names_a_field(bytes: &[u8], start: usize, end: usize) -> bool {
     {
         return true;
     }
-    // An SQL column list: the last bracket before the name on its line opens one that
-    // follows `INSERT INTO name`.
-    let line = &before[before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1)..];
-    let Some(open) = line.iter().rposition(|&b| b == b'(' || b == b')') else {
+    // An SQL column list: the last bracket before the name on its line (within
+    // [`COLUMN_LIST_REACH`] bytes) opens one that follows `INSERT INTO name`.
+    let window = &before[start.saturating_sub(COLUMN_LIST_REACH)..];
+    let Some(open) = memchr::memrchr3(b'(', b')', b'\n', window) else {
         return false;
     };
-    if line[open] != b'(' || line[open + 1..].contains(&b'\'') {
+    if window[open] != b'(' || window[open + 1..].contains(&b'\'') {
         return false;
     }
-    let head = line[..open].trim_ascii_end();
+    let head = &before[..start - (window.len() - open)];
+    let head = head[head.len().saturating_sub(COLUMN_LIST_REACH)..].trim_ascii_end();
     let table = head
         .iter()
         .rposition(|&b| b == b' ')
@@ -1942,6 +1940,10 @@ fn names_a_field(bytes: &[u8], start: usize, end: usize) -> bool {
         .trim_ascii_end();
     table.len() >= 11 && table[table.len() - 11..].eq_ignore_ascii_case(b"insert into")
 }
+
+/// How far back from a name [`names_a_field`] looks for the bracket of an SQL column
+/// list.
+const COLUMN_LIST_REACH: usize = 256;
 
 /// Whether the word at `start..end` may be (part of) a table's header cell: within a
 /// short name of key bytes and spaces (`db_password`, `Admin password`, `"PASSWD"`)
