@@ -380,7 +380,12 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     // A command's option (`-D`) takes the next word as its argument, `=` or not.
     let option = last_word.len() >= 2 && last_word.starts_with(b"-");
     let key = word.strip_prefix(b"=").unwrap_or(word);
-    let row_commas = csv_commas(line);
+    // A line that goes on with a record (a CSV row's cells) is no prose.
+    let row_commas = csv_commas(line)
+        + before[from..line_start]
+            .split(|&b| b == b'\n')
+            .map(|l| csv_commas(l.trim_ascii_end()))
+            .sum::<usize>();
     if matches!(word, [b'-' | b'*' | b'+' | b'>' | b'|' | b'#'])
         || word.starts_with(b"|")
         || word.starts_with(b">")
@@ -652,26 +657,46 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
     let rows = || row_ahead.split(|&b| b == b'\n');
     // The header (the line above the record, or above a header's last cell wrapped
     // onto a line of its own: `…,Created` above `at`).
-    let header = || {
-        let line = above(0)?;
-        if csv_commas(line) == 0 && cell_end(line) {
-            above(1).filter(|header| csv_commas(header) >= 2)
-        } else {
-            Some(line)
-        }
+    let names = |l: &[u8]| !l.iter().any(u8::is_ascii_digit);
+    let letters = |l: &[u8]| {
+        l.iter()
+            .all(|&b| b.is_ascii_alphabetic() || matches!(b, b' ' | b'_' | b'-' | b','))
     };
-    match header().map(csv_commas).filter(|&whole| whole >= 2) {
+    // The header's cells: those of the line above; of the one above a header's last
+    // name wrapped onto a line of its own; or of two lines of names that a header
+    // wrapped before one of its names was broken into, when this record is as wide as
+    // both together.
+    let header_cells = || {
+        let line = above(0)?;
+        let cells = csv_commas(line);
+        if cells == 0 && cell_end(line) {
+            return above(1).map(csv_commas);
+        }
+        let both = above(1)
+            .filter(|first| cells > 0 && letters(line) && names(first))
+            .map(|first| csv_commas(first) + cells)
+            .filter(|&both| csv_commas(line) < both && here == both);
+        Some(both.unwrap_or(cells))
+    };
+    match header_cells().filter(|&whole| whole >= 2) {
         Some(whole) if here == whole => cell_end(next),
         Some(whole) => {
             here < whole && (next_cells > 0 || cell_end(next)) && reaches(&mut rows(), here, whole)
         }
-        // No header above: this line may be a header whose last name wrapped at its
-        // space (`…,Cpf do cliente,Created` above `at`), above rows as wide (the lines
-        // after that name's end hold a row of as many cells). Names hold no digit, and
-        // a header wrapped at a name's space has names of several words. The name's
-        // end is no row's first value wrapped (`Michael` above `Müller,2024-…`): the
-        // row's next word would have fitted after it, so the line ended there.
+        // No header above: this line may be a header wrapped at the space of one of
+        // its names, above rows as wide as its lines together. Names hold no digit.
+        // Wrapped inside its last name (`…,Cpf do cliente,Created` above `at`): that
+        // name's end is no row's first value wrapped (`Michael` above `Müller,2024-…`),
+        // as the row's next word would have fitted after it. Wrapped before other names
+        // (`…,Request` above `id,Identifikationsnummer,Status`): the rows under it are
+        // wider than the line, which no row under it as its header could be.
         None => {
+            if next_cells > 0 {
+                return here >= 1
+                    && names(line)
+                    && letters(next)
+                    && reaches(&mut rows().skip(1), 0, here + next_cells);
+            }
             let after = rows().nth(1).unwrap_or_default();
             let after = &after[quote_marks(after)..];
             let after_word = after
@@ -679,12 +704,12 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                 .position(|&b| matches!(b, b' ' | b'\t' | b'\r'))
                 .unwrap_or(after.len());
             here >= 2
-                && !line.iter().any(u8::is_ascii_digit)
+                && names(line)
                 && line
                     .split(|&b| b == b',')
                     .any(|name| name.trim_ascii().contains(&b' '))
                 && next.len() <= 16
-                && next.iter().all(|&b| b.is_ascii_alphabetic() || b == b' ')
+                && letters(next)
                 && next.len() + 1 + after_word < WRAP_WIDTH
                 && reaches(&mut rows().skip(1), 0, here)
         }
@@ -693,7 +718,8 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
 
 /// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space
 /// after it, other than one that groups a number's thousands (`$6,873.28`,
-/// `1,000,000`: from the word's start, one to three digits, then groups of three) or
+/// `1,000,000`: from the word's start, one to three digits, then groups of three, the
+/// last ending the number: `51,934dd26…` is two cells) or
 /// one that separates the parts of an LDAP name (`cn=admin,dc=corp`).
 fn csv_commas(bytes: &[u8]) -> usize {
     let digit = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_digit);
@@ -723,7 +749,7 @@ fn csv_commas(bytes: &[u8]) -> usize {
                 && digit(at + 1)
                 && digit(at + 2)
                 && digit(at + 3)
-                && !digit(at + 4);
+                && !bytes.get(at + 4).is_some_and(u8::is_ascii_alphanumeric);
             // An LDAP name's parts (`cn=admin,dc=corp`) are no cells either.
             let attribute = bytes[at + 1..]
                 .iter()
@@ -1124,6 +1150,17 @@ mod tests {
             (
                 "primary_diagnosis,connection_url,order_id,updated_by\nhepatitis\nC,postgres://admin29:i9a1o822XnRO@db.internal:5432/app,885511441,system",
                 "primary_diagnosis,connection_url,order_id,updated_by\nhepatitis C,postgres://admin29:i9a1o822XnRO@db.internal:5432/app,885511441,system",
+            ),
+            // A header wrapped before one of its names, above a row whose last cell
+            // wrapped.
+            (
+                "Request id,Medicare beneficiary id,Request\nid,Identifikationsnummer,Status\n0196cde7-0aef-4fc9-a0a3-455789c0a4e0,8YW0PG9JR80,c9608ebd-e903-4f6d-a96b-4047e6862721,96001420372,on\nhold\nThe median response time dropped to 0.3 hours.",
+                "Request id,Medicare beneficiary id,Request id,Identifikationsnummer,Status\n0196cde7-0aef-4fc9-a0a3-455789c0a4e0,8YW0PG9JR80,c9608ebd-e903-4f6d-a96b-4047e6862721,96001420372,on hold\nThe median response time dropped to 0.3 hours.",
+            ),
+            // `51,934dd…` is two cells, not a number's thousands: the row ends there.
+            (
+                "amount,client_secret,request_id,payee_iban,request_id\n41.63,LNZaF6VNwas5vJ88j30DMZ67,1a42a25c-69f7-4191-aad0-71212d338a9b,DE20\n4688 7906 8748 4727 51,934dd265-b6ec-4423-a0fc-ca1a346fa355\nTicket 555-0178 is about 85114 rows in the report.",
+                "amount,client_secret,request_id,payee_iban,request_id\n41.63,LNZaF6VNwas5vJ88j30DMZ67,1a42a25c-69f7-4191-aad0-71212d338a9b,DE20 4688 7906 8748 4727 51,934dd265-b6ec-4423-a0fc-ca1a346fa355\nTicket 555-0178 is about 85114 rows in the report.",
             ),
             // An SQL insert broken five times, a value a line after a long token.
             (

@@ -312,8 +312,26 @@ fn mac_at(input: &Input<'_>, start: usize) -> Option<usize> {
         && input.word_boundary_after(end)
         && input.byte(end) != Some(sep)
         && input.byte_before(start) != Some(sep)
-        && (digits >= 2 || input.context_before_or_name(start, MAC_WORD_WINDOW, MAC_WORDS)))
+        && (digits >= 2
+            || input.context_before_or_name(start, MAC_WORD_WINDOW, MAC_WORDS)
+            || header_names_a_mac(input, start, end)))
     .then_some(end)
+}
+
+/// Whether `start..end` fills a table cell (CSV, Markdown, an SQL insert's tuple)
+/// whose column's header holds a MAC word (`Device mac`, `mac-address`).
+fn header_names_a_mac(input: &Input<'_>, start: usize, end: usize) -> bool {
+    input.header_cell(start, end).is_some_and(|(lo, hi)| {
+        let header = input.bytes.get(lo..hi).unwrap_or_default();
+        MAC_WORDS.iter().any(|word| {
+            header.windows(word.len()).enumerate().any(|(i, w)| {
+                w.eq_ignore_ascii_case(word.as_bytes())
+                    && !header
+                        .get(i + word.len())
+                        .is_some_and(u8::is_ascii_lowercase)
+            })
+        })
+    })
 }
 
 /// Calls `each(i)` for every `i` with `window[i] == b'.'`, in order: eight bytes at a

@@ -1202,11 +1202,13 @@ impl SecretsDetector {
             let mut at = hit.end;
             let mut glue = 0;
             let (mut colon, mut line_break, mut labelled) = (false, false, false);
+            let mut equals = false;
             while glue < 6
                 && input.byte(at).is_some_and(|b| match b {
                     b' ' | b'"' | b'\'' | b'\t' => true,
                     b'=' => {
                         labelled = true;
+                        equals = true;
                         true
                     }
                     b':' => {
@@ -1271,10 +1273,14 @@ impl SecretsDetector {
             } else {
                 values_inside = 0;
             }
+            // After a label that is no `key=` (`Password: Tr0ub4dor&3`), an `&` is the
+            // value's own; after `=`, it may start a query's next parameter.
+            let ampersand = labelled && !equals;
             let mut end = quoted.unwrap_or(at);
             while quoted.is_none()
                 && input.byte(end).is_some_and(|b| {
                     b.is_ascii_alphanumeric()
+                        || (b == b'&' && ampersand)
                         || matches!(
                             b,
                             b'+' | b'/'
