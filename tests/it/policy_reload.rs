@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use customs::audit::{Fingerprinter, Outcome, Recorder};
@@ -82,9 +82,13 @@ async fn reload_under_load_never_fails_a_request_or_half_loads_a_set() {
         json!({"groups": ["engineering"], "residency": "US"}),
     );
     let url = format!("http://{}/v1/chat/completions", running.addr);
+    // Requests completed so far: each round waits for some more, so that reloads and
+    // requests overlap however fast or loaded the machine is.
+    let done = Arc::new(AtomicUsize::new(0));
     let mut load = Vec::new();
     for _ in 0..8 {
         let (stop, token, url) = (Arc::clone(&stop), token.clone(), url.clone());
+        let done = Arc::clone(&done);
         load.push(tokio::spawn(async move {
             let client = client();
             let mut statuses = Vec::new();
@@ -97,6 +101,7 @@ async fn reload_under_load_never_fails_a_request_or_half_loads_a_set() {
                     .await
                     .unwrap();
                 statuses.push(response.status().as_u16());
+                done.fetch_add(1, Ordering::Relaxed);
             }
             statuses
         }));
@@ -139,7 +144,14 @@ async fn reload_under_load_never_fails_a_request_or_half_loads_a_set() {
             }
             ReloadOutcome::Unchanged { .. } => panic!("every round changes the directory"),
         }
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // At least 150 ms and 10 more requests (or 20 s) before the next round.
+        let (seen, since) = (done.load(Ordering::Relaxed), std::time::Instant::now());
+        while since.elapsed() < Duration::from_millis(150)
+            || (done.load(Ordering::Relaxed) < seen + 10
+                && since.elapsed() < Duration::from_secs(20))
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
     stop.store(true, Ordering::Relaxed);
     let mut statuses = Vec::new();
