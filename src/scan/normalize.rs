@@ -675,7 +675,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         let both = above(1)
             .filter(|first| cells > 0 && letters(line) && names(first))
             .map(|first| csv_commas(first) + cells)
-            .filter(|&both| csv_commas(line) < both && here == both);
+            .filter(|&both| cells < both && here == both);
         Some(both.unwrap_or(cells))
     };
     match header_cells().filter(|&whole| whole >= 2) {

@@ -267,7 +267,7 @@ impl Detector for HealthDetector {
         for t in (5..=15).flat_map(|len| input.tokens_of_len(len)) {
             if !input.word_boundary_before(t.start)
                 || !input.word_boundary_after(t.end)
-                || names_a_field(input, t.start, t.end)
+                || labels_a_field(input, t.start, t.end)
                 || input.bytes[t.start..t.end]
                     .iter()
                     .filter(|b| b.is_ascii_digit())
@@ -296,16 +296,14 @@ impl Detector for HealthDetector {
     }
 }
 
-/// Whether the token at `start..end` is the name of the next field rather than a value:
-/// `Track1=` or `Track1: ` after `MedicalRecordNumber=88286826`. A key of `key=value`,
-/// or a word-led token with a colon after it (`AB12345:` stays a possible value).
-fn names_a_field(input: &Input<'_>, start: usize, end: usize) -> bool {
-    match input.byte(end) {
-        Some(b'=') => true,
-        Some(b':') => input
+/// Whether the token at `start..end` is a word-led label with a colon after it
+/// (`Track1: ` after `MRN: 88286826`), the name of the next field rather than a value
+/// (`AB12345:` stays a possible value). A `key=` key is no value for any rule: context
+/// answers no for it (see `keywords::names_a_field`).
+fn labels_a_field(input: &Input<'_>, start: usize, end: usize) -> bool {
+    input.byte(end) == Some(b':')
+        && input
             .bytes
             .get(start..start + 3)
-            .is_some_and(|b| b.iter().all(u8::is_ascii_alphabetic)),
-        _ => false,
-    }
+            .is_some_and(|b| b.iter().all(u8::is_ascii_alphabetic))
 }
