@@ -662,27 +662,41 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         l.iter()
             .all(|&b| b.is_ascii_alphabetic() || matches!(b, b' ' | b'_' | b'-' | b','))
     };
-    // The header's cells: those of the line above; of the one above a header's last
-    // name wrapped onto a line of its own; or of two lines of names that a header
-    // wrapped before one of its names was broken into, when this record is as wide as
-    // both together.
+    // The header's cells: those of the line above, or of the one above a header's last
+    // name wrapped onto a line of its own; and those of two lines of names that a
+    // header wrapped before or inside one of its names was broken into (`…,Storage
+    // connection` above `string,Created at`), which count when this record, alone or
+    // with the next lines, is as wide as both together.
     let header_cells = || {
-        let line = above(0)?;
+        let Some(line) = above(0) else {
+            return (None, None);
+        };
         let cells = csv_commas(line);
         if cells == 0 && cell_end(line) {
-            return above(1).map(csv_commas);
+            return (above(1).map(csv_commas), None);
         }
         let both = above(1)
             .filter(|first| cells > 0 && letters(line) && names(first))
             .map(|first| csv_commas(first) + cells)
-            .filter(|&both| cells < both && here == both);
-        Some(both.unwrap_or(cells))
+            .filter(|&both| cells < both);
+        (Some(cells), both)
     };
-    match header_cells().filter(|&whole| whole >= 2) {
-        Some(whole) if here == whole => cell_end(next),
-        Some(whole) => {
+    // Whether this line, with the next ones, is a row as wide as a header of `whole`
+    // cells: whole already, with its last cell's end alone on the next line, or
+    // reaching that count.
+    let row_under = |whole: usize| {
+        if here == whole {
+            cell_end(next)
+        } else {
             here < whole && (next_cells > 0 || cell_end(next)) && reaches(&mut rows(), here, whole)
         }
+    };
+    let (cells_above, both) = header_cells();
+    if both.is_some_and(row_under) {
+        return true;
+    }
+    match cells_above.filter(|&whole| whole >= 2) {
+        Some(whole) => row_under(whole),
         // No header above: this line may be a header wrapped at the space of one of
         // its names, above rows as wide as its lines together. Names hold no digit.
         // Wrapped inside its last name (`…,Cpf do cliente,Created` above `at`): that
@@ -1156,6 +1170,16 @@ mod tests {
             (
                 "Request id,Medicare beneficiary id,Request\nid,Identifikationsnummer,Status\n0196cde7-0aef-4fc9-a0a3-455789c0a4e0,8YW0PG9JR80,c9608ebd-e903-4f6d-a96b-4047e6862721,96001420372,on\nhold\nThe median response time dropped to 0.3 hours.",
                 "Request id,Medicare beneficiary id,Request id,Identifikationsnummer,Status\n0196cde7-0aef-4fc9-a0a3-455789c0a4e0,8YW0PG9JR80,c9608ebd-e903-4f6d-a96b-4047e6862721,96001420372,on hold\nThe median response time dropped to 0.3 hours.",
+            ),
+            // A header wrapped inside one of its names, above a row broken inside a
+            // cell, and above a row whose first value wrapped.
+            (
+                "Drivers license number,Request id,Updated by,Storage connection\nstring,Created at\nQ7049131,59c84317-7579-4515-a9a5-05701ccbed27,batch\n7,DefaultEndpointsProtocol=https;AccountName=acme,2024-09-10T11:23:07Z",
+                "Drivers license number,Request id,Updated by,Storage connection string,Created at\nQ7049131,59c84317-7579-4515-a9a5-05701ccbed27,batch 7,DefaultEndpointsProtocol=https;AccountName=acme,2024-09-10T11:23:07Z",
+            ),
+            (
+                "Social insurance number,Identifikationsnummer,Created at,Order\nid,Created at\n101 564\n045,29703654897,2024-03-16T07:58:07Z,558501954,2024-02-13T00:38:07Z",
+                "Social insurance number,Identifikationsnummer,Created at,Order id,Created at\n101 564 045,29703654897,2024-03-16T07:58:07Z,558501954,2024-02-13T00:38:07Z",
             ),
             // `51,934dd…` is two cells, not a number's thousands: the row ends there.
             (

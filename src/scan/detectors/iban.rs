@@ -6,10 +6,11 @@
 //! ([`validators::iban_length`](crate::scan::validators::iban_length)), letters and
 //! digits, allowing one space only between groups of four as IBANs are printed
 //! (`DE89 3704 0044 0532 0130 00`), then requires a word boundary and the ISO 7064
-//! mod-97 check (confidence 0.99). Letters are accepted in either case. Failing that,
-//! the same characters are read again allowing any short run of separators between any
-//! two of them (`DE89-3704-...`, `DE89 . 3704 ...`, one group per line: an evader's
-//! forms), with the same length and mod-97 checks (0.9), upper-case letters only, and
+//! mod-97 check (confidence 0.99). Letters are accepted in either case, but not both in
+//! the account part (a random token mixes them). Failing that, the same characters are
+//! read again allowing any short run of separators between any two of them
+//! (`DE89-3704-...`, `DE89 . 3704 ...`, one group per line: an evader's forms), with
+//! the same length and mod-97 checks (0.9), upper-case letters only, and
 //! no joined continuation after it (so that one in 97 hex identifiers such as
 //! `ee122dbc-42f8-4333-a517-...` is not an IBAN).
 
@@ -59,6 +60,7 @@ impl Detector for IbanDetector {
             };
             if let Some(end) = read_iban(input.bytes, start, len, &mut compact)
                 && input.word_boundary_after(end)
+                && !mixes_case(compact.get(4..).unwrap_or_default())
                 && iban_mod97_valid(&compact)
                 && let Some(f) = input.finding(&self.info, start, end, 0.99)
             {
@@ -78,6 +80,13 @@ impl Detector for IbanDetector {
             }
         }
     }
+}
+
+/// Whether `bban` holds letters in both cases. An IBAN is written in capitals, or all in
+/// small letters by someone typing fast; a token that mixes them is random
+/// (`client_secret: RO72FFzvIWwM5HoigU8BTJ13` passes mod-97 once in 97 tries).
+fn mixes_case(bban: &[u8]) -> bool {
+    bban.iter().any(u8::is_ascii_uppercase) && bban.iter().any(u8::is_ascii_lowercase)
 }
 
 /// Reads `len` alphanumeric characters from `start` into `compact`, allowing a single

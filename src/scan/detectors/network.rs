@@ -39,6 +39,7 @@ pub(crate) static MAC_WORDS: &[&str] = &[
     "hwaddr",
     "hw addr",
     "hw_addr",
+    "hw-addr",
     "hardware addr",
     "bssid",
     "ether",
