@@ -40,6 +40,11 @@
 //! `type`, byte `start`/`end` and char `cstart`/`cend`) for `bench/presidio/compare.py`,
 //! which scores Microsoft Presidio on exactly the same documents.
 //!
+//! The test suite scores every corpus of seeds 1 and 2, plain and pasted (wrapped,
+//! quoted, CR LF), and fails on any false positive or miss (`cargo nextest run
+//! --examples without_errors`, part of `scripts/test`). Wider seed ranges are run by
+//! hand with `--seeds` and `--errors`.
+//!
 //! Scoring: a finding is a true positive when it overlaps a gold span of the same type
 //! (each gold span counts once); every other finding is a false positive of its type,
 //! wherever it is (in the prose, on a hard negative, or typed wrongly on a gold span);
@@ -1921,25 +1926,15 @@ fn main() {
         [evasion, records, layouts].iter().filter(|&&on| on).count() <= 1,
         "--evasion, --records and --layouts are separate runs"
     );
-    let make = |seed: u64| {
-        let mut docs = corpus(seed, per_type);
-        if evasion {
-            evade(&mut docs, &mut evasion_rng(seed));
-        }
-        if records {
-            docs = recorded(docs, &mut Rng(seed ^ 0x5EC0_4D5E_0000_0001));
-        }
-        if layouts {
-            docs = laid_out(docs, &mut Rng(seed ^ 0x1A70_0750_0000_0001));
-        }
-        if wrap {
-            wrapped(&mut docs);
-        }
-        if crlf || quoted {
-            repasted(&mut docs, crlf, quoted);
-        }
-        docs
+    let form = Form {
+        evasion,
+        records,
+        layouts,
+        wrap,
+        crlf,
+        quoted,
     };
+    let make = |seed: u64| make_corpus(seed, per_type, form);
 
     if let Some(path) = arg("--corpus") {
         assert!(seeds.len() == 1, "--corpus writes one seed's corpus");
@@ -2061,6 +2056,38 @@ fn main() {
     }
 }
 
+/// Which corpus is written, and how it is pasted (see the module documentation).
+#[derive(Clone, Copy, Default)]
+struct Form {
+    evasion: bool,
+    records: bool,
+    layouts: bool,
+    wrap: bool,
+    crlf: bool,
+    quoted: bool,
+}
+
+/// The documents of one seed in `form`.
+fn make_corpus(seed: u64, per_type: usize, form: Form) -> Vec<Doc> {
+    let mut docs = corpus(seed, per_type);
+    if form.evasion {
+        evade(&mut docs, &mut evasion_rng(seed));
+    }
+    if form.records {
+        docs = recorded(docs, &mut Rng(seed ^ 0x5EC0_4D5E_0000_0001));
+    }
+    if form.layouts {
+        docs = laid_out(docs, &mut Rng(seed ^ 0x1A70_0750_0000_0001));
+    }
+    if form.wrap {
+        wrapped(&mut docs);
+    }
+    if form.crlf || form.quoted {
+        repasted(&mut docs, form.crlf, form.quoted);
+    }
+    docs
+}
+
 /// Scans `docs` and adds their true positives, false positives and misses to `scores`
 /// (printing each error when `show_errors`); returns the time spent scanning.
 fn score(
@@ -2137,4 +2164,74 @@ fn score(
         }
     }
     elapsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every document of `seeds` in `form`, plain and pasted from a mail client (wrapped,
+    /// quoted, CR LF), is scored without one false positive or miss. The errors go to
+    /// the test's output.
+    fn scores_without_errors(form: Form, seeds: std::ops::RangeInclusive<u64>) {
+        let classifiers =
+            Classifier::load_dir(std::path::Path::new("policies/classifiers")).unwrap_or_default();
+        let scanner = Scanner::new(classifiers).unwrap();
+        for pasted in [false, true] {
+            let form = Form {
+                wrap: pasted,
+                crlf: pasted,
+                quoted: pasted,
+                ..form
+            };
+            let mut scores = BTreeMap::new();
+            let mut by_kind = BTreeMap::new();
+            let mut documents = 0;
+            for seed in seeds.clone() {
+                let docs = make_corpus(seed, 100, form);
+                documents += docs.len();
+                score(&scanner, &docs, &mut scores, &mut by_kind, true);
+            }
+            let (tp, errors) = scores.values().fold((0, 0), |(tp, errors), s: &Score| {
+                (tp + s.tp, errors + s.fp + s.fn_)
+            });
+            assert!(
+                documents > 8_000 && tp >= documents,
+                "{documents} documents, {tp} found"
+            );
+            assert_eq!(errors, 0, "pasted: {pasted}; the errors are printed above");
+        }
+    }
+
+    #[test]
+    fn the_plain_corpus_scores_without_errors() {
+        scores_without_errors(Form::default(), 1..=2);
+    }
+
+    #[test]
+    fn the_evasions_score_without_errors() {
+        let form = Form {
+            evasion: true,
+            ..Form::default()
+        };
+        scores_without_errors(form, 1..=2);
+    }
+
+    #[test]
+    fn the_records_score_without_errors() {
+        let form = Form {
+            records: true,
+            ..Form::default()
+        };
+        scores_without_errors(form, 1..=2);
+    }
+
+    #[test]
+    fn the_layouts_score_without_errors() {
+        let form = Form {
+            layouts: true,
+            ..Form::default()
+        };
+        scores_without_errors(form, 1..=2);
+    }
 }
