@@ -675,10 +675,13 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         if cells == 0 && cell_end(line) {
             return (above(1).map(csv_commas), None);
         }
+        // A line as wide as a line of words above it is a row like it, under the same
+        // header (rows of words under a header of words).
         let both = above(1)
-            .filter(|first| cells > 0 && letters(line) && names(first))
-            .map(|first| csv_commas(first) + cells)
-            .filter(|&both| cells < both);
+            .filter(|first| cells > 0 && here != cells && letters(line) && names(first))
+            .map(csv_commas)
+            .filter(|&first| first > 0)
+            .map(|first| first + cells);
         (Some(cells), both)
     };
     // Whether this line, with the next ones, is a row as wide as a header of `whole`
@@ -701,7 +704,8 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         // its names, above rows as wide as its lines together. Names hold no digit.
         // Wrapped inside its last name (`…,Cpf do cliente,Created` above `at`): that
         // name's end is no row's first value wrapped (`Michael` above `Müller,2024-…`),
-        // as the row's next word would have fitted after it. Wrapped before other names
+        // as the row's next word would have fitted after it, or the row's first cell is
+        // one long token with digits (see `token_cell`). Wrapped before other names
         // (`…,Request` above `id,Identifikationsnummer,Status`): the rows under it are
         // wider than the line, which no row under it as its header could be.
         None => {
@@ -717,6 +721,14 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                 .iter()
                 .position(|&b| matches!(b, b' ' | b'\t' | b'\r'))
                 .unwrap_or(after.len());
+            // A row's first cell that is one long token with digits (an id, a key) is
+            // no value's rest after a word: the word ends the header (`…,Aws secret
+            // access` above `key` above `8b048f5e-4a99-…,…`), though a row with no
+            // space would not have fitted after it either.
+            let first_cell = &after[..memchr::memchr(b',', after).unwrap_or(after.len())];
+            let token_cell = first_cell.len() >= 16
+                && !first_cell.contains(&b' ')
+                && first_cell.iter().any(u8::is_ascii_digit);
             here >= 2
                 && names(line)
                 && line
@@ -724,7 +736,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                     .any(|name| name.trim_ascii().contains(&b' '))
                 && next.len() <= 16
                 && letters(next)
-                && next.len() + 1 + after_word < WRAP_WIDTH
+                && (next.len() + 1 + after_word < WRAP_WIDTH || token_cell)
                 && reaches(&mut rows().skip(1), 0, here)
         }
     }
@@ -1178,6 +1190,10 @@ mod tests {
                 "Drivers license number,Request id,Updated by,Storage connection string,Created at\nQ7049131,59c84317-7579-4515-a9a5-05701ccbed27,batch 7,DefaultEndpointsProtocol=https;AccountName=acme,2024-09-10T11:23:07Z",
             ),
             (
+                "Request id,Version,National insurance number,Status,Aws secret access\nkey\n8b048f5e-4a99-4d38-a8bd-1ec54fbbb70c,0.1.73,KW827799D,closed,5WUSiS/dt31ZbQhre0iWs8A3joi+t/yEnuxcvz37",
+                "Request id,Version,National insurance number,Status,Aws secret access key\n8b048f5e-4a99-4d38-a8bd-1ec54fbbb70c,0.1.73,KW827799D,closed,5WUSiS/dt31ZbQhre0iWs8A3joi+t/yEnuxcvz37",
+            ),
+            (
                 "Social insurance number,Identifikationsnummer,Created at,Order\nid,Created at\n101 564\n045,29703654897,2024-03-16T07:58:07Z,558501954,2024-02-13T00:38:07Z",
                 "Social insurance number,Identifikationsnummer,Created at,Order id,Created at\n101 564 045,29703654897,2024-03-16T07:58:07Z,558501954,2024-02-13T00:38:07Z",
             ),
@@ -1207,6 +1223,8 @@ mod tests {
             // pipes.
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version |\n|---|---|---|---|\n| 69856716239 | batch 7 | 7249326922 | 9.16.81 |",
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n|---|---|---|---\n| 69856716239 | batch 7 | 7249326922 | 9.16.81",
+            // Rows of words under a header of words, each as wide as a wrapped line.
+            "first name,last name,street,city,country,notes,status\nJohn Edward,Smith Jones,Maple Avenue,Paris,France,called twice,open\nMaria Luisa,Garcia Lopez,Elm Road,Madrid,Spain,wants a refund now,closed\nWei Ming,Chen Wang,Oak Street,Beijing,China,no answer on the phone,open\nOlga Petra,Ivanova Smirnova,Pine Lane,Moscow,Russia,sent the invoice,open",
             // A form's fields, one a line, as wide as a wrapped line.
             "Dsn: postgres://admin4:iokbgVnhhtFT@db.internal:5432/app\nCard cvv: 280\n\nrecord:\n  DeviceMac: x",
             "Dsn - postgres://admin53:sgqAMUshAr2A@db.internal:5432/app\nCvv2 - 910",

@@ -613,8 +613,9 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
 }
 
 /// Whether `start..end` lies in a group of hex digits, with a digit in it, that a dash
-/// joins to the next or previous group: a UUID's or a MAC's group, `aba4` in
-/// `de8ed541-989b-4023-aba4-9b6d34caca24`, not the word `ABA`.
+/// or a colon joins to the next or previous group: a UUID's, a MAC's or an IPv6
+/// address's group, `aba4` in `de8ed541-989b-4023-aba4-9b6d34caca24` or `aba6` in
+/// `2001:db8:dd30::aba6:de05`, not the word `ABA`.
 fn in_hex_group(bytes: &[u8], start: usize, end: usize) -> bool {
     let before = bytes.get(..start).unwrap_or_default();
     let from = start
@@ -633,8 +634,11 @@ fn in_hex_group(bytes: &[u8], start: usize, end: usize) -> bool {
     let group = bytes.get(from..to).unwrap_or_default();
     group.iter().all(u8::is_ascii_hexdigit)
         && group.iter().any(u8::is_ascii_digit)
-        && (from.checked_sub(1).and_then(|i| bytes.get(i)) == Some(&b'-')
-            || bytes.get(to) == Some(&b'-'))
+        && (from
+            .checked_sub(1)
+            .and_then(|i| bytes.get(i))
+            .is_some_and(|b| matches!(b, b'-' | b':'))
+            || bytes.get(to).is_some_and(|b| matches!(b, b'-' | b':')))
 }
 
 /// Whether the letters and digits that open `tail` change between lower case, upper

@@ -2003,12 +2003,17 @@ fn is_placeholder(value: &[u8]) -> bool {
         "token",
         "passphrase",
     ];
-    let lower: Vec<u8> = value
+    let letters: Vec<u8> = value
         .iter()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(u8::to_ascii_lowercase)
+        .copied()
+        .filter(u8::is_ascii_alphanumeric)
         .collect();
-    lower.windows(4).any(|w| w == b"your")
+    let lower = letters.to_ascii_lowercase();
+    // `your` as a word is written (`YOUR_PASSWORD`, `YourPass`); `yOUR` is random
+    // (`0AyOUR2R797#`).
+    letters
+        .windows(4)
+        .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
         || WORDS.iter().any(|w| lower == w.as_bytes())
         // `mytoken`, `mysecret`, `my-pwd`.
         || lower
