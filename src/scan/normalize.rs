@@ -675,12 +675,19 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         if cells == 0 && cell_end(line) {
             return (above(1).map(csv_commas), None);
         }
-        // A line as wide as a line of words above it is a row like it, under the same
-        // header (rows of words under a header of words).
+        // Both lines count for a record as wide as both together, or for one that the
+        // next lines make that wide when the line above is narrower than the one above
+        // it (a header's rest, not a row under it: a row of words under a header of
+        // words is as wide as the header, an empty last cell's comma included) and
+        // this record is not as wide as the line above (a row like it).
         let both = above(1)
-            .filter(|first| cells > 0 && here != cells && letters(line) && names(first))
+            .filter(|first| cells > 0 && letters(line) && names(first))
             .map(csv_commas)
-            .filter(|&first| first > 0)
+            .filter(|&first| {
+                first > 0
+                    && (here == first + cells
+                        || (here != cells && cells + usize::from(line.ends_with(b",")) < first))
+            })
             .map(|first| first + cells);
         (Some(cells), both)
     };
@@ -1223,6 +1230,9 @@ mod tests {
             // pipes.
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version |\n|---|---|---|---|\n| 69856716239 | batch 7 | 7249326922 | 9.16.81 |",
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n|---|---|---|---\n| 69856716239 | batch 7 | 7249326922 | 9.16.81",
+            // Rows of words under a header of words, each as wide as a wrapped line, and
+            // rows whose last cell is empty.
+            "full name,employer,ssn,notes\nAnna Maria Lopez,Northwind Traders,none,prefers email contact with the team\nRobert James Stonebridge,Contoso Pharmaceuticals and Sons,078051120,\nCarla Diaz,Fabrikam,219099999,\nDana Fox,Tailspin Toys,536228726,",
             // Rows of words under a header of words, each as wide as a wrapped line.
             "first name,last name,street,city,country,notes,status\nJohn Edward,Smith Jones,Maple Avenue,Paris,France,called twice,open\nMaria Luisa,Garcia Lopez,Elm Road,Madrid,Spain,wants a refund now,closed\nWei Ming,Chen Wang,Oak Street,Beijing,China,no answer on the phone,open\nOlga Petra,Ivanova Smirnova,Pine Lane,Moscow,Russia,sent the invoice,open",
             // A form's fields, one a line, as wide as a wrapped line.

@@ -613,9 +613,10 @@ fn is_short_word(text: &str, start: usize, end: usize) -> bool {
 }
 
 /// Whether `start..end` lies in a group of hex digits, with a digit in it, that a dash
-/// or a colon joins to the next or previous group: a UUID's, a MAC's or an IPv6
-/// address's group, `aba4` in `de8ed541-989b-4023-aba4-9b6d34caca24` or `aba6` in
-/// `2001:db8:dd30::aba6:de05`, not the word `ABA`.
+/// joins to the next or previous group, or a colon to the previous one (`::` to the
+/// next): a UUID's, a MAC's or an IPv6 address's group, `aba4` in
+/// `de8ed541-989b-4023-aba4-9b6d34caca24` or `aba6` in `2001:db8:dd30::aba6:de05`, not
+/// the word `ABA` (nor a numbered label, `ABA1:021000021`).
 fn in_hex_group(bytes: &[u8], start: usize, end: usize) -> bool {
     let before = bytes.get(..start).unwrap_or_default();
     let from = start
@@ -638,7 +639,8 @@ fn in_hex_group(bytes: &[u8], start: usize, end: usize) -> bool {
             .checked_sub(1)
             .and_then(|i| bytes.get(i))
             .is_some_and(|b| matches!(b, b'-' | b':'))
-            || bytes.get(to).is_some_and(|b| matches!(b, b'-' | b':')))
+            || bytes.get(to) == Some(&b'-')
+            || bytes.get(to..to + 2) == Some(b"::"))
 }
 
 /// Whether the letters and digits that open `tail` change between lower case, upper
