@@ -1230,8 +1230,7 @@ mod tests {
             // pipes.
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version |\n|---|---|---|---|\n| 69856716239 | batch 7 | 7249326922 | 9.16.81 |",
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n|---|---|---|---\n| 69856716239 | batch 7 | 7249326922 | 9.16.81",
-            // Rows of words under a header of words, each as wide as a wrapped line, and
-            // rows whose last cell is empty.
+            // A row of words above rows whose last cell is empty.
             "full name,employer,ssn,notes\nAnna Maria Lopez,Northwind Traders,none,prefers email contact with the team\nRobert James Stonebridge,Contoso Pharmaceuticals and Sons,078051120,\nCarla Diaz,Fabrikam,219099999,\nDana Fox,Tailspin Toys,536228726,",
             // Rows of words under a header of words, each as wide as a wrapped line.
             "first name,last name,street,city,country,notes,status\nJohn Edward,Smith Jones,Maple Avenue,Paris,France,called twice,open\nMaria Luisa,Garcia Lopez,Elm Road,Madrid,Spain,wants a refund now,closed\nWei Ming,Chen Wang,Oak Street,Beijing,China,no answer on the phone,open\nOlga Petra,Ivanova Smirnova,Pine Lane,Moscow,Russia,sent the invoice,open",
