@@ -482,8 +482,12 @@ impl KeywordIndex {
                     word,
                     groups: *groups,
                 });
+                at = match_end;
+            } else {
+                // A match that is no word hides none that starts inside it: `soc sec`
+                // read across `…4SoC Secret=` must leave `Secret` to be found.
+                at = match_start + 1;
             }
-            at = match_end;
         }
     }
 }
@@ -2498,6 +2502,14 @@ mod tests {
         let unregistered: &[&str] = &["ssn", "card"];
         assert!(index.list(unregistered).is_none());
         assert!(index.list(&[]).is_none());
+    }
+
+    #[test]
+    fn a_match_inside_a_word_hides_no_keyword_starting_within_it() {
+        // `soc sec` (a social-security phrase) read across the end of a token and the
+        // next word, leftmost and longest, must not hide `secret`.
+        let hits = whole_text_hits("x ATATT3UaWYyOfeB5SoC Secret=R1xYlXidLeAvJj5");
+        assert_eq!(hits, vec![(22, 28, "secret")]);
     }
 
     #[test]

@@ -1199,8 +1199,17 @@ impl SecretsDetector {
             // Skip the glue: quotes, spaces, `:`, `=`, "is"; a dash between spaces
             // (`Password - …`); one line break after a colon, the label above its value
             // (`Client secret:` and the secret on the next line).
-            let mut at = hit.end;
-            let mut glue = 0;
+            // A keyword of two words whose last runs on into a longer token: the
+            // automaton reads `secret key` in `webhook secret kEyiUAJ1…`, where the
+            // label is `secret` and the value starts at `kEy`.
+            let runs_on = input.byte(hit.end).is_some_and(alnum);
+            let split = input
+                .bytes
+                .get(hit.start..hit.end)
+                .filter(|_| runs_on)
+                .and_then(|w| w.iter().rposition(|&b| b == b' '));
+            let mut at = split.map_or(hit.end, |i| hit.start + i + 1);
+            let mut glue = if split.is_some() { 6 } else { 0 };
             let (mut colon, mut line_break, mut labelled) = (false, false, false);
             let mut equals = false;
             while glue < 6
@@ -1257,6 +1266,12 @@ impl SecretsDetector {
             if at == hit.end && input.byte(at) == Some(b'>') && opens_tag(input, hit.start) {
                 at += 1;
             }
+            // A keyword inside a placeholder's name is no label: `-p YOUR_PASSWORD
+            // registry.example.com` names no password `registry.example.com`.
+            if !labelled && split.is_none() && in_placeholder_name(input.bytes, hit.start, hit.end)
+            {
+                continue;
+            }
             if at == hit.end && !hit.word.ends_with('_') {
                 // Nothing between the keyword and what follows: the keyword is part of
                 // a longer word or name (`tokens`, `secretary`, `password_strength`,
@@ -1306,12 +1321,18 @@ impl SecretsDetector {
             // (`Password:`, `pwd=`, `Pwd -`) with nothing after it on its line, a `!`
             // is the value's own: leaving it out would leave a character of the
             // password in the redacted text.
+            // A `!` before the `.` that ends the sentence is the value's own too
+            // (`Their db password is 8EA0R52AP72!.`).
             let line_ends = matches!(input.byte(end), None | Some(b'\n' | b'\r'));
+            let mut dot_after = false;
             while quoted.is_none()
                 && end > at
                 && match input.byte(end - 1) {
-                    Some(b'.') => true,
-                    Some(b'!') => !(labelled && line_ends),
+                    Some(b'.') => {
+                        dot_after = true;
+                        true
+                    }
+                    Some(b'!') => !(dot_after || (labelled && line_ends)),
                     _ => false,
                 }
             {
@@ -2023,6 +2044,32 @@ fn is_placeholder(value: &[u8]) -> bool {
             && value
                 .iter()
                 .all(|b| b.is_ascii_alphabetic() || b" _-".contains(b)))
+}
+
+/// Whether `start..end` lies inside a longer name that is itself a placeholder
+/// (`YOUR_PASSWORD`, `your-api-token`), as documentation writes one in place of a value.
+fn in_placeholder_name(bytes: &[u8], start: usize, end: usize) -> bool {
+    let name = |b: &u8| word(*b) || *b == b'-';
+    let from = start
+        - bytes
+            .get(..start)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .take_while(|b| name(b))
+            .count();
+    let to = end
+        + bytes
+            .get(end..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| name(b))
+            .count();
+    (from, to) != (start, end)
+        && bytes.get(from..to).is_some_and(|n| {
+            n.windows(4)
+                .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
+        })
 }
 
 /// Whether a command-line value looks like a password rather than a word of the sentence
