@@ -728,14 +728,16 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                 .iter()
                 .position(|&b| matches!(b, b' ' | b'\t' | b'\r'))
                 .unwrap_or(after.len());
-            // A row's first cell that is one long token with digits (an id, a key) is
-            // no value's rest after a word: the word ends the header (`…,Aws secret
-            // access` above `key` above `8b048f5e-4a99-…,…`), though a row with no
-            // space would not have fitted after it either.
+            // A row's first cell that is one long token with digits (an id, a key) or a
+            // number of five digits or more is no value's rest after a word: the word
+            // ends the header (`…,Aws secret access` above `key` above
+            // `8b048f5e-4a99-…,…`; `…,Updated` above `by` above `34335327,…`), though
+            // a row with no space would not have fitted after it either.
             let first_cell = &after[..memchr::memchr(b',', after).unwrap_or(after.len())];
-            let token_cell = first_cell.len() >= 16
-                && !first_cell.contains(&b' ')
-                && first_cell.iter().any(u8::is_ascii_digit);
+            let token_cell = !first_cell.contains(&b' ')
+                && first_cell.iter().any(u8::is_ascii_digit)
+                && (first_cell.len() >= 16
+                    || (first_cell.len() >= 5 && first_cell.iter().all(u8::is_ascii_digit)));
             here >= 2
                 && names(line)
                 && line
