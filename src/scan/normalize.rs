@@ -648,7 +648,12 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         lines
             .map(|next| next.trim_ascii_end())
             .map(|next| &next[quote_marks(next)..])
-            .take_while(|next| cells(next) > 0 || cell_end(next))
+            // A sentence whose only commas group a number's thousands (`Invoice … totals
+            // $5,919.10.`) is no row's part.
+            .take_while(|next| {
+                (cells(next) > 0 && (csv_commas(next) > 0 || !next.contains(&b' ')))
+                    || cell_end(next)
+            })
             .any(|next| {
                 count += cells(next);
                 count == whole && cells(next) > 0
@@ -667,6 +672,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
     // header wrapped before or inside one of its names was broken into (`…,Storage
     // connection` above `string,Created at`), which count when this record, alone or
     // with the next lines, is as wide as both together.
+    let record = line;
     let header_cells = || {
         let Some(line) = above(0) else {
             return (None, None);
@@ -680,13 +686,20 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         // it (a header's rest, not a row under it: a row of words under a header of
         // words is as wide as the header, an empty last cell's comma included) and
         // this record is not as wide as the line above (a row like it).
+        // A record as wide as the line above counts too when the line above could be
+        // no row under the one above it: with this record and the next lines, it
+        // reaches no width of that line (`…,Request` above `id,Request id` above
+        // `353728453,441 371` above `259,…`, both broken inside a cell).
+        let row_of_it =
+            |first: usize| reaches(&mut std::iter::once(record).chain(rows()), cells, first);
         let both = above(1)
             .filter(|first| cells > 0 && letters(line) && names(first))
             .map(csv_commas)
             .filter(|&first| {
                 first > 0
                     && (here == first + cells
-                        || (here != cells && cells + usize::from(line.ends_with(b",")) < first))
+                        || (cells + usize::from(line.ends_with(b",")) < first
+                            && (here != cells || !row_of_it(first))))
             })
             .map(|first| first + cells);
         (Some(cells), both)
@@ -1205,6 +1218,24 @@ mod tests {
             (
                 "Social insurance number,Identifikationsnummer,Created at,Order\nid,Created at\n101 564\n045,29703654897,2024-03-16T07:58:07Z,558501954,2024-02-13T00:38:07Z",
                 "Social insurance number,Identifikationsnummer,Created at,Order id,Created at\n101 564 045,29703654897,2024-03-16T07:58:07Z,558501954,2024-02-13T00:38:07Z",
+            ),
+            // A header wrapped before a name above a row broken inside a cell, as wide
+            // as the header's second line: that line can be no row (with the lines
+            // under it, it reaches no width of the line above).
+            (
+                "Order id,Social insurance number,Numero securite sociale,Request\nid,Request id\n353728453,441 371\n259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,63c53fdd-abea-4856-a201-68ae2c0ef26a\nInvoice INV-2021-321169 totals $8,380.50.",
+                "Order id,Social insurance number,Numero securite sociale,Request id,Request id\n353728453,441 371 259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,63c53fdd-abea-4856-a201-68ae2c0ef26a\nInvoice INV-2021-321169 totals $8,380.50.",
+            ),
+            // A header above a row broken inside a cell, above prose whose commas group
+            // thousands: those commas are no cells, and the header is whole.
+            (
+                "Status,UpdatedBy,NieNumber,RequestId,CpfDoCliente\npending,batch\n7,Y2714903C,7a9f5410-7714-4d50-a547-7f3d09c5ad68,649.430.304-83\nInvoice INV-2024-280297 totals $5,919.10. Invoice INV-2023-150715\ntotals $8,385.03. Please keep the tone neutral.",
+                "Status,UpdatedBy,NieNumber,RequestId,CpfDoCliente\npending,batch 7,Y2714903C,7a9f5410-7714-4d50-a547-7f3d09c5ad68,649.430.304-83\nInvoice INV-2024-280297 totals $5,919.10. Invoice INV-2023-150715 totals $8,385.03. Please keep the tone neutral.",
+            ),
+            // The header's lines over a whole first row, then a row broken inside a cell.
+            (
+                "Order id,Social insurance number,Numero securite sociale,Request\nid,Request id\n353728453,441 371 259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,x\n353728454,441 371\n259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,y",
+                "Order id,Social insurance number,Numero securite sociale,Request id,Request id\n353728453,441 371 259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,x\n353728454,441 371 259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,y",
             ),
             // `51,934dd…` is two cells, not a number's thousands: the row ends there.
             (
