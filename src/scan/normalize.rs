@@ -649,10 +649,12 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
             .map(|next| next.trim_ascii_end())
             .map(|next| &next[quote_marks(next)..])
             // A sentence whose only commas group a number's thousands (`Invoice … totals
-            // $5,919.10.`) is no row's part.
+            // $5,919.10. Invoice …`) is no row's part; a row's part may hold a number
+            // that looks grouped (`7,393 373 907`, `Unit 7,120,450`).
             .take_while(|next| {
-                (cells(next) > 0 && (csv_commas(next) > 0 || !next.contains(&b' ')))
-                    || cell_end(next)
+                let sentence = csv_commas(next) == 0
+                    && (memchr::memmem::find(next, b". ").is_some() || next.ends_with(b"."));
+                (cells(next) > 0 && !sentence) || cell_end(next)
             })
             .any(|next| {
                 count += cells(next);
@@ -690,18 +692,29 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
         // no row under the one above it: with this record and the next lines, it
         // reaches no width of that line (`…,Request` above `id,Request id` above
         // `353728453,441 371` above `259,…`, both broken inside a cell).
+        // And the line above must have been wrapped: its first word would not have
+        // fitted after the line above it (rows of words that leave out their last
+        // cells, `Alice Jones,Core Platform,Senior Engineer,Berlin` above `Robert
+        // Smith,…`, stay rows).
+        let wrapped_above = |first: &[u8]| {
+            let word = line
+                .iter()
+                .position(|&b| matches!(b, b' ' | b'\t'))
+                .unwrap_or(line.len());
+            first.len() + 1 + word >= WRAP_WIDTH
+        };
         let row_of_it =
             |first: usize| reaches(&mut std::iter::once(record).chain(rows()), cells, first);
         let both = above(1)
             .filter(|first| cells > 0 && letters(line) && names(first))
-            .map(csv_commas)
-            .filter(|&first| {
+            .map(|first| (csv_commas(first), wrapped_above(first)))
+            .filter(|&(first, wrapped)| {
                 first > 0
                     && (here == first + cells
                         || (cells + usize::from(line.ends_with(b",")) < first
-                            && (here != cells || !row_of_it(first))))
+                            && (here != cells || (wrapped && !row_of_it(first)))))
             })
-            .map(|first| first + cells);
+            .map(|(first, _)| first + cells);
         (Some(cells), both)
     };
     // Whether this line, with the next ones, is a row as wide as a header of `whole`
@@ -1232,6 +1245,11 @@ mod tests {
                 "Status,UpdatedBy,NieNumber,RequestId,CpfDoCliente\npending,batch\n7,Y2714903C,7a9f5410-7714-4d50-a547-7f3d09c5ad68,649.430.304-83\nInvoice INV-2024-280297 totals $5,919.10. Invoice INV-2023-150715\ntotals $8,385.03. Please keep the tone neutral.",
                 "Status,UpdatedBy,NieNumber,RequestId,CpfDoCliente\npending,batch 7,Y2714903C,7a9f5410-7714-4d50-a547-7f3d09c5ad68,649.430.304-83\nInvoice INV-2024-280297 totals $5,919.10. Invoice INV-2023-150715 totals $8,385.03. Please keep the tone neutral.",
             ),
+            // A row's part whose commas look like a number's thousands is still a part.
+            (
+                "Customer,Address,Units,Amount\nJane Doe,Warehouse 12 North Industrial Estate Building B\nUnit 7,120,450",
+                "Customer,Address,Units,Amount\nJane Doe,Warehouse 12 North Industrial Estate Building B Unit 7,120,450",
+            ),
             // The header's lines over a whole first row, then a row broken inside a cell.
             (
                 "Order id,Social insurance number,Numero securite sociale,Request\nid,Request id\n353728453,441 371 259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,x\n353728454,441 371\n259,116057475768840,617ce52c-fe4b-477c-a970-ed521a49f91f,y",
@@ -1263,6 +1281,9 @@ mod tests {
             // pipes.
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version |\n|---|---|---|---|\n| 69856716239 | batch 7 | 7249326922 | 9.16.81 |",
             "| Identifikationsnummer | UpdatedBy | UniqueTaxpayerReference | Version\n|---|---|---|---\n| 69856716239 | batch 7 | 7249326922 | 9.16.81",
+            // Rows of words that leave out their last cell under a header of one more:
+            // no line of them was wrapped.
+            "Name,Team,Role,City,SSN\nAlice Jones,Core Platform,Senior Engineer,Berlin\nRobert Smith,Platform Engineering,Staff Designer,Paris\nDana Lee,Core,Lead,Oslo,123-45-6789",
             // A row of words above rows whose last cell is empty.
             "full name,employer,ssn,notes\nAnna Maria Lopez,Northwind Traders,none,prefers email contact with the team\nRobert James Stonebridge,Contoso Pharmaceuticals and Sons,078051120,\nCarla Diaz,Fabrikam,219099999,\nDana Fox,Tailspin Toys,536228726,",
             // Rows of words under a header of words, each as wide as a wrapped line.

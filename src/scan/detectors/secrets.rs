@@ -1202,12 +1202,21 @@ impl SecretsDetector {
             // A keyword of two words whose last runs on into a longer token: the
             // automaton reads `secret key` in `webhook secret kEyiUAJ1…`, where the
             // label is `secret` and the value starts at `kEy`.
+            // Only a random token runs on so: both cases and a digit
+            // (`the secret keyvault-prod-eastus2-01` is a name).
             let runs_on = input.byte(hit.end).is_some_and(alnum);
             let split = input
                 .bytes
                 .get(hit.start..hit.end)
                 .filter(|_| runs_on)
-                .and_then(|w| w.iter().rposition(|&b| b == b' '));
+                .and_then(|w| w.iter().rposition(|&b| b == b' '))
+                .filter(|&i| {
+                    let token = input.bytes.get(hit.start + i + 1..).unwrap_or_default();
+                    let token = &token[..token.iter().take_while(|&&b| alnum(b)).count()];
+                    token.iter().any(u8::is_ascii_digit)
+                        && token.iter().any(u8::is_ascii_uppercase)
+                        && token.iter().any(u8::is_ascii_lowercase)
+                });
             let mut at = split.map_or(hit.end, |i| hit.start + i + 1);
             let mut glue = if split.is_some() { 6 } else { 0 };
             let (mut colon, mut line_break, mut labelled) = (false, false, false);
@@ -1266,16 +1275,17 @@ impl SecretsDetector {
             if at == hit.end && input.byte(at) == Some(b'>') && opens_tag(input, hit.start) {
                 at += 1;
             }
-            // A keyword inside a placeholder's name is no label: `-p YOUR_PASSWORD
-            // registry.example.com` names no password `registry.example.com`.
-            if !labelled && split.is_none() && in_placeholder_name(input.bytes, hit.start, hit.end)
-            {
-                continue;
-            }
             if at == hit.end && !hit.word.ends_with('_') {
                 // Nothing between the keyword and what follows: the keyword is part of
                 // a longer word or name (`tokens`, `secretary`, `password_strength`,
                 // `password.map`, `password@host`), not followed by a value.
+                continue;
+            }
+            // A keyword inside a placeholder's name given as a command-line flag's
+            // value is no label: `-p YOUR_PASSWORD registry.example.com` names no
+            // password `registry.example.com`.
+            if !labelled && split.is_none() && placeholder_argument(input.bytes, hit.start, hit.end)
+            {
                 continue;
             }
             // A quoted value is all that its quotes hold (`"Tr0ub4dor&3"`).
@@ -1321,10 +1331,15 @@ impl SecretsDetector {
             // (`Password:`, `pwd=`, `Pwd -`) with nothing after it on its line, a `!`
             // is the value's own: leaving it out would leave a character of the
             // password in the redacted text.
-            // A `!` before the `.` that ends the sentence is the value's own too
-            // (`Their db password is 8EA0R52AP72!.`).
+            // A `!` before the `.` that ends the sentence is the value's own too when
+            // the value holds a digit (`Their db password is 8EA0R52AP72!.`, not `A
+            // password is required!.`).
             let line_ends = matches!(input.byte(end), None | Some(b'\n' | b'\r'));
             let mut dot_after = false;
+            let digit = input
+                .bytes
+                .get(at..end)
+                .is_some_and(|v| v.iter().any(u8::is_ascii_digit));
             while quoted.is_none()
                 && end > at
                 && match input.byte(end - 1) {
@@ -1332,7 +1347,7 @@ impl SecretsDetector {
                         dot_after = true;
                         true
                     }
-                    Some(b'!') => !(dot_after || (labelled && line_ends)),
+                    Some(b'!') => !((dot_after && digit) || (labelled && line_ends)),
                     _ => false,
                 }
             {
@@ -2046,13 +2061,17 @@ fn is_placeholder(value: &[u8]) -> bool {
                 .all(|b| b.is_ascii_alphabetic() || b" _-".contains(b)))
 }
 
+/// How far around a keyword [`placeholder_argument`] reads a name.
+const PLACEHOLDER_REACH: usize = 48;
+
 /// Whether `start..end` lies inside a longer name that is itself a placeholder
-/// (`YOUR_PASSWORD`, `your-api-token`), as documentation writes one in place of a value.
-fn in_placeholder_name(bytes: &[u8], start: usize, end: usize) -> bool {
+/// (`YOUR_PASSWORD`, `your-api-token`), given as a command-line flag's value
+/// (`-p YOUR_PASSWORD`), as documentation writes one in place of a password.
+fn placeholder_argument(bytes: &[u8], start: usize, end: usize) -> bool {
     let name = |b: &u8| word(*b) || *b == b'-';
     let from = start
         - bytes
-            .get(..start)
+            .get(start.saturating_sub(PLACEHOLDER_REACH)..start)
             .unwrap_or_default()
             .iter()
             .rev()
@@ -2060,12 +2079,18 @@ fn in_placeholder_name(bytes: &[u8], start: usize, end: usize) -> bool {
             .count();
     let to = end
         + bytes
-            .get(end..)
+            .get(end..(end + PLACEHOLDER_REACH).min(bytes.len()))
             .unwrap_or_default()
             .iter()
             .take_while(|b| name(b))
             .count();
-    (from, to) != (start, end)
+    // The token before the name, across one space, is a flag (`-p`, `--password`).
+    let head = bytes.get(..from).unwrap_or_default();
+    let flag = head.strip_suffix(b" ").is_some_and(|head| {
+        let token = &head[head.len() - head.iter().rev().take_while(|b| name(b)).count()..];
+        token.len() >= 2 && token.first() == Some(&b'-')
+    });
+    flag && (from, to) != (start, end)
         && bytes.get(from..to).is_some_and(|n| {
             n.windows(4)
                 .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
