@@ -760,6 +760,15 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
             // `8b048f5e-4a99-…,…`; `…,Updated` above `by` above `34335327,…`), though
             // a row with no space would not have fitted after it either.
             let first_cell = &after[..memchr::memchr(b',', after).unwrap_or(after.len())];
+            // A word that, with the header's last name, makes a context keyword ends
+            // that name (`…,Secret access` above `key`, `…,Drivers` above `license
+            // number`).
+            let last_name = line
+                .rsplit(|&b| b == b',')
+                .next()
+                .unwrap_or_default()
+                .trim_ascii();
+            let keyword = crate::scan::detectors::keyword_across(last_name, next);
             let token_cell = !first_cell.contains(&b' ')
                 && first_cell.iter().any(u8::is_ascii_digit)
                 && (first_cell.len() >= 16
@@ -771,7 +780,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                     .any(|name| name.trim_ascii().contains(&b' '))
                 && next.len() <= 16
                 && letters(next)
-                && (next.len() + 1 + after_word < WRAP_WIDTH || token_cell)
+                && (next.len() + 1 + after_word < WRAP_WIDTH || token_cell || keyword)
                 && reaches(&mut rows().skip(1), 0, here)
         }
     }
@@ -1244,6 +1253,12 @@ mod tests {
             (
                 "Status,UpdatedBy,NieNumber,RequestId,CpfDoCliente\npending,batch\n7,Y2714903C,7a9f5410-7714-4d50-a547-7f3d09c5ad68,649.430.304-83\nInvoice INV-2024-280297 totals $5,919.10. Invoice INV-2023-150715\ntotals $8,385.03. Please keep the tone neutral.",
                 "Status,UpdatedBy,NieNumber,RequestId,CpfDoCliente\npending,batch 7,Y2714903C,7a9f5410-7714-4d50-a547-7f3d09c5ad68,649.430.304-83\nInvoice INV-2024-280297 totals $5,919.10. Invoice INV-2023-150715 totals $8,385.03. Please keep the tone neutral.",
+            ),
+            // A header's last name wrapped before the word that completes a context
+            // keyword, above a row whose first cell is a word.
+            (
+                "Status,Request id,Updated by,Request id,Created at,Order id,Drivers\nlicense number\nimport-job,0b5e6c2a-3f7e-4f0e-9a4d-1c2b3d4e5f60,batch 7,4c3f20a4-41c3-4cac-abf1-2858eedfee6f,2024-01-15T11:09:07Z,558501954,D1234567",
+                "Status,Request id,Updated by,Request id,Created at,Order id,Drivers license number\nimport-job,0b5e6c2a-3f7e-4f0e-9a4d-1c2b3d4e5f60,batch 7,4c3f20a4-41c3-4cac-abf1-2858eedfee6f,2024-01-15T11:09:07Z,558501954,D1234567",
             ),
             // A row's part whose commas look like a number's thousands is still a part.
             (

@@ -200,6 +200,23 @@ pub(crate) const CONTEXT_BEFORE: usize = 48;
 /// How far after a candidate context words count, in bytes.
 pub(crate) const CONTEXT_AFTER: usize = 32;
 
+/// Whether `head`, a space and `tail` hold a keyword of the context lists that starts
+/// in `head` and ends in `tail` (`Secret access` and `key`, `Drivers` and `license
+/// number`): the two were one name broken at that space.
+pub(crate) fn keyword_across(head: &[u8], tail: &[u8]) -> bool {
+    let mut joined = Vec::with_capacity(head.len() + 1 + tail.len());
+    joined.extend(head.iter().map(u8::to_ascii_lowercase));
+    joined.push(b' ');
+    joined.extend(tail.iter().map(u8::to_ascii_lowercase));
+    let Ok(joined) = std::str::from_utf8(&joined) else {
+        return false;
+    };
+    let mut hits = Vec::new();
+    keywords::KEYWORD_INDEX.scan_span(joined, 0, joined.len(), &mut hits);
+    hits.iter()
+        .any(|h| h.start < head.len() && h.end > head.len() + 1)
+}
+
 /// Whether `s` has the shape `pattern`: `A` an ASCII uppercase letter, `a` any ASCII
 /// letter, `9` an ASCII digit, `X` an uppercase letter or digit, `?` any byte; any
 /// other pattern byte must match itself. Always inlined: every pattern is a literal, so
@@ -1159,5 +1176,16 @@ mod tests {
         assert!(!mac("hmac FD:DE:CF", 5));
         // Only where asked for: a constant's last part is no phone's label.
         assert!(!Input::new("VHOST_SET_VRING_CALL = 1074310945").context_before(23, 32, &["call"]));
+    }
+}
+
+#[cfg(test)]
+mod keyword_across_tests {
+    #[test]
+    fn a_keyword_broken_at_a_space_is_found_across_it() {
+        assert!(super::keyword_across(b"Secret access", b"key"));
+        assert!(super::keyword_across(b"Drivers", b"license number"));
+        assert!(!super::keyword_across(b"Diagnosis", b"breast"));
+        assert!(!super::keyword_across(b"Created", b"at"));
     }
 }
