@@ -768,7 +768,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                 .next()
                 .unwrap_or_default()
                 .trim_ascii();
-            let keyword = crate::scan::detectors::keyword_across(last_name, next);
+            let keyword = || crate::scan::detectors::keyword_across(last_name, next);
             let token_cell = !first_cell.contains(&b' ')
                 && first_cell.iter().any(u8::is_ascii_digit)
                 && (first_cell.len() >= 16
@@ -780,7 +780,7 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                     .any(|name| name.trim_ascii().contains(&b' '))
                 && next.len() <= 16
                 && letters(next)
-                && (next.len() + 1 + after_word < WRAP_WIDTH || token_cell || keyword)
+                && (next.len() + 1 + after_word < WRAP_WIDTH || token_cell || keyword())
                 && reaches(&mut rows().skip(1), 0, here)
         }
     }

@@ -1196,9 +1196,6 @@ impl SecretsDetector {
             if !hit.is_in(SECRET_WORDS) {
                 continue;
             }
-            // Skip the glue: quotes, spaces, `:`, `=`, "is"; a dash between spaces
-            // (`Password - …`); one line break after a colon, the label above its value
-            // (`Client secret:` and the secret on the next line).
             // A keyword of two words whose last runs on into a longer token: the
             // automaton reads `secret key` in `webhook secret kEyiUAJ1…`, where the
             // label is `secret` and the value starts at `kEy`.
@@ -1218,6 +1215,9 @@ impl SecretsDetector {
                         && token.iter().any(u8::is_ascii_lowercase)
                 });
             let mut at = split.map_or(hit.end, |i| hit.start + i + 1);
+            // Skip the glue (none after a split): quotes, spaces, `:`, `=`, "is"; a
+            // dash between spaces (`Password - …`); one line break after a colon, the
+            // label above its value (`Client secret:` and the secret on the next line).
             let mut glue = if split.is_some() { 6 } else { 0 };
             let (mut colon, mut line_break, mut labelled) = (false, false, false);
             let mut equals = false;
@@ -2045,11 +2045,8 @@ fn is_placeholder(value: &[u8]) -> bool {
         .filter(u8::is_ascii_alphanumeric)
         .collect();
     let lower = letters.to_ascii_lowercase();
-    // `your` as a word is written (`YOUR_PASSWORD`, `YourPass`); `yOUR` is random
-    // (`0AyOUR2R797#`).
-    letters
-        .windows(4)
-        .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
+    // `YOUR_PASSWORD`, `YourPass`.
+    says_your(&letters)
         || WORDS.iter().any(|w| lower == w.as_bytes())
         // `mytoken`, `mysecret`, `my-pwd`.
         || lower
@@ -2087,14 +2084,20 @@ fn placeholder_argument(bytes: &[u8], start: usize, end: usize) -> bool {
     // The token before the name, across one space, is a flag (`-p`, `--password`).
     let head = bytes.get(..from).unwrap_or_default();
     let flag = head.strip_suffix(b" ").is_some_and(|head| {
-        let token = &head[head.len() - head.iter().rev().take_while(|b| name(b)).count()..];
+        let reach = head.len().saturating_sub(PLACEHOLDER_REACH);
+        let tail = head.get(reach..).unwrap_or_default();
+        let token = &tail[tail.len() - tail.iter().rev().take_while(|b| name(b)).count()..];
         token.len() >= 2 && token.first() == Some(&b'-')
     });
-    flag && (from, to) != (start, end)
-        && bytes.get(from..to).is_some_and(|n| {
-            n.windows(4)
-                .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
-        })
+    flag && (from, to) != (start, end) && bytes.get(from..to).is_some_and(says_your)
+}
+
+/// Whether `bytes` hold `your` as a word is written (`your`, `YOUR`, `Your`); `yOUR`
+/// is random (`0AyOUR2R797#`).
+fn says_your(bytes: &[u8]) -> bool {
+    bytes
+        .windows(4)
+        .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
 }
 
 /// Whether a command-line value looks like a password rather than a word of the sentence
