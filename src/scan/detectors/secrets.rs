@@ -1331,9 +1331,11 @@ impl SecretsDetector {
             // (`Password:`, `pwd=`, `Pwd -`) with nothing after it on its line, a `!`
             // is the value's own: leaving it out would leave a character of the
             // password in the redacted text.
-            // A `!` before the `.` that ends the sentence is the value's own too when
-            // the value holds a digit (`Their db password is 8EA0R52AP72!.`, not `A
-            // password is required!.`).
+            // A `!` before the `.` that ends the sentence, or that ends its line, is the
+            // value's own too when the value holds a digit (`Their db password is
+            // 8EA0R52AP72!.`, `the password is Summer2024!`, not `A password is
+            // required!.`): passwords end with `!` far more often than a sentence that
+            // gives one is exclaimed.
             let line_ends = matches!(input.byte(end), None | Some(b'\n' | b'\r'));
             let mut dot_after = false;
             let digit = input
@@ -1347,7 +1349,7 @@ impl SecretsDetector {
                         dot_after = true;
                         true
                     }
-                    Some(b'!') => !((dot_after && digit) || (labelled && line_ends)),
+                    Some(b'!') => !(((dot_after || line_ends) && digit) || (labelled && line_ends)),
                     _ => false,
                 }
             {
