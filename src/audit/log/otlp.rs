@@ -600,4 +600,91 @@ mod tests {
             spans[0].span_id
         );
     }
+
+    /// The event name of the log record each kind of record becomes.
+    fn event_names() -> Vec<String> {
+        // A kind added later has no body here until it is given one.
+        let body = |kind: Kind| match kind {
+            Kind::Event => json!({"decision_id": "01936f6e-8a40-7cc1-9d3e-5f2b0a1c4d5e",
+                "timestamp": "2026-11-26T08:00:00Z", "outcome": "allow"}),
+            Kind::PolicyChange => json!({"event": "policy_change",
+                "timestamp": "2026-11-26T08:00:00Z", "outcome": "applied"}),
+            Kind::StreamEnd => json!({"event": "stream_end",
+                "timestamp": "2026-11-26T08:00:01Z",
+                "decision_id": "01936f6e-8a40-7cc1-9d3e-5f2b0a1c4d5e", "outcome": "completed"}),
+            Kind::Checkpoint => json!({"covers_seq": 3}),
+        };
+        [
+            Kind::Event,
+            Kind::PolicyChange,
+            Kind::StreamEnd,
+            Kind::Checkpoint,
+        ]
+        .into_iter()
+        .zip(1..)
+        .map(|(kind, seq)| {
+            let records = [OwnedRecord {
+                seq,
+                kind,
+                body: serde_json::to_vec(&body(kind)).unwrap(),
+            }];
+            let logs = logs_request(&records, &origin());
+            logs.resource_logs[0].scope_logs[0].log_records[0]
+                .event_name
+                .clone()
+        })
+        .collect()
+    }
+
+    /// The quoted strings of `text`.
+    fn quoted(text: &str) -> Vec<&str> {
+        text.split('"').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn the_reference_collector_passes_every_record_the_forwarder_sends_on_to_the_siems() {
+        let config = include_str!("../../../deploy/otel-collector/config.yaml");
+        // The filter drops a record when its condition holds: a chain of
+        // `event_name != "…"` joined by `and` keeps exactly the names it lists.
+        let lines: Vec<&str> = config.lines().collect();
+        let filter = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("filter/") && l.trim_end().ends_with(':'))
+            .expect("a filter processor");
+        let name = lines[filter].trim().trim_end_matches(':');
+        let condition = lines[filter..]
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("- '"))
+            .and_then(|c| c.strip_suffix('\''))
+            .expect("the filter's condition");
+        let clauses: Vec<&str> = condition.split(" and ").collect();
+        assert!(
+            clauses.iter().all(|c| c.starts_with("event_name != \"")),
+            "{condition}"
+        );
+        let kept: Vec<&str> = quoted(condition);
+        assert_eq!(kept.len(), clauses.len());
+        let pipeline = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with("processors: ["))
+            .expect("the pipeline's processors");
+        assert!(pipeline.contains(name), "{pipeline} lacks {name}");
+        // The Sentinel transformation keeps them too.
+        let transform = include_str!("../../../deploy/sentinel/dcr/transform.kql");
+        let where_in = transform
+            .lines()
+            .find(|l| l.starts_with("| where EventName in ("))
+            .expect("the transformation's filter");
+        let transformed = quoted(where_in);
+        for event_name in event_names() {
+            assert!(
+                kept.contains(&event_name.as_str()),
+                "the collector drops {event_name}"
+            );
+            assert!(
+                transformed.contains(&event_name.as_str()),
+                "the DCR transformation drops {event_name}"
+            );
+        }
+    }
 }
