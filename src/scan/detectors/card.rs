@@ -32,8 +32,16 @@ pub(crate) static CARD_WORDS: &[&str] = &[
     "mastercard",
     "maestro",
     "amex",
+    "rupay",
     "pan",
 ];
+/// Whether a number of `brand` is a card only next to a card word: Maestro (12–19
+/// digits, prefixes 50, 56–69), UATP (15 digits from 1) and RuPay's own 81 and 82 ranges
+/// overlap too many other numbers (IBAN tails, NIRs, accounts, order numbers).
+fn needs_card_word(brand: &str) -> bool {
+    matches!(brand, "maestro" | "uatp" | "rupay")
+}
+
 /// Context words for a CVV.
 pub(crate) static CVV_WORDS: &[&str] = &[
     "cvv",
@@ -140,12 +148,13 @@ impl Detector for CardDetector {
                     continue;
                 }
                 let digits = windows.digits(&w);
+                if international_number(input, w.start, w.end, digits.len()) {
+                    continue;
+                }
                 let Some(brand) = card_brand(digits) else {
                     continue;
                 };
-                // Maestro (12–19 digits, prefixes 50, 56–69) and UATP (15 digits from 1)
-                // overlap too many other numbers (IBAN tails, NIRs, accounts): only
-                // next to a card word.
+                // Some brands only next to a card word (see `needs_card_word`).
                 // Nor is a number written in pairs inside a byte dump (`hex!("30 07 02 03
                 // 01 00 01")`, or one pair of a longer run of hex pairs): pairs alone are
                 // an evader's way of splitting a card, and stay one.
@@ -157,7 +166,7 @@ impl Detector for CardDetector {
                         .take_while(|g| g.end <= w.end)
                         .all(|g| g.len() == 2);
                 let dump = all_pairs && in_byte_dump(input, w.start, w.end, w.sep);
-                let needs_word = matches!(brand, "maestro" | "uatp") || dump;
+                let needs_word = needs_card_word(brand) || dump;
                 if luhn_valid(digits)
                     && (!needs_word || input.context(w.start, w.end, CARD_WORDS).any())
                 {
@@ -253,10 +262,13 @@ impl CardDetector {
                     if !edge_ok_before(input, start) || !edge_ok_after(input, end) {
                         continue;
                     }
+                    if international_number(input, start, end, number.len()) {
+                        continue;
+                    }
                     let Some(brand) = card_brand(number) else {
                         continue;
                     };
-                    let needs_word = matches!(brand, "maestro" | "uatp");
+                    let needs_word = needs_card_word(brand);
                     if luhn_valid(number)
                         && (!needs_word || input.context(start, end, CARD_WORDS).any())
                     {
@@ -394,6 +406,18 @@ fn edge_ok_before(input: &Input<'_>, start: usize) -> bool {
             .get(..start - 1)
             .is_some_and(|head| lettered_run(head.iter().rev()));
     input.word_boundary_before(start) && !dotted && !identifier
+}
+
+/// Whether the number of `len` digits at `start..end` is a phone number written as one: after
+/// `+`, with at most the 15 digits E.164 allows, next to a phone word (`"phone":
+/// "+4915112345678"` is a German mobile). Without the word it stays a card: a `+` in
+/// front must not turn an Amex number into a lesser class.
+fn international_number(input: &Input<'_>, start: usize, end: usize, len: usize) -> bool {
+    len <= 15
+        && input.byte_before(start) == Some(b'+')
+        && input
+            .context(start.saturating_sub(1), end, super::phone::PHONE_WORDS)
+            .any()
 }
 
 /// A card may not end inside a word, right before a dot-joined digit, or as the head of

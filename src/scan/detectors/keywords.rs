@@ -1345,17 +1345,39 @@ impl Keywords {
     }
 }
 
+/// Abbreviations of `number` written with a point (`No.`, `Nr.`, `IdNr.`), compared
+/// ignoring ASCII case.
+const NUMBER_ABBREVIATIONS: &[&str] = &["no", "nr", "nro", "num", "nbr", "idnr", "stnr"];
+
 /// Whether a sentence ends between `from` and `to` (`. `, `! `, `? `, a newline):
 /// context words belong to their own sentence. A label that ends its line with a colon
 /// names what starts the next line (`Date of birth:` above `12/03/1980`, as forms and
 /// e-mails are laid out): that one line break ends no sentence.
 pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
-    let Some(gap) = text.as_bytes().get(from..to) else {
+    let bytes = text.as_bytes();
+    let Some(gap) = bytes.get(from..to) else {
         return true;
     };
+    // `No.` and `Nr.` (`NHS No. 943 476 5919`, `PESEL nr. 44051401359`) abbreviate
+    // `number`: their point ends no sentence.
+    let abbreviation = |dot: usize| {
+        let word = bytes[..dot]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        bytes.get(dot - word..dot).is_some_and(|w| {
+            NUMBER_ABBREVIATIONS
+                .iter()
+                .any(|a| a.as_bytes().eq_ignore_ascii_case(w))
+        })
+    };
     let ends_sentence = |gap: &[u8]| {
-        gap.windows(2)
-            .any(|w| matches!(w, [b'.' | b'!' | b'?', b' ']))
+        gap.windows(2).enumerate().any(|(i, w)| match w {
+            [b'.', b' '] => !abbreviation(from + i),
+            [b'!' | b'?', b' '] => true,
+            _ => false,
+        })
     };
     match gap.iter().position(|&b| b == b'\n') {
         None => ends_sentence(gap),

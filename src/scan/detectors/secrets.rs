@@ -541,7 +541,8 @@ const PREFIXED: &[PrefixedToken] = &[
         prefixes: &["hf_"],
         charset: alnum,
         len: 30..=40,
-        shape: Some(mixed_case),
+        // Issued as letters of both cases, most often with no digit at all.
+        shape: Some(both_cases),
         confidence: 0.9,
     },
     PrefixedToken {
@@ -683,6 +684,11 @@ const PREFIXED: &[PrefixedToken] = &[
 ];
 
 /// Letters of both cases and a digit, as random tokens have (and identifiers rarely).
+/// Upper- and lowercase letters both.
+fn both_cases(b: &[u8]) -> bool {
+    b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase)
+}
+
 fn mixed_case(b: &[u8]) -> bool {
     b.iter().any(u8::is_ascii_uppercase)
         && b.iter().any(u8::is_ascii_lowercase)
@@ -1319,6 +1325,7 @@ impl SecretsDetector {
                                 | b'$'
                                 | b'%'
                                 | b'*'
+                                | b'~'
                         )
                 })
             {
@@ -1473,8 +1480,18 @@ fn is_code_expression(input: &Input<'_>, value: &[u8], end: usize) -> bool {
         .iter()
         .any(|p| value.starts_with(p));
     let path = input.bytes.get(end..end + 2) == Some(b"::");
+    // An identifier or a path of them, indexed: `request.form['password']`,
+    // `os.environ["DB_PASSWORD"]`, `secrets[0]`.
+    let indexed = input.byte(end) == Some(b'[')
+        && value.first().is_some_and(u8::is_ascii_alphabetic)
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
     input.byte(end) == Some(b'(')
+        || indexed
         || value.first() == Some(&b'.')
+        // A path in the home directory (`~/.pgpass`), as `./` above.
+        || value.starts_with(b"~/")
         || pointer
         || path
         || names_a_secret(value, true)
@@ -2872,6 +2889,10 @@ mod tests {
             (format!("xai-{}", cycle(mixed, 80)), "XAI_API_KEY"),
             (format!("pplx-{}", cycle(mixed, 48)), "PERPLEXITY_API_KEY"),
             (format!("hf_{}", cycle(mixed, 34)), "HUGGINGFACE_TOKEN"),
+            (
+                format!("hf_{}", cycle("GomDtenYGSOxHW", 34)),
+                "HUGGINGFACE_TOKEN",
+            ),
             (format!("r8_{}", cycle(mixed, 37)), "REPLICATE_API_TOKEN"),
             (
                 format!("SG.{}.{}", cycle(mixed, 22), cycle(mixed, 43)),
