@@ -851,6 +851,13 @@ impl Detector for SecretsDetector {
             let found = self.literal_finding(input, literal, kind, (start, end), &mut reads);
             if let Some((info, start, end, confidence)) = found {
                 out.extend(input.finding(info, start, end, confidence));
+                // An access key id is given with its secret key: the secret is as
+                // sensitive, and needs no word of its own there.
+                if matches!(kind, Kind::AwsKeyId)
+                    && let Some((s, e)) = aws_secret_after(input, end)
+                {
+                    out.extend(input.finding(&self.aws_secret, s, e, 0.9));
+                }
             }
         }
         self.run_tokens(input, out, &mut reads);
@@ -2197,6 +2204,45 @@ fn aws_key(input: &Input<'_>, start: usize) -> Option<usize> {
         .iter()
         .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b));
     (ok && input.word_boundary_before(start) && input.word_boundary_after(end)).then_some(end)
+}
+
+/// How far after an AWS access key id its secret key is looked for, in bytes.
+const AWS_PAIR_REACH: usize = 96;
+
+/// The secret access key given with the access key id that ends at `from`
+/// (`AKIA… / wJalr…`, `AKIA…,wJalr…`, or on the next line): the first run of base64
+/// bytes (letters, digits, `+`, `/`) of exactly 40 characters, with capitals, small
+/// letters and digits, that starts within [`AWS_PAIR_REACH`] bytes and two line breaks.
+fn aws_secret_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> {
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let reach = (from + AWS_PAIR_REACH).min(input.bytes.len());
+    let mut breaks = 0;
+    let mut at = from;
+    while at < reach {
+        let b = input.byte(at)?;
+        if !base64(b) {
+            breaks += usize::from(b == b'\n');
+            if breaks > 2 {
+                return None;
+            }
+            at += 1;
+            continue;
+        }
+        let mut end = at;
+        while input.byte(end).is_some_and(base64) {
+            end += 1;
+        }
+        let token = input.bytes.get(at..end)?;
+        if token.len() == 40
+            && token.iter().any(u8::is_ascii_uppercase)
+            && token.iter().any(u8::is_ascii_lowercase)
+            && token.iter().any(u8::is_ascii_digit)
+        {
+            return Some((at, end));
+        }
+        at = end;
+    }
+    None
 }
 
 /// The most bytes of one gap of a split AWS access key id.
