@@ -1359,18 +1359,21 @@ pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
         return true;
     };
     // `No.` and `Nr.` (`NHS No. 943 476 5919`, `PESEL nr. 44051401359`) abbreviate
-    // `number`: their point ends no sentence.
+    // `number`, and `D.O.B.` is initials: their point ends no sentence.
     let abbreviation = |dot: usize| {
         let word = bytes[..dot]
             .iter()
             .rev()
             .take_while(|b| b.is_ascii_alphabetic())
             .count();
-        bytes.get(dot - word..dot).is_some_and(|w| {
-            NUMBER_ABBREVIATIONS
-                .iter()
-                .any(|a| a.as_bytes().eq_ignore_ascii_case(w))
-        })
+        // Or the last letter of initials (`D.O.B.`, `S.S.N.`).
+        let initials = word == 1 && dot >= 2 && bytes.get(dot - 2) == Some(&b'.');
+        initials
+            || bytes.get(dot - word..dot).is_some_and(|w| {
+                NUMBER_ABBREVIATIONS
+                    .iter()
+                    .any(|a| a.as_bytes().eq_ignore_ascii_case(w))
+            })
     };
     let ends_sentence = |gap: &[u8]| {
         gap.windows(2).enumerate().any(|(i, w)| match w {
@@ -1754,6 +1757,12 @@ fn table_cell(
     end: usize,
     row_cells: &RefCell<RowCells>,
 ) -> Option<TableCell> {
+    // A value that crosses a line break fills no cell: the row it would split would be
+    // two lines, and the cells of that split, kept for the row's other values, would
+    // then give those the wrong columns.
+    if bytes.get(start..end).is_some_and(|v| v.contains(&b'\n')) {
+        return None;
+    }
     // The value must fill its cell: separators (or the line's ends) around it, with
     // only spaces and quotes between.
     let mut lo = start;
@@ -2455,6 +2464,25 @@ mod tests {
             header(after_prose, "273 569 3783").as_deref(),
             Some("NHS_NO")
         );
+    }
+
+    #[test]
+    fn a_span_across_rows_fills_no_cell_and_leaves_the_rows_cells_right() {
+        // `5.62` ending one row and `2` starting the next read as one date-like span: the
+        // question about it must not leave a two-line split for the next row's values.
+        let csv = "id,bank_account,nhs_number,amount\n1,2087047516,304 438 0197,5.62\n2,\"3598309172\",943 476 5919,17.00\n";
+        let bytes = csv.as_bytes();
+        let (last, rows) = (Cell::new(None), RefCell::default());
+        let across = csv.find("5.62").unwrap();
+        assert_eq!(header_cell(bytes, across, across + 6, &last, &rows), None);
+        for (value, column) in [
+            ("3598309172", "bank_account"),
+            ("943 476 5919", "nhs_number"),
+        ] {
+            let v = csv.find(value).unwrap();
+            let cell = header_cell(bytes, v, v + value.len(), &last, &rows);
+            assert_eq!(cell.and_then(|(a, b)| csv.get(a..b)), Some(column));
+        }
     }
 
     /// The hits of the first scanner: one leftmost-longest search over the whole text.

@@ -1283,10 +1283,17 @@ impl SecretsDetector {
             }
             if input.text.get(at..at + 3) == Some("is ") {
                 at += 3;
+            } else if input.text.get(at..at + 4) == Some("is: ") {
+                // `Your temporary password is: Fluffy123`.
+                at += 4;
+                labelled = true;
             }
-            // `<password>…</password>`: the keyword ends the name of an opening tag.
+            // `<password>…</password>`: the keyword ends the name of an opening tag, and
+            // the value is all the element holds (`Tr0ub4dor&amp;3`, `H4rdT0Guess!`).
+            let mut element = None;
             if at == hit.end && input.byte(at) == Some(b'>') && opens_tag(input, hit.start) {
                 at += 1;
+                element = element_end(input, at);
             }
             if at == hit.end && !hit.word.ends_with('_') {
                 // Nothing between the keyword and what follows: the keyword is part of
@@ -1302,7 +1309,7 @@ impl SecretsDetector {
                 continue;
             }
             // A quoted value is all that its quotes hold (`"Tr0ub4dor&3"`).
-            let quoted = quoted_from(input, at);
+            let quoted = quoted_from(input, at).or(element);
             if quoted.is_none() && at < value_end {
                 if values_inside >= MAX_READS_INSIDE {
                     continue;
@@ -1386,7 +1393,9 @@ impl SecretsDetector {
         let Some(value) = input.bytes.get(at..end) else {
             return;
         };
-        if is_code_expression(input, value, end) {
+        // Code, or a reference to a secret kept elsewhere (`${DB_PASSWORD}`, a
+        // template's `{{ db_password }}`): no secret.
+        if is_code_expression(input, value, end) || refers_elsewhere(value) {
             return;
         }
         let has_digit = value.iter().any(u8::is_ascii_digit);
@@ -1462,6 +1471,17 @@ impl SecretsDetector {
 
 /// The end of a quoted value starting at `at` right after its opening quote (`"` or
 /// `'`): where the same quote closes it on the same line, within 128 bytes.
+/// The end of an element's text that starts at `at`, right after its opening tag:
+/// where the next tag starts, when that is on the same line, within 128 bytes, and
+/// nothing between is a space.
+fn element_end(input: &Input<'_>, at: usize) -> Option<usize> {
+    let rest = input.bytes.get(at..input.bytes.len().min(at + 129))?;
+    let close = rest
+        .iter()
+        .position(|&b| b == b'<' || b.is_ascii_whitespace())?;
+    (close > 0 && rest.get(close) == Some(&b'<')).then_some(at + close)
+}
+
 fn quoted_from(input: &Input<'_>, at: usize) -> Option<usize> {
     let quote = input
         .byte_before(at)
@@ -2026,6 +2046,26 @@ fn is_example_word(value: &[u8]) -> bool {
         b"placeholder",
     ];
     WORDS.contains(&value)
+}
+
+/// Whether a labelled value names where its secret is kept rather than holding it: a
+/// template's `{{ db_password }}`, or a reference of [`is_reference`] whose variable is
+/// named as variables are (`$DB_PASS`, `$db_pass`); `$ecureP4ss` is a password.
+fn refers_elsewhere(value: &[u8]) -> bool {
+    let named = |name: &[u8]| {
+        !name.is_empty()
+            && (name
+                .iter()
+                .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                || name
+                    .iter()
+                    .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+    };
+    match value {
+        [b'{', b'{', ..] => true,
+        [b'$', rest @ ..] if rest.iter().all(|&b| word(b)) => named(rest),
+        _ => is_reference(value),
+    }
 }
 
 /// Whether a value refers to a secret kept elsewhere instead of holding it: a shell or
