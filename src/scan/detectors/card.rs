@@ -371,8 +371,12 @@ fn prefix_len(input: &Input<'_>, start: usize) -> usize {
 /// The end of the track whose PAN is `start..pan_end`, if it is one.
 fn track_data(input: &Input<'_>, start: usize, pan_end: usize) -> Option<usize> {
     let kind = prefix_len(input, start);
-    if kind == 0 || !luhn_valid(input.bytes.get(start..pan_end)?) {
+    let pan = input.bytes.get(start..pan_end)?;
+    if !luhn_valid(pan) {
         return None;
+    }
+    if kind == 0 {
+        return bare_track2(input, start, pan_end);
     }
     let field = if kind == 2 { b'^' } else { b'=' };
     if input.byte(pan_end) != Some(field) {
@@ -390,6 +394,46 @@ fn track_data(input: &Input<'_>, start: usize, pan_end: usize) -> Option<usize> 
         |q| q + 1,
     );
     (end > 5).then_some(pan_end + end)
+}
+
+/// The fewest digits after a track 2's `=`: the expiry (YYMM) and the service code.
+const TRACK2_MIN_TAIL: usize = 7;
+
+/// The end of track 2 data pasted without its `;` sentinel (`4728354507551673=2712101…`,
+/// as card readers' logs and dumps show it): a card number, `=`, then the expiry, the
+/// service code and the discretionary data, digits only, up to the `?` that ends it or
+/// the first other byte; 40 characters at most.
+fn bare_track2(input: &Input<'_>, start: usize, pan_end: usize) -> Option<usize> {
+    let pan = input.bytes.get(start..pan_end)?;
+    if card_brand(pan).is_none()
+        || input.byte(pan_end) != Some(b'=')
+        || !input.word_boundary_before(start)
+    {
+        return None;
+    }
+    let tail = input
+        .bytes
+        .get(pan_end + 1..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if tail < TRACK2_MIN_TAIL {
+        return None;
+    }
+    let end = pan_end + 1 + tail;
+    // YYMM: the month is the tail's third and fourth digits.
+    let month = input
+        .bytes
+        .get(pan_end + 3..pan_end + 5)?
+        .iter()
+        .fold(0u32, |m, &d| m * 10 + u32::from(d - b'0'));
+    let closed = end + usize::from(input.byte(end) == Some(b'?'));
+    (end - start < 40
+        && (1..=12).contains(&month)
+        && !input
+            .byte(closed)
+            .is_some_and(|b| b.is_ascii_alphanumeric()))
+    .then_some(closed)
 }
 
 /// A card may not start inside a word, right after a dot-joined digit (`1.4111...`), or
