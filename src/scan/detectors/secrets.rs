@@ -2250,9 +2250,11 @@ fn aws_key(input: &Input<'_>, start: usize) -> Option<usize> {
 const AWS_PAIR_REACH: usize = 96;
 
 /// The secret access key given with the access key id that ends at `from`
-/// (`AKIA… / wJalr…`, `AKIA…,wJalr…`, or on the next line): the first run of base64
-/// bytes (letters, digits, `+`, `/`) of exactly 40 characters, with capitals, small
-/// letters and digits, that starts within [`AWS_PAIR_REACH`] bytes and two line breaks.
+/// (`AKIA… / wJalr…`, `AKIA…,wJalr…`, or on the next line): the next run of base64
+/// bytes (letters, digits, `+`, `/`) longer than one byte, when it has exactly 40
+/// characters with capitals, small letters and digits, and starts within
+/// [`AWS_PAIR_REACH`] bytes and two line breaks. Only that run is read: a key id
+/// followed by anything else costs a word's read.
 fn aws_secret_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> {
     let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
     let reach = (from + AWS_PAIR_REACH).min(input.bytes.len());
@@ -2273,12 +2275,12 @@ fn aws_secret_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> {
             end += 1;
         }
         let token = input.bytes.get(at..end)?;
-        if token.len() == 40
-            && token.iter().any(u8::is_ascii_uppercase)
-            && token.iter().any(u8::is_ascii_lowercase)
-            && token.iter().any(u8::is_ascii_digit)
-        {
-            return Some((at, end));
+        if token.len() > 1 {
+            return (token.len() == 40
+                && token.iter().any(u8::is_ascii_uppercase)
+                && token.iter().any(u8::is_ascii_lowercase)
+                && token.iter().any(u8::is_ascii_digit))
+            .then_some((at, end));
         }
         at = end;
     }
