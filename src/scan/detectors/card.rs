@@ -453,15 +453,16 @@ fn edge_ok_before(input: &Input<'_>, start: usize) -> bool {
 }
 
 /// Whether the number of `len` digits at `start..end` is a phone number written as one: after
-/// `+`, with at most the 15 digits E.164 allows, next to a phone word (`"phone":
-/// "+4915112345678"` is a German mobile). Without the word it stays a card: a `+` in
-/// front must not turn an Amex number into a lesser class.
+/// `+`, with at most the 15 digits E.164 allows, next to a phone word and no card word
+/// (`"phone": "+4915112345678"` is a German mobile). Otherwise it stays a card: a `+`
+/// in front must not turn an Amex number into a lesser class.
 fn international_number(input: &Input<'_>, start: usize, end: usize, len: usize) -> bool {
     len <= 15
         && input.byte_before(start) == Some(b'+')
         && input
             .context(start.saturating_sub(1), end, super::phone::PHONE_WORDS)
             .any()
+        && !input.context(start, end, CARD_WORDS).any()
 }
 
 /// A card may not end inside a word, right before a dot-joined digit, or as the head of

@@ -1360,12 +1360,20 @@ pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
     };
     // `No.` and `Nr.` (`NHS No. 943 476 5919`, `PESEL nr. 44051401359`) abbreviate
     // `number`, and `D.O.B.` is initials: their point ends no sentence.
+    // Only right after the label (`NHS No.`, `IdNr.`): in `… answer was no. 943 …` the
+    // point ends a sentence.
     let abbreviation = |dot: usize| {
         let word = bytes[..dot]
             .iter()
             .rev()
             .take_while(|b| b.is_ascii_alphabetic())
             .count();
+        let after_label = bytes
+            .get(from..dot - word)
+            .is_none_or(|between| between.iter().all(|&b| b == b' '));
+        if !after_label {
+            return false;
+        }
         // Or the last letter of initials (`D.O.B.`, `S.S.N.`).
         let initials = word == 1 && dot >= 2 && bytes.get(dot - 2) == Some(&b'.');
         initials

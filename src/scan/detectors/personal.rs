@@ -663,14 +663,12 @@ impl PersonalDetector {
             let Some(sep) = input.joiner(*a, *b, b"-/.") else {
                 continue;
             };
-            // An ISO 8601 date with its time (`1981-03-03T00:00:00Z`, as JSON dates are
-            // written): the date alone is the value.
-            let with_time = sep == b'-'
-                && a.len() == 4
-                && input.byte(c.end) == Some(b'T')
-                && input.byte(c.end + 1).is_some_and(|d| d.is_ascii_digit())
-                && input.byte(c.end + 2).is_some_and(|d| d.is_ascii_digit())
-                && input.byte(c.end + 3) == Some(b':');
+            // An ISO 8601 date at midnight (`1981-03-03T00:00:00Z`, as JSON writes a
+            // date): the date alone is the value. A time of day is a timestamp, which
+            // a birth word nearby does not make a birthday (`dob changed at
+            // 2023-06-01T12:00:00Z`).
+            let with_time =
+                sep == b'-' && a.len() == 4 && input.bytes.get(c.end..c.end + 6) == Some(b"T00:00");
             if input.joiner(*b, *c, &[sep]).is_none()
                 || !(input.standalone_number(a.start, c.end)
                     || (with_time && input.word_boundary_before(a.start)))

@@ -541,8 +541,8 @@ const PREFIXED: &[PrefixedToken] = &[
         prefixes: &["hf_"],
         charset: alnum,
         len: 30..=40,
-        // Issued as letters of both cases, most often with no digit at all.
-        shape: Some(both_cases),
+        // Issued as 34 letters of both cases, most often with no digit at all.
+        shape: Some(huggingface_shape),
         confidence: 0.9,
     },
     PrefixedToken {
@@ -684,9 +684,15 @@ const PREFIXED: &[PrefixedToken] = &[
 ];
 
 /// Letters of both cases and a digit, as random tokens have (and identifiers rarely).
-/// Upper- and lowercase letters both.
-fn both_cases(b: &[u8]) -> bool {
-    b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase)
+/// A Hugging Face token's body: letters and digits of both cases, or 34 letters with
+/// at least eight of each case (random letters; a CamelCase name such as
+/// `AutoModelForSequenceClassification` has a capital per word).
+fn huggingface_shape(b: &[u8]) -> bool {
+    let count = |class: fn(&u8) -> bool| b.iter().filter(|c| class(c)).count();
+    mixed_case(b)
+        || (b.len() == 34
+            && count(u8::is_ascii_uppercase) >= 8
+            && count(u8::is_ascii_lowercase) >= 8)
 }
 
 fn mixed_case(b: &[u8]) -> bool {
@@ -1286,7 +1292,6 @@ impl SecretsDetector {
             } else if input.text.get(at..at + 4) == Some("is: ") {
                 // `Your temporary password is: Fluffy123`.
                 at += 4;
-                labelled = true;
             }
             // `<password>…</password>`: the keyword ends the name of an opening tag, and
             // the value is all the element holds (`Tr0ub4dor&amp;3`, `H4rdT0Guess!`).
@@ -1510,6 +1515,8 @@ fn is_code_expression(input: &Input<'_>, value: &[u8], end: usize) -> bool {
     // An identifier or a path of them, indexed: `request.form['password']`,
     // `os.environ["DB_PASSWORD"]`, `secrets[0]`.
     let indexed = input.byte(end) == Some(b'[')
+        && (matches!(input.byte(end + 1), Some(b'\'' | b'"'))
+            || !value.iter().any(u8::is_ascii_digit))
         && value.first().is_some_and(u8::is_ascii_alphabetic)
         && value
             .iter()
@@ -2050,16 +2057,15 @@ fn is_example_word(value: &[u8]) -> bool {
 
 /// Whether a labelled value names where its secret is kept rather than holding it: a
 /// template's `{{ db_password }}`, or a reference of [`is_reference`] whose variable is
-/// named as variables are (`$DB_PASS`, `$db_pass`); `$ecureP4ss` is a password.
+/// named as variables are (`$DB_PASS`, `$DB_PASS2`, `$db_pass`); `$ecureP4ss` and
+/// `$ummer2024` are passwords (`$` for `S`).
 fn refers_elsewhere(value: &[u8]) -> bool {
     let named = |name: &[u8]| {
-        !name.is_empty()
+        name.iter().any(u8::is_ascii_alphabetic)
             && (name
                 .iter()
                 .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-                || name
-                    .iter()
-                    .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+                || name.iter().all(|&b| b.is_ascii_lowercase() || b == b'_'))
     };
     match value {
         [b'{', b'{', ..] => true,
@@ -2270,8 +2276,10 @@ fn aws_secret_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> {
             at += 1;
             continue;
         }
+        // A run longer than 40 is no key: it is read no further (keys joined by `/`
+        // or `+` would otherwise have each read the rest of the run).
         let mut end = at;
-        while input.byte(end).is_some_and(base64) {
+        while end <= at + 40 && input.byte(end).is_some_and(base64) {
             end += 1;
         }
         let token = input.bytes.get(at..end)?;
