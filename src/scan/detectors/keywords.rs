@@ -1363,11 +1363,16 @@ pub(crate) fn crosses_sentence(text: &str, from: usize, to: usize) -> bool {
     // Only right after the label (`NHS No.`, `IdNr.`): in `… answer was no. 943 …` the
     // point ends a sentence.
     let abbreviation = |dot: usize| {
+        // At most one letter more than the longest abbreviation is read back.
         let word = bytes[..dot]
             .iter()
             .rev()
+            .take(5)
             .take_while(|b| b.is_ascii_alphabetic())
             .count();
+        if word > 4 {
+            return false;
+        }
         let after_label = bytes
             .get(from..dot - word)
             .is_none_or(|between| between.iter().all(|&b| b == b' '));
