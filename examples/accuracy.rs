@@ -924,6 +924,27 @@ fn token_generators() -> Vec<(&'static str, Gen)> {
                 format!("lin_api_{}", r.chars_of(ALNUM, 40)),
             )
         }),
+        ("GOOGLE_OAUTH_ACCESS_TOKEN", |r| {
+            let len = 150 + r.below(60);
+            (
+                "curl -H 'Authorization: Bearer {}' https://www.googleapis.com/drive/v3/files",
+                format!("ya29.a0{}", r.chars_of(ALNUM, len)),
+            )
+        }),
+        ("WEBHOOK_SIGNING_SECRET", |r| {
+            let body = if r.below(2) == 0 {
+                r.chars_of(ALNUM, 32)
+            } else {
+                r.chars_of(HEX, 64)
+            };
+            (
+                "Stripe endpoint secret {} for the listener.",
+                format!("whsec_{body}"),
+            )
+        }),
+        ("AGE_SECRET_KEY", |r| {
+            ("# created: 2026-03-01\n{}\n", age_key(r))
+        }),
         ("ORCID", |r| {
             (
                 "The corresponding author's ORCID iD is {} on the preprint.",
@@ -1001,6 +1022,29 @@ fn btc_address(r: &mut Rng) -> String {
     out.extend(std::iter::repeat_n(b'1', zeros));
     out.reverse();
     String::from_utf8(out).unwrap()
+}
+
+/// An age identity: 32 random bytes in Bech32 (`age-secret-key-`), with its checksum,
+/// in capitals.
+fn age_key(r: &mut Rng) -> String {
+    const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let bytes: Vec<u8> = (0..32).map(|_| r.below(256) as u8).collect();
+    let (mut acc, mut bits, mut data) = (0u32, 0, Vec::new());
+    for b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            data.push(CHARSET[((acc >> bits) & 31) as usize]);
+        }
+    }
+    data.push(CHARSET[((acc << (5 - bits)) & 31) as usize]);
+    // The residue over the data and six zeros, xor 1, is the checksum to append.
+    let mut text = [b"age-secret-key-1".as_slice(), &data, b"qqqqqq"].concat();
+    let residue = v::bech32_checksum(&text, b"age-secret-key-").unwrap_or(1) ^ 1;
+    text.truncate(text.len() - 6);
+    text.extend((0..6).map(|i| CHARSET[((residue >> (5 * (5 - i))) & 31) as usize]));
+    String::from_utf8(text).unwrap().to_ascii_uppercase()
 }
 
 /// Prose around the entity, with hard negatives in it.

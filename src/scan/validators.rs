@@ -721,6 +721,18 @@ pub fn base58check_valid(s: &[u8]) -> bool {
 
 /// Bech32 / Bech32m segwit address with human-readable part `bc` (lowercase or upper).
 pub fn bech32_valid(s: &[u8]) -> bool {
+    if !(14..=90).contains(&s.len()) {
+        return false;
+    }
+    matches!(bech32_checksum(s, b"bc"), Some(1 | 0x2bc8_30a3))
+}
+
+/// The residue of the Bech32 checksum over `s`, a whole Bech32 string of one case
+/// whose human-readable part (before its last `1`) is `hrp` (lowercase) and whose data
+/// part is at least the six checksum characters: 1 for Bech32, `0x2bc830a3` for
+/// Bech32m, anything else when a character is wrong. `None` when `s` is not of that
+/// shape.
+pub fn bech32_checksum(s: &[u8], hrp: &[u8]) -> Option<u32> {
     const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
     const GEN: [u32; 5] = [
         0x3b6a_57b2,
@@ -729,33 +741,18 @@ pub fn bech32_valid(s: &[u8]) -> bool {
         0x3d42_33dd,
         0x2a14_62b3,
     ];
-    if !(14..=90).contains(&s.len()) {
-        return false;
-    }
     let lower = s.to_ascii_lowercase();
     if lower != s && s.to_ascii_uppercase() != s {
-        return false;
+        return None;
     }
-    let Some(sep) = lower.iter().rposition(|&b| b == b'1') else {
-        return false;
-    };
-    let (hrp, data) = lower.split_at(sep);
+    let sep = lower.iter().rposition(|&b| b == b'1')?;
+    let (head, data) = lower.split_at(sep);
     let data = data.get(1..).unwrap_or_default();
-    if hrp != b"bc" || data.len() < 6 {
-        return false;
-    }
-    let mut values: Vec<u32> = Vec::with_capacity(hrp.len() * 2 + 1 + data.len());
-    values.extend(hrp.iter().map(|&b| u32::from(b >> 5)));
-    values.push(0);
-    values.extend(hrp.iter().map(|&b| u32::from(b & 31)));
-    for &c in data {
-        let Some(v) = CHARSET.iter().position(|&a| a == c) else {
-            return false;
-        };
-        values.push(v as u32);
+    if head != hrp || data.len() < 6 {
+        return None;
     }
     let mut chk: u32 = 1;
-    for v in values {
+    let mut step = |v: u32| {
         let top = chk >> 25;
         chk = ((chk & 0x1ff_ffff) << 5) ^ v;
         for (i, g) in GEN.iter().enumerate() {
@@ -763,8 +760,14 @@ pub fn bech32_valid(s: &[u8]) -> bool {
                 chk ^= g;
             }
         }
+    };
+    hrp.iter().for_each(|&b| step(u32::from(b >> 5)));
+    step(0);
+    hrp.iter().for_each(|&b| step(u32::from(b & 31)));
+    for &c in data {
+        step(CHARSET.iter().position(|&a| a == c)? as u32);
     }
-    chk == 1 || chk == 0x2bc8_30a3
+    Some(chk)
 }
 
 /// The base62 alphabet of GitHub's token checksums: digits, uppercase, lowercase.

@@ -20,7 +20,9 @@
 //!   checksum; their prefix and length are the rule. The stateless tokens GitHub issues
 //!   since 2026 (`ghs_` + app id + `_` + a signed JWT, about 520 characters) are
 //!   recognised by that structure, the JWT's header checked as for JWT below.
-//! - GITLAB_TOKEN: `glpat-` + 20 or more of `[A-Za-z0-9_-]`.
+//! - GITLAB_TOKEN: `glpat-` + 20 or more of `[A-Za-z0-9_-]`; GitLab's other tokens
+//!   the same way (`glptt-`, `gldt-`, `glrt-`, `glft-`, `glimt-`, `gloas-`, `glsoat-`,
+//!   `glcbt-`, `glagent-`, `glffct-`).
 //! - SLACK_TOKEN: `xoxb-|xoxp-|xoxa-|xoxr-|xoxs-|xoxe-` tokens and
 //!   `hooks.slack.com/services/...` webhook URLs.
 //! - STRIPE_KEY: `sk_live_|rk_live_|sk_test_|rk_test_` + 16 or more alphanumerics.
@@ -49,7 +51,9 @@
 //!   `SG.`, npm `npm_`, PyPI `pypi-AgEIcHlwaS5vcmc`, DigitalOcean `dop_v1_`, Shopify
 //!   `shpat_`, Databricks `dapi`, HashiCorp Vault `hvs.`, Google OAuth client secrets
 //!   `GOCSPX-`, Postman `PMAK-`, New Relic `NRAK-`, Atlassian `ATATT3`, Sentry
-//!   `sntrys_`, Doppler `dp.pt.`, Linear `lin_api_`; each its own `SECRET.*` class.
+//!   `sntrys_`, Doppler `dp.pt.`, Linear `lin_api_`, Google OAuth access tokens
+//!   `ya29.`, webhook signing secrets `whsec_`, age identities `AGE-SECRET-KEY-1`
+//!   (Bech32 checksum checked); each its own `SECRET.*` class.
 //!
 //! Context-revealed (from the shared trigger hits): AWS_SECRET_ACCESS_KEY (40
 //! base64 characters after an AWS secret word), PASSWORD after `password:`/`password
@@ -64,7 +68,9 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine;
 
 use super::{Candidate, Detector, Input, KeywordHit, class_info};
-use crate::scan::validators::{entropy_estimate, github_token_valid, shannon_entropy};
+use crate::scan::validators::{
+    bech32_checksum, entropy_estimate, github_token_valid, shannon_entropy,
+};
 use crate::scan::{ClassInfo, Severity};
 
 /// What a literal opens.
@@ -225,6 +231,27 @@ const LITERALS: &[(&str, Kind)] = &[
     ("_PASS: ", Kind::Password),
     ("_pass: ", Kind::Password),
     ("_PWD=", Kind::Password),
+    // The short labels (`pass=`, `pw: `): a word on their own, and the value must look
+    // like a password (see [`SHORT_PASSWORD_LABELS`]).
+    ("pass=", Kind::Password),
+    ("Pass=", Kind::Password),
+    ("PASS=", Kind::Password),
+    ("pw=", Kind::Password),
+    ("PW=", Kind::Password),
+    ("pass: ", Kind::Password),
+    ("Pass: ", Kind::Password),
+    ("PASS: ", Kind::Password),
+    ("pw: ", Kind::Password),
+    ("Pw: ", Kind::Password),
+    ("PW: ", Kind::Password),
+];
+
+/// The [`LITERALS`] that label a password with a short word of other meanings (`pass`,
+/// `pw`): found only where they start a word, and only before a value of six bytes or
+/// more with a letter and a digit or a symbol, not after a word that makes `pass`
+/// another thing (`boarding pass:`, `second pass:`).
+const SHORT_PASSWORD_LABELS: &[&str] = &[
+    "pass=", "Pass=", "PASS=", "pw=", "PW=", "pass: ", "Pass: ", "PASS: ", "pw: ", "Pw: ", "PW: ",
 ];
 
 /// The matches of [`LITERALS`] in `input`, as `(literal, start, end)`: those a
@@ -458,6 +485,19 @@ const RUN_LITERALS: &[(&str, Kind)] = &[
     ("ghr_", Kind::GitHub),
     ("github_pat_", Kind::GitHubPat),
     ("glpat-", Kind::GitLab),
+    // GitLab's other tokens (pipeline trigger, deploy, runner, feed, incoming mail,
+    // OAuth application secret, SCIM, CI job, agent, feature-flag client), each its
+    // prefix and 20 or more of the same charset.
+    ("glptt-", Kind::GitLab),
+    ("gldt-", Kind::GitLab),
+    ("glrt-", Kind::GitLab),
+    ("glft-", Kind::GitLab),
+    ("glimt-", Kind::GitLab),
+    ("gloas-", Kind::GitLab),
+    ("glsoat-", Kind::GitLab),
+    ("glcbt-", Kind::GitLab),
+    ("glagent-", Kind::GitLab),
+    ("glffct-", Kind::GitLab),
     ("hooks.slack.com/services/", Kind::SlackWebhook),
     ("sk_live_", Kind::Stripe),
     ("rk_live_", Kind::Stripe),
@@ -672,6 +712,48 @@ const PREFIXED: &[PrefixedToken] = &[
             ) && b.iter().skip(3).all(u8::is_ascii_alphanumeric)
         }),
         confidence: 0.95,
+    },
+    PrefixedToken {
+        entity: "GOOGLE_OAUTH_ACCESS_TOKEN",
+        prefixes: &["ya29."],
+        charset: dash_word,
+        len: 30..=2048,
+        shape: Some(mixed_case),
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        // Stripe's endpoint secrets (32 base62, or 64 hex from its CLI) and the
+        // base64 secrets of Svix-style webhooks.
+        entity: "WEBHOOK_SIGNING_SECRET",
+        prefixes: &["whsec_"],
+        charset: |b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='),
+        len: 32..=88,
+        // Random: two of capitals, small letters and digits.
+        shape: Some(|b| {
+            [
+                u8::is_ascii_uppercase,
+                u8::is_ascii_lowercase,
+                u8::is_ascii_digit,
+            ]
+            .iter()
+            .filter(|class| b.iter().any(class))
+            .count()
+                >= 2
+        }),
+        confidence: 0.95,
+    },
+    PrefixedToken {
+        // An age identity: Bech32 with the human-readable part `age-secret-key-`,
+        // 32 key bytes (52 characters) and the 6-character checksum, in capitals.
+        entity: "AGE_SECRET_KEY",
+        prefixes: &["AGE-SECRET-KEY-1"],
+        charset: |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
+        len: 58..=58,
+        shape: Some(|b| {
+            let whole = [&b"AGE-SECRET-KEY-1"[..], b].concat();
+            bech32_checksum(&whole, b"age-secret-key-") == Some(1)
+        }),
+        confidence: 0.99,
     },
     PrefixedToken {
         entity: "LINEAR_API_KEY",
@@ -1076,6 +1158,11 @@ impl SecretsDetector {
                         || value.iter().all(u8::is_ascii_digit)
                         || matches!(value.first(), Some(b'/' | b'~'))
                         || is_placeholder(value));
+                if SHORT_PASSWORD_LABELS.contains(&literal)
+                    && !(boundary && short_label_value(input, s, (start, end)))
+                {
+                    return None;
+                }
                 (end > start && !flag && !password_is_code(value) && !is_reference(value))
                     .then_some((&self.password, start, end, 0.9))
             }
@@ -2172,6 +2259,75 @@ fn says_your(bytes: &[u8]) -> bool {
         .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
 }
 
+/// Whether `value`, after a short password label ([`SHORT_PASSWORD_LABELS`]) that
+/// starts at `s`, is a password: six bytes or more with a letter and a digit or a
+/// symbol (not `.`, `-`, `_` alone: `args.pw`, `first-pass`), not a path, a
+/// placeholder, a reference or code (`pass: *const c_uchar`), and the label not a `pass`
+/// of something else.
+fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) -> bool {
+    const OTHER_PASSES: &[&str] = &[
+        "boarding",
+        "bus",
+        "rail",
+        "train",
+        "day",
+        "season",
+        "ski",
+        "hall",
+        "guest",
+        "visitor",
+        "press",
+        "park",
+        "parking",
+        "transit",
+        "test",
+        "first",
+        "second",
+        "third",
+        "last",
+        "final",
+        "render",
+        "mountain",
+        "free",
+        "backstage",
+    ];
+    let value = input
+        .bytes
+        .get(start..end)
+        .unwrap_or_default()
+        .trim_ascii_end();
+    // A pointer or reference type (`*const`, `&str`).
+    let pointer = matches!(value, [b'*' | b'&', rest @ ..]
+        if rest.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    if pointer || is_code_expression(input, value, start + value.len()) {
+        return false;
+    }
+    let digit = value.iter().any(u8::is_ascii_digit);
+    let letter = value.iter().any(u8::is_ascii_alphabetic);
+    let symbol = value
+        .iter()
+        .any(|&b| !b.is_ascii_alphanumeric() && !matches!(b, b'.' | b'-' | b'_'));
+    // The word before the label, on its line, read back at most 12 bytes.
+    let line = input.bytes.get(s.saturating_sub(13)..s).unwrap_or_default();
+    let before = line.strip_suffix(b" ").unwrap_or(line);
+    let word_at = before
+        .iter()
+        .rposition(|b| !b.is_ascii_alphabetic())
+        .map_or(0, |p| p + 1);
+    let other_pass = before.len() < line.len()
+        && OTHER_PASSES.iter().any(|w| {
+            before
+                .get(word_at..)
+                .is_some_and(|b| b.eq_ignore_ascii_case(w.as_bytes()))
+        });
+    (6..=128).contains(&value.len())
+        && letter
+        && (digit || symbol)
+        && !matches!(value.first(), Some(b'/' | b'~'))
+        && !is_placeholder(value)
+        && !other_pass
+}
+
 /// Whether a command-line value looks like a password rather than a word of the sentence
 /// the command is mentioned in (`Use sshpass -p to pass it`): a digit, a symbol, or
 /// both cases.
@@ -2186,8 +2342,8 @@ fn password_like(value: &[u8]) -> bool {
 }
 
 /// Whether the value of `password=` (or `pwd=`, ...) is code or a placeholder: a null
-/// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), or
-/// `<keystore-password>`.
+/// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), an
+/// index (`password=os.environ["DB_PASSWORD"]`), or `<keystore-password>`.
 fn password_is_code(value: &[u8]) -> bool {
     const LITERALS: &[&str] = &["none", "null", "nil", "undefined", "true", "false"];
     let bare = value.trim_ascii_end();
@@ -2200,8 +2356,14 @@ fn password_is_code(value: &[u8]) -> bool {
         (bare.first(), bare.last()),
         (Some(b'<'), Some(b'>')) | (Some(b'['), Some(b']')) | (Some(b'{'), Some(b'}'))
     );
+    // `os.environ["DB_PASSWORD"]`, read up to its quote: an index into a name.
+    let indexed = bare.strip_suffix(b"[").is_some_and(|name| {
+        name.first().is_some_and(u8::is_ascii_alphabetic)
+            && name.iter().all(|&b| word(b) || b == b'.')
+    });
     bare.is_empty()
         || placeholder
+        || indexed
         || LITERALS
             .iter()
             .any(|l| bare.eq_ignore_ascii_case(l.as_bytes()))
@@ -2868,6 +3030,10 @@ mod tests {
         }
     }
 
+    /// An age identity (32 random bytes, Bech32 with its checksum).
+    const AGE_KEY: &str =
+        "AGE-SECRET-KEY-154XU5XP9XZA36MGN9N0DVGMM9MV3U0MJRL93JUGHGJ2DVJFUN4WQR9928S";
+
     #[test]
     fn the_shortest_run_literal_tokens_are_found_at_every_alignment() {
         let mixed = "aB3dE5fG7hJ9kL2mN4pQ6rS8tU";
@@ -2882,6 +3048,12 @@ mod tests {
                 "GITHUB_TOKEN",
             ),
             (format!("glpat-{}", cycle(mixed, 20)), 0, "GITLAB_TOKEN"),
+            (format!("gldt-{}", cycle(mixed, 20)), 0, "GITLAB_TOKEN"),
+            (
+                format!("glptt-{}", cycle("0a1b2c3d4e5f", 40)),
+                0,
+                "GITLAB_TOKEN",
+            ),
             (
                 format!("hooks.slack.com/services/{}", cycle(mixed, 20)),
                 0,
@@ -3024,6 +3196,19 @@ mod tests {
             (format!("shpss_{}", cycle(hex, 32)), "SHOPIFY_TOKEN"),
             (format!("sntryu_{}", cycle(hex, 64)), "SENTRY_TOKEN"),
             (format!("lin_api_{}", cycle(mixed, 40)), "LINEAR_API_KEY"),
+            (
+                format!("ya29.a0{}", cycle(mixed, 120)),
+                "GOOGLE_OAUTH_ACCESS_TOKEN",
+            ),
+            (
+                format!("whsec_{}", cycle(mixed, 32)),
+                "WEBHOOK_SIGNING_SECRET",
+            ),
+            (
+                format!("whsec_{}", cycle(hex, 64)),
+                "WEBHOOK_SIGNING_SECRET",
+            ),
+            (AGE_KEY.to_owned(), "AGE_SECRET_KEY"),
         ];
         for (token, entity) in &cases {
             let text = format!("export KEY={token}; done");
@@ -3043,6 +3228,12 @@ mod tests {
         assert!(spans(&format!("shpxx_{} x", cycle(hex, 32))).is_empty());
         assert!(spans(&format!("dp.xx.{} x", cycle(mixed, 43))).is_empty());
         assert!(spans("xoxq-1234567890-abcdef x").is_empty());
+        // An age key one character off fails its Bech32 checksum.
+        let typo = AGE_KEY.replace("54XU", "54XV");
+        assert!(spans(&format!("key {typo} x")).is_empty());
+        // `ya29.` and `whsec_` before a word, not a token.
+        assert!(spans(&format!("ya29.{} x", cycle("abcdefgh", 40))).is_empty());
+        assert!(spans(&format!("whsec_{} x", cycle("abcdefgh", 40))).is_empty());
         // Identifiers that merely start like one are not tokens.
         assert!(spans("call hf_hub_download() and npm_config_cache").is_empty());
     }
