@@ -562,9 +562,15 @@ impl Detector for PersonalDetector {
         self.imei.detect(input, out);
         self.numeric_dates(input, out);
         self.addresses(input, out);
-        // A written date filling a cell under a birth word's column.
+        // A written date (or eight digits of one) filling a cell under a birth word's
+        // column.
         for (_, start, end) in input.column_values(input.trigger_hits(), DOB_WORDS) {
-            if textual_date_after(input, start) == Some((start, end)) {
+            let compact = end == start + 8
+                && input
+                    .bytes
+                    .get(start..end)
+                    .is_some_and(|d| d.iter().all(u8::is_ascii_digit) && compact_date(d));
+            if compact || textual_date_after(input, start) == Some((start, end)) {
                 out.extend(input.finding(&self.dob, start, end, 0.85));
             }
         }
@@ -650,9 +656,22 @@ impl PersonalDetector {
         out.extend(input.finding(&self.name, start, name_end, confidence));
     }
 
-    /// Numeric dates next to a birth word (before or after).
+    /// Numeric dates next to a birth word (before or after); with a two-digit year
+    /// (`03/03/81`) or written without separators (`19810303`, `03031981`), only after
+    /// one (`DOB: 03/03/81`): those shapes are as often a code or a count.
     fn numeric_dates<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
+        let labelled =
+            |start: usize, end: usize| input.context_within(start, end, 24, 0, DOB_WORDS).before;
+        for g in groups {
+            if g.len() == 8
+                && input.standalone_number(g.start, g.end)
+                && input.bytes.get(g.start..g.end).is_some_and(compact_date)
+                && labelled(g.start, g.end)
+            {
+                out.extend(input.finding(&self.dob, g.start, g.end, 0.8));
+            }
+        }
         for (i, a) in groups.iter().enumerate() {
             let Some([b, c]) = groups
                 .get(i + 1..i + 3)
@@ -692,6 +711,12 @@ impl PersonalDetector {
                     year_ok(z)
                         && (((1..=12).contains(&y) && (1..=31).contains(&x))
                             || ((1..=12).contains(&x) && (1..=31).contains(&y)))
+                }
+                (1..=2, 1..=2, 2) => {
+                    sep != b'.'
+                        && (((1..=12).contains(&y) && (1..=31).contains(&x))
+                            || ((1..=12).contains(&x) && (1..=31).contains(&y)))
+                        && labelled(a.start, c.end)
                 }
                 _ => false,
             };
@@ -774,6 +799,20 @@ fn hyphenated_name(input: &Input<'_>, mut start: usize, mut end: usize) -> (usiz
         }
     }
     (start, end)
+}
+
+/// Whether eight digits are a date: `YYYYMMDD`, `DDMMYYYY` or `MMDDYYYY`, the year
+/// as [`year_ok`] has it.
+fn compact_date(d: &[u8]) -> bool {
+    let n = |r: std::ops::Range<usize>| {
+        d.get(r)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .and_then(|s| s.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let day_month = |a: u32, b: u32| (1..=31).contains(&a) && (1..=12).contains(&b);
+    (year_ok(n(0..4)) && day_month(n(6..8), n(4..6)))
+        || (year_ok(n(4..8)) && (day_month(n(0..2), n(2..4)) || day_month(n(2..4), n(0..2))))
 }
 
 pub(crate) fn year_ok(y: u32) -> bool {
@@ -1030,6 +1069,25 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
         let y = s.trim_end_matches(['.', ';', ')']);
         y.len() == 4 && y.parse::<u32>().is_ok_and(year_ok)
     };
+    // 03-Mar-1981, 03-MAR-81 (as Oracle prints dates), 03/Mar/1981: one token.
+    let joined = |t: &str| {
+        let t = t.trim_end_matches(['.', ';', ')']);
+        let sep = t.find(['-', '/'])?;
+        let parts: Vec<&str> = t.split(t.get(sep..=sep)?).collect();
+        let [d, m, y] = parts.as_slice() else {
+            return None;
+        };
+        let two_digit_year = y.len() == 2 && y.bytes().all(|b| b.is_ascii_digit());
+        (day(d) && MONTHS.contains(&m.to_lowercase().as_str()) && (year(y) || two_digit_year))
+            .then_some(t.len())
+    };
+    if let Some((start, len)) = tokens
+        .iter()
+        .take(4)
+        .find_map(|&(start, t)| joined(t).map(|len| (start, len)))
+    {
+        return Some((start, start + len));
+    }
     for (i, (start, t)) in tokens.iter().enumerate().take(4) {
         let (a, b, c) = (tokens.get(i + 1), tokens.get(i + 2), tokens.get(i + 3));
         // 12 March 1985 / 12th of March 1985
