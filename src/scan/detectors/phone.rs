@@ -178,13 +178,72 @@ impl Detector for PhoneDetector {
                         .then_some(confidence - LOOSE_PENALTY)
                 });
                 if let Some(confidence) = confidence
-                    && let Some(f) = input.finding(&self.info, start, last.end, confidence)
+                    && let Some(f) = input.finding(
+                        &self.info,
+                        start,
+                        extension_end(input.bytes, last.end),
+                        confidence,
+                    )
                 {
                     out.push(f);
                     break;
                 }
             }
         }
+    }
+}
+
+/// Where a phone number ending at `end` ends with its extension, when one follows:
+/// `ext. 204`, `ext 204`, `extn 204`, `x204`, `;ext=204` (RFC 3966), after at most one
+/// space or comma and a space; one to six digits, then no letter or digit. `end` when
+/// none does.
+fn extension_end(bytes: &[u8], end: usize) -> usize {
+    let rest = bytes
+        .get(end..bytes.len().min(end + 24))
+        .unwrap_or_default();
+    let mut i = match rest {
+        [b',', b' ', ..] => 2,
+        [b' ', ..] => 1,
+        _ => 0,
+    };
+    let after = rest.get(i..).unwrap_or_default();
+    let label = [
+        &b";ext="[..],
+        b"extension",
+        b"extn.",
+        b"extn",
+        b"ext.",
+        b"ext:",
+        b"ext",
+        b"x",
+    ]
+    .into_iter()
+    .find(|l| {
+        after
+            .get(..l.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(l))
+    });
+    let Some(label) = label else {
+        return end;
+    };
+    i += label.len();
+    // `x204` only: `x 2 units` is a multiplication.
+    if label != b"x" && rest.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let digits = rest
+        .get(i..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let boundary = rest
+        .get(i + digits)
+        .is_none_or(|b| !b.is_ascii_alphanumeric());
+    if (1..=6).contains(&digits) && boundary {
+        end + i + digits
+    } else {
+        end
     }
 }
 
