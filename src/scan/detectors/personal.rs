@@ -631,10 +631,14 @@ impl PersonalDetector {
         if input.byte(end) != Some(b' ') {
             return;
         }
-        let Some(name_end) = capitalised_run(input, end + 1, 2) else {
+        // A middle initial between the given name and the surname: `Jane Q. Public`.
+        let initial = input.byte(end + 1).is_some_and(|b| b.is_ascii_uppercase())
+            && input.bytes.get(end + 2..end + 4) == Some(b". ");
+        let surname_at = if initial { end + 4 } else { end + 1 };
+        let Some(name_end) = capitalised_run(input, surname_at, 2) else {
             return;
         };
-        let following = input.text.get(end + 1..name_end).unwrap_or_default();
+        let following = input.text.get(surname_at..name_end).unwrap_or_default();
         // `Jan Feb Mar`, `Mon Tue`: a calendar's words, not a name.
         if following
             .split(' ')
@@ -923,19 +927,23 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
 /// Capitalised words then a street suffix, starting at `from`: the end of the suffix
 /// (and an optional NW/NE/SW/SE quadrant).
 fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
-    // The suffix counts only after a first, capitalised word.
-    if !may_start_capitalised(input, from) {
+    // The suffix counts only after a first, capitalised word, a numbered street's
+    // ordinal (`5th Ave`) or a direction (`W Evergreen Terrace`).
+    if !may_start_capitalised(input, from) && !input.byte(from).is_some_and(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let (rest, cut) = bounded_rest(input, from, 6 * (MAX_NAME_WORD + 1))?;
     let mut offset = 0;
+    let mut directed = false;
     // Words end at any ASCII space byte: an address often ends its line.
     for (words, word) in rest.split([' ', '\t', '\n', '\r']).take(6).enumerate() {
         if cut && offset + word.len() == rest.len() {
             return None;
         }
         let clean = word.trim_end_matches([',', '.', ';']);
-        if words >= 1 && STREET_SUFFIXES.contains(&clean) {
+        // A direction needs a name after it (`W Evergreen Terrace`, not `W Ave`).
+        if words >= 1 && !(words == 1 && directed) && STREET_SUFFIXES.contains(&clean) {
             let mut end = from + offset + clean.len();
             // `St.` keeps its abbreviation's dot; `Street.` ends a sentence.
             if clean.len() + 1 == word.len()
@@ -953,9 +961,11 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
             {
                 end += 1 + quad.len();
             }
-            return Some(end);
+            return Some(unit_after(input, end));
         }
-        if !is_capitalised(clean) || clean.len() != word.len() || words == 4 {
+        directed = words == 0 && direction(word);
+        let numbered = words == 0 && (ordinal(clean) || directed);
+        if !numbered && (!is_capitalised(clean) || clean.len() != word.len()) || words == 4 {
             return None;
         }
         offset += word.len() + 1;
@@ -963,7 +973,57 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
     None
 }
 
-/// Extends an address end over `, City`, `, ST 12345` or a UK postcode.
+/// Whether `word` is an ordinal written with digits, as numbered streets are named
+/// (`5th`, `42nd`, `1st`, `103rd`).
+fn ordinal(word: &str) -> bool {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=3).contains(&digits)
+        && word
+            .get(digits..)
+            .is_some_and(|s| matches!(s, "st" | "nd" | "rd" | "th"))
+}
+
+/// Whether `word` is a street's direction before its name (`W`, `N.`).
+fn direction(word: &str) -> bool {
+    matches!(word, "N" | "S" | "E" | "W" | "N." | "S." | "E." | "W.")
+}
+
+/// Extends a street's end over a unit: `Apt 4B`, `Suite 200`, `Unit 5`, `Ste. 12`,
+/// `#12`, after a space or `, `.
+fn unit_after(input: &Input<'_>, end: usize) -> usize {
+    const UNITS: &[&str] = &[
+        "Apt ", "Apt. ", "Suite ", "Ste ", "Ste. ", "Unit ", "Fl ", "#",
+    ];
+    let rest = input
+        .text
+        .get(end..input.text.len().min(end + 24))
+        .unwrap_or_default();
+    let (skip, after) = match rest.strip_prefix(", ") {
+        Some(after) => (2, after),
+        None => (1, rest.strip_prefix(' ').unwrap_or_default()),
+    };
+    let Some(unit) = UNITS.iter().find(|u| after.starts_with(**u)) else {
+        return end;
+    };
+    let id = after
+        .get(unit.len()..)
+        .unwrap_or_default()
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        .count();
+    let at = end + skip + unit.len();
+    let id_ok = (1..=6).contains(&id)
+        && input
+            .byte(at)
+            .is_some_and(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    if id_ok && input.word_boundary_after(at + id) {
+        at + id
+    } else {
+        end
+    }
+}
+
+/// Extends an address end over `, City`, `, ST 12345` (or ZIP+4) or a UK postcode.
 fn locality_after(input: &Input<'_>, end: usize) -> usize {
     let mut best = end;
     let Some(rest) = input.text.get(end..) else {
@@ -996,6 +1056,15 @@ fn locality_after(input: &Input<'_>, end: usize) -> usize {
                 .is_some_and(|z| z.iter().all(u8::is_ascii_digit))
         {
             e += 6;
+            // ZIP+4.
+            if input.byte(e) == Some(b'-')
+                && input
+                    .bytes
+                    .get(e + 1..e + 5)
+                    .is_some_and(|z| z.iter().all(u8::is_ascii_digit))
+            {
+                e += 5;
+            }
         }
         if input.word_boundary_after(e) {
             best = e;
