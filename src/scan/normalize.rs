@@ -265,8 +265,9 @@ const RECORD_LINES: u8 = 5;
 /// than ending a line, as mail clients and editors wrap it (`quoted`: the text has
 /// quoted lines). The line and the next one's first word are wider than
 /// [`WRAP_WIDTH`], and the line is no wider than twice that unless it is one token; a
-/// line that ends a PEM armor (`-----`) is never wrapped, nor is a line that starts
-/// with a label above another that does ([`label_line`]: a form's fields). Then either
+/// line that ends a PEM armor (`-----`) or inside a JWT is never wrapped, nor is a
+/// line that starts with a label above another that does ([`label_line`]: a form's
+/// fields). Then either
 /// the break wraps a record ([`record_wrap`]), or all of these hold:
 ///
 /// - the line before is words (a space or more, no tab) and ends with neither
@@ -291,6 +292,16 @@ const RECORD_LINES: u8 = 5;
 /// `record` is where the record the line belongs to starts: the start of the line, or
 /// of a line before it that wraps into it (see [`record_wrap`]).
 pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) -> bool {
+    // A line that ends inside a JWT cut by a terminal's hard wrap, the token going on
+    // at the next line's start, is left as it is: the JWT rule follows the token onto
+    // the next lines, and a space would end it.
+    let ends_with_jwt = |line: &[u8]| {
+        let word = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+        super::detectors::jwt_cut(word)
+            && bytes
+                .get(nl + 1)
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
     let Some(before) = bytes.get(..nl) else {
         return false;
     };
@@ -310,6 +321,7 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     // PEM armor line (`-----BEGIN RSA PRIVATE KEY-----`) ends where its author ended it.
     if (line.len() + 2 > WRAP_WIDTH * 2 && memchr::memchr(b' ', line).is_some())
         || line.ends_with(b"-----")
+        || ends_with_jwt(line)
     {
         return false;
     }

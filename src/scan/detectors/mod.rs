@@ -48,6 +48,7 @@ mod orcid;
 mod personal;
 mod phone;
 mod secrets;
+pub(crate) use secrets::jwt_cut;
 mod shapes;
 mod triggers;
 mod us_ssn;

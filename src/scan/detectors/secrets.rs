@@ -2552,32 +2552,105 @@ fn github_stateless(input: &Input<'_>, after_prefix: usize) -> Option<usize> {
 }
 
 /// A JWT's three base64url segments from `start`, the first a JSON header with
-/// "alg": its end.
+/// "alg": its end. A token wrapped onto following lines (a terminal's or an editor's
+/// hard wrap) goes on across a line break when the next line holds nothing but the
+/// token's characters and the token is not whole yet: it has no signature, or one
+/// shorter than the longest of [`SIGNATURE_LENGTHS`] and of none of them. At most
+/// [`MAX_WRAPPED_LINES`] lines.
 fn jwt_body(input: &Input<'_>, start: usize) -> Option<usize> {
     let seg = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
     let mut end = start;
+    let mut wraps = 0;
     let mut dots = Vec::with_capacity(2);
     while let Some(b) = input.byte(end) {
         if seg(b) {
             end += 1;
-        } else if b == b'.' && dots.len() < 2 && input.byte(end + 1).is_some_and(seg) {
+        } else if b == b'.'
+            && dots.len() < 2
+            && (input.byte(end + 1).is_some_and(seg)
+                || (wraps < MAX_WRAPPED_LINES && wrapped_line(input.bytes, end + 1).is_some()))
+        {
             dots.push(end);
             end += 1;
+        } else if let Some(next) = wrapped_line(input.bytes, end)
+            && wraps < MAX_WRAPPED_LINES
+            && dots.get(1).is_none_or(|&d2| {
+                let signature = input.bytes.get(d2 + 1..end).unwrap_or_default();
+                let len = signature.iter().filter(|&&b| seg(b)).count();
+                len < SIGNATURE_LENGTHS[SIGNATURE_LENGTHS.len() - 1]
+                    && !SIGNATURE_LENGTHS.contains(&len)
+            })
+        {
+            wraps += 1;
+            end = next;
         } else {
             break;
         }
     }
+    // A line break the token did not go on after is not its own.
+    while end > start && matches!(input.byte(end - 1), Some(b'\n' | b'\r')) {
+        end -= 1;
+    }
     let [d1, d2] = <[usize; 2]>::try_from(dots).ok()?;
-    let header = input.bytes.get(start..d1)?;
-    let payload_len = d2 - d1 - 1;
-    if payload_len < 2 || end - d2 - 1 < 16 {
+    let unwrapped = |a: usize, b: usize| -> Vec<u8> {
+        input
+            .bytes
+            .get(a..b)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&c| c != b'\n' && c != b'\r')
+            .collect()
+    };
+    let header = unwrapped(start, d1);
+    let payload_len = unwrapped(d1 + 1, d2).len();
+    if payload_len < 2 || unwrapped(d2 + 1, end).len() < 16 {
         return None;
     }
     let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header.strip_suffix(b"=").unwrap_or(header))
+        .decode(header.strip_suffix(b"=").unwrap_or(&header))
         .ok()?;
     let text = std::str::from_utf8(&decoded).ok()?;
     (text.starts_with('{') && text.contains("\"alg\"")).then_some(end)
+}
+
+/// The most lines a wrapped JWT is followed onto.
+const MAX_WRAPPED_LINES: usize = 16;
+
+/// The lengths of JWT signatures in base64url without padding: HS256 and 32 bytes
+/// (43), HS384 (64), HS512, ES256 and EdDSA (86), ES512 (176), RS256 and PS256 (342),
+/// RS384 (512), RS512 (683).
+const SIGNATURE_LENGTHS: [usize; 7] = [43, 64, 86, 176, 342, 512, 683];
+
+/// Whether `word` is the start of a JWT cut before its end (by a line break that a
+/// terminal's hard wrap put there): `eyJ` and 24 bytes or more of base64url and dots,
+/// with fewer than two dots or a signature of none of [`SIGNATURE_LENGTHS`].
+pub(crate) fn jwt_cut(word: &[u8]) -> bool {
+    let jwt_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    if !word.starts_with(b"eyJ") || word.len() < 24 || !word.iter().all(jwt_byte) {
+        return false;
+    }
+    let mut segments = word.split(|&b| b == b'.');
+    match (segments.next(), segments.next(), segments.next()) {
+        (_, _, Some(signature)) => !SIGNATURE_LENGTHS.contains(&signature.len()),
+        _ => true,
+    }
+}
+
+/// Where the next line starts when a line break (`\n` or `\r\n`) is at `at` and that
+/// line, to its end, holds only a JWT's characters (base64url and `.`).
+fn wrapped_line(bytes: &[u8], at: usize) -> Option<usize> {
+    let next = match bytes.get(at..at + 2)? {
+        [b'\n', _] => at + 1,
+        [b'\r', b'\n'] => at + 2,
+        _ => return None,
+    };
+    let line = bytes.get(next..)?;
+    let len = line
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    (len > 0 && matches!(line.get(len), None | Some(b'\n' | b'\r'))).then_some(next)
 }
 
 /// `scheme://user:password@host` with the `://` at `at`: the span of `user:password`.
@@ -2772,6 +2845,50 @@ mod tests {
         out.iter()
             .filter_map(|f| Some((f.info.entity.to_string(), text.get(f.start..f.end)?)))
             .collect()
+    }
+
+    #[test]
+    fn a_jwt_wrapped_onto_following_lines_is_found_whole() {
+        let head = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+        let payload = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ";
+        let signature = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        let whole = format!("{head}.{payload}.{signature}");
+        // The first line holds 24 bytes of it or more, as every token the run search
+        // finds does (see `run_tokens`); the lines after may be shorter.
+        for width in [32, 40, 64, 76, 100] {
+            for newline in ["\n", "\r\n"] {
+                let wrapped: Vec<&str> = whole
+                    .as_bytes()
+                    .chunks(width)
+                    .filter_map(|c| std::str::from_utf8(c).ok())
+                    .collect();
+                let token = wrapped.join(newline);
+                for text in [
+                    format!("token: {token}{newline}next line"),
+                    format!("x {token}"),
+                ] {
+                    let jwt: Vec<&str> = spans(&text)
+                        .into_iter()
+                        .filter(|(e, _)| e == "JWT")
+                        .map(|(_, v)| v)
+                        .collect();
+                    assert_eq!(jwt, [token.as_str()], "{width} {text:?}");
+                }
+            }
+        }
+        // A line that breaks right after a dot.
+        for text in [
+            format!("{head}.{payload}.\n{signature}"),
+            format!("{head}.\n{payload}.{signature}"),
+        ] {
+            assert_eq!(values(&text), [text.as_str()]);
+        }
+        // A whole token is not joined to the line after it, though that line is made of
+        // the token's characters.
+        let text = format!("{whole}\nabcdef\n");
+        assert_eq!(values(&text), [whole.as_str()]);
+        let text = format!("{}\n{}\nabcdef\n", &whole[..64], &whole[64..]);
+        assert_eq!(values(&text), [&text[..whole.len() + 1]]);
     }
 
     fn values(text: &str) -> Vec<&str> {
