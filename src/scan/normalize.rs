@@ -296,8 +296,9 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     // at the next line's start, is left as it is: the JWT rule follows the token onto
     // the next lines, and a space would end it.
     let ends_with_jwt = |line: &[u8]| {
-        let word = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
-        super::detectors::jwt_cut(word)
+        let jwt_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+        let from = line.iter().rposition(|b| !jwt_byte(b)).map_or(0, |p| p + 1);
+        super::detectors::jwt_cut(line.get(from..).unwrap_or_default())
             && bytes
                 .get(nl + 1)
                 .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))

@@ -665,13 +665,33 @@ impl PersonalDetector {
     /// one (`DOB: 03/03/81`): those shapes are as often a code or a count.
     fn numeric_dates<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
-        let labelled =
-            |start: usize, end: usize| input.context_within(start, end, 24, 0, DOB_WORDS).before;
+        // A birth word right before the date, nothing but a separator between
+        // (`DOB 19810303`, `"dob": "19810303"`, `Date of birth: 03/03/81`).
+        let labelled = |start: usize| {
+            let mut at = start;
+            while at > 0
+                && input
+                    .byte(at - 1)
+                    .is_some_and(|b| matches!(b, b' ' | b':' | b'=' | b'"' | b'\'' | b'\t'))
+            {
+                at -= 1;
+            }
+            at < start
+                && DOB_WORDS.iter().any(|w| {
+                    at.checked_sub(w.len()).is_some_and(|from| {
+                        input
+                            .bytes
+                            .get(from..at)
+                            .is_some_and(|b| b.eq_ignore_ascii_case(w.as_bytes()))
+                            && input.word_boundary_before(from)
+                    })
+                })
+        };
         for g in groups {
             if g.len() == 8
                 && input.standalone_number(g.start, g.end)
                 && input.bytes.get(g.start..g.end).is_some_and(compact_date)
-                && labelled(g.start, g.end)
+                && labelled(g.start)
             {
                 out.extend(input.finding(&self.dob, g.start, g.end, 0.8));
             }
@@ -720,7 +740,7 @@ impl PersonalDetector {
                     sep != b'.'
                         && (((1..=12).contains(&y) && (1..=31).contains(&x))
                             || ((1..=12).contains(&x) && (1..=31).contains(&y)))
-                        && labelled(a.start, c.end)
+                        && labelled(a.start)
                 }
                 _ => false,
             };
@@ -743,11 +763,19 @@ impl PersonalDetector {
             {
                 continue;
             }
-            let Some(end) = street_after(input, g.end + 1) else {
+            let Some(street_end) = street_after(input, g.end + 1) else {
                 continue;
             };
-            let end = locality_after(input, end);
+            let end = locality_after(input, street_end);
             let context = input.context(g.start, end, ADDRESS_WORDS);
+            // A numbered street (`350 5th Ave`) needs its city or an address word: `2
+            // 3rd Place` is a ranking.
+            if input.byte(g.end + 1).is_some_and(|b| b.is_ascii_digit())
+                && end == street_end
+                && !context.any()
+            {
+                continue;
+            }
             out.extend(input.finding(&self.address, g.start, end, context.boost(0.7)));
         }
     }
@@ -963,8 +991,10 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
             }
             return Some(unit_after(input, end));
         }
+        // `10 W 5th Ave`: an ordinal after the direction.
+        let numbered = (words == 0 && (ordinal(clean) || direction(word)))
+            || (words == 1 && directed && ordinal(clean));
         directed = words == 0 && direction(word);
-        let numbered = words == 0 && (ordinal(clean) || directed);
         if !numbered && (!is_capitalised(clean) || clean.len() != word.len()) || words == 4 {
             return None;
         }
@@ -983,33 +1013,37 @@ fn ordinal(word: &str) -> bool {
             .is_some_and(|s| matches!(s, "st" | "nd" | "rd" | "th"))
 }
 
-/// Whether `word` is a street's direction before its name (`W`, `N.`).
+/// Whether `word` is a street's direction before its name (`W`, `N.`, `SW`).
 fn direction(word: &str) -> bool {
-    matches!(word, "N" | "S" | "E" | "W" | "N." | "S." | "E." | "W.")
+    matches!(
+        word,
+        "N" | "S" | "E" | "W" | "N." | "S." | "E." | "W." | "NE" | "NW" | "SE" | "SW"
+    )
 }
 
 /// Extends a street's end over a unit: `Apt 4B`, `Suite 200`, `Unit 5`, `Ste. 12`,
 /// `#12`, after a space or `, `.
 fn unit_after(input: &Input<'_>, end: usize) -> usize {
     const UNITS: &[&str] = &[
-        "Apt ", "Apt. ", "Suite ", "Ste ", "Ste. ", "Unit ", "Fl ", "#",
+        "Apt ", "Apt. ", "Suite ", "Ste ", "Ste. ", "Unit ", "Fl ", "Floor ", "Bldg ", "Bldg. ",
+        "Rm ", "#",
     ];
     let rest = input
-        .text
-        .get(end..input.text.len().min(end + 24))
+        .bytes
+        .get(end..input.bytes.len().min(end + 24))
         .unwrap_or_default();
-    let (skip, after) = match rest.strip_prefix(", ") {
+    let (skip, after) = match rest.strip_prefix(b", ") {
         Some(after) => (2, after),
-        None => (1, rest.strip_prefix(' ').unwrap_or_default()),
+        None => (1, rest.strip_prefix(b" ").unwrap_or_default()),
     };
-    let Some(unit) = UNITS.iter().find(|u| after.starts_with(**u)) else {
+    let Some(unit) = UNITS.iter().find(|u| after.starts_with(u.as_bytes())) else {
         return end;
     };
     let id = after
         .get(unit.len()..)
         .unwrap_or_default()
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
         .count();
     let at = end + skip + unit.len();
     let id_ok = (1..=6).contains(&id)

@@ -194,9 +194,9 @@ impl Detector for PhoneDetector {
 }
 
 /// Where a phone number ending at `end` ends with its extension, when one follows:
-/// `ext. 204`, `ext 204`, `extn 204`, `x204`, `;ext=204` (RFC 3966), after at most one
-/// space or comma and a space; one to six digits, then no letter or digit. `end` when
-/// none does.
+/// `ext. 204`, `ext 204`, `Extension: 204`, `extn 204`, `x204`, `;ext=204` (RFC 3966),
+/// after at most one space or comma and a space; one to six digits (two or more after
+/// a bare `x`), then no letter, digit or `_`. `end` when none does.
 fn extension_end(bytes: &[u8], end: usize) -> usize {
     let rest = bytes
         .get(end..bytes.len().min(end + 24))
@@ -209,6 +209,7 @@ fn extension_end(bytes: &[u8], end: usize) -> usize {
     let after = rest.get(i..).unwrap_or_default();
     let label = [
         &b";ext="[..],
+        b"extension:",
         b"extension",
         b"extn.",
         b"extn",
@@ -239,8 +240,10 @@ fn extension_end(bytes: &[u8], end: usize) -> usize {
         .count();
     let boundary = rest
         .get(i + digits)
-        .is_none_or(|b| !b.is_ascii_alphanumeric());
-    if (1..=6).contains(&digits) && boundary {
+        .is_none_or(|&b| !b.is_ascii_alphanumeric() && b != b'_');
+    // `x86_64`, `x2 monitors`: after a bare `x`, two digits or more and a word's end.
+    let fewest = if label == b"x" { 2 } else { 1 };
+    if (fewest..=6).contains(&digits) && boundary {
         end + i + digits
     } else {
         end

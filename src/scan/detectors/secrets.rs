@@ -237,13 +237,22 @@ const LITERALS: &[(&str, Kind)] = &[
     ("Pass=", Kind::Password),
     ("PASS=", Kind::Password),
     ("pw=", Kind::Password),
+    ("Pw=", Kind::Password),
     ("PW=", Kind::Password),
+    ("pass =", Kind::Password),
+    ("PASS =", Kind::Password),
+    ("pw =", Kind::Password),
     ("pass: ", Kind::Password),
     ("Pass: ", Kind::Password),
     ("PASS: ", Kind::Password),
     ("pw: ", Kind::Password),
     ("Pw: ", Kind::Password),
     ("PW: ", Kind::Password),
+    // JSON keys: `"pass": "…"`, `"pw":"…"`.
+    ("pass\": ", Kind::Password),
+    ("pass\":", Kind::Password),
+    ("pw\": ", Kind::Password),
+    ("pw\":", Kind::Password),
 ];
 
 /// The [`LITERALS`] that label a password with a short word of other meanings (`pass`,
@@ -251,7 +260,8 @@ const LITERALS: &[(&str, Kind)] = &[
 /// more with a letter and a digit or a symbol, not after a word that makes `pass`
 /// another thing (`boarding pass:`, `second pass:`).
 const SHORT_PASSWORD_LABELS: &[&str] = &[
-    "pass=", "Pass=", "PASS=", "pw=", "PW=", "pass: ", "Pass: ", "PASS: ", "pw: ", "Pw: ", "PW: ",
+    "pass=", "Pass=", "PASS=", "pw=", "Pw=", "PW=", "pass =", "PASS =", "pw =", "pass: ", "Pass: ",
+    "PASS: ", "pw: ", "Pw: ", "PW: ", "pass\": ", "pass\":", "pw\": ", "pw\":",
 ];
 
 /// The matches of [`LITERALS`] in `input`, as `(literal, start, end)`: those a
@@ -715,8 +725,9 @@ const PREFIXED: &[PrefixedToken] = &[
     },
     PrefixedToken {
         entity: "GOOGLE_OAUTH_ACCESS_TOKEN",
+        // Service accounts' tokens hold dots (`ya29.c.c0ASRK…`).
         prefixes: &["ya29."],
-        charset: dash_word,
+        charset: dash_word_dot,
         len: 30..=2048,
         shape: Some(mixed_case),
         confidence: 0.95,
@@ -818,6 +829,11 @@ pub(crate) static SECRET_WORDS: &[&str] = &[
     "passwd",
     "passphrase",
     "pwd",
+    // German, Dutch and Portuguese, as forms and tickets in those languages label one.
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "senha",
 ];
 pub(crate) static AWS_SECRET_WORDS: &[&str] = &[
     "aws_secret_access_key",
@@ -826,7 +842,16 @@ pub(crate) static AWS_SECRET_WORDS: &[&str] = &[
     "secretaccesskey",
     "aws secret key",
 ];
-pub(crate) static PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase", "pwd"];
+pub(crate) static PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "senha",
+];
 
 /// Detects secrets.
 #[derive(Debug)]
@@ -1071,7 +1096,14 @@ impl SecretsDetector {
             }
             Kind::GitLab => {
                 let end = token_end(dash_word);
-                (boundary && end - e >= 20).then_some((&self.gitlab, s, end, 0.99))
+                let body = input.bytes.get(e..end).unwrap_or_default();
+                // GitLab's other tokens are random: 40 hex digits (`glptt-`) or letters
+                // of both cases and digits, which a hyphenated name is not
+                // (`glrt-runner-token-rotation-v2`).
+                let random = literal == "glpat-"
+                    || (body.len() == 40 && body.iter().all(|&b| hex_lower(b)))
+                    || mixed_case(body);
+                (boundary && end - e >= 20 && random).then_some((&self.gitlab, s, end, 0.99))
             }
             Kind::Slack => {
                 let end = token_end(dash_word);
@@ -1135,17 +1167,27 @@ impl SecretsDetector {
             }
             Kind::Url => url_credentials(input, s).map(|(a, b)| (&self.url, a, b, 0.95)),
             Kind::Password => {
+                // `pass = …`: the value after the space.
+                let e = if literal.ends_with(" =") && input.byte(e) == Some(b' ') {
+                    e + 1
+                } else {
+                    e
+                };
                 // Quoted (`password="S3cr3t!x"`): all that the quotes hold.
                 let (start, end) = match quoted_from(input, e + 1) {
                     Some(close) => (e + 1, close),
-                    None => (
-                        e,
-                        token_end(|b| {
+                    None => {
+                        let mut end = e;
+                        while input.byte(end).is_some_and(|b| {
                             !matches!(b, b';' | b'&' | b'"' | b'\'')
                                 && !b.is_ascii_whitespace()
                                 && b != 0
-                        }),
-                    ),
+                        }) {
+                            end += 1;
+                        }
+                        reads.read(kind, end);
+                        (e, end)
+                    }
                 };
                 let value = input.bytes.get(start..end).unwrap_or_default();
                 // A name that only ends in `_PASS` may mean a pass of something else
@@ -1158,11 +1200,15 @@ impl SecretsDetector {
                         || value.iter().all(u8::is_ascii_digit)
                         || matches!(value.first(), Some(b'/' | b'~'))
                         || is_placeholder(value));
-                if SHORT_PASSWORD_LABELS.contains(&literal)
-                    && !(boundary && short_label_value(input, s, (start, end)))
-                {
-                    return None;
-                }
+                let end = if SHORT_PASSWORD_LABELS.contains(&literal) {
+                    if !boundary {
+                        return None;
+                    }
+                    short_label_value(input, s, (start, end))?
+                } else {
+                    end
+                };
+                let value = input.bytes.get(start..end).unwrap_or_default();
                 (end > start && !flag && !password_is_code(value) && !is_reference(value))
                     .then_some((&self.password, start, end, 0.9))
             }
@@ -1374,11 +1420,12 @@ impl SecretsDetector {
                     continue;
                 }
             }
-            if input.text.get(at..at + 3) == Some("is ") {
-                at += 3;
-            } else if input.text.get(at..at + 4) == Some("is: ") {
-                // `Your temporary password is: Fluffy123`.
-                at += 4;
+            // `Your temporary password is: Fluffy123`; `Ihr Kennwort lautet: …`.
+            if let Some(verb) = ["is ", "is: ", "ist ", "ist: ", "lautet ", "lautet: "]
+                .iter()
+                .find(|v| input.text.get(at..at + v.len()) == Some(**v))
+            {
+                at += verb.len();
             }
             // `<password>…</password>`: the keyword ends the name of an opening tag, and
             // the value is all the element holds (`Tr0ub4dor&amp;3`, `H4rdT0Guess!`).
@@ -1413,29 +1460,40 @@ impl SecretsDetector {
             // After a label that is no `key=` (`Password: Tr0ub4dor&3`), an `&` is the
             // value's own; after `=`, it may start a query's next parameter.
             let ampersand = labelled && !equals;
+            let password_word = hit.is_in(PASSWORD_WORDS);
             let mut end = quoted.unwrap_or(at);
-            while quoted.is_none()
-                && input.byte(end).is_some_and(|b| {
-                    b.is_ascii_alphanumeric()
-                        || (b == b'&' && ampersand)
-                        || matches!(
-                            b,
-                            b'+' | b'/'
-                                | b'='
-                                | b'_'
-                                | b'-'
-                                | b'.'
-                                | b'!'
-                                | b'@'
-                                | b'#'
-                                | b'$'
-                                | b'%'
-                                | b'*'
-                                | b'~'
-                        )
-                })
-            {
-                end += 1;
+            let value_byte = |b: u8| {
+                b.is_ascii_alphanumeric()
+                    || (b == b'&' && ampersand)
+                    || matches!(
+                        b,
+                        b'+' | b'/'
+                            | b'='
+                            | b'_'
+                            | b'-'
+                            | b'.'
+                            | b'!'
+                            | b'@'
+                            | b'#'
+                            | b'$'
+                            | b'%'
+                            | b'*'
+                            | b'~'
+                    )
+            };
+            while quoted.is_none() {
+                match input.byte(end) {
+                    Some(b) if value_byte(b) => end += 1,
+                    // A password may hold letters of any script (`Pässwört2024`):
+                    // whole characters, so the value still ends on one's boundary.
+                    Some(b) if password_word && !b.is_ascii() => {
+                        match input.text.get(end..).and_then(|t| t.chars().next()) {
+                            Some(c) if c.is_alphanumeric() => end += c.len_utf8(),
+                            _ => break,
+                        }
+                    }
+                    _ => break,
+                }
             }
             if quoted.is_none() {
                 value_end = value_end.max(end);
@@ -1508,10 +1566,10 @@ impl SecretsDetector {
                 return;
             }
             // `_` alone makes an identifier (`WS_STRING` after `password:`), not a
-            // password.
+            // password; a letter of another script is a letter (`überprüfen`).
             let symbol = value
                 .iter()
-                .any(|&b| !b.is_ascii_alphanumeric() && b != b'_');
+                .any(|&b| b.is_ascii() && !b.is_ascii_alphanumeric() && b != b'_');
             // `and/or`, `read/write`: words, not a password.
             let alternatives = value.iter().all(|&b| b.is_ascii_lowercase() || b == b'/');
             // `--password -passin ...`, `--password --user`: the next flag of a
@@ -2259,12 +2317,15 @@ fn says_your(bytes: &[u8]) -> bool {
         .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
 }
 
-/// Whether `value`, after a short password label ([`SHORT_PASSWORD_LABELS`]) that
-/// starts at `s`, is a password: six bytes or more with a letter and a digit or a
-/// symbol (not `.`, `-`, `_` alone: `args.pw`, `first-pass`), not a path, a
-/// placeholder, a reference or code (`pass: *const c_uchar`), and the label not a `pass`
-/// of something else.
-fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) -> bool {
+/// The end of the password after a short password label ([`SHORT_PASSWORD_LABELS`])
+/// that starts at `s`, its value read as `start..end`, or `None` when the value is no
+/// password. The value loses a closing `,` `;` `)` or full stop; it is then six bytes
+/// or more with a letter and a digit or a symbol (not `.`, `-`, `_` alone: `args.pw`,
+/// `first-pass`), and none of: a path, a placeholder, a reference, code (`*const
+/// c_uchar`, `Option<String>`, `cfg.db_pass`, `db_pw`), a test's result (`PASS:
+/// tests/test_auth.py`, `--- PASS: TestHash`), a height (`Stelvio Pass: 2757m`), or
+/// the label a `pass` of something else (`boarding pass:`, `running pass:`).
+fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) -> Option<usize> {
     const OTHER_PASSES: &[&str] = &[
         "boarding",
         "bus",
@@ -2290,18 +2351,63 @@ fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) 
         "mountain",
         "free",
         "backstage",
+        "running",
+        "shader",
+        "compiler",
+        "optimization",
+        "optimisation",
+        "llvm",
     ];
-    let value = input
+    let raw = input
         .bytes
         .get(start..end)
         .unwrap_or_default()
         .trim_ascii_end();
-    // A pointer or reference type (`*const`, `&str`).
+    let value = raw
+        .iter()
+        .rposition(|b| !matches!(b, b',' | b';' | b')' | b'.'))
+        .map_or(&b""[..], |last| raw.get(..=last).unwrap_or_default());
+    let end = start + value.len();
+    let identifier = |w: &[u8]| {
+        w.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && w.iter().all(|&b| word(b))
+    };
+    // A pointer or reference type (`*const`, `&str`), a generic or indexed type
+    // (`Option<String>`, `Optional[str]`, `string[]`), a tag (`!vault`), a path of
+    // names (`process.env.PW`) or a snake-case name (`db_pw`).
     let pointer = matches!(value, [b'*' | b'&', rest @ ..]
         if rest.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit()));
-    if pointer || is_code_expression(input, value, start + value.len()) {
-        return false;
+    let typed = value
+        .iter()
+        .position(|&b| b == b'<' || b == b'[')
+        .is_some_and(|p| p > 0 && identifier(value.get(..p).unwrap_or_default()));
+    let path = value.contains(&b'.') && value.split(|&b| b == b'.').all(identifier);
+    let snake =
+        value.contains(&b'_') && identifier(value) && !value.iter().any(u8::is_ascii_uppercase);
+    if pointer
+        || typed
+        || path
+        || snake
+        || value.first() == Some(&b'!')
+        || is_code_expression(input, value, end)
+    {
+        return None;
     }
+    let label = input.bytes.get(s..s + 4).unwrap_or_default();
+    // A test runner's result line: `PASS: tests/unit/test_auth.py`, `--- PASS: TestHash`.
+    let test_result = label == b"PASS"
+        && (value.starts_with(b"Test")
+            || value.starts_with(b"test")
+            || value.contains(&b'/')
+            || value.windows(2).any(|w| w == b"::")
+            || value.iter().rposition(|&b| b == b'.').is_some_and(|dot| {
+                let ext = value.get(dot + 1..).unwrap_or_default();
+                (1..=4).contains(&ext.len()) && ext.iter().all(u8::is_ascii_lowercase)
+            }));
+    // A mountain pass's height: digits and a unit.
+    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+    let height = digits > 0 && value.len() - digits <= 2;
     let digit = value.iter().any(u8::is_ascii_digit);
     let letter = value.iter().any(u8::is_ascii_alphabetic);
     let symbol = value
@@ -2314,18 +2420,22 @@ fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) 
         .iter()
         .rposition(|b| !b.is_ascii_alphabetic())
         .map_or(0, |p| p + 1);
+    let previous = before.get(word_at..).unwrap_or_default();
     let other_pass = before.len() < line.len()
-        && OTHER_PASSES.iter().any(|w| {
-            before
-                .get(word_at..)
-                .is_some_and(|b| b.eq_ignore_ascii_case(w.as_bytes()))
-        });
-    (6..=128).contains(&value.len())
+        && (OTHER_PASSES
+            .iter()
+            .any(|w| previous.eq_ignore_ascii_case(w.as_bytes()))
+            // `Stelvio Pass:`: a name's pass.
+            || (label == b"Pass" && previous.first().is_some_and(u8::is_ascii_uppercase)));
+    ((6..=128).contains(&value.len())
         && letter
         && (digit || symbol)
         && !matches!(value.first(), Some(b'/' | b'~'))
         && !is_placeholder(value)
-        && !other_pass
+        && !test_result
+        && !height
+        && !other_pass)
+        .then_some(end)
 }
 
 /// Whether a command-line value looks like a password rather than a word of the sentence
@@ -2552,46 +2662,15 @@ fn github_stateless(input: &Input<'_>, after_prefix: usize) -> Option<usize> {
 }
 
 /// A JWT's three base64url segments from `start`, the first a JSON header with
-/// "alg": its end. A token wrapped onto following lines (a terminal's or an editor's
-/// hard wrap) goes on across a line break when the next line holds nothing but the
-/// token's characters and the token is not whole yet: it has no signature, or one
-/// shorter than the longest of [`SIGNATURE_LENGTHS`] and of none of them. At most
+/// "alg": its end. A token hard-wrapped onto following lines (by a terminal or an
+/// editor) is followed across a line break while it is not whole: it has no signature
+/// yet, or one shorter than its `alg` makes it ([`signature_lengths`]); the line that
+/// breaks, from the token's second line on, is as wide as its second (all lines of a
+/// hard wrap but the first, which may start with a label, and the last are), and the
+/// next line starts with the token's characters. At most
 /// [`MAX_WRAPPED_LINES`] lines.
 fn jwt_body(input: &Input<'_>, start: usize) -> Option<usize> {
     let seg = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-    let mut end = start;
-    let mut wraps = 0;
-    let mut dots = Vec::with_capacity(2);
-    while let Some(b) = input.byte(end) {
-        if seg(b) {
-            end += 1;
-        } else if b == b'.'
-            && dots.len() < 2
-            && (input.byte(end + 1).is_some_and(seg)
-                || (wraps < MAX_WRAPPED_LINES && wrapped_line(input.bytes, end + 1).is_some()))
-        {
-            dots.push(end);
-            end += 1;
-        } else if let Some(next) = wrapped_line(input.bytes, end)
-            && wraps < MAX_WRAPPED_LINES
-            && dots.get(1).is_none_or(|&d2| {
-                let signature = input.bytes.get(d2 + 1..end).unwrap_or_default();
-                let len = signature.iter().filter(|&&b| seg(b)).count();
-                len < SIGNATURE_LENGTHS[SIGNATURE_LENGTHS.len() - 1]
-                    && !SIGNATURE_LENGTHS.contains(&len)
-            })
-        {
-            wraps += 1;
-            end = next;
-        } else {
-            break;
-        }
-    }
-    // A line break the token did not go on after is not its own.
-    while end > start && matches!(input.byte(end - 1), Some(b'\n' | b'\r')) {
-        end -= 1;
-    }
-    let [d1, d2] = <[usize; 2]>::try_from(dots).ok()?;
     let unwrapped = |a: usize, b: usize| -> Vec<u8> {
         input
             .bytes
@@ -2602,25 +2681,101 @@ fn jwt_body(input: &Input<'_>, start: usize) -> Option<usize> {
             .filter(|&c| c != b'\n' && c != b'\r')
             .collect()
     };
+    let mut end = start;
+    let mut line_start = memchr::memrchr(b'\n', input.bytes.get(..start)?).map_or(0, |p| p + 1);
+    let mut width = None;
+    let mut wraps = 0;
+    let mut dots = Vec::with_capacity(2);
+    let mut signatures: &[usize] = &SIGNATURE_LENGTHS;
+    while let Some(b) = input.byte(end) {
+        if seg(b) {
+            end += 1;
+            continue;
+        }
+        if b == b'.'
+            && dots.len() < 2
+            && (input.byte(end + 1).is_some_and(seg)
+                || wrapped_line(input.bytes, end + 1).is_some())
+        {
+            if dots.is_empty() {
+                signatures = header_alg(&unwrapped(start, end))
+                    .map_or(&SIGNATURE_LENGTHS, signature_lengths);
+            }
+            dots.push(end);
+            end += 1;
+            continue;
+        }
+        let line_len = end - line_start;
+        let Some(next) = wrapped_line(input.bytes, end) else {
+            break;
+        };
+        let whole = dots.get(1).is_some_and(|&d2| {
+            let len = unwrapped(d2 + 1, end).len();
+            signatures.contains(&len) || len >= signatures.iter().copied().max().unwrap_or(0)
+        });
+        // The token's first line may hold a label before it: the width is the second's.
+        if whole || wraps >= MAX_WRAPPED_LINES || width.is_some_and(|w| w != line_len) {
+            break;
+        }
+        if wraps > 0 {
+            width.get_or_insert(line_len);
+        }
+        wraps += 1;
+        end = next;
+        line_start = next;
+    }
+    // A line break the token did not go on after is not its own.
+    while end > start && matches!(input.byte(end - 1), Some(b'\n' | b'\r')) {
+        end -= 1;
+    }
+    let [d1, d2] = <[usize; 2]>::try_from(dots).ok()?;
     let header = unwrapped(start, d1);
     let payload_len = unwrapped(d1 + 1, d2).len();
     if payload_len < 2 || unwrapped(d2 + 1, end).len() < 16 {
         return None;
     }
+    header_alg(&header).is_some().then_some(end)
+}
+
+/// The `alg` of a JWT header in base64url, when it decodes to a JSON object that has
+/// one.
+fn header_alg(header: &[u8]) -> Option<String> {
     let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header.strip_suffix(b"=").unwrap_or(&header))
+        .decode(header.strip_suffix(b"=").unwrap_or(header))
         .ok()?;
     let text = std::str::from_utf8(&decoded).ok()?;
-    (text.starts_with('{') && text.contains("\"alg\"")).then_some(end)
+    if !text.starts_with('{') {
+        return None;
+    }
+    let after = text.get(text.find("\"alg\"")? + 5..)?;
+    let value = after
+        .trim_start_matches([' ', ':'])
+        .strip_prefix('"')
+        .unwrap_or_default();
+    Some(value.split('"').next().unwrap_or_default().to_owned())
+}
+
+/// The lengths a signature made with `alg` has in base64url (RSA's by key size).
+fn signature_lengths(alg: String) -> &'static [usize] {
+    match alg.as_str() {
+        "HS256" => &[43],
+        "HS384" => &[64],
+        "HS512" | "ES256" | "ES256K" => &[86],
+        "ES384" => &[128],
+        "ES512" => &[176],
+        "EdDSA" => &[86, 152],
+        a if a.starts_with("RS") || a.starts_with("PS") => &[171, 342, 512, 683],
+        _ => &SIGNATURE_LENGTHS,
+    }
 }
 
 /// The most lines a wrapped JWT is followed onto.
 const MAX_WRAPPED_LINES: usize = 16;
 
-/// The lengths of JWT signatures in base64url without padding: HS256 and 32 bytes
-/// (43), HS384 (64), HS512, ES256 and EdDSA (86), ES512 (176), RS256 and PS256 (342),
-/// RS384 (512), RS512 (683).
-const SIGNATURE_LENGTHS: [usize; 7] = [43, 64, 86, 176, 342, 512, 683];
+/// The lengths of JWT signatures in base64url without padding: 32 bytes (HS256: 43),
+/// 48 (HS384: 64), 64 (HS512, ES256, Ed25519: 86), 96 (ES384: 128), 114 (Ed448: 152),
+/// 132 (ES512: 176), and RSA's of 1024, 2048, 3072 and 4096 bits (171, 342, 512, 683).
+const SIGNATURE_LENGTHS: [usize; 10] = [43, 64, 86, 128, 152, 171, 176, 342, 512, 683];
 
 /// Whether `word` is the start of a JWT cut before its end (by a line break that a
 /// terminal's hard wrap put there): `eyJ` and 24 bytes or more of base64url and dots,
@@ -2638,19 +2793,17 @@ pub(crate) fn jwt_cut(word: &[u8]) -> bool {
 }
 
 /// Where the next line starts when a line break (`\n` or `\r\n`) is at `at` and that
-/// line, to its end, holds only a JWT's characters (base64url and `.`).
+/// line starts with a JWT's characters (base64url or `.`).
 fn wrapped_line(bytes: &[u8], at: usize) -> Option<usize> {
     let next = match bytes.get(at..at + 2)? {
         [b'\n', _] => at + 1,
         [b'\r', b'\n'] => at + 2,
         _ => return None,
     };
-    let line = bytes.get(next..)?;
-    let len = line
-        .iter()
-        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        .count();
-    (len > 0 && matches!(line.get(len), None | Some(b'\n' | b'\r'))).then_some(next)
+    bytes
+        .get(next)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .then_some(next)
 }
 
 /// `scheme://user:password@host` with the `://` at `at`: the span of `user:password`.
@@ -2883,6 +3036,43 @@ mod tests {
         ] {
             assert_eq!(values(&text), [text.as_str()]);
         }
+        // What follows the token on its last line is not its own; a quote before it.
+        let wrapped = format!("{}\n{}\n{}", &whole[..64], &whole[64..128], &whole[128..]);
+        for (text, at) in [
+            (format!("{wrapped}\",\nnext"), 0),
+            (format!("(token {wrapped})\n"), 7),
+            (format!("id_token={wrapped}&state=xyz"), 9),
+            (format!("token: \"{wrapped}\"\n"), 8),
+        ] {
+            let jwt: Vec<&str> = spans(&text)
+                .into_iter()
+                .filter(|(e, _)| e == "JWT")
+                .map(|(_, v)| v)
+                .collect();
+            assert_eq!(jwt, [&text[at..at + wrapped.len()]], "{text:?}");
+        }
+        // A signature is followed to the length its algorithm gives it: HS512's 86
+        // bytes across a break after 64 of them, and no further than ES384's 128.
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let hs512 = format!(
+            "{}.{payload}.{}",
+            b64(r#"{"alg":"HS512","typ":"JWT"}"#),
+            cycle("aB3dE5fG7hJ9kL2mN4pQ6rS8tU", 86)
+        );
+        let cut = hs512.len() - 22;
+        let text = format!("{}\n{}\nnext line", &hs512[..cut], &hs512[cut..]);
+        assert_eq!(values(&text), [&text[..hs512.len() + 1]]);
+        let es384 = format!(
+            "{}.{payload}.{}",
+            b64(r#"{"alg":"ES384","typ":"JWT"}"#),
+            cycle("aB3dE5fG7hJ9kL2mN4pQ6rS8tU", 128)
+        );
+        let text = format!("Bearer {es384}\nOK\ndone\n200\n");
+        let jwt: Vec<(String, &str)> = spans(&text)
+            .into_iter()
+            .filter(|(e, _)| e == "JWT")
+            .collect();
+        assert_eq!(jwt, [("JWT".to_owned(), es384.as_str())]);
         // A whole token is not joined to the line after it, though that line is made of
         // the token's characters.
         let text = format!("{whole}\nabcdef\n");
