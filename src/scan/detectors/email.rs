@@ -50,6 +50,7 @@ impl Detector for EmailDetector {
                 && input.word_boundary_before(start)
                 && input.word_boundary_after(end)
                 && !url_userinfo(input.bytes, start)
+                && !remote_login(input.bytes, start)
                 && let Some(f) = input.finding(&self.info, start, end, 0.95)
             {
                 out.push(f);
@@ -105,6 +106,41 @@ fn url_userinfo(bytes: &[u8], start: usize) -> bool {
         .map_or(before, |i| before.get(i + 1..).unwrap_or_default());
     let head = before.get(..before.len() - user.len()).unwrap_or_default();
     !user.is_empty() && head.ends_with(b"://")
+}
+
+/// Whether the address-like text starting at `start` is the `user@host` of a remote
+/// login command (`ssh deploy@build01.example.com`, `scp f admin@db1.corp:/tmp`,
+/// `ssh -p 2222 git@host`): a user on a host, not a mailbox. The command is read back
+/// within its line, at most 64 bytes.
+fn remote_login(bytes: &[u8], start: usize) -> bool {
+    let before = bytes
+        .get(start.saturating_sub(64)..start)
+        .unwrap_or_default();
+    let line = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(before, |i| before.get(i + 1..).unwrap_or_default());
+    let mut words = line
+        .split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+        .skip_while(|w| matches!(*w, b"$" | b"#" | b"sudo"));
+    let command = words
+        .next()
+        .and_then(|w| w.rsplit(|&b| b == b'/').next())
+        .unwrap_or_default();
+    // Between the command and the address, only its arguments: flags, numbers, paths
+    // and files (`-p 2222`, `-i ~/.ssh/id_ed25519`, `file.txt`), not a sentence's words.
+    let arguments = words.clone().count() <= 6
+        && words.all(|w| {
+            w.first() == Some(&b'-')
+                || w.iter().all(u8::is_ascii_digit)
+                || w.iter().any(|b| matches!(b, b'/' | b'.' | b':' | b'~'))
+        });
+    matches!(
+        command,
+        b"ssh" | b"scp" | b"sftp" | b"mosh" | b"rsync" | b"ssh-copy-id"
+    ) && arguments
+        && line.ends_with(b" ")
 }
 
 /// Confidence of an address written with `[at]` / `[dot]` markers.

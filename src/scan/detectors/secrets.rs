@@ -248,6 +248,9 @@ const LITERALS: &[(&str, Kind)] = &[
     ("pw: ", Kind::Password),
     ("Pw: ", Kind::Password),
     ("PW: ", Kind::Password),
+    // A Docker config's registry credentials: `"auth": "<base64 of user:password>"`.
+    ("auth\": ", Kind::Password),
+    ("auth\":", Kind::Password),
     // JSON keys: `"pass": "…"`, `"pw":"…"`.
     ("pass\": ", Kind::Password),
     ("pass\":", Kind::Password),
@@ -1200,6 +1203,11 @@ impl SecretsDetector {
                         || value.iter().all(u8::is_ascii_digit)
                         || matches!(value.first(), Some(b'/' | b'~'))
                         || is_placeholder(value));
+                if literal.starts_with("auth") {
+                    let value = input.bytes.get(start..end).unwrap_or_default();
+                    return (boundary && input.byte_before(s) == Some(b'"') && basic_pair(value))
+                        .then_some((&self.password, start, end, 0.9));
+                }
                 let end = if SHORT_PASSWORD_LABELS.contains(&literal) {
                     if !boundary {
                         return None;
@@ -2315,6 +2323,17 @@ fn says_your(bytes: &[u8]) -> bool {
     bytes
         .windows(4)
         .any(|w| matches!(w, b"your" | b"YOUR" | b"Your"))
+}
+
+/// Whether `value` is the base64 of `user:password` (printable ASCII, both parts
+/// there), as a Docker config's `auth` holds.
+fn basic_pair(value: &[u8]) -> bool {
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(value) else {
+        return false;
+    };
+    let printable = decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    let colon = decoded.iter().position(|&b| b == b':');
+    printable && colon.is_some_and(|c| c > 0 && c + 1 < decoded.len())
 }
 
 /// The end of the password after a short password label ([`SHORT_PASSWORD_LABELS`])
