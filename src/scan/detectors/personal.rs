@@ -1,8 +1,9 @@
 //! PII.* about a person: date of birth, person name, street address, VIN, IMEI.
 //!
 //! - DATE_OF_BIRTH (`PII.DATE_OF_BIRTH`): a valid date (`1985-03-12`, `12/03/1985`,
-//!   `12.03.1985`, `March 12, 1985`, `12 March 1985`) next to a birth word. A date
-//!   alone is a meeting, an invoice, a log line.
+//!   `12.03.1985`, `March 12, 1985`, `12 March 1985`, `12-Mar-1985`) next to a birth
+//!   word; eight digits (`19850312`) or a two-digit year (`12/03/85`) only right after
+//!   one or under its column. A date alone is a meeting, an invoice, a log line.
 //! - PERSON_NAME (`PII.PERSON_NAME`): a capitalised given name from the built-in
 //!   gazetteer followed by a capitalised surname (higher confidence when the surname
 //!   is in the gazetteer too), or a title (`Mr.`, `Dr.`, ...) or a name word (`my name
@@ -10,8 +11,10 @@
 //!   like the context words; the shared trigger hits (`triggers.rs`) look for them only
 //!   at capital letters, which costs no pass of their own.
 //! - STREET_ADDRESS (`PII.STREET_ADDRESS`): a house number, one to four capitalised
-//!   words and a street suffix (`221 Baker Street`, `1600 Pennsylvania Ave NW`),
-//!   extended over `, City`, a US state and ZIP or a UK postcode when they follow.
+//!   words (the first may be a direction or a numbered street's ordinal: `W`, `5th`)
+//!   and a street suffix (`221 Baker Street`, `1600 Pennsylvania Ave NW`), extended
+//!   over a unit (`Apt 4B`), `, City`, a US state and ZIP (or ZIP+4) or a UK postcode
+//!   when they follow.
 //! - VIN (`PII.VIN`): 17 characters without I, O, Q and with the check digit.
 //! - IMEI (`PII.IMEI`): 15 digits, Luhn; context unless written `35-209900-176148-1`.
 
