@@ -113,6 +113,9 @@ fn url_userinfo(bytes: &[u8], start: usize) -> bool {
 /// `ssh -p 2222 git@host`): a user on a host, not a mailbox. The command is read back
 /// within its line, at most 64 bytes.
 fn remote_login(bytes: &[u8], start: usize) -> bool {
+    if start == 0 || bytes.get(start - 1) != Some(&b' ') {
+        return false;
+    }
     let before = bytes
         .get(start.saturating_sub(64)..start)
         .unwrap_or_default();

@@ -690,21 +690,19 @@ impl PersonalDetector {
                     })
                 })
         };
-        for g in groups {
-            if g.len() == 8
-                && input.standalone_number(g.start, g.end)
-                && input.bytes.get(g.start..g.end).is_some_and(compact_date)
-                && labelled(g.start)
-            {
-                out.extend(input.finding(&self.dob, g.start, g.end, 0.8));
-            }
-        }
         for (i, a) in groups.iter().enumerate() {
+            if a.len() == 8
+                && input.standalone_number(a.start, a.end)
+                && input.bytes.get(a.start..a.end).is_some_and(compact_date)
+                && labelled(a.start)
+            {
+                out.extend(input.finding(&self.dob, a.start, a.end, 0.8));
+            }
             let Some([b, c]) = groups
                 .get(i + 1..i + 3)
                 .and_then(|s| <&[_; 2]>::try_from(s).ok())
             else {
-                break;
+                continue;
             };
             let Some(sep) = input.joiner(*a, *b, b"-/.") else {
                 continue;
@@ -960,9 +958,20 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
 fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
     // The suffix counts only after a first, capitalised word, a numbered street's
     // ordinal (`5th Ave`) or a direction (`W Evergreen Terrace`).
-    if !may_start_capitalised(input, from) && !input.byte(from).is_some_and(|b| b.is_ascii_digit())
-    {
-        return None;
+    if !may_start_capitalised(input, from) {
+        // Only an ordinal starts with a digit (read here, before any word is split: in
+        // a text dense with numbers, most digit runs are followed by more digits).
+        let digits = input
+            .bytes
+            .get(from..input.bytes.len().min(from + 4))
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let suffix = input.bytes.get(from + digits..from + digits + 2);
+        if !(1..=3).contains(&digits) || !matches!(suffix, Some(b"st" | b"nd" | b"rd" | b"th")) {
+            return None;
+        }
     }
     let (rest, cut) = bounded_rest(input, from, 6 * (MAX_NAME_WORD + 1))?;
     let mut offset = 0;

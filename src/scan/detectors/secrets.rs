@@ -284,7 +284,9 @@ fn literal_matches(input: &Input<'_>) -> Vec<(usize, usize, usize)> {
     let bytes = input.bytes;
     let mut found: Vec<(usize, usize, usize)> = Vec::new();
     let mut at = |start: usize, i: usize| {
+        // The first byte tells most candidates apart without a call to compare them.
         if let Some((literal, _)) = LITERALS.get(i)
+            && bytes.get(start) == literal.as_bytes().first()
             && bytes.get(start..start + literal.len()) == Some(literal.as_bytes())
         {
             found.push((start, i, start + literal.len()));
