@@ -2703,7 +2703,9 @@ fn jwt_body(input: &Input<'_>, start: usize) -> Option<usize> {
             .collect()
     };
     let mut end = start;
-    let mut line_start = memchr::memrchr(b'\n', input.bytes.get(..start)?).map_or(0, |p| p + 1);
+    // Where the token's current line starts; the first line's width is never asked
+    // (see below), so reading back to its start would only cost a pass per token.
+    let mut line_start = start;
     let mut width = None;
     let mut wraps = 0;
     let mut dots = Vec::with_capacity(2);
