@@ -669,13 +669,13 @@ impl PersonalDetector {
     fn numeric_dates<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let groups = input.digit_groups();
         // A birth word right before the date, nothing but a separator between
-        // (`DOB 19810303`, `"dob": "19810303"`, `Date of birth: 03/03/81`).
+        // (`DOB 19810303`, `"dob": "19810303"`, `D.O.B. 03/03/81`, `DOB - 19810303`).
         let labelled = |start: usize| {
             let mut at = start;
             while at > 0
-                && input
-                    .byte(at - 1)
-                    .is_some_and(|b| matches!(b, b' ' | b':' | b'=' | b'"' | b'\'' | b'\t'))
+                && input.byte(at - 1).is_some_and(|b| {
+                    matches!(b, b' ' | b':' | b'=' | b'"' | b'\'' | b'\t' | b'.' | b'-')
+                })
             {
                 at -= 1;
             }

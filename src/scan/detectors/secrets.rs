@@ -1102,12 +1102,13 @@ impl SecretsDetector {
             Kind::GitLab => {
                 let end = token_end(dash_word);
                 let body = input.bytes.get(e..end).unwrap_or_default();
-                // GitLab's other tokens are random: 40 hex digits (`glptt-`) or letters
-                // of both cases and digits, which a hyphenated name is not
-                // (`glrt-runner-token-rotation-v2`).
-                let random = literal == "glpat-"
-                    || (body.len() == 40 && body.iter().all(|&b| hex_lower(b)))
-                    || mixed_case(body);
+                // GitLab's other tokens are random: hex digits (`glptt-`, `gloas-`,
+                // `glimt-`) or letters of both cases and digits, which a hyphenated name
+                // is not (`glrt-runner-token-rotation-v2`).
+                let hex = body.iter().all(|&b| hex_lower(b))
+                    && body.iter().any(u8::is_ascii_digit)
+                    && body.iter().any(u8::is_ascii_lowercase);
+                let random = literal == "glpat-" || hex || mixed_case(body);
                 (boundary && end - e >= 20 && random).then_some((&self.gitlab, s, end, 0.99))
             }
             Kind::Slack => {
