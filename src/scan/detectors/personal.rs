@@ -1094,21 +1094,18 @@ fn locality_after(input: &Input<'_>, end: usize) -> usize {
         && let Some(st) = input.text.get(s..s + 2)
         && US_STATES.contains(&st)
     {
-        let mut e = s + 2;
-        if input.byte(e) == Some(b' ')
-            && input
-                .bytes
-                .get(e + 1..e + 6)
-                .is_some_and(|z| z.iter().all(u8::is_ascii_digit))
-        {
-            e += 6;
-            // ZIP+4.
-            if input.byte(e) == Some(b'-')
+        // A separator, then `len` digits: the ZIP (` 12345`) and its +4 (`-6789`).
+        let part = |at: usize, sep: u8, len: usize| {
+            input.byte(at) == Some(sep)
                 && input
                     .bytes
-                    .get(e + 1..e + 5)
+                    .get(at + 1..at + 1 + len)
                     .is_some_and(|z| z.iter().all(u8::is_ascii_digit))
-            {
+        };
+        let mut e = s + 2;
+        if part(e, b' ', 5) {
+            e += 6;
+            if part(e, b'-', 4) {
                 e += 5;
             }
         }
