@@ -110,40 +110,63 @@ fn url_userinfo(bytes: &[u8], start: usize) -> bool {
 
 /// Whether the address-like text starting at `start` is the `user@host` of a remote
 /// login command (`ssh deploy@build01.example.com`, `scp f admin@db1.corp:/tmp`,
-/// `ssh -p 2222 git@host`): a user on a host, not a mailbox. The command is read back
-/// within its line, at most 64 bytes.
+/// `ssh -p 2222 git@host`): a user on a host, not a mailbox. The command opens the line
+/// or follows a command that runs another (`sudo`, `timeout 5`, `sshpass -p …`, `env
+/// A=b`) and its arguments. The line is read back at most 128 bytes.
 fn remote_login(bytes: &[u8], start: usize) -> bool {
+    const LOGINS: &[&[u8]] = &[b"ssh", b"scp", b"sftp", b"mosh", b"rsync", b"ssh-copy-id"];
+    const WRAPPERS: &[&[u8]] = &[
+        b"sudo",
+        b"doas",
+        b"timeout",
+        b"sshpass",
+        b"env",
+        b"nohup",
+        b"time",
+        b"exec",
+        b"nice",
+        b"stdbuf",
+        b"proxychains",
+        b"proxychains4",
+        b"torsocks",
+        b"command",
+    ];
     if start == 0 || bytes.get(start - 1) != Some(&b' ') {
         return false;
     }
     let before = bytes
-        .get(start.saturating_sub(64)..start)
+        .get(start.saturating_sub(128)..start)
         .unwrap_or_default();
     let line = before
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(before, |i| before.get(i + 1..).unwrap_or_default());
-    let mut words = line
+    fn name(w: &[u8]) -> &[u8] {
+        w.rsplit(|&b| b == b'/').next().unwrap_or_default()
+    }
+    let words: Vec<&[u8]> = line
         .split(|&b| b == b' ')
         .filter(|w| !w.is_empty())
-        .skip_while(|w| matches!(*w, b"$" | b"#" | b"sudo"));
-    let command = words
-        .next()
-        .and_then(|w| w.rsplit(|&b| b == b'/').next())
-        .unwrap_or_default();
+        .skip_while(|w| matches!(*w, b"$" | b"#"))
+        .collect();
+    // The login command: the last one on the line.
+    let Some(at) = words.iter().rposition(|w| LOGINS.contains(&name(w))) else {
+        return false;
+    };
+    // Before it, nothing or a wrapper command and what it takes.
+    let wrapped = at == 0 || words.first().is_some_and(|w| WRAPPERS.contains(&name(w)));
     // Between the command and the address, only its arguments: flags, numbers, paths
-    // and files (`-p 2222`, `-i ~/.ssh/id_ed25519`, `file.txt`), not a sentence's words.
-    let arguments = words.clone().count() <= 6
-        && words.all(|w| {
+    // and files (`-p 2222`, `-i ~/.ssh/id_ed25519`, `-o BatchMode=yes`, `file.txt`), not a
+    // sentence's words.
+    let rest = words.get(at + 1..).unwrap_or_default();
+    let arguments = rest.len() <= 6
+        && rest.iter().all(|w| {
             w.first() == Some(&b'-')
                 || w.iter().all(u8::is_ascii_digit)
-                || w.iter().any(|b| matches!(b, b'/' | b'.' | b':' | b'~'))
+                || w.iter()
+                    .any(|b| matches!(b, b'/' | b'.' | b':' | b'~' | b'='))
         });
-    matches!(
-        command,
-        b"ssh" | b"scp" | b"sftp" | b"mosh" | b"rsync" | b"ssh-copy-id"
-    ) && arguments
-        && line.ends_with(b" ")
+    wrapped && arguments && line.ends_with(b" ")
 }
 
 /// Confidence of an address written with `[at]` / `[dot]` markers.

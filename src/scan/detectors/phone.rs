@@ -166,7 +166,12 @@ impl Detector for PhoneDetector {
                 let Some(last) = shape.last() else {
                     continue;
                 };
-                if !right_boundary(input, last.end) {
+                // `555-123-4567x204`: an extension glued on is its own boundary.
+                let glued = || {
+                    matches!(input.byte(last.end), Some(b'x' | b'X'))
+                        && extension_end(input.bytes, last.end) > last.end
+                };
+                if !right_boundary(input, last.end) && !glued() {
                     continue;
                 }
                 let loose = gaps.get(..n - 1).unwrap_or_default();

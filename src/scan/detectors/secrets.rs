@@ -248,6 +248,21 @@ const LITERALS: &[(&str, Kind)] = &[
     ("pw: ", Kind::Password),
     ("Pw: ", Kind::Password),
     ("PW: ", Kind::Password),
+    // Then with no space after the colon (`pass:Hunter22x`), before a Go assignment
+    // (`pw := "…"`), and as JSON keys with a space before the colon (`"pass" : "…"`).
+    ("pass:", Kind::Password),
+    ("PASS:", Kind::Password),
+    ("pw:", Kind::Password),
+    ("PW:", Kind::Password),
+    ("pass :=", Kind::Password),
+    ("pw :=", Kind::Password),
+    ("pass\" : ", Kind::Password),
+    ("pw\" : ", Kind::Password),
+    // Python's keys: `{'pass': '…'}`.
+    ("pass': ", Kind::Password),
+    ("pass':", Kind::Password),
+    ("pw': ", Kind::Password),
+    ("pw':", Kind::Password),
     // A Docker config's registry credentials: `"auth": "<base64 of user:password>"`.
     ("auth\": ", Kind::Password),
     ("auth\":", Kind::Password),
@@ -263,8 +278,37 @@ const LITERALS: &[(&str, Kind)] = &[
 /// more with a letter and a digit or a symbol, not after a word that makes `pass`
 /// another thing (`boarding pass:`, `second pass:`).
 const SHORT_PASSWORD_LABELS: &[&str] = &[
-    "pass=", "Pass=", "PASS=", "pw=", "Pw=", "PW=", "pass =", "PASS =", "pw =", "pass: ", "Pass: ",
-    "PASS: ", "pw: ", "Pw: ", "PW: ", "pass\": ", "pass\":", "pw\": ", "pw\":",
+    "pass=",
+    "Pass=",
+    "PASS=",
+    "pw=",
+    "Pw=",
+    "PW=",
+    "pass =",
+    "PASS =",
+    "pw =",
+    "pass: ",
+    "Pass: ",
+    "PASS: ",
+    "pw: ",
+    "Pw: ",
+    "PW: ",
+    "pass\": ",
+    "pass\":",
+    "pw\": ",
+    "pw\":",
+    "pass:",
+    "PASS:",
+    "pw:",
+    "PW:",
+    "pass :=",
+    "pw :=",
+    "pass\" : ",
+    "pw\" : ",
+    "pass': ",
+    "pass':",
+    "pw': ",
+    "pw':",
 ];
 
 /// The matches of [`LITERALS`] in `input`, as `(literal, start, end)`: those a
@@ -1174,7 +1218,9 @@ impl SecretsDetector {
             Kind::Url => url_credentials(input, s).map(|(a, b)| (&self.url, a, b, 0.95)),
             Kind::Password => {
                 // `pass = …`: the value after the space.
-                let e = if literal.ends_with(" =") && input.byte(e) == Some(b' ') {
+                let e = if (literal.ends_with(" =") || literal.ends_with(" :="))
+                    && input.byte(e) == Some(b' ')
+                {
                     e + 1
                 } else {
                     e
@@ -3430,6 +3476,26 @@ mod tests {
         let detector = SecretsDetector::new();
         let run_patterns = detector.prefixed_of.len() + RUN_LITERALS.len();
         assert!(run_patterns <= 64, "{run_patterns}");
+    }
+
+    #[test]
+    fn every_short_password_label_is_read_strictly() {
+        // A password literal that opens with `pass` or `pw` as a word of its own is
+        // one of the short labels whose values are checked (see `short_label_value`).
+        for (literal, kind) in LITERALS {
+            let lower = literal.to_ascii_lowercase();
+            let short = ["pass", "pw"].iter().any(|w| {
+                lower
+                    .strip_prefix(w)
+                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
+            });
+            if *kind == Kind::Password && short {
+                assert!(SHORT_PASSWORD_LABELS.contains(literal), "{literal}");
+            }
+        }
+        for label in SHORT_PASSWORD_LABELS {
+            assert!(LITERALS.iter().any(|(l, _)| l == label), "{label}");
+        }
     }
 
     #[test]
