@@ -1288,6 +1288,8 @@ fn evaded(kind: &str, value: &str, r: &mut Rng) -> String {
 const RECORD_FORMATS: &[&str] = &[
     "JSON",
     "CSV",
+    "semicolon CSV",
+    "pipe-delimited",
     "logfmt",
     "YAML",
     "Markdown table",
@@ -1509,7 +1511,7 @@ fn escape_for(format: &str, s: &str, quoted: bool) -> String {
             let q = serde_json::to_string(s).unwrap();
             q[1..q.len() - 1].to_owned()
         }
-        "CSV" if quoted => s.replace('"', "\"\""),
+        "CSV" | "semicolon CSV" | "pipe-delimited" if quoted => s.replace('"', "\"\""),
         "logfmt" if quoted => s
             .replace('\\', "\\\\")
             .replace('"', "\\\"")
@@ -1545,6 +1547,8 @@ fn render_record(format: &str, fields: &[Field]) -> (String, Vec<(usize, usize)>
         let quoted = match format {
             "JSON" | "SQL insert" => true,
             "CSV" => whole.contains([',', '"', '\n']),
+            "semicolon CSV" => whole.contains([';', '"', '\n']),
+            "pipe-delimited" => whole.contains(['|', '"', '\n']),
             "logfmt" => whole.contains([' ', '=', '"', '\n']),
             "YAML" => {
                 !multi
@@ -1554,7 +1558,9 @@ fn render_record(format: &str, fields: &[Field]) -> (String, Vec<(usize, usize)>
             _ => false,
         };
         let (open, close) = match format {
-            "JSON" | "CSV" | "logfmt" | "YAML" if quoted => ("\"", "\""),
+            "JSON" | "CSV" | "semicolon CSV" | "pipe-delimited" | "logfmt" | "YAML" if quoted => {
+                ("\"", "\"")
+            }
             "SQL insert" => ("'", "'"),
             "YAML" if multi => ("|\n    ", ""),
             _ => ("", ""),
@@ -1579,13 +1585,18 @@ fn render_record(format: &str, fields: &[Field]) -> (String, Vec<(usize, usize)>
             }
             out.push('}');
         }
-        "CSV" => {
+        "CSV" | "semicolon CSV" | "pipe-delimited" => {
+            let sep = match format {
+                "semicolon CSV" => ";",
+                "pipe-delimited" => "|",
+                _ => ",",
+            };
             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            out.push_str(&names.join(","));
+            out.push_str(&names.join(sep));
             out.push('\n');
             for (i, f) in fields.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push_str(sep);
                 }
                 push_value(&mut out, &mut spans, f);
             }
@@ -1670,7 +1681,7 @@ fn recorded(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
         // drawn, as real schemas do, except that XML needs a name without spaces.
         let format = RECORD_FORMATS[r.below(RECORD_FORMATS.len())];
         let style = match format {
-            "CSV" | "Markdown table" | "YAML" => r.below(6),
+            "CSV" | "semicolon CSV" | "pipe-delimited" | "Markdown table" | "YAML" => r.below(6),
             _ => r.below(5),
         };
         let mut fields = vec![entity_field(r, entity, value, style)];
@@ -1690,7 +1701,11 @@ fn recorded(docs: Vec<Doc>, r: &mut Rng) -> Vec<Doc> {
             fields.swap(i, r.below(i + 1));
         }
         let multi_line = fields.iter().any(|f| f.value.1.contains('\n'));
-        let format = if multi_line && matches!(format, "CSV" | "Markdown table") {
+        let format = if multi_line
+            && matches!(
+                format,
+                "CSV" | "semicolon CSV" | "pipe-delimited" | "Markdown table"
+            ) {
             "JSON"
         } else {
             format

@@ -359,7 +359,7 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     };
     // A separator alone on its line (a key wrapped, then `=`, then a value too long
     // for the rest of the line) goes on with the line that wrapped into it.
-    if record_wrap(record_line.trim_ascii_end(), next, above)
+    if wrapped_record(record_line.trim_ascii_end(), next, above)
         || (from < line_start && matches!(line, b"=" | b":"))
     {
         return true;
@@ -407,6 +407,8 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
         || (key.contains(&b'=') && !option)
         || csv_commas(&word[..word.len().min(WRAP_WIDTH * 2)]) >= 2
         || row_commas > 0
+        || delimiters(&word[..word.len().min(WRAP_WIDTH * 2)]) >= 2
+        || delimiters(line) > 0
     {
         return false;
     }
@@ -460,6 +462,77 @@ fn label_line(line: &[u8]) -> bool {
         && label.iter().all(|&b| {
             b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'.' | b'/' | b'#')
         })
+}
+
+/// [`record_wrap`], for the rows of files delimited by `;` or `|` too (see
+/// [`delimiters`]): such a block is read as the CSV it would be, its separator made a
+/// comma and its commas `;`.
+fn wrapped_record<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a [u8]>) -> bool {
+    let Some(sep) = delimited_by(line, above(0)) else {
+        return record_wrap(line, rest, above);
+    };
+    // A quoted value's separators are its own (`"DefaultEndpointsProtocol=https;…"`).
+    let swap = |l: &[u8]| -> Vec<u8> {
+        let mut quoted = false;
+        l.iter()
+            .map(|&b| match b {
+                b'"' => {
+                    quoted = !quoted;
+                    b
+                }
+                b'\n' => {
+                    quoted = false;
+                    b
+                }
+                b',' => b';',
+                b if b == sep && !quoted => b',',
+                b => b,
+            })
+            .collect()
+    };
+    // The lines `record_wrap` reads: this one, two above it, and those ahead it counts.
+    let ahead = memchr::memchr_iter(b'\n', rest)
+        .nth(usize::from(RECORD_LINES) + 1)
+        .map_or(rest, |end| &rest[..end]);
+    let aboves: Vec<Option<Vec<u8>>> = (0..2).map(|k| above(k).map(swap)).collect();
+    record_wrap(&swap(line), &swap(ahead), |k| {
+        aboves.get(k).and_then(|a| a.as_deref())
+    })
+}
+
+/// The separator of a delimited file's row (`;`, or `|` in a row that does not open
+/// with one as a Markdown table's does) that `line` or the line above it holds, when
+/// neither holds a CSV's comma.
+fn delimited_by(line: &[u8], above: Option<&[u8]>) -> Option<u8> {
+    let lines = [Some(line), above];
+    let lines = lines.iter().flatten();
+    if lines.clone().any(|l| csv_commas(l) > 0) {
+        return None;
+    }
+    // The separator the line above (a header, or a row) holds most of, else this line.
+    let count = |sep: u8, l: &[u8]| {
+        if sep == b'|' && l.starts_with(b"|") {
+            return 0;
+        }
+        // Outside quotes: an SQL tuple's string (`('…https;AccountName=…',`) is no row.
+        let mut quote = None;
+        let mut n = 0;
+        for (at, &b) in l.iter().enumerate() {
+            match (b, quote) {
+                (b'"' | b'\'', None) => quote = Some(b),
+                (b, Some(q)) if b == q => quote = None,
+                (b, None) if b == sep && l.get(at + 1).is_some_and(|&c| c != b' ') => n += 1,
+                _ => {}
+            }
+        }
+        n
+    };
+    lines
+        .clone()
+        .rev()
+        .map(|l| (count(b';', l), count(b'|', l)))
+        .find(|&(semicolons, bars)| semicolons + bars > 0)
+        .map(|(semicolons, bars)| if bars > semicolons { b'|' } else { b';' })
 }
 
 /// Whether a record (a table row, a CSV row, an SQL tuple, an XML element, a JSON
@@ -642,12 +715,27 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
     // alone, a short word or number (`3289`, `679 875`) or the digit groups of a long
     // number (`4601 5339 0024 2376 15`, an IBAN's rest after `DE56`), and no sentence.
     // A cell's end may hold letters of any script (`Müller`).
+    // In a file delimited by `;` or `|` (read with its commas made `;`, see
+    // [`wrapped_record`]), a cell may hold commas unquoted: an address's rest
+    // (`Street, Madison, IL 72153`), no sentence.
+    let listed_rest = |next: &[u8]| {
+        next.len() <= 48
+            && memchr::memmem::find(next, b"; ").is_some()
+            && memchr::memmem::find(next, b". ").is_none()
+            && !next.ends_with(b".")
+            && next.iter().all(|&b| {
+                b.is_ascii_alphanumeric()
+                    || b >= 0x80
+                    || matches!(b, b' ' | b'-' | b';' | b'#' | b'.')
+            })
+    };
     let cell_end = |next: &[u8]| {
         cells(next) == 0
             && ((next.len() <= 16
                 && next.iter().all(|&b| {
                     b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b' ' | b'-' | b'+' | b'/')
                 }))
+                || listed_rest(next)
                 || (next.len() <= 40
                     && next.first().is_some_and(u8::is_ascii_digit)
                     && next.iter().all(|&b| b.is_ascii_digit() || b == b' ')))
@@ -797,6 +885,15 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
                 && reaches(&mut rows().skip(1), 0, here)
         }
     }
+}
+
+/// How many `;` and `|` of `bytes` separate cells, as in a row of a file delimited by
+/// them (`Request id;Dob`, `name|dob`, as spreadsheets and `psql -A` export): one with
+/// no space after it (a sentence's `;` has one).
+fn delimiters(bytes: &[u8]) -> usize {
+    memchr::memchr2_iter(b';', b'|', bytes)
+        .filter(|&at| bytes.get(at + 1).is_some_and(|&b| b != b' '))
+        .count()
 }
 
 /// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space

@@ -268,6 +268,7 @@ impl Detector for HealthDetector {
             if !input.word_boundary_before(t.start)
                 || !input.word_boundary_after(t.end)
                 || labels_a_field(input, t.start, t.end)
+                || timestamp_joint(input, t.start, t.end)
                 || input.bytes[t.start..t.end]
                     .iter()
                     .filter(|b| b.is_ascii_digit())
@@ -294,6 +295,20 @@ impl Detector for HealthDetector {
             }
         }
     }
+}
+
+/// Whether the token at `start..end` is the day and hour of an ISO 8601 timestamp
+/// (`16T16` in `2024-08-16T16:50:07Z`): digits, `T`, digits, between `-` and `:`.
+fn timestamp_joint(input: &Input<'_>, start: usize, end: usize) -> bool {
+    let token = input.bytes.get(start..end).unwrap_or_default();
+    let mut parts = token.split(|&b| b == b'T');
+    let digits =
+        |p: Option<&[u8]>| p.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
+    input.byte_before(start) == Some(b'-')
+        && input.byte(end) == Some(b':')
+        && digits(parts.next())
+        && digits(parts.next())
+        && parts.next().is_none()
 }
 
 /// Whether the token at `start..end` is a word-led label with a colon after it

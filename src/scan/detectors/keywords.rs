@@ -1789,8 +1789,8 @@ fn table_cell(
     let before = lo.checked_sub(1).and_then(|i| bytes.get(i)).copied();
     let after = bytes.get(hi).copied();
     let sep = match (before, after) {
-        (Some(b @ (b',' | b'\t' | b'|')), _)
-        | (None | Some(b'\n' | b'('), Some(b @ (b',' | b'\t' | b'|'))) => b,
+        (Some(b @ (b',' | b'\t' | b'|' | b';')), _)
+        | (None | Some(b'\n' | b'('), Some(b @ (b',' | b'\t' | b'|' | b';'))) => b,
         _ => return None,
     };
     if !matches!(after, None | Some(b'\n' | b')' | b';')) && after != Some(sep) {
@@ -1875,7 +1875,7 @@ fn heads_table(bytes: &[u8], from: usize, to: usize, sep: u8, n: usize) -> bool 
     else {
         return false;
     };
-    if sep == b'|' {
+    if markdown_row(bytes, from, to, sep) {
         let below = below.trim_ascii();
         return below.starts_with(b"|")
             && below.contains(&b'-')
@@ -1897,6 +1897,16 @@ fn heads_table(bytes: &[u8], from: usize, to: usize, sep: u8, n: usize) -> bool 
     row(below_from, below_from + below.len()) && !above.is_some_and(|(lo, hi)| row(lo, hi))
 }
 
+/// Whether the line `from..to` of a table split at `sep` is a Markdown table's: split
+/// at `|` and opening with one. A line of fields joined by `|` alone (`name|dob`, as
+/// `psql -A` prints them) is a row of a delimited file, read as a CSV's.
+fn markdown_row(bytes: &[u8], from: usize, to: usize, sep: u8) -> bool {
+    sep == b'|'
+        && bytes
+            .get(from..to)
+            .is_some_and(|l| l.trim_ascii_start().starts_with(b"|"))
+}
+
 /// The header line of the table whose row starts at `from`: walking up the rows of the
 /// block (as many cells; Markdown: rows that start with `|`), its first line (Markdown:
 /// the one above `|---|`).
@@ -1912,7 +1922,7 @@ fn header_line(
     {
         return Some(row.header);
     }
-    let markdown = sep == b'|';
+    let markdown = markdown_row(bytes, from, line_end(bytes, from), sep);
     let mut header = None;
     let mut line_from = from;
     // More than TABLE_ROWS rows up from the last known row, the header is not looked
@@ -2015,12 +2025,13 @@ pub(crate) fn may_head_a_column(bytes: &[u8], start: usize, end: usize) -> bool 
     }
     let before = lo.checked_sub(1).and_then(|i| bytes.get(i)).copied();
     let after = bytes.get(hi).copied();
-    matches!(before, None | Some(b',' | b'\t' | b'|' | b'(' | b'\n'))
-        && matches!(
-            after,
-            None | Some(b',' | b'\t' | b'|' | b')' | b'\n' | b'\r')
-        )
-        && (before.is_some_and(|b| b != b'\n') || after.is_some_and(|b| b != b'\n' && b != b'\r'))
+    matches!(
+        before,
+        None | Some(b',' | b'\t' | b'|' | b';' | b'(' | b'\n')
+    ) && matches!(
+        after,
+        None | Some(b',' | b'\t' | b'|' | b';' | b')' | b'\n' | b'\r')
+    ) && (before.is_some_and(|b| b != b'\n') || after.is_some_and(|b| b != b'\n' && b != b'\r'))
 }
 
 /// The cells under the header cells that end with the words `words` (spans in order,
@@ -2086,9 +2097,13 @@ pub(crate) fn column_cells(
         }
         return out;
     }
-    let Some(sep) = [b'|', b'\t', b','].into_iter().find(|s| line.contains(s)) else {
+    let Some(sep) = [b'|', b'\t', b';', b',']
+        .into_iter()
+        .find(|s| line.contains(s))
+    else {
         return out;
     };
+    let markdown = markdown_row(bytes, from, to, sep);
     let header = cells(bytes, from, to, sep);
     let placed = place(&header);
     // Two names at least: `passphrase,` alone on its line starts a list of arguments.
@@ -2096,7 +2111,7 @@ pub(crate) fn column_cells(
         return out;
     }
     let mut row_from = to + 1;
-    if sep == b'|' {
+    if markdown {
         // A Markdown table: its `|---|` line, then rows.
         let rule_to = line_end(bytes, row_from);
         let rule = bytes
@@ -2117,7 +2132,7 @@ pub(crate) fn column_cells(
         let row = cells(bytes, row_from, row_to, sep);
         if row.len() != header.len()
             || prose_row(bytes, &row)
-            || (sep == b'|'
+            || (markdown
                 && !bytes
                     .get(row_from..row_to)
                     .unwrap_or_default()

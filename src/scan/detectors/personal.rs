@@ -924,9 +924,9 @@ fn capitalised_run(input: &Input<'_>, from: usize, max: usize) -> Option<usize> 
     for word in rest.split(' ').take(max) {
         // A name ends at its line (`Thanks,\nJane Doe\nAcme`), and a name that is a
         // value of a record at its quote, tag, cell or field: `"Jane Doe"`,
-        // `<name>Jane Doe</name>`, `Jane Doe,batch 7`, `'Jane Doe'`.
+        // `<name>Jane Doe</name>`, `Jane Doe,batch 7`, `Jane Doe;1981`, `'Jane Doe'`.
         let field = word
-            .split(['"', '<', '|', ',', '\n', '\r', '\t'])
+            .split(['"', '<', '|', ',', ';', '\n', '\r', '\t'])
             .next()
             .unwrap_or_default();
         // A word the window cuts may go on: too long for a name (unless its field
@@ -1164,7 +1164,7 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
         }
         let word = raw.get(lead..).unwrap_or_default();
         let word = word
-            .find(['"', '\'', '<', '\n', '\r', '|'])
+            .find(['"', '\'', '<', '\n', '\r', '|', ';'])
             .and_then(|cut| word.get(..cut))
             .unwrap_or(word);
         if !word.is_empty() {

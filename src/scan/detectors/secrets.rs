@@ -2453,10 +2453,13 @@ fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) 
     let path = value.contains(&b'.') && value.split(|&b| b == b'.').all(identifier);
     let snake =
         value.contains(&b'_') && identifier(value) && !value.iter().any(u8::is_ascii_uppercase);
+    // A command's flag (`pass:-p`, `pw: --stdin`).
+    let flag = value.first() == Some(&b'-') && value.iter().all(|&b| dash_word(b));
     if pointer
         || typed
         || path
         || snake
+        || flag
         || value.first() == Some(&b'!')
         || is_code_expression(input, value, end)
     {
