@@ -388,6 +388,28 @@ fn generators() -> Vec<(&'static str, Gen)> {
         ("US_PASSPORT", |r| {
             ("US passport number {} expires next year.", r.digits(9))
         }),
+        ("PASSPORT_NUMBER", |r| {
+            // Germany, France, India, Canada.
+            let number = match r.below(4) {
+                // A German number of a letter and eight digits has the shape of a US
+                // one, and is read as one: these hold another letter.
+                0 => loop {
+                    let alphabet = b"CFGHJKLMNPRTVWXYZ0123456789";
+                    let mut n = String::from("C");
+                    for _ in 0..7 {
+                        n.push(char::from(alphabet[r.below(alphabet.len())]));
+                    }
+                    n.push_str(&r.digits(1));
+                    if n[1..].bytes().any(|b| b.is_ascii_uppercase()) {
+                        break n;
+                    }
+                },
+                1 => format!("{}{}{}", r.digits(2), r.upper(2), r.digits(5)),
+                2 => format!("{}{}", r.upper(1), r.digits(7)),
+                _ => format!("{}{}", r.upper(2), r.digits(6)),
+            };
+            ("Her passport number is {} and it is valid.", number)
+        }),
         ("US_DRIVER_LICENSE", |r| {
             (
                 "Driver's license number {} issued in CA.",
@@ -1344,7 +1366,7 @@ fn field_names(entity: &str) -> (&'static [&'static str], &'static str) {
         "BANK_ACCOUNT" => bare(&["account number", "bank account", "acct no", "account no"]),
         "US_SSN" => bare(&["ssn", "social security number", "employee ssn"]),
         "US_ITIN" => bare(&["itin", "itin number"]),
-        "US_PASSPORT" => bare(&["passport number", "passport no", "passport"]),
+        "US_PASSPORT" | "PASSPORT_NUMBER" => bare(&["passport number", "passport no", "passport"]),
         "US_DRIVER_LICENSE" => bare(&[
             "driver license",
             "drivers license number",

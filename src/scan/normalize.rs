@@ -407,8 +407,7 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
         || (key.contains(&b'=') && !option)
         || csv_commas(&word[..word.len().min(WRAP_WIDTH * 2)]) >= 2
         || row_commas > 0
-        || delimiters(&word[..word.len().min(WRAP_WIDTH * 2)]) >= 2
-        || delimiters(line) > 0
+        || delimited_rows(record_line, next, above(0))
     {
         return false;
     }
@@ -491,6 +490,7 @@ fn wrapped_record<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<
             .collect()
     };
     // The lines `record_wrap` reads: this one, two above it, and those ahead it counts.
+    let rest = &rest[..rest.len().min(RECORD_AHEAD_BYTES)];
     let ahead = memchr::memchr_iter(b'\n', rest)
         .nth(usize::from(RECORD_LINES) + 1)
         .map_or(rest, |end| &rest[..end]);
@@ -499,6 +499,9 @@ fn wrapped_record<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<
         aboves.get(k).and_then(|a| a.as_deref())
     })
 }
+
+/// How much of the text after a delimited row [`wrapped_record`] copies to read ahead.
+const RECORD_AHEAD_BYTES: usize = 4096;
 
 /// The separator of a delimited file's row (`;`, or `|` in a row that does not open
 /// with one as a Markdown table's does) that `line` or the line above it holds, when
@@ -514,18 +517,7 @@ fn delimited_by(line: &[u8], above: Option<&[u8]>) -> Option<u8> {
         if sep == b'|' && l.starts_with(b"|") {
             return 0;
         }
-        // Outside quotes: an SQL tuple's string (`('…https;AccountName=…',`) is no row.
-        let mut quote = None;
-        let mut n = 0;
-        for (at, &b) in l.iter().enumerate() {
-            match (b, quote) {
-                (b'"' | b'\'', None) => quote = Some(b),
-                (b, Some(q)) if b == q => quote = None,
-                (b, None) if b == sep && l.get(at + 1).is_some_and(|&c| c != b' ') => n += 1,
-                _ => {}
-            }
-        }
-        n
+        delimiters(l, sep)
     };
     lines
         .clone()
@@ -887,13 +879,53 @@ fn record_wrap<'a>(line: &[u8], rest: &[u8], above: impl Fn(usize) -> Option<&'a
     }
 }
 
-/// How many `;` and `|` of `bytes` separate cells, as in a row of a file delimited by
-/// them (`Request id;Dob`, `name|dob`, as spreadsheets and `psql -A` export): one with
-/// no space after it (a sentence's `;` has one).
-fn delimiters(bytes: &[u8]) -> usize {
-    memchr::memchr2_iter(b';', b'|', bytes)
-        .filter(|&at| bytes.get(at + 1).is_some_and(|&b| b != b' '))
-        .count()
+/// How many `sep` (`;` or `|`) of `bytes` separate cells, as in a row of a file
+/// delimited by them (`Request id;Dob`, `name|dob`, as spreadsheets and `psql -A`
+/// export): outside quotes, with no space after (a sentence's `;` has one), and none of
+/// `||`, an HTML entity's end (`&amp;`, `&#39;`) or a wink (`;)`).
+fn delimiters(bytes: &[u8], sep: u8) -> usize {
+    let mut quote = None;
+    let mut n = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        match (b, quote) {
+            (b'"' | b'\'', None) => quote = Some(b),
+            (b, Some(q)) if b == q => quote = None,
+            (b, None) if b == sep => {
+                let next = bytes.get(at + 1).copied();
+                let previous = at.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+                let entity = sep == b';' && {
+                    let head = &bytes[at.saturating_sub(10)..at];
+                    head.iter().rposition(|&c| c == b'&').is_some_and(|amp| {
+                        let name = &head[amp + 1..];
+                        !name.is_empty()
+                            && name.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'#')
+                    })
+                };
+                if next.is_some_and(|c| c != b' ' && c != sep && c != b')')
+                    && previous != Some(sep)
+                    && !entity
+                {
+                    n += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
+/// Whether `record` (a line, or the lines a wrap joined) is a row of a file delimited by
+/// `;` or `|` (two separators or more), or it and the line above or the line `next`
+/// starts are (each holds one): no wrap joins such a row to the next line
+/// ([`wrapped_record`] reads a row wrapped inside a cell).
+fn delimited_rows(record: &[u8], next: &[u8], above: Option<&[u8]>) -> bool {
+    let next = &next[..memchr::memchr(b'\n', next).unwrap_or(next.len())];
+    [b';', b'|'].into_iter().any(|sep| {
+        let a = delimiters(record, sep);
+        a >= 2
+            || (a == 1
+                && (delimiters(next, sep) == 1 || above.is_some_and(|l| delimiters(l, sep) == 1)))
+    })
 }
 
 /// How many commas of `bytes` separate cells, as in a CSV row: a comma with no space

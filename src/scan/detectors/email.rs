@@ -153,8 +153,23 @@ fn remote_login(bytes: &[u8], start: usize) -> bool {
     let Some(at) = words.iter().rposition(|w| LOGINS.contains(&name(w))) else {
         return false;
     };
-    // Before it, nothing or a wrapper command and what it takes.
-    let wrapped = at == 0 || words.first().is_some_and(|w| WRAPPERS.contains(&name(w)));
+    // Before it, nothing, or wrapper commands and their options: flags and their values
+    // (`-p hunter`, `-f ~/.pw`), durations (`5`, `30s`), variables (`TERM=xterm`).
+    let head = words.get(..at).unwrap_or_default();
+    let wrapped = head.first().is_none_or(|w| WRAPPERS.contains(&name(w)))
+        && head.iter().enumerate().all(|(i, w)| {
+            let after_flag = i > 0
+                && head
+                    .get(i - 1)
+                    .is_some_and(|f| f.starts_with(b"-") && !f.contains(&b'='));
+            WRAPPERS.contains(&name(w))
+                || w.starts_with(b"-")
+                || w.contains(&b'=')
+                || after_flag
+                || (w.first().is_some_and(u8::is_ascii_digit)
+                    && w.iter()
+                        .all(|&b| b.is_ascii_digit() || matches!(b, b's' | b'm' | b'h' | b'.')))
+        });
     // Between the command and the address, only its arguments: flags, numbers, paths
     // and files (`-p 2222`, `-i ~/.ssh/id_ed25519`, `-o BatchMode=yes`, `file.txt`), not a
     // sentence's words.
@@ -163,8 +178,9 @@ fn remote_login(bytes: &[u8], start: usize) -> bool {
         && rest.iter().all(|w| {
             w.first() == Some(&b'-')
                 || w.iter().all(u8::is_ascii_digit)
-                || w.iter()
-                    .any(|b| matches!(b, b'/' | b'.' | b':' | b'~' | b'='))
+                // Not a label: `ssh keys: alice@example.com` names a mailbox.
+                || (!w.ends_with(b":")
+                    && w.iter().any(|b| matches!(b, b'/' | b'.' | b':' | b'~' | b'=')))
         });
     wrapped && arguments && line.ends_with(b" ")
 }

@@ -1,10 +1,17 @@
-//! GOVID.US (besides the SSN, which has its own file): ITIN, passport, driver licence.
+//! GOVID.US (besides the SSN, which has its own file): ITIN, passport, driver licence;
+//! and the passports of other countries, whose numbers the same tokens hold.
 //!
 //! - US_ITIN (`GOVID.US.ITIN`): `9AA-GG-SSSS` with the IRS group ranges; the bare nine
 //!   digits only with context.
 //! - US_PASSPORT (`GOVID.US.PASSPORT`): nine digits, or a letter and eight digits (the
 //!   next-generation book), only next to a passport word: the shape alone is any
 //!   order number.
+//! - PASSPORT_NUMBER (`GOVID.PASSPORT`): another country's passport number (ICAO 9303
+//!   document numbers: Germany `C01X00T47`, France `12AB34567`, India `J8369854`,
+//!   Canada `AB123456`): six to nine capitals and digits ending with a digit, with a
+//!   letter and four digits or more (nine characters opening with a letter: any
+//!   digits), only next to a passport word. No check digit is printed with the number
+//!   alone, so none is validated.
 //! - US_DRIVER_LICENSE (`GOVID.US.DRIVER_LICENSE`): state formats differ too much to
 //!   validate (one letter + 4–14 digits, 7–13 digits, ...); a token of 5–15 letters
 //!   and digits with at least four digits, next to a licence word.
@@ -37,6 +44,7 @@ pub(crate) static LICENSE_WORDS: &[&str] = &[
 pub(crate) struct UsIdDetector {
     itin: NumberRule,
     passport: ClassInfo,
+    other_passport: ClassInfo,
     license: ClassInfo,
 }
 
@@ -54,6 +62,7 @@ impl UsIdDetector {
                 base: 0.85,
             },
             passport: class_info("GOVID.US.PASSPORT", "US_PASSPORT", Severity::High),
+            other_passport: class_info("GOVID.PASSPORT", "PASSPORT_NUMBER", Severity::High),
             license: class_info(
                 "GOVID.US.DRIVER_LICENSE",
                 "US_DRIVER_LICENSE",
@@ -68,6 +77,7 @@ impl Detector for UsIdDetector {
         vec![
             self.itin.info.clone(),
             self.passport.clone(),
+            self.other_passport.clone(),
             self.license.clone(),
         ]
     }
@@ -90,10 +100,24 @@ impl Detector for UsIdDetector {
                 || (t.len() == 9
                     && digits == 8
                     && token.first().is_some_and(u8::is_ascii_uppercase));
-            if passport_shape {
+            let letters = t.len() - digits;
+            let other_shape = (6..=9).contains(&t.len())
+                && upper_or_digit
+                && letters >= 1
+                // Germany's nine characters may be mostly letters (`CF37JMZR0`).
+                && (digits >= 4 || (t.len() == 9 && token.first().is_some_and(u8::is_ascii_uppercase)))
+                // Its last character is a digit: `35X45MM` is a photo's size.
+                && token.last().is_some_and(u8::is_ascii_digit)
+                && !passport_shape;
+            if passport_shape || other_shape {
                 let context = input.context(t.start, t.end, PASSPORT_WORDS);
                 if context.any() {
-                    out.extend(input.finding(&self.passport, t.start, t.end, context.boost(0.75)));
+                    let info = if passport_shape {
+                        &self.passport
+                    } else {
+                        &self.other_passport
+                    };
+                    out.extend(input.finding(info, t.start, t.end, context.boost(0.75)));
                     continue;
                 }
             }

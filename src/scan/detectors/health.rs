@@ -297,18 +297,29 @@ impl Detector for HealthDetector {
     }
 }
 
-/// Whether the token at `start..end` is the day and hour of an ISO 8601 timestamp
-/// (`16T16` in `2024-08-16T16:50:07Z`): digits, `T`, digits, between `-` and `:`.
+/// Whether the token at `start..end` is the day and time of an ISO 8601 timestamp
+/// (`16T16` in `2024-08-16T16:50:07Z`, `16t162011z`, `16T16Z`): one or two digits after
+/// a date's `-`, `T`, digits, and an optional zone letter.
 fn timestamp_joint(input: &Input<'_>, start: usize, end: usize) -> bool {
     let token = input.bytes.get(start..end).unwrap_or_default();
-    let mut parts = token.split(|&b| b == b'T');
-    let digits =
-        |p: Option<&[u8]>| p.is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
-    input.byte_before(start) == Some(b'-')
-        && input.byte(end) == Some(b':')
-        && digits(parts.next())
-        && digits(parts.next())
-        && parts.next().is_none()
+    let token = token
+        .strip_suffix(b"Z")
+        .or_else(|| token.strip_suffix(b"z"))
+        .unwrap_or(token);
+    let Some(t) = token.iter().position(|&b| b == b'T' || b == b't') else {
+        return false;
+    };
+    let (day, time) = (&token[..t], &token[t + 1..]);
+    let date_before = start >= 2
+        && input.byte_before(start) == Some(b'-')
+        && input
+            .byte_before(start - 1)
+            .is_some_and(|b| b.is_ascii_digit());
+    date_before
+        && (1..=2).contains(&day.len())
+        && day.iter().all(u8::is_ascii_digit)
+        && !time.is_empty()
+        && time.iter().all(u8::is_ascii_digit)
 }
 
 /// Whether the token at `start..end` is a word-led label with a colon after it

@@ -1796,6 +1796,13 @@ fn table_cell(
     if !matches!(after, None | Some(b'\n' | b')' | b';')) && after != Some(sep) {
         return None;
     }
+    // A file delimited by `;` puts no space after it; a sentence's `;` has one.
+    if sep == b';'
+        && (bytes.get(lo..start).is_some_and(|g| g.contains(&b' '))
+            || bytes.get(end..hi).is_some_and(|g| g.contains(&b' ')))
+    {
+        return None;
+    }
     // A value of the row split last: its line is known, and is no SQL insert.
     {
         let row = row_cells.borrow();
@@ -1954,6 +1961,10 @@ fn header_line(
                 return header;
             }
         } else {
+            // Excel's `sep=;` line above a header names the separator, not columns.
+            if above.starts_with(b"sep=") {
+                return header;
+            }
             // A line of prose with as many commas is no row.
             let above = cells(bytes, above_from, above_to, sep);
             if above.len() != cells_in_row || prose_row(bytes, &above) {
@@ -2104,6 +2115,10 @@ pub(crate) fn column_cells(
         return out;
     };
     let markdown = markdown_row(bytes, from, to, sep);
+    // A file delimited by `;` puts no space after it; a sentence's `;` has one.
+    if sep == b';' && memchr::memmem::find(line, b"; ").is_some() {
+        return out;
+    }
     let header = cells(bytes, from, to, sep);
     let placed = place(&header);
     // Two names at least: `passphrase,` alone on its line starts a list of arguments.

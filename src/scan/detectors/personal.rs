@@ -1138,6 +1138,28 @@ fn uk_postcode_at(input: &Input<'_>, at: usize) -> Option<usize> {
     (out_ok && in_ok && input.word_boundary_after(end)).then_some(end)
 }
 
+/// The length of `t` when it is a date with a month's abbreviation and no separator:
+/// one or two digits of a day, three letters of a month, two or four of a year.
+fn run_together_date(t: &str) -> Option<usize> {
+    let b = t.as_bytes();
+    let day_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let month = b.get(day_len..day_len + 3)?;
+    let year = b.get(day_len + 3..)?;
+    let day = t.get(..day_len)?.parse::<u32>().ok()?;
+    let month = std::str::from_utf8(month).ok()?.to_ascii_lowercase();
+    ((1..=2).contains(&day_len)
+        && (1..=31).contains(&day)
+        && MONTHS.contains(&month.as_str())
+        && (year.len() == 2 || year.len() == 4)
+        && year.iter().all(u8::is_ascii_digit)
+        && (year.len() == 2
+            || std::str::from_utf8(year)
+                .ok()?
+                .parse::<u32>()
+                .is_ok_and(year_ok)))
+    .then_some(t.len())
+}
+
 /// A date written with a month name within 24 bytes after `from`: `12 March 1985`,
 /// `March 12, 1985`, `12th of March 1985`.
 fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> {
@@ -1184,6 +1206,11 @@ fn textual_date_after(input: &Input<'_>, from: usize) -> Option<(usize, usize)> 
     // 03-Mar-1981, 03-MAR-81 (as Oracle prints dates), 03/Mar/1981: one token.
     let joined = |t: &str| {
         let t = t.trim_end_matches(['.', ';', ')']);
+        // 14JUL1979, 03Mar81 (as forms and mainframes print dates): day, month, year
+        // run together.
+        if let Some(len) = run_together_date(t) {
+            return Some(len);
+        }
         let sep = t.find(['-', '/'])?;
         let parts: Vec<&str> = t.split(t.get(sep..=sep)?).collect();
         let [d, m, y] = parts.as_slice() else {

@@ -1261,7 +1261,7 @@ impl SecretsDetector {
                     if !boundary {
                         return None;
                     }
-                    short_label_value(input, s, (start, end))?
+                    short_label_value(input, s, literal, (start, end))?
                 } else {
                     end
                 };
@@ -2393,7 +2393,12 @@ fn basic_pair(value: &[u8]) -> bool {
 /// c_uchar`, `Option<String>`, `cfg.db_pass`, `db_pw`), a test's result (`PASS:
 /// tests/test_auth.py`, `--- PASS: TestHash`), a height (`Stelvio Pass: 2757m`), or
 /// the label a `pass` of something else (`boarding pass:`, `running pass:`).
-fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) -> Option<usize> {
+fn short_label_value(
+    input: &Input<'_>,
+    s: usize,
+    literal: &str,
+    (start, end): (usize, usize),
+) -> Option<usize> {
     const OTHER_PASSES: &[&str] = &[
         "boarding",
         "bus",
@@ -2431,6 +2436,26 @@ fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) 
         .get(start..end)
         .unwrap_or_default()
         .trim_ascii_end();
+    // Glued to its label (`pass:Hunter22x`), a value sits in code as often (`{user:u,
+    // pass:cfg.smtpPass}`, `DEBUG=pw:browser*`, `name:pass:uid:gid`): it ends at a
+    // field's end, and holds a digit.
+    let glued = literal.ends_with(':');
+    let raw = if glued {
+        raw.iter()
+            .position(|b| matches!(b, b',' | b'}' | b']' | b')' | b'|' | b':'))
+            .map_or(raw, |cut| raw.get(..cut).unwrap_or_default())
+    } else {
+        raw
+    };
+    // Go's `pw := …` assigns a password only as a string (`pw := "…"`); anything else is
+    // code (`pw := <-results`, `pass := *flagPass`).
+    let quoted = start
+        .checked_sub(1)
+        .and_then(|q| input.byte(q))
+        .is_some_and(|q| matches!(q, b'"' | b'\'' | b'`'));
+    if literal.ends_with(":=") && !quoted {
+        return None;
+    }
     let value = raw
         .iter()
         .rposition(|b| !matches!(b, b',' | b';' | b')' | b'.'))
@@ -2453,8 +2478,27 @@ fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) 
     let path = value.contains(&b'.') && value.split(|&b| b == b'.').all(identifier);
     let snake =
         value.contains(&b'_') && identifier(value) && !value.iter().any(u8::is_ascii_uppercase);
-    // A command's flag (`pass:-p`, `pw: --stdin`).
-    let flag = value.first() == Some(&b'-') && value.iter().all(|&b| dash_word(b));
+    // A command's flag glued to the label (`pass:-p`), Go's `pw:=` with no spaces.
+    let flag = glued
+        && (value.first() == Some(&b'=')
+            || (value.first() == Some(&b'-') && value.iter().all(|&b| dash_word(b))));
+    // A version (`pass:v1.2.3`), or words of a sentence (`"pass" : "all tests ok"`).
+    let version = {
+        let v = value.strip_prefix(b"v").unwrap_or(value);
+        v.contains(&b'.') && v.iter().all(|&b| b.is_ascii_digit() || b == b'.')
+    };
+    // (A passphrase of random words, `correct horse battery staple`, is a password.)
+    const SENTENCE_WORDS: &[&[u8]] = &[
+        b"a", b"all", b"as", b"ask", b"before", b"from", b"good", b"in", b"is", b"it", b"not",
+        b"ok", b"same", b"see", b"set", b"the", b"to", b"vault",
+    ];
+    let words = || value.split(|&b| b == b' ');
+    let prose = value.contains(&b' ')
+        && words().all(|w| w.iter().all(u8::is_ascii_alphabetic))
+        && words().any(|w| SENTENCE_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)));
+    if version || prose {
+        return None;
+    }
     if pointer
         || typed
         || path
@@ -2500,7 +2544,7 @@ fn short_label_value(input: &Input<'_>, s: usize, (start, end): (usize, usize)) 
             || (label == b"Pass" && previous.first().is_some_and(u8::is_ascii_uppercase)));
     ((6..=128).contains(&value.len())
         && letter
-        && (digit || symbol)
+        && (digit || (symbol && !glued))
         && !matches!(value.first(), Some(b'/' | b'~'))
         && !is_placeholder(value)
         && !test_result
