@@ -16,8 +16,9 @@
 //! included, in base64, percent-encoding, hex, `\u` escapes, or base64 of
 //! percent-encoding), and also prints recall per evasion.
 //!
-//! `--records` puts every document's value into a record instead (JSON, CSV, logfmt,
-//! YAML, a Markdown table, an SQL insert, XML) as a field under a name people give it,
+//! `--records` puts every document's value into a record instead (JSON, CSV, a file
+//! delimited by `;` or `|`, logfmt, YAML, a Markdown table, an SQL insert, XML) as a
+//! field under a name people give it,
 //! beside hard-negative fields and, in a third of the records, a second value; and
 //! also prints recall per format.
 //!
