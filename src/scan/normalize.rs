@@ -915,16 +915,29 @@ fn delimiters(bytes: &[u8], sep: u8) -> usize {
 }
 
 /// Whether `record` (a line, or the lines a wrap joined) is a row of a file delimited by
-/// `;` or `|` (two separators or more), or it and the line above or the line `next`
-/// starts are (each holds one): no wrap joins such a row to the next line
-/// ([`wrapped_record`] reads a row wrapped inside a cell).
+/// `;` or `|`, which no wrap joins to the next line ([`wrapped_record`] reads a row
+/// wrapped inside a cell): its separator, once or more, and on the line above, the
+/// line `next` starts or the one after it too (once each, or twice or more between
+/// cells of fewer than five words). A line of prose with a pipeline or settings in it
+/// (`ran cut -f1|sort|uniq and his …`, `config was foo=1;bar=2 and …`) is no row: its
+/// neighbours hold no separator.
 fn delimited_rows(record: &[u8], next: &[u8], above: Option<&[u8]>) -> bool {
-    let next = &next[..memchr::memchr(b'\n', next).unwrap_or(next.len())];
+    let mut lines = next.split(|&b| b == b'\n');
+    let (next, after) = (lines.next().unwrap_or_default(), lines.next());
     [b';', b'|'].into_iter().any(|sep| {
         let a = delimiters(record, sep);
+        let words = |cell: &[u8]| {
+            cell.split(|b| b.is_ascii_whitespace())
+                .filter(|w| w.len() >= 2 && w.iter().all(u8::is_ascii_alphabetic))
+                .count()
+        };
+        let neighbours = [above, Some(next), after].map(|l| l.map_or(0, |l| delimiters(l, sep)));
+        if a == 1 {
+            return neighbours[0] == 1 || neighbours[1] == 1;
+        }
         a >= 2
-            || (a == 1
-                && (delimiters(next, sep) == 1 || above.is_some_and(|l| delimiters(l, sep) == 1)))
+            && record.split(|&b| b == sep).all(|cell| words(cell) < 5)
+            && neighbours.iter().any(|&n| n > 0)
     })
 }
 

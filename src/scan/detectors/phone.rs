@@ -166,10 +166,21 @@ impl Detector for PhoneDetector {
                 let Some(last) = shape.last() else {
                     continue;
                 };
-                // `555-123-4567x204`: an extension glued on is its own boundary.
+                // `555-123-4567x204`: an extension glued on is its own boundary (and
+                // one digit after the `x`, too few for an extension, leaves the number).
                 let glued = || {
+                    let digits = input
+                        .bytes
+                        .get(last.end + 1..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|b| b.is_ascii_digit())
+                        .count();
                     matches!(input.byte(last.end), Some(b'x' | b'X'))
-                        && extension_end(input.bytes, last.end) > last.end
+                        && (1..=6).contains(&digits)
+                        && input
+                            .byte(last.end + 1 + digits)
+                            .is_none_or(|b| !b.is_ascii_alphanumeric() && b != b'_')
                 };
                 if !right_boundary(input, last.end) && !glued() {
                     continue;

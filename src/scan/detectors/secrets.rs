@@ -251,8 +251,10 @@ const LITERALS: &[(&str, Kind)] = &[
     // Then with no space after the colon (`pass:Hunter22x`), before a Go assignment
     // (`pw := "…"`), and as JSON keys with a space before the colon (`"pass" : "…"`).
     ("pass:", Kind::Password),
+    ("Pass:", Kind::Password),
     ("PASS:", Kind::Password),
     ("pw:", Kind::Password),
+    ("Pw:", Kind::Password),
     ("PW:", Kind::Password),
     ("pass :=", Kind::Password),
     ("pw :=", Kind::Password),
@@ -298,8 +300,10 @@ const SHORT_PASSWORD_LABELS: &[&str] = &[
     "pw\": ",
     "pw\":",
     "pass:",
+    "Pass:",
     "PASS:",
     "pw:",
+    "Pw:",
     "PW:",
     "pass :=",
     "pw :=",
@@ -2496,7 +2500,18 @@ fn short_label_value(
     let prose = value.contains(&b' ')
         && words().all(|w| w.iter().all(u8::is_ascii_alphabetic))
         && words().any(|w| SENTENCE_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)));
-    if version || prose {
+    // A type or an algorithm glued to the label (`pass:Uint8Array`, `pw:SHA256`).
+    const TYPE_HEADS: &[&[u8]] = &[
+        b"uint", b"int", b"float", b"base64", b"sha", b"md5", b"hmac", b"bcrypt", b"utf",
+    ];
+    let type_name = glued
+        && value.iter().all(u8::is_ascii_alphanumeric)
+        && TYPE_HEADS.iter().any(|h| {
+            value
+                .get(..h.len())
+                .is_some_and(|v| v.eq_ignore_ascii_case(h))
+        });
+    if version || prose || type_name {
         return None;
     }
     if pointer
