@@ -141,13 +141,29 @@ fn remote_login(bytes: &[u8], start: usize) -> bool {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(before, |i| before.get(i + 1..).unwrap_or_default());
+    // The last command of the line: after `;`, `&&`, `||`, `|`, `(` or a backtick
+    // (`ls; ssh a@b`, `cd /srv && rsync -a . backup@nas:/srv`).
+    let command = line
+        .iter()
+        .rposition(|&b| matches!(b, b';' | b'&' | b'|' | b'(' | b'`'))
+        .map_or(line, |i| line.get(i + 1..).unwrap_or_default());
     fn name(w: &[u8]) -> &[u8] {
         w.rsplit(|&b| b == b'/').next().unwrap_or_default()
     }
-    let words: Vec<&[u8]> = line
+    // Prompts, and variables set for the command (`TERM=xterm ssh …`).
+    let words: Vec<&[u8]> = command
         .split(|&b| b == b' ')
         .filter(|w| !w.is_empty())
-        .skip_while(|w| matches!(*w, b"$" | b"#"))
+        .skip_while(|w| {
+            matches!(*w, b"$" | b"#")
+                || w.iter().position(|&b| b == b'=').is_some_and(|eq| {
+                    eq > 0
+                        && w.get(..eq).is_some_and(|n| {
+                            n.iter()
+                                .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                        })
+                })
+        })
         .collect();
     // The login command: the last one on the line.
     let Some(at) = words.iter().rposition(|w| LOGINS.contains(&name(w))) else {
