@@ -2443,7 +2443,10 @@ fn short_label_value(
     // Glued to its label (`pass:Hunter22x`), a value sits in code as often (`{user:u,
     // pass:cfg.smtpPass}`, `DEBUG=pw:browser*`, `name:pass:uid:gid`): it ends at a
     // field's end, and holds a digit.
-    let glued = literal.ends_with(':');
+    // (Not a quoted key's `"pass":"…"`: a string is no code.)
+    let glued = literal
+        .strip_suffix(':')
+        .is_some_and(|l| l.ends_with(|c: char| c.is_ascii_alphabetic()));
     let raw = if glued {
         raw.iter()
             .position(|b| matches!(b, b',' | b'}' | b']' | b')' | b'|' | b':'))
