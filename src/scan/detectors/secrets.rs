@@ -231,6 +231,8 @@ const LITERALS: &[(&str, Kind)] = &[
     ("_PASS: ", Kind::Password),
     ("_pass: ", Kind::Password),
     ("_PWD=", Kind::Password),
+    // sshpass's `-e` reads the password from `SSHPASS`.
+    ("SSHPASS=", Kind::Password),
     // The short labels (`pass=`, `pw: `): a word on their own, and the value must look
     // like a password (see [`SHORT_PASSWORD_LABELS`]).
     ("pass=", Kind::Password),
@@ -265,6 +267,11 @@ const LITERALS: &[(&str, Kind)] = &[
     ("pass':", Kind::Password),
     ("pw': ", Kind::Password),
     ("pw':", Kind::Password),
+    // An XML setting's value: `<add key="pw" value="…"/>`.
+    ("pass\" value=", Kind::Password),
+    ("pw\" value=", Kind::Password),
+    ("pass' value=", Kind::Password),
+    ("pw' value=", Kind::Password),
     // A Docker config's registry credentials: `"auth": "<base64 of user:password>"`.
     ("auth\": ", Kind::Password),
     ("auth\":", Kind::Password),
@@ -313,6 +320,10 @@ const SHORT_PASSWORD_LABELS: &[&str] = &[
     "pass':",
     "pw': ",
     "pw':",
+    "pass\" value=",
+    "pw\" value=",
+    "pass' value=",
+    "pw' value=",
 ];
 
 /// The matches of [`LITERALS`] in `input`, as `(literal, start, end)`: those a
@@ -518,6 +529,7 @@ pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
     ("impdp ", "impdp", Anchor::Command(Command::Oracle)),
     ("sqlldr ", "sqlldr", Anchor::Command(Command::Oracle)),
     ("authorization ", "", Anchor::Authorization),
+    ("chpasswd", "chpasswd", Anchor::Chpasswd),
     ("xox", "xox", Anchor::Literal),
     ("service account", "service_account", Anchor::Literal),
 ];
@@ -529,6 +541,8 @@ pub(crate) enum Anchor {
     Command(Command),
     /// An `Authorization` header that may carry `Basic` credentials.
     Authorization,
+    /// `chpasswd`, which reads `user:password` lines from its input.
+    Chpasswd,
     /// A [`LITERALS`] entry that starts a word (`xox`, `service_account`): found by the
     /// trigger pass instead of a search of its own (see [`literal_matches`]).
     Literal,
@@ -808,13 +822,19 @@ const PREFIXED: &[PrefixedToken] = &[
     },
     PrefixedToken {
         // An age identity: Bech32 with the human-readable part `age-secret-key-`,
-        // 32 key bytes (52 characters) and the 6-character checksum, in capitals.
+        // 32 key bytes (52 characters) and the 6-character checksum, in capitals or,
+        // as Bech32 allows (and age reads), in small letters; not mixed.
         entity: "AGE_SECRET_KEY",
-        prefixes: &["AGE-SECRET-KEY-1"],
-        charset: |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
+        prefixes: &["AGE-SECRET-KEY-1", "age-secret-key-1"],
+        charset: |b| b.is_ascii_alphanumeric(),
         len: 58..=58,
         shape: Some(|b| {
-            let whole = [&b"AGE-SECRET-KEY-1"[..], b].concat();
+            let prefix = if b.iter().any(u8::is_ascii_lowercase) {
+                &b"age-secret-key-1"[..]
+            } else {
+                b"AGE-SECRET-KEY-1"
+            };
+            let whole = [prefix, b].concat();
             bech32_checksum(&whole, b"age-secret-key-") == Some(1)
         }),
         confidence: 0.99,
@@ -1090,6 +1110,11 @@ impl Detector for SecretsDetector {
                         out.extend(input.finding(&self.password, start, end, 0.95));
                     }
                 }
+                Some((name, Anchor::Chpasswd)) => {
+                    for (start, end) in chpasswd_input(input, at, name) {
+                        out.extend(input.finding(&self.password, start, end, 0.9));
+                    }
+                }
                 Some((_, Anchor::Literal)) | None => {}
             }
         }
@@ -1226,6 +1251,12 @@ impl SecretsDetector {
                     && input.byte(e) == Some(b' ')
                 {
                     e + 1
+                } else {
+                    e
+                };
+                // `pass: string = "…"`: the value of a typed declaration.
+                let e = if literal.ends_with(':') || literal.ends_with(": ") {
+                    declared_value(input, e).unwrap_or(e)
                 } else {
                     e
                 };
@@ -1488,6 +1519,17 @@ impl SecretsDetector {
             {
                 at += verb.len();
             }
+            // An attribute naming the setting, then its value: .NET's `<add
+            // key="DbPassword" value="…"/>`, Spring's `<property name="password"
+            // value="…"/>`.
+            if let Some(value) = attribute_value(input, hit.start, hit.end, at) {
+                at = value;
+            }
+            // A typed declaration: TypeScript's `const password: string = "…"`, Go's
+            // `var password string = "…"`, Kotlin's `val password: String = "…"`.
+            if let Some(value) = declared_value(input, at) {
+                at = value + usize::from(matches!(input.byte(value), Some(b'"' | b'\'')));
+            }
             // `<password>…</password>`: the keyword ends the name of an opening tag, and
             // the value is all the element holds (`Tr0ub4dor&amp;3`, `H4rdT0Guess!`).
             let mut element = None;
@@ -1680,8 +1722,54 @@ impl SecretsDetector {
     }
 }
 
-/// The end of a quoted value starting at `at` right after its opening quote (`"` or
-/// `'`): where the same quote closes it on the same line, within 128 bytes.
+/// Where the quoted value of the attribute after a quoted setting name starts (right
+/// after its opening quote), when the name `name_start..name_end` is the whole of an
+/// attribute's value and the glue after it ends at `at` with `value="`: `<add
+/// key="DbPassword" value="…"/>`, `<property name="password" value='…'/>`.
+fn attribute_value(
+    input: &Input<'_>,
+    name_start: usize,
+    name_end: usize,
+    at: usize,
+) -> Option<usize> {
+    let quote = input.byte(name_end).filter(|q| matches!(q, b'"' | b'\''))?;
+    let rest = input.bytes.get(at..)?;
+    let after = rest.strip_prefix(b"value=")?;
+    if !matches!(after.first(), Some(b'"' | b'\'')) {
+        return None;
+    }
+    // The name is the attribute's whole value: only letters, digits, `_`, `-`, `.`
+    // before the keyword back to the opening quote, itself after `=`.
+    let mut s = name_start;
+    while s > 0
+        && input
+            .byte(s - 1)
+            .is_some_and(|b| word(b) || b == b'-' || b == b'.')
+    {
+        s -= 1;
+    }
+    (s >= 2 && input.byte(s - 1) == Some(quote) && input.byte(s - 2) == Some(b'='))
+        .then_some(at + b"value=".len() + 1)
+}
+
+/// Where the value of a typed declaration starts when `at` is at its type: `string =
+/// "…"` (TypeScript's `pass: string = "…"`, Go's `var pw string = "…"`), `String =
+/// "…"` (Kotlin, Swift), `&str = "…"` (Rust). The position is that of the value or of
+/// its opening quote, after the `=` and the spaces around it.
+fn declared_value(input: &Input<'_>, at: usize) -> Option<usize> {
+    const TYPES: &[&[u8]] = &[b"string", b"String", b"str", b"&str", b"&'static str"];
+    let rest = input.bytes.get(at..)?;
+    let ty = TYPES.iter().find(|t| rest.starts_with(t))?;
+    let rest = rest.get(ty.len()..)?;
+    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+    let rest = rest.get(spaces..)?.strip_prefix(b"=")?;
+    if rest.first() == Some(&b'=') {
+        return None;
+    }
+    let after = rest.iter().take_while(|&&b| b == b' ').count();
+    Some(at + ty.len() + spaces + 1 + after)
+}
+
 /// The end of an element's text that starts at `at`, right after its opening tag:
 /// where the next tag starts, when that is on the same line, within 128 bytes, and
 /// nothing between is a space.
@@ -1693,6 +1781,8 @@ fn element_end(input: &Input<'_>, at: usize) -> Option<usize> {
     (close > 0 && rest.get(close) == Some(&b'<')).then_some(at + close)
 }
 
+/// The end of a quoted value starting at `at` right after its opening quote (`"` or
+/// `'`): where the same quote closes it on the same line, within 128 bytes.
 fn quoted_from(input: &Input<'_>, at: usize) -> Option<usize> {
     let quote = input
         .byte_before(at)
@@ -2299,6 +2389,125 @@ fn is_reference(value: &[u8]) -> bool {
             .all(|&b| matches!(b, b'*' | b'.' | b'x' | b'X'))
             || value == "…".as_bytes());
     variable || mask
+}
+
+/// The passwords `chpasswd` (named at `at`) is given on its line: the `user:password`
+/// pairs of an `echo` or `printf` piped into it (`echo 'alice:Winter24!' | sudo
+/// chpasswd`, several joined by `\n`), or of a here-string after it (`chpasswd <<<
+/// "alice:Winter24!"`). A value that is a variable, a crypt hash (`$6$…`, given with
+/// `-e`) or a placeholder is none.
+fn chpasswd_input(input: &Input<'_>, at: usize, name: &str) -> Vec<(usize, usize)> {
+    let bytes = input.bytes;
+    if bytes.get(at..at + name.len()) != Some(name.as_bytes())
+        || bytes.get(at + name.len()).is_some_and(|&b| word(b))
+    {
+        return Vec::new();
+    }
+    let line_start = bytes
+        .get(at.saturating_sub(COMMAND_LINE_BYTES)..at)
+        .and_then(|b| b.iter().rposition(|&b| b == b'\n'))
+        .map_or(at.saturating_sub(COMMAND_LINE_BYTES), |p| {
+            at.saturating_sub(COMMAND_LINE_BYTES) + p + 1
+        });
+    let line_end = bytes
+        .get(at..(at + COMMAND_LINE_BYTES).min(bytes.len()))
+        .and_then(|b| b.iter().position(|&b| b == b'\n'))
+        .map_or((at + COMMAND_LINE_BYTES).min(bytes.len()), |p| at + p);
+    // The argument: after `<<<` on the rest of the line, or the last of the command
+    // piped in (`echo … | sudo chpasswd`).
+    let argument = || -> Option<(usize, usize)> {
+        let after = bytes.get(at + name.len()..line_end)?;
+        if let Some(p) = after.windows(3).position(|w| w == b"<<<") {
+            let from = at + name.len() + p + 3;
+            let skip = bytes
+                .get(from..line_end)?
+                .iter()
+                .take_while(|&&b| b == b' ')
+                .count();
+            let from = from + skip;
+            let end = bytes
+                .get(from..line_end)?
+                .iter()
+                .position(|&b| b == b' ' || b == b';' || b == b'|')
+                .map_or(line_end, |p| from + p);
+            return Some((from, end));
+        }
+        let head = bytes.get(line_start..at)?;
+        let pipe = head.iter().rposition(|&b| b == b'|')?;
+        let between = head.get(pipe + 1..)?.trim_ascii_start();
+        // The command's directory (`/usr/sbin/chpasswd`).
+        let between = match between.last() {
+            Some(b'/') => between
+                .get(..between.iter().rposition(|&b| b == b' ').unwrap_or(0))
+                .unwrap_or_default(),
+            _ => between,
+        }
+        .trim_ascii_end();
+        if !(between.is_empty() || between == b"sudo") {
+            return None;
+        }
+        let piped = head.get(..pipe)?.trim_ascii_end();
+        let end = line_start + piped.len();
+        let start = match piped.last() {
+            Some(&q @ (b'"' | b'\'')) => {
+                let inner = piped.get(..piped.len() - 1)?;
+                line_start + inner.iter().rposition(|&b| b == q)?
+            }
+            _ => line_start + piped.iter().rposition(|&b| b == b' ')? + 1,
+        };
+        let command = bytes.get(line_start..start)?.trim_ascii_end();
+        let command = command
+            .strip_suffix(b" -e")
+            .or_else(|| command.strip_suffix(b" -ne"))
+            .unwrap_or(command);
+        let word_start = command
+            .iter()
+            .rposition(|&b| b == b' ')
+            .map_or(0, |p| p + 1);
+        matches!(command.get(word_start..), Some(b"echo" | b"printf")).then_some((start, end))
+    };
+    let Some((start, end)) = argument() else {
+        return Vec::new();
+    };
+    // Inside its quotes.
+    let (start, end) = match (
+        bytes.get(start),
+        end.checked_sub(1).and_then(|e| bytes.get(e)),
+    ) {
+        (Some(&q @ (b'"' | b'\'')), Some(&c)) if c == q && end > start + 1 => (start + 1, end - 1),
+        _ => (start, end),
+    };
+    let mut found = Vec::new();
+    let mut pair_start = start;
+    while pair_start < end {
+        let pair = bytes.get(pair_start..end).unwrap_or_default();
+        let len = pair
+            .windows(2)
+            .position(|w| w == b"\\n")
+            .unwrap_or(pair.len());
+        let pair = pair.get(..len).unwrap_or_default();
+        if let Some(colon) = pair.iter().position(|&b| b == b':') {
+            let user = pair.get(..colon).unwrap_or_default();
+            let password = pair.get(colon + 1..).unwrap_or_default();
+            let login = user
+                .first()
+                .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_')
+                && user.len() <= 32
+                && user.iter().all(|&b| dash_word_dot(b));
+            if login
+                && !password.is_empty()
+                && password.len() <= 128
+                && password.first() != Some(&b'$')
+                && !password.contains(&b' ')
+                && !is_placeholder(password)
+                && !refers_elsewhere(password)
+            {
+                found.push((pair_start + colon + 1, pair_start + len));
+            }
+        }
+        pair_start += len + 2;
+    }
+    found
 }
 
 /// Whether a value is what documentation writes where a password goes: `yourpassword`,
