@@ -124,7 +124,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
 /// Lists are told apart by address (a hit's list membership is one AND), so they are
 /// `static`s read here at run time: a `static` array of them would be evaluated at
 /// compile time, where reading a `static` may copy what it points to.
-fn keyword_lists() -> [&'static [&'static str]; 48] {
+fn keyword_lists() -> [&'static [&'static str]; 49] {
     [
         phone::PHONE_WORDS,
         us_ssn::SSN_WORDS,
@@ -162,6 +162,7 @@ fn keyword_lists() -> [&'static [&'static str]; 48] {
         health::DIAGNOSIS_TERMS,
         health::MEDICATION_TERMS,
         personal::DOB_WORDS,
+        personal::NAME_HEADERS,
         personal::NAME_WORDS,
         personal::TITLES,
         personal::GIVEN_NAMES,

@@ -18,7 +18,7 @@
 //! - VIN (`PII.VIN`): 17 characters without I, O, Q and with the check digit.
 //! - IMEI (`PII.IMEI`): 15 digits, Luhn; context unless written `35-209900-176148-1`.
 
-use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info};
+use super::{Candidate, Detector, Input, Need, NumberRule, TokenRule, class_info, keywords};
 use crate::scan::validators::{imei_valid, vin_valid};
 use crate::scan::{ClassInfo, Severity};
 
@@ -36,8 +36,117 @@ pub(crate) static DOB_WORDS: &[&str] = &[
     "né le",
     "née le",
     "date de naissance",
+    // `date_naissance`, `fecha_nacimiento`: column names fold `_` to a space.
+    "date naissance",
     "fecha de nacimiento",
+    "fecha nacimiento",
+    "geburtstag",
+    "data di nascita",
+    "data nascita",
+    "data de nascimento",
+    "data nascimento",
+    "geboortedatum",
+    "data urodzenia",
 ];
+/// Table headers of a column of people's names (`Name`, `full_name`, `Customer name`,
+/// `Vorname`): each cell is read as a name whether or not the gazetteer knows it. The
+/// trigger pass looks for these single words; `name` heads a column of names alone
+/// only beside a column of another personal detail ([`NAME_HEADERS_PLAIN`]), or after
+/// a [`NAME_QUALIFIERS`] word (`Customer name`).
+pub(crate) static NAME_HEADERS: &[&str] = &[
+    "name",
+    "nom",
+    "nombre",
+    "nome",
+    "surname",
+    "forename",
+    "vorname",
+    "nachname",
+    "prenom",
+    "apellido",
+    "apellidos",
+    "cognome",
+    "full name",
+];
+
+/// Words before `name` that make it a person's: `Full name`, `customer_name`.
+const NAME_QUALIFIERS: &[&str] = &[
+    "full", "customer", "client", "patient", "employee", "contact", "member", "first", "last",
+    "given", "family", "legal",
+];
+
+/// The [`NAME_HEADERS`] that name many things besides people (`Name` over file and
+/// product names): their column holds names only beside a column that
+/// [`PERSON_COLUMNS`] names.
+const NAME_HEADERS_PLAIN: &[&str] = &["name", "nom", "nombre", "nome"];
+
+/// The [`NAME_HEADERS`] over one part of a name (`Vorname`, `last_name`).
+const ONE_WORD_HEADERS: &[&str] = &[
+    "first name",
+    "last name",
+    "given name",
+    "family name",
+    "apellidos",
+    "surname",
+    "forename",
+    "vorname",
+    "nachname",
+    "prenom",
+    "apellido",
+    "cognome",
+];
+
+/// Words of a header cell that make a table one of people (`email`, `Phone`,
+/// `date_of_birth`, `Ort`): beside them, a plain `Name` column holds people's names.
+const PERSON_COLUMNS: &[&str] = &[
+    "email",
+    "mail",
+    "phone",
+    "tel",
+    "telephone",
+    "mobile",
+    "cell",
+    "dob",
+    "birth",
+    "birthday",
+    "birthdate",
+    "address",
+    "street",
+    "city",
+    "zip",
+    "postcode",
+    "ssn",
+    "gender",
+    "age",
+    "salary",
+    "department",
+    "patient",
+    "mrn",
+    "employee",
+    "customer",
+    "geburtsdatum",
+    "geburtstag",
+    "adresse",
+    "strasse",
+    "ort",
+    "plz",
+    "telefon",
+    "naissance",
+    "ville",
+    "telephone",
+    "nacimiento",
+    "ciudad",
+    "correo",
+    "nascita",
+    "citta",
+    "surname",
+    "vorname",
+    "nachname",
+    "prenom",
+    "apellido",
+    "cognome",
+];
+
 /// Name cues and titles; the given names and surnames of the gazetteer.
 pub(crate) static NAME_WORDS: &[&str] = &[
     "my name is",
@@ -577,6 +686,7 @@ impl Detector for PersonalDetector {
                 out.extend(input.finding(&self.dob, start, end, 0.85));
             }
         }
+        self.name_columns(input, out);
         for hit in input.trigger_hits() {
             if hit.is_in(DOB_WORDS) {
                 if let Some((start, end)) = textual_date_after(input, hit.end) {
@@ -594,7 +704,11 @@ impl Detector for PersonalDetector {
                 if acronym {
                     continue;
                 }
-                let from = skip_spaces(input, hit.end);
+                let mut from = skip_spaces(input, hit.end);
+                // `Full name: Tjark Ubbens`, `Full name<TAB>…`: the label's separator.
+                if !hit.is_in(TITLES) && !hit.word.ends_with(':') {
+                    from = label_value_start(input, from).unwrap_or(from);
+                }
                 if let Some(end) = capitalised_run(input, from, 3)
                     && (hit.is_in(TITLES) || end > from)
                 {
@@ -604,9 +718,43 @@ impl Detector for PersonalDetector {
                         .unwrap_or_default()
                         .split(' ')
                         .count();
-                    if words >= 1 && (hit.is_in(TITLES) || words >= 2) {
+                    let value = input.text.get(from..end).unwrap_or_default();
+                    if words >= 1 && (hit.is_in(TITLES) || words >= 2) && of_people(value) {
                         out.extend(input.finding(&self.name, from, end, 0.75));
                     }
+                }
+            } else if hit.is_in(NAME_HEADERS)
+                && let phrase = header_phrase(input.bytes, hit)
+                && let Some(from) = label_value_start(input, skip_spaces(input, hit.end))
+                // A plain `Name` labels so many things that only a tab after it (a
+                // two-column list of keys and values) is read here; `Name:` is a
+                // [`NAME_WORDS`] cue.
+                && (!NAME_HEADERS_PLAIN.contains(&phrase.as_str())
+                    || input.byte(skip_spaces(input, hit.end)) == Some(b'\t'))
+                && let Some(end) = capitalised_run(input, from, 4)
+            {
+                // A label and its value: `Customer name: Tjark Ubbens`, `Nachname\tUbbens`
+                // (a first or last name one word, a full name two or more).
+                let value = input.text.get(from..end).unwrap_or_default();
+                // The value ends its line, or a field of a list (`Name: Tjark Ubbens,
+                // Email: …`); not code (`first_name: String,` and a line break).
+                let rest = input.bytes.get(end..).unwrap_or_default();
+                let blank = rest
+                    .iter()
+                    .take_while(|&&b| b == b' ' || b == b'\t')
+                    .count();
+                let ends = match rest.get(blank..).unwrap_or_default() {
+                    [] | [b'\n' | b'\r', ..] => true,
+                    [b',' | b';' | b'|', b' ', next, ..] => !matches!(next, b'\n' | b'\r'),
+                    _ => false,
+                };
+                let words = if ONE_WORD_HEADERS.contains(&phrase.as_str()) {
+                    1..=2
+                } else {
+                    2..=4
+                };
+                if ends && person_cell(value, words) {
+                    out.extend(input.finding(&self.name, from, end, 0.75));
                 }
             }
         }
@@ -614,6 +762,63 @@ impl Detector for PersonalDetector {
 }
 
 impl PersonalDetector {
+    /// The cells of a column that a [`NAME_HEADERS`] word heads on its own (the whole
+    /// header cell: `Name`, `full_name`, `"Customer Name"`; not `product_name`), each
+    /// read as a name when [`person_cell`] says it is one: a first or last name column
+    /// one word, a full name up to four. A plain `Name` column counts only in a table
+    /// that another header makes one of people ([`PERSON_COLUMNS`]).
+    fn name_columns<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let bytes = input.bytes;
+        let mut people: Option<(usize, bool)> = None;
+        for (head, start, end) in input.column_values(input.trigger_hits(), NAME_HEADERS) {
+            let Some((lo, hi)) = input.header_cell(start, end) else {
+                continue;
+            };
+            let header: String = String::from_utf8_lossy(bytes.get(lo..hi).unwrap_or_default())
+                .trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+                .chars()
+                .map(|c| match c {
+                    '_' | '-' => ' ',
+                    c => c.to_ascii_lowercase(),
+                })
+                .collect();
+            let phrase = header_phrase(bytes, &head);
+            if header != phrase {
+                continue;
+            }
+            if NAME_HEADERS_PLAIN.contains(&phrase.as_str()) {
+                let of_people = match people {
+                    Some((at, known)) if at == head.start => known,
+                    _ => {
+                        let known = keywords::short_line(bytes, head.start, head.end)
+                            .and_then(|(from, to)| bytes.get(from..to))
+                            .is_some_and(|line| {
+                                line.split(|b| !b.is_ascii_alphanumeric()).any(|w| {
+                                    PERSON_COLUMNS
+                                        .iter()
+                                        .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
+                                })
+                            });
+                        people = Some((head.start, known));
+                        known
+                    }
+                };
+                if !of_people {
+                    continue;
+                }
+            }
+            let one_word = ONE_WORD_HEADERS.contains(&phrase.as_str());
+            let Some(cell) = input.text.get(start..end) else {
+                continue;
+            };
+            let trimmed = cell.trim_matches(|c: char| c == '"' || c == '\'' || c == ' ');
+            let at = start + cell.find(trimmed).unwrap_or(0);
+            if person_cell(trimmed, if one_word { 1..=2 } else { 2..=4 }) {
+                out.extend(input.finding(&self.name, at, at + trimmed.len(), 0.7));
+            }
+        }
+    }
+
     /// `Jane Doe`: a given name, capitalised as a name, then capitalised words.
     fn name_from_given<'s>(
         &'s self,
@@ -855,6 +1060,159 @@ pub(crate) fn year_ok(y: u32) -> bool {
 /// Whether `word` is written as a name: a capital, then lowercase letters; a capital is
 /// also allowed right after an apostrophe or a hyphen (`O'Connor`, `D’Angelo`,
 /// `Smith-Jones`) and after a leading `Mc` or `Mac` (`McDonald`, `MacArthur`).
+/// Whether no word of `value` is one of a team's, a company's or an account's name
+/// (`Sales Team`, `ACME Corp`), or a type of code (`String`).
+fn of_people(value: &str) -> bool {
+    // What a column of accounts, teams or companies holds beside people's names.
+    const NOT_PEOPLE: &[&str] = &[
+        "team",
+        "teams",
+        "service",
+        "services",
+        "group",
+        "department",
+        "dept",
+        "inc",
+        "ltd",
+        "llc",
+        "gmbh",
+        "ag",
+        "corp",
+        "company",
+        "support",
+        "sales",
+        "admin",
+        "office",
+        "account",
+        "accounts",
+        "project",
+        "report",
+        "server",
+        "system",
+        "desk",
+        "help",
+        "info",
+        "marketing",
+        "finance",
+        "billing",
+        "operations",
+        "engineering",
+        "bank",
+        "hospital",
+        "clinic",
+        "university",
+        "school",
+        "center",
+        "centre",
+        "store",
+        "shop",
+        "club",
+        "foundation",
+        "trust",
+        "agency",
+        "partners",
+        "holdings",
+        "international",
+        "global",
+        "solutions",
+        "technologies",
+        "labs",
+        "media",
+        "news",
+        "user",
+        "users",
+        "test",
+        "demo",
+        "example",
+        "default",
+        "unknown",
+        "guest",
+        "anonymous",
+        "bot",
+        "noreply",
+        "mailbox",
+        "list",
+        "board",
+        "committee",
+        "council",
+        "network",
+        "cloud",
+        "data",
+        "app",
+        "api",
+        "portal",
+        "platform",
+        "product",
+        "products",
+        "customer",
+        "customers",
+        "contact",
+        "contacts",
+        "security",
+        "compliance",
+        "legal",
+        "facilities",
+        // Types and values of code and schemas (`first_name: String`).
+        "string",
+        "str",
+        "option",
+        "vec",
+        "text",
+        "integer",
+        "int",
+        "number",
+        "boolean",
+        "bool",
+        "date",
+        "long",
+        "char",
+        "varchar",
+        "object",
+        "array",
+        "map",
+        "none",
+        "null",
+        "true",
+        "false",
+        "required",
+        "optional",
+        "self",
+        "value",
+        "type",
+    ];
+    !value
+        .split(' ')
+        .any(|w| NOT_PEOPLE.iter().any(|n| w.eq_ignore_ascii_case(n)))
+}
+
+/// Whether a table cell reads as a person's name: capitalised words (`Tanja Krause`,
+/// `Jean-Luc O'Neill`, `María José García`), as many as `words` allows, particles in
+/// small letters between them (`Ludwig van Beethoven`); no word of a team's or a
+/// company's name, and not a header word itself (`Nachname` under `Vorname` is a key's
+/// label in a two-column list of keys and values).
+fn person_cell(cell: &str, words: std::ops::RangeInclusive<usize>) -> bool {
+    let label = cell.to_lowercase().replace('_', " ");
+    if NAME_HEADERS.contains(&label.as_str()) || PERSON_COLUMNS.contains(&label.as_str()) {
+        return false;
+    }
+    const PARTICLES: &[&str] = &[
+        "van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "la", "le", "bin",
+        "al", "y",
+    ];
+    if !of_people(cell) {
+        return false;
+    }
+    let mut capitalised = 0;
+    for (i, word) in cell.split(' ').enumerate() {
+        if is_capitalised(word) && word.chars().count() >= 2 && word.len() <= 24 {
+            capitalised += 1;
+        } else if !(i > 0 && PARTICLES.contains(&word)) {
+            return false;
+        }
+    }
+    words.contains(&capitalised) && cell.split(' ').last().is_some_and(is_capitalised)
+}
+
 fn is_capitalised(word: &str) -> bool {
     let mut chars = word.chars();
     if !chars.next().is_some_and(char::is_uppercase) || chars.clone().next().is_none() {
@@ -903,6 +1261,49 @@ fn may_start_capitalised(input: &Input<'_>, from: usize) -> bool {
     input
         .byte(from)
         .is_some_and(|b| !b.is_ascii() || b.is_ascii_uppercase())
+}
+
+/// The header a [`NAME_HEADERS`] hit reads as: the word, or `name` with the
+/// [`NAME_QUALIFIERS`] word before it (`customer name` for `Customer name`,
+/// `customer_name`, `Customer-Name`), in small letters.
+fn header_phrase(bytes: &[u8], hit: &keywords::KeywordHit) -> String {
+    if hit.word == "name"
+        && let Some(gap) = hit.start.checked_sub(1)
+        && matches!(bytes.get(gap), Some(b' ' | b'_' | b'-'))
+    {
+        // The longest qualifier and the byte before it.
+        const REACH: usize = 9;
+        let before = bytes
+            .get(gap.saturating_sub(REACH)..gap)
+            .unwrap_or_default();
+        let word_at = before
+            .iter()
+            .rposition(|b| !b.is_ascii_alphabetic())
+            .map_or(0, |p| p + 1);
+        let word = before.get(word_at..).unwrap_or_default();
+        if (word_at > 0 || gap < REACH)
+            && let Some(q) = NAME_QUALIFIERS
+                .iter()
+                .find(|q| word.eq_ignore_ascii_case(q.as_bytes()))
+        {
+            return format!("{q} name");
+        }
+    }
+    // `full name` is a [`NAME_WORDS`] cue too, found as one hit.
+    hit.word.to_owned()
+}
+
+/// Where a label's value starts when `at` is at the label's separator: a `:` or a tab,
+/// then spaces or tabs.
+fn label_value_start(input: &Input<'_>, at: usize) -> Option<usize> {
+    if !matches!(input.byte(at), Some(b':' | b'\t')) {
+        return None;
+    }
+    let mut at = at + 1;
+    while matches!(input.byte(at), Some(b' ' | b'\t')) {
+        at += 1;
+    }
+    Some(at)
 }
 
 fn skip_spaces(input: &Input<'_>, mut at: usize) -> usize {

@@ -496,7 +496,7 @@ static TRIGGERS: LazyLock<Triggers> = LazyLock::new(|| {
         add([b" ", &fold_str(&w)[..], b" "].concat(), Some(w.len()), 0);
         add([b" ", &fold_str(&w)[..], b"is "].concat(), Some(w.len()), 0);
     }
-    for w in spelled(personal::DOB_WORDS) {
+    for w in spelled(personal::DOB_WORDS).chain(spelled(personal::NAME_HEADERS)) {
         add([b" ", &fold_str(&w)[..]].concat(), Some(w.len()), 0);
     }
     for (i, list) in PRESENCE_LISTS.iter().enumerate() {
