@@ -1210,7 +1210,7 @@ fn person_cell(cell: &str, words: std::ops::RangeInclusive<usize>) -> bool {
             return false;
         }
     }
-    words.contains(&capitalised) && cell.split(' ').last().is_some_and(is_capitalised)
+    words.contains(&capitalised) && cell.split(' ').next_back().is_some_and(is_capitalised)
 }
 
 fn is_capitalised(word: &str) -> bool {
