@@ -415,6 +415,16 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     // that ends in a word and had room for this line's first word was not wrapped, nor
     // is this one (a block of commands, one per line).
     let first_word = &line[..line.iter().position(|&b| b == b' ').unwrap_or(line.len())];
+    // Two runs of one command, one a line (`rsync -avz …` above `rsync -e ssh …`): the
+    // next line starts with this line's first word, then an option.
+    let option_after = |w: &[u8]| {
+        next.get(w.len()..)
+            .and_then(|rest| rest.strip_prefix(b" "))
+            .is_some_and(|rest| rest.starts_with(b"-"))
+    };
+    if word == first_word && option_after(word) {
+        return false;
+    }
     let roomy_line_above = line_start > 0 && {
         let above = &before[..line_start - 1];
         let above = above[memchr::memrchr(b'\n', above).map_or(0, |p| p + 1)..].trim_ascii_end();

@@ -150,10 +150,9 @@ fn remote_login(bytes: &[u8], start: usize) -> bool {
     fn name(w: &[u8]) -> &[u8] {
         w.rsplit(|&b| b == b'/').next().unwrap_or_default()
     }
-    // Prompts, and variables set for the command (`TERM=xterm ssh …`).
-    let words: Vec<&[u8]> = command
-        .split(|&b| b == b' ')
-        .filter(|w| !w.is_empty())
+    // Prompts, and variables set for the command (`TERM=xterm ssh …`). A quoted
+    // argument is one word (`-e "ssh -p 2222"`).
+    let words: Vec<&[u8]> = shell_words(command)
         .skip_while(|w| {
             matches!(*w, b"$" | b"#")
                 || w.iter().position(|&b| b == b'=').is_some_and(|eq| {
@@ -172,13 +171,15 @@ fn remote_login(bytes: &[u8], start: usize) -> bool {
     // Before it, nothing, or wrapper commands and their options: flags and their values
     // (`-p hunter`, `-f ~/.pw`), durations (`5`, `30s`), variables (`TERM=xterm`).
     let head = words.get(..at).unwrap_or_default();
-    let wrapped = head.first().is_none_or(|w| WRAPPERS.contains(&name(w)))
+    // (`rsync -e ssh …`: the login runs another login.)
+    let runner = |w: &[u8]| WRAPPERS.contains(&name(w)) || LOGINS.contains(&name(w));
+    let wrapped = head.first().is_none_or(|w| runner(w))
         && head.iter().enumerate().all(|(i, w)| {
             let after_flag = i > 0
                 && head
                     .get(i - 1)
                     .is_some_and(|f| f.starts_with(b"-") && !f.contains(&b'='));
-            WRAPPERS.contains(&name(w))
+            runner(w)
                 || w.starts_with(b"-")
                 || w.contains(&b'=')
                 || after_flag
@@ -191,14 +192,44 @@ fn remote_login(bytes: &[u8], start: usize) -> bool {
     // sentence's words.
     let rest = words.get(at + 1..).unwrap_or_default();
     let arguments = rest.len() <= 6
-        && rest.iter().all(|w| {
+        && rest.iter().enumerate().all(|(i, w)| {
+            let after_flag = i > 0
+                && rest
+                    .get(i - 1)
+                    .is_some_and(|f| f.starts_with(b"-") && !f.contains(&b'='));
             w.first() == Some(&b'-')
+                // A flag's quoted value (`-e "ssh -p 2222"`).
+                || (after_flag && matches!(w.first(), Some(b'"' | b'\'')))
                 || w.iter().all(u8::is_ascii_digit)
                 // Not a label: `ssh keys: alice@example.com` names a mailbox.
                 || (!w.ends_with(b":")
                     && w.iter().any(|b| matches!(b, b'/' | b'.' | b':' | b'~' | b'=')))
         });
     wrapped && arguments && line.ends_with(b" ")
+}
+
+/// The words of a command line split at spaces, a quoted string (`"ssh -p 2222"`)
+/// one word with its quotes; empty words left out.
+fn shell_words(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while line.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        let start = at;
+        let mut quote = None;
+        while let Some(&b) = line.get(at) {
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(_) => {}
+                None if b == b'"' || b == b'\'' => quote = Some(b),
+                None if b == b' ' => break,
+                None => {}
+            }
+            at += 1;
+        }
+        (at > start).then(|| line.get(start..at).unwrap_or_default())
+    })
 }
 
 /// Confidence of an address written with `[at]` / `[dot]` markers.

@@ -40,7 +40,6 @@ pub(crate) static DOB_WORDS: &[&str] = &[
     "date naissance",
     "fecha de nacimiento",
     "fecha nacimiento",
-    "geburtstag",
     "data di nascita",
     "data nascita",
     "data de nascimento",
@@ -48,16 +47,11 @@ pub(crate) static DOB_WORDS: &[&str] = &[
     "geboortedatum",
     "data urodzenia",
 ];
-/// Table headers of a column of people's names (`Name`, `full_name`, `Customer name`,
-/// `Vorname`): each cell is read as a name whether or not the gazetteer knows it. The
-/// trigger pass looks for these single words; `name` heads a column of names alone
-/// only beside a column of another personal detail ([`NAME_HEADERS_PLAIN`]), or after
-/// a [`NAME_QUALIFIERS`] word (`Customer name`).
+/// Words of table headers and labels over people's names, looked for by the trigger
+/// pass: `name` is one only after a [`NAME_QUALIFIERS`] word (`full_name`, `Patient
+/// Name`), the others alone (`Vorname`, `surname`). See [`PERSON_HEADERS`].
 pub(crate) static NAME_HEADERS: &[&str] = &[
     "name",
-    "nom",
-    "nombre",
-    "nome",
     "surname",
     "forename",
     "vorname",
@@ -69,82 +63,33 @@ pub(crate) static NAME_HEADERS: &[&str] = &[
     "full name",
 ];
 
-/// Words before `name` that make it a person's: `Full name`, `customer_name`.
+/// Words before `name` that may make it a person's: `Full name`, `patient_name`.
 const NAME_QUALIFIERS: &[&str] = &[
     "full", "customer", "client", "patient", "employee", "contact", "member", "first", "last",
     "given", "family", "legal",
 ];
 
-/// The [`NAME_HEADERS`] that name many things besides people (`Name` over file and
-/// product names): their column holds names only beside a column that
-/// [`PERSON_COLUMNS`] names.
-const NAME_HEADERS_PLAIN: &[&str] = &["name", "nom", "nombre", "nome"];
-
-/// The [`NAME_HEADERS`] over one part of a name (`Vorname`, `last_name`).
-const ONE_WORD_HEADERS: &[&str] = &[
-    "first name",
-    "last name",
-    "given name",
-    "family name",
-    "apellidos",
-    "surname",
-    "forename",
-    "vorname",
-    "nachname",
-    "prenom",
-    "apellido",
-    "cognome",
-];
-
-/// Words of a header cell that make a table one of people (`email`, `Phone`,
-/// `date_of_birth`, `Ort`): beside them, a plain `Name` column holds people's names.
-const PERSON_COLUMNS: &[&str] = &[
-    "email",
-    "mail",
-    "phone",
-    "tel",
-    "telephone",
-    "mobile",
-    "cell",
-    "dob",
-    "birth",
-    "birthday",
-    "birthdate",
-    "address",
-    "street",
-    "city",
-    "zip",
-    "postcode",
-    "ssn",
-    "gender",
-    "age",
-    "salary",
-    "department",
-    "patient",
-    "mrn",
-    "employee",
-    "customer",
-    "geburtsdatum",
-    "geburtstag",
-    "adresse",
-    "strasse",
-    "ort",
-    "plz",
-    "telefon",
-    "naissance",
-    "ville",
-    "telephone",
-    "nacimiento",
-    "ciudad",
-    "correo",
-    "nascita",
-    "citta",
-    "surname",
-    "vorname",
-    "nachname",
-    "prenom",
-    "apellido",
-    "cognome",
+/// The headers and labels whose cells and values are read as people's names, whether or
+/// not the gazetteer knows them, and how many capitalised words each holds. Not a plain
+/// `Name` (files, products, places, teams), nor `Customer name` and `Contact name`
+/// (companies as often as people): there, a name must be one the gazetteer knows.
+const PERSON_HEADERS: &[(&str, usize, usize)] = &[
+    ("full name", 2, 4),
+    ("patient name", 2, 4),
+    ("employee name", 2, 4),
+    ("legal name", 2, 4),
+    ("first name", 1, 2),
+    ("last name", 1, 2),
+    ("given name", 1, 2),
+    ("family name", 1, 2),
+    ("surname", 1, 2),
+    ("forename", 1, 2),
+    ("vorname", 1, 2),
+    ("nachname", 1, 2),
+    ("prenom", 1, 2),
+    ("apellido", 1, 2),
+    ("apellidos", 1, 2),
+    ("cognome", 1, 2),
 ];
 
 /// Name cues and titles; the given names and surnames of the gazetteer.
@@ -719,22 +664,25 @@ impl Detector for PersonalDetector {
                         .split(' ')
                         .count();
                     let value = input.text.get(from..end).unwrap_or_default();
-                    if words >= 1 && (hit.is_in(TITLES) || words >= 2) && of_people(value) {
+                    // After a title or `my name is`, capitalised words are a name; after
+                    // `Name:`, not a team's or a type's (`Name: Order Service`).
+                    let cue_only = !hit.is_in(TITLES) && hit.word != "my name is";
+                    // `First name: Tjark`: one word after a label of one part of a name.
+                    let least = match person_header(input.bytes, hit) {
+                        Some(&(_, least, _)) if hit.word == "name:" => least,
+                        _ if hit.is_in(TITLES) => 1,
+                        _ => 2,
+                    };
+                    if words >= least && (!cue_only || of_people(value)) {
                         out.extend(input.finding(&self.name, from, end, 0.75));
                     }
                 }
             } else if hit.is_in(NAME_HEADERS)
-                && let phrase = header_phrase(input.bytes, hit)
+                && let Some(&(_, least, most)) = person_header(input.bytes, hit)
                 && let Some(from) = label_value_start(input, skip_spaces(input, hit.end))
-                // A plain `Name` labels so many things that only a tab after it (a
-                // two-column list of keys and values) is read here; `Name:` is a
-                // [`NAME_WORDS`] cue.
-                && (!NAME_HEADERS_PLAIN.contains(&phrase.as_str())
-                    || input.byte(skip_spaces(input, hit.end)) == Some(b'\t'))
                 && let Some(end) = capitalised_run(input, from, 4)
             {
-                // A label and its value: `Customer name: Tjark Ubbens`, `Nachname\tUbbens`
-                // (a first or last name one word, a full name two or more).
+                // A label and its value: `Full name: Tjark Ubbens`, `Nachname: Ubbens`.
                 let value = input.text.get(from..end).unwrap_or_default();
                 // The value ends its line, or a field of a list (`Name: Tjark Ubbens,
                 // Email: …`); not code (`first_name: String,` and a line break).
@@ -748,12 +696,7 @@ impl Detector for PersonalDetector {
                     [b',' | b';' | b'|', b' ', next, ..] => !matches!(next, b'\n' | b'\r'),
                     _ => false,
                 };
-                let words = if ONE_WORD_HEADERS.contains(&phrase.as_str()) {
-                    1..=2
-                } else {
-                    2..=4
-                };
-                if ends && person_cell(value, words) {
+                if ends && person_cell(value, least..=most) {
                     out.extend(input.finding(&self.name, from, end, 0.75));
                 }
             }
@@ -762,15 +705,15 @@ impl Detector for PersonalDetector {
 }
 
 impl PersonalDetector {
-    /// The cells of a column that a [`NAME_HEADERS`] word heads on its own (the whole
-    /// header cell: `Name`, `full_name`, `"Customer Name"`; not `product_name`), each
-    /// read as a name when [`person_cell`] says it is one: a first or last name column
-    /// one word, a full name up to four. A plain `Name` column counts only in a table
-    /// that another header makes one of people ([`PERSON_COLUMNS`]).
+    /// The cells of a column that a [`PERSON_HEADERS`] header heads on its own (the
+    /// whole header cell: `full_name`, `"Patient Name"`, `Vorname`; not `nickname`),
+    /// each read as a name when [`person_cell`] says it is one.
     fn name_columns<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let bytes = input.bytes;
-        let mut people: Option<(usize, bool)> = None;
         for (head, start, end) in input.column_values(input.trigger_hits(), NAME_HEADERS) {
+            let Some(&(phrase, least, most)) = person_header(bytes, &head) else {
+                continue;
+            };
             let Some((lo, hi)) = input.header_cell(start, end) else {
                 continue;
             };
@@ -782,38 +725,15 @@ impl PersonalDetector {
                     c => c.to_ascii_lowercase(),
                 })
                 .collect();
-            let phrase = header_phrase(bytes, &head);
             if header != phrase {
                 continue;
             }
-            if NAME_HEADERS_PLAIN.contains(&phrase.as_str()) {
-                let of_people = match people {
-                    Some((at, known)) if at == head.start => known,
-                    _ => {
-                        let known = keywords::short_line(bytes, head.start, head.end)
-                            .and_then(|(from, to)| bytes.get(from..to))
-                            .is_some_and(|line| {
-                                line.split(|b| !b.is_ascii_alphanumeric()).any(|w| {
-                                    PERSON_COLUMNS
-                                        .iter()
-                                        .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
-                                })
-                            });
-                        people = Some((head.start, known));
-                        known
-                    }
-                };
-                if !of_people {
-                    continue;
-                }
-            }
-            let one_word = ONE_WORD_HEADERS.contains(&phrase.as_str());
             let Some(cell) = input.text.get(start..end) else {
                 continue;
             };
             let trimmed = cell.trim_matches(|c: char| c == '"' || c == '\'' || c == ' ');
             let at = start + cell.find(trimmed).unwrap_or(0);
-            if person_cell(trimmed, if one_word { 1..=2 } else { 2..=4 }) {
+            if person_cell(trimmed, least..=most) {
                 out.extend(input.finding(&self.name, at, at + trimmed.len(), 0.7));
             }
         }
@@ -1063,7 +983,10 @@ pub(crate) fn year_ok(y: u32) -> bool {
 /// Whether no word of `value` is one of a team's, a company's or an account's name
 /// (`Sales Team`, `ACME Corp`), or a type of code (`String`).
 fn of_people(value: &str) -> bool {
-    // What a column of accounts, teams or companies holds beside people's names.
+    // What a column of accounts, teams or companies holds beside people's names, types
+    // of code and schemas (`first_name: String`), a form's other labels (`E-Mail`,
+    // `Wohnort` in a header row) and what a form says instead of a name (`Not Provided`,
+    // `Siehe Anlage`). Not words that are surnames too (`Long`, `Bank`, `Guest`).
     const NOT_PEOPLE: &[&str] = &[
         "team",
         "teams",
@@ -1097,18 +1020,15 @@ fn of_people(value: &str) -> bool {
         "billing",
         "operations",
         "engineering",
-        "bank",
         "hospital",
         "clinic",
         "university",
         "school",
-        "center",
         "centre",
         "store",
         "shop",
         "club",
         "foundation",
-        "trust",
         "agency",
         "partners",
         "holdings",
@@ -1126,13 +1046,11 @@ fn of_people(value: &str) -> bool {
         "example",
         "default",
         "unknown",
-        "guest",
         "anonymous",
         "bot",
         "noreply",
         "mailbox",
         "list",
-        "board",
         "committee",
         "council",
         "network",
@@ -1150,9 +1068,7 @@ fn of_people(value: &str) -> bool {
         "contacts",
         "security",
         "compliance",
-        "legal",
         "facilities",
-        // Types and values of code and schemas (`first_name: String`).
         "string",
         "str",
         "option",
@@ -1163,9 +1079,6 @@ fn of_people(value: &str) -> bool {
         "number",
         "boolean",
         "bool",
-        "date",
-        "long",
-        "char",
         "varchar",
         "object",
         "array",
@@ -1176,9 +1089,111 @@ fn of_people(value: &str) -> bool {
         "false",
         "required",
         "optional",
-        "self",
-        "value",
         "type",
+        "name",
+        "names",
+        "mail",
+        "e-mail",
+        "email",
+        "ort",
+        "wohnort",
+        "abteilung",
+        "adresse",
+        "address",
+        "city",
+        "phone",
+        "telefon",
+        "telephone",
+        "strasse",
+        "straße",
+        "nascita",
+        "completo",
+        "luogo",
+        "geburtsdatum",
+        "surname",
+        "vorname",
+        "nachname",
+        "forename",
+        "firstname",
+        "lastname",
+        "not",
+        "see",
+        "siehe",
+        "keine",
+        "wie",
+        "vedi",
+        "ver",
+        "as",
+        "pflichtfeld",
+        "pflichtangabe",
+        "provided",
+        "specified",
+        "attached",
+        "above",
+        "oben",
+        "sopra",
+        "anexo",
+        "anlage",
+        "angabe",
+        "redacted",
+        "withheld",
+        "hired",
+        "position",
+        "vacant",
+        "tbd",
+        "manager",
+        "engineer",
+        "director",
+        "developer",
+        "analyst",
+        "consultant",
+        "assistant",
+        "agent",
+        "operator",
+        "owner",
+        "administrator",
+        "member",
+        "premium",
+        "ward",
+        "bed",
+        "room",
+        "passport",
+        "per",
+        "mandatory",
+        "obligatoire",
+        "obligatorio",
+        "obbligatorio",
+        // The words for a first or last name in other languages, as translation files
+        // give them (`first_name: Prénom`, `last_name: Achternaam`).
+        "prénom",
+        "prenom",
+        "nom",
+        "voornaam",
+        "achternaam",
+        "imię",
+        "imie",
+        "nazwisko",
+        "nome",
+        "sobrenome",
+        "nombre",
+        "apellidos",
+        "apellido",
+        "cognome",
+        "förnamn",
+        "efternamn",
+        "fornavn",
+        "etternavn",
+        "efternavn",
+        "etunimi",
+        "sukunimi",
+        "jméno",
+        "příjmení",
+        "keresztnév",
+        "vezetéknév",
+        "ad",
+        "soyad",
+        "soyadı",
+        "familienname",
     ];
     !value
         .split(' ')
@@ -1187,14 +1202,8 @@ fn of_people(value: &str) -> bool {
 
 /// Whether a table cell reads as a person's name: capitalised words (`Tanja Krause`,
 /// `Jean-Luc O'Neill`, `María José García`), as many as `words` allows, particles in
-/// small letters between them (`Ludwig van Beethoven`); no word of a team's or a
-/// company's name, and not a header word itself (`Nachname` under `Vorname` is a key's
-/// label in a two-column list of keys and values).
+/// small letters between them (`Ludwig van Beethoven`), and [`of_people`].
 fn person_cell(cell: &str, words: std::ops::RangeInclusive<usize>) -> bool {
-    let label = cell.to_lowercase().replace('_', " ");
-    if NAME_HEADERS.contains(&label.as_str()) || PERSON_COLUMNS.contains(&label.as_str()) {
-        return false;
-    }
     const PARTICLES: &[&str] = &[
         "van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "la", "le", "bin",
         "al", "y",
@@ -1263,11 +1272,22 @@ fn may_start_capitalised(input: &Input<'_>, from: usize) -> bool {
         .is_some_and(|b| !b.is_ascii() || b.is_ascii_uppercase())
 }
 
+/// The [`PERSON_HEADERS`] entry a [`NAME_HEADERS`] hit reads as: its word, or `name`
+/// with the [`NAME_QUALIFIERS`] word before it (`full name` for `Full name`,
+/// `full_name`, `Full-Name`), if that is one.
+fn person_header(
+    bytes: &[u8],
+    hit: &keywords::KeywordHit,
+) -> Option<&'static (&'static str, usize, usize)> {
+    let phrase = header_phrase(bytes, hit);
+    PERSON_HEADERS.iter().find(|(p, _, _)| *p == phrase)
+}
+
 /// The header a [`NAME_HEADERS`] hit reads as: the word, or `name` with the
 /// [`NAME_QUALIFIERS`] word before it (`customer name` for `Customer name`,
 /// `customer_name`, `Customer-Name`), in small letters.
 fn header_phrase(bytes: &[u8], hit: &keywords::KeywordHit) -> String {
-    if hit.word == "name"
+    if (hit.word == "name" || hit.word == "name:")
         && let Some(gap) = hit.start.checked_sub(1)
         && matches!(bytes.get(gap), Some(b' ' | b'_' | b'-'))
     {

@@ -1281,12 +1281,14 @@ impl SecretsDetector {
                 // (`PRESERVE_PASS=1`, `SECOND_PASS=on`, `MAX_PASS=1000`,
                 // `RENDER_PASS=shadow`), and `_PWD` often a working directory
                 // (`SCRIPT_PWD=/opt/app/bin`): a password there looks like one.
-                let flag = literal.starts_with('_')
-                    && (value.trim_ascii_end().len() < 4
-                        || !password_like(value)
-                        || value.iter().all(u8::is_ascii_digit)
-                        || matches!(value.first(), Some(b'/' | b'~'))
-                        || is_placeholder(value));
+                // `SSHPASS=changeme`, `SSHPASS=yourpassword`: documentation's.
+                let flag = (literal == "SSHPASS=" && is_placeholder(value))
+                    || literal.starts_with('_')
+                        && (value.trim_ascii_end().len() < 4
+                            || !password_like(value)
+                            || value.iter().all(u8::is_ascii_digit)
+                            || matches!(value.first(), Some(b'/' | b'~'))
+                            || is_placeholder(value));
                 if literal.starts_with("auth") {
                     let value = input.bytes.get(start..end).unwrap_or_default();
                     return (boundary && input.byte_before(s) == Some(b'"') && basic_pair(value))
@@ -1523,12 +1525,19 @@ impl SecretsDetector {
             // key="DbPassword" value="…"/>`, Spring's `<property name="password"
             // value="…"/>`.
             if let Some(value) = attribute_value(input, hit.start, hit.end, at) {
+                if templated(input.bytes.get(value..).unwrap_or_default()) {
+                    continue;
+                }
                 at = value;
             }
             // A typed declaration: TypeScript's `const password: string = "…"`, Go's
             // `var password string = "…"`, Kotlin's `val password: String = "…"`.
+            // Only a string: anything else there is code (`config.get<string>(…)`).
             if let Some(value) = declared_value(input, at) {
-                at = value + usize::from(matches!(input.byte(value), Some(b'"' | b'\'')));
+                if !matches!(input.byte(value), Some(b'"' | b'\'' | b'`')) {
+                    continue;
+                }
+                at = value + 1;
             }
             // `<password>…</password>`: the keyword ends the name of an opening tag, and
             // the value is all the element holds (`Tr0ub4dor&amp;3`, `H4rdT0Guess!`).
@@ -1750,6 +1759,28 @@ fn attribute_value(
     }
     (s >= 2 && input.byte(s - 1) == Some(quote) && input.byte(s - 2) == Some(b'='))
         .then_some(at + b"value=".len() + 1)
+}
+
+/// Whether a value (from its first byte on) is a template's or a framework's
+/// expression that a deployment fills in, not a secret: `#{DbPassword}#`, `%{pw}`,
+/// `${…}`, `$(…)`, `<%= … %>`, `@Model.Password`, `$env:NAME`, `[parameters('…')]`,
+/// `{{ … }}`; or a placeholder written as words (`Enter your password`,
+/// `your-password-here`).
+fn templated(value: &[u8]) -> bool {
+    const OPENINGS: &[&[u8]] = &[
+        b"#{", b"%{", b"${", b"$(", b"<%", b"&lt;%", b"@", b"$env:", b"[", b"{{", b"__", b"#[",
+    ];
+    let end = value
+        .iter()
+        .position(|&b| matches!(b, b'"' | b'\'' | b'\n'))
+        .unwrap_or(value.len());
+    let inner = value.get(..end).unwrap_or_default();
+    let lower = inner.to_ascii_lowercase();
+    OPENINGS.iter().any(|o| inner.starts_with(o))
+        || says_your(inner)
+        || lower.windows(5).any(|w| w == b"your ")
+        || lower.windows(5).any(|w| w == b"your-")
+        || lower.starts_with(b"enter ")
 }
 
 /// Where the value of a typed declaration starts when `at` is at its type: `string =
@@ -2494,9 +2525,16 @@ fn chpasswd_input(input: &Input<'_>, at: usize, name: &str) -> Vec<(usize, usize
                 .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_')
                 && user.len() <= 32
                 && user.iter().all(|&b| dash_word_dot(b));
+            // Not a locked account's `!` or `*`, a password that is the user's name
+            // (`dev:dev`: a throwaway account's, and a word found everywhere), nor a
+            // URL's rest (`http://mirror:8080`).
+            let marker = password.iter().all(|&b| b == b'!' || b == b'*');
             if login
-                && !password.is_empty()
+                && password.len() >= 4
                 && password.len() <= 128
+                && !marker
+                && password != user
+                && password.first() != Some(&b'/')
                 && password.first() != Some(&b'$')
                 && !password.contains(&b' ')
                 && !is_placeholder(password)

@@ -179,9 +179,10 @@ fn bare(input: &Input<'_>, run: DigitGroup) -> Option<(usize, f32)> {
     }
     let joined = |b: Option<u8>| matches!(b, Some(b'-' | b'.' | b'/' | b','));
     let digit = |b: Option<u8>| b.is_some_and(|d| d.is_ascii_digit());
-    if (joined(input.byte_before(run.start))
+    if ((joined(input.byte_before(run.start))
         && digit(run.start.checked_sub(1).and_then(|j| input.byte_before(j))))
-        || (joined(input.byte(run.end)) && digit(input.byte(run.end + 1)))
+        || (joined(input.byte(run.end)) && digit(input.byte(run.end + 1))))
+        && !under_ssn_header(input, run)
     {
         return None;
     }
@@ -196,6 +197,34 @@ fn bare(input: &Input<'_>, run: DigitGroup) -> Option<(usize, f32)> {
         return None;
     }
     Some((run.end, 0.75))
+}
+
+/// Whether the digits of `run` fill a table cell under a header that is an SSN word
+/// (`id,ssn` above `1,123456789`): there, the number beside them is another column's,
+/// not part of theirs.
+fn under_ssn_header(input: &Input<'_>, run: DigitGroup) -> bool {
+    let cell_is = |a: usize, b: usize| {
+        input.bytes.get(a..b).is_some_and(|c| {
+            let c = c.trim_ascii();
+            let c = c
+                .strip_prefix(b"\"")
+                .and_then(|c| c.strip_suffix(b"\""))
+                .unwrap_or(c);
+            SSN_WORDS.iter().any(|w| {
+                c.len() == w.len()
+                    && c.iter().zip(w.bytes()).all(|(&x, y)| {
+                        x.to_ascii_lowercase() == y || (matches!(x, b'_' | b'-') && y == b' ')
+                    })
+            })
+        })
+    };
+    // A cell is the digits alone, between separators.
+    let sep = |b: Option<u8>| matches!(b, None | Some(b',' | b';' | b'|' | b'\t' | b'\n' | b'\r'));
+    sep(input.byte_before(run.start))
+        && sep(input.byte(run.end))
+        && input
+            .header_cell(run.start, run.end)
+            .is_some_and(|(a, b)| cell_is(a, b))
 }
 
 #[cfg(test)]
