@@ -2063,12 +2063,13 @@ pub(crate) fn column_cells(
         return out;
     };
     // A header names its columns: every cell a short name (`db_password`, `Created
-    // at`), not code (`Some((username`) or prose.
+    // at`, `Straße`), not code (`Some((username`) or prose.
     let names = |cells: &[(usize, usize)]| {
         cells.iter().all(|&(a, b)| {
             b - a <= TABLE_CELL
                 && bytes.get(a..b).is_some_and(|c| {
-                    c.iter().all(|&x| is_key_byte(x) || x == b' ')
+                    c.iter()
+                        .all(|&x| is_key_byte(x) || x == b' ' || !x.is_ascii())
                         && (c.is_empty() || c.iter().any(u8::is_ascii_alphabetic))
                 })
         })
