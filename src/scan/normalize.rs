@@ -420,7 +420,11 @@ pub(crate) fn soft_wrap(bytes: &[u8], nl: usize, quoted: bool, record: usize) ->
     let option_after = |w: &[u8]| {
         next.get(w.len()..)
             .and_then(|rest| rest.strip_prefix(b" "))
-            .is_some_and(|rest| rest.starts_with(b"-"))
+            .is_some_and(|rest| {
+                let flag = rest.strip_prefix(b"--").or_else(|| rest.strip_prefix(b"-"));
+                flag.and_then(|f| f.first())
+                    .is_some_and(u8::is_ascii_alphanumeric)
+            })
     };
     if word == first_word && option_after(word) {
         return false;

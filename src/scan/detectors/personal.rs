@@ -92,6 +92,42 @@ const PERSON_HEADERS: &[(&str, usize, usize)] = &[
     ("cognome", 1, 2),
 ];
 
+/// Words of a header row that make its table one of people (`email`, `Phone`,
+/// `date_of_birth`, `Ort`).
+const PERSON_COLUMNS: &[&str] = &[
+    "email",
+    "mail",
+    "phone",
+    "telefon",
+    "telephone",
+    "mobile",
+    "dob",
+    "birth",
+    "birthdate",
+    "birthday",
+    "geburtsdatum",
+    "address",
+    "adresse",
+    "street",
+    "strasse",
+    "city",
+    "ort",
+    "zip",
+    "postcode",
+    "plz",
+    "ssn",
+    "gender",
+    "salary",
+    "patient",
+    "mrn",
+    "first",
+    "given",
+    "vorname",
+    "nachname",
+    "surname",
+    "forename",
+];
+
 /// Name cues and titles; the given names and surnames of the gazetteer.
 pub(crate) static NAME_WORDS: &[&str] = &[
     "my name is",
@@ -669,7 +705,7 @@ impl Detector for PersonalDetector {
                     let cue_only = !hit.is_in(TITLES) && hit.word != "my name is";
                     // `First name: Tjark`: one word after a label of one part of a name.
                     let least = match person_header(input.bytes, hit) {
-                        Some(&(_, least, _)) if hit.word == "name:" => least,
+                        Some(&(_, least, _)) if hit.word == "name:" => least.max(2),
                         _ if hit.is_in(TITLES) => 1,
                         _ => 2,
                     };
@@ -696,7 +732,10 @@ impl Detector for PersonalDetector {
                     [b',' | b';' | b'|', b' ', next, ..] => !matches!(next, b'\n' | b'\r'),
                     _ => false,
                 };
-                if ends && person_cell(value, least..=most) {
+                // One capitalised word after a label is as often a translation file's
+                // (`last_name: Nume`) or a form's status (`Surname: Pending`): a label's
+                // value is two words or more.
+                if ends && person_cell(value, least.max(2)..=most) {
                     out.extend(input.finding(&self.name, from, end, 0.75));
                 }
             }
@@ -726,6 +765,22 @@ impl PersonalDetector {
                 })
                 .collect();
             if header != phrase {
+                continue;
+            }
+            // `full_name`, `family_name` and `legal_name` head countries, currencies,
+            // product families and companies too: only beside a column of another
+            // personal detail are they people's.
+            if matches!(phrase, "full name" | "family name" | "legal name")
+                && !keywords::short_line(bytes, head.start, head.end)
+                    .and_then(|(from, to)| bytes.get(from..to))
+                    .is_some_and(|line| {
+                        line.split(|b| !b.is_ascii_alphanumeric()).any(|w| {
+                            PERSON_COLUMNS
+                                .iter()
+                                .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
+                        })
+                    })
+            {
                 continue;
             }
             let Some(cell) = input.text.get(start..end) else {
@@ -1150,15 +1205,12 @@ fn of_people(value: &str) -> bool {
         "assistant",
         "agent",
         "operator",
-        "owner",
         "administrator",
         "member",
         "premium",
-        "ward",
         "bed",
         "room",
         "passport",
-        "per",
         "mandatory",
         "obligatoire",
         "obligatorio",
@@ -1301,7 +1353,13 @@ fn header_phrase(bytes: &[u8], hit: &keywords::KeywordHit) -> String {
             .rposition(|b| !b.is_ascii_alphabetic())
             .map_or(0, |p| p + 1);
         let word = before.get(word_at..).unwrap_or_default();
+        // The qualifier starts the key (`family_name`, not `font_family_name`).
+        let key_start = word_at
+            .checked_sub(1)
+            .and_then(|i| before.get(i))
+            .is_none_or(|b| !matches!(b, b'_' | b'-' | b'.'));
         if (word_at > 0 || gap < REACH)
+            && key_start
             && let Some(q) = NAME_QUALIFIERS
                 .iter()
                 .find(|q| word.eq_ignore_ascii_case(q.as_bytes()))

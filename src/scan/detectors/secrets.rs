@@ -1282,13 +1282,12 @@ impl SecretsDetector {
                 // `RENDER_PASS=shadow`), and `_PWD` often a working directory
                 // (`SCRIPT_PWD=/opt/app/bin`): a password there looks like one.
                 // `SSHPASS=changeme`, `SSHPASS=yourpassword`: documentation's.
-                let flag = (literal == "SSHPASS=" && is_placeholder(value))
-                    || literal.starts_with('_')
-                        && (value.trim_ascii_end().len() < 4
-                            || !password_like(value)
-                            || value.iter().all(u8::is_ascii_digit)
-                            || matches!(value.first(), Some(b'/' | b'~'))
-                            || is_placeholder(value));
+                let flag = (literal.starts_with('_') || literal == "SSHPASS=")
+                    && (value.trim_ascii_end().len() < 4
+                        || !password_like(value)
+                        || value.iter().all(u8::is_ascii_digit)
+                        || matches!(value.first(), Some(b'/' | b'~' | b'@'))
+                        || is_placeholder(value));
                 if literal.starts_with("auth") {
                     let value = input.bytes.get(start..end).unwrap_or_default();
                     return (boundary && input.byte_before(s) == Some(b'"') && basic_pair(value))
@@ -1768,7 +1767,7 @@ fn attribute_value(
 /// `your-password-here`).
 fn templated(value: &[u8]) -> bool {
     const OPENINGS: &[&[u8]] = &[
-        b"#{", b"%{", b"${", b"$(", b"<%", b"&lt;%", b"@", b"$env:", b"[", b"{{", b"__", b"#[",
+        b"#", b"%{", b"%(", b"$", b"<%", b"&lt;", b"@", b"[", b"{", b"(", b"__", b"env:", b"vault:",
     ];
     let end = value
         .iter()
