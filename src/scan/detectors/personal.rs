@@ -687,7 +687,13 @@ impl Detector for PersonalDetector {
                 }
                 let mut from = skip_spaces(input, hit.end);
                 // `Full name: Tjark Ubbens`, `Full name<TAB>…`: the label's separator.
-                if !hit.is_in(TITLES) && !hit.word.ends_with(':') {
+                // (Not a key of code or data: `full_name: New Zealand`.)
+                let identifier = input
+                    .bytes
+                    .get(hit.start..hit.end)
+                    .is_some_and(|w| w.contains(&b'_'))
+                    || input.byte_before(hit.start) == Some(b'_');
+                if !hit.is_in(TITLES) && !hit.word.ends_with(':') && !identifier {
                     from = label_value_start(input, from).unwrap_or(from);
                 }
                 if let Some(end) = capitalised_run(input, from, 3)
@@ -705,6 +711,7 @@ impl Detector for PersonalDetector {
                     let cue_only = !hit.is_in(TITLES) && hit.word != "my name is";
                     // `First name: Tjark`: one word after a label of one part of a name.
                     let least = match person_header(input.bytes, hit) {
+                        Some(_) if hit.word == "name:" && identifier => usize::MAX,
                         Some(&(_, least, _)) if hit.word == "name:" => least.max(2),
                         _ if hit.is_in(TITLES) => 1,
                         _ => 2,
@@ -715,6 +722,9 @@ impl Detector for PersonalDetector {
                 }
             } else if hit.is_in(NAME_HEADERS)
                 && let Some(&(_, least, most)) = person_header(input.bytes, hit)
+                // Written as words (`Full name:`), not as a key of code or data
+                // (`full_name: New Zealand` in a table of countries).
+                && input.byte_before(hit.start) != Some(b'_')
                 && let Some(from) = label_value_start(input, skip_spaces(input, hit.end))
                 && let Some(end) = capitalised_run(input, from, 4)
             {
@@ -1211,6 +1221,18 @@ fn of_people(value: &str) -> bool {
         "bed",
         "room",
         "passport",
+        "please",
+        "print",
+        "hidden",
+        "privacy",
+        "former",
+        "encrypted",
+        "field",
+        "automation",
+        "pipeline",
+        "pipelines",
+        "headcount",
+        "backfill",
         "mandatory",
         "obligatoire",
         "obligatorio",

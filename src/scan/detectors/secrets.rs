@@ -1496,6 +1496,23 @@ impl SecretsDetector {
                 at += 1;
                 glue += 1;
             }
+            // An attribute naming the setting, then its value: .NET's `<add
+            // key="DbPassword" value="…"/>`, Spring's `<property name="password"
+            // value="…"/>`.
+            match attribute_value(input, hit.start, hit.end) {
+                Some(Some(value)) => {
+                    if templated(input.bytes.get(value..).unwrap_or_default()) {
+                        continue;
+                    }
+                    at = value;
+                }
+                // A setting's name with no value in its tag: what follows is another
+                // attribute.
+                Some(None) if input.bytes.get(at..).is_some_and(|r| attribute_next(r)) => {
+                    continue;
+                }
+                _ => {}
+            }
             // `"PWD"</span>`: the quote after the word closes its own quoted name, and
             // opens no value (a value follows a `:`, `=` or space).
             if at == hit.end + 1
@@ -1519,15 +1536,6 @@ impl SecretsDetector {
                 .find(|v| input.text.get(at..at + v.len()) == Some(**v))
             {
                 at += verb.len();
-            }
-            // An attribute naming the setting, then its value: .NET's `<add
-            // key="DbPassword" value="…"/>`, Spring's `<property name="password"
-            // value="…"/>`.
-            if let Some(value) = attribute_value(input, hit.start, hit.end, at) {
-                if templated(input.bytes.get(value..).unwrap_or_default()) {
-                    continue;
-                }
-                at = value;
             }
             // A typed declaration: TypeScript's `const password: string = "…"`, Go's
             // `var password string = "…"`, Kotlin's `val password: String = "…"`.
@@ -1730,34 +1738,79 @@ impl SecretsDetector {
     }
 }
 
-/// Where the quoted value of the attribute after a quoted setting name starts (right
-/// after its opening quote), when the name `name_start..name_end` is the whole of an
-/// attribute's value and the glue after it ends at `at` with `value="`: `<add
-/// key="DbPassword" value="…"/>`, `<property name="password" value='…'/>`.
-fn attribute_value(
-    input: &Input<'_>,
-    name_start: usize,
-    name_end: usize,
-    at: usize,
-) -> Option<usize> {
+/// The `value` attribute of the tag in which the keyword `name_start..name_end` is the
+/// whole of an attribute's quoted value (`<add key="DbPassword" value="…"/>`,
+/// `<property name="password" type="java.lang.String" value='…'/>`, across lines and
+/// with spaces around `=`): `None` when the keyword is no such attribute value;
+/// `Some(None)` when it is but its tag has no `value` (`<setting name="Password"
+/// serializeAs="String">`: the next attribute is no password); `Some(Some(at))` with
+/// where the value starts, right after its opening quote.
+fn attribute_value(input: &Input<'_>, name_start: usize, name_end: usize) -> Option<Option<usize>> {
+    /// How far past the name the tag is read for its `value`.
+    const TAG_REACH: usize = 256;
     let quote = input.byte(name_end).filter(|q| matches!(q, b'"' | b'\''))?;
-    let rest = input.bytes.get(at..)?;
-    let after = rest.strip_prefix(b"value=")?;
-    if !matches!(after.first(), Some(b'"' | b'\'')) {
-        return None;
-    }
-    // The name is the attribute's whole value: only letters, digits, `_`, `-`, `.`
+    // The name is the attribute's whole value: only letters, digits, `_`, `-`, `.`, `:`
     // before the keyword back to the opening quote, itself after `=`.
     let mut s = name_start;
     while s > 0
         && input
             .byte(s - 1)
-            .is_some_and(|b| word(b) || b == b'-' || b == b'.')
+            .is_some_and(|b| word(b) || matches!(b, b'-' | b'.' | b':'))
     {
         s -= 1;
     }
-    (s >= 2 && input.byte(s - 1) == Some(quote) && input.byte(s - 2) == Some(b'='))
-        .then_some(at + b"value=".len() + 1)
+    let mut eq = s.checked_sub(2)?;
+    while eq > 0 && input.byte(eq) == Some(b' ') {
+        eq -= 1;
+    }
+    if !(input.byte(s - 1) == Some(quote) && input.byte(eq) == Some(b'=')) {
+        return None;
+    }
+    let from = name_end + 1;
+    let rest = input
+        .bytes
+        .get(from..input.bytes.len().min(from + TAG_REACH))
+        .unwrap_or_default();
+    let tag = rest
+        .get(..rest.iter().position(|&b| b == b'>').unwrap_or(rest.len()))
+        .unwrap_or_default();
+    let mut i = 0;
+    while let Some(p) = tag.get(i..).and_then(|t| memchr::memmem::find(t, b"value")) {
+        let at = i + p;
+        i = at + 1;
+        if !tag
+            .get(at.wrapping_sub(1))
+            .is_some_and(u8::is_ascii_whitespace)
+        {
+            continue;
+        }
+        let mut k = at + b"value".len();
+        let spaces = |k: &mut usize| {
+            while tag.get(*k).is_some_and(u8::is_ascii_whitespace) {
+                *k += 1;
+            }
+        };
+        spaces(&mut k);
+        if tag.get(k) != Some(&b'=') {
+            continue;
+        }
+        k += 1;
+        spaces(&mut k);
+        if matches!(tag.get(k), Some(b'"' | b'\'')) {
+            return Some(Some(from + k + 1));
+        }
+    }
+    Some(None)
+}
+
+/// Whether `rest` opens with an attribute (`serializeAs="String"`): a name, `=` and a
+/// quote.
+fn attribute_next(rest: &[u8]) -> bool {
+    let name = rest
+        .iter()
+        .take_while(|&&b| word(b) || matches!(b, b'-' | b':' | b'.'))
+        .count();
+    name > 0 && rest.get(name) == Some(&b'=') && matches!(rest.get(name + 1), Some(b'"' | b'\''))
 }
 
 /// Whether a value (from its first byte on) is a template's or a framework's
@@ -2473,7 +2526,7 @@ fn chpasswd_input(input: &Input<'_>, at: usize, name: &str) -> Vec<(usize, usize
             _ => between,
         }
         .trim_ascii_end();
-        if !(between.is_empty() || between == b"sudo") {
+        if !(between.is_empty() || between == b"sudo" || between == b"sudo -S") {
             return None;
         }
         let piped = head.get(..pipe)?.trim_ascii_end();
@@ -2486,9 +2539,9 @@ fn chpasswd_input(input: &Input<'_>, at: usize, name: &str) -> Vec<(usize, usize
             _ => line_start + piped.iter().rposition(|&b| b == b' ')? + 1,
         };
         let command = bytes.get(line_start..start)?.trim_ascii_end();
-        let command = command
-            .strip_suffix(b" -e")
-            .or_else(|| command.strip_suffix(b" -ne"))
+        let command = [&b" -e"[..], b" -n", b" -ne", b" -en"]
+            .iter()
+            .find_map(|flag| command.strip_suffix(*flag))
             .unwrap_or(command);
         let word_start = command
             .iter()
