@@ -1508,7 +1508,7 @@ impl SecretsDetector {
                 }
                 // A setting's name with no value in its tag: what follows is another
                 // attribute.
-                Some(None) if input.bytes.get(at..).is_some_and(|r| attribute_next(r)) => {
+                Some(None) if input.bytes.get(at..).is_some_and(attribute_next) => {
                     continue;
                 }
                 _ => {}
