@@ -691,8 +691,8 @@ impl Detector for PersonalDetector {
                 let identifier = input
                     .bytes
                     .get(hit.start..hit.end)
-                    .is_some_and(|w| w.contains(&b'_'))
-                    || input.byte_before(hit.start) == Some(b'_');
+                    .is_some_and(|w| w.contains(&b'_') || w.contains(&b'-'))
+                    || matches!(input.byte_before(hit.start), Some(b'_' | b'-'));
                 if !hit.is_in(TITLES) && !hit.word.ends_with(':') && !identifier {
                     from = label_value_start(input, from).unwrap_or(from);
                 }
@@ -709,12 +709,18 @@ impl Detector for PersonalDetector {
                     // After a title or `my name is`, capitalised words are a name; after
                     // `Name:`, not a team's or a type's (`Name: Order Service`).
                     let cue_only = !hit.is_in(TITLES) && hit.word != "my name is";
-                    // `First name: Tjark`: one word after a label of one part of a name.
-                    let least = match person_header(input.bytes, hit) {
-                        Some(_) if hit.word == "name:" && identifier => usize::MAX,
-                        Some(&(_, least, _)) if hit.word == "name:" => least.max(2),
-                        _ if hit.is_in(TITLES) => 1,
-                        _ => 2,
+                    // After a title one word; after a cue two (one capitalised word after
+                    // `first_name:` is as often a translation file's); none after a
+                    // person header written as a key (`full_name: New Zealand`).
+                    let least = if hit.is_in(TITLES) {
+                        1
+                    } else if hit.word == "name:"
+                        && identifier
+                        && person_header(input.bytes, hit).is_some()
+                    {
+                        usize::MAX
+                    } else {
+                        2
                     };
                     if words >= least && (!cue_only || of_people(value)) {
                         out.extend(input.finding(&self.name, from, end, 0.75));
@@ -724,7 +730,7 @@ impl Detector for PersonalDetector {
                 && let Some(&(_, least, most)) = person_header(input.bytes, hit)
                 // Written as words (`Full name:`), not as a key of code or data
                 // (`full_name: New Zealand` in a table of countries).
-                && input.byte_before(hit.start) != Some(b'_')
+                && !matches!(input.byte_before(hit.start), Some(b'_' | b'-'))
                 && let Some(from) = label_value_start(input, skip_spaces(input, hit.end))
                 && let Some(end) = capitalised_run(input, from, 4)
             {
@@ -759,6 +765,7 @@ impl PersonalDetector {
     /// each read as a name when [`person_cell`] says it is one.
     fn name_columns<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let bytes = input.bytes;
+        let mut people: std::collections::HashMap<usize, bool> = Default::default();
         for (head, start, end) in input.column_values(input.trigger_hits(), NAME_HEADERS) {
             let Some(&(phrase, least, most)) = person_header(bytes, &head) else {
                 continue;
@@ -780,18 +787,27 @@ impl PersonalDetector {
             // `full_name`, `family_name` and `legal_name` head countries, currencies,
             // product families and companies too: only beside a column of another
             // personal detail are they people's.
-            if matches!(phrase, "full name" | "family name" | "legal name")
-                && !keywords::short_line(bytes, head.start, head.end)
-                    .and_then(|(from, to)| bytes.get(from..to))
-                    .is_some_and(|line| {
-                        line.split(|b| !b.is_ascii_alphanumeric()).any(|w| {
-                            PERSON_COLUMNS
-                                .iter()
-                                .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
-                        })
-                    })
-            {
-                continue;
+            if matches!(phrase, "full name" | "family name" | "legal name") {
+                // Read once per header.
+                let of_people = match people.get(&head.start) {
+                    Some(&known) => known,
+                    None => {
+                        let known = keywords::short_line(bytes, head.start, head.end)
+                            .and_then(|(from, to)| bytes.get(from..to))
+                            .is_some_and(|line| {
+                                line.split(|b| !b.is_ascii_alphanumeric()).any(|w| {
+                                    PERSON_COLUMNS
+                                        .iter()
+                                        .any(|p| w.eq_ignore_ascii_case(p.as_bytes()))
+                                })
+                            });
+                        people.insert(head.start, known);
+                        known
+                    }
+                };
+                if !of_people {
+                    continue;
+                }
             }
             let Some(cell) = input.text.get(start..end) else {
                 continue;
@@ -1042,9 +1058,6 @@ pub(crate) fn year_ok(y: u32) -> bool {
     (1900..=2030).contains(&y)
 }
 
-/// Whether `word` is written as a name: a capital, then lowercase letters; a capital is
-/// also allowed right after an apostrophe or a hyphen (`O'Connor`, `D’Angelo`,
-/// `Smith-Jones`) and after a leading `Mc` or `Mac` (`McDonald`, `MacArthur`).
 /// Whether no word of `value` is one of a team's, a company's or an account's name
 /// (`Sales Team`, `ACME Corp`), or a type of code (`String`).
 fn of_people(value: &str) -> bool {
@@ -1233,6 +1246,13 @@ fn of_people(value: &str) -> bool {
         "pipelines",
         "headcount",
         "backfill",
+        "pending",
+        "review",
+        "card",
+        "credit",
+        "acme",
+        "widget",
+        "widgets",
         "mandatory",
         "obligatoire",
         "obligatorio",
@@ -1296,6 +1316,9 @@ fn person_cell(cell: &str, words: std::ops::RangeInclusive<usize>) -> bool {
     words.contains(&capitalised) && cell.split(' ').next_back().is_some_and(is_capitalised)
 }
 
+/// Whether `word` is written as a name: a capital, then lowercase letters; a capital is
+/// also allowed right after an apostrophe or a hyphen (`O'Connor`, `D’Angelo`,
+/// `Smith-Jones`) and after a leading `Mc` or `Mac` (`McDonald`, `MacArthur`).
 fn is_capitalised(word: &str) -> bool {
     let mut chars = word.chars();
     if !chars.next().is_some_and(char::is_uppercase) || chars.clone().next().is_none() {

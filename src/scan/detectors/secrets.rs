@@ -1286,7 +1286,8 @@ impl SecretsDetector {
                     && (value.trim_ascii_end().len() < 4
                         || !password_like(value)
                         || value.iter().all(u8::is_ascii_digit)
-                        || matches!(value.first(), Some(b'/' | b'~' | b'@'))
+                        || matches!(value.first(), Some(b'/' | b'~'))
+                        || (literal == "SSHPASS=" && value.first() == Some(&b'@'))
                         || is_placeholder(value));
                 if literal.starts_with("auth") {
                     let value = input.bytes.get(start..end).unwrap_or_default();
@@ -1813,14 +1814,39 @@ fn attribute_next(rest: &[u8]) -> bool {
     name > 0 && rest.get(name) == Some(&b'=') && matches!(rest.get(name + 1), Some(b'"' | b'\''))
 }
 
-/// Whether a value (from its first byte on) is a template's or a framework's
-/// expression that a deployment fills in, not a secret: `#{DbPassword}#`, `%{pw}`,
-/// `${…}`, `$(…)`, `<%= … %>`, `@Model.Password`, `$env:NAME`, `[parameters('…')]`,
-/// `{{ … }}`; or a placeholder written as words (`Enter your password`,
-/// `your-password-here`).
+/// Whether a value (from its first byte on, up to its closing quote) is a template's or
+/// a framework's expression that a deployment fills in, not a secret: `#{DbPassword}#`,
+/// `%{pw}`, `${…}`, `$(…)`, `<%= … %>`, `@Model.Password`, `$env:NAME`,
+/// `[parameters('…')]`, `{{ … }}`, a name between delimiters (`$DbPassword$`,
+/// `{DbPassword}`, `__DbPassword__`, `(set in Key Vault)`), `env:`/`vault:`
+/// references; or a placeholder written as words (`Enter your password`,
+/// `your-password-here`). A password that only opens with `#`, `$` or `@`
+/// (`#Summer2024!`, `$ecretPa55`) is none of these.
 fn templated(value: &[u8]) -> bool {
     const OPENINGS: &[&[u8]] = &[
-        b"#", b"%{", b"%(", b"$", b"<%", b"&lt;", b"@", b"[", b"{", b"(", b"__", b"env:", b"vault:",
+        b"#{",
+        b"%{",
+        b"%(",
+        b"${",
+        b"$(",
+        b"$env:",
+        b"<%",
+        b"&lt;",
+        b"@Model",
+        b"@(",
+        b"[parameters(",
+        b"{{",
+        b"env:",
+        b"vault:",
+    ];
+    const DELIMITERS: &[(&[u8], &[u8])] = &[
+        (b"{", b"}"),
+        (b"$", b"$"),
+        (b"#", b"#"),
+        (b"__", b"__"),
+        (b"(", b")"),
+        (b"[", b"]"),
+        (b"%", b"%"),
     ];
     let end = value
         .iter()
@@ -1828,10 +1854,22 @@ fn templated(value: &[u8]) -> bool {
         .unwrap_or(value.len());
     let inner = value.get(..end).unwrap_or_default();
     let lower = inner.to_ascii_lowercase();
+    let delimited = DELIMITERS.iter().any(|(open, close)| {
+        inner.len() > open.len() + close.len()
+            && inner.starts_with(open)
+            && inner.ends_with(close)
+            && inner
+                .get(open.len()..inner.len() - close.len())
+                .is_some_and(|name| {
+                    name.iter().any(u8::is_ascii_alphabetic)
+                        && name
+                            .iter()
+                            .all(|&b| word(b) || matches!(b, b'.' | b':' | b' ' | b'-' | b'\''))
+                })
+    });
     OPENINGS.iter().any(|o| inner.starts_with(o))
-        || says_your(inner)
-        || lower.windows(5).any(|w| w == b"your ")
-        || lower.windows(5).any(|w| w == b"your-")
+        || delimited
+        || lower.starts_with(b"your")
         || lower.starts_with(b"enter ")
 }
 
