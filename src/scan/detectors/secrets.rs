@@ -1486,6 +1486,10 @@ impl SecretsDetector {
                         labelled |= dash;
                         dash
                     }
+                    // TypeScript's optional field: `password?: string = "…"`.
+                    b'?' => at == hit.end && input.byte(at + 1) == Some(b':'),
+                    // A hash's arrow: `password => '…'` (Perl), `:password => "…"` (Ruby).
+                    b'>' => equals && input.byte_before(at) == Some(b'='),
                     b'\r' => colon && !line_break && input.byte(at + 1) == Some(b'\n'),
                     b'\n' if colon && !line_break => {
                         line_break = true;
@@ -1499,7 +1503,10 @@ impl SecretsDetector {
             }
             // An attribute naming the setting, then its value: .NET's `<add
             // key="DbPassword" value="…"/>`, Spring's `<property name="password"
-            // value="…"/>`.
+            // value="…"/>`; or the text of the element the tag opens: Java's
+            // `<entry key="password">…</entry>`, .NET's `<setting name="Password" …>
+            // <value>…</value>`.
+            let mut element = None;
             match attribute_value(input, hit.start, hit.end) {
                 Some(Some(value)) => {
                     if templated(input.bytes.get(value..).unwrap_or_default()) {
@@ -1507,16 +1514,26 @@ impl SecretsDetector {
                     }
                     at = value;
                 }
-                // A setting's name with no value in its tag: what follows is another
-                // attribute.
-                Some(None) if input.bytes.get(at..).is_some_and(attribute_next) => {
-                    continue;
-                }
-                _ => {}
+                Some(None) => match element_after_tag(input, hit.end + 1) {
+                    Some((text, text_end)) => {
+                        if templated(input.bytes.get(text..text_end).unwrap_or_default()) {
+                            continue;
+                        }
+                        (at, element) = (text, Some(text_end));
+                    }
+                    // A setting's name with no value in its tag: what follows is
+                    // another attribute.
+                    None if input.bytes.get(at..).is_some_and(attribute_next) => continue,
+                    None => {}
+                },
+                None => {}
             }
-            // `"PWD"</span>`: the quote after the word closes its own quoted name, and
-            // opens no value (a value follows a `:`, `=` or space).
-            if at == hit.end + 1
+            // The quote after the word closes its own quoted name. It keys the quoted
+            // string after it in a subscript's assignment (`os.environ["DB_PASSWORD"] =
+            // "…"`), as a call's first two arguments (`setProperty("db.password",
+            // "…")`) or in a hash (`'password' => '…'`); else it opens no value
+            // (`"PWD"</span>`; a value follows a `:`, `=` or space).
+            if element.is_none()
                 && let Some(quote) = input.byte(hit.end).filter(|q| matches!(q, b'"' | b'\''))
             {
                 let mut s = hit.start;
@@ -1528,7 +1545,11 @@ impl SecretsDetector {
                     s -= 1;
                 }
                 if s > 0 && input.byte(s - 1) == Some(quote) {
-                    continue;
+                    match keyed_value(input, s - 1, hit.end + 1) {
+                        Some(value) => at = value,
+                        None if at == hit.end + 1 => continue,
+                        None => {}
+                    }
                 }
             }
             // `Your temporary password is: Fluffy123`; `Ihr Kennwort lautet: …`.
@@ -1549,10 +1570,16 @@ impl SecretsDetector {
             }
             // `<password>…</password>`: the keyword ends the name of an opening tag, and
             // the value is all the element holds (`Tr0ub4dor&amp;3`, `H4rdT0Guess!`).
-            let mut element = None;
             if at == hit.end && input.byte(at) == Some(b'>') && opens_tag(input, hit.start) {
                 at += 1;
                 element = element_end(input, at);
+            }
+            // A setter's or a builder's one argument: `user.set_password("…")`,
+            // `.password("…")`, `withPassword('…')`.
+            if at == hit.end
+                && let Some(value) = setter_argument(input, hit.start, hit.end)
+            {
+                at = value;
             }
             if at == hit.end && !hit.word.ends_with('_') {
                 // Nothing between the keyword and what follows: the keyword is part of
@@ -1710,6 +1737,7 @@ impl SecretsDetector {
                 && !alternatives
                 && !flag
                 && !path
+                && !reads_as_message(value)
             {
                 out.extend(input.finding(&self.password, at, end, 0.8));
             }
@@ -1802,6 +1830,141 @@ fn attribute_value(input: &Input<'_>, name_start: usize, name_end: usize) -> Opt
         }
     }
     Some(None)
+}
+
+/// The text of the element whose opening tag goes on at `at` (past an attribute's
+/// closing quote) and ends at the first `>` after it, as `(start, end)`: what the
+/// element holds up to the next tag, or what a `<value>` child holds
+/// (`<setting name="Password" serializeAs="String">` and `<value>…</value>` on the
+/// next line). `None` for a tag that closes itself, an empty element, or text with
+/// spaces (see [`element_end`]).
+fn element_after_tag(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
+    /// How far the tag is read for its end, and the whitespace before a `<value>`.
+    const REACH: usize = 256;
+    let rest = input.bytes.get(at..input.bytes.len().min(at + REACH))?;
+    let close = rest.iter().position(|&b| matches!(b, b'>' | b'<'))?;
+    if rest.get(close) != Some(&b'>')
+        || close.checked_sub(1).and_then(|c| rest.get(c)) == Some(&b'/')
+    {
+        return None;
+    }
+    let text = at + close + 1;
+    if let Some(start) = input.bytes.get(text..).and_then(|after| {
+        let spaces = after
+            .iter()
+            .take(REACH)
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        after
+            .get(spaces..)?
+            .starts_with(b"<value>")
+            .then_some(text + spaces + b"<value>".len())
+    }) {
+        return Some((start, element_end(input, start)?));
+    }
+    Some((text, element_end(input, text)?))
+}
+
+/// Where the quoted string that the quoted name `open..close` keys starts (right after
+/// its opening quote): `open` is the name's opening quote, `close` just past its
+/// closing one. The name must be a subscript assigned a string (`["DB_PASSWORD"] =
+/// "…"`, not `==`), a call's first argument with a string second (`setenv(
+/// "DB_PASSWORD", "…")`), or a hash's key (`'password'    => '…'`).
+fn keyed_value(input: &Input<'_>, open: usize, close: usize) -> Option<usize> {
+    let spaces = |mut i: usize| {
+        while matches!(input.byte(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = spaces(close);
+    match input.byte(i)? {
+        b']' => {
+            i = spaces(i + 1);
+            if input.byte(i) != Some(b'=') || input.byte(i + 1) == Some(b'=') {
+                return None;
+            }
+            i += 1;
+        }
+        b',' => {
+            let mut o = open;
+            while o > 0 && matches!(input.byte(o - 1), Some(b' ' | b'\t')) {
+                o -= 1;
+            }
+            if input.byte_before(o) != Some(b'(') {
+                return None;
+            }
+            i += 1;
+        }
+        b'=' if input.byte(i + 1) == Some(b'>') => i += 2,
+        _ => return None,
+    }
+    i = spaces(i);
+    matches!(input.byte(i), Some(b'"' | b'\'')).then_some(i + 1)
+}
+
+/// Where the quoted argument of a setter or builder named after the secret word
+/// `start..end` starts (right after its opening quote): `.password("…")`,
+/// `set_password("…")`, `setPassword('…')`, `withPassword("…")`, the string the call's
+/// only argument.
+fn setter_argument(input: &Input<'_>, start: usize, end: usize) -> Option<usize> {
+    if input.byte(end) != Some(b'(') {
+        return None;
+    }
+    let value = end + 2;
+    let close = quoted_from(input, value)?;
+    if input.byte(close + 1) != Some(b')') {
+        return None;
+    }
+    let mut s = start;
+    while s > 0 && input.byte(s - 1).is_some_and(word) {
+        s -= 1;
+    }
+    let method = input.bytes.get(s..start)?;
+    let named = match method {
+        b"" => true,
+        m => [&b"set"[..], b"Set", b"set_", b"with", b"With", b"with_"].contains(&m),
+    };
+    (named && (!method.is_empty() || input.byte_before(s) == Some(b'.'))).then_some(value)
+}
+
+/// Whether a value of words (a quoted string after a password's name) is a message
+/// about the password rather than the password: a form's or a translation file's text
+/// (`is too short (minimum is 8 characters)`, `Please enter your password.`,
+/// `Password is required.`). A passphrase (`correct horse battery staple`) holds none
+/// of these words.
+fn reads_as_message(value: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "must",
+        "required",
+        "enter",
+        "please",
+        "invalid",
+        "characters",
+        "should",
+        "cannot",
+        "incorrect",
+        "least",
+        "field",
+        "too",
+        "is",
+        "your",
+        "not",
+        "be",
+        "forgot",
+        "confirm",
+        "wrong",
+        "expired",
+        "contain",
+        "minimum",
+        "maximum",
+        "match",
+        "empty",
+    ];
+    value.contains(&b' ')
+        && value
+            .split(|b| !b.is_ascii_alphabetic())
+            .any(|w| WORDS.iter().any(|m| m.as_bytes().eq_ignore_ascii_case(w)))
 }
 
 /// Whether `rest` opens with an attribute (`serializeAs="String"`): a name, `=` and a
