@@ -70,7 +70,7 @@ const SHORT_KEYWORD_LEN: usize = 3;
 /// `patientMrn`): those that name a field on their own.
 const SHORT_FIELD_WORDS: &[&str] = &[
     "ssn", "dob", "mrn", "cvv", "cvc", "npi", "dea", "utr", "nhs", "bic", "tfn", "abn", "nie",
-    "nif",
+    "nif", "pwd",
 ];
 
 /// Bits in the table of keyword byte triples.

@@ -530,6 +530,16 @@ pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
     ("sqlldr ", "sqlldr", Anchor::Command(Command::Oracle)),
     ("authorization ", "", Anchor::Authorization),
     ("chpasswd", "chpasswd", Anchor::Chpasswd),
+    ("auth ", "auth", Anchor::Credentials),
+    ("login ", "login", Anchor::Credentials),
+    (
+        "networkcredential ",
+        "NetworkCredential",
+        Anchor::Credentials,
+    ),
+    ("httpbasicauth ", "HTTPBasicAuth", Anchor::Credentials),
+    ("httpdigestauth ", "HTTPDigestAuth", Anchor::Credentials),
+    ("basicauth ", "BasicAuth", Anchor::Credentials),
     ("xox", "xox", Anchor::Literal),
     ("service account", "service_account", Anchor::Literal),
 ];
@@ -543,6 +553,10 @@ pub(crate) enum Anchor {
     Authorization,
     /// `chpasswd`, which reads `user:password` lines from its input.
     Chpasswd,
+    /// A user name and a password given together, the password second: Python's
+    /// `auth=("user", "…")`, `HTTPBasicAuth("user", "…")`, `smtp.login("user", "…")`,
+    /// .NET's `NetworkCredential("user", "…")` (see [`credential_pair`]).
+    Credentials,
     /// A [`LITERALS`] entry that starts a word (`xox`, `service_account`): found by the
     /// trigger pass instead of a search of its own (see [`literal_matches`]).
     Literal,
@@ -902,6 +916,8 @@ pub(crate) static SECRET_WORDS: &[&str] = &[
     "passwd",
     "passphrase",
     "pwd",
+    // PostgreSQL's environment variable, one word.
+    "pgpassword",
     // German, Dutch and Portuguese, as forms and tickets in those languages label one.
     "passwort",
     "kennwort",
@@ -920,6 +936,7 @@ pub(crate) static PASSWORD_WORDS: &[&str] = &[
     "passwd",
     "passphrase",
     "pwd",
+    "pgpassword",
     "passwort",
     "kennwort",
     "wachtwoord",
@@ -1112,6 +1129,11 @@ impl Detector for SecretsDetector {
                 }
                 Some((name, Anchor::Chpasswd)) => {
                     for (start, end) in chpasswd_input(input, at, name) {
+                        out.extend(input.finding(&self.password, start, end, 0.9));
+                    }
+                }
+                Some((name, Anchor::Credentials)) => {
+                    if let Some((start, end)) = credential_pair(input, at, name) {
                         out.extend(input.finding(&self.password, start, end, 0.9));
                     }
                 }
@@ -1466,7 +1488,7 @@ impl SecretsDetector {
             // label above its value (`Client secret:` and the secret on the next line).
             let mut glue = if split.is_some() { 6 } else { 0 };
             let (mut colon, mut line_break, mut labelled) = (false, false, false);
-            let mut equals = false;
+            let (mut equals, mut arrow) = (false, false);
             while glue < 6
                 && input.byte(at).is_some_and(|b| match b {
                     b' ' | b'"' | b'\'' | b'\t' => true,
@@ -1489,7 +1511,10 @@ impl SecretsDetector {
                     // TypeScript's optional field: `password?: string = "…"`.
                     b'?' => at == hit.end && input.byte(at + 1) == Some(b':'),
                     // A hash's arrow: `password => '…'` (Perl), `:password => "…"` (Ruby).
-                    b'>' => equals && input.byte_before(at) == Some(b'='),
+                    b'>' => {
+                        arrow = equals && input.byte_before(at) == Some(b'=');
+                        arrow
+                    }
                     b'\r' => colon && !line_break && input.byte(at + 1) == Some(b'\n'),
                     b'\n' if colon && !line_break => {
                         line_break = true;
@@ -1533,23 +1558,41 @@ impl SecretsDetector {
             // "…"`), as a call's first two arguments (`setProperty("db.password",
             // "…")`) or in a hash (`'password' => '…'`); else it opens no value
             // (`"PWD"</span>`; a value follows a `:`, `=` or space).
-            if element.is_none()
-                && let Some(quote) = input.byte(hit.end).filter(|q| matches!(q, b'"' | b'\''))
-            {
+            // Unquoted, the name keys it as a subscript: Perl's `$ENV{DB_PASSWORD} =
+            // "…"`, `$self->{password} = '…'`, Ruby's `session[:password] = '…'`.
+            let mut keyed = None;
+            if element.is_none() {
                 let mut s = hit.start;
                 while s > 0
                     && input
                         .byte(s - 1)
-                        .is_some_and(|b| word(b) || b == b'-' || b == b'.')
+                        .is_some_and(|b| word(b) || b".-:#".contains(&b))
                 {
                     s -= 1;
                 }
-                if s > 0 && input.byte(s - 1) == Some(quote) {
-                    match keyed_value(input, s - 1, hit.end + 1) {
-                        Some(value) => at = value,
-                        None if at == hit.end + 1 => continue,
-                        None => {}
+                let opened_by = s.checked_sub(1).and_then(|o| input.byte(o));
+                match input.byte(hit.end) {
+                    Some(quote @ (b'"' | b'\'')) if opened_by == Some(quote) => {
+                        match keyed_value(input, s - 1, hit.end + 1) {
+                            Some((value, how)) => (at, keyed) = (value, Some(how)),
+                            None if at == hit.end + 1 => continue,
+                            None => {}
+                        }
                     }
+                    Some(b']' | b'}') if matches!(opened_by, Some(b'[' | b'{')) => {
+                        if let Some((value, how)) = keyed_value(input, s, hit.end) {
+                            (at, keyed) = (value, Some(how));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // After a hash's arrow, a string (`password => '…'`) or a hash function's
+            // (`=> bcrypt('…')`); anything else is code (`password => !!password`).
+            if arrow && keyed.is_none() && !matches!(input.byte_before(at), Some(b'"' | b'\'')) {
+                match string_at(input, at) {
+                    Some(value) => at = value,
+                    None => continue,
                 }
             }
             // `Your temporary password is: Fluffy123`; `Ihr Kennwort lautet: …`.
@@ -1596,6 +1639,13 @@ impl SecretsDetector {
             }
             // A quoted value is all that its quotes hold (`"Tr0ub4dor&3"`).
             let quoted = quoted_from(input, at).or(element);
+            if keyed == Some(Keyed::Argument)
+                && !quoted
+                    .and_then(|end| input.bytes.get(at..end))
+                    .is_some_and(made_password)
+            {
+                continue;
+            }
             if quoted.is_none() && at < value_end {
                 if values_inside >= MAX_READS_INSIDE {
                     continue;
@@ -1737,7 +1787,7 @@ impl SecretsDetector {
                 && !alternatives
                 && !flag
                 && !path
-                && !reads_as_message(value)
+                && !says_other_than_password(value)
             {
                 out.extend(input.finding(&self.password, at, end, 0.8));
             }
@@ -1834,13 +1884,14 @@ fn attribute_value(input: &Input<'_>, name_start: usize, name_end: usize) -> Opt
 
 /// The text of the element whose opening tag goes on at `at` (past an attribute's
 /// closing quote) and ends at the first `>` after it, as `(start, end)`: what the
-/// element holds up to the next tag, or what a `<value>` child holds
+/// element holds up to the next tag, what a `<value>` child holds
 /// (`<setting name="Password" serializeAs="String">` and `<value>…</value>` on the
-/// next line). `None` for a tag that closes itself, an empty element, or text with
-/// spaces (see [`element_end`]).
+/// next line), or what a CDATA section holds. `None` for a tag that closes itself, an
+/// empty element, or text with spaces (see [`element_end`]).
 fn element_after_tag(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     /// How far the tag is read for its end, and the whitespace before a `<value>`.
     const REACH: usize = 256;
+    const CDATA: &[u8] = b"<![CDATA[";
     let rest = input.bytes.get(at..input.bytes.len().min(at + REACH))?;
     let close = rest.iter().position(|&b| matches!(b, b'>' | b'<'))?;
     if rest.get(close) != Some(&b'>')
@@ -1848,7 +1899,7 @@ fn element_after_tag(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
     {
         return None;
     }
-    let text = at + close + 1;
+    let mut text = at + close + 1;
     if let Some(start) = input.bytes.get(text..).and_then(|after| {
         let spaces = after
             .iter()
@@ -1860,17 +1911,42 @@ fn element_after_tag(input: &Input<'_>, at: usize) -> Option<(usize, usize)> {
             .starts_with(b"<value>")
             .then_some(text + spaces + b"<value>".len())
     }) {
-        return Some((start, element_end(input, start)?));
+        text = start;
+    }
+    if input
+        .bytes
+        .get(text..)
+        .is_some_and(|t| t.starts_with(CDATA))
+    {
+        let inner = text + CDATA.len();
+        let rest = input.bytes.get(inner..input.bytes.len().min(inner + 129))?;
+        let end = memchr::memmem::find(rest, b"]]>")?;
+        return (end > 0 && !rest[..end].iter().any(u8::is_ascii_whitespace))
+            .then_some((inner, inner + end));
     }
     Some((text, element_end(input, text)?))
 }
 
-/// Where the quoted string that the quoted name `open..close` keys starts (right after
-/// its opening quote): `open` is the name's opening quote, `close` just past its
-/// closing one. The name must be a subscript assigned a string (`["DB_PASSWORD"] =
-/// "…"`, not `==`), a call's first argument with a string second (`setenv(
-/// "DB_PASSWORD", "…")`), or a hash's key (`'password'    => '…'`).
-fn keyed_value(input: &Input<'_>, open: usize, close: usize) -> Option<usize> {
+/// How a name keys the value after it (see [`keyed_value`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keyed {
+    /// A subscript assigned a string (`["DB_PASSWORD"] = "…"`, `{password} = '…'`) or
+    /// a hash's key (`'password' => '…'`).
+    Assigned,
+    /// A call's first argument, the value its second (`setenv("DB_PASSWORD", "…")`):
+    /// calls take names and strings of every kind (`render("password", "layout")`), so
+    /// the value must look made to be a password (see [`made_password`]).
+    Argument,
+}
+
+/// Where the string that the name ending just before `close` keys starts (right after
+/// its opening quote), and how it is keyed; `open` is where the name starts, its
+/// opening quote if it has one. The name must be a subscript assigned a string
+/// (`["DB_PASSWORD"] = "…"`, `{password} ||= '…'`, not `==`), a call's first argument
+/// with a string second (`setenv( "DB_PASSWORD", "…")`, not a translation's
+/// `__('Password', 'my-theme')`), or a hash's key (`'password'    => '…'`). The
+/// string may be a hash function's argument (`=> bcrypt('…')`).
+fn keyed_value(input: &Input<'_>, open: usize, close: usize) -> Option<(usize, Keyed)> {
     let spaces = |mut i: usize| {
         while matches!(input.byte(i), Some(b' ' | b'\t')) {
             i += 1;
@@ -1878,42 +1954,128 @@ fn keyed_value(input: &Input<'_>, open: usize, close: usize) -> Option<usize> {
         i
     };
     let mut i = spaces(close);
-    match input.byte(i)? {
-        b']' => {
+    let keyed = match input.byte(i)? {
+        b']' | b'}' => {
             i = spaces(i + 1);
-            if input.byte(i) != Some(b'=') || input.byte(i + 1) == Some(b'=') {
+            const OPERATORS: [&[u8]; 3] = [b"=", b"||=", b"??="];
+            let operator = OPERATORS
+                .iter()
+                .find(|o| input.bytes.get(i..).is_some_and(|r| r.starts_with(o)))?;
+            i += operator.len();
+            if input.byte(i) == Some(b'=') {
                 return None;
             }
-            i += 1;
+            Keyed::Assigned
         }
         b',' => {
             let mut o = open;
             while o > 0 && matches!(input.byte(o - 1), Some(b' ' | b'\t')) {
                 o -= 1;
             }
-            if input.byte_before(o) != Some(b'(') {
+            if input.byte_before(o) != Some(b'(') || translation_call(input.bytes, o - 1) {
                 return None;
             }
             i += 1;
+            Keyed::Argument
         }
-        b'=' if input.byte(i + 1) == Some(b'>') => i += 2,
+        b'=' if input.byte(i + 1) == Some(b'>') => {
+            i += 2;
+            Keyed::Assigned
+        }
         _ => return None,
+    };
+    Some((string_at(input, spaces(i))?, keyed))
+}
+
+/// Where the string literal at `i` starts (right after its opening quote): `"…"`,
+/// `'…'`, C#'s `@"…"`, or the first argument of a hash function called there
+/// (`bcrypt('…')`, `Hash::make("…")`, `passwordEncoder.encode("…")`): seeds and
+/// fixtures give the password to hash in the clear.
+fn string_at(input: &Input<'_>, i: usize) -> Option<usize> {
+    const HASHES: &[&[u8]] = &[
+        b"bcrypt",
+        b"Hash::make",
+        b"encode",
+        b"password_hash",
+        b"make_password",
+        b"generate_password_hash",
+        b"hashpw",
+    ];
+    let quote = |i: usize| matches!(input.byte(i), Some(b'"' | b'\'')).then_some(i + 1);
+    match input.byte(i)? {
+        b'"' | b'\'' => Some(i + 1),
+        b'@' => quote(i + 1),
+        _ => {
+            let rest = input.bytes.get(i..input.bytes.len().min(i + 64))?;
+            let call = rest
+                .iter()
+                .take_while(|&&b| word(b) || matches!(b, b'.' | b':'))
+                .count();
+            let name = rest.get(..call)?;
+            if rest.get(call) != Some(&b'(') || !HASHES.iter().any(|h| name.ends_with(h)) {
+                return None;
+            }
+            quote(i + call + 1)
+        }
     }
-    i = spaces(i);
-    matches!(input.byte(i), Some(b'"' | b'\'')).then_some(i + 1)
+}
+
+/// Whether the call whose `(` is at `paren` is a translation's: WordPress's `__(`,
+/// `_e(`, `esc_html__(`, gettext's `_(`, `pgettext(`, `t(`, `trans(` (their second
+/// argument is a text domain, a context or a default text, not a password).
+fn translation_call(bytes: &[u8], paren: usize) -> bool {
+    const NAMES: &[&[u8]] = &[
+        b"__",
+        b"_e",
+        b"_x",
+        b"_n",
+        b"_ex",
+        b"esc_html__",
+        b"esc_attr__",
+        b"esc_html_e",
+        b"esc_attr_e",
+        b"esc_html_x",
+        b"esc_attr_x",
+        b"_",
+        b"gettext",
+        b"pgettext",
+        b"ngettext",
+        b"dgettext",
+        b"t",
+        b"trans",
+        b"translate",
+        b"i18n",
+    ];
+    let head = bytes.get(..paren).unwrap_or_default();
+    let name = head.len() - head.iter().rev().take_while(|&&b| word(b)).count();
+    let name = head.get(name..).unwrap_or_default();
+    NAMES.contains(&name)
+}
+
+/// Whether a call's second argument looks made to be a password rather than a name, a
+/// label or a path (`my-theme`, `login form label`, `emails/reset.html`): a digit, or
+/// a symbol other than `-`, `_`, `.`, `/` and spaces.
+fn made_password(value: &[u8]) -> bool {
+    value.iter().any(|&b| {
+        b.is_ascii_digit() || (b.is_ascii_punctuation() && !matches!(b, b'-' | b'_' | b'.' | b'/'))
+    })
 }
 
 /// Where the quoted argument of a setter or builder named after the secret word
 /// `start..end` starts (right after its opening quote): `.password("…")`,
 /// `set_password("…")`, `setPassword('…')`, `withPassword("…")`, the string the call's
-/// only argument.
+/// only argument, or hashed there (`.password(encoder.encode("…"))`).
 fn setter_argument(input: &Input<'_>, start: usize, end: usize) -> Option<usize> {
     if input.byte(end) != Some(b'(') {
         return None;
     }
-    let value = end + 2;
+    let value = string_at(input, end + 1)?;
     let close = quoted_from(input, value)?;
-    if input.byte(close + 1) != Some(b')') {
+    // The argument's closing parentheses: one, or two around a hash function's call.
+    let direct =
+        value - 1 == end + 1 || (value - 2 == end + 1 && input.byte(end + 1) == Some(b'@'));
+    let parens = if direct { 1 } else { 2 };
+    if input.bytes.get(close + 1..close + 1 + parens) != Some(&b"))"[..parens]) {
         return None;
     }
     let mut s = start;
@@ -1928,43 +2090,175 @@ fn setter_argument(input: &Input<'_>, start: usize, end: usize) -> Option<usize>
     (named && (!method.is_empty() || input.byte_before(s) == Some(b'.'))).then_some(value)
 }
 
+/// Whether a value after a password's name says something else than the password: a
+/// placeholder, a template's expression, a message, validation rules, a label that
+/// names the password, or code.
+fn says_other_than_password(value: &[u8]) -> bool {
+    /// What a log or a form shows instead of a password (`<redacted>`, `[FILTERED]`).
+    const MASKS: &[&[u8]] = &[
+        b"redacted",
+        b"filtered",
+        b"masked",
+        b"hidden",
+        b"removed",
+        b"censored",
+        b"omitted",
+    ];
+    // A password encoder's id before the value: Spring's `{noop}`, `{bcrypt}`.
+    let encoded = value
+        .strip_prefix(b"{")
+        .and_then(|rest| {
+            let id = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            rest.get(id..)?.strip_prefix(b"}")
+        })
+        .unwrap_or(value);
+    let letters: Vec<u8> = value
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    // `Beyond-your-reach9`: a placeholder holds no digit.
+    (is_placeholder(encoded) && !encoded.iter().any(u8::is_ascii_digit))
+        || MASKS.contains(&&letters[..])
+        || template_expression(value)
+        || reads_as_message(value)
+        || validation_rules(value)
+        || names_password(value)
+        || names_code(value)
+}
+
+/// Whether a value is a form's validation rules (Laravel's `required|string|min:8`):
+/// two rules or more joined by `|`, each a lowercase name with its parameters after a
+/// `:`.
+fn validation_rules(value: &[u8]) -> bool {
+    let mut rules = 0;
+    let all = value.split(|&b| b == b'|').all(|rule| {
+        rules += 1;
+        let name = rule
+            .iter()
+            .take_while(|&&b| b.is_ascii_lowercase() || b == b'_')
+            .count();
+        name > 0
+            && rule.get(name..).is_some_and(|rest| {
+                rest.is_empty() || (rest.first() == Some(&b':') && !rest.contains(&b' '))
+            })
+    });
+    all && rules >= 2
+}
+
+/// Whether a value of several words names the password itself, as a label or a
+/// message does in any language (`Mot de passe`, `Reset password`, `Das Passwort muss
+/// …`, `La contraseña es incorrecta.`).
+fn names_password(value: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "password",
+        "passwords",
+        "passwort",
+        "kennwort",
+        "wachtwoord",
+        "senha",
+        "contraseña",
+        "contrasena",
+        "passe",
+        "parola",
+        "hasło",
+        "haslo",
+        "lösenord",
+        "salasana",
+        "adgangskode",
+        "heslo",
+        "jelszó",
+        "пароль",
+        "Пароль",
+    ];
+    value.contains(&b' ')
+        && value
+            .split(|&b| b.is_ascii() && !b.is_ascii_alphanumeric())
+            .any(|w| WORDS.iter().any(|m| m.as_bytes().eq_ignore_ascii_case(w)))
+}
+
+/// Whether a value names code: a PHP class (`App\Services\PasswordService`), a
+/// static member or route action (`Auth::password`), or a call
+/// (`forms.PasswordInput()`).
+fn names_code(value: &[u8]) -> bool {
+    let identifier = |w: &[u8]| {
+        w.first()
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+            && w.iter().all(|&b| word(b))
+    };
+    let path = |sep: &[u8]| {
+        let parts: Vec<&[u8]> = split_on(value, sep);
+        parts.len() >= 2 && parts.iter().all(|p| identifier(p))
+    };
+    let call = value.ends_with(b")")
+        && value.iter().position(|&b| b == b'(').is_some_and(|open| {
+            open > 0
+                && value
+                    .get(..open)
+                    .is_some_and(|head| head.split(|&b| b == b'.').all(identifier))
+        });
+    path(b"\\") || path(b"::") || call
+}
+
+/// `value` split at each occurrence of `sep`.
+fn split_on<'v>(value: &'v [u8], sep: &[u8]) -> Vec<&'v [u8]> {
+    let mut parts = Vec::new();
+    let mut from = 0;
+    for at in memchr::memmem::find_iter(value, sep) {
+        parts.push(value.get(from..at).unwrap_or_default());
+        from = at + sep.len();
+    }
+    parts.push(value.get(from..).unwrap_or_default());
+    parts
+}
+
 /// Whether a value of words (a quoted string after a password's name) is a message
 /// about the password rather than the password: a form's or a translation file's text
-/// (`is too short (minimum is 8 characters)`, `Please enter your password.`,
-/// `Password is required.`). A passphrase (`correct horse battery staple`) holds none
-/// of these words.
+/// (`is too short (minimum is 8 characters)`, `Please enter your password.`, `Password
+/// is required.`). It holds a word only such messages use (`required`, `characters`),
+/// or two different words they use (`enter` and `your`). A passphrase holds one at
+/// most (`my voice is my passport`, `enter the dragon 1973`, `it is what it is!`).
 fn reads_as_message(value: &[u8]) -> bool {
-    const WORDS: &[&str] = &[
+    const ONLY_MESSAGES: &[&str] = &[
         "must",
         "required",
-        "enter",
-        "please",
         "invalid",
         "characters",
         "should",
         "cannot",
         "incorrect",
-        "least",
-        "field",
-        "too",
-        "is",
-        "your",
-        "not",
-        "be",
-        "forgot",
-        "confirm",
-        "wrong",
-        "expired",
-        "contain",
         "minimum",
         "maximum",
-        "match",
-        "empty",
     ];
-    value.contains(&b' ')
-        && value
-            .split(|b| !b.is_ascii_alphabetic())
-            .any(|w| WORDS.iter().any(|m| m.as_bytes().eq_ignore_ascii_case(w)))
+    const MESSAGE_WORDS: &[&str] = &[
+        "enter", "please", "least", "field", "too", "is", "your", "not", "be", "forgot", "confirm",
+        "wrong", "expired", "contain", "match", "empty",
+    ];
+    if !value.contains(&b' ') {
+        return false;
+    }
+    let mut seen: Option<&str> = None;
+    for w in value.split(|b| !b.is_ascii_alphabetic()) {
+        if ONLY_MESSAGES
+            .iter()
+            .any(|m| m.as_bytes().eq_ignore_ascii_case(w))
+        {
+            return true;
+        }
+        if let Some(m) = MESSAGE_WORDS
+            .iter()
+            .find(|m| m.as_bytes().eq_ignore_ascii_case(w))
+        {
+            match seen {
+                Some(first) if first != *m => return true,
+                _ => seen = Some(m),
+            }
+        }
+    }
+    false
 }
 
 /// Whether `rest` opens with an attribute (`serializeAs="String"`): a name, `=` and a
@@ -1998,6 +2292,8 @@ fn templated(value: &[u8]) -> bool {
         b"@Model",
         b"@(",
         b"[parameters(",
+        b"%env(",
+        b"{$",
         b"{{",
         b"env:",
         b"vault:",
@@ -2034,6 +2330,13 @@ fn templated(value: &[u8]) -> bool {
         || delimited
         || lower.starts_with(b"your")
         || lower.starts_with(b"enter ")
+}
+
+/// [`templated`] for an expression only, not a placeholder's words: `enter the dragon
+/// 1973` after a password's name is a passphrase.
+fn template_expression(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    templated(value) && !lower.starts_with(b"your") && !lower.starts_with(b"enter ")
 }
 
 /// Where the value of a typed declaration starts when `at` is at its type: `string =
@@ -2647,9 +2950,26 @@ fn refers_elsewhere(value: &[u8]) -> bool {
                 .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
                 || name.iter().all(|&b| b.is_ascii_lowercase() || b == b'_'))
     };
+    // `$dbPass` in a string that interpolates it: a camel-case name of letters.
+    let camel = |name: &[u8]| {
+        name.first().is_some_and(u8::is_ascii_lowercase)
+            && name.iter().any(u8::is_ascii_uppercase)
+            && name.iter().all(u8::is_ascii_alphabetic)
+    };
+    // `$ENV{DB_PASS}`, `$config['pw']`, `$this->pw`: a variable's member.
+    let member = |rest: &[u8]| {
+        let name = rest.iter().take_while(|&&b| word(b)).count();
+        name > 0
+            && rest
+                .get(name..)
+                .is_some_and(|r| r.starts_with(b"{") || r.starts_with(b"[") || r.starts_with(b"->"))
+    };
     match value {
-        [b'{', b'{', ..] => true,
-        [b'$', rest @ ..] if rest.iter().all(|&b| word(b)) => named(rest),
+        [b'{', b'{' | b'$', ..] => true,
+        [b'$', rest @ ..] if rest.iter().all(|&b| word(b)) => named(rest) || camel(rest),
+        [b'$', rest @ ..] if member(rest) => true,
+        // Ansible's encrypted value follows on the next lines.
+        _ if value.starts_with(b"!vault") => true,
         _ => is_reference(value),
     }
 }
@@ -2799,6 +3119,71 @@ fn chpasswd_input(input: &Input<'_>, at: usize, name: &str) -> Vec<(usize, usize
         pair_start += len + 2;
     }
     found
+}
+
+/// The password of a user name and a password given as two string literals after the
+/// [`Anchor::Credentials`] word `name` at `at` (in any case): right after it, a call's
+/// parentheses (`login("bob", "…")`, `NetworkCredential("svc", "…", "CORP")`); after
+/// `auth`, an assignment of a tuple or a list (`auth=("bob", "…")`, `auth = ['bob',
+/// '…']`). A password of a variable, an expression or a placeholder is none.
+fn credential_pair(input: &Input<'_>, at: usize, name: &str) -> Option<(usize, usize)> {
+    /// How long a quoted user name or password may be.
+    const MAX_QUOTED: usize = 128;
+    let end = at + name.len();
+    if !input
+        .bytes
+        .get(at..end)?
+        .eq_ignore_ascii_case(name.as_bytes())
+    {
+        return None;
+    }
+    let spaces = |mut i: usize| {
+        while matches!(input.byte(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = end;
+    if name == "auth" {
+        i = spaces(i);
+        if input.byte(i) != Some(b'=') || input.byte(i + 1) == Some(b'=') {
+            return None;
+        }
+        i = spaces(i + 1);
+        if !matches!(input.byte(i), Some(b'(' | b'[')) {
+            return None;
+        }
+    } else if input.byte(i) != Some(b'(') {
+        return None;
+    }
+    // A non-empty string literal at `i`, as the span inside its quotes.
+    let quoted = |i: usize| -> Option<(usize, usize)> {
+        let quote = input.byte(i).filter(|q| matches!(q, b'"' | b'\''))?;
+        let rest = input
+            .bytes
+            .get(i + 1..input.bytes.len().min(i + 2 + MAX_QUOTED))?;
+        let close = rest.iter().position(|&b| b == quote || b == b'\n')?;
+        (close > 0 && rest.get(close) == Some(&quote)).then_some((i + 1, i + 1 + close))
+    };
+    let (_, user_end) = quoted(spaces(i + 1))?;
+    i = spaces(user_end + 1);
+    if input.byte(i) != Some(b',') {
+        return None;
+    }
+    let (start, end) = quoted(spaces(i + 1))?;
+    if !matches!(input.byte(spaces(end + 1)), Some(b')' | b']' | b',')) {
+        return None;
+    }
+    let value = input.bytes.get(start..end)?;
+    let symbol = value
+        .iter()
+        .any(|&b| b.is_ascii() && !b.is_ascii_alphanumeric() && b != b'_');
+    (value.len() >= 6
+        && (symbol || value.iter().any(u8::is_ascii_digit))
+        && !is_placeholder(value)
+        && !templated(value)
+        && !reads_as_message(value))
+    .then_some((start, end))
 }
 
 /// Whether a value is what documentation writes where a password goes: `yourpassword`,
