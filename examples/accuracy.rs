@@ -947,6 +947,62 @@ fn token_generators() -> Vec<(&'static str, Gen)> {
                 format!("lin_api_{}", r.chars_of(ALNUM, 40)),
             )
         }),
+        ("LANGSMITH_API_KEY", |r| {
+            let kind = if r.below(2) == 0 { "pt" } else { "sk" };
+            (
+                "LANGSMITH_API_KEY={} for tracing.",
+                format!(
+                    "lsv2_{kind}_{}_{}",
+                    r.chars_of(HEX, 32),
+                    r.chars_of(HEX, 10)
+                ),
+            )
+        }),
+        ("PINECONE_API_KEY", |r| {
+            (
+                "pc = Pinecone(api_key=\"{}\")",
+                format!("pcsk_{}_{}", r.chars_of(ALNUM, 5), r.chars_of(ALNUM, 63)),
+            )
+        }),
+        ("GRAFANA_TOKEN", |r| {
+            (
+                "The dashboard sync uses {} as its service account.",
+                format!("glsa_{}_{}", r.chars_of(ALNUM, 32), r.chars_of(HEX, 8)),
+            )
+        }),
+        ("TAILSCALE_KEY", |r| {
+            (
+                "tailscale up --authkey={}",
+                format!(
+                    "tskey-auth-{}-{}",
+                    r.chars_of(ALNUM, 12),
+                    r.chars_of(ALNUM, 33)
+                ),
+            )
+        }),
+        ("SUPABASE_TOKEN", |r| {
+            (
+                "SUPABASE_ACCESS_TOKEN={} supabase link",
+                format!("sbp_{}", r.chars_of(HEX, 40)),
+            )
+        }),
+        ("SLACK_APP_TOKEN", |r| {
+            (
+                "SLACK_APP_TOKEN={} for socket mode.",
+                format!(
+                    "xapp-1-A0{}-{}-{}",
+                    r.chars_of(b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", 9),
+                    r.chars_of(b"0123456789", 13),
+                    r.chars_of(HEX, 64)
+                ),
+            )
+        }),
+        ("DOCKER_HUB_TOKEN", |r| {
+            (
+                "echo {} | docker login -u ci --password-stdin",
+                format!("dckr_pat_{}", r.chars_of(ALNUM, 27)),
+            )
+        }),
         ("GOOGLE_OAUTH_ACCESS_TOKEN", |r| {
             let len = 150 + r.below(60);
             (
