@@ -831,7 +831,52 @@ impl PersonalDetector {
         let Some(word) = input.text.get(start..end) else {
             return;
         };
-        if !is_capitalised(word) || !input.word_boundary_after(end) {
+        let capitals = in_capitals(word);
+        if !(is_capitalised(word) || capitals) || !input.word_boundary_after(end) {
+            return;
+        }
+        // A register's order, surname first: `JONES, MARY`, `Walker, Linda`, `SMITH,
+        // JOHN A` (with a middle initial).
+        // Not in a list of names written given name first (`Ken Williams, David
+        // Golden`): a word written as a name follows the given name.
+        let name_follows = input.byte(end) == Some(b' ')
+            && input.text.get(end + 1..).is_some_and(|rest| {
+                let next = rest
+                    .split([' ', ',', '.', ';', '\n'])
+                    .next()
+                    .unwrap_or_default();
+                next.len() >= 2 && (is_capitalised(next) || in_capitals(next))
+            });
+        if !name_follows && let Some(surname) = surname_before_comma(input, start, capitals) {
+            let mut last = end;
+            if input.byte(end) == Some(b' ')
+                && input.byte(end + 1).is_some_and(|b| b.is_ascii_uppercase())
+                && !input
+                    .byte(end + 2)
+                    .is_some_and(|b| b.is_ascii_alphanumeric())
+            {
+                last = end + 2 + usize::from(input.byte(end + 2) == Some(b'.'));
+            }
+            out.extend(input.finding(&self.name, surname, last, 0.8));
+            return;
+        }
+        // In capitals (`JOHN SMITH`, a form's or a statement's style), only a surname
+        // the gazetteer knows follows: capitals are also headings and shouting.
+        if capitals {
+            if input.byte(end) != Some(b' ') {
+                return;
+            }
+            let mut at = end + 1;
+            if input.byte(at).is_some_and(|b| b.is_ascii_uppercase()) {
+                if input.bytes.get(at + 1..at + 3) == Some(b". ") {
+                    at += 3;
+                } else if input.byte(at + 1) == Some(b' ') {
+                    at += 2;
+                }
+            }
+            if let Some(surname_end) = known_surname_in_capitals(input, at) {
+                out.extend(input.finding(&self.name, start, surname_end, 0.8));
+            }
             return;
         }
         // A double given name is one name: `Jean-Pierre`, `Anne-Marie`, whichever half
@@ -844,6 +889,12 @@ impl PersonalDetector {
         let initial = input.byte(end + 1).is_some_and(|b| b.is_ascii_uppercase())
             && input.bytes.get(end + 2..end + 4) == Some(b". ");
         let surname_at = if initial { end + 4 } else { end + 1 };
+        // The surname in capitals, as French and other registers write it (`Marie
+        // DUBOIS`): one the gazetteer knows (`John ASAP` is no name).
+        if let Some(surname_end) = known_surname_in_capitals(input, surname_at) {
+            out.extend(input.finding(&self.name, start, surname_end, 0.8));
+            return;
+        }
         let Some(name_end) = capitalised_run(input, surname_at, 2) else {
             return;
         };
@@ -1339,6 +1390,86 @@ fn is_capitalised(word: &str) -> bool {
         previous = c;
     }
     !matches!(previous, '\'' | '’' | '-')
+}
+
+/// Whether `word` is written in capitals as a name may be (`JOHN`, `O'BRIEN`,
+/// `SMITH-JONES`): two letters or more, every letter a capital.
+fn in_capitals(word: &str) -> bool {
+    word.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && word
+            .chars()
+            .all(|c| c.is_uppercase() || matches!(c, '\'' | '’' | '-'))
+}
+
+/// The end of the word in capitals at `at` when it is a surname the gazetteer knows
+/// (`SMITH`, `O'BRIEN`) and ends there (not `SMITHS`, `SMITHx`).
+fn known_surname_in_capitals(input: &Input<'_>, at: usize) -> Option<usize> {
+    let rest = input
+        .bytes
+        .get(at..input.bytes.len().min(at + MAX_NAME_WORD))?;
+    let len = rest
+        .iter()
+        .take_while(|&&b| b.is_ascii_uppercase() || b == b'\'' || b == b'-')
+        .count();
+    let word = std::str::from_utf8(rest.get(..len)?).ok()?;
+    if !in_capitals(word)
+        || rest
+            .get(len)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+    {
+        return None;
+    }
+    SURNAMES
+        .contains(&word.to_ascii_lowercase().as_str())
+        .then_some(at + len)
+}
+
+/// Where the surname starts when the given name at `given` follows it and a comma
+/// (`JONES, MARY`, `Walker, Linda`): a surname the gazetteer knows, written as the
+/// given name is (in capitals, or capitalised), starting a word.
+fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Option<usize> {
+    let comma = given.checked_sub(2)?;
+    if input.bytes.get(comma..given) != Some(b", ") {
+        return None;
+    }
+    let mut start = comma;
+    while start > 0
+        && input
+            .byte(start - 1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'\'' || b == b'-')
+        && comma - start < MAX_NAME_WORD
+    {
+        start -= 1;
+    }
+    if input
+        .byte_before(start)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+    {
+        return None;
+    }
+    // Not the end of a name written given name first (`Ken Williams, David`, `Steven
+    // G. Johnson, Daniel`): the word before, on the line, is no name's.
+    if input.byte_before(start) == Some(b' ')
+        && input
+            .byte_before(start - 1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'.')
+    {
+        let before = input.bytes.get(..start - 1).unwrap_or_default();
+        let word_at = before
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphabetic() || *b == b'.' || *b == b'\'' || *b == b'-'))
+            .map_or(0, |p| p + 1);
+        if before.get(word_at).is_some_and(u8::is_ascii_uppercase) {
+            return None;
+        }
+    }
+    let word = input.text.get(start..comma)?;
+    let written = if capitals {
+        in_capitals(word)
+    } else {
+        is_capitalised(word)
+    };
+    (written && SURNAMES.contains(&word.to_ascii_lowercase().as_str())).then_some(start)
 }
 
 /// Whether a capitalised word may start at `from`: false at the end of the text and at
