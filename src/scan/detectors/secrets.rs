@@ -1963,6 +1963,23 @@ fn attribute_value(input: &Input<'_>, name_start: usize, name_end: usize) -> Opt
     let tag = rest
         .get(..rest.iter().position(|&b| b == b'>').unwrap_or(rest.len()))
         .unwrap_or_default();
+    if let Some(k) = value_attribute(tag) {
+        return Some(Some(from + k));
+    }
+    // The value before the name: `<add value="…" key="DbPassword"/>`, back to the
+    // tag's `<` (none of its `>` between).
+    let head_from = s.saturating_sub(TAG_REACH);
+    let head = input.bytes.get(head_from..s).unwrap_or_default();
+    let open = head
+        .iter()
+        .rposition(|&b| b == b'<' || b == b'>')
+        .filter(|&o| head.get(o) == Some(&b'<'));
+    Some(open.and_then(|o| value_attribute(head.get(o..)?).map(|k| head_from + o + k)))
+}
+
+/// Where the quoted value of a tag's `value` attribute starts in `tag` (right after its
+/// opening quote), if `tag` holds one: ` value="…"`, ` value = '…'`.
+fn value_attribute(tag: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(p) = tag.get(i..).and_then(|t| memchr::memmem::find(t, b"value")) {
         let at = i + p;
@@ -1986,10 +2003,10 @@ fn attribute_value(input: &Input<'_>, name_start: usize, name_end: usize) -> Opt
         k += 1;
         spaces(&mut k);
         if matches!(tag.get(k), Some(b'"' | b'\'')) {
-            return Some(Some(from + k + 1));
+            return Some(k + 1);
         }
     }
-    Some(None)
+    None
 }
 
 /// The text of the element whose opening tag goes on at `at` (past an attribute's
