@@ -836,45 +836,51 @@ impl PersonalDetector {
             return;
         }
         // A register's order, surname first: `JONES, MARY`, `Walker, Linda`, `SMITH,
-        // JOHN A` (with a middle initial).
-        // Not in a list of names written given name first (`Ken Williams, David
-        // Golden`): a word written as a name follows the given name.
-        let name_follows = input.byte(end) == Some(b' ')
-            && input.text.get(end + 1..).is_some_and(|rest| {
-                let next = rest
-                    .split([' ', ',', '.', ';', '\n'])
-                    .next()
-                    .unwrap_or_default();
-                next.len() >= 2 && (is_capitalised(next) || in_capitals(next))
-            });
-        if !name_follows && let Some(surname) = surname_before_comma(input, start, capitals) {
-            let mut last = end;
-            if input.byte(end) == Some(b' ')
-                && input.byte(end + 1).is_some_and(|b| b.is_ascii_uppercase())
-                && !input
-                    .byte(end + 2)
-                    .is_some_and(|b| b.is_ascii_alphanumeric())
+        // JOHN A` (with a middle initial or name).
+        if let Some(surname) = surname_before_comma(input, start, capitals) {
+            let (_, given_end) = hyphenated_name(input, start, end);
+            let last = middle_name_end(input, given_end, capitals).unwrap_or(given_end);
+            // In running text the name ends its field: `Brown, Robert said no` and `Mr.
+            // White, Scott is here` are sentences. (In capitals a record's next field
+            // follows: `SMITH, JOHN DOB 01/02/1960`.)
+            let ends_field = capitals
+                || matches!(
+                    input.bytes.get(last..).unwrap_or_default(),
+                    [] | [b'\n' | b'\r' | b',' | b';' | b')' | b'|' | b'\t' | b'"', ..]
+                        | [b'.', b' ' | b'\n' | b'\r', ..]
+                        | [b'.']
+                        | [b' ', b'<' | b'|' | b'-' | b'0'..=b'9', ..]
+                        // Another name of a list (see `lists_more_names`).
+                        | [b' ', b'a', b'n', b'd', b' ', ..]
+                        | [b' ', b'&', b' ', ..]
+                        // Another initial, a note or a year: `A. B.`, `(MD)`, `(1999)`.
+                        | [b' ', b'A'..=b'Z', b'.', ..]
+                        | [b' ', b'(', b'A'..=b'Z' | b'a'..=b'z', ..]
+                        | [b' ', b'(', b'1' | b'2', b'0'..=b'9', b'0'..=b'9', b'0'..=b'9', b')', ..]
+                );
+            if ends_field
+                && !WORDLIKE_GIVEN_NAMES.contains(&word.to_lowercase().as_str())
+                && !lists_more_names(input, last)
             {
-                last = end + 2 + usize::from(input.byte(end + 2) == Some(b'.'));
+                out.extend(input.finding(&self.name, surname, last, 0.8));
             }
-            out.extend(input.finding(&self.name, surname, last, 0.8));
             return;
         }
+        let place = after_saint(input, start);
         // In capitals (`JOHN SMITH`, a form's or a statement's style), only a surname
-        // the gazetteer knows follows: capitals are also headings and shouting.
+        // the gazetteer knows follows: capitals are also headings, product codes and
+        // shouting (`RJ45 JACK BROWN`, `03 JAN WARD 7`, `ST. LOUIS PARK`).
         if capitals {
-            if input.byte(end) != Some(b' ') {
+            if place || WORDLIKE_GIVEN_NAMES.contains(&word.to_lowercase().as_str()) {
                 return;
             }
-            let mut at = end + 1;
-            if input.byte(at).is_some_and(|b| b.is_ascii_uppercase()) {
-                if input.bytes.get(at + 1..at + 3) == Some(b". ") {
-                    at += 3;
-                } else if input.byte(at + 1) == Some(b' ') {
-                    at += 2;
-                }
-            }
-            if let Some(surname_end) = known_surname_in_capitals(input, at) {
+            let after_middle = middle_name_end(input, end, true);
+            let surname_end = known_surname_in_capitals(input, end + 1)
+                .or_else(|| known_surname_in_capitals(input, after_middle? + 1));
+            if input.byte(end) == Some(b' ')
+                && let Some(surname_end) = surname_end
+                && !names_a_place(input, surname_end)
+            {
                 out.extend(input.finding(&self.name, start, surname_end, 0.8));
             }
             return;
@@ -891,7 +897,7 @@ impl PersonalDetector {
         let surname_at = if initial { end + 4 } else { end + 1 };
         // The surname in capitals, as French and other registers write it (`Marie
         // DUBOIS`): one the gazetteer knows (`John ASAP` is no name).
-        if let Some(surname_end) = known_surname_in_capitals(input, surname_at) {
+        if !place && let Some(surname_end) = known_surname_in_capitals(input, surname_at) {
             out.extend(input.finding(&self.name, start, surname_end, 0.8));
             return;
         }
@@ -1392,41 +1398,214 @@ fn is_capitalised(word: &str) -> bool {
     !matches!(previous, '\'' | '’' | '-')
 }
 
-/// Whether `word` is written in capitals as a name may be (`JOHN`, `O'BRIEN`,
-/// `SMITH-JONES`): two letters or more, every letter a capital.
-fn in_capitals(word: &str) -> bool {
-    word.chars().filter(|c| c.is_alphabetic()).count() >= 2
-        && word
-            .chars()
-            .all(|c| c.is_uppercase() || matches!(c, '\'' | '’' | '-'))
+/// Given names that, in capitals or after a comma, are as often a word of a product
+/// code, a date, a list or a place (`3.5MM JACK`, `SKINNY JEAN`, `HEATHER GREEN`, `03
+/// JAN`, `CAROL SINGERS`, `Colours: Green, Heather`, `KING, JACK`).
+const WORDLIKE_GIVEN_NAMES: &[&str] = &["jack", "jean", "jan", "heather", "carol"];
+
+/// Whether the word at `start` follows `St.` or `Saint` (`St. Louis Park`, `ST JOHN
+/// WARD`): a place's name, not a person's.
+fn after_saint(input: &Input<'_>, start: usize) -> bool {
+    let before = input.bytes.get(..start).unwrap_or_default();
+    let before = before.strip_suffix(b" ").unwrap_or(before);
+    let before = before.strip_suffix(b".").unwrap_or(before);
+    [&b"st"[..], b"saint", b"ste"].iter().any(|w| {
+        before.len() >= w.len()
+            && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
+            && before
+                .len()
+                .checked_sub(w.len() + 1)
+                .is_none_or(|i| !before[i].is_ascii_alphanumeric())
+    })
 }
 
-/// The end of the word in capitals at `at` when it is a surname the gazetteer knows
-/// (`SMITH`, `O'BRIEN`) and ends there (not `SMITHS`, `SMITHx`).
-fn known_surname_in_capitals(input: &Input<'_>, at: usize) -> Option<usize> {
-    let rest = input
-        .bytes
-        .get(at..input.bytes.len().min(at + MAX_NAME_WORD))?;
-    let len = rest
-        .iter()
-        .take_while(|&&b| b.is_ascii_uppercase() || b == b'\'' || b == b'-')
-        .count();
-    let word = std::str::from_utf8(rest.get(..len)?).ok()?;
-    if !in_capitals(word)
-        || rest
-            .get(len)
-            .is_some_and(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
-    {
+/// The end of a middle initial or name after a given name ending at `end`, written as
+/// it is (in capitals, or capitalised): ` A`, ` A.`, or one word the gazetteer knows
+/// as a given name or a surname (`JONES, MARY ELIZABETH`, `SMITH, JOHN ALLEN`).
+fn middle_name_end(input: &Input<'_>, end: usize, capitals: bool) -> Option<usize> {
+    if input.byte(end) != Some(b' ') {
         return None;
     }
-    SURNAMES
-        .contains(&word.to_ascii_lowercase().as_str())
+    let at = end + 1;
+    if input.byte(at).is_some_and(|b| b.is_ascii_uppercase())
+        && !input
+            .byte(at + 1)
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+    {
+        return Some(at + 1 + usize::from(input.byte(at + 1) == Some(b'.')));
+    }
+    let rest = input.text.get(at..)?;
+    let len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphabetic() || matches!(c, '\'' | '’' | '-')))
+        .map_or(rest.len(), |(i, _)| i);
+    let word = rest.get(..len)?;
+    let written = if capitals {
+        in_capitals(word)
+    } else {
+        is_capitalised(word)
+    };
+    let lower = word.to_lowercase();
+    (written && (GIVEN_NAMES.contains(&lower.as_str()) || SURNAMES.contains(&lower.as_str())))
         .then_some(at + len)
 }
 
+/// Whether a name read surname first, ending at `end`, is one of a list of surnames
+/// (`Smith, Thomas and Lee (2019)`, `Young, Scott, & Lee`, `Martin, Thomas, Scott,
+/// Kelly`) or a firm's name (`Baker, Thomas & Co`): after a comma, `and` or `&` comes a
+/// name's word that starts no full name. A list of full names (`Garcia, Maria and David
+/// Lee`, `Jones, Mary, Smith, John`) or anything else (`Walker, Linda B., RN`,
+/// `Williams, David, The Book of Things`) is not.
+fn lists_more_names(input: &Input<'_>, end: usize) -> bool {
+    const FIRMS: &[&str] = &[
+        "co",
+        "sons",
+        "associates",
+        "partners",
+        "company",
+        "llp",
+        "llc",
+        "ltd",
+        "inc",
+    ];
+    let rest = input.text.get(end..).unwrap_or_default();
+    let comma = rest.starts_with(',');
+    let rest = rest.strip_prefix(',').unwrap_or(rest);
+    let Some(rest) = rest.strip_prefix(' ') else {
+        return false;
+    };
+    let joined = ["& ", "and ", "AND "]
+        .iter()
+        .find_map(|j| rest.strip_prefix(j));
+    if joined.is_none() && !comma {
+        return false;
+    }
+    let rest = joined.unwrap_or(rest);
+    let len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphabetic() || c == '\''))
+        .map_or(rest.len(), |(i, _)| i);
+    let (next, after) = rest.split_at(len);
+    let lower = next.to_lowercase();
+    if FIRMS.contains(&lower.as_str()) {
+        return true;
+    }
+    let given = GIVEN_NAMES.contains(&lower.as_str());
+    if !(given || SURNAMES.contains(&lower.as_str())) {
+        return false;
+    }
+    let word_after = |sep: &str| {
+        after
+            .strip_prefix(sep)
+            .and_then(|a| a.split(|c: char| !c.is_alphabetic()).next())
+            .filter(|w| w.chars().count() >= 2)
+    };
+    // A full name given first (`David Lee`), or surname first (`Lee, David`).
+    let full_name = given && word_after(" ").is_some_and(|w| is_capitalised(w) || in_capitals(w));
+    let surname_first =
+        word_after(", ").is_some_and(|w| GIVEN_NAMES.contains(&w.to_lowercase().as_str()));
+    !(full_name || surname_first)
+}
+
+/// Whether the word after a name in capitals ending at `end` (after a comma, if one
+/// follows) makes the name a place's: `SCOTT HALL, ROOM 204`, `HENRY PARK ELEMENTARY
+/// SCHOOL`, `MARY HILL ROAD`.
+fn names_a_place(input: &Input<'_>, end: usize) -> bool {
+    const PLACES: &[&str] = &[
+        "road",
+        "rd",
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "lane",
+        "drive",
+        "way",
+        "blvd",
+        "school",
+        "elementary",
+        "high",
+        "college",
+        "university",
+        "room",
+        "residence",
+        "auditorium",
+        "branch",
+        "library",
+        "island",
+        "park",
+        "hall",
+        "center",
+        "centre",
+        "building",
+        "hospital",
+        "church",
+        "station",
+        "estates",
+        "tower",
+        "house",
+        "memorial",
+        "campus",
+        "wing",
+        "ward",
+        "bridge",
+        "square",
+        "court",
+        "gardens",
+    ];
+    let rest = input.text.get(end..).unwrap_or_default();
+    let rest = rest.strip_prefix(',').unwrap_or(rest);
+    let Some(rest) = rest.strip_prefix(' ') else {
+        return false;
+    };
+    let next = rest
+        .split(|c: char| !c.is_alphabetic())
+        .next()
+        .unwrap_or_default();
+    PLACES.contains(&next.to_lowercase().as_str())
+}
+
+/// Whether `word` is written in capitals as a name may be (`JOHN`, `O'BRIEN`,
+/// `SMITH-JONES`, `MÜLLER`): two letters or more, the first and every ASCII one a
+/// capital. (Normalisation lowers a capital beyond ASCII inside a word, so
+/// `MÜLLER` reads `MüLLER` here; see `normalize.rs`.)
+fn in_capitals(word: &str) -> bool {
+    word.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && word.starts_with(char::is_uppercase)
+        && word.chars().all(|c| {
+            c.is_ascii_uppercase()
+                || (!c.is_ascii() && c.is_alphabetic())
+                || matches!(c, '\'' | '’' | '-')
+        })
+}
+
+/// The end of the word in capitals at `at` when it is a surname the gazetteer knows
+/// (`SMITH`, `O'BRIEN`, `MÜLLER`) and ends there (not `SMITHS`, `SMITHx`); before a
+/// possessive's `'S`, the surname's end.
+fn known_surname_in_capitals(input: &Input<'_>, at: usize) -> Option<usize> {
+    let (rest, _) = bounded_rest(input, at, MAX_NAME_WORD)?;
+    let len = rest
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphabetic() || matches!(c, '\'' | '’' | '-')))
+        .map_or(rest.len(), |(i, _)| i);
+    let word = rest.get(..len)?;
+    if rest[len..].starts_with(|c: char| c.is_alphanumeric()) {
+        return None;
+    }
+    let word = word
+        .strip_suffix("'S")
+        .or_else(|| word.strip_suffix("’S"))
+        .unwrap_or(word);
+    (in_capitals(word) && SURNAMES.contains(&word.to_lowercase().as_str()))
+        .then_some(at + word.len())
+}
+
 /// Where the surname starts when the given name at `given` follows it and a comma
-/// (`JONES, MARY`, `Walker, Linda`): a surname the gazetteer knows, written as the
-/// given name is (in capitals, or capitalised), starting a word.
+/// (`JONES, MARY`, `Walker, Linda`, `Müller, Klaus`): a surname the gazetteer knows,
+/// written as the given name is (in capitals, or capitalised), that starts a record's
+/// field (the line, a label's value, a cell, a parenthesis) or follows a title (`Dr.
+/// Harris, Nancy`). In a sentence (`As for Lee, Anna was late`, `Ken Williams, David
+/// Golden`) a comma before a given name is a sentence's.
 fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Option<usize> {
     let comma = given.checked_sub(2)?;
     if input.bytes.get(comma..given) != Some(b", ") {
@@ -1436,32 +1615,13 @@ fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Opti
     while start > 0
         && input
             .byte(start - 1)
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'\'' || b == b'-')
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'\'' || b == b'-' || !b.is_ascii())
         && comma - start < MAX_NAME_WORD
     {
         start -= 1;
     }
-    if input
-        .byte_before(start)
-        .is_some_and(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
-    {
+    if input.byte_before(start).is_some_and(|b| b.is_ascii_digit()) {
         return None;
-    }
-    // Not the end of a name written given name first (`Ken Williams, David`, `Steven
-    // G. Johnson, Daniel`): the word before, on the line, is no name's.
-    if input.byte_before(start) == Some(b' ')
-        && input
-            .byte_before(start - 1)
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'.')
-    {
-        let before = input.bytes.get(..start - 1).unwrap_or_default();
-        let word_at = before
-            .iter()
-            .rposition(|b| !(b.is_ascii_alphabetic() || *b == b'.' || *b == b'\'' || *b == b'-'))
-            .map_or(0, |p| p + 1);
-        if before.get(word_at).is_some_and(u8::is_ascii_uppercase) {
-            return None;
-        }
     }
     let word = input.text.get(start..comma)?;
     let written = if capitals {
@@ -1469,7 +1629,53 @@ fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Opti
     } else {
         is_capitalised(word)
     };
-    (written && SURNAMES.contains(&word.to_ascii_lowercase().as_str())).then_some(start)
+    if !written || !SURNAMES.contains(&word.to_lowercase().as_str()) {
+        return None;
+    }
+    let before = input.bytes.get(..start).unwrap_or_default();
+    let blank = before
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let before = &before[..before.len() - blank];
+    // A field starts at a line, after a label's `:`, a cell's separator, two spaces
+    // (`Emp ID 4411  WHITE, THOMAS`), a spaced dash, a list's number (`1. Robinson,
+    // Daniel`), or `by` (`Reviewed by Brown, Robert`).
+    let digit_before = |i: usize| {
+        i.checked_sub(2)
+            .and_then(|j| before.get(j))
+            .is_some_and(u8::is_ascii_digit)
+    };
+    let field_start = match before.last() {
+        None => true,
+        Some(
+            b'\n' | b'\r' | b':' | b'\t' | b'|' | b';' | b'(' | b'[' | b'"' | b'\'' | b'>' | b'=',
+        ) => true,
+        Some(b'-') => blank > 0,
+        Some(b'.' | b')') => digit_before(before.len()),
+        Some(_) => {
+            blank >= 2
+                || (blank == 1
+                    && before.len() >= 2
+                    && before[before.len() - 2..].eq_ignore_ascii_case(b"by")
+                    && before
+                        .len()
+                        .checked_sub(3)
+                        .is_none_or(|i| !before[i].is_ascii_alphanumeric()))
+        }
+    };
+    let title = blank > 0
+        && TITLES.iter().any(|t| {
+            let t = t.trim_end().as_bytes();
+            before.len() >= t.len()
+                && before[before.len() - t.len()..].eq_ignore_ascii_case(t)
+                && before
+                    .len()
+                    .checked_sub(t.len() + 1)
+                    .is_none_or(|i| !before[i].is_ascii_alphanumeric())
+        });
+    (field_start || title).then_some(start)
 }
 
 /// Whether a capitalised word may start at `from`: false at the end of the text and at
