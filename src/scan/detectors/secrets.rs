@@ -1649,7 +1649,11 @@ impl SecretsDetector {
                     }
                     at = value;
                 }
-                Some(None) => match element_after_tag(input, hit.end + 1) {
+                // Only a `key` or `name` names the setting: `<label for="password">`
+                // labels a field, and its text is the label's.
+                Some(None) => match element_after_tag(input, hit.end + 1)
+                    .filter(|_| attribute_named(input, hit.start, &[b"key", b"name"]))
+                {
                     Some((text, text_end)) => {
                         if templated(input.bytes.get(text..text_end).unwrap_or_default()) {
                             continue;
@@ -1671,9 +1675,13 @@ impl SecretsDetector {
             // Unquoted, the name keys it as a subscript: Perl's `$ENV{DB_PASSWORD} =
             // "…"`, `$self->{password} = '…'`, Ruby's `session[:password] = '…'`.
             let mut keyed = None;
-            if element.is_none() {
+            if element.is_none() && matches!(input.byte(hit.end), Some(b'"' | b'\'' | b']' | b'}'))
+            {
+                // The name's start, within a name's length (a run of `password:` would
+                // otherwise be read back to its start from every word in it).
                 let mut s = hit.start;
                 while s > 0
+                    && hit.start - s < MAX_KEY_NAME
                     && input
                         .byte(s - 1)
                         .is_some_and(|b| word(b) || b".-:#".contains(&b))
@@ -2009,6 +2017,33 @@ fn value_attribute(tag: &[u8]) -> Option<usize> {
     None
 }
 
+/// How far back from a secret word the name it ends is read (`os.environ[
+/// "DB_PASSWORD"`, `$ENV{SMTP_PASSWORD`).
+const MAX_KEY_NAME: usize = 128;
+
+/// Whether the quoted attribute value that holds the word at `word_start` (its name's
+/// bytes back to the opening quote) is the value of one of the attributes `names`
+/// (`key="DbPassword"`, not `for="password"`).
+fn attribute_named(input: &Input<'_>, word_start: usize, names: &[&[u8]]) -> bool {
+    let head_from = word_start.saturating_sub(MAX_KEY_NAME);
+    let head = input.bytes.get(head_from..word_start).unwrap_or_default();
+    let Some(quote) = head.iter().rposition(|&b| b == b'"' || b == b'\'') else {
+        return false;
+    };
+    let before = head.get(..quote).unwrap_or_default();
+    let before = before.trim_ascii_end();
+    let Some(before) = before.strip_suffix(b"=") else {
+        return false;
+    };
+    let before = before.trim_ascii_end();
+    let name_at = before
+        .iter()
+        .rposition(|&b| !(word(b) || b == b'-' || b == b':'))
+        .map_or(0, |p| p + 1);
+    let name = before.get(name_at..).unwrap_or_default();
+    names.iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
 /// The text of the element whose opening tag goes on at `at` (past an attribute's
 /// closing quote) and ends at the first `>` after it, as `(start, end)`: what the
 /// element holds up to the next tag, what a `<value>` child holds
@@ -2179,13 +2214,30 @@ fn translation_call(bytes: &[u8], paren: usize) -> bool {
     NAMES.contains(&name)
 }
 
-/// Whether a call's second argument looks made to be a password rather than a name, a
-/// label or a path (`my-theme`, `login form label`, `emails/reset.html`): a digit, or
-/// a symbol other than `-`, `_`, `.`, `/` and spaces.
-fn made_password(value: &[u8]) -> bool {
+/// Whether a value may be a password rather than a name, a label or a path
+/// (`session-cookie`, `allauth.account.backend`, `emails/reset.html`): a digit, or a
+/// symbol other than `-`, `_`, `.`, `/` and spaces.
+fn password_shaped(value: &[u8]) -> bool {
     value.iter().any(|&b| {
         b.is_ascii_digit() || (b.is_ascii_punctuation() && !matches!(b, b'-' | b'_' | b'.' | b'/'))
     })
+}
+
+/// Whether a call's second argument looks made to be a password, which a call's
+/// strings seldom are (`render("password", "layout-2")`, `debug("password",
+/// "user_id=%s")`, `addColumn("password", "string:255")`): one word, no format
+/// directive, no `key=` or `key:` shape, and a symbol a password holds (`!@#$%^&*+?~`)
+/// or capitals, small letters and digits together.
+fn made_password(value: &[u8]) -> bool {
+    let format = value
+        .windows(2)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_alphabetic());
+    let keyed = value.iter().any(|&b| matches!(b, b'=' | b':' | b' '));
+    let symbol = value.iter().any(|b| b"!@#$%^&*+?~".contains(b));
+    let mixed = value.iter().any(u8::is_ascii_uppercase)
+        && value.iter().any(u8::is_ascii_lowercase)
+        && value.iter().any(u8::is_ascii_digit);
+    !format && !keyed && (symbol || mixed)
 }
 
 /// Where the quoted argument of a setter or builder named after the secret word
@@ -2301,10 +2353,18 @@ fn names_password(value: &[u8]) -> bool {
         "пароль",
         "Пароль",
     ];
-    value.contains(&b' ')
-        && value
-            .split(|&b| b.is_ascii() && !b.is_ascii_alphanumeric())
-            .any(|w| WORDS.iter().any(|m| m.as_bytes().eq_ignore_ascii_case(w)))
+    let is_word = |w: &[u8]| WORDS.iter().any(|m| m.as_bytes().eq_ignore_ascii_case(w));
+    // A label alone: `Contraseña:`, `Passwort*`.
+    let label = value
+        .strip_suffix(b":")
+        .or_else(|| value.strip_suffix(b"*"))
+        .map(<[u8]>::trim_ascii)
+        .is_some_and(is_word);
+    label
+        || (value.contains(&b' ')
+            && value
+                .split(|&b| b.is_ascii() && !b.is_ascii_alphanumeric())
+                .any(is_word))
 }
 
 /// Whether a value names code: a PHP class (`App\Services\PasswordService`), a
@@ -2320,12 +2380,14 @@ fn names_code(value: &[u8]) -> bool {
         let parts: Vec<&[u8]> = split_on(value, sep);
         parts.len() >= 2 && parts.iter().all(|p| identifier(p))
     };
+    // A call on a path (`forms.PasswordInput()`) or with no arguments; not
+    // `Welcome(2024)`.
     let call = value.ends_with(b")")
         && value.iter().position(|&b| b == b'(').is_some_and(|open| {
+            let head = value.get(..open).unwrap_or_default();
             open > 0
-                && value
-                    .get(..open)
-                    .is_some_and(|head| head.split(|&b| b == b'.').all(identifier))
+                && head.split(|&b| b == b'.').all(identifier)
+                && (head.contains(&b'.') || open + 2 == value.len())
         });
     path(b"\\") || path(b"::") || call
 }
@@ -2352,6 +2414,8 @@ fn reads_as_message(value: &[u8]) -> bool {
     const ONLY_MESSAGES: &[&str] = &[
         "must",
         "required",
+        "credentials",
+        "allowed",
         "invalid",
         "characters",
         "should",
@@ -2361,8 +2425,8 @@ fn reads_as_message(value: &[u8]) -> bool {
         "maximum",
     ];
     const MESSAGE_WORDS: &[&str] = &[
-        "enter", "please", "least", "field", "too", "is", "your", "not", "be", "forgot", "confirm",
-        "wrong", "expired", "contain", "match", "empty",
+        "enter", "please", "least", "field", "your", "forgot", "confirm", "wrong", "expired",
+        "contain", "match", "empty",
     ];
     if !value.contains(&b' ') {
         return false;
@@ -3302,14 +3366,10 @@ fn credential_pair(input: &Input<'_>, at: usize, name: &str) -> Option<(usize, u
         return None;
     }
     let value = input.bytes.get(start..end)?;
-    let symbol = value
-        .iter()
-        .any(|&b| b.is_ascii() && !b.is_ascii_alphanumeric() && b != b'_');
     (value.len() >= 6
-        && (symbol || value.iter().any(u8::is_ascii_digit))
-        && !is_placeholder(value)
-        && !templated(value)
-        && !reads_as_message(value))
+        && password_shaped(value)
+        && !says_other_than_password(value)
+        && !refers_elsewhere(value))
     .then_some((start, end))
 }
 
