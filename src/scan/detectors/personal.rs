@@ -1409,14 +1409,20 @@ fn after_saint(input: &Input<'_>, start: usize) -> bool {
     let before = input.bytes.get(..start).unwrap_or_default();
     let before = before.strip_suffix(b" ").unwrap_or(before);
     let before = before.strip_suffix(b".").unwrap_or(before);
-    [&b"st"[..], b"saint", b"ste"].iter().any(|w| {
-        before.len() >= w.len()
-            && before[before.len() - w.len()..].eq_ignore_ascii_case(w)
-            && before
-                .len()
-                .checked_sub(w.len() + 1)
-                .is_none_or(|i| !before[i].is_ascii_alphanumeric())
-    })
+    [&b"st"[..], b"saint", b"ste"]
+        .iter()
+        .any(|w| ends_with_word(before, w))
+}
+
+/// Whether `bytes` ends with the word `word` (in any ASCII case), not with a longer
+/// word that ends so.
+fn ends_with_word(bytes: &[u8], word: &[u8]) -> bool {
+    bytes.len() >= word.len()
+        && bytes[bytes.len() - word.len()..].eq_ignore_ascii_case(word)
+        && bytes
+            .len()
+            .checked_sub(word.len() + 1)
+            .is_none_or(|i| !bytes[i].is_ascii_alphanumeric())
 }
 
 /// The end of a middle initial or name after a given name ending at `end`, written as
@@ -1654,27 +1660,12 @@ fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Opti
         ) => true,
         Some(b'-') => blank > 0,
         Some(b'.' | b')') => digit_before(before.len()),
-        Some(_) => {
-            blank >= 2
-                || (blank == 1
-                    && before.len() >= 2
-                    && before[before.len() - 2..].eq_ignore_ascii_case(b"by")
-                    && before
-                        .len()
-                        .checked_sub(3)
-                        .is_none_or(|i| !before[i].is_ascii_alphanumeric()))
-        }
+        Some(_) => blank >= 2 || (blank == 1 && ends_with_word(before, b"by")),
     };
     let title = blank > 0
-        && TITLES.iter().any(|t| {
-            let t = t.trim_end().as_bytes();
-            before.len() >= t.len()
-                && before[before.len() - t.len()..].eq_ignore_ascii_case(t)
-                && before
-                    .len()
-                    .checked_sub(t.len() + 1)
-                    .is_none_or(|i| !before[i].is_ascii_alphanumeric())
-        });
+        && TITLES
+            .iter()
+            .any(|t| ends_with_word(before, t.trim_end().as_bytes()));
     (field_start || title).then_some(start)
 }
 
