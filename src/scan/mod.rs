@@ -161,7 +161,14 @@ impl Scanner {
     /// declared with different entity, class or severity in two files.
     pub fn new(classifiers: Vec<Classifier>) -> Result<Self, ScanError> {
         let mut detectors = detectors::builtin();
-        let mut classes: Vec<ClassInfo> = detectors.iter().flat_map(|d| d.classes()).collect();
+        // Several detectors may emit one class (the HL7 reader emits names, dates of
+        // birth, …): each is listed once.
+        let mut classes: Vec<ClassInfo> = Vec::new();
+        for info in detectors.iter().flat_map(|d| d.classes()) {
+            if !classes.contains(&info) {
+                classes.push(info);
+            }
+        }
 
         let mut ids: HashMap<&str, &str> = HashMap::new();
         for c in &classifiers {

@@ -41,6 +41,7 @@ mod govid_apac;
 mod govid_europe;
 mod govid_us;
 mod health;
+mod hl7;
 mod iban;
 mod keywords;
 mod network;
@@ -112,6 +113,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
         Box::new(govid_americas::AmericasIdDetector::new()),
         Box::new(health::HealthDetector::new()),
         Box::new(orcid::OrcidDetector::new()),
+        Box::new(hl7::Hl7Detector::new()),
     ]
 }
 
