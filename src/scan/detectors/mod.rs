@@ -36,6 +36,7 @@ mod card;
 mod crypto;
 pub(crate) mod dictionary;
 mod email;
+mod fhir;
 mod govid_americas;
 mod govid_apac;
 mod govid_europe;
@@ -114,6 +115,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
         Box::new(health::HealthDetector::new()),
         Box::new(orcid::OrcidDetector::new()),
         Box::new(hl7::Hl7Detector::new()),
+        Box::new(fhir::FhirDetector::new()),
     ]
 }
 
