@@ -47,6 +47,7 @@ mod iban;
 mod keywords;
 mod network;
 mod orcid;
+mod person_fields;
 mod personal;
 mod phone;
 mod secrets;
@@ -116,6 +117,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
         Box::new(orcid::OrcidDetector::new()),
         Box::new(hl7::Hl7Detector::new()),
         Box::new(fhir::FhirDetector::new()),
+        Box::new(person_fields::PersonFieldsDetector::new()),
     ]
 }
 
@@ -252,6 +254,7 @@ pub(crate) struct Input<'a> {
     tokens_by_len: OnceCell<shapes::LengthIndex>,
     long_chains: OnceCell<Vec<u32>>,
     colons_and_dashes: OnceCell<Vec<usize>>,
+    equals: OnceCell<Vec<usize>>,
     keywords: keywords::Keywords,
     triggers: OnceCell<triggers::TriggerPass>,
     /// Allocations left by an earlier text of this thread, used by the facts above as
@@ -389,6 +392,7 @@ impl<'a> Input<'a> {
             tokens_by_len: OnceCell::new(),
             long_chains: OnceCell::new(),
             colons_and_dashes: OnceCell::new(),
+            equals: OnceCell::new(),
             keywords,
             triggers: OnceCell::new(),
             spare: RefCell::new(Some(spare)),
@@ -557,6 +561,13 @@ impl<'a> Input<'a> {
     pub(crate) fn colons_and_dashes(&self) -> &[usize] {
         self.colons_and_dashes
             .get_or_init(|| memchr::memchr2_iter(b':', b'-', self.bytes).collect())
+    }
+
+    /// Where every `=` is, in order (one `memchr` pass, shared by the rules that read a
+    /// key before one).
+    pub(crate) fn equals(&self) -> &[usize] {
+        self.equals
+            .get_or_init(|| memchr::memchr_iter(b'=', self.bytes).collect())
     }
 
     /// Where every word `at` starts, in order (computed with [`Input::trigger_hits`]).

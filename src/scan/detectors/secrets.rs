@@ -364,7 +364,7 @@ fn literal_matches(input: &Input<'_>) -> Vec<(usize, usize, usize)> {
             _ => {}
         }
     }
-    for p in memchr::memchr_iter(b'=', bytes) {
+    for &p in input.equals() {
         for &(i, len) in &LITERAL_SOURCES.equals {
             if let Some(start) = (p + 1).checked_sub(len) {
                 at(start, i);

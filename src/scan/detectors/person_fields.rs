@@ -1,0 +1,434 @@
+//! PERSON_NAME in the fields of records: API payloads, fixtures, logs and SQL name a
+//! person's parts by key (`"firstName": "Peter"`, `last_name: Kowalczyk`,
+//! `first_name=Grzegorz`, `surname = 'Okafor'`), and the value needs neither a known
+//! given name before a capitalised surname nor a label written as words.
+//!
+//! A key is read before each `:` and `=` (lists shared with other rules): quoted or
+//! not, in any identifier spelling (`first_name`, `firstName`, `FIRST-NAME`, the last
+//! part of a dotted path). The value is a quoted string, or an unquoted word after `=`
+//! or the rest of the line after `:`. It counts when it is written as a name (one to
+//! four capitalised words, or in capitals; particles such as `van` and `de` inside)
+//! and is no label of a form or translation file (`"lastName": "Nachname"`) and no
+//! type (`firstName: String`); then when the gazetteer knows it, or when another such
+//! field is near it (a record: `{"firstName": "Wojciech", "lastName": "Brzęk"}`). A
+//! full name's key (`fullName`, `patient_name`, `legal_name`) needs a word the
+//! gazetteer knows (`full_name: New Zealand` is a country's).
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use super::personal::{GIVEN_NAMES, SURNAMES};
+use super::{Candidate, Detector, Input, class_info};
+use crate::scan::{ClassInfo, Severity};
+
+/// What part of a name a key holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Given,
+    Family,
+    Full,
+}
+
+/// Keys, folded (letters and digits, lowercase), and the part each holds.
+const KEYS: &[(&str, Part)] = &[
+    ("firstname", Part::Given),
+    ("givenname", Part::Given),
+    ("forename", Part::Given),
+    ("middlename", Part::Given),
+    ("lastname", Part::Family),
+    ("familyname", Part::Family),
+    ("surname", Part::Family),
+    ("maidenname", Part::Family),
+    ("fullname", Part::Full),
+    ("patientname", Part::Full),
+    ("legalname", Part::Full),
+    ("employeename", Part::Full),
+    ("vorname", Part::Given),
+    ("nachname", Part::Family),
+    ("prenom", Part::Given),
+    ("apellido", Part::Family),
+    ("cognome", Part::Family),
+];
+
+/// Words of labels and translations of a name's parts, folded to lowercase: a value
+/// holding one is a form's or a translation file's text, not a person's name.
+const LABELS: &[&str] = &[
+    "name",
+    "names",
+    "first",
+    "last",
+    "given",
+    "family",
+    "middle",
+    "maiden",
+    "full",
+    "surname",
+    "surnames",
+    "forename",
+    "forenames",
+    "nom",
+    "noms",
+    "nome",
+    "nomi",
+    "nombre",
+    "nombres",
+    "prénom",
+    "prénoms",
+    "prenom",
+    "vorname",
+    "vornamen",
+    "nachname",
+    "familienname",
+    "apellido",
+    "apellidos",
+    "cognome",
+    "sobrenome",
+    "nazwisko",
+    "imię",
+    "imie",
+    "voornaam",
+    "achternaam",
+    "förnamn",
+    "efternamn",
+    "fornavn",
+    "efternavn",
+    "etunimi",
+    "sukunimi",
+    "jméno",
+    "příjmení",
+    "keresztnév",
+    "vezetéknév",
+    "prenume",
+    "nume",
+    "soyad",
+    "soyadı",
+    "isim",
+    "ad",
+    "ime",
+    "prezime",
+    "имя",
+    "фамилия",
+    "отчество",
+    "όνομα",
+    "επώνυμο",
+];
+
+/// Values that are types, states or placeholders of a field, not a name.
+const NOT_NAMES: &[&str] = &[
+    "string",
+    "str",
+    "text",
+    "varchar",
+    "char",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "required",
+    "optional",
+    "unknown",
+    "pending",
+    "redacted",
+    "hidden",
+    "anonymous",
+    "test",
+    "user",
+    "example",
+    "sample",
+    "default",
+    "value",
+    "your",
+    "enter",
+    "todo",
+    "tbd",
+    "n/a",
+];
+
+/// Particles inside a name written in small letters (`Ludwig van Beethoven`).
+const PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la", "bin", "al",
+    "ten", "ter", "y",
+];
+
+/// How near another name field must be for two to make a record.
+const RECORD_REACH: usize = 256;
+
+/// The longest key read back from a separator.
+const KEY_REACH: usize = 48;
+
+/// The longest value read.
+const VALUE_REACH: usize = 80;
+
+static GAZETTEER: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| GIVEN_NAMES.iter().chain(SURNAMES).copied().collect());
+
+/// Reads names from keyed fields.
+#[derive(Debug)]
+pub(crate) struct PersonFieldsDetector {
+    name: ClassInfo,
+}
+
+impl PersonFieldsDetector {
+    pub(crate) fn new() -> Self {
+        PersonFieldsDetector {
+            name: class_info("PII.PERSON_NAME", "PERSON_NAME", Severity::Medium),
+        }
+    }
+}
+
+/// A value under a name key: its span, the key's part, and whether the gazetteer
+/// knows one of its words.
+struct Field {
+    start: usize,
+    end: usize,
+    part: Part,
+    known: bool,
+}
+
+impl Detector for PersonFieldsDetector {
+    fn classes(&self) -> Vec<ClassInfo> {
+        vec![self.name.clone()]
+    }
+
+    fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let bytes = input.bytes;
+        let mut fields: Vec<Field> = Vec::new();
+        let colons = input
+            .colons_and_dashes()
+            .iter()
+            .copied()
+            .filter(|&p| bytes.get(p) == Some(&b':'));
+        for sep in colons.chain(input.equals().iter().copied()) {
+            let Some(part) = key_before(bytes, sep) else {
+                continue;
+            };
+            let Some((start, end)) = value_after(input.text, sep) else {
+                continue;
+            };
+            let Some(value) = input.text.get(start..end) else {
+                continue;
+            };
+            let Some(known) = name_value(value) else {
+                continue;
+            };
+            fields.push(Field {
+                start,
+                end,
+                part,
+                known,
+            });
+        }
+        // Colons first, then equals signs: in text order.
+        fields.sort_unstable_by_key(|f| f.start);
+        for (i, f) in fields.iter().enumerate() {
+            let near = |g: &Field| g.start.abs_diff(f.start) <= RECORD_REACH;
+            let record = fields
+                .get(..i)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .take_while(|g| near(g))
+                .chain(
+                    fields
+                        .get(i + 1..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|g| near(g)),
+                )
+                .any(|g| g.part != f.part);
+            let (confirmed, confidence) = match f.part {
+                Part::Full => (f.known, 0.8),
+                _ if f.known => (true, 0.8),
+                _ => (record, 0.7),
+            };
+            if confirmed {
+                out.extend(input.finding(&self.name, f.start, f.end, confidence));
+            }
+        }
+    }
+}
+
+/// The part of a name the key ending just before the separator at `sep` holds, if it
+/// is a name key: `"firstName":`, `last_name=`, `'surname' =>`…, `user.first_name:`.
+fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
+    // Every key ends in `e`, `m` or `o` (`first_name`, `prenom`, `apellido`), before a
+    // closing quote or a space: most separators are ruled out by their byte before.
+    let last = bytes
+        .get(..sep)?
+        .iter()
+        .rev()
+        .take(3)
+        .find(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'`'))?;
+    if !matches!(last.to_ascii_lowercase(), b'e' | b'm' | b'o') {
+        return None;
+    }
+    let head = bytes.get(sep.saturating_sub(KEY_REACH)..sep)?;
+    let mut end = head.len();
+    while end > 0 && matches!(head.get(end - 1), Some(b' ' | b'\t')) {
+        end -= 1;
+    }
+    if end > 0 && matches!(head.get(end - 1), Some(b'"' | b'\'' | b'`')) {
+        end -= 1;
+    }
+    let key_len = head
+        .get(..end)?
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        .count();
+    // A whole key: not cut by the reach, not the tail of a longer word.
+    let start = end - key_len;
+    if key_len == 0 || (start == 0 && sep >= KEY_REACH) {
+        return None;
+    }
+    let key = head.get(start..end)?;
+    let mut folded = [0u8; KEY_REACH];
+    let mut n = 0;
+    for &b in key.iter().filter(|b| b.is_ascii_alphanumeric()) {
+        *folded.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    let folded = folded.get(..n)?;
+    KEYS.iter()
+        .find(|(k, _)| k.as_bytes() == folded)
+        .map(|&(_, part)| part)
+}
+
+/// The value after the separator at `sep`: a quoted string, or one word after `=`, or
+/// the rest of the line after `:` (YAML, a log's fields).
+fn value_after(text: &str, sep: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut at = sep + 1;
+    // `=>` of PHP and Ruby hashes, `==` of a comparison.
+    if bytes.get(sep) == Some(&b'=') && bytes.get(at) == Some(&b'>') {
+        at += 1;
+    }
+    if bytes.get(sep) == Some(&b'=') && bytes.get(at) == Some(&b'=') {
+        return None;
+    }
+    while matches!(bytes.get(at), Some(b' ' | b'\t')) {
+        at += 1;
+    }
+    let rest = bytes.get(at..(at + VALUE_REACH).min(bytes.len()))?;
+    match rest.first()? {
+        &q @ (b'"' | b'\'') => {
+            let len = rest.get(1..)?.iter().position(|&b| b == q)?;
+            Some((at + 1, at + 1 + len))
+        }
+        _ if bytes.get(sep) == Some(&b'=') => {
+            let len = rest
+                .iter()
+                .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b',' | b';' | b'&'))
+                .unwrap_or(rest.len());
+            (len < rest.len() || at + len == bytes.len()).then_some((at, at + len))
+        }
+        _ => {
+            let len = rest
+                .iter()
+                .position(|b| matches!(b, b'\n' | b'\r' | b',' | b';' | b'|' | b'\t'))
+                .unwrap_or(rest.len());
+            let value = rest.get(..len)?;
+            let trimmed = value.len() - value.iter().rev().take_while(|&&b| b == b' ').count();
+            (len < rest.len() || at + len == bytes.len()).then_some((at, at + trimmed))
+        }
+    }
+}
+
+/// Whether `value` is written as a person's name or a part of one, and if so whether
+/// the gazetteer knows one of its words: one to four words, each capitalised or in
+/// capitals (a particle in small letters inside), of letters and `'`, `’`, `-`, `.`;
+/// no label, type or placeholder.
+fn name_value(value: &str) -> Option<bool> {
+    if !(2..=60).contains(&value.len()) {
+        return None;
+    }
+    let words: Vec<&str> = value.split(' ').collect();
+    if words.len() > 4 {
+        return None;
+    }
+    let mut known = false;
+    let mut letters = 0;
+    for (i, word) in words.iter().enumerate() {
+        let lower = word.to_lowercase();
+        let bare = lower.trim_end_matches('.');
+        if LABELS.contains(&bare) || NOT_NAMES.contains(&bare) {
+            return None;
+        }
+        if !word
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
+        {
+            return None;
+        }
+        let particle = i > 0 && i + 1 < words.len() && PARTICLES.contains(word);
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        if !(capital || particle) {
+            return None;
+        }
+        letters += word.chars().filter(|c| c.is_alphabetic()).count();
+        known |= GAZETTEER.contains(bare);
+    }
+    (letters >= 2).then_some(known)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        let detector = PersonFieldsDetector::new();
+        let input = Input::new(text);
+        let mut out = Vec::new();
+        detector.detect(&input, &mut out);
+        out.iter()
+            .map(|c| text.get(c.start..c.end).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn names_are_read_from_keyed_fields() {
+        assert_eq!(
+            found(r#"{"firstName": "Peter", "lastName": "Chalmers", "age": 41}"#),
+            ["Peter", "Chalmers"]
+        );
+        assert_eq!(
+            found("first_name=Wojciech last_name=Brzęk status=active"),
+            ["Wojciech", "Brzęk"]
+        );
+        assert_eq!(
+            found("customer:\n  given_name: Grzegorz\n  family_name: Brzeczyszczykiewicz\n"),
+            ["Grzegorz", "Brzeczyszczykiewicz"]
+        );
+        assert_eq!(
+            found("UPDATE users SET surname = 'Smith' WHERE id = 7"),
+            ["Smith"]
+        );
+        assert_eq!(
+            found(r#"{"user.fullName": "Maria van der Berg"}"#),
+            ["Maria van der Berg"]
+        );
+    }
+
+    #[test]
+    fn every_key_ends_as_the_quick_check_expects() {
+        for (key, _) in KEYS {
+            assert!(key.ends_with(['e', 'm', 'o']), "{key}");
+        }
+    }
+
+    #[test]
+    fn labels_types_and_lone_unknown_words_are_not_names() {
+        // A translation file, a schema, a placeholder.
+        assert!(found(r#"{"firstName": "Vorname", "lastName": "Nachname"}"#).is_empty());
+        assert!(found(r#"{"first_name": "First name", "last_name": "Last Name"}"#).is_empty());
+        assert!(found("firstName: String\nlastName: String\n").is_empty());
+        assert!(found("first_name: ${FIRST_NAME}\nlast_name: {{ last }}\n").is_empty());
+        // One field the gazetteer does not know, and a full name of no known word.
+        assert!(found(r#"{"lastName": "Pending"}"#).is_empty());
+        assert!(found(r#"{"surname": "Xylophone"}"#).is_empty());
+        assert!(found(r#"{"full_name": "New Zealand", "capital": "Wellington"}"#).is_empty());
+        // Lowercase values are code (`this.firstName = firstName`).
+        assert!(found("this.firstName = firstName; lastName == other").is_empty());
+    }
+}
