@@ -1833,7 +1833,12 @@ fn street_after(input: &Input<'_>, from: usize) -> Option<usize> {
         if cut && offset + word.len() == rest.len() {
             return None;
         }
-        let clean = word.trim_end_matches([',', '.', ';']);
+        // A quoted value ends at its quote (`"street": "534 Erewhon St",`).
+        let clean = word
+            .split(['"', '<'])
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches([',', '.', ';', '\'']);
         // A direction needs a name after it (`W Evergreen Terrace`, not `W Ave`).
         if words >= 1 && !(words == 1 && directed) && STREET_SUFFIXES.contains(&clean) {
             let mut end = from + offset + clean.len();
