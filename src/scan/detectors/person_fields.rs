@@ -4,8 +4,9 @@
 //! given name before a capitalised surname nor a label written as words.
 //!
 //! A key is read before each `:` and `=` (lists shared with other rules): quoted or
-//! not, in any identifier spelling (`first_name`, `firstName`, `FIRST-NAME`, the last
-//! part of a dotted path). The value is a quoted string, or an unquoted word after `=`
+//! not, in any identifier spelling (`first_name`, `firstName`, `FIRST-NAME`, `fname`,
+//! the last part of a dotted path), or a part's key inside a name's object (`"name":
+//! {"first": "Peter", "last": "Chalmers"}`). The value is a quoted string, or an unquoted word after `=`
 //! or the rest of the line after `:`. It counts when it is written as a name (one to
 //! four capitalised words, or in capitals; particles such as `van` and `de` inside)
 //! and is no label of a form or translation file (`"lastName": "Nachname"`) and no
@@ -48,7 +49,22 @@ const KEYS: &[(&str, Part)] = &[
     ("prenom", Part::Given),
     ("apellido", Part::Family),
     ("cognome", Part::Family),
+    ("fname", Part::Given),
+    ("lname", Part::Family),
 ];
+
+/// Keys that hold a name's part only inside a name's object (`"name": {"first":
+/// "Peter", "last": "Chalmers"}`), folded.
+const PARTS_OF_NAME: &[(&str, Part)] = &[
+    ("first", Part::Given),
+    ("given", Part::Given),
+    ("middle", Part::Given),
+    ("last", Part::Family),
+    ("family", Part::Family),
+];
+
+/// How far back the opening of a name's object is looked for.
+const OBJECT_REACH: usize = 160;
 
 /// Words of labels and translations of a name's parts, folded to lowercase: a value
 /// holding one is a form's or a translation file's text, not a person's name.
@@ -252,15 +268,19 @@ impl Detector for PersonFieldsDetector {
 /// The part of a name the key ending just before the separator at `sep` holds, if it
 /// is a name key: `"firstName":`, `last_name=`, `'surname' =>`…, `user.first_name:`.
 fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
-    // Every key ends in `e`, `m` or `o` (`first_name`, `prenom`, `apellido`), before a
-    // closing quote or a space: most separators are ruled out by their byte before.
+    // Every key ends in `e`, `m`, `o`, `t`, `n` or `y` (`first_name`, `prenom`,
+    // `apellido`, `first`, `given`, `family`), before a closing quote or a space: most
+    // separators are ruled out by their byte before.
     let last = bytes
         .get(..sep)?
         .iter()
         .rev()
         .take(3)
         .find(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'`'))?;
-    if !matches!(last.to_ascii_lowercase(), b'e' | b'm' | b'o') {
+    if !matches!(
+        last.to_ascii_lowercase(),
+        b'e' | b'm' | b'o' | b't' | b'n' | b'y'
+    ) {
         return None;
     }
     let head = bytes.get(sep.saturating_sub(KEY_REACH)..sep)?;
@@ -290,9 +310,44 @@ fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
         n += 1;
     }
     let folded = folded.get(..n)?;
-    KEYS.iter()
-        .find(|(k, _)| k.as_bytes() == folded)
-        .map(|&(_, part)| part)
+    if let Some(&(_, part)) = KEYS.iter().find(|(k, _)| k.as_bytes() == folded) {
+        return Some(part);
+    }
+    let &(_, part) = PARTS_OF_NAME.iter().find(|(k, _)| k.as_bytes() == folded)?;
+    let key_start = sep - head.len() + start;
+    in_name_object(bytes, key_start).then_some(part)
+}
+
+/// Whether the key starting at `key_start` (less its quote) is inside a JSON object
+/// that is the value of a key ending in `name` (`"name": {`, `"patientName": {"first"`),
+/// that object opened within [`OBJECT_REACH`] bytes before.
+fn in_name_object(bytes: &[u8], key_start: usize) -> bool {
+    let Some(window) = bytes.get(key_start.saturating_sub(OBJECT_REACH)..key_start) else {
+        return false;
+    };
+    let Some(open) = window.iter().rposition(|&b| b == b'{') else {
+        return false;
+    };
+    if window.get(open..).is_some_and(|w| w.contains(&b'}')) {
+        return false;
+    }
+    let before = window.get(..open).unwrap_or_default();
+    let mut end = before.len();
+    while end > 0 && before.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+        end -= 1;
+    }
+    if end == 0 || before.get(end - 1) != Some(&b':') {
+        return false;
+    }
+    end -= 1;
+    while end > 0 && matches!(before.get(end - 1), Some(b' ' | b'\t' | b'"' | b'\'')) {
+        end -= 1;
+    }
+    before.get(..end).is_some_and(|k| {
+        k.len() >= 4
+            && k.get(k.len() - 4..)
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"name"))
+    })
 }
 
 /// The value after the separator at `sep`: a quoted string, or one word after `=`, or
@@ -408,12 +463,17 @@ mod tests {
             found(r#"{"user.fullName": "Maria van der Berg"}"#),
             ["Maria van der Berg"]
         );
+        assert_eq!(
+            found(r#"{"id": 7, "name": {"first": "Wojciech", "last": "Brzek"}}"#),
+            ["Wojciech", "Brzek"]
+        );
+        assert_eq!(found("fname=Grzegorz&lname=Okafor"), ["Grzegorz", "Okafor"]);
     }
 
     #[test]
     fn every_key_ends_as_the_quick_check_expects() {
-        for (key, _) in KEYS {
-            assert!(key.ends_with(['e', 'm', 'o']), "{key}");
+        for (key, _) in KEYS.iter().chain(PARTS_OF_NAME) {
+            assert!(key.ends_with(['e', 'm', 'o', 't', 'n', 'y']), "{key}");
         }
     }
 
@@ -428,6 +488,9 @@ mod tests {
         assert!(found(r#"{"lastName": "Pending"}"#).is_empty());
         assert!(found(r#"{"surname": "Xylophone"}"#).is_empty());
         assert!(found(r#"{"full_name": "New Zealand", "capital": "Wellington"}"#).is_empty());
+        // `first` and `last` outside a name's object: a page's, a list's.
+        assert!(found(r#"{"page": {"first": "Alpha", "last": "Omega"}}"#).is_empty());
+        assert!(found(r#"{"name": {"x": 1}, "first": "Alpha", "last": "Omega"}"#).is_empty());
         // Lowercase values are code (`this.firstName = firstName`).
         assert!(found("this.firstName = firstName; lastName == other").is_empty());
     }
