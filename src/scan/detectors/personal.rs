@@ -1704,14 +1704,18 @@ fn person_header(
     bytes: &[u8],
     hit: &keywords::KeywordHit,
 ) -> Option<&'static (&'static str, usize, usize)> {
-    let phrase = header_phrase(bytes, hit);
-    PERSON_HEADERS.iter().find(|(p, _, _)| *p == phrase)
+    match qualifier(bytes, hit) {
+        Some(q) => PERSON_HEADERS
+            .iter()
+            .find(|(p, _, _)| p.strip_suffix(" name") == Some(q)),
+        // `full name` is a [`NAME_WORDS`] cue too, found as one hit.
+        None => PERSON_HEADERS.iter().find(|(p, _, _)| *p == hit.word),
+    }
 }
 
-/// The header a [`NAME_HEADERS`] hit reads as: the word, or `name` with the
-/// [`NAME_QUALIFIERS`] word before it (`customer name` for `Customer name`,
-/// `customer_name`, `Customer-Name`), in small letters.
-fn header_phrase(bytes: &[u8], hit: &keywords::KeywordHit) -> String {
+/// The [`NAME_QUALIFIERS`] word before a hit of `name` (`customer` for `Customer
+/// name`, `customer_name`, `Customer-Name`), if there is one.
+fn qualifier(bytes: &[u8], hit: &keywords::KeywordHit) -> Option<&'static str> {
     if (hit.word == "name" || hit.word == "name:")
         && let Some(gap) = hit.start.checked_sub(1)
         && matches!(bytes.get(gap), Some(b' ' | b'_' | b'-'))
@@ -1737,11 +1741,10 @@ fn header_phrase(bytes: &[u8], hit: &keywords::KeywordHit) -> String {
                 .iter()
                 .find(|q| word.eq_ignore_ascii_case(q.as_bytes()))
         {
-            return format!("{q} name");
+            return Some(q);
         }
     }
-    // `full name` is a [`NAME_WORDS`] cue too, found as one hit.
-    hit.word.to_owned()
+    None
 }
 
 /// Where a label's value starts when `at` is at the label's separator: a `:` or a tab,
