@@ -1,13 +1,17 @@
 //! Patients in FHIR resources written as JSON (`{"resourceType": "Patient", …}`): a
 //! `HumanName`'s parts and an `Address`'s lines are bare strings under keys no context
 //! rule reads as a person's (`"family": "Chalmers"`, `"given": ["Peter", "James"]`,
-//! `"line": ["534 Erewhon St"]`). In a text that holds a `"resourceType"` key:
+//! `"line": ["534 Erewhon St"]`). Inside the object of a resource that describes a
+//! person (`"resourceType"` `Patient`, `RelatedPerson`, `Person`, `Practitioner`; read
+//! up to 256 KB, other resources and other JSON left alone):
 //!
 //! - every string of `"family"` and `"given"` → PERSON_NAME;
 //! - every string of `"line"`, `"city"`, `"district"` and `"postalCode"` →
 //!   STREET_ADDRESS (below a state, each narrows down where a person lives);
-//! - every `"value"` string in an `"identifier"` array that looks like an identifier
-//!   (a digit, 3–64 characters without spaces) → MEDICAL_RECORD_NUMBER.
+//! - the `"value"` of each `"identifier"` object (one, or each of a list): under a US
+//!   SSN or NPI system, when it passes that check, US_SSN or US_NPI; otherwise, when it
+//!   looks like an identifier (a digit, 3–64 characters without spaces or `:`),
+//!   MEDICAL_RECORD_NUMBER.
 //!
 //! Dates of birth (`"birthDate"`), telephone numbers and e-mail addresses of `telecom`
 //! are found by their own rules. Text without `"resourceType"` costs a `memchr` over
@@ -16,13 +20,23 @@
 use memchr::memmem;
 
 use super::{Candidate, Detector, Input, class_info};
+use crate::scan::validators::npi_valid;
 use crate::scan::{ClassInfo, Severity};
 
 /// Confidence of a value read by its key.
 const CONFIDENCE: f32 = 0.85;
 
-/// How far an `identifier` array is read for its values.
-const IDENTIFIER_REACH: usize = 4096;
+/// How far one identifier object is read for its system and value.
+const IDENTIFIER_REACH: usize = 1024;
+
+/// How far a person's resource is read: a larger one is read up to here.
+const RESOURCE_REACH: usize = 256 * 1024;
+
+/// The key that names a resource's type.
+const RESOURCE_TYPE: &[u8] = b"\"resourceType\"";
+
+/// The resources that describe a person.
+const PEOPLE: &[&[u8]] = &[b"Patient", b"RelatedPerson", b"Person", b"Practitioner"];
 
 /// Reads FHIR JSON resources.
 #[derive(Debug)]
@@ -30,6 +44,8 @@ pub(crate) struct FhirDetector {
     name: ClassInfo,
     address: ClassInfo,
     record: ClassInfo,
+    ssn: ClassInfo,
+    npi: ClassInfo,
 }
 
 impl FhirDetector {
@@ -38,27 +54,65 @@ impl FhirDetector {
             name: class_info("PII.PERSON_NAME", "PERSON_NAME", Severity::Medium),
             address: class_info("PII.STREET_ADDRESS", "STREET_ADDRESS", Severity::Medium),
             record: class_info("PHI.MRN", "MEDICAL_RECORD_NUMBER", Severity::High),
+            ssn: class_info("GOVID.US.SSN", "US_SSN", Severity::High),
+            npi: class_info("PHI.US.NPI", "US_NPI", Severity::Medium),
         }
     }
 }
 
 impl Detector for FhirDetector {
     fn classes(&self) -> Vec<ClassInfo> {
-        vec![self.name.clone(), self.address.clone(), self.record.clone()]
+        vec![
+            self.name.clone(),
+            self.address.clone(),
+            self.record.clone(),
+            self.ssn.clone(),
+            self.npi.clone(),
+        ]
     }
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let bytes = input.bytes;
+        // The end of the last resource read: one inside it was read with it.
+        let mut covered = 0;
         // From each quote (a substring search's prefilter would stop at the common
         // letters of prose).
-        let resource = memchr::memchr_iter(b'"', bytes).any(|q| {
-            bytes
-                .get(q..)
-                .is_some_and(|rest| rest.starts_with(b"\"resourceType\""))
-        });
-        if !resource {
-            return;
+        for q in memchr::memchr_iter(b'"', bytes) {
+            if q < covered
+                || !bytes
+                    .get(q..)
+                    .is_some_and(|rest| rest.starts_with(RESOURCE_TYPE))
+            {
+                continue;
+            }
+            let person = strings_of(bytes, q + RESOURCE_TYPE.len())
+                .first()
+                .and_then(|&(s, e)| bytes.get(s..e))
+                .is_some_and(|t| PEOPLE.contains(&t));
+            let Some(open) = person.then(|| object_open(bytes, q)).flatten() else {
+                continue;
+            };
+            let close = object_end(bytes, open, RESOURCE_REACH)
+                .unwrap_or_else(|| bytes.len().min(open + RESOURCE_REACH));
+            self.read_resource(input, open, close, out);
+            covered = close;
         }
+    }
+}
+
+impl FhirDetector {
+    /// The findings of the person's resource at `open..close`.
+    fn read_resource<'s>(
+        &'s self,
+        input: &Input<'_>,
+        open: usize,
+        close: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) {
+        let bytes = input.bytes;
+        let Some(resource) = bytes.get(open..close) else {
+            return;
+        };
         let keyed: [(&[u8], &'s ClassInfo); 6] = [
             (b"\"family\"", &self.name),
             (b"\"given\"", &self.name),
@@ -68,36 +122,109 @@ impl Detector for FhirDetector {
             (b"\"postalCode\"", &self.address),
         ];
         for (key, info) in keyed {
-            for at in memmem::find_iter(bytes, key) {
-                for (start, end) in strings_of(bytes, at + key.len()) {
-                    if bytes
-                        .get(start..end)
-                        .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
+            for at in memmem::find_iter(resource, key) {
+                for (start, end) in strings_of(bytes, open + at + key.len()) {
+                    if end <= close
+                        && bytes
+                            .get(start..end)
+                            .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
                     {
                         out.extend(input.finding(info, start, end, CONFIDENCE));
                     }
                 }
             }
         }
-        for at in memmem::find_iter(bytes, b"\"identifier\"") {
-            let from = at + b"\"identifier\"".len();
-            let Some(open) = after_colon(bytes, from).filter(|&o| bytes.get(o) == Some(&b'['))
-            else {
+        const IDENTIFIER: &[u8] = b"\"identifier\"";
+        for at in memmem::find_iter(resource, IDENTIFIER) {
+            let Some(value) = after_colon(bytes, open + at + IDENTIFIER.len()) else {
                 continue;
             };
-            let close = array_end(bytes, open).unwrap_or(bytes.len());
-            let array = bytes.get(open..close).unwrap_or_default();
-            for v in memmem::find_iter(array, b"\"value\"") {
-                let Some(&(start, end)) = strings_of(bytes, open + v + b"\"value\"".len()).first()
-                else {
-                    continue;
-                };
-                if bytes.get(start..end).is_some_and(identifier) {
-                    out.extend(input.finding(&self.record, start, end, CONFIDENCE));
+            match bytes.get(value) {
+                // One identifier (`"identifier": {"system": …, "value": …}`).
+                Some(b'{') => {
+                    if let Some(end) = object_end(bytes, value, IDENTIFIER_REACH) {
+                        self.read_identifier(input, value, end.min(close), out);
+                    }
                 }
+                // A list of them: each object read up to its end; an element that does
+                // not end within reach ends the list.
+                Some(b'[') => {
+                    let mut at = value + 1;
+                    loop {
+                        while bytes
+                            .get(at)
+                            .is_some_and(|b| b.is_ascii_whitespace() || *b == b',')
+                        {
+                            at += 1;
+                        }
+                        if bytes.get(at) != Some(&b'{') || at >= close {
+                            break;
+                        }
+                        let Some(end) = object_end(bytes, at, IDENTIFIER_REACH) else {
+                            break;
+                        };
+                        self.read_identifier(input, at, end.min(close), out);
+                        at = end + 1;
+                    }
+                }
+                _ => {}
             }
         }
     }
+
+    /// The value of the identifier object at `open..close`, by its system: a US SSN
+    /// or NPI that passes its check, any other a record number.
+    fn read_identifier<'s>(
+        &'s self,
+        input: &Input<'_>,
+        open: usize,
+        close: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) {
+        let bytes = input.bytes;
+        let Some(object) = bytes.get(open..close) else {
+            return;
+        };
+        let string_of = |key: &[u8]| {
+            memmem::find(object, key)
+                .and_then(|k| strings_of(bytes, open + k + key.len()).first().copied())
+                .filter(|&(_, e)| e <= close)
+        };
+        let Some((start, end)) = string_of(b"\"value\"") else {
+            return;
+        };
+        let system = string_of(b"\"system\"")
+            .and_then(|(s, e)| bytes.get(s..e))
+            .unwrap_or_default();
+        let value = bytes.get(start..end).unwrap_or_default();
+        let info = if memmem::find(system, b"us-ssn").is_some() {
+            super::hl7::ssn(value).then_some(&self.ssn)
+        } else if memmem::find(system, b"us-npi").is_some() {
+            npi_valid(value).then_some(&self.npi)
+        } else {
+            identifier(value).then_some(&self.record)
+        };
+        if let Some(info) = info {
+            out.extend(input.finding(info, start, end, CONFIDENCE));
+        }
+    }
+}
+
+/// The `{` opening the object whose key `"resourceType"` starts at `key`: the nearest
+/// `{` before it with as many `}` as `{` between (other members may come first), read
+/// back at most 512 bytes.
+fn object_open(bytes: &[u8], key: usize) -> Option<usize> {
+    let from = key.saturating_sub(512);
+    let mut depth = 0usize;
+    for at in (from..key).rev() {
+        match bytes.get(at)? {
+            b'{' if depth == 0 => return Some(at),
+            b'{' => depth -= 1,
+            b'}' => depth += 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where the value after a key ending at `from` starts: past spaces, a `:` and spaces.
@@ -130,6 +257,11 @@ fn strings_of(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
                 {
                     at += 1;
                 }
+                // `null` among the strings (`["Peter", null, "James"]`).
+                if bytes.get(at..at + 4) == Some(b"null") {
+                    at += 4;
+                    continue;
+                }
                 if bytes.get(at) != Some(&b'"') {
                     break;
                 }
@@ -159,12 +291,12 @@ fn string_at(bytes: &[u8], quote: usize) -> Option<(usize, usize)> {
     }
 }
 
-/// The end of the array opening at `open` (its `]`), read at most
-/// [`IDENTIFIER_REACH`] bytes, strings skipped.
-fn array_end(bytes: &[u8], open: usize) -> Option<usize> {
+/// The end of the object or array opening at `open` (its `}` or `]`), read at most
+/// `reach` bytes, strings skipped.
+fn object_end(bytes: &[u8], open: usize, reach: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut at = open;
-    let limit = open.saturating_add(IDENTIFIER_REACH).min(bytes.len());
+    let limit = open.saturating_add(reach).min(bytes.len());
     while at < limit {
         match bytes.get(at)? {
             b'[' | b'{' => depth += 1,
@@ -236,6 +368,33 @@ mod tests {
             .map(|(e, v)| ((*e).to_owned(), (*v).to_owned()))
             .collect();
         assert_eq!(found(text), want);
+    }
+
+    #[test]
+    fn only_resources_of_people_are_read_and_identifiers_by_their_system() {
+        // A cloud inventory's `resourceType`, and FHIR resources of no person.
+        let text = r#"[{"resourceType": "AWS::EC2::Instance", "identifier": [{"value": "i-0abc123"}], "family": "IPv4"},
+            {"resourceType": "Organization", "address": [{"line": ["1 Main St"]}]}]"#;
+        assert_eq!(found(text), vec![]);
+        let text = r#"{"resourceType": "Patient", "identifier": {"system": "http://hl7.org/fhir/sid/us-ssn", "value": "219456789"},
+            "generalPractitioner": [{"identifier": {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1234567893"}}],
+            "name": [{"given": ["Peter", null, "James"]}]} {"given": ["Out"]}"#;
+        let want: Vec<(String, String)> = [
+            ("US_SSN", "219456789"),
+            ("US_NPI", "1234567893"),
+            ("PERSON_NAME", "Peter"),
+            ("PERSON_NAME", "James"),
+        ]
+        .iter()
+        .map(|(e, v)| ((*e).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(found(text), want);
+        // An identifier list that does not close reads no values after it.
+        let text = format!(
+            r#"{{"resourceType": "Patient", "identifier": [{{"value": "A1234", {} "telecom": [{{"value": "555-0143"}}]}}"#,
+            " ".repeat(2000)
+        );
+        assert_eq!(found(&text), vec![]);
     }
 
     #[test]

@@ -252,7 +252,8 @@ impl Detector for Hl7Detector {
                     Some(&[component, repetition])
                         if component != b'|'
                             && repetition != b'|'
-                            && !component.is_ascii_alphanumeric() =>
+                            && component.is_ascii_punctuation()
+                            && repetition.is_ascii_punctuation() =>
                     {
                         Some(Separators {
                             component,
@@ -321,7 +322,7 @@ impl Hl7Detector {
         };
         match kind {
             Field::Name => {
-                if let Some(span) = name_span(&part, 0) {
+                if let Some(span) = name_span(bytes, &part, 0) {
                     emit(&self.name, span);
                 }
             }
@@ -331,7 +332,7 @@ impl Hl7Detector {
                 {
                     emit(&self.npi, id);
                 }
-                if let Some(span) = name_span(&part, 1) {
+                if let Some(span) = name_span(bytes, &part, 1) {
                     emit(&self.name, span);
                 }
             }
@@ -443,19 +444,27 @@ fn trim(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
 }
 
 /// A person's name from component `first` (family) through the given name and middle
-/// name, from the first filled to the last filled; the family or given name must hold
-/// a letter.
+/// name, from the first filled to the last filled; the family name, or the given name
+/// when there is none, must start with a capital (`JONES`, `Jones`; not `12` or
+/// `retry`).
 fn name_span(
+    text: &[u8],
     part: &impl Fn(usize) -> Option<(usize, usize)>,
     first: usize,
 ) -> Option<(usize, usize)> {
     let filled: Vec<(usize, usize)> = (first..first + 3).filter_map(part).collect();
     let (&(start, _), &(_, end)) = (filled.first()?, filled.last()?);
-    (part(first).is_some() || part(first + 1).is_some()).then_some((start, end))
+    let lead = part(first).or_else(|| part(first + 1))?;
+    text.get(lead.0..lead.1)
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.chars().next())
+        .is_some_and(char::is_uppercase)
+        .then_some((start, end))
 }
 
 /// Whether a segment read without an `MSH` header before it looks like HL7: a set id
-/// that is empty or a number, and a component separator in the line.
+/// that is empty or a number, seven fields or more, and a component separator in the
+/// line.
 fn lone_segment(segment: &[u8]) -> bool {
     let set_id = segment
         .get(1..)
@@ -466,7 +475,7 @@ fn lone_segment(segment: &[u8]) -> bool {
     set_id.len() <= 4
         && set_id.iter().all(u8::is_ascii_digit)
         && memchr::memchr(b'^', segment).is_some()
-        && segment.iter().filter(|&&b| b == b'|').count() >= 4
+        && segment.iter().filter(|&&b| b == b'|').count() >= 7
 }
 
 /// Whether the three bytes at `at` start a segment: at the start of the text or of a
@@ -519,7 +528,7 @@ fn birth_time(value: &[u8]) -> bool {
 
 /// A social security number that passes the issuance rules: `123456789` or
 /// `123-45-6789`.
-fn ssn(value: &[u8]) -> bool {
+pub(super) fn ssn(value: &[u8]) -> bool {
     match value {
         [a @ .., b'-', _, _, b'-', _, _, _, _] if a.len() == 3 => value
             .get(..3)
@@ -646,5 +655,16 @@ mod tests {
         // A pipe-separated table, not a segment: no set id, no components.
         assert_eq!(found("PID|PPID|USER|CMD|START|NAME\n"), vec![]);
         assert_eq!(found("x PID|1||^^|A^B|C\n"), vec![]);
+        // A process table's line, with a `^` in a command.
+        assert_eq!(
+            found("PID|1|nginx|/usr/sbin/nginx -g daemon^off|S|12|00:00:01\n"),
+            vec![]
+        );
+        // Names start with a capital: numbers and words of code are none.
+        let text = format!(
+            "MSH|^~\\&|A\nPID|1||A100^^^H^MR||12^34\nPV1|1|I{}max^retry^count\n",
+            "|".repeat(5)
+        );
+        assert_eq!(found(&text), vec![("mrn", "A100".to_owned())]);
     }
 }

@@ -5,13 +5,16 @@
 //!
 //! A key is read before each `:` and `=` (lists shared with other rules): quoted or
 //! not, in any identifier spelling (`first_name`, `firstName`, `FIRST-NAME`, `fname`,
-//! the last part of a dotted path), or a part's key inside a name's object (`"name":
+//! the last part of a dotted path, the last parts of a longer key: `patient_first_name`,
+//! `billingLastName`), or a part's key inside a name's object (`"name":
 //! {"first": "Peter", "last": "Chalmers"}`). The value is a quoted string, or an unquoted word after `=`
 //! or the rest of the line after `:`. It counts when it is written as a name (one to
 //! four capitalised words, or in capitals; particles such as `van` and `de` inside)
 //! and is no label of a form or translation file (`"lastName": "Nachname"`) and no
-//! type (`firstName: String`); then when the gazetteer knows it, or when another such
-//! field is near it (a record: `{"firstName": "Wojciech", "lastName": "Brzęk"}`). A
+//! type (`firstName: String`, `"FirstName"`, `DataTypes.STRING`); then when the
+//! gazetteer knows it, or when another part's field is near it in the same record (no
+//! object closes and no blank line falls between: `{"firstName": "Wojciech",
+//! "lastName": "Brzęk"}`). A
 //! full name's key (`fullName`, `patient_name`, `legal_name`) needs a word the
 //! gazetteer knows (`full_name: New Zealand` is a country's).
 
@@ -127,6 +130,43 @@ const LABELS: &[&str] = &[
     "отчество",
     "όνομα",
     "επώνυμο",
+    "ім'я",
+    "прізвище",
+    "імя",
+    "прозвішча",
+    "име",
+    "презиме",
+    "аты",
+    "тегі",
+    "անուն",
+    "ազգանուն",
+    "meno",
+    "priezvisko",
+    "vardas",
+    "pavardė",
+    "vārds",
+    "uzvārds",
+    "eesnimi",
+    "perekonnanimi",
+    "fornafn",
+    "eftirnafn",
+    "emri",
+    "mbiemri",
+    "tên",
+    "họ",
+    "nama",
+    "depan",
+    "belakang",
+    "pangalan",
+    "apelyido",
+    "ainm",
+    "sloinne",
+    "etternavn",
+    "cognoms",
+    "priimek",
+    "jmeno",
+    "prijmeni",
+    "sobrenombre",
 ];
 
 /// Values that are types, states or placeholders of a field, not a name.
@@ -238,7 +278,18 @@ impl Detector for PersonFieldsDetector {
         // Colons first, then equals signs: in text order.
         fields.sort_unstable_by_key(|f| f.start);
         for (i, f) in fields.iter().enumerate() {
-            let near = |g: &Field| g.start.abs_diff(f.start) <= RECORD_REACH;
+            // Near, and in one record: no object closes and no blank line falls between.
+            let near = |g: &Field| {
+                let (a, b) = if g.start < f.start {
+                    (g.end, f.start)
+                } else {
+                    (f.end, g.start)
+                };
+                g.start.abs_diff(f.start) <= RECORD_REACH
+                    && bytes.get(a..b).is_some_and(|gap| {
+                        !gap.contains(&b'}') && memchr::memmem::find(gap, b"\n\n").is_none()
+                    })
+            };
             let record = fields
                 .get(..i)
                 .unwrap_or_default()
@@ -313,6 +364,20 @@ fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
     if let Some(&(_, part)) = KEYS.iter().find(|(k, _)| k.as_bytes() == folded) {
         return Some(part);
     }
+    // A key's last parts (`patient_first_name`, `billingLastName`, `Contact-Surname`).
+    let mut letters = 0;
+    for pair in key.windows(2) {
+        letters += usize::from(pair.first().is_some_and(u8::is_ascii_alphanumeric));
+        let [a, b] = *pair else { continue };
+        let boundary =
+            matches!(a, b'_' | b'-') || (a.is_ascii_lowercase() && b.is_ascii_uppercase());
+        if boundary && b.is_ascii_alphabetic() {
+            let tail = folded.get(letters..).unwrap_or_default();
+            if let Some(&(_, part)) = KEYS.iter().find(|(k, _)| k.as_bytes() == tail) {
+                return Some(part);
+            }
+        }
+    }
     let &(_, part) = PARTS_OF_NAME.iter().find(|(k, _)| k.as_bytes() == folded)?;
     let key_start = sep - head.len() + start;
     in_name_object(bytes, key_start).then_some(part)
@@ -383,6 +448,8 @@ fn value_after(text: &str, sep: usize) -> Option<(usize, usize)> {
                 .iter()
                 .position(|b| matches!(b, b'\n' | b'\r' | b',' | b';' | b'|' | b'\t'))
                 .unwrap_or(rest.len());
+            // A YAML comment ends the value (`first_name: Grzegorz  # patient`).
+            let len = memchr::memmem::find(rest.get(..len)?, b" #").unwrap_or(len);
             let value = rest.get(..len)?;
             let trimmed = value.len() - value.iter().rev().take_while(|&&b| b == b' ').count();
             (len < rest.len() || at + len == bytes.len()).then_some((at, at + trimmed))
@@ -410,13 +477,26 @@ fn name_value(value: &str) -> Option<bool> {
         if LABELS.contains(&bare) || NOT_NAMES.contains(&bare) {
             return None;
         }
+        // A key's or a type's name as the value (`"FirstName"`, `"FIRSTNAME"`).
+        let folded: String = bare.chars().filter(|c| c.is_alphanumeric()).collect();
+        if KEYS.iter().any(|(k, _)| *k == folded) {
+            return None;
+        }
         if !word
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-' | '.'))
         {
             return None;
         }
-        let particle = i > 0 && i + 1 < words.len() && PARTICLES.contains(word);
+        // A point ends an initial or an abbreviation (`J.`, `Jr.`), never splits a
+        // word (`DataTypes.STRING`).
+        if word.find('.').is_some_and(|p| p + 1 != word.len() || p > 3) {
+            return None;
+        }
+        if compound(word) {
+            return None;
+        }
+        let particle = i + 1 < words.len() && PARTICLES.contains(word);
         let capital = word.chars().next().is_some_and(char::is_uppercase);
         if !(capital || particle) {
             return None;
@@ -425,6 +505,27 @@ fn name_value(value: &str) -> Option<bool> {
         known |= GAZETTEER.contains(bare);
     }
     (letters >= 2).then_some(known)
+}
+
+/// Whether `word` is two words run together in camel case (`GivenName`,
+/// `GraphQLString`, `PersonName`): a capital after a small letter, except after a
+/// surname's prefix (`McDonald`, `MacArthur`, `DeVito`, `LeBlanc`, `DiCaprio`,
+/// `VanDyke`, `FitzGerald`) or a joining `'` or `-` (`O'Brien`, `Smith-Jones`).
+fn compound(word: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "Mc", "Mac", "De", "Le", "La", "Di", "Du", "Da", "Van", "Von", "Fitz",
+    ];
+    let mut previous = ' ';
+    for (i, c) in word.char_indices() {
+        if c.is_uppercase()
+            && previous.is_lowercase()
+            && !PREFIXES.iter().any(|p| word.get(..i) == Some(p))
+        {
+            return true;
+        }
+        previous = c;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -468,6 +569,18 @@ mod tests {
             ["Wojciech", "Brzek"]
         );
         assert_eq!(found("fname=Grzegorz&lname=Okafor"), ["Grzegorz", "Okafor"]);
+        assert_eq!(
+            found(r#"{"patient_first_name": "Chidi", "PatientLastName": "Okafor"}"#),
+            ["Chidi", "Okafor"]
+        );
+        assert_eq!(
+            found("first_name: Grzegorz  # patient\nlast_name: Okafor\n"),
+            ["Grzegorz", "Okafor"]
+        );
+        assert_eq!(
+            found(r#"{"lastName": "de la Cruz", "firstName": "Ana"}"#),
+            ["de la Cruz", "Ana"]
+        );
     }
 
     #[test]
@@ -488,6 +601,15 @@ mod tests {
         assert!(found(r#"{"lastName": "Pending"}"#).is_empty());
         assert!(found(r#"{"surname": "Xylophone"}"#).is_empty());
         assert!(found(r#"{"full_name": "New Zealand", "capital": "Wellington"}"#).is_empty());
+        // Keys and types as values, other languages' labels.
+        assert!(found(r#"{ firstName: 'FirstName', lastName: 'LastName' }"#).is_empty());
+        assert!(found(r#"{ firstName: "FIRSTNAME", lastName: "GivenName" }"#).is_empty());
+        assert!(found("firstName: DataTypes.STRING, lastName: GraphQLString").is_empty());
+        assert!(found(r#"{"firstName": "Ім'я", "lastName": "Прізвище"}"#).is_empty());
+        assert!(found(r#"{"firstName": "Vardas", "lastName": "Pavardė"}"#).is_empty());
+        // Two records, not one: a field of each.
+        assert!(found("{\"firstName\": \"Zxqwv\"}\n{\"last_name\": \"Qwrty\"}").is_empty());
+        assert!(found("first_name: Zxqwv\n\nlast_name: Qwrty\n").is_empty());
         // `first` and `last` outside a name's object: a page's, a list's.
         assert!(found(r#"{"page": {"first": "Alpha", "last": "Omega"}}"#).is_empty());
         assert!(found(r#"{"name": {"x": 1}, "first": "Alpha", "last": "Omega"}"#).is_empty());
