@@ -110,6 +110,14 @@ SHAPES = {
     "wrapped records: CSV rows": repeated("p,q,r\n" + "w" * 60 + ",s\nt,u\n"),
     "wrapped records: table rows": repeated("| h | h | h |\n| " + "c" * 60 + " |\nd | e |\n"),
     "wrapped records: XML text": repeated("<a>" + "t" * 60 + "\nu</a>\n"),
+    "HL7 patient segments": repeated("PID|1||A1234^^^H^MR~B5678^^^H^PI||JONES^MARY||19800312|F\n"),
+    "HL7 repetitions in one field": repeated("A1234^^^H^MR~", "MSH|^~\\&|A\nPID|1||"),
+    "FHIR identifier lists left open": repeated(
+        '"identifier": [{"value": "A1234", ', '{"resourceType": "Patient", '
+    ),
+    "FHIR patients left open": repeated('{"resourceType": "Patient", "identifier": [{"value": "A1", '),
+    "name keys glued": repeated("first_name:last_name="),
+    "name objects left open": repeated('{"name": {"first": "Ann", '),
 }
 
 

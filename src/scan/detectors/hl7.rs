@@ -493,6 +493,28 @@ fn segment_start(bytes: &[u8], at: usize) -> bool {
     }
 }
 
+/// The ids of the segments of HL7 v2 messages as they are exchanged (ADT, ORM, ORU,
+/// RDE, VXU, DFT, MDM, SIU), sorted.
+const SEGMENT_IDS: &[&[u8; 3]] = &[
+    b"ACC", b"AIG", b"AIL", b"AIP", b"AIS", b"AL1", b"BHS", b"BTS", b"DB1", b"DG1", b"DRG", b"ERR",
+    b"EVN", b"FHS", b"FT1", b"FTS", b"GT1", b"IN1", b"IN2", b"IN3", b"MFE", b"MFI", b"MRG", b"MSA",
+    b"MSH", b"NK1", b"NTE", b"OBR", b"OBX", b"ORC", b"PD1", b"PID", b"PR1", b"PRB", b"PV1", b"PV2",
+    b"QRD", b"ROL", b"RXA", b"RXC", b"RXE", b"RXO", b"RXR", b"SCH", b"SFT", b"SPM", b"TQ1", b"TXA",
+    b"UB2",
+];
+
+/// Whether `line` starts with an HL7 segment's id and the field separator (`PID|`,
+/// `OBX|`, or a site's own `Z` segment: `ZPI|`).
+pub(super) fn segment_line(line: &[u8]) -> bool {
+    match line.get(..4) {
+        Some([a, b, c, b'|']) => {
+            let id = [*a, *b, *c];
+            (*a == b'Z' && segment_id(&id)) || SEGMENT_IDS.binary_search(&&id).is_ok()
+        }
+        _ => false,
+    }
+}
+
 /// A segment id: a capital letter, then two capitals or digits.
 fn segment_id(id: &[u8]) -> bool {
     matches!(id, [a, b, c] if a.is_ascii_uppercase()
@@ -624,6 +646,15 @@ mod tests {
         .map(|&(e, v)| (e, v.to_owned()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn segment_ids_are_sorted_and_read_at_a_lines_start() {
+        assert!(SEGMENT_IDS.windows(2).all(|w| w.first() < w.last()));
+        assert!(segment_line(b"PID|1||x"));
+        assert!(segment_line(b"ZPI|1"));
+        assert!(!segment_line(b"SSN|NAME|DOB"));
+        assert!(!segment_line(b"PID,1"));
     }
 
     #[test]

@@ -1811,6 +1811,11 @@ fn table_cell(
         }
     }
     let from = line_start(bytes, start)?;
+    // An HL7 segment is no row of a table: its fields mean what their place says (see
+    // `hl7.rs`), and a message's segments share no header.
+    if sep == b'|' && super::hl7::segment_line(bytes.get(from..)?) {
+        return None;
+    }
     let to = line_end(bytes, end);
     let line = bytes.get(from..to)?;
     // An SQL insert: the column list before `VALUES`, the value's place in its tuple;
