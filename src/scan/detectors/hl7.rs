@@ -229,17 +229,28 @@ impl Detector for Hl7Detector {
             let Some(id) = bytes.get(id_at..bar) else {
                 continue;
             };
-            if !segment_start(bytes, id_at) || !segment_id(id) {
+            if !segment_id(id) {
                 continue;
             }
-            let end = memchr::memchr2(b'\n', b'\r', bytes.get(bar..).unwrap_or_default())
+            let Some(start) = segment_start(bytes, id_at) else {
+                continue;
+            };
+            let line_end = memchr::memchr2(b'\n', b'\r', bytes.get(bar..).unwrap_or_default())
                 .map_or(bytes.len(), |n| bar + n);
+            // A message written inside a string (a JSON field, a log line) ends its
+            // segments with the escapes `\r` or `\n`, and its last one at the quote.
+            let end = match start {
+                Start::Line => line_end,
+                Start::InString => {
+                    let line = bytes.get(bar..line_end).unwrap_or_default();
+                    let escape = memchr::memchr_iter(b'\\', line)
+                        .find(|&i| matches!(line.get(i + 1), Some(b'r' | b'n')));
+                    let quote = memchr::memchr(b'"', line);
+                    bar + escape.into_iter().chain(quote).min().unwrap_or(line.len())
+                }
+            };
             next_line = end;
-            let gap = bytes.get(last_end..id_at).unwrap_or_default();
-            if !gap
-                .iter()
-                .all(|b| matches!(b, b'\n' | b'\r' | b' ' | b'\t' | 0x0b | 0x1c))
-            {
+            if !separates_segments(bytes.get(last_end..id_at).unwrap_or_default()) {
                 message = None;
             }
             last_end = end;
@@ -478,9 +489,21 @@ fn lone_segment(segment: &[u8]) -> bool {
         && segment.iter().filter(|&&b| b == b'|').count() >= 7
 }
 
-/// Whether the three bytes at `at` start a segment: at the start of the text or of a
-/// line, after spaces or tabs that indent it, or after the MLLP start byte.
-fn segment_start(bytes: &[u8], at: usize) -> bool {
+/// Where a segment starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// At a line's start.
+    Line,
+    /// Inside a string: after an escaped line break (`\rPID|`), or a header after a
+    /// quote or a log line's words (`"payload": "MSH|^~\\&|…`, `inbound: MSH|^~\&|…`).
+    InString,
+}
+
+/// How the segment whose id starts at `at` starts, if it starts one: at the start of
+/// the text or of a line, after spaces or tabs that indent it, or after the MLLP start
+/// byte; after an escaped line break; or, for a header with its encoding characters
+/// (`MSH|^~\&|`, or `MSH|^~\\&|` in JSON), after a quote, a space, `:`, `=` or `>`.
+fn segment_start(bytes: &[u8], at: usize) -> Option<Start> {
     let head = bytes.get(..at).unwrap_or_default();
     let indent = head
         .iter()
@@ -488,9 +511,38 @@ fn segment_start(bytes: &[u8], at: usize) -> bool {
         .take_while(|&&b| b == b' ' || b == b'\t')
         .count();
     match head.len().checked_sub(indent + 1).and_then(|i| head.get(i)) {
-        None => true,
-        Some(b) => matches!(b, b'\n' | b'\r' | 0x0b),
+        None | Some(b'\n' | b'\r' | 0x0b) => return Some(Start::Line),
+        _ => {}
     }
+    if matches!(head, [.., b'\\', b'r' | b'n']) {
+        return Some(Start::InString);
+    }
+    // The encoding characters, the escape doubled in a JSON string (`^~\\&`).
+    let header = bytes.get(at..at + 10).is_some_and(|h| {
+        let encoding = h
+            .get(4..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_punctuation() && **b != b'|')
+            .count();
+        h.starts_with(b"MSH|") && (4..=5).contains(&encoding) && h.get(4 + encoding) == Some(&b'|')
+    });
+    (header && matches!(head.last(), Some(b'"' | b'\'' | b' ' | b':' | b'=' | b'>')))
+        .then_some(Start::InString)
+}
+
+/// Whether the bytes between two segments keep them in one message: line breaks,
+/// their escapes (`\r`), spaces and MLLP framing bytes only.
+fn separates_segments(gap: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = gap.get(i) {
+        i += match b {
+            b'\n' | b'\r' | b' ' | b'\t' | 0x0b | 0x1c => 1,
+            b'\\' if matches!(gap.get(i + 1), Some(b'r' | b'n')) => 2,
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// The ids of the segments of HL7 v2 messages as they are exchanged (ADT, ORM, ORU,
@@ -646,6 +698,34 @@ mod tests {
         .map(|&(e, v)| (e, v.to_owned()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_message_inside_a_string_is_read() {
+        // The header's component separator `#` applies: it was read.
+        let text = r#"{"level": "info", "payload": "MSH|#~\\&|A|B|C|D|2024||ADT#A01|1|P|2.5\rPID|1||4455667###H#MR||JONES#MARY||19800312|F\rPV1|1|I"}"#;
+        assert_eq!(
+            found(text),
+            vec![
+                ("mrn", "4455667".to_owned()),
+                ("name", "JONES#MARY".to_owned()),
+                ("dob", "19800312".to_owned())
+            ]
+        );
+        let text =
+            "2024-01-15 INFO inbound: MSH|^~\\&|A|B\\nPID|1||M-20931^^^LAB^MR||OKAFOR^CHIDI\n";
+        assert_eq!(
+            found(text),
+            vec![
+                ("mrn", "M-20931".to_owned()),
+                ("name", "OKAFOR^CHIDI".to_owned())
+            ]
+        );
+        // `MSH|` in a sentence, without its encoding characters, starts nothing.
+        assert_eq!(
+            found("see MSH|PID|1||4455667^^^H^MR||JONES^MARY||1|2|3|4\n"),
+            vec![]
+        );
     }
 
     #[test]
