@@ -21,7 +21,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::personal::{GIVEN_NAMES, SURNAMES};
+use super::personal::{GIVEN_NAMES, NAME_LABELS, PARTICLES, SURNAMES};
 use super::{Candidate, Detector, Input, class_info};
 use crate::scan::{ClassInfo, Severity};
 
@@ -69,8 +69,9 @@ const PARTS_OF_NAME: &[(&str, Part)] = &[
 /// How far back the opening of a name's object is looked for.
 const OBJECT_REACH: usize = 160;
 
-/// Words of labels and translations of a name's parts, folded to lowercase: a value
-/// holding one is a form's or a translation file's text, not a person's name.
+/// Words of labels of a name's parts, in small letters: a value holding one (or one of
+/// [`NAME_LABELS`], the words of other languages) is a form's or a translation file's
+/// text, not a person's name.
 const LABELS: &[&str] = &[
     "name",
     "names",
@@ -85,88 +86,6 @@ const LABELS: &[&str] = &[
     "surnames",
     "forename",
     "forenames",
-    "nom",
-    "noms",
-    "nome",
-    "nomi",
-    "nombre",
-    "nombres",
-    "prénom",
-    "prénoms",
-    "prenom",
-    "vorname",
-    "vornamen",
-    "nachname",
-    "familienname",
-    "apellido",
-    "apellidos",
-    "cognome",
-    "sobrenome",
-    "nazwisko",
-    "imię",
-    "imie",
-    "voornaam",
-    "achternaam",
-    "förnamn",
-    "efternamn",
-    "fornavn",
-    "efternavn",
-    "etunimi",
-    "sukunimi",
-    "jméno",
-    "příjmení",
-    "keresztnév",
-    "vezetéknév",
-    "prenume",
-    "nume",
-    "soyad",
-    "soyadı",
-    "isim",
-    "ad",
-    "ime",
-    "prezime",
-    "имя",
-    "фамилия",
-    "отчество",
-    "όνομα",
-    "επώνυμο",
-    "ім'я",
-    "прізвище",
-    "імя",
-    "прозвішча",
-    "име",
-    "презиме",
-    "аты",
-    "тегі",
-    "անուն",
-    "ազգանուն",
-    "meno",
-    "priezvisko",
-    "vardas",
-    "pavardė",
-    "vārds",
-    "uzvārds",
-    "eesnimi",
-    "perekonnanimi",
-    "fornafn",
-    "eftirnafn",
-    "emri",
-    "mbiemri",
-    "tên",
-    "họ",
-    "nama",
-    "depan",
-    "belakang",
-    "pangalan",
-    "apelyido",
-    "ainm",
-    "sloinne",
-    "etternavn",
-    "cognoms",
-    "priimek",
-    "jmeno",
-    "prijmeni",
-    "sobrenombre",
 ];
 
 /// Values that are types, states or placeholders of a field, not a name.
@@ -199,12 +118,6 @@ const NOT_NAMES: &[&str] = &[
     "todo",
     "tbd",
     "n/a",
-];
-
-/// Particles inside a name written in small letters (`Ludwig van Beethoven`).
-const PARTICLES: &[&str] = &[
-    "van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la", "bin", "al",
-    "ten", "ter", "y",
 ];
 
 /// How near another name field must be for two to make a record.
@@ -474,7 +387,7 @@ fn name_value(value: &str) -> Option<bool> {
     for (i, word) in words.iter().enumerate() {
         let lower = word.to_lowercase();
         let bare = lower.trim_end_matches('.');
-        if LABELS.contains(&bare) || NOT_NAMES.contains(&bare) {
+        if LABELS.contains(&bare) || NAME_LABELS.contains(&bare) || NOT_NAMES.contains(&bare) {
             return None;
         }
         // A key's or a type's name as the value (`"FirstName"`, `"FIRSTNAME"`).

@@ -1314,51 +1314,19 @@ fn of_people(value: &str) -> bool {
         "obligatoire",
         "obligatorio",
         "obbligatorio",
-        // The words for a first or last name in other languages, as translation files
-        // give them (`first_name: Prénom`, `last_name: Achternaam`).
-        "prénom",
-        "prenom",
-        "nom",
-        "voornaam",
-        "achternaam",
-        "imię",
-        "imie",
-        "nazwisko",
-        "nome",
-        "sobrenome",
-        "nombre",
-        "apellidos",
-        "apellido",
-        "cognome",
-        "förnamn",
-        "efternamn",
-        "fornavn",
-        "etternavn",
-        "efternavn",
-        "etunimi",
-        "sukunimi",
-        "jméno",
-        "příjmení",
-        "keresztnév",
-        "vezetéknév",
-        "ad",
-        "soyad",
-        "soyadı",
-        "familienname",
     ];
-    !value
-        .split(' ')
-        .any(|w| NOT_PEOPLE.iter().any(|n| w.eq_ignore_ascii_case(n)))
+    !value.split(' ').any(|w| {
+        NOT_PEOPLE
+            .iter()
+            .chain(NAME_LABELS)
+            .any(|n| w.eq_ignore_ascii_case(n))
+    })
 }
 
 /// Whether a table cell reads as a person's name: capitalised words (`Tanja Krause`,
 /// `Jean-Luc O'Neill`, `María José García`), as many as `words` allows, particles in
 /// small letters between them (`Ludwig van Beethoven`), and [`of_people`].
 fn person_cell(cell: &str, words: std::ops::RangeInclusive<usize>) -> bool {
-    const PARTICLES: &[&str] = &[
-        "van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "la", "le", "bin",
-        "al", "y",
-    ];
     if !of_people(cell) {
         return false;
     }
@@ -1570,6 +1538,101 @@ fn names_a_place(input: &Input<'_>, end: usize) -> bool {
         .unwrap_or_default();
     PLACES.contains(&next.to_lowercase().as_str())
 }
+
+/// The words for a person's name and its parts in other languages, as forms and
+/// translation files give them (`first_name: Prénom`, `"lastName": "Nachname"`), in
+/// small letters: no one's name.
+pub(crate) const NAME_LABELS: &[&str] = &[
+    "prénom",
+    "prenom",
+    "nom",
+    "voornaam",
+    "achternaam",
+    "imię",
+    "imie",
+    "nazwisko",
+    "nome",
+    "sobrenome",
+    "nombre",
+    "apellidos",
+    "apellido",
+    "cognome",
+    "förnamn",
+    "efternamn",
+    "fornavn",
+    "etternavn",
+    "efternavn",
+    "etunimi",
+    "sukunimi",
+    "jméno",
+    "příjmení",
+    "keresztnév",
+    "vezetéknév",
+    "ad",
+    "soyad",
+    "soyadı",
+    "familienname",
+    "noms",
+    "nomi",
+    "nombres",
+    "prénoms",
+    "vorname",
+    "vornamen",
+    "nachname",
+    "prenume",
+    "nume",
+    "isim",
+    "ime",
+    "prezime",
+    "имя",
+    "фамилия",
+    "отчество",
+    "όνομα",
+    "επώνυμο",
+    "ім'я",
+    "прізвище",
+    "імя",
+    "прозвішча",
+    "име",
+    "презиме",
+    "аты",
+    "тегі",
+    "անուն",
+    "ազգանուն",
+    "meno",
+    "priezvisko",
+    "vardas",
+    "pavardė",
+    "vārds",
+    "uzvārds",
+    "eesnimi",
+    "perekonnanimi",
+    "fornafn",
+    "eftirnafn",
+    "emri",
+    "mbiemri",
+    "tên",
+    "họ",
+    "nama",
+    "depan",
+    "belakang",
+    "pangalan",
+    "apelyido",
+    "ainm",
+    "sloinne",
+    "cognoms",
+    "priimek",
+    "jmeno",
+    "prijmeni",
+    "sobrenombre",
+];
+
+/// Particles inside a name, written in small letters (`Ludwig van Beethoven`, `María de
+/// la Cruz`).
+pub(crate) const PARTICLES: &[&str] = &[
+    "van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "la", "le", "bin", "al",
+    "ten", "ter", "y",
+];
 
 /// Whether `word` is written in capitals as a name may be (`JOHN`, `O'BRIEN`,
 /// `SMITH-JONES`, `MÜLLER`): two letters or more, the first and every ASCII one a
