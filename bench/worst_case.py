@@ -116,6 +116,8 @@ SHAPES = {
         '"identifier": [{"value": "A1234", ', '{"resourceType": "Patient", '
     ),
     "FHIR patients left open": repeated('{"resourceType": "Patient", "identifier": [{"value": "A1", '),
+    "FHIR XML patients left open": repeated("<Patient><family value=\"A\"/>", '<Bundle xmlns="http://hl7.org/fhir">'),
+    "FHIR XML namespaces": repeated('<Patient xmlns="http://hl7.org/fhir"><identifier>'),
     "name keys glued": repeated("first_name:last_name="),
     "name objects left open": repeated('{"name": {"first": "Ann", '),
 }

@@ -13,6 +13,11 @@
 //!   looks like an identifier (a digit, 3–64 characters without spaces or `:`),
 //!   MEDICAL_RECORD_NUMBER.
 //!
+//! The same resources in XML (`<Patient xmlns="http://hl7.org/fhir">`, or inside a
+//! `Bundle` that declares the namespace) are read from the `value` attributes of the
+//! same elements (`<family value="Chalmers"/>`, `<identifier>`'s `<system>` and
+//! `<value>`).
+//!
 //! Dates of birth (`"birthDate"`), telephone numbers and e-mail addresses of `telecom`
 //! are found by their own rules. Text without `"resourceType"` costs a `memchr` over
 //! its quotes.
@@ -31,6 +36,9 @@ const IDENTIFIER_REACH: usize = 1024;
 
 /// How far a person's resource is read: a larger one is read up to here.
 const RESOURCE_REACH: usize = 256 * 1024;
+
+/// The namespace of FHIR's XML, as its root element declares it.
+const XML_NAMESPACE: &[u8] = b"\"http://hl7.org/fhir\"";
 
 /// The key that names a resource's type.
 const RESOURCE_TYPE: &[u8] = b"\"resourceType\"";
@@ -78,11 +86,16 @@ impl Detector for FhirDetector {
         // From each quote (a substring search's prefilter would stop at the common
         // letters of prose).
         for q in memchr::memchr_iter(b'"', bytes) {
-            if q < covered
-                || !bytes
-                    .get(q..)
-                    .is_some_and(|rest| rest.starts_with(RESOURCE_TYPE))
-            {
+            if q < covered {
+                continue;
+            }
+            let rest = bytes.get(q..).unwrap_or_default();
+            // FHIR in XML: the namespace of the document's root element.
+            if rest.starts_with(XML_NAMESPACE) {
+                covered = self.read_xml(input, q, out).max(covered);
+                continue;
+            }
+            if !rest.starts_with(RESOURCE_TYPE) {
                 continue;
             }
             let person = strings_of(bytes, q + RESOURCE_TYPE.len())
@@ -197,17 +210,149 @@ impl FhirDetector {
             .and_then(|(s, e)| bytes.get(s..e))
             .unwrap_or_default();
         let value = bytes.get(start..end).unwrap_or_default();
-        let info = if memmem::find(system, b"us-ssn").is_some() {
+        if let Some(info) = self.identifier_class(system, value) {
+            out.extend(input.finding(info, start, end, CONFIDENCE));
+        }
+    }
+
+    /// The class of an identifier's value under `system`: a US SSN or NPI that passes
+    /// its check, or a record number that looks like an identifier.
+    fn identifier_class(&self, system: &[u8], value: &[u8]) -> Option<&ClassInfo> {
+        if memmem::find(system, b"us-ssn").is_some() {
             super::hl7::ssn(value).then_some(&self.ssn)
         } else if memmem::find(system, b"us-npi").is_some() {
             npi_valid(value).then_some(&self.npi)
         } else {
             identifier(value).then_some(&self.record)
-        };
-        if let Some(info) = info {
-            out.extend(input.finding(info, start, end, CONFIDENCE));
         }
     }
+
+    /// Reads the FHIR XML document whose root element declares the namespace at
+    /// `namespace` (`<Patient xmlns="http://hl7.org/fhir">`, `<Bundle xmlns=…>`): the
+    /// root when it is a person's resource, else each person's resource inside it.
+    /// Returns where the document ends (at most [`RESOURCE_REACH`] on).
+    fn read_xml<'s>(
+        &'s self,
+        input: &Input<'_>,
+        namespace: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) -> usize {
+        let bytes = input.bytes;
+        let from = namespace.saturating_sub(512);
+        let Some(open) = bytes
+            .get(from..namespace)
+            .and_then(|head| memchr::memrchr(b'<', head))
+            .map(|o| from + o)
+        else {
+            return namespace;
+        };
+        let root = bytes
+            .get(open + 1..namespace)
+            .unwrap_or_default()
+            .split(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))
+            .next()
+            .unwrap_or_default();
+        let close = xml_end(bytes, open, root, bytes.len().min(open + RESOURCE_REACH));
+        if PEOPLE.contains(&root) {
+            self.read_xml_resource(input, open, close, out);
+            return close;
+        }
+        let document = bytes.get(open..close).unwrap_or_default();
+        for person in PEOPLE {
+            let tag = [b"<", *person].concat();
+            // Resources do not nest: one that does not close ends the search.
+            let mut read_to = 0;
+            for at in memmem::find_iter(document, &tag) {
+                let start = open + at;
+                if start >= read_to
+                    && matches!(
+                        document.get(at + tag.len()),
+                        Some(b'>' | b' ' | b'\n' | b'\r' | b'\t')
+                    )
+                {
+                    let end = xml_end(bytes, start, person, close);
+                    self.read_xml_resource(input, start, end, out);
+                    read_to = end;
+                }
+            }
+        }
+        close
+    }
+
+    /// The findings of a person's resource in XML at `open..close`: the `value`
+    /// attributes of its name, address and identifier elements.
+    fn read_xml_resource<'s>(
+        &'s self,
+        input: &Input<'_>,
+        open: usize,
+        close: usize,
+        out: &mut Vec<Candidate<'s>>,
+    ) {
+        let bytes = input.bytes;
+        let Some(resource) = bytes.get(open..close) else {
+            return;
+        };
+        let keyed: [(&[u8], &'s ClassInfo); 6] = [
+            (b"<family value=\"", &self.name),
+            (b"<given value=\"", &self.name),
+            (b"<line value=\"", &self.address),
+            (b"<city value=\"", &self.address),
+            (b"<district value=\"", &self.address),
+            (b"<postalCode value=\"", &self.address),
+        ];
+        for (tag, info) in keyed {
+            for at in memmem::find_iter(resource, tag) {
+                if let Some((start, end)) = attribute_value(bytes, open + at + tag.len())
+                    && bytes
+                        .get(start..end)
+                        .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
+                {
+                    out.extend(input.finding(info, start, end, CONFIDENCE));
+                }
+            }
+        }
+        for at in memmem::find_iter(resource, b"<identifier>") {
+            let element = bytes
+                .get(open + at..(open + at + IDENTIFIER_REACH).min(close))
+                .unwrap_or_default();
+            let element = memmem::find(element, b"</identifier>")
+                .and_then(|e| element.get(..e))
+                .unwrap_or(element);
+            let value_of = |tag: &[u8]| {
+                memmem::find(element, tag)
+                    .and_then(|t| attribute_value(bytes, open + at + t + tag.len()))
+            };
+            let Some((start, end)) = value_of(b"<value value=\"") else {
+                continue;
+            };
+            let system = value_of(b"<system value=\"")
+                .and_then(|(s, e)| bytes.get(s..e))
+                .unwrap_or_default();
+            if let Some(info) =
+                self.identifier_class(system, bytes.get(start..end).unwrap_or_default())
+            {
+                out.extend(input.finding(info, start, end, CONFIDENCE));
+            }
+        }
+    }
+}
+
+/// The end of the XML element `name` opening at `open` (past its closing tag), or
+/// `limit` when it does not close before.
+fn xml_end(bytes: &[u8], open: usize, name: &[u8], limit: usize) -> usize {
+    let closing = [b"</", name, b">"].concat();
+    bytes
+        .get(open..limit)
+        .and_then(|element| memmem::find(element, &closing))
+        .map_or(limit, |c| open + c + closing.len())
+}
+
+/// The attribute value starting at `start` (after its opening quote), up to the
+/// closing quote within 256 bytes of one line.
+fn attribute_value(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+    let rest = bytes.get(start..(start + 256).min(bytes.len()))?;
+    let len = rest.iter().position(|&b| b == b'"' || b == b'\n')?;
+    (rest.get(len) == Some(&b'"')).then_some((start, start + len))
 }
 
 /// The `{` opening the object whose key `"resourceType"` starts at `key`: the nearest
@@ -395,6 +540,33 @@ mod tests {
             " ".repeat(2000)
         );
         assert_eq!(found(&text), vec![]);
+    }
+
+    #[test]
+    fn resources_in_xml_are_read_by_element() {
+        let text = r#"<Bundle xmlns="http://hl7.org/fhir"><entry><resource>
+<Patient>
+  <identifier><system value="urn:oid:1.2.36.146.595.217.0.1"/><value value="12345"/></identifier>
+  <name><family value="Chalmers"/><given value="Peter"/></name>
+  <address><line value="534 Erewhon St"/><postalCode value="3999"/></address>
+</Patient></resource></entry>
+<entry><resource><Organization><name value="Acme"/><address><line value="1 Main St"/></address></Organization></resource></entry></Bundle>"#;
+        let want: Vec<(String, String)> = [
+            ("MEDICAL_RECORD_NUMBER", "12345"),
+            ("PERSON_NAME", "Chalmers"),
+            ("PERSON_NAME", "Peter"),
+            ("STREET_ADDRESS", "534 Erewhon St"),
+            ("STREET_ADDRESS", "3999"),
+        ]
+        .iter()
+        .map(|(e, v)| ((*e).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(found(text), want);
+        let text = r#"<Practitioner xmlns="http://hl7.org/fhir"><name><family value="Okafor"/></name></Practitioner> <family value="Out"/>"#;
+        assert_eq!(
+            found(text),
+            vec![("PERSON_NAME".to_owned(), "Okafor".to_owned())]
+        );
     }
 
     #[test]
