@@ -120,6 +120,12 @@ SHAPES = {
     "FHIR XML namespaces": repeated('<Patient xmlns="http://hl7.org/fhir"><identifier>'),
     "name keys glued": repeated("first_name:last_name="),
     "name objects left open": repeated('{"name": {"first": "Ann", '),
+    "name labels written as words": repeated("First Last Name: Ann  "),
+    "backslashes": repeated("\\", '{\\"a\\":'),
+    "escaped quotes, nested": repeated('\\\\\\"k\\\\\\":'),
+    "unicode escapes": repeated("\\u00fc"),
+    "unicode escapes, high surrogates": repeated("\\ud83d"),
+    "escaped line breaks in JSON": repeated("First Name: Ann\\n", '{"k": "'),
 }
 
 

@@ -83,7 +83,10 @@ impl Normalized {
 pub fn normalize(text: &str) -> Option<Normalized> {
     let (refs, quoted) = refs_and_quotes(text);
     let wraps = has_soft_wraps(text.as_bytes(), quoted);
-    if (text.is_ascii() && !refs && !quoted && !wraps) || u32::try_from(text.len()).is_err() {
+    let escapes = json_escapes(text.as_bytes());
+    if (text.is_ascii() && !refs && !quoted && !wraps && escapes == Escapes::default())
+        || u32::try_from(text.len()).is_err()
+    {
         return None;
     }
     let mut out = String::with_capacity(text.len());
@@ -150,9 +153,10 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         } else {
             bytes.len()
         };
+        let escaping = escapes != Escapes::default();
         let run = bytes[..limit]
             .iter()
-            .take_while(|&&b| b.is_ascii() && b != b'&')
+            .take_while(|&&b| b.is_ascii() && b != b'&' && !(escaping && b == b'\\'))
             .count();
         if let Some(ascii) = rest.get(..run).filter(|a| !a.is_empty()) {
             out.push_str(ascii);
@@ -163,7 +167,19 @@ pub fn normalize(text: &str) -> Option<Normalized> {
         }
         // An HTML character reference (`&#64;`) is read as the character it stands
         // for, spanning the whole reference.
-        let (c, len) = match char_ref(rest) {
+        // A JSON string's escape (see [`json_escapes`]) likewise.
+        let escape = char_ref(rest).or_else(|| json_escape(rest, escapes));
+        if escape.is_none() && escaping && rest.starts_with('\\') {
+            // Backslashes that escape nothing read are copied as one run: the last of
+            // `\\n` is no escape of its own.
+            let run = rest.bytes().take_while(|&b| b == b'\\').count();
+            out.push_str(&rest[..run]);
+            // Both fit in u32: the text length was checked above.
+            map.extend((i..i + run).map(|j| (j as u32, j as u32 + 1)));
+            i += run;
+            continue;
+        }
+        let (c, len) = match escape {
             Some(found) => {
                 changed = true;
                 found
@@ -239,6 +255,118 @@ fn refs_and_quotes(text: &str) -> (bool, bool) {
         }
     }
     (refs, quoted)
+}
+
+/// Which escapes of JSON strings a text's normalised copy reads as the characters they
+/// stand for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Escapes {
+    /// The text holds JSON escaped inside a JSON string (a log's `"body":
+    /// "{\"firstName\":\"Peter\"}"`, an escaped key `\":` shows it): the escapes of
+    /// quotes, slashes and line breaks are read, at any depth (a run of backslashes
+    /// before the character).
+    nested: bool,
+    /// The text holds `\uXXXX` escapes (JSON written with ASCII only: `"M\u00fcller"`).
+    unicode: bool,
+    /// The text holds escaped line breaks or tabs and a key of JSON or logfmt (`":`,
+    /// `="`): a record's string pasted as it is stored (`"note": "First Name:
+    /// John\nLast Name: Smith"`) is read line by line. One backslash only: `C:\\new` is
+    /// a path.
+    lines: bool,
+}
+
+/// Which escapes `bytes` holds that [`json_escape`] reads: one search for `\`, which
+/// most prose never holds.
+fn json_escapes(bytes: &[u8]) -> Escapes {
+    let mut escapes = Escapes::default();
+    let mut breaks = false;
+    for at in memchr::memchr_iter(b'\\', bytes) {
+        let after = bytes.get(at + 1..).unwrap_or_default();
+        escapes.nested |= after.starts_with(b"\":") || after.starts_with(b"\" :");
+        escapes.unicode |= unicode_escape(after).is_some();
+        breaks |= matches!(after.first(), Some(b'n' | b'r' | b't'))
+            && (at == 0 || bytes.get(at - 1) != Some(&b'\\'));
+        if escapes.nested && escapes.unicode && breaks {
+            break;
+        }
+    }
+    escapes.lines = breaks
+        && !escapes.nested
+        && (memchr::memmem::find(bytes, b"\":").is_some()
+            || memchr::memmem::find(bytes, b"=\"").is_some());
+    escapes
+}
+
+/// The character a JSON escape at the start of `rest` stands for, and the escape's
+/// length, for the kinds `escapes` reads (see [`Escapes`]).
+fn json_escape(rest: &str, escapes: Escapes) -> Option<(char, usize)> {
+    let bytes = rest.as_bytes();
+    // Seven backslashes escape a quote three strings deep; a longer run is no escape
+    // (and is not counted again at each of its backslashes).
+    let slashes = bytes
+        .iter()
+        .take(MAX_ESCAPE_RUN + 1)
+        .take_while(|&&b| b == b'\\')
+        .count();
+    if slashes == 0 || slashes > MAX_ESCAPE_RUN {
+        return None;
+    }
+    let after = bytes.get(slashes..).unwrap_or_default();
+    if escapes.unicode
+        && slashes == 1
+        && let Some((c, len)) = unicode_escape(after)
+    {
+        return Some((c, 1 + len));
+    }
+    if escapes.lines && slashes == 1 {
+        return match after.first()? {
+            b'n' => Some(('\n', 2)),
+            b'r' => Some(('\r', 2)),
+            b't' => Some(('\t', 2)),
+            _ => None,
+        };
+    }
+    if !escapes.nested {
+        return None;
+    }
+    let c = match after.first()? {
+        b'"' => '"',
+        b'/' => '/',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    };
+    Some((c, slashes + 1))
+}
+
+/// The longest run of backslashes read as one escape.
+const MAX_ESCAPE_RUN: usize = 7;
+
+/// The character of a `\u` escape's `uXXXX` at the start of `after` (a surrogate pair
+/// `uD83D\uDE00` as one character), and the length read; no control character but
+/// whitespace, no NUL.
+fn unicode_escape(after: &[u8]) -> Option<(char, usize)> {
+    let unit = |b: &[u8]| -> Option<u32> {
+        let hex = b.strip_prefix(b"u")?.get(..4)?;
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let first = unit(after)?;
+    let (value, len) = if (0xD800..0xDC00).contains(&first) {
+        let low = unit(after.get(5..)?.strip_prefix(b"\\")?)?;
+        if !(0xDC00..0xE000).contains(&low) {
+            return None;
+        }
+        (0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00), 11)
+    } else {
+        (first, 5)
+    };
+    let c =
+        char::from_u32(value).filter(|c| value != 0 && (!c.is_control() || c.is_whitespace()))?;
+    Some((c, len))
 }
 
 /// Whether a line of `text` wraps into the next (see [`soft_wrap`]).
@@ -1231,6 +1359,40 @@ mod tests {
         let n = normalize(text).ok_or("not normalised")?;
         assert_eq!(n.text, "x @ y");
         assert_eq!(n.original_span(2, 3), Some((2, 7)));
+        Ok(())
+    }
+
+    #[test]
+    fn json_escapes_are_read_where_the_text_is_json() -> Result<(), String> {
+        // JSON inside a JSON string, at any depth: quotes, slashes and line breaks.
+        assert_eq!(
+            norm(r#"{"body":"{\"a\":\"x\/y\",\"b\":\"{\\\"c\\\":1}\nz\"}"}"#),
+            "{\"body\":\"{\"a\":\"x/y\",\"b\":\"{\"c\":1}\nz\"}\"}"
+        );
+        // `\u` escapes anywhere, a surrogate pair as one character.
+        assert_eq!(
+            norm(r"M\u00fcller \ud83d\ude00 \u0034\u0031"),
+            "Müller 😀 41"
+        );
+        // Not escapes: a lone surrogate, NUL, a control character, too few digits.
+        assert!(normalize(r"\ud83d x \u0000 \u0007 \u12").is_none());
+        // A single record's line breaks, next to a key; one backslash only.
+        assert_eq!(
+            norm(r#"{"note": "a\nb\tc\r\nd", "path": "C:\\new"}"#),
+            "{\"note\": \"a\nb\tc\r\nd\", \"path\": \"C:\\\\new\"}"
+        );
+        // Without a key of JSON or logfmt, `\n` and `\"` are a program's text.
+        assert!(normalize(r#"printf("total\n"); s = \"x\""#).is_none());
+        // The span of a decoded character is the whole escape.
+        let text = r"x M\u00fcller y";
+        let n = normalize(text).ok_or("not normalised")?;
+        let at = n.text.find("Müller").ok_or("no name")?;
+        assert_eq!(n.original_span(at, at + "Müller".len()), Some((2, 13)));
+        let text = r#"{\"k\":\"Ann\"}"#;
+        let n = normalize(text).ok_or("not normalised")?;
+        assert_eq!(n.text, r#"{"k":"Ann"}"#);
+        assert_eq!(n.original_span(6, 9), Some((9, 12)));
+        assert_eq!(n.original_span(5, 6), Some((7, 9)));
         Ok(())
     }
 

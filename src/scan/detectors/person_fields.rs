@@ -118,10 +118,17 @@ const NOT_NAMES: &[&str] = &[
     "todo",
     "tbd",
     "n/a",
+    "ascending",
+    "descending",
+    "asc",
+    "desc",
 ];
 
 /// How near another name field must be for two to make a record.
 const RECORD_REACH: usize = 256;
+
+/// The most words of a label written as words (`Patient First Name:`).
+const LABEL_WORDS: usize = 3;
 
 /// The longest key read back from a separator.
 const KEY_REACH: usize = 48;
@@ -216,7 +223,8 @@ impl Detector for PersonFieldsDetector {
                         .iter()
                         .take_while(|g| near(g)),
                 )
-                .any(|g| g.part != f.part);
+                // A full name's field joins a record only when it is a name itself.
+                .any(|g| g.part != f.part && (g.part != Part::Full || g.known));
             let (confirmed, confidence) = match f.part {
                 Part::Full => (f.known, 0.8),
                 _ if f.known => (true, 0.8),
@@ -240,7 +248,7 @@ fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
         .iter()
         .rev()
         .take(3)
-        .find(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'`'))?;
+        .find(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'`' | b'*'))?;
     if !matches!(
         last.to_ascii_lowercase(),
         b'e' | b'm' | b'o' | b't' | b'n' | b'y'
@@ -255,12 +263,35 @@ fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
     if end > 0 && matches!(head.get(end - 1), Some(b'"' | b'\'' | b'`')) {
         end -= 1;
     }
+    // Markdown's bold (`**First Name**:`).
+    while bytes.get(sep) == Some(&b':') && end > 0 && head.get(end - 1) == Some(&b'*') {
+        end -= 1;
+    }
     let key_len = head
         .get(..end)?
         .iter()
         .rev()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
         .count();
+    // A form's label written as words before a colon (`First Name:`, `Patient last
+    // name:`): up to [`LABEL_WORDS`] words of letters, one space apart.
+    let mut key_len = key_len;
+    if bytes.get(sep) == Some(&b':') {
+        for _ in 1..LABEL_WORDS {
+            let before = head.get(..end - key_len).unwrap_or_default();
+            let word = before
+                .strip_suffix(b" ")
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .count();
+            if word == 0 || before.len() < word + 1 {
+                break;
+            }
+            key_len += word + 1;
+        }
+    }
     // A whole key: not cut by the reach, not the tail of a longer word.
     let start = end - key_len;
     if key_len == 0 || (start == 0 && sep >= KEY_REACH) {
@@ -283,7 +314,7 @@ fn key_before(bytes: &[u8], sep: usize) -> Option<Part> {
         letters += usize::from(pair.first().is_some_and(u8::is_ascii_alphanumeric));
         let [a, b] = *pair else { continue };
         let boundary =
-            matches!(a, b'_' | b'-') || (a.is_ascii_lowercase() && b.is_ascii_uppercase());
+            matches!(a, b'_' | b'-' | b' ') || (a.is_ascii_lowercase() && b.is_ascii_uppercase());
         if boundary && b.is_ascii_alphabetic() {
             let tail = folded.get(letters..).unwrap_or_default();
             if let Some(&(_, part)) = KEYS.iter().find(|(k, _)| k.as_bytes() == tail) {
@@ -340,6 +371,12 @@ fn value_after(text: &str, sep: usize) -> Option<(usize, usize)> {
     if bytes.get(sep) == Some(&b'=') && bytes.get(at) == Some(&b'=') {
         return None;
     }
+    // The close of a bold label (`**First Name:** Chidi`).
+    if bytes.get(sep) == Some(&b':') {
+        while bytes.get(at) == Some(&b'*') {
+            at += 1;
+        }
+    }
     while matches!(bytes.get(at), Some(b' ' | b'\t')) {
         at += 1;
     }
@@ -361,8 +398,11 @@ fn value_after(text: &str, sep: usize) -> Option<(usize, usize)> {
                 .iter()
                 .position(|b| matches!(b, b'\n' | b'\r' | b',' | b';' | b'|' | b'\t'))
                 .unwrap_or(rest.len());
-            // A YAML comment ends the value (`first_name: Grzegorz  # patient`).
+            // A YAML comment ends the value (`first_name: Grzegorz  # patient`), and so
+            // do two spaces: the next field of a form pasted on one line (`First Name:
+            // John    Last Name: Smith`).
             let len = memchr::memmem::find(rest.get(..len)?, b" #").unwrap_or(len);
+            let len = memchr::memmem::find(rest.get(..len)?, b"  ").unwrap_or(len);
             let value = rest.get(..len)?;
             let trimmed = value.len() - value.iter().rev().take_while(|&&b| b == b' ').count();
             (len < rest.len() || at + len == bytes.len()).then_some((at, at + trimmed))
@@ -494,6 +534,19 @@ mod tests {
             found(r#"{"lastName": "de la Cruz", "firstName": "Ana"}"#),
             ["de la Cruz", "Ana"]
         );
+        // A form's labels written as words, in bold, several fields on one line.
+        assert_eq!(
+            found("First Name: Wojciech\nPatient last name: Brzęk\n"),
+            ["Wojciech", "Brzęk"]
+        );
+        assert_eq!(
+            found("**First Name:** Zxqwv\n**Last Name**: O'Qwrty\n"),
+            ["Zxqwv", "O'Qwrty"]
+        );
+        assert_eq!(
+            found("First Name: Zxqwv    Last Name: Qwrty    Status: Active"),
+            ["Zxqwv", "Qwrty"]
+        );
     }
 
     #[test]
@@ -526,6 +579,10 @@ mod tests {
         // `first` and `last` outside a name's object: a page's, a list's.
         assert!(found(r#"{"page": {"first": "Alpha", "last": "Omega"}}"#).is_empty());
         assert!(found(r#"{"name": {"x": 1}, "first": "Alpha", "last": "Omega"}"#).is_empty());
+        // A full name's field that is no name makes no record with another field.
+        assert!(found("Full name: Not Provided\nNachname: Siehe Anlage\n").is_empty());
+        // Sort orders.
+        assert!(found("Sort by last name: Ascending, first name: Descending").is_empty());
         // Lowercase values are code (`this.firstName = firstName`).
         assert!(found("this.firstName = firstName; lastName == other").is_empty());
     }
