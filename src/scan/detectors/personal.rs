@@ -1476,8 +1476,11 @@ fn lists_more_names(input: &Input<'_>, end: usize) -> bool {
     };
     // A full name given first (`David Lee`), or surname first (`Lee, David`).
     let full_name = given && word_after(" ").is_some_and(|w| is_capitalised(w) || in_capitals(w));
-    let surname_first =
-        word_after(", ").is_some_and(|w| GIVEN_NAMES.contains(&w.to_lowercase().as_str()));
+    // Surname first (`Lee, David`), or in capitals before the given name (`MARTIN
+    // Paul`).
+    let is_given = |w: &str| GIVEN_NAMES.contains(&w.to_lowercase().as_str());
+    let surname_first = word_after(", ").is_some_and(is_given)
+        || (in_capitals(next) && word_after(" ").is_some_and(|w| is_capitalised(w) && is_given(w)));
     !(full_name || surname_first)
 }
 
@@ -1675,11 +1678,20 @@ fn known_surname_in_capitals(input: &Input<'_>, at: usize) -> Option<usize> {
 /// field (the line, a label's value, a cell, a parenthesis) or follows a title (`Dr.
 /// Harris, Nancy`). In a sentence (`As for Lee, Anna was late`, `Ken Williams, David
 /// Golden`) a comma before a given name is a sentence's.
+///
+/// Registers write the order in two more ways: in capitals with no space after the
+/// comma, or with a slash as a ticket's name element does (`SMITH,JOHN A` of a
+/// hospital's system, `SMITH/JOHN MR`); and with the surname in capitals before a
+/// capitalised given name and a space (`DUBOIS Marie`, as French and other registers
+/// write it).
 fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Option<usize> {
-    let comma = given.checked_sub(2)?;
-    if input.bytes.get(comma..given) != Some(b", ") {
-        return None;
-    }
+    let spaced = given.checked_sub(2).filter(|&c| input.bytes.get(c..given) == Some(b", "));
+    let (comma, surname_in_capitals) = match (spaced, input.byte_before(given)) {
+        (Some(comma), _) => (comma, capitals),
+        (None, Some(b',' | b'/')) if capitals => (given - 1, true),
+        (None, Some(b' ')) if !capitals => (given - 1, true),
+        _ => return None,
+    };
     let mut start = comma;
     while start > 0
         && input
@@ -1693,7 +1705,7 @@ fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Opti
         return None;
     }
     let word = input.text.get(start..comma)?;
-    let written = if capitals {
+    let written = if surname_in_capitals {
         in_capitals(word)
     } else {
         is_capitalised(word)
@@ -1723,6 +1735,8 @@ fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Opti
         ) => true,
         Some(b'-') => blank > 0,
         Some(b'.' | b')') => digit_before(before.len()),
+        // A list's next name in the register's order (`DUBOIS Marie, MARTIN Paul`).
+        Some(b',') => blank == 1 && surname_in_capitals && !capitals,
         Some(_) => blank >= 2 || (blank == 1 && ends_with_word(before, b"by")),
     };
     let title = blank > 0
