@@ -113,7 +113,50 @@ impl Detector for FhirDetector {
     }
 }
 
+/// What an element of a person's resource holds.
+#[derive(Debug, Clone, Copy)]
+enum Holds {
+    Name,
+    Address,
+}
+
+/// The elements of a person's resource read, in JSON (`"family": "Chalmers"`) and in
+/// XML (`<family value="Chalmers"/>`) alike.
+const ELEMENTS: &[(&[u8], Holds)] = &[
+    (b"family", Holds::Name),
+    (b"given", Holds::Name),
+    (b"line", Holds::Address),
+    (b"city", Holds::Address),
+    (b"district", Holds::Address),
+    (b"postalCode", Holds::Address),
+];
+
+/// Where the value of each of [`ELEMENTS`] in `resource` starts to be read (after the
+/// element's name and `close`), and what it holds: the name as the format writes it,
+/// `open` before and `close` after (`"` and `"` in JSON; `<` and ` value="` in XML).
+fn elements<'r>(
+    resource: &'r [u8],
+    open: &'r [u8],
+    close: &'r [u8],
+) -> impl Iterator<Item = (usize, Holds)> + 'r {
+    ELEMENTS.iter().flat_map(move |&(name, holds)| {
+        memmem::find_iter(resource, name).filter_map(move |at| {
+            let after = at + name.len();
+            (resource.get(..at)?.ends_with(open) && resource.get(after..)?.starts_with(close))
+                .then_some((after + close.len(), holds))
+        })
+    })
+}
+
 impl FhirDetector {
+    /// The class of what an element holds.
+    fn holding(&self, holds: Holds) -> &ClassInfo {
+        match holds {
+            Holds::Name => &self.name,
+            Holds::Address => &self.address,
+        }
+    }
+
     /// The findings of the person's resource at `open..close`.
     fn read_resource<'s>(
         &'s self,
@@ -126,24 +169,14 @@ impl FhirDetector {
         let Some(resource) = bytes.get(open..close) else {
             return;
         };
-        let keyed: [(&[u8], &'s ClassInfo); 6] = [
-            (b"\"family\"", &self.name),
-            (b"\"given\"", &self.name),
-            (b"\"line\"", &self.address),
-            (b"\"city\"", &self.address),
-            (b"\"district\"", &self.address),
-            (b"\"postalCode\"", &self.address),
-        ];
-        for (key, info) in keyed {
-            for at in memmem::find_iter(resource, key) {
-                for (start, end) in strings_of(bytes, open + at + key.len()) {
-                    if end <= close
-                        && bytes
-                            .get(start..end)
-                            .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
-                    {
-                        out.extend(input.finding(info, start, end, CONFIDENCE));
-                    }
+        for (after, holds) in elements(resource, b"\"", b"\"") {
+            for (start, end) in strings_of(bytes, open + after) {
+                if end <= close
+                    && bytes
+                        .get(start..end)
+                        .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
+                {
+                    out.extend(input.finding(self.holding(holds), start, end, CONFIDENCE));
                 }
             }
         }
@@ -292,23 +325,13 @@ impl FhirDetector {
         let Some(resource) = bytes.get(open..close) else {
             return;
         };
-        let keyed: [(&[u8], &'s ClassInfo); 6] = [
-            (b"<family value=\"", &self.name),
-            (b"<given value=\"", &self.name),
-            (b"<line value=\"", &self.address),
-            (b"<city value=\"", &self.address),
-            (b"<district value=\"", &self.address),
-            (b"<postalCode value=\"", &self.address),
-        ];
-        for (tag, info) in keyed {
-            for at in memmem::find_iter(resource, tag) {
-                if let Some((start, end)) = attribute_value(bytes, open + at + tag.len())
-                    && bytes
-                        .get(start..end)
-                        .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
-                {
-                    out.extend(input.finding(info, start, end, CONFIDENCE));
-                }
+        for (after, holds) in elements(resource, b"<", b" value=\"") {
+            if let Some((start, end)) = attribute_value(bytes, open + after)
+                && bytes
+                    .get(start..end)
+                    .is_some_and(|v| v.iter().any(u8::is_ascii_alphanumeric))
+            {
+                out.extend(input.finding(self.holding(holds), start, end, CONFIDENCE));
             }
         }
         for at in memmem::find_iter(resource, b"<identifier>") {

@@ -102,6 +102,7 @@ const FIELDS: &[Segment] = &[
             (8, Field::Provider),
             (9, Field::Provider),
             (17, Field::Provider),
+            (19, Field::Ids),
         ],
     ),
     (
@@ -240,6 +241,9 @@ impl Detector for Hl7Detector {
             // A message written inside a string (a JSON field, a log line) ends its
             // segments with the escapes `\r` or `\n`, and its last one at the quote.
             let end = match start {
+                Start::Line if message.is_some() || id == b"MSH" => {
+                    wrapped_end(bytes, id_at, line_end)
+                }
                 Start::Line => line_end,
                 Start::InString => {
                     let line = bytes.get(bar..line_end).unwrap_or_default();
@@ -531,6 +535,43 @@ fn segment_start(bytes: &[u8], at: usize) -> Option<Start> {
         .then_some(Start::InString)
 }
 
+/// The end of a segment of a message that starts at `at` and whose line ends at
+/// `line_end`, over the lines a mail client or an editor wrapped it onto: while its
+/// last line is [`WRAP_WIDTH`] bytes or more, a next line that is no segment's and holds
+/// more field or component separators than spaces goes on with it (at most
+/// [`WRAPPED_LINES`]).
+fn wrapped_end(bytes: &[u8], at: usize, line_end: usize) -> usize {
+    let (mut line_start, mut end) = (at, line_end);
+    for _ in 0..WRAPPED_LINES {
+        let next = match bytes.get(end..) {
+            Some([b'\r', b'\n', ..]) => end + 2,
+            Some([b'\n' | b'\r', ..]) => end + 1,
+            _ => break,
+        };
+        let rest = bytes.get(next..).unwrap_or_default();
+        let next_end = next + memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
+        let line = bytes.get(next..next_end).unwrap_or_default();
+        let starts_segment = line
+            .get(..4)
+            .is_some_and(|h| segment_id(h.get(..3).unwrap_or_default()) && h.get(3) == Some(&b'|'));
+        // A segment's rest has more separators than spaces; a line of prose or of a
+        // table after the message (`see above | thanks`) has fewer.
+        let separators = line.iter().filter(|b| matches!(b, b'|' | b'^')).count();
+        let spaces = line.iter().filter(|&&b| b == b' ').count();
+        if end - line_start < WRAP_WIDTH || starts_segment || separators <= spaces {
+            break;
+        }
+        (line_start, end) = (next, next_end);
+    }
+    end
+}
+
+/// The narrowest width a line of a wrapped segment is taken to have been wrapped at.
+const WRAP_WIDTH: usize = 60;
+
+/// The most lines one segment is read over.
+const WRAPPED_LINES: usize = 8;
+
 /// Whether the bytes between two segments keep them in one message: line breaks,
 /// their escapes (`\r`), spaces and MLLP framing bytes only.
 fn separates_segments(gap: &[u8]) -> bool {
@@ -575,8 +616,17 @@ fn segment_id(id: &[u8]) -> bool {
 }
 
 /// A time stamp whose date is a valid date of birth: `YYYYMMDD`, then at most a time
-/// (`HHMM`, `HHMMSS`, fractions, an offset).
+/// (`HHMM`, `HHMMSS`, fractions, an offset); or a birth known to the month only,
+/// `YYYYMM` (a month and year of birth are a birth date's elements too; a year alone
+/// is not read).
 fn birth_time(value: &[u8]) -> bool {
+    if let [y1, y2, y3, y4, m1, m2] = *value
+        && [y1, y2, y3, y4, m1, m2].iter().all(u8::is_ascii_digit)
+    {
+        let number = |d: &[u8]| d.iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
+        return super::personal::year_ok(number(&[y1, y2, y3, y4]))
+            && (1..=12).contains(&number(&[m1, m2]));
+    }
     let Some(date) = value.get(..8) else {
         return false;
     };
@@ -698,6 +748,33 @@ mod tests {
         .map(|&(e, v)| (e, v.to_owned()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_wrapped_segment_is_read_over_its_lines() {
+        let text = "MSH|^~\\&|A|B|C|D|202401011200||ADT^A01|1|P|2.5\n\
+            PID|1||4455667^^^HOSP^MR||JONES^MARY||198003|F|||742 EVERGREEN TER^^SPRINGFIELD\n\
+            ^IL^62704||(217)555-0199\n\
+            see above | thanks\n";
+        let got = found(text);
+        assert!(got.contains(&("dob", "198003".to_owned())), "{got:?}");
+        assert!(
+            got.contains(&(
+                "address",
+                "742 EVERGREEN TER^^SPRINGFIELD\n^IL^62704".to_owned()
+            )),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("phone", "(217)555-0199".to_owned())),
+            "{got:?}"
+        );
+        // Not wrapped: a line under the width, a line of prose after the message.
+        let short = "MSH|^~\\&|A|B\nPID|1||||JONES^MARY||19800312\n^X^Y|Z\n";
+        assert!(found(short).iter().all(|(_, v)| !v.contains('\n')));
+        // A year alone is no birth date; a thirteenth month neither.
+        let years = "MSH|^~\\&|A|B\nPID|1||||JONES^MARY||1980\nPID|1||||JONES^MARY||198013\n";
+        assert!(found(years).iter().all(|(kind, _)| *kind != "dob"));
     }
 
     #[test]

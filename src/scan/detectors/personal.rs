@@ -1685,7 +1685,9 @@ fn known_surname_in_capitals(input: &Input<'_>, at: usize) -> Option<usize> {
 /// capitalised given name and a space (`DUBOIS Marie`, as French and other registers
 /// write it).
 fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Option<usize> {
-    let spaced = given.checked_sub(2).filter(|&c| input.bytes.get(c..given) == Some(b", "));
+    let spaced = given
+        .checked_sub(2)
+        .filter(|&c| input.bytes.get(c..given) == Some(b", "));
     let (comma, surname_in_capitals) = match (spaced, input.byte_before(given)) {
         (Some(comma), _) => (comma, capitals),
         (None, Some(b',' | b'/')) if capitals => (given - 1, true),
