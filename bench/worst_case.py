@@ -126,6 +126,9 @@ SHAPES = {
     "unicode escapes": repeated("\\u00fc"),
     "unicode escapes, high surrogates": repeated("\\ud83d"),
     "escaped line breaks in JSON": repeated("First Name: Ann\\n", '{"k": "'),
+    "numbers one a line": repeated("219099998\n"),
+    "a column under its name": repeated("219099998\n", "ssn\n"),
+    "rules between rows": repeated(" 1 | 219099998\n----+----\n", " id | ssn\n"),
 }
 
 

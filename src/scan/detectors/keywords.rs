@@ -1713,7 +1713,11 @@ pub(crate) fn header_cell(
     let known = last
         .get()
         .filter(|row| row.sep == sep && row.cells == cells_in_row && row.header.1 < from);
-    let header = header_line(bytes, from, sep, cells_in_row, known)?;
+    let header = if sep == b'\n' && known.is_none_or(|row| from > row.to + 1) {
+        column_header(bytes, from, row_cells)?
+    } else {
+        header_line(bytes, from, sep, cells_in_row, known)?
+    };
     // The rows from the header to this one are all the table's now.
     let to = match known {
         Some(row) if row.header == header => row.to.max(to),
@@ -1738,6 +1742,10 @@ pub(crate) struct RowCells {
     cells: Vec<(usize, usize)>,
     /// Whether the cells read as prose (see [`prose_row`]): the line is no row.
     prose: bool,
+    /// The end of the last line found to be a row of one column with no header above
+    /// it (see [`column_header`]): the row under it has none either, without walking up
+    /// again.
+    headless_to: Option<usize>,
 }
 
 impl RowCells {
@@ -1791,6 +1799,9 @@ fn table_cell(
     let sep = match (before, after) {
         (Some(b @ (b',' | b'\t' | b'|' | b';')), _)
         | (None | Some(b'\n' | b'('), Some(b @ (b',' | b'\t' | b'|' | b';'))) => b,
+        // A value alone on its line: the cell of a table of one column (the line
+        // break is its separator; see `column_header`).
+        (None | Some(b'\n'), None | Some(b'\n')) => b'\n',
         _ => return None,
     };
     if !matches!(after, None | Some(b'\n' | b')' | b';')) && after != Some(sep) {
@@ -1859,6 +1870,7 @@ fn table_cell(
             sep,
             cells: split,
             prose,
+            headless_to: row.headless_to,
         };
     }
     row.cell(start, end)
@@ -1953,18 +1965,26 @@ fn header_line(
         let above = bytes.get(above_from..above_to)?;
         if markdown {
             let trimmed = above.trim_ascii();
-            if !trimmed.starts_with(b"|") {
-                return header;
-            }
-            if trimmed
-                .iter()
-                .all(|b| matches!(b, b'|' | b'-' | b':' | b' '))
-            {
+            // A rule under the header: Markdown's `|---|`, a database client's
+            // `+----+`.
+            if rule_line(trimmed) {
                 let header_to = above_from.checked_sub(1)?;
                 let header_from = line_start(bytes, header_to)?;
                 header = Some((header_from, header_to));
                 return header;
             }
+            if !trimmed.starts_with(b"|") {
+                return header;
+            }
+        } else if rule_line(above.trim_ascii()) {
+            // A rule under the header, as `psql` draws it (`----+-----`): the line
+            // above it is the header when it names as many columns.
+            let header_to = above_from.checked_sub(1)?;
+            let header_from = line_start(bytes, header_to)?;
+            let names = cells(bytes, header_from, header_to, sep);
+            return (names.len() == cells_in_row && names_columns(bytes, &names))
+                .then_some((header_from, header_to))
+                .or(header);
         } else {
             // Excel's `sep=;` line above a header names the separator, not columns.
             if above.starts_with(b"sep=") {
@@ -1983,6 +2003,92 @@ fn header_line(
         line_from = above_from;
     }
     None
+}
+
+/// The header of a table of one column whose row starts at `from` (a column of SSNs
+/// exported alone, `psql`'s output of one column): up over rows of one value each (at
+/// most [`TABLE_ROWS`]), the first line that names a column, right above the rows or
+/// above a rule under it (`ssn` / `---------`). A line of anything else (prose, a
+/// label with its value) ends the search with none.
+fn column_header(
+    bytes: &[u8],
+    from: usize,
+    row_cells: &RefCell<RowCells>,
+) -> Option<(usize, usize)> {
+    let to = line_end(bytes, from);
+    let headless_to = row_cells.borrow().headless_to;
+    if headless_to == Some(to) {
+        return None;
+    }
+    let header = column_header_above(bytes, from, headless_to);
+    if header.is_none() {
+        row_cells.borrow_mut().headless_to = Some(to);
+    }
+    header
+}
+
+/// [`column_header`]'s walk up from the row at `from`; none as soon as it reaches the
+/// line ending at `headless_to`.
+fn column_header_above(
+    bytes: &[u8],
+    from: usize,
+    headless_to: Option<usize>,
+) -> Option<(usize, usize)> {
+    let name = |line: &[u8]| {
+        let line = line.trim_ascii();
+        (2..=TABLE_CELL).contains(&line.len())
+            && line.first().is_some_and(u8::is_ascii_alphabetic)
+            && line.iter().all(|&b| is_key_byte(b) || b == b' ')
+            && line.iter().filter(|&&b| b == b' ').count() <= 3
+            && !line.iter().any(u8::is_ascii_digit)
+    };
+    let value = |line: &[u8]| {
+        let line = line.trim_ascii();
+        !line.is_empty()
+            && line.len() <= TABLE_CELL
+            && !line.contains(&b' ')
+            && line.iter().any(u8::is_ascii_digit)
+    };
+    let line_above = |line_from: usize| -> Option<(usize, usize)> {
+        let to = line_from.checked_sub(1)?;
+        let to = if to > 0 && bytes.get(to - 1) == Some(&b'\r') {
+            to - 1
+        } else {
+            to
+        };
+        Some((line_start(bytes, to)?, to))
+    };
+    let mut line_from = from;
+    for _ in 0..TABLE_ROWS {
+        if line_from.checked_sub(1) == headless_to {
+            return None;
+        }
+        let (above_from, above_to) = line_above(line_from)?;
+        let above = bytes.get(above_from..above_to)?;
+        if rule_line(above.trim_ascii()) {
+            let (header_from, header_to) = line_above(above_from)?;
+            return name(bytes.get(header_from..header_to)?).then_some((header_from, header_to));
+        }
+        if name(above) {
+            return Some((above_from, above_to));
+        }
+        if !value(above) {
+            return None;
+        }
+        line_from = above_from;
+    }
+    None
+}
+
+/// Whether `line` (trimmed) is a table's rule: dashes or equals signs, with the bars,
+/// pluses, colons and spaces of column bounds (`|---|:--|`, `+----+----+`, `----+---`,
+/// `=== ===`).
+fn rule_line(line: &[u8]) -> bool {
+    line.len() >= 3
+        && line
+            .iter()
+            .all(|b| matches!(b, b'-' | b'=' | b'+' | b'|' | b':' | b' '))
+        && line.iter().filter(|&&b| b == b'-' || b == b'=').count() >= 3
 }
 
 /// Whether `start..end` is a field's name rather than its value: a `key=value` key
@@ -2513,6 +2619,26 @@ mod tests {
             header(after_prose, "273 569 3783").as_deref(),
             Some("NHS_NO")
         );
+        // Rules under a header, as database clients draw them.
+        let psql = " id |    ssn\n----+-----------\n  1 | 123456789\n";
+        assert_eq!(header(psql, "123456789").as_deref(), Some("ssn"));
+        let mysql =
+            "+----+-----------+\n| id | ssn       |\n+----+-----------+\n| 1  | 123456789 |\n";
+        assert_eq!(header(mysql, "123456789").as_deref(), Some("ssn"));
+        // One column: the name above its values, or above a rule under it.
+        let one = "ssn\r\n123456789\r\n219099998\r\n";
+        assert_eq!(header(one, "219099998").as_deref(), Some("ssn"));
+        let one_ruled = "   ssn\n---------\n 219099998\n";
+        assert_eq!(header(one_ruled, "219099998").as_deref(), Some("ssn"));
+        // Not a column: prose or a label's line above, a value with a space.
+        assert_eq!(
+            header("Totals for the ticket:\n219099998\n", "219099998"),
+            None
+        );
+        assert_eq!(header("ssn: none\n219099998\n", "219099998"), None);
+        assert_eq!(header("ssn\n12 34\n219099998\n", "219099998"), None);
+        assert!(rule_line(b"|---|:--:|") && rule_line(b"+--+--+") && rule_line(b"=== ==="));
+        assert!(!rule_line(b"--") && !rule_line(b"- a -") && !rule_line(b"+ | +"));
     }
 
     #[test]
