@@ -259,15 +259,23 @@ fn refs_and_quotes(text: &str) -> (bool, bool) {
 
 /// Which escapes of JSON strings a text's normalised copy reads as the characters they
 /// stand for.
+///
+/// A string inside a string is escaped once more per level: a quote three levels deep
+/// is written with 7 backslashes (`\\\"`, 2^d − 1 at depth d), a `\n` or `\u` escape
+/// with 4 (`\\\\n`, 2^(d−1)). Only those runs are read; any other run is literal
+/// backslashes and left as it is (`"P@ss\\nW0rd"` is a password holding a backslash).
+/// Where a run means either (two backslashes before `n` are a newline two levels deep,
+/// or a backslash and an `n` one level deep), the newline is read only one level deep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Escapes {
     /// The text holds JSON escaped inside a JSON string (a log's `"body":
-    /// "{\"firstName\":\"Peter\"}"`, an escaped key `\":` shows it): the escapes of
-    /// quotes, slashes and line breaks are read, at any depth (a run of backslashes
-    /// before the character).
+    /// "{\"firstName\":\"Peter\"}"`, an escaped key `\":` shows it): escaped quotes
+    /// are read at any depth, and `\u` escapes too.
     nested: bool,
     /// The text holds `\uXXXX` escapes (JSON written with ASCII only: `"M\u00fcller"`).
     unicode: bool,
+    /// The text holds `\/` (PHP's JSON writes every slash so: `"https:\/\/…"`).
+    slashes: bool,
     /// The text holds escaped line breaks or tabs and a key of JSON or logfmt (`":`,
     /// `="`): a record's string pasted as it is stored (`"note": "First Name:
     /// John\nLast Name: Smith"`) is read line by line. One backslash only: `C:\\new` is
@@ -284,14 +292,14 @@ fn json_escapes(bytes: &[u8]) -> Escapes {
         let after = bytes.get(at + 1..).unwrap_or_default();
         escapes.nested |= after.starts_with(b"\":") || after.starts_with(b"\" :");
         escapes.unicode |= unicode_escape(after).is_some();
+        escapes.slashes |= after.first() == Some(&b'/');
         breaks |= matches!(after.first(), Some(b'n' | b'r' | b't'))
             && (at == 0 || bytes.get(at - 1) != Some(&b'\\'));
-        if escapes.nested && escapes.unicode && breaks {
+        if escapes.nested && escapes.unicode && escapes.slashes && breaks {
             break;
         }
     }
     escapes.lines = breaks
-        && !escapes.nested
         && (memchr::memmem::find(bytes, b"\":").is_some()
             || memchr::memmem::find(bytes, b"=\"").is_some());
     escapes
@@ -312,32 +320,27 @@ fn json_escape(rest: &str, escapes: Escapes) -> Option<(char, usize)> {
         return None;
     }
     let after = bytes.get(slashes..).unwrap_or_default();
+    // Runs that escape a character d levels deep: 2^(d−1) backslashes before what is
+    // not itself escaped (`n`, `u`), 2^d − 1 before a quote.
+    let (escape_run, quote_run) = if escapes.nested {
+        (matches!(slashes, 1 | 2 | 4), matches!(slashes, 1 | 3 | 7))
+    } else {
+        (slashes == 1, false)
+    };
     if escapes.unicode
-        && slashes == 1
+        && escape_run
         && let Some((c, len)) = unicode_escape(after)
     {
-        return Some((c, 1 + len));
+        return Some((c, slashes + len));
     }
-    if escapes.lines && slashes == 1 {
-        return match after.first()? {
-            b'n' => Some(('\n', 2)),
-            b'r' => Some(('\r', 2)),
-            b't' => Some(('\t', 2)),
-            _ => None,
-        };
+    match after.first()? {
+        b'/' if escapes.slashes && (escape_run || quote_run) => Some(('/', slashes + 1)),
+        b'"' if quote_run => Some(('"', slashes + 1)),
+        b'n' if escapes.lines && slashes == 1 => Some(('\n', 2)),
+        b'r' if escapes.lines && slashes == 1 => Some(('\r', 2)),
+        b't' if escapes.lines && slashes == 1 => Some(('\t', 2)),
+        _ => None,
     }
-    if !escapes.nested {
-        return None;
-    }
-    let c = match after.first()? {
-        b'"' => '"',
-        b'/' => '/',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        _ => return None,
-    };
-    Some((c, slashes + 1))
 }
 
 /// The longest run of backslashes read as one escape.

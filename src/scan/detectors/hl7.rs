@@ -558,7 +558,13 @@ fn wrapped_end(bytes: &[u8], at: usize, line_end: usize) -> usize {
         // table after the message (`see above | thanks`) has fewer.
         let separators = line.iter().filter(|b| matches!(b, b'|' | b'^')).count();
         let spaces = line.iter().filter(|&&b| b == b' ').count();
-        if end - line_start < WRAP_WIDTH || starts_segment || separators <= spaces {
+        // And it holds a component separator: a pipe-delimited log line or table
+        // after the message (`2024-01-01|INFO|svc|…`, `id|name|dept`, `|---|`) has none.
+        if end - line_start < WRAP_WIDTH
+            || starts_segment
+            || separators <= spaces
+            || !line.contains(&b'^')
+        {
             break;
         }
         (line_start, end) = (next, next_end);
@@ -769,6 +775,18 @@ mod tests {
             got.contains(&("phone", "(217)555-0199".to_owned())),
             "{got:?}"
         );
+        // Not wrapped: a pipe-delimited log line, a table's header and rule after the
+        // message.
+        let long = "MSH|^~\\&|A|B\nPID|1||||JONES^MARY||19800312|F|||742 EVERGREEN TER^^SPRINGFIELD^IL^62704";
+        for after in [
+            "2024-01-01|INFO|svc|||||||123456789|x",
+            "id|name|dept|x",
+            "|---|---|---|",
+        ] {
+            let got = found(&format!("{long}\n{after}\n"));
+            assert!(got.iter().all(|(_, v)| !v.contains('\n')), "{got:?}");
+            assert!(got.iter().all(|(kind, _)| *kind != "licence"), "{got:?}");
+        }
         // Not wrapped: a line under the width, a line of prose after the message.
         let short = "MSH|^~\\&|A|B\nPID|1||||JONES^MARY||19800312\n^X^Y|Z\n";
         assert!(found(short).iter().all(|(_, v)| !v.contains('\n')));

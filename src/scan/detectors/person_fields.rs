@@ -122,6 +122,18 @@ const NOT_NAMES: &[&str] = &[
     "descending",
     "asc",
     "desc",
+    "yes",
+    "no",
+    "mandatory",
+    "visible",
+    "shown",
+    "show",
+    "enabled",
+    "disabled",
+    "on",
+    "off",
+    "a-z",
+    "z-a",
 ];
 
 /// How near another name field must be for two to make a record.
@@ -394,15 +406,20 @@ fn value_after(text: &str, sep: usize) -> Option<(usize, usize)> {
             (len < rest.len() || at + len == bytes.len()).then_some((at, at + len))
         }
         _ => {
+            // A quote ends it too: the end of the string that holds the record (`"note":
+            // "First Name: Zoë\nLast Name: Okafor"`).
             let len = rest
                 .iter()
-                .position(|b| matches!(b, b'\n' | b'\r' | b',' | b';' | b'|' | b'\t'))
+                .position(|b| matches!(b, b'\n' | b'\r' | b',' | b';' | b'|' | b'\t' | b'"'))
                 .unwrap_or(rest.len());
             // A YAML comment ends the value (`first_name: Grzegorz  # patient`), and so
-            // do two spaces: the next field of a form pasted on one line (`First Name:
-            // John    Last Name: Smith`).
+            // do spaces before the next field of a form pasted on one line (`First Name:
+            // John    Last Name: Smith`; not `De  La Cruz`).
             let len = memchr::memmem::find(rest.get(..len)?, b" #").unwrap_or(len);
-            let len = memchr::memmem::find(rest.get(..len)?, b"  ").unwrap_or(len);
+            let len = match memchr::memmem::find(rest.get(..len)?, b"  ") {
+                Some(gap) if rest.get(gap..len).is_some_and(|r| r.contains(&b':')) => gap,
+                _ => len,
+            };
             let value = rest.get(..len)?;
             let trimmed = value.len() - value.iter().rev().take_while(|&&b| b == b' ').count();
             (len < rest.len() || at + len == bytes.len()).then_some((at, at + trimmed))
@@ -418,7 +435,7 @@ fn name_value(value: &str) -> Option<bool> {
     if !(2..=60).contains(&value.len()) {
         return None;
     }
-    let words: Vec<&str> = value.split(' ').collect();
+    let words: Vec<&str> = value.split(' ').filter(|w| !w.is_empty()).collect();
     if words.len() > 4 {
         return None;
     }
@@ -547,6 +564,19 @@ mod tests {
             found("First Name: Zxqwv    Last Name: Qwrty    Status: Active"),
             ["Zxqwv", "Qwrty"]
         );
+        assert_eq!(
+            found("First name: Ana\nPatient last name: De  La Cruz\n"),
+            ["Ana", "De  La Cruz"]
+        );
+        // The end of the string that holds a record.
+        assert_eq!(
+            found(
+                r#"{"note": "First Name: Zxqwv\nLast Name: Qwrty"}"#
+                    .replace("\\n", "\n")
+                    .as_str()
+            ),
+            ["Zxqwv", "Qwrty"]
+        );
     }
 
     #[test]
@@ -581,8 +611,13 @@ mod tests {
         assert!(found(r#"{"name": {"x": 1}, "first": "Alpha", "last": "Omega"}"#).is_empty());
         // A full name's field that is no name makes no record with another field.
         assert!(found("Full name: Not Provided\nNachname: Siehe Anlage\n").is_empty());
-        // Sort orders.
+        // Sort orders, a form's settings.
         assert!(found("Sort by last name: Ascending, first name: Descending").is_empty());
+        assert!(found("Order by First Name: A-Z, Last Name: Z-A").is_empty());
+        assert!(found("Show First Name: Yes  Show Last Name: No  Show Email: Yes").is_empty());
+        assert!(found("First Name: Mandatory\nLast Name: Mandatory\n").is_empty());
+        // Spaces inside a name, a fixed-width layout's columns.
+        assert!(found("first_name:     Alpha   30\nlast_name:      Alpha   30").is_empty());
         // Lowercase values are code (`this.firstName = firstName`).
         assert!(found("this.firstName = firstName; lastName == other").is_empty());
     }
