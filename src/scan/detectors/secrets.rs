@@ -1156,6 +1156,28 @@ impl Detector for SecretsDetector {
     }
 
     fn detect<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
+        let first = out.len();
+        self.detect_all(input, out);
+        // A password of escapes and quotes alone is the syntax around one (`sshpass
+        // -p\\`, `"password=\"%s\""`): it would be marked at every backslash of the text.
+        let syntax = |c: &Candidate<'_>| {
+            std::ptr::eq(c.info, &self.password)
+                && input.bytes.get(c.start..c.end).is_some_and(|v| {
+                    v.iter()
+                        .all(|b| matches!(b, b'\\' | b'"' | b'\'' | b' ' | b'\t'))
+                })
+        };
+        if out.get(first..).is_some_and(|new| new.iter().any(syntax)) {
+            let mut new = out.split_off(first);
+            new.retain(|c| !syntax(c));
+            out.append(&mut new);
+        }
+    }
+}
+
+impl SecretsDetector {
+    /// Every candidate of [`SecretsDetector::detect`].
+    fn detect_all<'s>(&'s self, input: &Input<'_>, out: &mut Vec<Candidate<'s>>) {
         let mut reads = TokenReads::new();
         for (pattern, start, end) in literal_matches(input) {
             let Some(&(literal, kind)) = LITERALS.get(pattern) else {
@@ -1251,9 +1273,6 @@ impl Detector for SecretsDetector {
             }
         }
     }
-}
-
-impl SecretsDetector {
     /// The finding a literal of `kind` (`literal`, at `s..e`) opens, if any: its class,
     /// span and confidence.
     fn literal_finding(
