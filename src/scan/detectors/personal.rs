@@ -837,13 +837,16 @@ impl PersonalDetector {
         }
         // A register's order, surname first: `JONES, MARY`, `Walker, Linda`, `SMITH,
         // JOHN A` (with a middle initial or name).
-        if let Some(surname) = surname_before_comma(input, start, capitals) {
+        if let Some((surname, titled)) = surname_before_comma(input, start, capitals) {
             let (_, given_end) = hyphenated_name(input, start, end);
             let last = middle_name_end(input, given_end, capitals).unwrap_or(given_end);
             // In running text the name ends its field: `Brown, Robert said no` and `Mr.
             // White, Scott is here` are sentences. (In capitals a record's next field
             // follows: `SMITH, JOHN DOB 01/02/1960`.)
+            // After a title the words are a name, whatever follows (`M. DUBOIS Marie a
+            // appelé`).
             let ends_field = capitals
+                || titled
                 || matches!(
                     input.bytes.get(last..).unwrap_or_default(),
                     [] | [b'\n' | b'\r' | b',' | b';' | b')' | b'|' | b'\t' | b'"', ..]
@@ -1684,7 +1687,10 @@ fn known_surname_in_capitals(input: &Input<'_>, at: usize) -> Option<usize> {
 /// hospital's system, `SMITH/JOHN MR`); and with the surname in capitals before a
 /// capitalised given name and a space (`DUBOIS Marie`, as French and other registers
 /// write it).
-fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Option<usize> {
+///
+/// Returns where the surname starts, and whether a title is before a surname in
+/// capitals and a capitalised given name.
+fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Option<(usize, bool)> {
     let spaced = given
         .checked_sub(2)
         .filter(|&c| input.bytes.get(c..given) == Some(b", "));
@@ -1741,12 +1747,27 @@ fn surname_before_comma(input: &Input<'_>, given: usize, capitals: bool) -> Opti
         Some(b',') => blank == 1 && surname_in_capitals && !capitals,
         Some(_) => blank >= 2 || (blank == 1 && ends_with_word(before, b"by")),
     };
+    // Registers that write the surname first title it in their own language too
+    // (`M. DUBOIS Marie`, `Mme DUBOIS Marie`, `Herr MÜLLER Klaus`).
     let title = blank > 0
-        && TITLES
+        && (TITLES
             .iter()
-            .any(|t| ends_with_word(before, t.trim_end().as_bytes()));
-    (field_start || title).then_some(start)
+            .any(|t| ends_with_word(before, t.trim_end().as_bytes()))
+            || (surname_in_capitals
+                && REGISTER_TITLES
+                    .iter()
+                    .any(|t| ends_with_word(before, t.as_bytes()))));
+    // A title makes the words a name in a sentence too only in a register's order
+    // (`M. DUBOIS Marie a appelé`); `Mr. White, Scott is here` speaks to Scott.
+    let register = spaced.is_none() && !capitals;
+    (field_start || title).then_some((start, title && register))
 }
+
+/// Titles of French, German, Spanish and Italian registers, as written before a
+/// surname in capitals.
+const REGISTER_TITLES: &[&str] = &[
+    "M.", "Mme", "Mme.", "Mlle", "Herr", "Frau", "Sr.", "Sra.", "Sig.", "Sig.ra",
+];
 
 /// Whether a capitalised word may start at `from`: false at the end of the text and at
 /// an ASCII byte other than a capital (the cheap test before splitting words; a
