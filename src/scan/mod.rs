@@ -381,6 +381,9 @@ fn propagate_values<'s>(
         let Some(value) = text.get(f.start..f.end) else {
             continue;
         };
+        if !worth_propagating(value) {
+            continue;
+        }
         if let std::collections::hash_map::Entry::Vacant(slot) = ids.entry(Value(value.as_bytes()))
             && let Ok(id) = u32::try_from(firsts.len())
         {
@@ -477,6 +480,22 @@ fn propagate_values<'s>(
     all.sort_by_key(|f| f.start);
     all
 }
+
+/// Whether a found value is marked at its other occurrences too: only one with at least
+/// [`MIN_PROPAGATED_ALNUM`] letters or digits. A value of punctuation alone, or of one
+/// letter among it, is no datum of its own; were a rule ever to take one wrongly (a
+/// password of backslashes), marking it everywhere would spread one bad finding over
+/// every backslash of the text.
+fn worth_propagating(value: &str) -> bool {
+    value
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .nth(MIN_PROPAGATED_ALNUM - 1)
+        .is_some()
+}
+
+/// See [`worth_propagating`].
+const MIN_PROPAGATED_ALNUM: usize = 2;
 
 /// Propagation probes every position between findings once the values times the text
 /// length exceed this many times the bytes between findings (a pass of `memchr` or

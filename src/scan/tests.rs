@@ -525,6 +525,39 @@ proptest! {
     }
 }
 
+/// A value of punctuation alone (or one letter in it) is marked where it was found and
+/// nowhere else, by either way of searching; a value of two letters or more is marked at
+/// its every whole-word occurrence.
+#[test]
+fn only_values_with_letters_or_digits_are_marked_again() {
+    let infos = [info(Severity::High)];
+    let text = r#"pw \\ then \\ and " then " also x; then x; and ab then ab"#;
+    let at = |needle: &str| text.find(needle).unwrap_or(usize::MAX);
+    let finding = |start: usize, len: usize| Candidate {
+        info: &infos[0],
+        start,
+        end: start + len,
+        confidence: 0.9,
+    };
+    let findings = vec![
+        finding(at("\\\\"), 2),
+        finding(at("\""), 1),
+        finding(at("x;"), 2),
+        finding(at("ab"), 2),
+    ];
+    let second_ab = text.rfind("ab").unwrap_or(usize::MAX);
+    for probe in [true, false] {
+        let spans: Vec<(usize, usize)> = propagate_values(text, findings.clone(), Some(probe))
+            .iter()
+            .map(|c| (c.start, c.end))
+            .collect();
+        let mut expected: Vec<(usize, usize)> = findings.iter().map(|c| (c.start, c.end)).collect();
+        expected.push((second_ab, second_ab + 2));
+        expected.sort_unstable();
+        assert_eq!(spans, expected, "probe: {probe}");
+    }
+}
+
 proptest! {
     #[test]
     fn propagation_probe_finds_what_the_per_value_search_finds(
