@@ -320,8 +320,47 @@ impl Detector for PciContextDetector {
                     0.95,
                 ));
             }
+            // A dump's record: `4111111111111111|09/27|123`, `…|09|2027|123`.
+            if (12..=19).contains(&g.len())
+                && let Some((expiry, cvv)) = dump_fields(input, g.start, g.end)
+            {
+                out.extend(input.finding(&self.expiry, expiry.0, expiry.1, 0.9));
+                if let Some((a, b)) = cvv {
+                    out.extend(input.finding(&self.cvv, a, b, 0.9));
+                }
+            }
             if cvv_words && (3..=4).contains(&g.len()) && input.standalone_number(g.start, g.end) {
-                let context = input.context_within(g.start, g.end, 24, 16, CVV_WORDS);
+                // The number nearest its word: no other number between them (`CVV 123,
+                // call +44 20 7946 0958` has one CVV) but an expiry, given with it under
+                // paired labels (`exp/cvv: 09/28 / 123`).
+                let slash_date = |q: usize| {
+                    let pair = |m: usize| {
+                        let (Some(&month), Some(&year)) = (groups.get(m), groups.get(m + 1)) else {
+                            return false;
+                        };
+                        month.len() <= 2
+                            && matches!(year.len(), 2 | 4)
+                            && input.joiner(month, year, b"/").is_some()
+                    };
+                    pair(q) || q.checked_sub(1).is_some_and(pair)
+                };
+                let mut from = g.start.saturating_sub(24);
+                let mut q = i;
+                while let Some(p) = q.checked_sub(1)
+                    && let Some(prev) = groups.get(p)
+                    && prev.end > from
+                {
+                    if !slash_date(p) {
+                        from = prev.end;
+                        break;
+                    }
+                    q = p;
+                }
+                let before = g.start - from;
+                let after = groups
+                    .get(i + 1)
+                    .map_or(16, |n| n.start.saturating_sub(g.end).min(16));
+                let context = input.context_within(g.start, g.end, before, after, CVV_WORDS);
                 if context.any() {
                     out.extend(input.finding(&self.cvv, g.start, g.end, context.boost(0.75)));
                 }
@@ -354,6 +393,65 @@ impl Detector for PciContextDetector {
             }
         }
     }
+}
+
+/// A span of the text: start and end.
+type Span = (usize, usize);
+
+/// The expiry and the CVV of a card dump's record, the fields after its card number
+/// `start..pan_end` (Luhn-valid, of a known brand): `|` or `:` between fields, the
+/// expiry as `MM/YY`, `MM/YYYY` or a month and a year in fields of their own, then the
+/// CVV, if its field follows, three or four digits.
+fn dump_fields(
+    input: &Input<'_>,
+    start: usize,
+    pan_end: usize,
+) -> Option<(Span, Option<Span>)> {
+    let sep = input.byte(pan_end).filter(|b| matches!(b, b'|' | b':'))?;
+    let pan = input.bytes.get(start..pan_end)?;
+    if !input.word_boundary_before(start) || card_brand(pan).is_none() || !luhn_valid(pan) {
+        return None;
+    }
+    let digits_at = |at: usize| {
+        input
+            .bytes
+            .get(at..)
+            .map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count())
+    };
+    let month_at = pan_end + 1;
+    let month_len = digits_at(month_at);
+    let month = input.bytes.get(month_at..month_at + month_len)?;
+    let month = month
+        .iter()
+        .fold(0u32, |a, &b| a * 10 + u32::from(b - b'0'));
+    if !(1..=2).contains(&month_len) || !(1..=12).contains(&month) {
+        return None;
+    }
+    let joint = input.byte(month_at + month_len)?;
+    if joint != b'/' && joint != sep {
+        return None;
+    }
+    let year_at = month_at + month_len + 1;
+    let year_len = digits_at(year_at);
+    if year_len != 2 && year_len != 4 {
+        return None;
+    }
+    let expiry_end = year_at + year_len;
+    let field_end = |end: usize| {
+        input
+            .byte(end)
+            .is_none_or(|b| b == sep || b.is_ascii_whitespace())
+    };
+    if !field_end(expiry_end) {
+        return None;
+    }
+    let cvv_at = expiry_end + 1;
+    let cvv_len = digits_at(cvv_at);
+    let cvv = (input.byte(expiry_end) == Some(sep)
+        && (3..=4).contains(&cvv_len)
+        && field_end(cvv_at + cvv_len))
+    .then_some((cvv_at, cvv_at + cvv_len));
+    Some(((month_at, expiry_end), cvv))
 }
 
 /// Length of the track sentinel (`%B` or `;`) before a PAN at `start`, or 0.

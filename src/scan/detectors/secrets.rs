@@ -233,6 +233,9 @@ const LITERALS: &[(&str, Kind)] = &[
     ("_PASS: ", Kind::Password),
     ("_pass: ", Kind::Password),
     ("_PWD=", Kind::Password),
+    // With spaces around the `=` (`db_pass = "…"`, `DB_PASS = '…'`).
+    ("_pass =", Kind::Password),
+    ("_PASS =", Kind::Password),
     // sshpass's `-e` reads the password from `SSHPASS`.
     ("SSHPASS=", Kind::Password),
     // The short labels (`pass=`, `pw: `): a word on their own, and the value must look
@@ -1022,6 +1025,25 @@ pub(crate) static SECRET_WORDS: &[&str] = &[
     "token",
     "bearer",
     "private_key",
+    // Keys that encrypt, sign or license (`ENCRYPTION_KEY=`, `signingKey = "…"`,
+    // Rails' `secret_key_base`, Laravel's `APP_KEY=base64:…`, Azure's
+    // `account_key` and `Ocp-Apim-Subscription-Key:`).
+    "encryption_key",
+    "encryptionkey",
+    "master_key",
+    "masterkey",
+    "signing_key",
+    "signingkey",
+    "hmac_key",
+    "hmackey",
+    "secret_key_base",
+    "app_key",
+    "license_key",
+    "licensekey",
+    "account_key",
+    "storage_key",
+    "subscription-key",
+    "subscription_key",
     "password",
     "passwd",
     "passphrase",
@@ -1412,8 +1434,13 @@ impl SecretsDetector {
                     e
                 };
                 // Quoted (`password="S3cr3t!x"`): all that the quotes hold.
+                // A string's or a line's whole value, which no call ends.
+                let mut whole_line = false;
                 let (start, end) = match quoted_from(input, e + 1) {
-                    Some(close) => (e + 1, close),
+                    Some(close) => {
+                        whole_line = true;
+                        (e + 1, close)
+                    }
                     None => {
                         let mut end = e;
                         while input.byte(end).is_some_and(|b| {
@@ -1422,6 +1449,10 @@ impl SecretsDetector {
                                 && b != 0
                         }) {
                             end += 1;
+                        }
+                        if let Some(line_end) = line_value_end(input, s, e) {
+                            whole_line = true;
+                            end = line_end;
                         }
                         reads.read(kind, end);
                         (e, end)
@@ -1446,7 +1477,11 @@ impl SecretsDetector {
                         .then_some((&self.password, start, end, 0.9));
                 }
                 let end = if SHORT_PASSWORD_LABELS.contains(&literal) {
-                    if !boundary {
+                    // A word of its own, or the last of a camel-case name (`adminPass:`,
+                    // `smtpPass=`).
+                    let camel = literal.starts_with('P')
+                        && input.byte_before(s).is_some_and(|b| b.is_ascii_lowercase());
+                    if !boundary && !camel {
                         return None;
                     }
                     short_label_value(input, s, literal, (start, end))?
@@ -1454,7 +1489,10 @@ impl SecretsDetector {
                     end
                 };
                 let value = input.bytes.get(start..end).unwrap_or_default();
-                (end > start && !flag && !password_is_code(value) && !is_reference(value))
+                // A string's or a line's whole value is no call (see
+                // [`line_value_end`]): a `(` in it is the password's own.
+                let code = password_is_code_or_call(value, !whole_line);
+                (end > start && !flag && !code && !is_reference(value) && !is_placeholder(value))
                     .then_some((&self.password, start, end, 0.9))
             }
         }
@@ -1753,6 +1791,11 @@ impl SecretsDetector {
             if at == hit.end && input.byte(at) == Some(b'>') && opens_tag(input, hit.start) {
                 at += 1;
                 element = element_end(input, at);
+                // A tag that no closing tag follows, before a URL's host, is a name to
+                // fill in (`root:<password>@localhost`), not an element.
+                if element.is_none() && input.byte(at) == Some(b'@') {
+                    continue;
+                }
             }
             // A setter's or a builder's one argument: `user.set_password("…")`,
             // `.password("…")`, `withPassword('…')`.
@@ -1828,6 +1871,13 @@ impl SecretsDetector {
                     }
                     _ => break,
                 }
+            }
+            // A setting's whole line (`password: Y^t1XU}yq`): see [`line_value_end`].
+            if quoted.is_none()
+                && labelled
+                && let Some(line_end) = line_value_end(input, hit.start, at)
+            {
+                end = end.max(line_end);
             }
             if quoted.is_none() {
                 value_end = value_end.max(end);
@@ -2804,6 +2854,73 @@ fn command_tokens(bytes: &[u8], from: usize) -> Vec<(usize, usize)> {
     }
 }
 
+/// Where an unquoted value that is the rest of its line ends, when its key opens that
+/// line: a dotenv or shell assignment (`DB_PASSWORD=h60L&*Sx}z`, `export PASS=…`, a
+/// Dockerfile's `ENV`), a YAML or properties setting (`password: Y^t1XU}yq`, `- pwd:
+/// …` in a list). There the value runs to the line's end: its `&`, `;`, `^`, `}` or `(`
+/// are its own, not the end of a query's parameter, of a command or of a sentence, and
+/// cutting it there would leave the rest in clear. `None` when something other than a
+/// comment follows it on the line (a sentence, a URL's query), when it opens YAML's
+/// syntax (`*alias`, `&anchor`, `!vault |`, `{`, `[`) or a string, or when it is a call
+/// or an index (`getpass()`, `os.environ['DB_PASSWORD']`): those are read as before.
+/// A `,` or `;` ending it is a list's or a statement's.
+fn line_value_end(input: &Input<'_>, key_start: usize, at: usize) -> Option<usize> {
+    let bytes = input.bytes;
+    let mut name = key_start;
+    while name > 0
+        && key_start - name < MAX_KEY_NAME
+        && bytes
+            .get(name - 1)
+            .is_some_and(|&b| word(b) || b == b'.' || b == b'-')
+    {
+        name -= 1;
+    }
+    let line = memchr::memrchr(b'\n', bytes.get(..name)?).map_or(0, |n| n + 1);
+    let head = bytes.get(line..name)?.trim_ascii_start();
+    if !matches!(
+        head,
+        b"" | b"- " | b"export " | b"ENV " | b"ARG " | b"set " | b"SET "
+    ) {
+        return None;
+    }
+    if matches!(
+        bytes.get(at)?,
+        b'*' | b'&' | b'!' | b'{' | b'[' | b'|' | b'>' | b'%' | b'@' | b'`' | b'"' | b'\''
+    ) {
+        return None;
+    }
+    let rest = bytes.get(at..)?;
+    let len = rest
+        .iter()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(rest.len());
+    let after = rest.get(len..)?;
+    let blank = after
+        .iter()
+        .position(|&b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(after.len());
+    match after.get(blank) {
+        None | Some(b'\n' | b'\r') => {}
+        Some(b'#') if blank > 0 => {}
+        _ => return None,
+    }
+    let mut token = rest.get(..len)?;
+    while let [head @ .., b',' | b';'] = token {
+        token = head;
+    }
+    // A call or an index: code, whose value is read elsewhere or not at all.
+    let callee = token.iter().take_while(|&&b| word(b) || b == b'.').count();
+    if callee > 0
+        && matches!(
+            (token.get(callee), token.last()),
+            (Some(b'('), Some(b')')) | (Some(b'['), Some(b']'))
+        )
+    {
+        return None;
+    }
+    (!token.is_empty()).then_some(at + token.len())
+}
+
 /// Whether an unquoted `b` ends a command (a line break, a pipe, a list, a redirection,
 /// a subshell, a Markdown code span's backtick).
 fn ends_command(b: u8) -> bool {
@@ -3190,11 +3307,36 @@ fn refers_elsewhere(value: &[u8]) -> bool {
 /// `...`, `…`).
 fn is_reference(value: &[u8]) -> bool {
     let value = value.trim_ascii();
-    let value = value.strip_prefix(b"\\").unwrap_or(value);
+    let mut value = value.strip_prefix(b"\\").unwrap_or(value);
+    // A closer the value does not open closes what holds it: a `toString`'s
+    // `password=****)`, `password=<hidden>}`.
+    while let [head @ .., last @ (b')' | b']' | b'}' | b',')] = value {
+        let opener = match last {
+            b')' => b'(',
+            b']' => b'[',
+            b'}' => b'{',
+            _ => 0,
+        };
+        if head.contains(&opener) {
+            break;
+        }
+        value = head;
+    }
+    let name = |inner: &[u8]| {
+        inner.iter().any(u8::is_ascii_alphabetic)
+            && inner
+                .iter()
+                .all(|&b| word(b) || matches!(b, b'-' | b'.' | b' '))
+    };
     let variable = match value {
         [b'$', b'{' | b'(', ..] | [b'`', ..] => true,
         [b'$', rest @ ..] => !rest.is_empty() && rest.iter().all(|&b| word(b)),
         [b'%', inner @ .., b'%'] => !inner.is_empty() && inner.iter().all(|&b| word(b)),
+        // A name to fill in or a value withheld: `<password>`, `<hidden>`, a build's
+        // token to replace (`@@DB_PASSWORD@@`, `@db.password@`).
+        [b'<', inner @ .., b'>']
+        | [b'@', b'@', inner @ .., b'@', b'@']
+        | [b'@', inner @ .., b'@'] => name(inner),
         _ => false,
     };
     let mask = !value.is_empty()
@@ -3407,6 +3549,10 @@ fn is_placeholder(value: &[u8]) -> bool {
         "changeme",
         "token",
         "passphrase",
+        "replaceme",
+        "redacted",
+        "hidden",
+        "masked",
     ];
     let letters: Vec<u8> = value
         .iter()
@@ -3645,7 +3791,9 @@ fn short_label_value(
         .rposition(|b| !b.is_ascii_alphabetic())
         .map_or(0, |p| p + 1);
     let previous = before.get(word_at..).unwrap_or_default();
-    let other_pass = before.len() < line.len()
+    // (Or the camel-case name's word before it: `boardingPass:`.)
+    let camel = before.last().is_some_and(u8::is_ascii_lowercase);
+    let other_pass = (before.len() < line.len() || camel)
         && (OTHER_PASSES
             .iter()
             .any(|w| previous.eq_ignore_ascii_case(w.as_bytes()))
@@ -3679,6 +3827,11 @@ fn password_like(value: &[u8]) -> bool {
 /// or boolean (`password=None`), a call (`pwd=getpass()`), a name (`pwd=pwd)`), an
 /// index (`password=os.environ["DB_PASSWORD"]`), or `<keystore-password>`.
 fn password_is_code(value: &[u8]) -> bool {
+    password_is_code_or_call(value, true)
+}
+
+/// [`password_is_code`], where a `(` makes a call only when `calls`.
+fn password_is_code_or_call(value: &[u8], calls: bool) -> bool {
     const LITERALS: &[&str] = &["none", "null", "nil", "undefined", "true", "false"];
     let bare = value.trim_ascii_end();
     let bare = bare
@@ -3701,7 +3854,7 @@ fn password_is_code(value: &[u8]) -> bool {
         || LITERALS
             .iter()
             .any(|l| bare.eq_ignore_ascii_case(l.as_bytes()))
-        || bare.contains(&b'(')
+        || (calls && bare.contains(&b'('))
         || names_a_secret(bare, false)
 }
 
