@@ -402,11 +402,7 @@ type Span = (usize, usize);
 /// `start..pan_end` (Luhn-valid, of a known brand): `|` or `:` between fields, the
 /// expiry as `MM/YY`, `MM/YYYY` or a month and a year in fields of their own, then the
 /// CVV, if its field follows, three or four digits.
-fn dump_fields(
-    input: &Input<'_>,
-    start: usize,
-    pan_end: usize,
-) -> Option<(Span, Option<Span>)> {
+fn dump_fields(input: &Input<'_>, start: usize, pan_end: usize) -> Option<(Span, Option<Span>)> {
     let sep = input.byte(pan_end).filter(|b| matches!(b, b'|' | b':'))?;
     let pan = input.bytes.get(start..pan_end)?;
     if !input.word_boundary_before(start) || card_brand(pan).is_none() || !luhn_valid(pan) {

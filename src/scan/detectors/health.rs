@@ -31,7 +31,67 @@ pub(crate) static MRN_WORDS: &[&str] = &[
     "patient number",
     "chart number",
     "hospital number",
+    // Forms' short labels: `MR#`, `MR No.`, `Chart #`, `Hosp No.`.
+    "mr#",
+    "mr #",
+    "mr no",
+    "chart #",
+    "chart no",
+    "hosp no",
+    "hospital no",
 ];
+/// Words that label a health plan's number for its member (HIPAA's "health plan
+/// beneficiary number"): on their own.
+pub(crate) static HEALTH_PLAN_WORDS: &[&str] = &[
+    "subscriber id",
+    "subscriber number",
+    "subscriber #",
+    "subscriber no",
+    "medicaid id",
+    "medicaid number",
+    "medicaid #",
+    "medicaid no",
+    "medi-cal id",
+    "insurance id",
+    "insurance number",
+    "insured's id",
+    "insured's i.d.",
+    "insured id",
+    "beneficiary id",
+    "beneficiary number",
+    "health plan id",
+    "plan member id",
+    "hicn",
+    "medicare claim number",
+];
+/// Words that label a member's number of anything (a gym, a loyalty scheme): a health
+/// plan's only with a word of health or insurance before them ([`PLAN_CONTEXT`]).
+pub(crate) static MEMBER_WORDS: &[&str] = &["member id", "member number", "member #", "member no"];
+/// The words of health or insurance that make a member's number a health plan's, in
+/// [`PLAN_CONTEXT_BEFORE`] bytes before its label (lowercase).
+const PLAN_CONTEXT: &[&[u8]] = &[
+    b"health",
+    b"insurance",
+    b"insurer",
+    b"plan",
+    b"medical",
+    b"dental",
+    b"vision",
+    b"medicaid",
+    b"medicare",
+    b"payer",
+    b"coverage",
+    b"benefit",
+    b"claim",
+    b"patient",
+    b"copay",
+    b"eob",
+    b"hmo",
+    b"ppo",
+    b"pharmacy",
+];
+/// How far before a member's label [`PLAN_CONTEXT`] is looked for.
+const PLAN_CONTEXT_BEFORE: usize = 160;
 /// Context words for a UK NHS number.
 pub(crate) static NHS_WORDS: &[&str] = &["nhs", "nhs number", "health service"];
 /// Context words for a DEA number.
@@ -163,6 +223,7 @@ pub(crate) struct HealthDetector {
     tokens: Vec<TokenRule>,
     mbi: ClassInfo,
     mrn: ClassInfo,
+    health_plan: ClassInfo,
     diagnosis: ClassInfo,
     medication: ClassInfo,
 }
@@ -213,6 +274,7 @@ impl HealthDetector {
             ],
             mbi,
             mrn: class_info("PHI.MRN", "MEDICAL_RECORD_NUMBER", Severity::High),
+            health_plan: class_info("PHI.HEALTH_PLAN_ID", "HEALTH_PLAN_ID", Severity::High),
             diagnosis: class_info("PHI.DIAGNOSIS", "DIAGNOSIS", Severity::High),
             medication: class_info("PHI.MEDICATION", "MEDICATION", Severity::Medium),
         }
@@ -225,6 +287,7 @@ impl Detector for HealthDetector {
         classes.extend(self.tokens.iter().map(|r| r.info.clone()));
         classes.extend([
             self.mrn.clone(),
+            self.health_plan.clone(),
             self.diagnosis.clone(),
             self.medication.clone(),
         ]);
@@ -277,9 +340,28 @@ impl Detector for HealthDetector {
             {
                 continue;
             }
-            let context = input.context_within(t.start, t.end, 24, 0, MRN_WORDS);
+            // The label's nearest number: none between them (`Member ID: W283746510,
+            // group 0012345` labels no group number).
+            let before = input
+                .bytes
+                .get(t.start.saturating_sub(24)..t.start)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .take_while(|b| !b.is_ascii_digit())
+                .count();
+            let context = input.context_within(t.start, t.end, before, 0, MRN_WORDS);
             if context.any() {
                 out.extend(input.finding(&self.mrn, t.start, t.end, 0.8));
+            } else if input
+                .context_within(t.start, t.end, before, 0, HEALTH_PLAN_WORDS)
+                .any()
+                || (input
+                    .context_within(t.start, t.end, before, 0, MEMBER_WORDS)
+                    .any()
+                    && plan_context_before(input, t.start))
+            {
+                out.extend(input.finding(&self.health_plan, t.start, t.end, 0.8));
             }
         }
         for hit in input.trigger_hits() {
@@ -295,6 +377,19 @@ impl Detector for HealthDetector {
             }
         }
     }
+}
+
+/// Whether a word of health or insurance ([`PLAN_CONTEXT`]) is in the
+/// [`PLAN_CONTEXT_BEFORE`] bytes before `start`.
+fn plan_context_before(input: &Input<'_>, start: usize) -> bool {
+    let window = input
+        .bytes
+        .get(start.saturating_sub(PLAN_CONTEXT_BEFORE)..start)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    PLAN_CONTEXT
+        .iter()
+        .any(|w| memchr::memmem::find(&window, w).is_some())
 }
 
 /// Whether the token at `start..end` is the day and time of an ISO 8601 timestamp

@@ -130,7 +130,7 @@ pub(crate) fn builtin() -> Vec<Box<dyn Detector>> {
 /// Lists are told apart by address (a hit's list membership is one AND), so they are
 /// `static`s read here at run time: a `static` array of them would be evaluated at
 /// compile time, where reading a `static` may copy what it points to.
-fn keyword_lists() -> [&'static [&'static str]; 49] {
+fn keyword_lists() -> [&'static [&'static str]; 51] {
     [
         phone::PHONE_WORDS,
         us_ssn::SSN_WORDS,
@@ -162,6 +162,8 @@ fn keyword_lists() -> [&'static [&'static str]; 49] {
         govid_americas::CURP_WORDS,
         health::NPI_WORDS,
         health::MRN_WORDS,
+        health::HEALTH_PLAN_WORDS,
+        health::MEMBER_WORDS,
         health::NHS_WORDS,
         health::DEA_WORDS,
         health::MBI_WORDS,
