@@ -82,6 +82,9 @@ SHAPES = {
     "sk- repeated": repeated("sk-"),
     "shp repeated": repeated("shp"),
     "password= repeated": repeated("password="),
+    # Keys along one long line: each key's line head is read back a bounded stretch.
+    "password= keys along one line": repeated("x password=ab "),
+    "_pass = keys along one line": repeated("a db_pass =ab "),
     "xoxb- repeated": repeated("xoxb-"),
     "eyJ- repeated": repeated("eyJ-"),
     "sig= repeated": repeated("sig="),

@@ -482,16 +482,23 @@ fn propagate_values<'s>(
 }
 
 /// Whether a found value is marked at its other occurrences too: only one with at least
-/// [`MIN_PROPAGATED_ALNUM`] letters or digits. A value of punctuation alone, or of one
-/// letter among it, is no datum of its own; were a rule ever to take one wrongly (a
+/// [`MIN_PROPAGATED_ALNUM`] letters or digits, or six symbols of four kinds or more. A
+/// value of one or two kinds of punctuation, or of one letter among them, is no datum
+/// of its own; were a rule ever to take one wrongly (a
 /// password of backslashes), marking it everywhere would spread one bad finding over
 /// every backslash of the text.
 fn worth_propagating(value: &str) -> bool {
-    value
+    let alnum = value
         .chars()
         .filter(|c| c.is_alphanumeric())
         .nth(MIN_PROPAGATED_ALNUM - 1)
-        .is_some()
+        .is_some();
+    // A password of symbols (`~!@#$%^&*()_+`) is one still: several kinds of them.
+    let mut kinds: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let long = kinds.len() >= 6;
+    kinds.sort_unstable();
+    kinds.dedup();
+    alnum || (long && kinds.len() >= 4)
 }
 
 /// See [`worth_propagating`].

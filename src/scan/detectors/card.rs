@@ -330,9 +330,9 @@ impl Detector for PciContextDetector {
                 }
             }
             if cvv_words && (3..=4).contains(&g.len()) && input.standalone_number(g.start, g.end) {
-                // The number nearest its word: no other number between them (`CVV 123,
-                // call +44 20 7946 0958` has one CVV) but an expiry, given with it under
-                // paired labels (`exp/cvv: 09/28 / 123`).
+                // The number nearest its word: no other number of three digits or more
+                // between them (`CVV 123, call +44 20 7946 0958` has one CVV) but an
+                // expiry, given with it under paired labels (`exp/cvv: 09/28 / 123`).
                 let slash_date = |q: usize| {
                     let pair = |m: usize| {
                         let (Some(&month), Some(&year)) = (groups.get(m), groups.get(m + 1)) else {
@@ -350,7 +350,9 @@ impl Detector for PciContextDetector {
                     && let Some(prev) = groups.get(p)
                     && prev.end > from
                 {
-                    if !slash_date(p) {
+                    // Only a number that could be a CVV itself stands between: not a
+                    // length's hint (`CVV (3 digits): 123`, `cvv 2: 123`).
+                    if prev.len() >= 3 && !slash_date(p) {
                         from = prev.end;
                         break;
                     }
@@ -400,7 +402,8 @@ type Span = (usize, usize);
 
 /// The expiry and the CVV of a card dump's record, the fields after its card number
 /// `start..pan_end` (Luhn-valid, of a known brand): `|` or `:` between fields, the
-/// expiry as `MM/YY`, `MM/YYYY` or a month and a year in fields of their own, then the
+/// expiry as `MM/YY`, `MM/YYYY` or (between `|`) a month and a year in fields of
+/// their own, then the
 /// CVV, if its field follows, three or four digits.
 fn dump_fields(input: &Input<'_>, start: usize, pan_end: usize) -> Option<(Span, Option<Span>)> {
     let sep = input.byte(pan_end).filter(|b| matches!(b, b'|' | b':'))?;
@@ -423,13 +426,15 @@ fn dump_fields(input: &Input<'_>, start: usize, pan_end: usize) -> Option<(Span,
     if !(1..=2).contains(&month_len) || !(1..=12).contains(&month) {
         return None;
     }
+    // After `:`, the expiry needs its `/`: `09:45` is a time.
     let joint = input.byte(month_at + month_len)?;
-    if joint != b'/' && joint != sep {
+    if joint != b'/' && (joint != sep || sep == b':') {
         return None;
     }
     let year_at = month_at + month_len + 1;
     let year_len = digits_at(year_at);
-    if year_len != 2 && year_len != 4 {
+    let century = input.bytes.get(year_at..year_at + 2);
+    if year_len != 2 && !(year_len == 4 && matches!(century, Some(b"19" | b"20"))) {
         return None;
     }
     let expiry_end = year_at + year_len;

@@ -43,10 +43,6 @@ pub(crate) static MRN_WORDS: &[&str] = &[
 /// Words that label a health plan's number for its member (HIPAA's "health plan
 /// beneficiary number"): on their own.
 pub(crate) static HEALTH_PLAN_WORDS: &[&str] = &[
-    "subscriber id",
-    "subscriber number",
-    "subscriber #",
-    "subscriber no",
     "medicaid id",
     "medicaid number",
     "medicaid #",
@@ -66,29 +62,35 @@ pub(crate) static HEALTH_PLAN_WORDS: &[&str] = &[
 ];
 /// Words that label a member's number of anything (a gym, a loyalty scheme): a health
 /// plan's only with a word of health or insurance before them ([`PLAN_CONTEXT`]).
-pub(crate) static MEMBER_WORDS: &[&str] = &["member id", "member number", "member #", "member no"];
+pub(crate) static MEMBER_WORDS: &[&str] = &[
+    "member id",
+    "member number",
+    "member #",
+    "member no",
+    "subscriber id",
+    "subscriber number",
+    "subscriber #",
+    "subscriber no",
+];
 /// The words of health or insurance that make a member's number a health plan's, in
 /// [`PLAN_CONTEXT_BEFORE`] bytes before its label (lowercase).
 const PLAN_CONTEXT: &[&[u8]] = &[
     b"health",
     b"insurance",
     b"insurer",
-    b"plan",
+    b"insured",
     b"medical",
     b"dental",
-    b"vision",
     b"medicaid",
     b"medicare",
     b"payer",
-    b"coverage",
-    b"benefit",
-    b"claim",
     b"patient",
     b"copay",
     b"eob",
     b"hmo",
     b"ppo",
     b"pharmacy",
+    b"claim number",
 ];
 /// How far before a member's label [`PLAN_CONTEXT`] is looked for.
 const PLAN_CONTEXT_BEFORE: usize = 160;
@@ -342,14 +344,15 @@ impl Detector for HealthDetector {
             }
             // The label's nearest number: none between them (`Member ID: W283746510,
             // group 0012345` labels no group number).
-            let before = input
+            let window = input
                 .bytes
                 .get(t.start.saturating_sub(24)..t.start)
-                .unwrap_or_default()
-                .iter()
-                .rev()
-                .take_while(|b| !b.is_ascii_digit())
-                .count();
+                .unwrap_or_default();
+            // (A length's hint is no number between: `MRN (7 digits): 1234567`.)
+            let before = window
+                .windows(3)
+                .rposition(|w| w.iter().all(u8::is_ascii_digit))
+                .map_or(window.len(), |p| window.len() - (p + 3));
             let context = input.context_within(t.start, t.end, before, 0, MRN_WORDS);
             if context.any() {
                 out.extend(input.finding(&self.mrn, t.start, t.end, 0.8));
@@ -379,7 +382,7 @@ impl Detector for HealthDetector {
     }
 }
 
-/// Whether a word of health or insurance ([`PLAN_CONTEXT`]) is in the
+/// Whether a word of health or insurance ([`PLAN_CONTEXT`]), whole, is in the
 /// [`PLAN_CONTEXT_BEFORE`] bytes before `start`.
 fn plan_context_before(input: &Input<'_>, start: usize) -> bool {
     let window = input
@@ -387,9 +390,13 @@ fn plan_context_before(input: &Input<'_>, start: usize) -> bool {
         .get(start.saturating_sub(PLAN_CONTEXT_BEFORE)..start)
         .unwrap_or_default()
         .to_ascii_lowercase();
-    PLAN_CONTEXT
-        .iter()
-        .any(|w| memchr::memmem::find(&window, w).is_some())
+    let letter = |i: Option<&u8>| i.is_some_and(u8::is_ascii_alphabetic);
+    PLAN_CONTEXT.iter().any(|w| {
+        memchr::memmem::find_iter(&window, w).any(|at| {
+            !letter(at.checked_sub(1).and_then(|b| window.get(b)))
+                && !letter(window.get(at + w.len()))
+        })
+    })
 }
 
 /// Whether the token at `start..end` is the day and time of an ISO 8601 timestamp

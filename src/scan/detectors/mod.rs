@@ -986,6 +986,12 @@ impl NumberRule {
             return;
         }
         let context = input.context(start, end, self.words);
+        // Without its words, a grouped number is an amount when a currency stands next
+        // to it (`130 714 934 EUR`, `Kwota: 612 345 678 zł`), and an order's or a
+        // parcel's number when a reference's label comes just before it.
+        let formatted = formatted
+            && (context.any()
+                || !(amount_at(input.bytes, start, end) || reference_before(input.bytes, start)));
         let ok = match self.need {
             Need::ContextUnlessFormatted => formatted || context.any(),
             Need::ContextUnlessFormattedAnd(alone) => (formatted && alone(digits)) || context.any(),
@@ -995,6 +1001,98 @@ impl NumberRule {
             out.extend(input.finding(&self.info, start, end, context.boost(self.base)));
         }
     }
+}
+
+/// Whether a currency's code or sign stands right before or after `start..end` (one
+/// space between at most): the number is an amount.
+fn amount_at(bytes: &[u8], start: usize, end: usize) -> bool {
+    const CODES: &[&[u8]] = &[
+        b"EUR",
+        b"USD",
+        b"GBP",
+        b"CHF",
+        b"PLN",
+        b"INR",
+        b"BRL",
+        b"MXN",
+        b"CAD",
+        b"AUD",
+        b"SGD",
+        b"JPY",
+        b"CNY",
+        b"SEK",
+        b"NOK",
+        b"DKK",
+        b"CZK",
+        b"HUF",
+        b"RUB",
+        b"zl",
+        b"z\xc5\x82",
+        b"kr",
+        b"Kc",
+        b"K\xc4\x8d",
+        b"Ft",
+        b"\xe2\x82\xac",
+        b"$",
+        b"\xc2\xa3",
+        b"\xe2\x82\xb9",
+        b"\xc2\xa5",
+        b"R$",
+        b"Rs",
+    ];
+    let after = bytes.get(end..).unwrap_or_default();
+    let after = after.strip_prefix(b" ").unwrap_or(after);
+    let ends_word = |rest: &[u8]| rest.first().is_none_or(|b| !b.is_ascii_alphanumeric());
+    let before = bytes.get(..start).unwrap_or_default();
+    let before = before.strip_suffix(b" ").unwrap_or(before);
+    CODES.iter().any(|c| {
+        after.strip_prefix(*c).is_some_and(ends_word)
+            || before
+                .strip_suffix(*c)
+                .is_some_and(|head| head.last().is_none_or(|b| !b.is_ascii_alphanumeric()))
+    })
+}
+
+/// Whether the label of an order's, an invoice's, a parcel's or a booking's number ends
+/// in the 24 bytes before `start`, on its line.
+fn reference_before(bytes: &[u8], start: usize) -> bool {
+    const LABELS: &[&[u8]] = &[
+        b"order",
+        b"invoice",
+        b"tracking",
+        b"reference",
+        b"ref",
+        b"ticket",
+        b"booking",
+        b"transaction",
+        b"confirmation",
+        b"shipment",
+        b"parcel",
+        b"receipt",
+        b"facture",
+        b"commande",
+        b"rechnung",
+        b"bestellung",
+        b"pedido",
+        b"factura",
+        b"zam\xc3\xb3wienie",
+        b"faktura",
+    ];
+    let window = bytes
+        .get(start.saturating_sub(24)..start)
+        .unwrap_or_default();
+    let line = window
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(window, |n| window.get(n + 1..).unwrap_or_default());
+    let lower = line.to_ascii_lowercase();
+    LABELS.iter().any(|l| {
+        memchr::memmem::find_iter(&lower, l).any(|at| {
+            at.checked_sub(1)
+                .and_then(|b| lower.get(b))
+                .is_none_or(|b| !b.is_ascii_alphabetic())
+        })
+    })
 }
 
 /// A letter-and-digit identifier: one alphanumeric token with a validator.

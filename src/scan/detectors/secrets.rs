@@ -1984,7 +1984,18 @@ impl SecretsDetector {
         // (`v1.2.3-beta.4.5.6.7`) is structure, not randomness.
         let random = shannon_entropy(value) >= 3.5
             || (value.iter().all(u8::is_ascii_alphanumeric) && entropy_estimate(value) >= 3.5);
-        if value.len() >= 16 && has_digit && has_alpha && random {
+        // A file's path (`avatars/user-123.png`) or a name in snake case
+        // (`primary_key_id_2024`) is no key.
+        let file = value.contains(&b'/')
+            && value.iter().rposition(|&b| b == b'.').is_some_and(|dot| {
+                let ext = value.get(dot + 1..).unwrap_or_default();
+                (1..=4).contains(&ext.len()) && ext.iter().all(u8::is_ascii_lowercase)
+            });
+        let snake = value.iter().filter(|&&b| b == b'_').count() >= 2
+            && value
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if value.len() >= 16 && has_digit && has_alpha && random && !file && !snake {
             out.extend(input.finding(&self.generic, at, end, 0.75));
         }
     }
@@ -2875,18 +2886,35 @@ fn line_value_end(input: &Input<'_>, key_start: usize, at: usize) -> Option<usiz
     {
         name -= 1;
     }
-    let line = memchr::memrchr(b'\n', bytes.get(..name)?).map_or(0, |n| n + 1);
-    let head = bytes.get(line..name)?.trim_ascii_start();
+    // The line's head, read back a bounded stretch (an indentation and a prefix): a
+    // long line of keys is not read back to its start from each.
+    let reach = bytes.get(name.saturating_sub(LINE_HEAD_REACH)..name)?;
+    let head = match memchr::memrchr(b'\n', reach) {
+        Some(n) => reach.get(n + 1..)?,
+        None if name <= LINE_HEAD_REACH => reach,
+        None => return None,
+    };
     if !matches!(
-        head,
+        head.trim_ascii_start(),
         b"" | b"- " | b"export " | b"ENV " | b"ARG " | b"set " | b"SET "
     ) {
         return None;
     }
-    if matches!(
-        bytes.get(at)?,
-        b'*' | b'&' | b'!' | b'{' | b'[' | b'|' | b'>' | b'%' | b'@' | b'`' | b'"' | b'\''
-    ) {
+    // After `key:`, YAML's syntax (`*alias`, `&anchor`, `!vault |`, a flow collection);
+    // after `KEY=`, those bytes are the value's own.
+    let mut glue = at;
+    while glue > name && matches!(bytes.get(glue - 1), Some(b' ' | b'\t')) {
+        glue -= 1;
+    }
+    let yaml = bytes.get(glue.wrapping_sub(1)) == Some(&b':');
+    let first = *bytes.get(at)?;
+    if matches!(first, b'"' | b'\'' | b'`')
+        || (yaml
+            && matches!(
+                first,
+                b'*' | b'&' | b'!' | b'{' | b'[' | b'|' | b'>' | b'%' | b'@'
+            ))
+    {
         return None;
     }
     let rest = bytes.get(at..)?;
@@ -2908,17 +2936,40 @@ fn line_value_end(input: &Input<'_>, key_start: usize, at: usize) -> Option<usiz
     while let [head @ .., b',' | b';'] = token {
         token = head;
     }
-    // A call or an index: code, whose value is read elsewhere or not at all.
-    let callee = token.iter().take_while(|&&b| word(b) || b == b'.').count();
-    if callee > 0
-        && matches!(
-            (token.get(callee), token.last()),
-            (Some(b'('), Some(b')')) | (Some(b'['), Some(b']'))
-        )
+    // A Markdown footnote's mark after it (`Summer2024[^1]`).
+    if let Some(mark) = memchr::memmem::rfind(token, b"[^")
+        && token.last() == Some(&b']')
     {
-        return None;
+        token = token.get(..mark)?;
     }
-    (!token.is_empty()).then_some(at + token.len())
+    (!token.is_empty() && !code_token(token)).then_some(at + token.len())
+}
+
+/// How far back [`line_value_end`] looks for the start of a key's line.
+const LINE_HEAD_REACH: usize = 64;
+
+/// Whether a token is code rather than a value: a call, an index or a generic type at
+/// its start (`getpass()`, `self._fp.read(1)[0]`, `cfg["db"].get("password")`,
+/// `RenderPass::new(&device)`, `$_POST['pass']`, `Option<String>`). A callee with a
+/// path (`.`, `::`, `->`) or a `$`, or a name of three letters or more that starts
+/// in lowercase, makes a call; a short capitalised head (`OX(mfx?uL`) is a password's.
+fn code_token(token: &[u8]) -> bool {
+    let callee = token
+        .iter()
+        .take_while(|&&b| word(b) || matches!(b, b'.' | b':' | b'$' | b'-' | b'>'))
+        .count();
+    let head = token.get(..callee).unwrap_or_default();
+    match token.get(callee) {
+        Some(b'(' | b'[') if callee > 0 => {
+            head.iter().any(|b| matches!(b, b'.' | b':' | b'$' | b'>'))
+                || (callee >= 3
+                    && head
+                        .first()
+                        .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_'))
+        }
+        Some(b'<') if callee > 0 => matches!(token.last(), Some(b'>')),
+        _ => false,
+    }
 }
 
 /// Whether an unquoted `b` ends a command (a line break, a pipe, a list, a redirection,
@@ -3328,15 +3379,30 @@ fn is_reference(value: &[u8]) -> bool {
                 .iter()
                 .all(|&b| word(b) || matches!(b, b'-' | b'.' | b' '))
     };
+    // A variable indexed or called (`$_POST['pass']`, `$this->pw`, `$cfg.get(`).
+    let member = |rest: &[u8]| {
+        let n = rest.iter().take_while(|&&b| word(b)).count();
+        n > 0
+            && match rest.get(n) {
+                Some(b'[' | b'(' | b'.') => true,
+                Some(b'-') => rest.get(n + 1) == Some(&b'>'),
+                _ => false,
+            }
+    };
     let variable = match value {
         [b'$', b'{' | b'(', ..] | [b'`', ..] => true,
+        [b'$', rest @ ..] if member(rest) => true,
         [b'$', rest @ ..] => !rest.is_empty() && rest.iter().all(|&b| word(b)),
         [b'%', inner @ .., b'%'] => !inner.is_empty() && inner.iter().all(|&b| word(b)),
         // A name to fill in or a value withheld: `<password>`, `<hidden>`, a build's
         // token to replace (`@@DB_PASSWORD@@`, `@db.password@`).
-        [b'<', inner @ .., b'>']
-        | [b'@', b'@', inner @ .., b'@', b'@']
-        | [b'@', inner @ .., b'@'] => name(inner),
+        [b'<', inner @ .., b'>'] | [b'@', b'@', inner @ .., b'@', b'@'] => name(inner),
+        // Maven's and Ant's `@db.password@`, `@DB_PASSWORD@`, not `@Secr3t@`.
+        [b'@', inner @ .., b'@'] => {
+            name(inner)
+                && (inner.iter().any(|b| matches!(b, b'.' | b'_'))
+                    || !inner.iter().any(u8::is_ascii_lowercase))
+        }
         _ => false,
     };
     let mask = !value.is_empty()
@@ -3344,7 +3410,46 @@ fn is_reference(value: &[u8]) -> bool {
             .iter()
             .all(|&b| matches!(b, b'*' | b'.' | b'x' | b'X'))
             || value == "…".as_bytes());
-    variable || mask
+    variable || mask || format_template(value)
+}
+
+/// Whether `value` is a format string's template and nothing else: `%s:%s`, `%(pw)s`,
+/// `{}`, `{0}@{1}` (its fields and punctuation).
+fn format_template(value: &[u8]) -> bool {
+    let run = |from: usize, f: &dyn Fn(u8) -> bool| {
+        value
+            .get(from..)
+            .map_or(0, |r| r.iter().take_while(|&&c| f(c)).count())
+    };
+    let mut i = 0;
+    let mut fields = 0;
+    while let Some(&b) = value.get(i) {
+        match b {
+            b'%' => {
+                i += 1;
+                if value.get(i) == Some(&b'(') {
+                    i += run(i, &|c| c != b')') + 1;
+                }
+                i += run(i, &|c| c.is_ascii_digit() || b"-+.".contains(&c));
+                if !matches!(value.get(i), Some(b's' | b'd' | b'i' | b'f' | b'r' | b'x')) {
+                    return false;
+                }
+                fields += 1;
+            }
+            b'{' => {
+                let n = run(i + 1, &word);
+                if value.get(i + 1 + n) != Some(&b'}') {
+                    return false;
+                }
+                i += n + 1;
+                fields += 1;
+            }
+            _ if b.is_ascii_alphanumeric() => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    fields > 0
 }
 
 /// The passwords `chpasswd` (named at `at`) is given on its line: the `user:password`
