@@ -2952,7 +2952,8 @@ const LINE_HEAD_REACH: usize = 64;
 /// its start (`getpass()`, `self._fp.read(1)[0]`, `cfg["db"].get("password")`,
 /// `RenderPass::new(&device)`, `$_POST['pass']`, `Option<String>`). A callee with a
 /// path (`.`, `::`, `->`) or a `$`, or a name of three letters or more that starts
-/// in lowercase, makes a call; a short capitalised head (`OX(mfx?uL`) is a password's.
+/// in lowercase or whose brackets close the token (`ObjectIdentifier("1.2.840")`),
+/// makes a call; a short capitalised head (`OX(mfx?uL`) is a password's.
 fn code_token(token: &[u8]) -> bool {
     let callee = token
         .iter()
@@ -2963,9 +2964,10 @@ fn code_token(token: &[u8]) -> bool {
         Some(b'(' | b'[') if callee > 0 => {
             head.iter().any(|b| matches!(b, b'.' | b':' | b'$' | b'>'))
                 || (callee >= 3
-                    && head
+                    && (head
                         .first()
-                        .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_'))
+                        .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_')
+                        || matches!(token.last(), Some(b')' | b']'))))
         }
         Some(b'<') if callee > 0 => matches!(token.last(), Some(b'>')),
         _ => false,
