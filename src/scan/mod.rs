@@ -488,17 +488,20 @@ fn propagate_values<'s>(
 /// password of backslashes), marking it everywhere would spread one bad finding over
 /// every backslash of the text.
 fn worth_propagating(value: &str) -> bool {
-    let alnum = value
+    if value
         .chars()
         .filter(|c| c.is_alphanumeric())
         .nth(MIN_PROPAGATED_ALNUM - 1)
-        .is_some();
+        .is_some()
+    {
+        return true;
+    }
     // A password of symbols (`~!@#$%^&*()_+`) is one still: several kinds of them.
     let mut kinds: Vec<char> = value.chars().filter(|c| !c.is_whitespace()).collect();
     let long = kinds.len() >= 6;
     kinds.sort_unstable();
     kinds.dedup();
-    alnum || (long && kinds.len() >= 4)
+    long && kinds.len() >= 4
 }
 
 /// See [`worth_propagating`].

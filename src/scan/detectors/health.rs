@@ -329,6 +329,7 @@ impl Detector for HealthDetector {
             }
         }
         // Medical record numbers: the token right after an MRN word.
+        let mut plan_lists: Option<(bool, bool)> = None;
         for t in (5..=15).flat_map(|len| input.tokens_of_len(len)) {
             if !input.word_boundary_before(t.start)
                 || !input.word_boundary_after(t.end)
@@ -354,14 +355,24 @@ impl Detector for HealthDetector {
                 .rposition(|w| w.iter().all(u8::is_ascii_digit))
                 .map_or(window.len(), |p| window.len() - (p + 3));
             let context = input.context_within(t.start, t.end, before, 0, MRN_WORDS);
+            // The plan's words are looked for near a token only when the text has them.
+            let (plan, member) = *plan_lists.get_or_insert_with(|| {
+                let tokens = || (5..=15).map(|len| input.tokens_of_len(len).count()).sum();
+                (
+                    !input.words_absent(HEALTH_PLAN_WORDS, tokens),
+                    !input.words_absent(MEMBER_WORDS, tokens),
+                )
+            });
             if context.any() {
                 out.extend(input.finding(&self.mrn, t.start, t.end, 0.8));
-            } else if input
-                .context_within(t.start, t.end, before, 0, HEALTH_PLAN_WORDS)
-                .any()
-                || (input
-                    .context_within(t.start, t.end, before, 0, MEMBER_WORDS)
-                    .any()
+            } else if (plan
+                && input
+                    .context_within(t.start, t.end, before, 0, HEALTH_PLAN_WORDS)
+                    .any())
+                || (member
+                    && input
+                        .context_within(t.start, t.end, before, 0, MEMBER_WORDS)
+                        .any()
                     && plan_context_before(input, t.start))
             {
                 out.extend(input.finding(&self.health_plan, t.start, t.end, 0.8));

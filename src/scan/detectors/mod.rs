@@ -986,17 +986,17 @@ impl NumberRule {
             return;
         }
         let context = input.context(start, end, self.words);
-        // Without its words, a grouped number is an amount when a currency stands next
-        // to it (`130 714 934 EUR`, `Kwota: 612 345 678 zł`), and an order's or a
-        // parcel's number when a reference's label comes just before it.
-        let formatted = formatted
-            && (context.any()
-                || !(amount_at(input.bytes, start, end) || reference_before(input.bytes, start)));
         let ok = match self.need {
             Need::ContextUnlessFormatted => formatted || context.any(),
             Need::ContextUnlessFormattedAnd(alone) => (formatted && alone(digits)) || context.any(),
             Need::Context => context.any(),
         };
+        // Without its words, a grouped number is an amount when a currency stands next
+        // to it (`130 714 934 EUR`, `Kwota: 612 345 678 zł`), and an order's or a
+        // parcel's number when a reference's label comes just before it.
+        let ok = ok
+            && (context.any()
+                || !(amount_at(input.bytes, start, end) || reference_before(input.bytes, start)));
         if ok {
             out.extend(input.finding(&self.info, start, end, context.boost(self.base)));
         }
@@ -1085,9 +1085,13 @@ fn reference_before(bytes: &[u8], start: usize) -> bool {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(window, |n| window.get(n + 1..).unwrap_or_default());
-    let lower = line.to_ascii_lowercase();
+    let mut buffer = [0u8; 24];
+    let lower = buffer.get_mut(..line.len()).unwrap_or_default();
+    lower.copy_from_slice(line);
+    lower.make_ascii_lowercase();
+    let lower = &*lower;
     LABELS.iter().any(|l| {
-        memchr::memmem::find_iter(&lower, l).any(|at| {
+        memchr::memmem::find_iter(lower, l).any(|at| {
             at.checked_sub(1)
                 .and_then(|b| lower.get(b))
                 .is_none_or(|b| !b.is_ascii_alphabetic())
