@@ -147,6 +147,11 @@ pub(crate) static NAME_WORDS: &[&str] = &[
     "mrs ",
     "ms ",
     "dr ",
+    // German's and French's (`Herr Schulz`, `Frau Hoffmann`, `Mme Lefèvre`).
+    "herr ",
+    "frau ",
+    "mme ",
+    "mme. ",
 ];
 /// Weekdays, whole and abbreviated (lowercase). With [`MONTHS`], after a given name
 /// that is also one (`Jan`, `June`, `Sun`), they make a calendar, not a name.
@@ -172,7 +177,8 @@ const WEEKDAYS: &[&str] = &[
 
 /// Titles (a subset of [`NAME_WORDS`]) after which capitalised words are a name.
 pub(crate) static TITLES: &[&str] = &[
-    "mr.", "mrs.", "ms.", "dr.", "prof.", "mr ", "mrs ", "ms ", "dr ",
+    "mr.", "mrs.", "ms.", "dr.", "prof.", "mr ", "mrs ", "ms ", "dr ", "herr ", "frau ", "mme ",
+    "mme. ",
 ];
 /// Given names (lowercase). Common English words (`will`, `may`, `mark`, `bill`) are
 /// left out on purpose: capitalised at a sentence start they are not names.

@@ -238,6 +238,10 @@ const LITERALS: &[(&str, Kind)] = &[
     ("_PASS =", Kind::Password),
     // sshpass's `-e` reads the password from `SSHPASS`.
     ("SSHPASS=", Kind::Password),
+    // Statements and commands that set a password (see [`STATEMENT_LABELS`]).
+    ("IDENTIFIED BY ", Kind::Password),
+    ("requirepass ", Kind::Password),
+    ("ConvertTo-SecureString ", Kind::Password),
     // The short labels (`pass=`, `pw: `): a word on their own, and the value must look
     // like a password (see [`SHORT_PASSWORD_LABELS`]).
     ("pass=", Kind::Password),
@@ -286,6 +290,14 @@ const LITERALS: &[(&str, Kind)] = &[
     ("pw\": ", Kind::Password),
     ("pw\":", Kind::Password),
 ];
+
+/// The [`LITERALS`] of statements and commands that set a password: SQL's `CREATE USER
+/// … IDENTIFIED BY '…'`, Redis's `requirepass …`, PowerShell's `ConvertTo-SecureString
+/// "…" -AsPlainText`. Their words also occur in prose (`identified by the system`) and
+/// before a flag (`ConvertTo-SecureString -String …`), so an unquoted value must look
+/// like a password and must not be a flag.
+/// Found from the trigger pass's words, in any case (`identified by`).
+const STATEMENT_LABELS: &[&str] = &["IDENTIFIED BY ", "requirepass ", "ConvertTo-SecureString "];
 
 /// The [`LITERALS`] that label a password with a short word of other meanings (`pass`,
 /// `pw`): found only where they start a word, and only before a value of six bytes or
@@ -350,8 +362,12 @@ fn literal_matches(input: &Input<'_>) -> Vec<(usize, usize, usize)> {
     let mut at = |start: usize, i: usize| {
         // The first byte tells most candidates apart without a call to compare them.
         if let Some((literal, _)) = LITERALS.get(i)
-            && bytes.get(start) == literal.as_bytes().first()
-            && bytes.get(start..start + literal.len()) == Some(literal.as_bytes())
+            && ((bytes.get(start) == literal.as_bytes().first()
+                && bytes.get(start..start + literal.len()) == Some(literal.as_bytes()))
+                || (STATEMENT_LABELS.contains(literal)
+                    && bytes
+                        .get(start..start + literal.len())
+                        .is_some_and(|b| b.eq_ignore_ascii_case(literal.as_bytes()))))
         {
             found.push((start, i, start + literal.len()));
         }
@@ -546,6 +562,13 @@ pub(crate) static ANCHORS: &[(&str, &str, Anchor)] = &[
     ("httpdigestauth ", "HTTPDigestAuth", Anchor::Credentials),
     ("basicauth ", "BasicAuth", Anchor::Credentials),
     ("xox", "xox", Anchor::Literal),
+    ("identified by ", "IDENTIFIED BY ", Anchor::Literal),
+    ("requirepass ", "requirepass ", Anchor::Literal),
+    (
+        "convertto securestring ",
+        "ConvertTo-SecureString ",
+        Anchor::Literal,
+    ),
     ("service account", "service_account", Anchor::Literal),
 ];
 
@@ -1436,9 +1459,11 @@ impl SecretsDetector {
                 // Quoted (`password="S3cr3t!x"`): all that the quotes hold.
                 // A string's or a line's whole value, which no call ends.
                 let mut whole_line = false;
+                let mut quoted = false;
                 let (start, end) = match quoted_from(input, e + 1) {
                     Some(close) => {
                         whole_line = true;
+                        quoted = true;
                         (e + 1, close)
                     }
                     None => {
@@ -1492,8 +1517,17 @@ impl SecretsDetector {
                 // A string's or a line's whole value is no call (see
                 // [`line_value_end`]): a `(` in it is the password's own.
                 let code = password_is_code_or_call(value, !whole_line);
-                (end > start && !flag && !code && !is_reference(value) && !is_placeholder(value))
-                    .then_some((&self.password, start, end, 0.9))
+                let statement = STATEMENT_LABELS.contains(&literal)
+                    && (value.first() == Some(&b'-')
+                        || (!quoted && !password_like(value))
+                        || !boundary);
+                (end > start
+                    && !flag
+                    && !code
+                    && !statement
+                    && !is_reference(value)
+                    && !is_placeholder(value))
+                .then_some((&self.password, start, end, 0.9))
             }
         }
     }
@@ -3381,12 +3415,13 @@ fn is_reference(value: &[u8]) -> bool {
                 .iter()
                 .all(|&b| word(b) || matches!(b, b'-' | b'.' | b' '))
     };
-    // A variable indexed or called (`$_POST['pass']`, `$this->pw`, `$cfg.get(`).
+    // A variable indexed, called or scoped (`$_POST['pass']`, `$this->pw`,
+    // `$cfg.get(`, PowerShell's `$env:DB_PASSWORD`).
     let member = |rest: &[u8]| {
         let n = rest.iter().take_while(|&&b| word(b)).count();
         n > 0
             && match rest.get(n) {
-                Some(b'[' | b'(' | b'.') => true,
+                Some(b'[' | b'(' | b'.' | b':') => true,
                 Some(b'-') => rest.get(n + 1) == Some(&b'>'),
                 _ => false,
             }
@@ -3654,6 +3689,8 @@ fn is_placeholder(value: &[u8]) -> bool {
         "mypassword",
         "mypass",
         "changeme",
+        // Redis's example in its configuration's comment.
+        "foobared",
         "token",
         "passphrase",
         "replaceme",
@@ -4944,8 +4981,9 @@ mod tests {
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(LITERALS.iter().map(|(l, _)| l))
                 .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
-            // The word-start literals count where a word starts (no literal starts
-            // inside one of them, so leaving the others out hides nothing).
+            // The word-start literals (and the statements', found from words too)
+            // count where a word starts (no literal starts inside one of them, so
+            // leaving the others out hides nothing).
             let word_start = |at: usize| {
                 at == 0 || !text.as_bytes()[at - 1].is_ascii_alphanumeric()
             };
@@ -4953,7 +4991,9 @@ mod tests {
                 .find_iter(&text)
                 .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
                 .filter(|&(i, start, _)| {
-                    !matches!(LITERALS[i].0, "xox" | "service_account") || word_start(start)
+                    !(matches!(LITERALS[i].0, "xox" | "service_account")
+                        || STATEMENT_LABELS.contains(&LITERALS[i].0))
+                        || word_start(start)
                 })
                 .collect();
             let input = Input::new(&text);
