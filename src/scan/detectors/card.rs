@@ -419,11 +419,14 @@ fn dump_fields(input: &Input<'_>, start: usize, pan_end: usize) -> Option<(Span,
     };
     let month_at = pan_end + 1;
     let month_len = digits_at(month_at);
+    if !(1..=2).contains(&month_len) {
+        return None;
+    }
     let month = input.bytes.get(month_at..month_at + month_len)?;
-    let month = month
-        .iter()
-        .fold(0u32, |a, &b| a * 10 + u32::from(b - b'0'));
-    if !(1..=2).contains(&month_len) || !(1..=12).contains(&month) {
+    let month = month.iter().fold(0u32, |a, &b| {
+        a.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+    });
+    if !(1..=12).contains(&month) {
         return None;
     }
     // After `:`, the expiry needs its `/`: `09:45` is a time.
