@@ -2014,6 +2014,13 @@ impl SecretsDetector {
             }
             return;
         }
+        // A declaration's type (`XCN_NCRYPT_PCP_ENCRYPTION_KEY: X509HardwareKeyUsageFlags =
+        // 2i32;`): an assignment follows the value.
+        let rest = input.bytes.get(end..).unwrap_or_default();
+        let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
+        if rest.first() == Some(&b'=') && rest.get(1) != Some(&b'=') {
+            return;
+        }
         // The corrected estimate only for letters and digits alone: punctuation
         // (`v1.2.3-beta.4.5.6.7`) is structure, not randomness.
         let random = shannon_entropy(value) >= 3.5
